@@ -1,0 +1,82 @@
+"""Seed the demo: a platform admin and two businesses with different data. Safe to re-run."""
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from portal.config.selectors import portal_settings_get
+from saas_platform.users.models import User
+from tenants.services import tenant_provision
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  (demo data, printed on screen)
+
+BUSINESSES = [
+    {
+        "slug": "acme",
+        "name": "Acme Gymnastics",
+        "owner_email": "owner@acme.example",
+        "timezone_name": "America/Chicago",
+        "currency": "USD",
+        "heading": "Flip, tumble and fly at Acme Gymnastics",
+        "message": "Fall session registration is open. Preschool, recreational and team "
+        "gymnastics for ages 18 months and up.",
+        "families": ["parent@acme.example", "rivera.family@acme.example"],
+    },
+    {
+        "slug": "zen",
+        "name": "Zen Swim School",
+        "owner_email": "owner@zen.example",
+        "timezone_name": "America/Los_Angeles",
+        "currency": "USD",
+        "heading": "Learn to swim with Zen",
+        "message": "Small-group and private lessons in our heated indoor pool. Winter term "
+        "starts January 6.",
+        "families": ["parent@zen.example", "okafor.family@zen.example"],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Provision the demo businesses (acme, zen) and a platform admin; print the logins."
+
+    def handle(self, *args, **options):
+        connection.set_schema_to_public()
+        admin = User.objects.filter(email="admin@platform.example").first()
+        if admin is None:
+            User.objects.create_superuser(email="admin@platform.example", password=DEMO_PASSWORD)
+
+        for spec in BUSINESSES:
+            result = tenant_provision(
+                slug=spec["slug"],
+                name=spec["name"],
+                owner_email=spec["owner_email"],
+                timezone_name=spec["timezone_name"],
+                currency=spec["currency"],
+                exist_ok=True,
+            )
+            tenant = result.tenant
+            with tenant_context(tenant):
+                owner = User.objects.get(email=spec["owner_email"])
+                if not owner.has_usable_password():
+                    owner.set_password(DEMO_PASSWORD)
+                    owner.save(update_fields=["password"])
+                portal = portal_settings_get()
+                portal.welcome_heading = spec["heading"]
+                portal.welcome_message = spec["message"]
+                portal.save()
+                for email in spec["families"]:
+                    if not User.objects.filter(email=email).exists():
+                        User.objects.create_user(email=email, password=DEMO_PASSWORD)
+            connection.set_schema_to_public()
+            self.stdout.write(
+                f"{tenant.name}: {tenant.url()} ({'created' if result.created else 'exists'})"
+            )
+
+        self.stdout.write(
+            f"\nDemo logins (password for all: {DEMO_PASSWORD})\n"
+            "  platform admin  admin@platform.example   http://localhost/admin/\n"
+            "  Acme staff      owner@acme.example        /admin/ on acme\n"
+            "  Acme family     parent@acme.example\n"
+            "  Zen staff       owner@zen.example         /admin/ on zen\n"
+            "  Zen family      parent@zen.example\n"
+        )

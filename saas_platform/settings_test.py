@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real PostgreSQL and Redis, isolated cache keys, fast
+password hashing, Celery eager unless a test starts a real worker."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("PLATFORM_DOMAIN", "testserver.local")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PLATFORM_URL_SCHEME = "http"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

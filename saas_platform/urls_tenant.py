@@ -1,0 +1,11 @@
+"""URL map of every tenant host (<slug>.<PLATFORM_DOMAIN> and custom domains)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("portal_web.urls")),
+]
+handler404 = "saas_platform.views.not_found"
+handler500 = "saas_platform.views.server_error"

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone as dj_timezone
+from django_tenants.models import DomainMixin, TenantMixin
+
+CURRENCIES = [
+    ("USD", "US dollar"),
+    ("CAD", "Canadian dollar"),
+    ("EUR", "Euro"),
+    ("GBP", "Pound sterling"),
+    ("AUD", "Australian dollar"),
+    ("NZD", "New Zealand dollar"),
+    ("MXN", "Mexican peso"),
+]
+LOCALES = [("en", "English"), ("es", "Español")]
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. America/New_York).")
+
+
+class Tenant(TenantMixin):
+    """A business. ``schema_name`` is its slug: its DNS label and its PostgreSQL schema."""
+
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PROVISIONING, db_index=True
+    )
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCIES, default="USD")
+    locale = models.CharField(max_length=10, choices=LOCALES, default="en")
+    contact_email = models.EmailField()
+    owner_email = models.EmailField(help_text="The first staff account, created on provisioning.")
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    provisioned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    provisioning_error = models.TextField(
+        blank=True, help_text="The last provisioning failure, cleared when provisioning succeeds."
+    )
+    status_changed_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+
+    # Schemas are created by tenants.services.tenant_provision (cloned from the template),
+    # never implicitly on save, and never dropped by deleting a row.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.schema_name})"
+
+    @property
+    def slug(self) -> str:
+        return self.schema_name
+
+    @property
+    def is_routable(self) -> bool:
+        """Provisioning and offboarded tenants do not route; suspended ones route to a notice."""
+        return self.status in {self.Status.ACTIVE, self.Status.SUSPENDED}
+
+    @property
+    def primary_host(self) -> str:
+        return f"{self.schema_name}.{settings.PLATFORM_DOMAIN}"
+
+    def url(self, path: str = "/") -> str:
+        port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""
+        return f"{settings.PLATFORM_URL_SCHEME}://{self.primary_host}{port}{path}"
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a tenant: its ``<slug>.<PLATFORM_DOMAIN>`` primary domain and
+    any custom domains."""
+
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class SchemaTemplate(models.Model):
+    """The captured DDL of the pre-migrated template schema (one row).
+
+    ``migrations`` lists every migration recorded in the template, so provisioning can tell
+    whether the template matches the code and refresh it when it does not."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    ddl = models.TextField()
+    migrations = models.JSONField(default=list)
+    seeded_tables = models.JSONField(
+        default=list, help_text="Tables that migrations filled with rows, copied into each clone."
+    )
+    fingerprint = models.CharField(max_length=64)
+    refreshed_at = models.DateTimeField(default=dj_timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} @ {self.fingerprint[:12]}"

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .errors import TenantNotFound
+from .models import Tenant
+
+
+def tenant_list(*, status: str | None = None, q: str | None = None) -> QuerySet[Tenant]:
+    qs = Tenant.objects.prefetch_related("domains").order_by("name", "schema_name")
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(schema_name__icontains=q))
+    return qs
+
+
+def tenant_get(*, slug: str) -> Tenant:
+    tenant = Tenant.objects.prefetch_related("domains").filter(schema_name=slug).first()
+    if tenant is None:
+        raise TenantNotFound(slug)
+    return tenant
+
+
+def directory_list(*, q: str | None = None) -> QuerySet[Tenant]:
+    """Businesses the shared mobile app may list: active ones only."""
+    return tenant_list(status=Tenant.Status.ACTIVE, q=q)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from saas_platform.errors import ApplicationError
+
+from .models import Tenant
+from .services import tenant_provision
+
+logger = logging.getLogger(__name__)
+
+STALLED_AFTER = timedelta(minutes=10)
+
+
+@shared_task(name="tenants.tasks.tenant_provision_task", acks_late=True)
+def tenant_provision_task(slug: str) -> str:
+    """Finish provisioning a registered tenant. Safe to run twice: an active tenant is left as
+    it is, a half-provisioned one is resumed."""
+    try:
+        result = tenant_provision(slug=slug, exist_ok=True)
+    except ApplicationError as exc:
+        # The failure is recorded on the tenant (status endpoint); the beat task retries later.
+        logger.error("provisioning %s failed: %s", slug, exc.message)
+        return "failed"
+    return result.tenant.status
+
+
+@shared_task(name="tenants.tasks.tenant_resume_stalled_task")
+def tenant_resume_stalled_task() -> list[str]:
+    """Resume tenants whose provisioning stopped half-way (a worker died, a step failed)."""
+    cutoff = timezone.now() - STALLED_AFTER
+    slugs = list(
+        Tenant.objects.filter(status=Tenant.Status.PROVISIONING, created_at__lt=cutoff).values_list(
+            "schema_name", flat=True
+        )
+    )
+    for slug in slugs:
+        tenant_provision_task.delay(slug)
+    return slugs

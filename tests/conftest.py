@@ -1,0 +1,119 @@
+"""Test harness: the real PostgreSQL and Redis, two tenants provisioned once per session
+(cloned from the template, committed), and clients bound to a host.
+
+Tests run inside a transaction that is rolled back, so anything a test creates, including
+schemas (PostgreSQL DDL is transactional), disappears afterwards while the session tenants stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context, tenant_context
+from rest_framework.test import APIClient
+
+from saas_platform.users.models import User
+from saas_platform.users.services import api_token_issue
+from tenants import routing
+from tenants.models import Tenant
+from tenants.schema_clone import template_refresh
+from tenants.services import tenant_provision
+
+SESSION_TENANTS = {
+    "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
+    "b": {"slug": "beta", "name": "Beta Swim School", "owner_email": "owner@beta.test"},
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After pytest-django has created and migrated the test database: build the template
+    schema once and provision the two session tenants from it."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        template_refresh()
+        for spec in SESSION_TENANTS.values():
+            tenant_provision(**spec, exist_ok=True)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_and_fresh_routes():
+    routing.router.clear()
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+    routing.router.clear()
+
+
+def _session_tenant(key: str) -> Tenant:
+    return Tenant.objects.get(schema_name=SESSION_TENANTS[key]["slug"])
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return _session_tenant("a")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return _session_tenant("b")
+
+
+def host_of(tenant: Tenant | None) -> str:
+    return tenant.primary_host if tenant is not None else settings.PLATFORM_DOMAIN
+
+
+def client_for(tenant: Tenant | None, *, token: str | None = None) -> APIClient:
+    """An API client whose requests carry the tenant's host (None: the platform host)."""
+    client = APIClient(HTTP_HOST=host_of(tenant))
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@dataclass
+class Actor:
+    user: User
+    token: str
+    tenant: Tenant | None
+
+    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
+        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)
+
+
+def make_actor(
+    tenant: Tenant | None, *, email: str, staff: bool = False, superuser: bool = False
+) -> Actor:
+    """A user with a bearer token in the tenant's schema (None: the public schema)."""
+    context = tenant_context(tenant) if tenant is not None else schema_context("public")
+    with context:
+        user = User.objects.create_user(
+            email=email, password="correct horse battery", is_staff=staff, is_superuser=superuser
+        )
+        _, raw = api_token_issue(user=user, name="tests")
+    connection.set_schema_to_public()
+    return Actor(user=user, token=raw, tenant=tenant)
+
+
+@pytest.fixture
+def platform_admin(db) -> Actor:
+    return make_actor(None, email="root@platform.test", staff=True, superuser=True)
+
+
+@pytest.fixture
+def platform_client(db) -> APIClient:
+    return client_for(None)
+
+
+@pytest.fixture
+def staff_a(tenant_a) -> Actor:
+    return make_actor(tenant_a, email="staff@alpha.test", staff=True, superuser=True)
+
+
+@pytest.fixture
+def staff_b(tenant_b) -> Actor:
+    return make_actor(tenant_b, email="staff@beta.test", staff=True, superuser=True)
