@@ -1,13 +1,13 @@
 """URL map of the root host (PLATFORM_DOMAIN): platform site, platform admin, platform API."""
 
-from django.contrib import admin
 from django.urls import include, path
 
+from saas_platform.admin_sites import platform_admin_site
 from tenants import views
 
 urlpatterns = [
     path("", views.landing, name="platform-landing"),
-    path("admin/", admin.site.urls),
+    path("admin/", platform_admin_site.urls),
     path("api/platform/v1/", include("tenants.api_urls")),
 ]
 handler404 = "saas_platform.views.not_found"

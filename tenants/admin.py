@@ -2,27 +2,12 @@
 tenant's lifecycle go through tenants.services, as the API's do."""
 
 from django.contrib import admin, messages
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
 
+from saas_platform.admin_sites import platform_admin_site
 from saas_platform.errors import ApplicationError
 
 from . import services
 from .models import Domain, SchemaTemplate, Tenant
-
-
-class PublicSchemaOnlyAdmin(admin.ModelAdmin):
-    """Tenant and domain rows exist only in the public schema; hide them from tenant admins."""
-
-    def has_module_permission(self, request):
-        return connection.schema_name == get_public_schema_name() and super().has_module_permission(
-            request
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return connection.schema_name == get_public_schema_name() and super().has_view_permission(
-            request, obj
-        )
 
 
 class DomainInline(admin.TabularInline):
@@ -32,8 +17,8 @@ class DomainInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
-@admin.register(Tenant)
-class TenantAdmin(PublicSchemaOnlyAdmin):
+@admin.register(Tenant, site=platform_admin_site)
+class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "schema_name", "status", "currency", "timezone", "created_at")
     list_filter = ("status", "currency", "locale")
     search_fields = ("name", "schema_name", "contact_email", "owner_email")
@@ -87,16 +72,16 @@ class TenantAdmin(PublicSchemaOnlyAdmin):
                 self.message_user(request, f"{tenant.name} {verb}.", messages.SUCCESS)
 
 
-@admin.register(Domain)
-class DomainAdmin(PublicSchemaOnlyAdmin):
+@admin.register(Domain, site=platform_admin_site)
+class DomainAdmin(admin.ModelAdmin):
     list_display = ("domain", "tenant", "is_primary", "created_at")
     search_fields = ("domain", "tenant__name", "tenant__schema_name")
     list_filter = ("is_primary",)
     raw_id_fields = ("tenant",)
 
 
-@admin.register(SchemaTemplate)
-class SchemaTemplateAdmin(PublicSchemaOnlyAdmin):
+@admin.register(SchemaTemplate, site=platform_admin_site)
+class SchemaTemplateAdmin(admin.ModelAdmin):
     list_display = ("schema_name", "fingerprint", "refreshed_at")
     readonly_fields = (
         "schema_name",

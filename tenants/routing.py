@@ -171,7 +171,8 @@ class TenantRoutingMiddleware:
         connection.set_schema_to_public()
         host = _host_of(request)
         if host in root_hosts():
-            request.tenant = None
+            # django-tenants' admin templates read request.tenant.schema_name.
+            request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
             return self.get_response(request)

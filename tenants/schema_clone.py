@@ -74,15 +74,17 @@ def pg_dump_executable() -> str:
     found = shutil.which("pg_dump")
     if found:
         candidates.append(found)
-    try:
-        import pgserver
-
-        candidates.append(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"))
-    except ImportError:
-        pass
     for candidate in candidates:
         if os.access(candidate, os.X_OK):
             return candidate
+    try:
+        import pgserver  # the embedded dev server ships its own client binaries
+    except ImportError:
+        pass
+    else:
+        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+        if os.access(bundled, os.X_OK):
+            return str(bundled)
     raise ApplicationError(
         "pg_dump_missing",
         "pg_dump was not found; install the PostgreSQL client or set PG_DUMP_PATH.",
@@ -101,6 +103,7 @@ def _dump_ddl(schema_name: str) -> str:
         "--no-owner",
         "--no-privileges",
         "--no-comments",
+        "--lock-wait-timeout=30s",
         f"--schema={schema_name}",
         f"--dbname={db['NAME']}",
     ]
@@ -144,6 +147,15 @@ def template_refresh(*, stdout=None) -> CapturedTemplate:
     Run after deploying new migrations (``manage.py tenant_template_refresh``); provisioning
     also calls it when it finds the stored template older than the code."""
     global _cached
+    if connection.in_atomic_block:
+        # pg_dump reads through its own connection and would wait forever for our
+        # uncommitted DDL.
+        raise ApplicationError(
+            "template_refresh_in_transaction",
+            "The tenant template can only be refreshed outside a transaction; run "
+            "`manage.py tenant_template_refresh`.",
+            status=500,
+        )
     schema = settings.TENANT_TEMPLATE_SCHEMA
     nodes, fingerprint = expected_migrations()
     with _lock:

@@ -1,6 +1,4 @@
 from django.contrib import admin
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
 
 from .models import PortalSettings
 
@@ -12,13 +10,8 @@ class PortalSettingsAdmin(admin.ModelAdmin):
         ("Home page", {"fields": ("welcome_heading", "welcome_message")}),
     )
 
-    def has_module_permission(self, request):
-        # Tenant schemas only: the public schema has no portal settings.
-        return connection.schema_name != get_public_schema_name() and super().has_module_permission(
-            request
-        )
-
     def has_add_permission(self, request):
+        # One row per business, created when the business is provisioned.
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from saas_platform.admin_sites import platform_admin_site
+
 from .models import ApiToken, User
 
 
 @admin.register(User)
+@admin.register(User, site=platform_admin_site)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
@@ -23,6 +26,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
+@admin.register(ApiToken, site=platform_admin_site)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
