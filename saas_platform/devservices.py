@@ -22,11 +22,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-DEVDATA = ROOT / ".devdata"
+DEVDATA = Path(os.environ.get("DEVSERVICES_DIR") or ROOT / ".devdata").resolve()
 DB_NAME = "saas_platform"
 
 
 def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    if os.environ.get("DEVSERVICES_FORCE_EMBEDDED", "") in {"1", "true", "yes"}:
+        return False
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -47,7 +49,8 @@ def database_url() -> str:
 
     DEVDATA.mkdir(exist_ok=True)
     pgdata = DEVDATA / "pg"
-    _log(f"no PostgreSQL on 127.0.0.1:5432; starting an embedded one in {pgdata}")
+    if not (pgdata / "postmaster.pid").exists():
+        _log(f"no PostgreSQL on 127.0.0.1:5432; starting an embedded one in {pgdata}")
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     info = server.get_postmaster_info()
     return f"postgres://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DB_NAME}"

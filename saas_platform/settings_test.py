@@ -17,3 +17,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PLATFORM_URL_SCHEME = "http"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Worker threads in integration tests must not keep connections open past a task, or the test
+# database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -40,6 +40,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """For the few tests that need committed data (another connection must see it: pg_dump, a
+    Celery worker thread). Not wrapped in a transaction; tenants whose slugs the test appends
+    to the yielded list, and public users it creates, are removed afterwards."""
+    from tenants.models import Domain
+    from tenants.schema_clone import schema_drop
+
+    created: list[str] = []
+    with django_db_blocker.unblock():
+        users_before = set(User.objects.values_list("pk", flat=True))
+        yield created
+        connection.set_schema_to_public()
+        for slug in created:
+            Domain.objects.filter(tenant__schema_name=slug).delete()
+            Tenant.objects.filter(schema_name=slug).delete()
+            schema_drop(schema_name=slug)
+        User.objects.exclude(pk__in=users_before).delete()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_and_fresh_routes():
     routing.router.clear()

@@ -1,25 +1,11 @@
 """Template refresh needs committed DDL (pg_dump reads through its own connection), so these
 tests run outside the per-test transaction and clean up after themselves."""
 
-import pytest
-from django.db import connection
 from django_tenants.utils import schema_exists
 
 from tenants import schema_clone
-from tenants.models import Domain, SchemaTemplate, Tenant
+from tenants.models import SchemaTemplate, Tenant
 from tenants.services import tenant_provision
-
-
-@pytest.fixture
-def committed(django_db_setup, django_db_blocker):
-    created: list[str] = []
-    with django_db_blocker.unblock():
-        yield created
-        connection.set_schema_to_public()
-        for slug in created:
-            Domain.objects.filter(tenant__schema_name=slug).delete()
-            Tenant.objects.filter(schema_name=slug).delete()
-            schema_clone.schema_drop(schema_name=slug)
 
 
 def test_a_stale_template_is_refreshed_before_cloning(committed, monkeypatch):
