@@ -77,6 +77,8 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# Issue `SET search_path` only when the schema changes, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Redis behind a unix socket (the embedded dev server) is "unix://..." for redis-py and
@@ -123,6 +125,8 @@ PUBLIC_SCHEMA_NAME = "public"
 # Pre-migrated schema that new tenants are cloned from (see tenants/schema_clone.py). Its name
 # starts with "_", which no slug can, so it never collides with a tenant.
 TENANT_TEMPLATE_SCHEMA = env_str("TENANT_TEMPLATE_SCHEMA", "_tenant_template")
+# How many tenant schemas are kept cloned ahead of time, so provisioning is a rename (0: off).
+TENANT_SCHEMA_POOL_SIZE = env_int("TENANT_SCHEMA_POOL_SIZE", 2)
 # pg_dump used to capture the template's DDL; found on PATH (or the pgserver wheel) when empty.
 PG_DUMP_PATH = os.environ.get("PG_DUMP_PATH", "")
 # Seconds a process trusts its host -> tenant cache before re-reading it (changes made in this
@@ -258,6 +262,11 @@ CELERY_BEAT_SCHEDULE = {
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",
         "schedule": 300.0,
+        "tenancy_options": {"public": True, "all_tenants": False},
+    },
+    "tenants-schema-pool-fill": {
+        "task": "tenants.tasks.tenant_schema_pool_fill_task",
+        "schedule": 600.0,
         "tenancy_options": {"public": True, "all_tenants": False},
     },
 }

@@ -20,3 +20,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Worker threads in integration tests must not keep connections open past a task, or the test
 # database cannot be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# One spare schema: provisioning tests take the pool path; test_schema_pool covers the rest.
+TENANT_SCHEMA_POOL_SIZE = 1

@@ -7,7 +7,7 @@ from saas_platform.admin_sites import platform_admin_site
 from saas_platform.errors import ApplicationError
 
 from . import services
-from .models import Domain, SchemaTemplate, Tenant
+from .models import Domain, SchemaTemplate, SpareSchema, Tenant
 
 
 class DomainInline(admin.TabularInline):
@@ -91,6 +91,15 @@ class SchemaTemplateAdmin(admin.ModelAdmin):
         "refreshed_at",
         "ddl",
     )
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SpareSchema, site=platform_admin_site)
+class SpareSchemaAdmin(admin.ModelAdmin):
+    list_display = ("schema_name", "fingerprint", "created_at")
+    readonly_fields = ("schema_name", "fingerprint", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -43,8 +43,12 @@ class CapturedTemplate:
     schema_name: str
     ddl: str
     fingerprint: str
-    seeded_tables: tuple[str, ...]
+    # (table, columns backed by a sequence) for each table that migrations filled with rows
+    seeded_tables: tuple[tuple[str, tuple[str, ...]], ...]
 
+
+# Bump when the stored capture's shape changes, so older captures count as stale.
+CAPTURE_FORMAT = "2"
 
 _lock = threading.Lock()
 _cached: CapturedTemplate | None = None
@@ -57,9 +61,8 @@ def expected_migrations() -> tuple[frozenset[tuple[str, str]], str]:
     if _expected is None:
         loader = MigrationLoader(None, ignore_no_migrations=True)
         nodes = frozenset(loader.graph.nodes)
-        digest = hashlib.sha256(
-            "\n".join(f"{app}.{name}" for app, name in sorted(nodes)).encode()
-        ).hexdigest()
+        text = "\n".join([CAPTURE_FORMAT, *(f"{app}.{name}" for app, name in sorted(nodes))])
+        digest = hashlib.sha256(text.encode()).hexdigest()
         _expected = (nodes, digest)
     return _expected
 
@@ -122,22 +125,28 @@ def _dump_ddl(schema_name: str) -> str:
     return "\n".join(kept)
 
 
-def _seeded_tables(schema_name: str) -> list[str]:
+def _seeded_tables(schema_name: str) -> list[list]:
+    """Tables of the template that hold rows after migrating (migration records, content
+    types, permissions, data migrations), each with its sequence-backed columns."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = %s AND table_type = 'BASE TABLE' ORDER BY table_name",
+            "SELECT c.relname, array_remove(array_agg(a.attname ORDER BY a.attnum) FILTER ("
+            "  WHERE a.attidentity <> '' "
+            "  OR pg_get_serial_sequence(c.oid::regclass::text, a.attname) IS NOT NULL), NULL) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE n.nspname = %s AND c.relkind = 'r' GROUP BY c.relname ORDER BY c.relname",
             [schema_name],
         )
-        tables = [row[0] for row in cursor.fetchall()]
+        tables = cursor.fetchall()
         seeded = []
-        for table in tables:
+        for table, columns in tables:
             cursor.execute(
                 f"SELECT EXISTS (SELECT 1 FROM {quote_schema_name(schema_name)}."
                 f"{connection.ops.quote_name(table)})"
             )
             if cursor.fetchone()[0]:
-                seeded.append(table)
+                seeded.append([table, list(columns or [])])
     return seeded
 
 
@@ -193,9 +202,15 @@ def template_refresh(*, stdout=None) -> CapturedTemplate:
                 "seeded_tables": seeded,
             },
         )
-        _cached = CapturedTemplate(schema, ddl, fingerprint, tuple(seeded))
+        _cached = _captured(schema, ddl, fingerprint, seeded)
         logger.info("tenant template %s refreshed (%d migrations)", schema, len(applied))
         return _cached
+
+
+def _captured(schema: str, ddl: str, fingerprint: str, seeded: list) -> CapturedTemplate:
+    return CapturedTemplate(
+        schema, ddl, fingerprint, tuple((table, tuple(cols)) for table, cols in seeded)
+    )
 
 
 def template_current() -> CapturedTemplate:
@@ -207,7 +222,7 @@ def template_current() -> CapturedTemplate:
         return _cached
     stored = SchemaTemplate.objects.filter(schema_name=schema, fingerprint=fingerprint).first()
     if stored is not None and schema_exists(schema):
-        _cached = CapturedTemplate(schema, stored.ddl, fingerprint, tuple(stored.seeded_tables))
+        _cached = _captured(schema, stored.ddl, fingerprint, stored.seeded_tables)
         return _cached
     logger.warning("tenant template %s is missing or older than the code; refreshing", schema)
     return template_refresh()
@@ -228,35 +243,38 @@ def render_ddl(template: CapturedTemplate, schema_name: str) -> str:
     return pattern.sub(lambda _m: quoted, template.ddl)
 
 
-def schema_clone(*, schema_name: str) -> None:
-    """Create ``schema_name`` as a copy of the template's structure, atomically.
-
-    Either the whole schema exists afterwards or none of it does."""
-    template = template_current()
+def render_seed_sql(template: CapturedTemplate, schema_name: str) -> str:
+    """Copy the rows migrations wrote, then move each sequence past the copied ids."""
     source = quote_schema_name(template.schema_name)
     target = quote_schema_name(schema_name)
-    ddl = render_ddl(template, schema_name)
+    statements = []
+    for table, columns in template.seeded_tables:
+        quoted_table = connection.ops.quote_name(table)
+        statements.append(
+            f"INSERT INTO {target}.{quoted_table} SELECT * FROM {source}.{quoted_table};"
+        )
+        for column in columns:
+            qc = connection.ops.quote_name(column)
+            regclass = f"{target}.{quoted_table}".replace("'", "''")
+            statements.append(
+                f"SELECT setval(pg_get_serial_sequence('{regclass}', '{column}'), "
+                f"COALESCE(MAX({qc}), 1), MAX({qc}) IS NOT NULL) FROM {target}.{quoted_table};"
+            )
+    return "\n".join(statements)
+
+
+def schema_clone(*, schema_name: str) -> None:
+    """Create ``schema_name`` as a copy of the template's structure, atomically, in one round
+    trip. Either the whole schema exists afterwards or none of it does."""
+    template = template_current()
+    sql = render_ddl(template, schema_name) + "\n" + render_seed_sql(template, schema_name)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(ddl)
-        for table in template.seeded_tables:
-            quoted_table = connection.ops.quote_name(table)
-            cursor.execute(
-                f"INSERT INTO {target}.{quoted_table} SELECT * FROM {source}.{quoted_table}"
-            )
-            cursor.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = %s AND "
-                "(is_identity = 'YES' OR column_default LIKE 'nextval(%%')",
-                [schema_name, table],
-            )
-            for (column,) in cursor.fetchall():
-                quoted_column = connection.ops.quote_name(column)
-                cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, %s), "
-                    f"COALESCE(MAX({quoted_column}), 1), MAX({quoted_column}) IS NOT NULL) "
-                    f"FROM {target}.{quoted_table}",
-                    [f"{target}.{quoted_table}", column],
-                )
+        if not connection.savepoint_ids:
+            # Our own transaction: skip waiting for its WAL flush. A crash can then lose only
+            # this schema, never a later commit (the next synchronous commit flushes the WAL
+            # before it), and provisioning resumes by cloning again.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(sql)
 
 
 def schema_migrate(*, schema_name: str) -> None:
@@ -270,7 +288,7 @@ def schema_migrate(*, schema_name: str) -> None:
 
 
 def schema_drop(*, schema_name: str) -> None:
-    if schema_name in {settings.PUBLIC_SCHEMA_NAME, settings.TENANT_TEMPLATE_SCHEMA}:
+    if schema_name in {settings.PUBLIC_SCHEMA_NAME, settings.TENANT_TEMPLATE_SCHEMA, ""}:
         raise ApplicationError("schema_protected", f"Refusing to drop “{schema_name}”.")
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(schema_name)} CASCADE")

@@ -24,7 +24,7 @@ from . import routing
 from .errors import ProvisioningFailed, TenantNotFound
 from .hooks import provisioning_hooks
 from .models import CURRENCIES, LOCALES, Domain, Tenant, validate_timezone
-from .schema_clone import schema_clone
+from .schema_pool import schema_create
 from .slugs import slug_validate
 
 logger = logging.getLogger(__name__)
@@ -166,10 +166,11 @@ def tenant_provision(
 ) -> ProvisionResult:
     """Create a routable tenant, or finish one a previous attempt left half-way.
 
-    Steps, each safe to repeat: reserve the slug; clone the schema from the template (one
-    transaction, so a schema either exists whole or not at all); in the tenant's schema create
-    the owner account and run the portal's provisioning hooks; add the primary domain and mark
-    the tenant active (one transaction). Until that last step the tenant does not route.
+    Steps, each safe to repeat: reserve the slug; create the schema from a pre-cloned spare or
+    by cloning the template (one transaction, so a schema either exists whole or not at all);
+    in the tenant's schema create the owner account and run the portal's provisioning hooks;
+    add the primary domain and mark the tenant active (one transaction). Until that last step
+    the tenant does not route.
 
     Called with ``name`` and ``owner_email`` for a new tenant (the CLI); with only ``slug`` to
     finish a registered one (the Celery task). ``exist_ok`` makes provisioning an already
@@ -200,7 +201,7 @@ def tenant_provision(
 
     try:
         if not schema_exists(tenant.schema_name):
-            schema_clone(schema_name=tenant.schema_name)
+            schema_create(schema_name=tenant.schema_name)
         with transaction.atomic():
             with tenant_context(tenant):
                 owner, _ = user_get_or_create_staff_owner(email=tenant.owner_email)

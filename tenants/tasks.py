@@ -41,3 +41,11 @@ def tenant_resume_stalled_task() -> list[str]:
     for slug in slugs:
         tenant_provision_task.delay(slug)
     return slugs
+
+
+@shared_task(name="tenants.tasks.tenant_schema_pool_fill_task")
+def tenant_schema_pool_fill_task() -> int:
+    """Top the pool of pre-cloned schemas back up (after a claim, and on a schedule)."""
+    from .schema_pool import pool_fill
+
+    return pool_fill()

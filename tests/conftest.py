@@ -20,6 +20,7 @@ from saas_platform.users.services import api_token_issue
 from tenants import routing
 from tenants.models import Tenant
 from tenants.schema_clone import template_refresh
+from tenants.schema_pool import pool_drain, pool_fill
 from tenants.services import tenant_provision
 
 SESSION_TENANTS = {
@@ -35,6 +36,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         template_refresh()
+        pool_drain()  # spares left by an aborted earlier run of this database
+        pool_fill()
         for spec in SESSION_TENANTS.values():
             tenant_provision(**spec, exist_ok=True)
         connection.set_schema_to_public()
@@ -54,6 +57,7 @@ def committed(django_db_setup, django_db_blocker):
         yield created
         connection.set_schema_to_public()
         for slug in created:
+            # Provisioning committed here enqueued a pool refill; the pool is back to size.
             Domain.objects.filter(tenant__schema_name=slug).delete()
             Tenant.objects.filter(schema_name=slug).delete()
             schema_drop(schema_name=slug)

@@ -6,7 +6,7 @@ from django_tenants.utils import schema_exists, tenant_context
 
 from saas_platform.errors import ApplicationError
 from saas_platform.users.models import User
-from tenants import hooks, routing, schema_clone
+from tenants import hooks, routing, schema_clone, schema_pool
 from tenants.models import Domain, SchemaTemplate, Tenant
 from tenants.services import (
     tenant_owner_set_password_url,
@@ -204,6 +204,7 @@ def test_a_failing_step_leaves_nothing_that_routes_and_resume_finishes(monkeypat
 
 
 def test_a_failing_clone_creates_no_schema(monkeypatch):
+    schema_pool.pool_drain()  # force the inline clone
     monkeypatch.setattr(schema_clone, "render_ddl", lambda template, name: "CREATE TABLE broken (")
     with pytest.raises(ApplicationError) as excinfo:
         tenant_provision(**NEW)
