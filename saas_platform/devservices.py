@@ -160,7 +160,20 @@ def cmd_stop() -> None:
 
 
 def _manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True)  # noqa: S603
+    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise SystemExit(
+            f"[devservices] `manage.py {' '.join(args)}` failed; see the output above."
+        )
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def cmd_demo() -> None:
@@ -180,15 +193,16 @@ def cmd_demo() -> None:
 
     DEVDATA.mkdir(exist_ok=True)
     celery = [sys.executable, "-m", "celery", "-A", "saas_platform"]
+    commands = [
+        [sys.executable, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"],
+        [*celery, "worker", "-l", "info", "-c", "2", "-Q", "default"],
+        [*celery, "beat", "-l", "info", "-s", str(DEVDATA / "celerybeat-schedule")],
+    ]
+    # Children get default signal handling even if this process was started with SIGINT
+    # ignored (a background job), so Ctrl-C and SIGTERM reach them the usual way.
     procs = [
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"],
-            env=env,
-        ),
-        subprocess.Popen([*celery, "worker", "-l", "info", "-c", "2", "-Q", "default"], env=env),  # noqa: S603
-        subprocess.Popen(  # noqa: S603
-            [*celery, "beat", "-l", "info", "-s", str(DEVDATA / "celerybeat-schedule")], env=env
-        ),
+        subprocess.Popen(cmd, env=env, preexec_fn=_default_signals)  # noqa: S603
+        for cmd in commands
     ]
     print(
         f"""
@@ -200,6 +214,8 @@ Serving (Ctrl-C stops everything):
 """,
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -209,7 +225,7 @@ Serving (Ctrl-C stops everything):
     finally:
         for p in procs:
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                p.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
         for p in procs:
             try:

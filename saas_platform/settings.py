@@ -256,18 +256,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "tenant_schemas_celery.scheduler:TenantAwareScheduler"
+CELERY_BEAT_SCHEDULER = "saas_platform.celery_beat:PlatformScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",
         "schedule": 300.0,
-        "tenancy_options": {"public": True, "all_tenants": False},
+        "tenant_schemas": ["public"],
     },
     "tenants-schema-pool-fill": {
         "task": "tenants.tasks.tenant_schema_pool_fill_task",
         "schedule": 600.0,
-        "tenancy_options": {"public": True, "all_tenants": False},
+        "tenant_schemas": ["public"],
     },
 }
 

@@ -1,11 +1,14 @@
 """Seed the demo: a platform admin and two businesses with different data. Safe to re-run."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django_tenants.utils import tenant_context
 
 from portal.config.selectors import portal_settings_get
 from saas_platform.users.models import User
+from saas_platform.users.services import user_get_or_create_staff_owner
+from tenants.models import Tenant
 from tenants.services import tenant_provision
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105  (demo data, printed on screen)
@@ -56,7 +59,7 @@ class Command(BaseCommand):
             )
             tenant = result.tenant
             with tenant_context(tenant):
-                owner = User.objects.get(email=spec["owner_email"])
+                owner, _ = user_get_or_create_staff_owner(email=tenant.owner_email)
                 if not owner.has_usable_password():
                     owner.set_password(DEMO_PASSWORD)
                     owner.save(update_fields=["password"])
@@ -72,11 +75,16 @@ class Command(BaseCommand):
                 f"{tenant.name}: {tenant.url()} ({'created' if result.created else 'exists'})"
             )
 
-        self.stdout.write(
-            f"\nDemo logins (password for all: {DEMO_PASSWORD})\n"
-            "  platform admin  admin@platform.example   http://localhost/admin/\n"
-            "  Acme staff      owner@acme.example        /admin/ on acme\n"
-            "  Acme family     parent@acme.example\n"
-            "  Zen staff       owner@zen.example         /admin/ on zen\n"
-            "  Zen family      parent@zen.example\n"
-        )
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write(f"  platform admin  admin@platform.example  {_root_url('/admin/')}")
+        for spec in BUSINESSES:
+            tenant = Tenant.objects.get(schema_name=spec["slug"])
+            self.stdout.write(
+                f"  {tenant.name} staff   {tenant.owner_email}  {tenant.url('/admin/')}"
+            )
+            self.stdout.write(f"  {tenant.name} family  {spec['families'][0]}")
+
+
+def _root_url(path: str) -> str:
+    port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""
+    return f"{settings.PLATFORM_URL_SCHEME}://{settings.PLATFORM_DOMAIN}{port}{path}"
