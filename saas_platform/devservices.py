@@ -131,9 +131,20 @@ def redis_url() -> str:
 
 
 def resolve() -> dict[str, str]:
+    import psycopg
+    import redis
+
     db = database_url()
-    ensure_database(db)
-    return {"DATABASE_URL": db, "REDIS_URL": redis_url()}
+    try:
+        ensure_database(db)
+    except psycopg.Error as exc:
+        raise SystemExit(f"[devservices] cannot use PostgreSQL at {db}: {exc}".strip()) from None
+    cache = redis_url()
+    try:
+        redis.Redis.from_url(cache, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise SystemExit(f"[devservices] cannot use Redis at {cache}: {exc}") from None
+    return {"DATABASE_URL": db, "REDIS_URL": cache}
 
 
 def cmd_env() -> None:

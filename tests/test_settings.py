@@ -55,3 +55,26 @@ def test_env_helpers(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="X_INT must be an integer"):
         env_int("X_INT", 1)
+
+
+def test_a_database_url_that_is_not_postgres_is_refused():
+    result = _import_settings(DEBUG="1", DATABASE_URL="mysql://root@localhost/x")
+    assert result.returncode != 0
+    assert "DATABASE_URL must point to PostgreSQL" in result.stderr
+
+
+def test_unreachable_servers_are_named_without_a_traceback():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing", REDIS_URL="redis://127.0.0.1:1/0"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "saas_platform.devservices", "env"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "cannot use PostgreSQL at postgres://postgres@127.0.0.1:1/nothing" in result.stderr
+    assert "Traceback" not in result.stderr
