@@ -105,6 +105,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "saas_platform.users",
     "rest_framework",
     "drf_spectacular",
@@ -120,7 +121,10 @@ TENANT_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "saas_platform.users",
+    "portal.catalog",
+    "portal.accounts",
     "portal.config",
+    "portal_api",
     "portal_web",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -151,6 +155,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.config.middleware.PortalAvailabilityMiddleware",
 ]
 
 ROOT_URLCONF = "saas_platform.urls_tenant"
@@ -247,7 +252,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"platform-token": "20/minute"},
+    "DEFAULT_THROTTLE_RATES": {"platform-token": "20/minute", "portal-auth": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer portal platform API",

@@ -22,3 +22,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # One spare schema: provisioning tests take the pool path; test_schema_pool covers the rest.
 TENANT_SCHEMA_POOL_SIZE = 1
+# Sign-in throttles are tested on their own; the suite signs in far more often than a person.
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "platform-token": "10000/minute",
+    "portal-auth": "10000/minute",
+}

@@ -1,19 +1,188 @@
-"""Per-tenant portal settings: one typed row per tenant schema. Every later switch is added
-here as a field with a default, validation and help text."""
+"""Per-tenant portal settings: one typed row per tenant schema, and announcements.
+
+Every switch a business sets lives here as a field with a default, validation and help text;
+the web portal, the mobile app and branded apps all read the same row. Later features add
+fields here, never elsewhere."""
+
+from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class PortalSettings(models.Model):
     SINGLETON_ID = 1
 
+    class OpeningsDisplay(models.TextChoices):
+        NUMBERS = "numbers", "Number of openings"
+        FULL_OPEN = "full_open", "FULL / OPEN"
+
+    class RegistrationMode(models.TextChoices):
+        AUTO_APPROVE = "auto_approve", "Enroll at once when requirements are met"
+        REQUEST = "request", "Staff approve each request first"
+
+    class PriorityMode(models.TextChoices):
+        KEYWORD = "keyword", "Families with a keyword"
+        RETURNING = "returning", "Returning families"
+        KEYWORD_OR_RETURNING = "keyword_or_returning", "Keyword holders and returning families"
+
+    class PastDuePolicy(models.TextChoices):
+        ALLOW = "allow", "Allow enrollment"
+        BLOCK = "block", "Block enrollment"
+        REQUEST = "request", "Turn enrollment into a request"
+
+    class PaymentMethodPolicy(models.TextChoices):
+        OFF = "off", "Do not store payment methods"
+        OPTIONAL = "optional", "Families may save a payment method"
+        REQUIRED = "required", "A saved method for autopay is required"
+
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+
+    # --- Portal switches ----------------------------------------------------------------
     portal_enabled = models.BooleanField(
         default=True,
         help_text="When off, families see “Our Customer Portal is currently unavailable” and "
         "nobody can log in, enroll, request or pay.",
     )
+    mobile_app_enabled = models.BooleanField(
+        default=True, help_text="Families may use the mobile app and this business's own app."
+    )
+    visitors_may_create_accounts = models.BooleanField(
+        default=True, help_text="Visitors may create a family account online."
+    )
+    show_classes = models.BooleanField(default=True, help_text="List weekly classes.")
+    show_camps = models.BooleanField(default=True, help_text="List camps.")
+    show_events = models.BooleanField(default=True, help_text="List events.")
+    show_punch_passes = models.BooleanField(default=True, help_text="List punch passes for sale.")
+    list_visible_when_logged_out = models.BooleanField(
+        default=True, help_text="Visitors who are not signed in may browse the class list."
+    )
+    openings_display = models.CharField(
+        max_length=10,
+        choices=OpeningsDisplay.choices,
+        default=OpeningsDisplay.NUMBERS,
+        help_text="Show the number of openings, or only FULL / OPEN.",
+    )
+    show_levels = models.BooleanField(default=True, help_text="Show the levels of each offering.")
+    class_search_rate_limit = models.PositiveIntegerField(
+        default=600,
+        validators=[MinValueValidator(10), MaxValueValidator(100_000)],
+        help_text="Class searches per minute for the whole portal before families see the "
+        "“Whoa!” message (10-100,000).",
+    )
+
+    # --- Checkout reservation timer ----------------------------------------------------
+    hold_timer_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Minutes a seat stays held in a cart before it is released (1-120).",
+    )
+
+    # --- Registration ------------------------------------------------------------------
+    registration_mode = models.CharField(
+        max_length=20,
+        choices=RegistrationMode.choices,
+        default=RegistrationMode.AUTO_APPROVE,
+        help_text="Default for every offering.",
+    )
+    priority_registration_starts_at = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the priority-registration window."
+    )
+    priority_registration_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="End of the window; after it everyone may register."
+    )
+    priority_registration_mode = models.CharField(
+        max_length=25,
+        choices=PriorityMode.choices,
+        default=PriorityMode.RETURNING,
+        help_text="Who may register during the priority window.",
+    )
+    priority_keywords = models.TextField(
+        blank=True, help_text="Keywords (one per line) that let a family register early."
+    )
+    new_families_may_enroll = models.BooleanField(
+        default=True, help_text="Families without any past enrollment may enroll."
+    )
+    new_family_enrollment_opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="If set, new families may enroll only from this moment (e.g. after the "
+        "returning families' window).",
+    )
+    inactive_families_may_enroll = models.BooleanField(
+        default=True, help_text="Families marked inactive may enroll."
+    )
+    pending_requests_count_against_openings = models.BooleanField(
+        default=False, help_text="Pending requests and transfers hold a seat."
+    )
+    enrollment_cutoff_minutes_after_start = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(60 * 24 * 365)],
+        help_text="Enrollment stays open this many minutes after an offering's first meeting "
+        "starts (0: closes at the start).",
+    )
+    referral_source_required = models.BooleanField(
+        default=False, help_text="Ask how the family heard about the business at signup."
+    )
+    referral_sources = models.TextField(
+        blank=True, help_text="Choices offered at signup, one per line (e.g. Friend, Google)."
+    )
+
+    # --- Requests ----------------------------------------------------------------------
+    absences_enabled = models.BooleanField(default=True, help_text="Families may report absences.")
+    absence_notice_hours = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(24 * 30)],
+        help_text="Absences must be reported at least this many hours before the class.",
+    )
+    absences_auto_approve = models.BooleanField(default=True)
+    absence_issues_makeup_token = models.BooleanField(
+        default=True, help_text="An approved absence gives the student a makeup token."
+    )
+    makeups_enabled = models.BooleanField(default=True)
+    makeup_token_expiry_days = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    makeup_seats_per_class = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(100)],
+        help_text="Extra makeup students a class may take beyond its capacity.",
+    )
+    transfers_enabled = models.BooleanField(default=True)
+    transfers_next_level_only = models.BooleanField(
+        default=False, help_text="Transfers may only move a student to the next level."
+    )
+    one_transfer_per_enrollment = models.BooleanField(default=True)
+    drops_enabled = models.BooleanField(default=True)
+    drop_notice_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text="A drop takes effect at least this many days after it is requested.",
+    )
+    drop_reason_required = models.BooleanField(default=True)
+
+    # --- Money -------------------------------------------------------------------------
+    stored_payment_method_policy = models.CharField(
+        max_length=10, choices=PaymentMethodPolicy.choices, default=PaymentMethodPolicy.OPTIONAL
+    )
+    past_due_policy = models.CharField(
+        max_length=10,
+        choices=PastDuePolicy.choices,
+        default=PastDuePolicy.BLOCK,
+        help_text="What happens when a family with a past-due balance enrolls.",
+    )
+    gift_certificates_enabled = models.BooleanField(default=False)
+    punch_passes_enabled = models.BooleanField(default=False)
+
+    # --- Staff pages -------------------------------------------------------------------
+    staff_bios_visible = models.BooleanField(default=True, help_text="Show staff bios and photos.")
+    staff_availability_visible = models.BooleanField(
+        default=False, help_text="Show staff availability for private lessons."
+    )
+
+    # --- Home page ---------------------------------------------------------------------
     welcome_heading = models.CharField(
         max_length=120, blank=True, help_text="Heading on the portal's home page."
     )
@@ -33,5 +202,107 @@ class PortalSettings(models.Model):
         return "Portal settings"
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.id != self.SINGLETON_ID:
-            raise ValidationError("There is exactly one portal settings row per business.")
+            errors["id"] = "There is exactly one portal settings row per business."
+        starts, ends = self.priority_registration_starts_at, self.priority_registration_ends_at
+        if bool(starts) != bool(ends):
+            errors["priority_registration_ends_at"] = (
+                "Give both the start and the end of the priority window, or neither."
+            )
+        elif starts and ends and ends <= starts:
+            errors["priority_registration_ends_at"] = "The window must end after it starts."
+        if (
+            starts
+            and self.priority_registration_mode != self.PriorityMode.RETURNING
+            and not self.keyword_list
+        ):
+            errors["priority_keywords"] = "Give at least one keyword for keyword registration."
+        if self.referral_source_required and not self.referral_source_list:
+            errors["referral_sources"] = "List the choices families pick their referral from."
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _lines(text: str) -> list[str]:
+        return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return self._lines(self.priority_keywords)
+
+    @property
+    def referral_source_list(self) -> list[str]:
+        return self._lines(self.referral_sources)
+
+    def priority_window_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        starts, ends = self.priority_registration_starts_at, self.priority_registration_ends_at
+        return bool(starts and ends and starts <= now < ends)
+
+    def shown_kinds(self) -> list[str]:
+        return [
+            kind
+            for kind, shown in (
+                ("class", self.show_classes),
+                ("camp", self.show_camps),
+                ("event", self.show_events),
+            )
+            if shown
+        ]
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def in_effect(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(starts_at__isnull=True) | models.Q(starts_at__lte=now),
+            models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now),
+            is_published=True,
+        )
+
+
+class Announcement(models.Model):
+    class Kind(models.TextChoices):
+        BANNER = "banner", "Banner"
+        NEWS = "news", "News item"
+
+    class Severity(models.TextChoices):
+        INFO = "info", "Information"
+        WARNING = "warning", "Warning"
+        CRITICAL = "critical", "Critical"
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", "Everyone"
+        LOGGED_IN = "logged_in", "Signed-in families"
+        PROGRAMS = "programs", "Families enrolled in chosen programs"
+
+    title = models.CharField(max_length=150)
+    body = models.TextField(blank=True, max_length=5000)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BANNER)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.INFO)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.EVERYONE)
+    programs = models.ManyToManyField(
+        "portal_catalog.Program",
+        blank=True,
+        related_name="announcements",
+        help_text="For the “chosen programs” audience.",
+    )
+    link_url = models.URLField(blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: from now on.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until removed.")
+    is_published = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("sort_order", "-starts_at", "-created_at", "pk")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The announcement must end after it starts."})

@@ -1,7 +1,46 @@
-from .models import PortalSettings
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Announcement, PortalSettings
 from .services import portal_settings_ensure
 
 
-def portal_settings_get() -> PortalSettings:
+def portal_settings_get(request=None) -> PortalSettings:
+    """The tenant's settings, read once per request (memoised on it)."""
+    if request is not None:
+        cached = getattr(request, "_portal_settings", None)
+        if cached is not None:
+            return cached
     row = PortalSettings.objects.filter(id=PortalSettings.SINGLETON_ID).first()
-    return row if row is not None else portal_settings_ensure()
+    if row is None:
+        row = portal_settings_ensure()
+    if request is not None:
+        request._portal_settings = row
+    return row
+
+
+def announcement_list(*, family=None) -> QuerySet[Announcement]:
+    """Announcements in effect for a visitor (``family`` None) or a signed-in family: everyone's,
+    signed-in families', and those for programs the family's students take part in."""
+    from django.db.models import Q
+
+    audience = Q(audience=Announcement.Audience.EVERYONE)
+    if family is not None:
+        audience |= Q(audience=Announcement.Audience.LOGGED_IN)
+        program_ids = family_program_ids(family)
+        if program_ids:
+            audience |= Q(audience=Announcement.Audience.PROGRAMS, programs__in=program_ids)
+    return Announcement.objects.in_effect().filter(audience).distinct()
+
+
+def family_program_ids(family) -> list[int]:
+    """Programs the family takes part in. Until enrollments exist this is the programs of the
+    students' levels; the enrollment app extends it."""
+    from portal.catalog.models import Level
+
+    return list(
+        Level.objects.filter(students__family=family, program__isnull=False)
+        .values_list("program_id", flat=True)
+        .distinct()
+    )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.db import transaction
+
 from .models import PortalSettings
 
 
@@ -13,3 +15,14 @@ def portal_settings_ensure(*, tenant=None) -> PortalSettings:
         id=PortalSettings.SINGLETON_ID, defaults=defaults
     )
     return settings_row
+
+
+@transaction.atomic
+def portal_settings_update(**changes) -> PortalSettings:
+    """Change settings, validating the whole row (staff admin and API use this)."""
+    row = PortalSettings.objects.select_for_update().get(id=PortalSettings.SINGLETON_ID)
+    for field, value in changes.items():
+        setattr(row, field, value)
+    row.full_clean()
+    row.save()
+    return row

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Family, Guardian, Policy, PolicyAcceptance
+
+
+def guardian_for_user(user) -> Guardian | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Guardian.objects.select_related("family").filter(user=user).first()
+
+
+def family_get(*, family_id: int) -> Family:
+    return Family.objects.prefetch_related(
+        "guardians", "students__level", "emergency_contacts"
+    ).get(pk=family_id)
+
+
+@dataclass(frozen=True)
+class PendingPolicy:
+    policy: Policy
+    student_id: int | None
+
+
+def policies_pending(family: Family) -> list[PendingPolicy]:
+    """Active policies the family (or one of its active students) has not accepted in their
+    current version: shown again whenever staff change a policy."""
+    policies = list(Policy.objects.filter(is_active=True))
+    accepted = set(
+        PolicyAcceptance.objects.filter(family=family).values_list(
+            "policy_id", "version", "student_id"
+        )
+    )
+    student_ids = list(family.students.filter(is_active=True).values_list("pk", flat=True))
+    pending = []
+    for policy in policies:
+        if policy.scope == Policy.Scope.FAMILY:
+            if (policy.pk, policy.version, None) not in accepted:
+                pending.append(PendingPolicy(policy, None))
+        else:
+            pending.extend(
+                PendingPolicy(policy, sid)
+                for sid in student_ids
+                if (policy.pk, policy.version, sid) not in accepted
+            )
+    return pending

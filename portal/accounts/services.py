@@ -1,0 +1,439 @@
+"""Family accounts: signup, sign-in, password reset, family details, students, guardians,
+emergency contacts and policy acceptance. Every write validates first and changes nothing
+when it refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from portal.catalog.models import Level
+from portal.config.selectors import portal_settings_get
+from saas_platform.errors import ApplicationError
+from saas_platform.users.models import User
+from saas_platform.users.services import api_token_issue
+
+from .errors import INVALID_CREDENTIALS, family_suspended_error
+from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
+
+FAMILY_FIELDS = (
+    "name", "address_line1", "address_line2", "city", "region", "postal_code", "country",
+)  # fmt: skip
+STUDENT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "level", "medical_notes")
+
+
+def _field(field: str, code: str, message: str, status: int = 400) -> ApplicationError:
+    return ApplicationError(code, message, status=status, fields={field: [message]})
+
+
+def _tenant():
+    tenant = getattr(connection, "tenant", None)
+    return tenant if getattr(tenant, "schema_name", "public") != "public" else None
+
+
+def _clean_email(email: str, field: str = "email") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _field(field, "email_invalid", "Enter a valid email address.") from None
+    return email
+
+
+def password_check(password: str, *, user: User | None = None, field: str = "password") -> None:
+    """Django's validators, with stable codes: too common, or too weak for another reason."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        codes = {error.code for error in exc.error_list}
+        code = "password_too_common" if "password_too_common" in codes else "password_too_weak"
+        raise ApplicationError(code, " ".join(exc.messages), fields={field: exc.messages}) from None
+
+
+def _name(value: str, field: str, label: str, max_length: int = 100) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise _field(field, f"{field}_required", f"{label} is required.")
+    if len(value) > max_length:
+        raise _field(field, f"{field}_too_long", f"{label} may be at most {max_length} characters.")
+    return value
+
+
+def _email_free(email: str) -> None:
+    if User.objects.filter(email__iexact=email).exists():
+        raise _field(
+            "email",
+            "email_taken",
+            "An account with this email already exists. Sign in or reset your password.",
+            status=409,
+        )
+
+
+@dataclass(frozen=True)
+class PolicyConsent:
+    policy_id: int
+    version: int
+    signature: str
+    student_id: int | None = None
+
+
+def _record_consents(
+    *, family: Family, guardian: Guardian, consents: list[PolicyConsent], ip: str | None
+) -> list[PolicyAcceptance]:
+    policies = {p.pk: p for p in Policy.objects.filter(pk__in=[c.policy_id for c in consents])}
+    students = {s.pk: s for s in family.students.all()}
+    out = []
+    for consent in consents:
+        policy = policies.get(consent.policy_id)
+        if policy is None or not policy.is_active:
+            raise _field("policies", "policy_not_found", "That policy does not exist.")
+        if consent.version != policy.version:
+            raise _field(
+                "policies",
+                "policy_version_changed",
+                f"“{policy.title}” has changed since you read it; please read it again.",
+                status=409,
+            )
+        signature = (consent.signature or "").strip()
+        if not signature:
+            raise _field(
+                "policies", "signature_required", f"Type your name to accept “{policy.title}”."
+            )
+        student = None
+        if policy.scope == Policy.Scope.STUDENT:
+            student = students.get(consent.student_id or -1)
+            if student is None:
+                raise _field(
+                    "policies",
+                    "student_required",
+                    f"“{policy.title}” is accepted for each student; name the student.",
+                )
+        acceptance, _ = PolicyAcceptance.objects.update_or_create(
+            policy=policy,
+            version=policy.version,
+            family=family,
+            student=student,
+            defaults={
+                "guardian": guardian,
+                "signature": signature[:150],
+                "ip_address": ip,
+                "accepted_at": timezone.now(),
+            },
+        )
+        out.append(acceptance)
+    return out
+
+
+@transaction.atomic
+def family_signup(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    phone: str = "",
+    referral_source: str = "",
+    consents: list[PolicyConsent] | None = None,
+    ip: str | None = None,
+) -> tuple[Family, User]:
+    """Create a family with its primary guardian's login. Refused when the business does not
+    let visitors create accounts, for a taken email, a weak password, missing consent to the
+    signup policies, or a missing referral source the business asks for."""
+    portal = portal_settings_get()
+    if not portal.visitors_may_create_accounts:
+        raise ApplicationError(
+            "signup_disabled",
+            "This business does not take new accounts online. Please contact them to register.",
+            status=403,
+        )
+    first_name = _name(first_name, "first_name", "First name")
+    last_name = _name(last_name, "last_name", "Last name")
+    email = _clean_email(email)
+    _email_free(email)
+    probe = User(email=email, full_name=f"{first_name} {last_name}")
+    password_check(password, user=probe)
+    referral_source = (referral_source or "").strip()
+    if portal.referral_source_required:
+        if not referral_source:
+            raise _field(
+                "referral_source", "referral_source_required", "Tell us how you heard about us."
+            )
+        if referral_source not in portal.referral_source_list:
+            raise _field(
+                "referral_source",
+                "referral_source_invalid",
+                f"Choose one of: {', '.join(portal.referral_source_list)}.",
+            )
+    consents = consents or []
+    required = Policy.objects.filter(
+        is_active=True, required_at_signup=True, scope=Policy.Scope.FAMILY
+    )
+    given = {c.policy_id for c in consents}
+    missing = [p.title for p in required if p.pk not in given]
+    if missing:
+        raise _field(
+            "policies",
+            "policies_not_accepted",
+            f"Please read and accept: {', '.join(missing)}.",
+        )
+    try:
+        user = User.objects.create_user(
+            email=email, password=password, full_name=f"{first_name} {last_name}"
+        )
+    except (IntegrityError, ValidationError):
+        raise _field(
+            "email", "email_taken", "An account with this email already exists.", 409
+        ) from None
+    family = Family.objects.create(name=f"{last_name} family", referral_source=referral_source)
+    guardian = Guardian.objects.create(
+        family=family,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=(phone or "").strip()[:30],
+        is_primary=True,
+    )
+    _record_consents(family=family, guardian=guardian, consents=consents, ip=ip)
+    return family, user
+
+
+def family_authenticate(*, email: str, password: str, request=None) -> User:
+    """Check a family's (or staff member's) credentials for this business."""
+    user = authenticate(request, username=(email or "").strip(), password=password or "")
+    if user is None:
+        raise ApplicationError(*INVALID_CREDENTIALS, status=401)
+    guardian = Guardian.objects.select_related("family").filter(user=user).first()
+    if guardian is not None and guardian.family.status == Family.Status.SUSPENDED:
+        raise family_suspended_error(_tenant())
+    return user
+
+
+def family_token_issue(*, email: str, password: str, device: str = "default", request=None) -> str:
+    user = family_authenticate(email=email, password=password, request=request)
+    _, raw = api_token_issue(user=user, name=device)
+    return raw
+
+
+def _reset_url(user: User, path: str = "/account/reset/") -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    tenant = _tenant()
+    suffix = f"{path}{uid}/{token}/"
+    return tenant.url(suffix) if tenant else suffix
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link if an active account has this address. Says nothing either way, so
+    the endpoint cannot be used to find out who has an account."""
+    try:
+        email = _clean_email(email)
+    except ApplicationError:
+        return
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None:
+        return
+    tenant = _tenant()
+    name = tenant.name if tenant else "your portal"
+    url = _reset_url(user)
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"Reset your {name} password",
+            message=f"Choose a new password here:\n{url}\n\nIf you did not ask for this, ignore "
+            "this email; your password stays the same.",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+    )
+
+
+def password_reset_confirm(*, uid: str, token: str, password: str) -> User:
+    invalid = ApplicationError(
+        "reset_link_invalid", "This reset link is invalid or has expired. Ask for a new one."
+    )
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        raise invalid from None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise invalid
+    if user.has_usable_password() and user.check_password(password):
+        raise _field(
+            "password", "password_reused", "Choose a password you have not used here before."
+        )
+    password_check(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def _require_primary(guardian: Guardian) -> None:
+    if not guardian.is_primary:
+        raise ApplicationError(
+            "primary_guardian_only", "Only the primary guardian can change this.", status=403
+        )
+
+
+@transaction.atomic
+def family_update(*, guardian: Guardian, **changes) -> Family:
+    _require_primary(guardian)
+    family = Family.objects.select_for_update().get(pk=guardian.family_id)
+    unknown = set(changes) - set(FAMILY_FIELDS)
+    if unknown:
+        raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
+    if "name" in changes:
+        changes["name"] = _name(changes["name"], "name", "Family name", 150)
+    if changes.get("country"):
+        country = changes["country"].strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise _field("country", "country_invalid", "Use a two-letter country code, e.g. US.")
+        changes["country"] = country
+    for field, value in changes.items():
+        setattr(family, field, value.strip() if isinstance(value, str) else value)
+    family.full_clean()
+    family.save()
+    return family
+
+
+def _student_values(values: dict) -> dict:
+    out = dict(values)
+    if "first_name" in out:
+        out["first_name"] = _name(out["first_name"], "first_name", "First name")
+    if "last_name" in out:
+        out["last_name"] = _name(out["last_name"], "last_name", "Last name")
+    if "date_of_birth" in out:
+        born: date = out["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise _field(
+                "date_of_birth", "date_of_birth_in_future", "The date of birth is in the future."
+            )
+        if born.year < today.year - 120:
+            raise _field("date_of_birth", "date_of_birth_invalid", "Check the date of birth.")
+    if "gender" in out and out["gender"] not in Student.Gender.values:
+        raise _field(
+            "gender", "gender_invalid", f"Choose one of: {', '.join(Student.Gender.values)}."
+        )
+    if out.get("level") is not None and not isinstance(out["level"], Level):
+        level = Level.objects.filter(pk=out["level"]).first()
+        if level is None:
+            raise _field("level", "level_not_found", "That level does not exist.")
+        out["level"] = level
+    return out
+
+
+@transaction.atomic
+def student_create(*, guardian: Guardian, **values) -> Student:
+    values = _student_values(values)
+    student = Student(family_id=guardian.family_id, **values)
+    student.full_clean()
+    student.save()
+    return student
+
+
+@transaction.atomic
+def student_update(*, guardian: Guardian, student: Student, **values) -> Student:
+    if student.family_id != guardian.family_id:
+        raise ApplicationError("not_found", "Not found.", status=404)
+    unknown = set(values) - set(STUDENT_FIELDS)
+    if unknown:
+        raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
+    for field, value in _student_values(values).items():
+        setattr(student, field, value)
+    student.full_clean()
+    student.save()
+    return student
+
+
+@transaction.atomic
+def guardian_add(
+    *,
+    guardian: Guardian,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str = "",
+    relationship: str = "",
+) -> Guardian:
+    """An additional guardian with their own login: they get an email to choose a password."""
+    _require_primary(guardian)
+    first_name = _name(first_name, "first_name", "First name")
+    last_name = _name(last_name, "last_name", "Last name")
+    email = _clean_email(email)
+    _email_free(email)
+    user = User.objects.create_user(email=email, full_name=f"{first_name} {last_name}")
+    added = Guardian.objects.create(
+        family_id=guardian.family_id,
+        user=user,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=(phone or "").strip()[:30],
+        relationship=(relationship or "")[:50],
+    )
+    url = _reset_url(user, "/account/set-password/")
+    tenant = _tenant()
+    name = tenant.name if tenant else "the portal"
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You have been added to a family account at {name}",
+            message=f"{guardian.first_name} {guardian.last_name} added you as a guardian. "
+            f"Choose your password here:\n{url}",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
+    )
+    return added
+
+
+@transaction.atomic
+def emergency_contact_create(
+    *, guardian: Guardian, name: str, phone: str, relationship: str = ""
+) -> EmergencyContact:
+    name = _name(name, "name", "Name", 150)
+    phone = (phone or "").strip()
+    if not phone:
+        raise _field("phone", "phone_required", "A phone number is required.")
+    if len(phone) > 30 or not any(ch.isdigit() for ch in phone):
+        raise _field("phone", "phone_invalid", "Enter a phone number.")
+    return EmergencyContact.objects.create(
+        family_id=guardian.family_id, name=name, phone=phone, relationship=(relationship or "")[:50]
+    )
+
+
+def emergency_contact_delete(*, guardian: Guardian, contact: EmergencyContact) -> None:
+    if contact.family_id != guardian.family_id:
+        raise ApplicationError("not_found", "Not found.", status=404)
+    contact.delete()
+
+
+@transaction.atomic
+def policies_accept(
+    *, guardian: Guardian, consents: list[PolicyConsent], ip: str | None = None
+) -> list[PolicyAcceptance]:
+    if not consents:
+        raise _field("policies", "policies_required", "Accept at least one policy.")
+    return _record_consents(family=guardian.family, guardian=guardian, consents=consents, ip=ip)
+
+
+@transaction.atomic
+def policy_save(*, policy: Policy, text_changed: bool) -> Policy:
+    """Staff edit a policy; a changed text is a new version that everyone accepts again."""
+    if policy.pk and text_changed:
+        policy.version = Policy.objects.select_for_update().get(pk=policy.pk).version + 1
+    policy.full_clean()
+    policy.save()
+    return policy

@@ -1,0 +1,158 @@
+"""Reads of the catalog. Search takes already-validated filters (portal_api parses them) and
+returns a queryset whose page costs a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Prefetch, Q, QuerySet, Value
+from django.utils import timezone
+
+from .models import Level, Offering, StaffProfile
+
+TIMES_OF_DAY = {
+    "morning": (time(0, 0), time(12, 0)),
+    "afternoon": (time(12, 0), time(17, 0)),
+    "evening": (time(17, 0), time(23, 59, 59)),
+}
+
+
+@dataclass
+class OfferingFilters:
+    kinds: list[str] = field(default_factory=list)
+    program_ids: list[int] = field(default_factory=list)
+    location_ids: list[int] = field(default_factory=list)
+    level_ids: list[int] = field(default_factory=list)
+    instructor_ids: list[int] = field(default_factory=list)
+    term_ids: list[int] = field(default_factory=list)
+    weekdays: list[int] = field(default_factory=list)
+    times_of_day: list[str] = field(default_factory=list)
+    age: int | None = None
+    gender: str | None = None
+    has_openings: bool | None = None
+    text: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _with_related(qs: QuerySet[Offering]) -> QuerySet[Offering]:
+    return qs.select_related("program", "location", "term").prefetch_related(
+        Prefetch("levels", queryset=Level.objects.select_related("program").order_by("position")),
+        Prefetch("instructors", queryset=StaffProfile.objects.filter(is_active=True)),
+    )
+
+
+def offering_search(*, filters: OfferingFilters, visible_kinds: list[str]) -> QuerySet[Offering]:
+    """Published offerings of the kinds the business shows, matching every filter given."""
+    qs = Offering.objects.published().filter(kind__in=visible_kinds)
+    if filters.kinds:
+        qs = qs.filter(kind__in=filters.kinds)
+    if filters.date_from or filters.date_to:
+        if filters.date_from:
+            qs = qs.filter(end_date__gte=filters.date_from)
+        if filters.date_to:
+            qs = qs.filter(start_date__lte=filters.date_to)
+    else:
+        qs = qs.filter(end_date__gte=timezone.localdate())
+    if filters.program_ids:
+        qs = qs.filter(program_id__in=filters.program_ids)
+    if filters.location_ids:
+        qs = qs.filter(location_id__in=filters.location_ids)
+    if filters.term_ids:
+        qs = qs.filter(term_id__in=filters.term_ids)
+    if filters.level_ids:
+        qs = qs.filter(Q(levels__in=filters.level_ids) | Q(levels__isnull=True))
+    if filters.instructor_ids:
+        qs = qs.filter(instructors__in=filters.instructor_ids)
+    if filters.weekdays:
+        qs = qs.filter(weekdays__overlap=filters.weekdays)
+    if filters.times_of_day:
+        window = Q()
+        for name in filters.times_of_day:
+            start, end = TIMES_OF_DAY[name]
+            window |= Q(start_time__gte=start, start_time__lt=end)
+        qs = qs.filter(window)
+    if filters.age is not None:
+        qs = qs.filter(
+            Q(min_age__isnull=True) | Q(min_age__lte=filters.age),
+            Q(max_age__isnull=True) | Q(max_age__gte=filters.age),
+        )
+    if filters.gender in ("female", "male"):
+        qs = qs.filter(gender__in=[Offering.Gender.ANY, filters.gender])
+    elif filters.gender:
+        qs = qs.filter(gender=Offering.Gender.ANY)
+    if filters.has_openings is True:
+        qs = qs.filter(seats_taken__lt=F("capacity"))
+    elif filters.has_openings is False:
+        qs = qs.filter(seats_taken__gte=F("capacity"))
+    for word in filters.text.split():
+        qs = qs.filter(
+            Q(name__icontains=word)
+            | Q(description__icontains=word)
+            | Q(program__name__icontains=word)
+            | Q(location__name__icontains=word)
+        )
+    if filters.level_ids or filters.instructor_ids:
+        qs = qs.distinct()
+    return _with_related(qs).order_by("start_date", "start_time", "name", "pk")
+
+
+def offering_get(*, offering_id: int, visible_kinds: list[str]) -> Offering | None:
+    return (
+        _with_related(Offering.objects.published().filter(kind__in=visible_kinds))
+        .filter(pk=offering_id)
+        .first()
+    )
+
+
+class _YearsInterval(Func):
+    function = "make_interval"
+    template = "make_interval(years => %(expressions)s)"
+
+
+def offering_match(
+    *,
+    born: date | None,
+    age: int | None,
+    gender: str,
+    level: Level | None,
+    visible_kinds: list[str],
+) -> QuerySet[Offering]:
+    """ "Find the right class": upcoming offerings a student may join by age (on each
+    offering's start date when the birth date is known), gender and level."""
+    qs = Offering.objects.published().filter(
+        kind__in=visible_kinds, end_date__gte=timezone.localdate()
+    )
+    if born is not None:
+        # age on start_date >= min_age  <=>  born <= start_date - min_age years
+        # age on start_date <= max_age  <=>  born >  start_date - (max_age + 1) years
+        youngest_birth = ExpressionWrapper(
+            F("start_date") - _YearsInterval(F("min_age")), output_field=DateTimeField()
+        )
+        oldest_birth = ExpressionWrapper(
+            F("start_date") - _YearsInterval(F("max_age") + 1), output_field=DateTimeField()
+        )
+        qs = qs.annotate(_youngest=youngest_birth, _oldest=oldest_birth).filter(
+            Q(min_age__isnull=True) | Q(_youngest__gte=Value(born)),
+            Q(max_age__isnull=True) | Q(_oldest__lt=Value(born)),
+        )
+    elif age is not None:
+        qs = qs.filter(
+            Q(min_age__isnull=True) | Q(min_age__lte=age),
+            Q(max_age__isnull=True) | Q(max_age__gte=age),
+        )
+    if gender in ("female", "male"):
+        qs = qs.filter(gender__in=[Offering.Gender.ANY, gender])
+    else:
+        qs = qs.filter(gender=Offering.Gender.ANY)
+    if level is not None:
+        qs = qs.filter(Q(levels=level) | Q(levels__isnull=True))
+    else:
+        # A student without a level fits offerings open to every level or taking beginners.
+        qs = qs.filter(Q(levels__isnull=True) | Q(levels__position=1))
+    return _with_related(qs.distinct()).order_by("start_date", "start_time", "name", "pk")
+
+
+def staff_list() -> QuerySet[StaffProfile]:
+    return StaffProfile.objects.filter(is_active=True).prefetch_related("availability__location")

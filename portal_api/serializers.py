@@ -1,0 +1,158 @@
+"""Output shapes of the portal API. Input is parsed in the views (small Input serializers) or
+in portal_api.filters."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from portal.catalog.models import WEEKDAY_CODES, Offering, StaffProfile
+
+
+class RefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LevelOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    program_id = serializers.IntegerField(allow_null=True)
+
+
+class InstructorRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class ScheduleOutput(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    days = serializers.ListField(child=serializers.CharField())
+    start_time = serializers.TimeField(format="%H:%M")
+    end_time = serializers.TimeField(format="%H:%M")
+
+
+class MoneyOutput(serializers.Serializer):
+    tuition = serializers.IntegerField(help_text="Minor units (cents).")
+    registration_fee = serializers.IntegerField(help_text="Minor units (cents).")
+    currency = serializers.CharField()
+
+
+class AvailabilityOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["OPEN", "FULL"])
+    openings = serializers.IntegerField(
+        allow_null=True, help_text="Null when the business shows only FULL / OPEN."
+    )
+    waitlist = serializers.IntegerField()
+
+
+class AgesOutput(serializers.Serializer):
+    min = serializers.IntegerField(allow_null=True)
+    max = serializers.IntegerField(allow_null=True)
+
+
+def availability(offering: Offering, portal) -> dict:
+    return {
+        "status": "FULL" if offering.is_full else "OPEN",
+        "openings": offering.openings if portal.openings_display == "numbers" else None,
+        "waitlist": offering.waitlist_count,
+    }
+
+
+class OfferingOutput(serializers.Serializer):
+    """One search result. Context: ``portal`` (settings) and ``currency``."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    program = RefOutput()
+    location = RefOutput(allow_null=True)
+    term = RefOutput(allow_null=True)
+    levels = serializers.SerializerMethodField()
+    instructors = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField()
+    ages = serializers.SerializerMethodField()
+    gender = serializers.CharField()
+    price = serializers.SerializerMethodField()
+    availability = serializers.SerializerMethodField()
+
+    def get_levels(self, offering) -> list[dict]:
+        if not self.context["portal"].show_levels:
+            return []
+        return LevelOutput(offering.levels.all(), many=True).data
+
+    def get_instructors(self, offering) -> list[dict]:
+        return InstructorRefOutput(offering.instructors.all(), many=True).data
+
+    def get_schedule(self, offering) -> dict:
+        return ScheduleOutput(
+            {
+                "start_date": offering.start_date,
+                "end_date": offering.end_date,
+                "days": [WEEKDAY_CODES[d] for d in offering.weekdays],
+                "start_time": offering.start_time,
+                "end_time": offering.end_time,
+            }
+        ).data
+
+    def get_ages(self, offering) -> dict:
+        return {"min": offering.min_age, "max": offering.max_age}
+
+    def get_price(self, offering) -> dict:
+        return {
+            "tuition": offering.tuition,
+            "registration_fee": offering.registration_fee,
+            "currency": self.context["currency"],
+        }
+
+    def get_availability(self, offering) -> dict:
+        return availability(offering, self.context["portal"])
+
+
+class StaffOutput(serializers.Serializer):
+    """Context: ``portal``; bios, photos and availability follow its visibility switches."""
+
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    title = serializers.CharField()
+    bio = serializers.SerializerMethodField()
+    photo_url = serializers.SerializerMethodField()
+    availability = serializers.SerializerMethodField()
+
+    def get_bio(self, staff: StaffProfile) -> str | None:
+        return staff.bio if self.context["portal"].staff_bios_visible else None
+
+    def get_photo_url(self, staff: StaffProfile) -> str | None:
+        if not self.context["portal"].staff_bios_visible or not staff.photo:
+            return None
+        return staff.photo.url
+
+    def get_availability(self, staff: StaffProfile) -> list[dict] | None:
+        if not self.context["portal"].staff_availability_visible:
+            return None
+        return [
+            {
+                "day": WEEKDAY_CODES[slot.weekday],
+                "start_time": slot.start_time.strftime("%H:%M"),
+                "end_time": slot.end_time.strftime("%H:%M"),
+                "location": slot.location.name if slot.location else None,
+                "note": slot.note,
+            }
+            for slot in staff.availability.all()
+        ]
+
+
+class OfferingDetailOutput(OfferingOutput):
+    description = serializers.CharField()
+    camp_selection = serializers.CharField()
+    registration_opens_at = serializers.DateTimeField(allow_null=True)
+    registration_closes_at = serializers.DateTimeField(allow_null=True)
+    meetings = serializers.SerializerMethodField()
+    instructors = serializers.SerializerMethodField()
+
+    def get_meetings(self, offering) -> list[str]:
+        return [day.isoformat() for day in offering.meetings()]
+
+    def get_instructors(self, offering) -> list[dict]:
+        return StaffOutput(offering.instructors.all(), many=True, context=self.context).data

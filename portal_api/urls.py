@@ -1,0 +1,42 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from .views import auth, catalog, family, portal
+
+urlpatterns = [
+    path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
+    path("announcements", portal.AnnouncementListApi.as_view(), name="api-announcements"),
+    path("auth/signup", auth.SignupApi.as_view(), name="api-signup"),
+    path("auth/token", auth.TokenApi.as_view(), name="api-token"),
+    path("auth/logout", auth.LogoutApi.as_view(), name="api-logout"),
+    path("auth/password-reset", auth.PasswordResetApi.as_view(), name="api-password-reset"),
+    path(
+        "auth/password-reset/confirm",
+        auth.PasswordResetConfirmApi.as_view(),
+        name="api-password-reset-confirm",
+    ),
+    path("policies", family.PolicyListApi.as_view(), name="api-policies"),
+    path("family", family.FamilyDetailApi.as_view(), name="api-family"),
+    path("family/students", family.StudentListApi.as_view(), name="api-students"),
+    path("family/students/<int:student_id>", family.StudentDetailApi.as_view(), name="api-student"),
+    path("family/guardians", family.GuardianListApi.as_view(), name="api-guardians"),
+    path(
+        "family/emergency-contacts",
+        family.EmergencyContactListApi.as_view(),
+        name="api-emergency-contacts",
+    ),
+    path(
+        "family/emergency-contacts/<int:contact_id>",
+        family.EmergencyContactDetailApi.as_view(),
+        name="api-emergency-contact",
+    ),
+    path("family/policies", family.PolicyAcceptApi.as_view(), name="api-policies-accept"),
+    path("offerings", catalog.OfferingListApi.as_view(), name="api-offerings"),
+    path("offerings/match", catalog.OfferingMatchApi.as_view(), name="api-offerings-match"),
+    path("offerings/<int:offering_id>", catalog.OfferingDetailApi.as_view(), name="api-offering"),
+    path("staff", catalog.StaffListApi.as_view(), name="api-staff"),
+    path(
+        "schema", SpectacularAPIView.as_view(urlconf="saas_platform.urls_tenant"), name="api-schema"
+    ),
+    path("docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from portal.accounts import services
+from portal.accounts.services import PolicyConsent
+from saas_platform.users.models import ApiToken
+from saas_platform.users.services import api_token_revoke
+
+from .base import PortalApi, client_ip
+
+
+class ConsentInput(serializers.Serializer):
+    policy = serializers.IntegerField()
+    version = serializers.IntegerField()
+    signature = serializers.CharField(max_length=150, help_text="The guardian's typed name.")
+    student = serializers.IntegerField(required=False, allow_null=True)
+
+
+def consents_from(data) -> list[PolicyConsent]:
+    return [
+        PolicyConsent(c["policy"], c["version"], c["signature"], c.get("student")) for c in data
+    ]
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class SignupApi(PortalApi):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "portal-auth"
+
+    class Input(serializers.Serializer):
+        first_name = serializers.CharField(max_length=200, allow_blank=True)
+        last_name = serializers.CharField(max_length=200, allow_blank=True)
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=200, trim_whitespace=False)
+        phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+        referral_source = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, default=""
+        )
+        policies = ConsentInput(many=True, required=False, default=list)
+        device = serializers.CharField(max_length=100, required=False, default="default")
+
+    @extend_schema(
+        operation_id="auth_signup",
+        request=Input,
+        responses={201: TokenOutput},
+        description="Create a family account with its primary guardian and sign in (a token for "
+        "apps). Errors: `signup_disabled` (403), `email_taken` (409), `email_invalid`, "
+        "`password_too_weak`, `password_too_common`, `policies_not_accepted`, "
+        "`policy_version_changed` (409), `signature_required`, `referral_source_required`, "
+        "`referral_source_invalid`, `first_name_required`, `last_name_required`.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        _, user = services.family_signup(
+            first_name=v["first_name"],
+            last_name=v["last_name"],
+            email=v["email"],
+            password=v["password"],
+            phone=v["phone"],
+            referral_source=v["referral_source"],
+            consents=consents_from(v["policies"]),
+            ip=client_ip(request),
+        )
+        token = services.family_token_issue(
+            email=user.email, password=v["password"], device=v["device"], request=request
+        )
+        return Response({"token": token}, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(PortalApi):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "portal-auth"
+
+    class Input(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=200, trim_whitespace=False)
+        device = serializers.CharField(
+            max_length=100,
+            required=False,
+            default="default",
+            help_text="One token per device: a new one replaces that device's old token.",
+        )
+
+    @extend_schema(
+        operation_id="auth_token",
+        request=Input,
+        responses=TokenOutput,
+        description="Exchange email and password for a bearer token (`Authorization: Bearer "
+        "<token>`). Errors: `invalid_credentials` (401), `family_suspended` (403).",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        token = services.family_token_issue(
+            email=v["email"], password=v["password"], device=v["device"], request=request
+        )
+        return Response({"token": token})
+
+
+class LogoutApi(PortalApi):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=None,
+        responses={204: None},
+        description="Revoke the token this request was made with (or end the session).",
+    )
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            api_token_revoke(token=request.auth)
+        else:
+            from django.contrib.auth import logout
+
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetApi(PortalApi):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "portal-auth"
+
+    class Input(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        request=Input,
+        responses={
+            202: inline_serializer("PasswordResetAccepted", {"message": serializers.CharField()})
+        },
+        description="Email a reset link if an account has this address. The answer is the same "
+        "either way.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(
+            {"message": "If an account uses this address, we have emailed it a reset link."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmApi(PortalApi):
+    class Input(serializers.Serializer):
+        uid = serializers.CharField(max_length=64)
+        token = serializers.CharField(max_length=100)
+        password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        request=Input,
+        responses={204: None},
+        description="Errors: `reset_link_invalid`, `password_reused`, `password_too_weak`, "
+        "`password_too_common`.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from portal.accounts.models import Student
+from portal.catalog.models import Level
+from portal.catalog.selectors import offering_get, offering_match, offering_search, staff_list
+from saas_platform.api.pagination import Pagination
+from saas_platform.errors import ApplicationError
+
+from ..filters import _choice, _int, bad, parse_offering_filters
+from ..serializers import OfferingDetailOutput, OfferingOutput, StaffOutput
+from .base import CatalogApi, PortalApi
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter(
+        "kind", str, description="class, camp or event (comma-separated for several)."
+    ),
+    OpenApiParameter("program", str, description="Program id(s)."),
+    OpenApiParameter("location", str, description="Location id(s)."),
+    OpenApiParameter(
+        "level", str, description="Level id(s); offerings open to every level match too."
+    ),
+    OpenApiParameter("instructor", str, description="Instructor (staff profile) id(s)."),
+    OpenApiParameter("term", str, description="Term id(s)."),
+    OpenApiParameter(
+        "day", str, description="mon, tue, wed, thu, fri, sat, sun (comma-separated)."
+    ),
+    OpenApiParameter(
+        "time_of_day", str, description="morning (<12:00), afternoon (12-17), evening."
+    ),
+    OpenApiParameter("age", int, description="Student age in years, 0-120."),
+    OpenApiParameter("gender", str, description="female, male, nonbinary or unspecified."),
+    OpenApiParameter("has_openings", bool, description="true: only offerings with a free seat."),
+    OpenApiParameter("q", str, description="Free text in name, description, program, location."),
+    OpenApiParameter("from", str, description="Runs on or after this date (YYYY-MM-DD)."),
+    OpenApiParameter("to", str, description="Runs on or before this date (YYYY-MM-DD)."),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description="At most 200."),
+]
+SEARCH_ERRORS = (
+    "Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), "
+    "`login_required` (401, when the business hides the list from visitors), "
+    "`portal_disabled` (503)."
+)
+
+
+class OfferingListApi(CatalogApi):
+    @extend_schema(
+        operation_id="offerings_search",
+        parameters=SEARCH_PARAMETERS,
+        responses=OfferingOutput(many=True),
+        description="Search the classes, camps and events a family can join, with "
+        "availability. " + SEARCH_ERRORS,
+    )
+    def get(self, request):
+        filters = parse_offering_filters(request.query_params)
+        qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        context = {"portal": self.portal, "currency": self.tenant.currency}
+        return paginator.get_paginated_response(
+            OfferingOutput(page, many=True, context=context).data
+        )
+
+
+class OfferingDetailApi(CatalogApi):
+    @extend_schema(
+        operation_id="offerings_retrieve",
+        responses=OfferingDetailOutput,
+        description="One offering with its meeting dates and instructors. `not_found` (404).",
+    )
+    def get(self, request, offering_id: int):
+        offering = offering_get(offering_id=offering_id, visible_kinds=self.portal.shown_kinds())
+        if offering is None:
+            raise ApplicationError("not_found", "We could not find that class.", status=404)
+        context = {"portal": self.portal, "currency": self.tenant.currency}
+        return Response(OfferingDetailOutput(offering, context=context).data)
+
+
+class OfferingMatchApi(CatalogApi):
+    """ "Find the right class"."""
+
+    @extend_schema(
+        operation_id="offerings_match",
+        parameters=[
+            OpenApiParameter("student", int, description="One of your students (signed in)."),
+            OpenApiParameter("age", int, description="Or: an age in years, 0-120."),
+            OpenApiParameter(
+                "gender", str, description="With age: female, male, nonbinary, unspecified."
+            ),
+            OpenApiParameter("level", int, description="With age: the student's level id."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=OfferingOutput(many=True),
+        description="Upcoming offerings a student may join by age on the start date, gender and "
+        "level. Give `student`, or `age` (and optionally `gender`, `level`). " + SEARCH_ERRORS,
+    )
+    def get(self, request):
+        params = request.query_params
+        unknown = sorted(set(params) - {"student", "age", "gender", "level", "page", "page_size"})
+        if unknown:
+            raise bad(unknown[0], f"Unknown filter “{unknown[0]}”.")
+        born = age = None
+        gender, level = "unspecified", None
+        if params.get("student"):
+            raw = params["student"].strip()
+            if not raw.isdigit():
+                raise bad("student", f"“{raw}” is not a student id.")
+            family = self.family_of_requester()
+            student = (
+                Student.objects.select_related("level").filter(pk=int(raw), family=family).first()
+                if family
+                else None
+            )
+            if student is None:
+                raise ApplicationError("not_found", "We could not find that student.", status=404)
+            born, gender, level = student.date_of_birth, student.gender, student.level
+        else:
+            age = _int(params, "age", 0, 120, "Age")
+            if age is None:
+                raise bad("age", "Give a student or an age.")
+            gender = (_choice(params, "gender", {"female", "male", "nonbinary", "unspecified"})
+                      or ["unspecified"])[0]  # fmt: skip
+            level_id = _int(params, "level", 1, 10**9, "Level")
+            if level_id is not None:
+                level = Level.objects.filter(pk=level_id).first()
+                if level is None:
+                    raise bad("level", f"Unknown level {level_id}.")
+        qs = offering_match(
+            born=born, age=age, gender=gender, level=level, visible_kinds=self.portal.shown_kinds()
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        context = {"portal": self.portal, "currency": self.tenant.currency}
+        return paginator.get_paginated_response(
+            OfferingOutput(page, many=True, context=context).data
+        )
+
+
+class StaffListApi(PortalApi):
+    @extend_schema(operation_id="staff_list", responses=StaffOutput(many=True))
+    def get(self, request):
+        return Response(StaffOutput(staff_list(), many=True, context={"portal": self.portal}).data)

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from portal.accounts import services
+from portal.accounts.models import EmergencyContact, Policy, Student
+from portal.accounts.selectors import family_get, policies_pending
+from saas_platform.errors import ApplicationError
+
+from .auth import ConsentInput, consents_from
+from .base import FamilyApi, PortalApi, client_ip
+
+
+class GuardianOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    relationship = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class StudentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    gender = serializers.CharField()
+    level = serializers.SerializerMethodField()
+    medical_notes = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+    def get_level(self, student) -> dict | None:
+        if student.level is None:
+            return None
+        return {"id": student.level.pk, "name": student.level.name}
+
+
+class ContactOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    relationship = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class PolicyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    scope = serializers.CharField()
+    body = serializers.CharField()
+    version = serializers.IntegerField()
+    required_at_signup = serializers.BooleanField()
+
+
+class PendingPolicyOutput(serializers.Serializer):
+    policy = PolicyOutput()
+    student_id = serializers.IntegerField(allow_null=True)
+
+
+class FamilyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    address_line1 = serializers.CharField()
+    address_line2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    referral_source = serializers.CharField()
+    guardians = GuardianOutput(many=True, source="guardians.all")
+    students = StudentOutput(many=True, source="students.all")
+    emergency_contacts = ContactOutput(many=True, source="emergency_contacts.all")
+    policies_to_accept = serializers.SerializerMethodField()
+    you = serializers.SerializerMethodField()
+
+    def get_policies_to_accept(self, family) -> list[dict]:
+        return PendingPolicyOutput(policies_pending(family), many=True).data
+
+    def get_you(self, family) -> dict:
+        return GuardianOutput(self.context["guardian"]).data
+
+
+def _family_response(request, status_code=200):
+    family = family_get(family_id=request.guardian.family_id)
+    return Response(
+        FamilyOutput(family, context={"guardian": request.guardian}).data, status=status_code
+    )
+
+
+class FamilyDetailApi(FamilyApi):
+    class Input(serializers.Serializer):
+        name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+        country = serializers.CharField(max_length=10, required=False, allow_blank=True)
+
+    @extend_schema(operation_id="family_retrieve", responses=FamilyOutput)
+    def get(self, request):
+        return _family_response(request)
+
+    @extend_schema(
+        operation_id="family_update",
+        request=Input,
+        responses=FamilyOutput,
+        description="Primary guardian only (`primary_guardian_only`, 403).",
+    )
+    def patch(self, request):
+        data = self.Input(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.family_update(guardian=request.guardian, **data.validated_data)
+        return _family_response(request)
+
+
+class StudentInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=200, allow_blank=True)
+    last_name = serializers.CharField(max_length=200, allow_blank=True)
+    date_of_birth = serializers.DateField()
+    gender = serializers.CharField(max_length=20, required=False, default="unspecified")
+    level = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    medical_notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class StudentListApi(FamilyApi):
+    @extend_schema(operation_id="family_students_list", responses=StudentOutput(many=True))
+    def get(self, request):
+        students = Student.objects.filter(family_id=request.guardian.family_id).select_related(
+            "level"
+        )
+        return Response(StudentOutput(students, many=True).data)
+
+    @extend_schema(
+        operation_id="family_students_create",
+        request=StudentInput,
+        responses={201: StudentOutput},
+        description="Errors: `date_of_birth_in_future`, `gender_invalid`, `level_not_found`, "
+        "`first_name_required`, `invalid_input`.",
+    )
+    def post(self, request):
+        data = StudentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        student = services.student_create(guardian=request.guardian, **data.validated_data)
+        return Response(StudentOutput(student).data, status=status.HTTP_201_CREATED)
+
+
+class StudentDetailApi(FamilyApi):
+    def _student(self, request, student_id):
+        student = (
+            Student.objects.select_related("level")
+            .filter(pk=student_id, family_id=request.guardian.family_id)
+            .first()
+        )
+        if student is None:
+            raise ApplicationError("not_found", "We could not find that student.", status=404)
+        return student
+
+    @extend_schema(operation_id="family_students_retrieve", responses=StudentOutput)
+    def get(self, request, student_id: int):
+        return Response(StudentOutput(self._student(request, student_id)).data)
+
+    @extend_schema(
+        operation_id="family_students_update", request=StudentInput, responses=StudentOutput
+    )
+    def patch(self, request, student_id: int):
+        student = self._student(request, student_id)
+        data = StudentInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        student = services.student_update(
+            guardian=request.guardian, student=student, **data.validated_data
+        )
+        return Response(StudentOutput(student).data)
+
+
+class GuardianListApi(FamilyApi):
+    class Input(serializers.Serializer):
+        first_name = serializers.CharField(max_length=200, allow_blank=True)
+        last_name = serializers.CharField(max_length=200, allow_blank=True)
+        email = serializers.CharField(max_length=254)
+        phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+        relationship = serializers.CharField(
+            max_length=50, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(operation_id="family_guardians_list", responses=GuardianOutput(many=True))
+    def get(self, request):
+        family = family_get(family_id=request.guardian.family_id)
+        return Response(GuardianOutput(family.guardians.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="family_guardians_create",
+        request=Input,
+        responses={201: GuardianOutput},
+        description="Primary guardian only. The new guardian gets an email to choose a password. "
+        "Errors: `primary_guardian_only` (403), `email_taken` (409), `email_invalid`.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        guardian = services.guardian_add(guardian=request.guardian, **data.validated_data)
+        return Response(GuardianOutput(guardian).data, status=status.HTTP_201_CREATED)
+
+
+class EmergencyContactListApi(FamilyApi):
+    class Input(serializers.Serializer):
+        name = serializers.CharField(max_length=300, allow_blank=True)
+        phone = serializers.CharField(max_length=60, allow_blank=True)
+        relationship = serializers.CharField(
+            max_length=50, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(operation_id="family_contacts_list", responses=ContactOutput(many=True))
+    def get(self, request):
+        contacts = EmergencyContact.objects.filter(family_id=request.guardian.family_id)
+        return Response(ContactOutput(contacts, many=True).data)
+
+    @extend_schema(
+        operation_id="family_contacts_create", request=Input, responses={201: ContactOutput}
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = services.emergency_contact_create(
+            guardian=request.guardian, **data.validated_data
+        )
+        return Response(ContactOutput(contact).data, status=status.HTTP_201_CREATED)
+
+
+class EmergencyContactDetailApi(FamilyApi):
+    @extend_schema(operation_id="family_contacts_delete", responses={204: None})
+    def delete(self, request, contact_id: int):
+        contact = EmergencyContact.objects.filter(
+            pk=contact_id, family_id=request.guardian.family_id
+        ).first()
+        if contact is None:
+            raise ApplicationError("not_found", "We could not find that contact.", status=404)
+        services.emergency_contact_delete(guardian=request.guardian, contact=contact)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PolicyAcceptApi(FamilyApi):
+    class Input(serializers.Serializer):
+        policies = ConsentInput(many=True)
+
+    @extend_schema(
+        operation_id="family_policies_accept",
+        request=Input,
+        responses=FamilyOutput,
+        description="Accept policies with a typed signature. Errors: `policy_not_found`, "
+        "`policy_version_changed` (409), `signature_required`, `student_required`.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.policies_accept(
+            guardian=request.guardian,
+            consents=consents_from(data.validated_data["policies"]),
+            ip=client_ip(request),
+        )
+        return _family_response(request)
+
+
+class PolicyListApi(PortalApi):
+    @extend_schema(
+        operation_id="policies_list",
+        responses=PolicyOutput(many=True),
+        description="Active policies, e.g. to show at signup.",
+    )
+    def get(self, request):
+        return Response(PolicyOutput(Policy.objects.filter(is_active=True), many=True).data)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from portal.config.selectors import announcement_list
+
+from .base import PortalApi
+
+PUBLIC_SETTINGS = (
+    "mobile_app_enabled", "visitors_may_create_accounts", "show_classes", "show_camps",
+    "show_events", "show_punch_passes", "list_visible_when_logged_out", "openings_display",
+    "show_levels", "hold_timer_minutes", "registration_mode", "priority_registration_starts_at",
+    "priority_registration_ends_at", "priority_registration_mode", "new_families_may_enroll",
+    "new_family_enrollment_opens_at", "referral_source_required", "absences_enabled",
+    "absence_notice_hours", "makeups_enabled", "makeup_token_expiry_days", "transfers_enabled",
+    "transfers_next_level_only", "drops_enabled", "drop_notice_days", "drop_reason_required",
+    "stored_payment_method_policy", "gift_certificates_enabled", "punch_passes_enabled",
+    "staff_bios_visible", "staff_availability_visible", "welcome_heading", "welcome_message",
+)  # fmt: skip
+
+
+class AnnouncementOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    link_url = serializers.CharField()
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+
+
+class PortalConfigApi(PortalApi):
+    """Everything a client needs to draw this business's portal."""
+
+    @extend_schema(
+        operation_id="portal_config",
+        responses=inline_serializer(
+            "PortalConfig",
+            {
+                "tenant": inline_serializer(
+                    "PortalTenant",
+                    {
+                        "name": serializers.CharField(),
+                        "slug": serializers.CharField(),
+                        "timezone": serializers.CharField(),
+                        "currency": serializers.CharField(),
+                        "locale": serializers.CharField(),
+                        "contact_email": serializers.CharField(),
+                    },
+                ),
+                "settings": serializers.DictField(),
+                "referral_sources": serializers.ListField(child=serializers.CharField()),
+                "announcements": AnnouncementOutput(many=True),
+                "theme": serializers.DictField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request):
+        portal, tenant = self.portal, self.tenant
+        settings = {name: getattr(portal, name) for name in PUBLIC_SETTINGS}
+        for name in ("priority_registration_starts_at", "priority_registration_ends_at",
+                     "new_family_enrollment_opens_at"):  # fmt: skip
+            settings[name] = settings[name].isoformat() if settings[name] else None
+        announcements = announcement_list(family=self.family_of_requester())
+        return Response(
+            {
+                "tenant": {
+                    "name": tenant.name,
+                    "slug": tenant.schema_name,
+                    "timezone": tenant.timezone,
+                    "currency": tenant.currency,
+                    "locale": tenant.locale,
+                    "contact_email": tenant.contact_email,
+                },
+                "settings": settings,
+                "referral_sources": portal.referral_source_list,
+                "announcements": AnnouncementOutput(announcements, many=True).data,
+                "theme": None,
+            }
+        )
+
+
+class AnnouncementListApi(PortalApi):
+    @extend_schema(operation_id="announcements_list", responses=AnnouncementOutput(many=True))
+    def get(self, request):
+        announcements = announcement_list(family=self.family_of_requester())
+        return Response(AnnouncementOutput(announcements, many=True).data)
