@@ -141,3 +141,38 @@ def staff_a(tenant_a) -> Actor:
 @pytest.fixture
 def staff_b(tenant_b) -> Actor:
     return make_actor(tenant_b, email="staff@beta.test", staff=True, superuser=True)
+
+
+@pytest.fixture
+def in_tenant_a(tenant_a):
+    """Run the test body in tenant A's schema (factories create there)."""
+    connection.set_tenant(tenant_a)
+    yield tenant_a
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def family_a(in_tenant_a):
+    """A family in tenant A: a primary guardian with a login and a token, and a student."""
+    from tests.factories import GuardianFactory, StudentFactory
+
+    guardian = GuardianFactory(email="parent@alpha.test", first_name="Dana", last_name="Rivera")
+    student = StudentFactory(family=guardian.family, first_name="Mia", last_name="Rivera")
+    _, raw = api_token_issue(user=guardian.user, name="tests")
+    connection.set_tenant(in_tenant_a)
+    return FamilyActor(guardian=guardian, student=student, token=raw, tenant=in_tenant_a)
+
+
+@dataclass
+class FamilyActor:
+    guardian: object
+    student: object
+    token: str
+    tenant: Tenant
+
+    @property
+    def family(self):
+        return self.guardian.family
+
+    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
+        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)

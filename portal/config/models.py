@@ -137,35 +137,52 @@ class PortalSettings(models.Model):
         validators=[MaxValueValidator(24 * 30)],
         help_text="Absences must be reported at least this many hours before the class.",
     )
-    absences_auto_approve = models.BooleanField(default=True)
+    absences_auto_approve = models.BooleanField(
+        default=True, help_text="Approve reported absences without staff review."
+    )
     absence_issues_makeup_token = models.BooleanField(
         default=True, help_text="An approved absence gives the student a makeup token."
     )
-    makeups_enabled = models.BooleanField(default=True)
+    makeups_enabled = models.BooleanField(
+        default=True, help_text="Families may book makeup classes with their tokens."
+    )
     makeup_token_expiry_days = models.PositiveSmallIntegerField(
-        default=60, validators=[MinValueValidator(1), MaxValueValidator(365)]
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days a makeup token stays valid (1-365).",
     )
     makeup_seats_per_class = models.PositiveSmallIntegerField(
         default=2,
         validators=[MaxValueValidator(100)],
         help_text="Extra makeup students a class may take beyond its capacity.",
     )
-    transfers_enabled = models.BooleanField(default=True)
+    transfers_enabled = models.BooleanField(
+        default=True, help_text="Families may ask to move an enrollment to another class."
+    )
     transfers_next_level_only = models.BooleanField(
         default=False, help_text="Transfers may only move a student to the next level."
     )
-    one_transfer_per_enrollment = models.BooleanField(default=True)
-    drops_enabled = models.BooleanField(default=True)
+    one_transfer_per_enrollment = models.BooleanField(
+        default=True, help_text="An enrollment may be transferred once."
+    )
+    drops_enabled = models.BooleanField(
+        default=True, help_text="Families may ask to drop an enrollment."
+    )
     drop_notice_days = models.PositiveSmallIntegerField(
         default=7,
         validators=[MaxValueValidator(365)],
         help_text="A drop takes effect at least this many days after it is requested.",
     )
-    drop_reason_required = models.BooleanField(default=True)
+    drop_reason_required = models.BooleanField(
+        default=True, help_text="Families must say why they drop."
+    )
 
     # --- Money -------------------------------------------------------------------------
     stored_payment_method_policy = models.CharField(
-        max_length=10, choices=PaymentMethodPolicy.choices, default=PaymentMethodPolicy.OPTIONAL
+        max_length=10,
+        choices=PaymentMethodPolicy.choices,
+        default=PaymentMethodPolicy.OPTIONAL,
+        help_text="Whether families may, or must, keep a payment method on file for autopay.",
     )
     past_due_policy = models.CharField(
         max_length=10,
@@ -173,8 +190,12 @@ class PortalSettings(models.Model):
         default=PastDuePolicy.BLOCK,
         help_text="What happens when a family with a past-due balance enrolls.",
     )
-    gift_certificates_enabled = models.BooleanField(default=False)
-    punch_passes_enabled = models.BooleanField(default=False)
+    gift_certificates_enabled = models.BooleanField(
+        default=False, help_text="Sell gift certificates and accept them at checkout."
+    )
+    punch_passes_enabled = models.BooleanField(
+        default=False, help_text="Sell punch passes (N visits) and let families redeem them."
+    )
 
     # --- Staff pages -------------------------------------------------------------------
     staff_bios_visible = models.BooleanField(default=True, help_text="Show staff bios and photos.")

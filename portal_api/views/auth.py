@@ -17,7 +17,9 @@ from .base import PortalApi, client_ip
 class ConsentInput(serializers.Serializer):
     policy = serializers.IntegerField()
     version = serializers.IntegerField()
-    signature = serializers.CharField(max_length=150, help_text="The guardian's typed name.")
+    signature = serializers.CharField(
+        max_length=150, allow_blank=True, help_text="The guardian's typed name."
+    )
     student = serializers.IntegerField(required=False, allow_null=True)
 
 

@@ -1,0 +1,126 @@
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+from openapi_spec_validator import validate
+
+from tests.conftest import client_for, make_actor
+from tests.factories import (
+    AnnouncementFactory,
+    GuardianFactory,
+    OfferingFactory,
+    PolicyFactory,
+    StaffFactory,
+    StudentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TENANT_PATHS = [
+    "/api/v1/portal",
+    "/api/v1/announcements",
+    "/api/v1/auth/signup",
+    "/api/v1/auth/token",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/policies",
+    "/api/v1/family",
+    "/api/v1/family/students",
+    "/api/v1/family/students/{student_id}",
+    "/api/v1/family/guardians",
+    "/api/v1/family/emergency-contacts",
+    "/api/v1/family/emergency-contacts/{contact_id}",
+    "/api/v1/family/policies",
+    "/api/v1/offerings",
+    "/api/v1/offerings/match",
+    "/api/v1/offerings/{offering_id}",
+    "/api/v1/staff",
+]
+
+
+def test_tenant_openapi_schema_is_valid_and_complete(tenant_a):
+    response = client_for(tenant_a).get("/api/v1/schema", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = response.json()
+    validate(schema)
+    assert sorted(schema["paths"]) == sorted(TENANT_PATHS)
+    search = schema["paths"]["/api/v1/offerings"]["get"]
+    params = {p["name"] for p in search["parameters"]}
+    assert {"kind", "program", "day", "age", "has_openings", "q", "from", "to"} <= params
+    assert "invalid_filter" in search["description"]
+    assert "/api/platform/v1/tenants" not in schema["paths"]
+    assert client_for(tenant_a).get("/api/v1/docs").status_code == 200
+
+
+def test_platform_openapi_schema_is_valid():
+    response = client_for(None).get("/api/platform/v1/schema", HTTP_ACCEPT="application/json")
+    validate(response.json())
+
+
+@pytest.fixture
+def staff_client(in_tenant_a):
+    staff = make_actor(in_tenant_a, email="frontdesk@alpha.test", staff=True, superuser=True)
+    client = client_for(in_tenant_a)
+    with tenant_context(in_tenant_a):
+        client.force_login(staff.user)
+        guardian = GuardianFactory(first_name="Dana", last_name="Rivera", email="dana@alpha.test")
+        StudentFactory(family=guardian.family, first_name="Mia")
+        OfferingFactory(name="Tiny Tumblers", instructors=[StaffFactory(display_name="Coach Kim")])
+        AnnouncementFactory(title="Closed Monday")
+        PolicyFactory(title="Waiver")
+    connection.set_schema_to_public()
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/admin/portal_accounts/family/?q=rivera", "Family"),
+        ("/admin/portal_accounts/family/?q=mia", "Family"),
+        ("/admin/portal_accounts/family/?status__exact=active", "Family"),
+        ("/admin/portal_accounts/student/?q=mia", "Mia"),
+        ("/admin/portal_catalog/offering/?q=tumblers", "Tiny Tumblers"),
+        ("/admin/portal_catalog/offering/?kind__exact=class", "Tiny Tumblers"),
+        ("/admin/portal_catalog/staffprofile/?q=kim", "Coach Kim"),
+        ("/admin/portal_config/announcement/?q=closed", "Closed Monday"),
+        ("/admin/portal_accounts/policy/", "Waiver"),
+        ("/admin/portal_config/portalsettings/1/change/", "Hold timer minutes"),
+    ],
+)
+def test_front_desk_admin_pages(path, expected, staff_client):
+    response = staff_client.get(path)
+    assert response.status_code == 200, path
+    assert expected in response.content.decode()
+
+
+def test_admin_offering_form_saves(staff_client, in_tenant_a):
+    with tenant_context(in_tenant_a):
+        from portal.catalog.models import Offering, Program
+
+        program = Program.objects.first()
+        offering = Offering.objects.get()
+    connection.set_schema_to_public()
+    response = staff_client.get(f"/admin/portal_catalog/offering/{offering.pk}/change/")
+    assert response.status_code == 200
+    response = staff_client.post(
+        "/admin/portal_catalog/offering/add/",
+        {
+            "kind": "class",
+            "status": "published",
+            "name": "Ninja Zone",
+            "program": program.pk,
+            "start_date": "2027-01-04",
+            "end_date": "2027-03-29",
+            "weekdays": "0,2",
+            "start_time": "16:00",
+            "end_time": "17:00",
+            "camp_selection": "whole",
+            "capacity": 12,
+            "gender": "any",
+            "tuition": 9900,
+            "registration_fee": 0,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with tenant_context(in_tenant_a):
+        assert Offering.objects.get(name="Ninja Zone").weekdays == [0, 2]
