@@ -6,6 +6,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from portal.config.selectors import portal_settings_get
+from portal.demo.data import seed_business
 from saas_platform.users.models import User
 from saas_platform.users.services import user_get_or_create_staff_owner
 from tenants.models import Tenant
@@ -67,13 +68,13 @@ class Command(BaseCommand):
                 portal.welcome_heading = spec["heading"]
                 portal.welcome_message = spec["message"]
                 portal.save()
-                for email in spec["families"]:
-                    if not User.objects.filter(email=email).exists():
-                        User.objects.create_user(email=email, password=DEMO_PASSWORD)
+                seeded = seed_business(
+                    slug=spec["slug"], password=DEMO_PASSWORD, family_emails=spec["families"]
+                )
             connection.set_schema_to_public()
-            self.stdout.write(
-                f"{tenant.name}: {tenant.url()} ({'created' if result.created else 'exists'})"
-            )
+            state = "created" if result.created else "already there"
+            content = "demo content added" if seeded else "content kept"
+            self.stdout.write(f"{tenant.name}: {tenant.url()} ({state}, {content})")
 
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         self.stdout.write(f"  platform admin  admin@platform.example  {_root_url('/admin/')}")

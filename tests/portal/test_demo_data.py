@@ -1,0 +1,41 @@
+import pytest
+from django.db.models import Count
+
+from portal.accounts.models import Family, Student
+from portal.catalog.models import Offering, Program, StaffProfile
+from portal.config.models import Announcement
+from portal.demo.data import seed_business
+from tests.conftest import client_for
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("slug", ["acme", "zen"])
+def test_demo_content_is_realistic_and_idempotent(slug, in_tenant_a):
+    assert seed_business(slug=slug, password=PASSWORD, family_emails=["parent@demo.example"])
+    assert Program.objects.count() >= 3
+    kinds = dict(Offering.objects.values_list("kind").annotate(n=Count("pk")))
+    assert sum(kinds.values()) >= 40 and set(kinds) == {"class", "camp", "event"}
+    assert StaffProfile.objects.count() == 5
+    assert Family.objects.count() == 20
+    ages = {s.date_of_birth.year for s in Student.objects.all()}
+    assert len(ages) >= 6
+    assert Announcement.objects.count() >= 3
+    assert Offering.objects.filter(seats_taken__gte=1).exists()
+    for offering in Offering.objects.all():
+        offering.full_clean()
+    assert seed_business(slug=slug, password=PASSWORD, family_emails=[]) is False
+    assert Program.objects.count() == len({p.name for p in Program.objects.all()})
+
+
+def test_demo_family_can_sign_in_and_search(in_tenant_a):
+    seed_business(slug="acme", password=PASSWORD, family_emails=["parent@demo.example"])
+    client = client_for(in_tenant_a)
+    token = client.post(
+        "/api/v1/auth/token", {"email": "parent@demo.example", "password": PASSWORD}, format="json"
+    ).json()["token"]
+    family = client_for(in_tenant_a, token=token).get("/api/v1/family").json()
+    assert family["name"] == "Rivera family"
+    results = client.get("/api/v1/offerings?q=ninja&page_size=50").json()
+    assert results["count"] >= 5
