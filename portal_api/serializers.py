@@ -36,6 +36,7 @@ class ScheduleOutput(serializers.Serializer):
 class MoneyOutput(serializers.Serializer):
     tuition = serializers.IntegerField(help_text="Minor units (cents).")
     registration_fee = serializers.IntegerField(help_text="Minor units (cents).")
+    deposit = serializers.IntegerField(help_text="Due at registration, minor units (cents).")
     currency = serializers.CharField()
 
 
@@ -103,6 +104,7 @@ class OfferingOutput(serializers.Serializer):
         return {
             "tuition": offering.tuition,
             "registration_fee": offering.registration_fee,
+            "deposit": offering.deposit,
             "currency": self.context["currency"],
         }
 
@@ -145,11 +147,15 @@ class StaffOutput(serializers.Serializer):
 
 class OfferingDetailOutput(OfferingOutput):
     description = serializers.CharField()
+    registration_mode = serializers.SerializerMethodField()
     camp_selection = serializers.CharField()
     registration_opens_at = serializers.DateTimeField(allow_null=True)
     registration_closes_at = serializers.DateTimeField(allow_null=True)
     meetings = serializers.SerializerMethodField()
     instructors = serializers.SerializerMethodField()
+
+    def get_registration_mode(self, offering) -> str:
+        return offering.registration_mode or self.context["portal"].registration_mode
 
     def get_meetings(self, offering) -> list[str]:
         return [day.isoformat() for day in offering.meetings()]

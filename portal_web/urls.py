@@ -14,6 +14,14 @@ urlpatterns = [
         name="portal-set-password",
     ),
     path(
+        "account/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal_web/set_password.html",
+            success_url=reverse_lazy("portal-set-password-done"),
+        ),
+        name="portal-password-reset",
+    ),
+    path(
         "account/set-password/done/",
         auth_views.PasswordResetCompleteView.as_view(
             template_name="portal_web/set_password_done.html"

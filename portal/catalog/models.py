@@ -216,6 +216,15 @@ class Offering(models.Model):
     )
     tuition = models.PositiveIntegerField(default=0, help_text="In minor units (cents).")
     registration_fee = models.PositiveIntegerField(default=0, help_text="In minor units (cents).")
+    deposit = models.PositiveIntegerField(
+        default=0, help_text="Due at registration, in minor units; the rest is billed later."
+    )
+    registration_mode = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("auto_approve", "Enroll at once"), ("request", "Staff approve first")],
+        help_text="Overrides the portal's default registration mode for this offering.",
+    )
     registration_opens_at = models.DateTimeField(null=True, blank=True)
     registration_closes_at = models.DateTimeField(null=True, blank=True)
 
@@ -269,6 +278,14 @@ class Offering(models.Model):
             errors["weekdays"] = "A class needs at least one meeting day."
         if self.kind == self.Kind.EVENT and self.start_date != self.end_date:
             errors["end_date"] = "An event takes place on one date."
+        if self.deposit and self.tuition and self.deposit > self.tuition:
+            errors["deposit"] = "The deposit cannot be more than the tuition."
+        if (
+            self.registration_opens_at
+            and self.registration_closes_at
+            and self.registration_closes_at <= self.registration_opens_at
+        ):
+            errors["registration_closes_at"] = "Registration must close after it opens."
         if len(set(self.weekdays or [])) != len(self.weekdays or []):
             errors["weekdays"] = "Each meeting day may appear once."
         if errors:

@@ -20,6 +20,7 @@ class PortalSettingsAdmin(admin.ModelAdmin):
             "priority_registration_mode", "priority_keywords", "new_families_may_enroll",
             "new_family_enrollment_opens_at", "inactive_families_may_enroll",
             "pending_requests_count_against_openings", "enrollment_cutoff_minutes_after_start",
+            "force_start_on_meeting_date",
             "referral_source_required", "referral_sources",
         )}),
         ("Absences and makeups", {"fields": (
@@ -32,7 +33,8 @@ class PortalSettingsAdmin(admin.ModelAdmin):
             "drops_enabled", "drop_notice_days", "drop_reason_required",
         )}),
         ("Money and store", {"fields": (
-            "stored_payment_method_policy", "past_due_policy", "gift_certificates_enabled",
+            "stored_payment_method_policy", "past_due_policy", "registration_fee_scope",
+            "gift_certificates_enabled",
             "punch_passes_enabled",
         )}),
         ("Staff pages", {"fields": ("staff_bios_visible", "staff_availability_visible")}),

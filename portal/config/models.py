@@ -123,6 +123,11 @@ class PortalSettings(models.Model):
         help_text="Enrollment stays open this many minutes after an offering's first meeting "
         "starts (0: closes at the start).",
     )
+    force_start_on_meeting_date = models.BooleanField(
+        default=True,
+        help_text="A family joining a class that has started begins on a real meeting date, "
+        "never between meetings.",
+    )
     referral_source_required = models.BooleanField(
         default=False, help_text="Ask how the family heard about the business at signup."
     )
@@ -189,6 +194,18 @@ class PortalSettings(models.Model):
         choices=PastDuePolicy.choices,
         default=PastDuePolicy.BLOCK,
         help_text="What happens when a family with a past-due balance enrolls.",
+    )
+
+    class RegistrationFeeScope(models.TextChoices):
+        FAMILY = "family", "Once per family"
+        STUDENT = "student", "Once per student"
+
+    registration_fee_scope = models.CharField(
+        max_length=10,
+        choices=RegistrationFeeScope.choices,
+        default=RegistrationFeeScope.FAMILY,
+        help_text="Charge an offering's registration fee once per family or once per student "
+        "in each term.",
     )
     gift_certificates_enabled = models.BooleanField(
         default=False, help_text="Sell gift certificates and accept them at checkout."

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -53,6 +53,34 @@ class SignupApi(PortalApi):
         operation_id="auth_signup",
         request=Input,
         responses={201: TokenOutput},
+        examples=[
+            OpenApiExample(
+                "Signup",
+                request_only=True,
+                value={
+                    "first_name": "Ana",
+                    "last_name": "Lopez",
+                    "email": "ana@example.com",
+                    "password": "tumbling-mats-2026",
+                    "phone": "555-0100",
+                    "policies": [{"policy": 1, "version": 1, "signature": "Ana Lopez"}],
+                },
+            ),
+            OpenApiExample(
+                "Signed up", response_only=True, status_codes=["201"], value={"token": "q1w2e3..."}
+            ),
+            OpenApiExample(
+                "Email taken",
+                response_only=True,
+                status_codes=["409"],
+                value={
+                    "code": "email_taken",
+                    "message": "An account with this email already exists. Sign in or reset "
+                    "your password.",
+                    "fields": {"email": ["An account with this email already exists."]},
+                },
+            ),
+        ],
         description="Create a family account with its primary guardian and sign in (a token for "
         "apps). Errors: `signup_disabled` (403), `email_taken` (409), `email_invalid`, "
         "`password_too_weak`, `password_too_common`, `policies_not_accepted`, "
@@ -97,6 +125,28 @@ class TokenApi(PortalApi):
         operation_id="auth_token",
         request=Input,
         responses=TokenOutput,
+        examples=[
+            OpenApiExample(
+                "Sign in",
+                request_only=True,
+                value={
+                    "email": "ana@example.com",
+                    "password": "tumbling-mats-2026",
+                    "device": "ana-iphone",
+                },
+            ),
+            OpenApiExample(
+                "Suspended family",
+                response_only=True,
+                status_codes=["403"],
+                value={
+                    "code": "family_suspended",
+                    "message": "There is an issue with your account. Please contact Acme "
+                    "Gymnastics at office@acme.example.",
+                    "fields": {},
+                },
+            ),
+        ],
         description="Exchange email and password for a bearer token (`Authorization: Bearer "
         "<token>`). Errors: `invalid_credentials` (401), `family_suspended` (403).",
     )

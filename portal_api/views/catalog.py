@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from portal.accounts.models import Student
@@ -51,6 +51,18 @@ class OfferingListApi(CatalogApi):
         operation_id="offerings_search",
         parameters=SEARCH_PARAMETERS,
         responses=OfferingOutput(many=True),
+        examples=[
+            OpenApiExample(
+                "Bad filter",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "code": "invalid_filter",
+                    "message": "Age must be between 0 and 120.",
+                    "fields": {"age": ["Age must be between 0 and 120."]},
+                },
+            ),
+        ],
         description="Search the classes, camps and events a family can join, with "
         "availability. " + SEARCH_ERRORS,
     )

@@ -587,3 +587,19 @@ def test_a_family_token_is_not_accepted_by_the_platform_api(family_a):
         method="get",
         path="/api/platform/v1/tenants",
     )
+
+
+def test_the_reset_link_in_the_email_opens_a_page(family_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        send(
+            client_for(family_a.tenant),
+            "post",
+            f"{API}/auth/password-reset",
+            {"email": "parent@alpha.test"},
+        )
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/account/reset/" in line)
+    page = client_for(family_a.tenant).get(
+        link.removeprefix("http://alpha.testserver.local"), follow=True
+    )
+    assert page.status_code == 200
+    assert b"Choose your password" in page.content

@@ -145,7 +145,12 @@ def test_search_lists_upcoming_published_offerings_with_availability(catalog):
         "openings": 10,
         "waitlist": 0,
     }
-    assert girls["price"] == {"tuition": 12000, "registration_fee": 2500, "currency": "USD"}
+    assert girls["price"] == {
+        "tuition": 12000,
+        "registration_fee": 2500,
+        "deposit": 0,
+        "currency": "USD",
+    }
     assert girls["schedule"]["days"] == ["tue"]
     assert girls["levels"] == [
         {
