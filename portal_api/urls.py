@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import auth, catalog, family, portal
+from .views import auth, catalog, enrollment, family, portal, requests
 
 urlpatterns = [
     path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
@@ -35,6 +35,40 @@ urlpatterns = [
     path("offerings/match", catalog.OfferingMatchApi.as_view(), name="api-offerings-match"),
     path("offerings/<int:offering_id>", catalog.OfferingDetailApi.as_view(), name="api-offering"),
     path("staff", catalog.StaffListApi.as_view(), name="api-staff"),
+    path("cart", enrollment.CartApi.as_view(), name="api-cart"),
+    path("cart/items", enrollment.CartItemListApi.as_view(), name="api-cart-items"),
+    path("cart/items/<int:hold_id>", enrollment.CartItemDetailApi.as_view(), name="api-cart-item"),
+    path("checkout", enrollment.CheckoutApi.as_view(), name="api-checkout"),
+    path("orders", enrollment.OrderListApi.as_view(), name="api-orders"),
+    path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
+    path("enrollments", enrollment.EnrollmentListApi.as_view(), name="api-enrollments"),
+    path("waitlist", enrollment.WaitlistListApi.as_view(), name="api-waitlist"),
+    path(
+        "waitlist/<int:entry_id>", enrollment.WaitlistDetailApi.as_view(), name="api-waitlist-entry"
+    ),
+    path(
+        "waitlist/<int:entry_id>/accept",
+        enrollment.WaitlistAcceptApi.as_view(),
+        name="api-waitlist-accept",
+    ),
+    path("requests", requests.RequestListApi.as_view(), name="api-requests"),
+    path(
+        "requests/transfer-preview",
+        requests.TransferPreviewApi.as_view(),
+        name="api-transfer-preview",
+    ),
+    path(
+        "requests/<int:request_id>/cancel",
+        requests.RequestCancelApi.as_view(),
+        name="api-request-cancel",
+    ),
+    path("makeup-tokens", requests.MakeupTokenListApi.as_view(), name="api-makeup-tokens"),
+    path("staff/requests", requests.StaffRequestListApi.as_view(), name="api-staff-requests"),
+    path(
+        "staff/requests/<int:request_id>/decide",
+        requests.StaffRequestDecideApi.as_view(),
+        name="api-staff-request-decide",
+    ),
     path(
         "schema", SpectacularAPIView.as_view(urlconf="saas_platform.urls_tenant"), name="api-schema"
     ),

@@ -124,6 +124,8 @@ TENANT_APPS = [
     "portal.catalog",
     "portal.accounts",
     "portal.config",
+    "portal.enrollment",
+    "portal.requests",
     "portal_api",
     "portal_web",
 ]
@@ -269,6 +271,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "saas_platform.celery_beat:PlatformScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Per tenant (no "tenant_schemas": every active portal): lapse holds, offers and unpaid
+    # orders a lost expiry task missed, finish drops, warn of carts about to expire.
+    "enrollment-expire-due": {"task": "enrollment.expire_due", "schedule": 60.0},
+    "requests-expire-makeup-tokens": {"task": "requests.expire_makeup_tokens", "schedule": 3600.0},
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",

@@ -12,3 +12,6 @@ def detach_guardian(sender, instance, **kwargs) -> None:
     """A deleted login leaves its guardian record (the family keeps its history)."""
     if connection.schema_name != "public":
         Guardian.objects.filter(user=instance).update(user=None)
+        from portal.requests.models import Request
+
+        Request.objects.filter(decided_by=instance).update(decided_by=None)

@@ -85,3 +85,10 @@ class OfferingAdmin(admin.ModelAdmin):
                                                "registration_closes_at")}),
         ("Availability", {"fields": ("seats_taken", "waitlist_count", "created_at", "updated_at")}),
     )  # fmt: skip
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            from portal.enrollment.services import offering_seats_changed
+
+            offering_seats_changed(offering_id=obj.pk)

@@ -21,7 +21,7 @@ class PortalSettingsAdmin(admin.ModelAdmin):
             "new_family_enrollment_opens_at", "inactive_families_may_enroll",
             "pending_requests_count_against_openings", "enrollment_cutoff_minutes_after_start",
             "force_start_on_meeting_date",
-            "referral_source_required", "referral_sources",
+            "referral_source_required", "referral_sources", "waitlist_offer_hours",
         )}),
         ("Absences and makeups", {"fields": (
             "absences_enabled", "absence_notice_hours", "absences_auto_approve",
@@ -34,6 +34,8 @@ class PortalSettingsAdmin(admin.ModelAdmin):
         )}),
         ("Money and store", {"fields": (
             "stored_payment_method_policy", "past_due_policy", "registration_fee_scope",
+            "registration_year_start_month", "sibling_discount_percents",
+            "multi_class_discount_percents",
             "gift_certificates_enabled",
             "punch_passes_enabled",
         )}),

@@ -118,10 +118,12 @@ class PortalSettings(models.Model):
         default=False, help_text="Pending requests and transfers hold a seat."
     )
     enrollment_cutoff_minutes_after_start = models.PositiveIntegerField(
-        default=0,
+        null=True,
+        blank=True,
         validators=[MaxValueValidator(60 * 24 * 365)],
-        help_text="Enrollment stays open this many minutes after an offering's first meeting "
-        "starts (0: closes at the start).",
+        help_text="Online enrollment closes this many minutes after an offering's first meeting "
+        "starts (0: at the start). Empty: families may join until it ends, from the next "
+        "meeting.",
     )
     force_start_on_meeting_date = models.BooleanField(
         default=True,
@@ -133,6 +135,13 @@ class PortalSettings(models.Model):
     )
     referral_sources = models.TextField(
         blank=True, help_text="Choices offered at signup, one per line (e.g. Friend, Google)."
+    )
+
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+        help_text="Hours a family has to accept a waitlist offer before it goes to the next "
+        "family (1-336).",
     )
 
     # --- Requests ----------------------------------------------------------------------
@@ -207,6 +216,26 @@ class PortalSettings(models.Model):
         help_text="Charge an offering's registration fee once per family or once per student "
         "in each term.",
     )
+    registration_year_start_month = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Month (1-12) a registration year starts; the registration fee is charged "
+        "once per registration year.",
+    )
+    sibling_discount_percents = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Discount on each additional student's tuition in one order, by position: "
+        "“0,10,15” gives the 2nd student 10% and the 3rd and later 15%. Empty: none.",
+    )
+    multi_class_discount_percents = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Discount for a student's additional classes in one order, by position: "
+        "“0,10,20” gives the 2nd class 10% and the 3rd and later 20%. Empty: none.",
+    )
     gift_certificates_enabled = models.BooleanField(
         default=False, help_text="Sell gift certificates and accept them at checkout."
     )
@@ -256,6 +285,11 @@ class PortalSettings(models.Model):
             and not self.keyword_list
         ):
             errors["priority_keywords"] = "Give at least one keyword for keyword registration."
+        for name in ("sibling_discount_percents", "multi_class_discount_percents"):
+            try:
+                self.percent_schedule(getattr(self, name))
+            except ValueError as exc:
+                errors[name] = str(exc)
         if self.referral_source_required and not self.referral_source_list:
             errors["referral_sources"] = "List the choices families pick their referral from."
         if errors:
@@ -264,6 +298,27 @@ class PortalSettings(models.Model):
     @staticmethod
     def _lines(text: str) -> list[str]:
         return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+    @staticmethod
+    def percent_schedule(text: str) -> list[int]:
+        """“0,10,15” -> [0, 10, 15]; each a whole percent from 0 to 100."""
+        if not (text or "").strip():
+            return []
+        out = []
+        for part in text.split(","):
+            part = part.strip()
+            if not part.isdigit() or not 0 <= int(part) <= 100:
+                raise ValueError("Use whole percentages from 0 to 100 separated by commas.")
+            out.append(int(part))
+        return out
+
+    def discount_percent(self, schedule_field: str, position: int) -> int:
+        """The percent off for the item at ``position`` (1-based) under a schedule; positions
+        past the end of the schedule get its last value."""
+        schedule = self.percent_schedule(getattr(self, schedule_field))
+        if not schedule or position < 1:
+            return 0
+        return schedule[min(position, len(schedule)) - 1]
 
     @property
     def keyword_list(self) -> list[str]:

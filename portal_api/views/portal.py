@@ -17,7 +17,8 @@ PUBLIC_SETTINGS = (
     "absence_notice_hours", "makeups_enabled", "makeup_token_expiry_days", "transfers_enabled",
     "transfers_next_level_only", "drops_enabled", "drop_notice_days", "drop_reason_required",
     "stored_payment_method_policy", "registration_fee_scope", "gift_certificates_enabled",
-    "punch_passes_enabled", "force_start_on_meeting_date",
+    "punch_passes_enabled", "force_start_on_meeting_date", "waitlist_offer_hours",
+    "registration_year_start_month", "sibling_discount_percents", "multi_class_discount_percents",
     "staff_bios_visible", "staff_availability_visible", "welcome_heading", "welcome_message",
 )  # fmt: skip
 

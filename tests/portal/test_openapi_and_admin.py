@@ -35,6 +35,22 @@ TENANT_PATHS = [
     "/api/v1/offerings/match",
     "/api/v1/offerings/{offering_id}",
     "/api/v1/staff",
+    "/api/v1/cart",
+    "/api/v1/cart/items",
+    "/api/v1/cart/items/{hold_id}",
+    "/api/v1/checkout",
+    "/api/v1/orders",
+    "/api/v1/orders/{order_id}",
+    "/api/v1/enrollments",
+    "/api/v1/waitlist",
+    "/api/v1/waitlist/{entry_id}",
+    "/api/v1/waitlist/{entry_id}/accept",
+    "/api/v1/requests",
+    "/api/v1/requests/transfer-preview",
+    "/api/v1/requests/{request_id}/cancel",
+    "/api/v1/makeup-tokens",
+    "/api/v1/staff/requests",
+    "/api/v1/staff/requests/{request_id}/decide",
 ]
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -46,8 +48,12 @@ def _structure(schema: str) -> dict:
         cursor.execute("SELECT app, name FROM " + f'"{schema}".django_migrations ORDER BY id')
         migrations = cursor.fetchall()
     text = repr((columns, constraints, indexes))
+    text = text.replace(f'"{schema}".', "").replace(f"{schema}.", "")
+    # pg_dump prints a partial index's IN-list with the casts moved inside the array; PostgreSQL
+    # then stores the same predicate in that spelling. Compare without casts and parentheses.
+    text = re.sub(r"::[a-z ]+(\[\])?|[()]", "", text)
     return {
-        "ddl": text.replace(f'"{schema}".', "").replace(f"{schema}.", ""),
+        "ddl": text,
         "migrations": migrations,
     }
 

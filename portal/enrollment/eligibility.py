@@ -1,0 +1,230 @@
+"""Who may take a seat: every rule a business sets, each failure with its own code and a
+message a parent understands. Checked when a seat is added to the cart and again at checkout."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.accounts.models import Family, Student
+from portal.catalog.models import Offering, age_on
+from saas_platform.errors import ApplicationError
+
+from .models import Enrollment, Hold
+
+
+def refuse(code: str, message: str, status: int = 409) -> ApplicationError:
+    return ApplicationError(code, message, status=status)
+
+
+def is_returning(family: Family) -> bool:
+    return Enrollment.objects.filter(
+        family=family,
+        status__in=[
+            Enrollment.Status.ACTIVE,
+            Enrollment.Status.DROPPED,
+            Enrollment.Status.TRANSFERRED,
+        ],
+    ).exists()
+
+
+def _local(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%b %-d at %-I:%M %p")
+
+
+def check_student(student: Student, offering: Offering) -> None:
+    """Age on the start date, gender and level."""
+    name = student.first_name
+    if not student.is_active:
+        raise refuse("student_inactive", f"{name}'s profile is not active.")
+    age = age_on(student.date_of_birth, offering.start_date)
+    if offering.min_age is not None and age < offering.min_age:
+        raise refuse(
+            "too_young",
+            f"{name} will be {age} on {offering.start_date:%b %-d, %Y}; {offering.name} is for "
+            f"ages {offering.min_age} and up.",
+        )
+    if offering.max_age is not None and age > offering.max_age:
+        raise refuse(
+            "too_old",
+            f"{name} will be {age} on {offering.start_date:%b %-d, %Y}; {offering.name} is for "
+            f"ages up to {offering.max_age}.",
+        )
+    if offering.gender != Offering.Gender.ANY and student.gender != offering.gender:
+        raise refuse(
+            "gender_restricted", f"{offering.name} is {offering.get_gender_display().lower()}."
+        )
+    levels = list(offering.levels.all())
+    if levels:
+        if student.level_id is None:
+            if not any(level.position == 1 for level in levels):
+                raise refuse(
+                    "level_required",
+                    f"{offering.name} needs a level ({', '.join(lv.name for lv in levels)}); ask "
+                    "the front desk to place {name}.".replace("{name}", name),
+                )
+        elif student.level_id not in {level.pk for level in levels}:
+            raise refuse(
+                "level_mismatch",
+                f"{offering.name} is for {', '.join(lv.name for lv in levels)}; {name} is in "
+                f"{student.level.name}.",
+            )
+
+
+def check_registration_window(offering: Offering, portal, now: datetime) -> None:
+    if offering.status != Offering.Status.PUBLISHED:
+        raise refuse("offering_not_available", f"{offering.name} is not open for registration.")
+    if offering.end_date < timezone.localdate(now):
+        raise refuse("offering_ended", f"{offering.name} has ended.")
+    if offering.registration_opens_at and now < offering.registration_opens_at:
+        raise refuse(
+            "registration_not_open",
+            f"Registration for {offering.name} opens {_local(offering.registration_opens_at)}.",
+        )
+    if offering.registration_closes_at and now >= offering.registration_closes_at:
+        raise refuse("registration_closed", f"Registration for {offering.name} has closed.")
+    cutoff = portal.enrollment_cutoff_minutes_after_start
+    if cutoff is not None:
+        first = offering.meetings(limit=1)
+        if first:
+            starts = timezone.make_aware(datetime.combine(first[0], offering.start_time))
+            if now > starts + timedelta(minutes=cutoff):
+                raise refuse(
+                    "registration_closed",
+                    f"{offering.name} has started; online registration is closed.",
+                )
+
+
+def check_family(family: Family, portal, now: datetime, keyword: str = "") -> None:
+    """Priority window, new-family and inactive-family rules, past-due balance."""
+    returning = is_returning(family)
+    if portal.priority_window_open(now):
+        mode = portal.priority_registration_mode
+        keyword_ok = (
+            keyword.strip().lower() in {k.lower() for k in portal.keyword_list}
+            if keyword
+            else False
+        )
+        ends = _local(portal.priority_registration_ends_at)
+        if mode == "returning" and not returning:
+            raise refuse(
+                "priority_registration_only",
+                f"Until {ends}, registration is open to returning families only.",
+                status=403,
+            )
+        if mode == "keyword" and not keyword_ok:
+            raise refuse(
+                "priority_keyword_required",
+                f"Until {ends}, registration needs a priority keyword.",
+                status=403,
+            )
+        if mode == "keyword_or_returning" and not (keyword_ok or returning):
+            raise refuse(
+                "priority_registration_only",
+                f"Until {ends}, registration is open to returning families and keyword holders.",
+                status=403,
+            )
+    if not returning:
+        if not portal.new_families_may_enroll:
+            raise refuse(
+                "new_families_closed",
+                "Registration is not open to new families. Please contact us.",
+                status=403,
+            )
+        opens = portal.new_family_enrollment_opens_at
+        if opens and now < opens:
+            raise refuse(
+                "new_families_not_yet",
+                f"Registration for new families opens {_local(opens)}.",
+                status=403,
+            )
+    if family.status == Family.Status.INACTIVE and not portal.inactive_families_may_enroll:
+        raise refuse(
+            "inactive_family",
+            "Your account is inactive. Please contact us to enroll again.",
+            status=403,
+        )
+    if family.past_due_balance > 0 and portal.past_due_policy == "block":
+        raise refuse(
+            "past_due_balance",
+            "Your account has a past-due balance. Please pay it before enrolling.",
+            status=403,
+        )
+
+
+def needs_approval(family: Family, offering: Offering, portal) -> bool:
+    """Enrollments that become requests for staff rather than enrolling at once."""
+    mode = offering.registration_mode or portal.registration_mode
+    if mode == "request":
+        return True
+    return family.past_due_balance > 0 and portal.past_due_policy == "request"
+
+
+def check_not_taken(
+    student: Student, offering: Offering, *, ignore_hold: Hold | None = None
+) -> None:
+    if Enrollment.objects.filter(
+        student=student, offering=offering, status__in=Enrollment.LIVE
+    ).exists():
+        raise refuse(
+            "already_enrolled", f"{student.first_name} is already enrolled in {offering.name}."
+        )
+    holds = Hold.objects.filter(student=student, offering=offering, status__in=Hold.SEAT_TAKING)
+    if ignore_hold is not None:
+        holds = holds.exclude(pk=ignore_hold.pk)
+    if holds.exists():
+        raise refuse(
+            "already_in_cart", f"{offering.name} for {student.first_name} is already in your cart."
+        )
+
+
+def _overlaps(a: Offering, b: Offering) -> bool:
+    return (
+        a.start_date <= b.end_date
+        and b.start_date <= a.end_date
+        and set(a.weekdays) & set(b.weekdays)
+        and a.start_time < b.end_time
+        and b.start_time < a.end_time
+    )
+
+
+def check_schedule(
+    student: Student, offering: Offering, *, ignore_hold: Hold | None = None
+) -> None:
+    """The same student cannot be in two places at once."""
+    busy = Offering.objects.filter(
+        Q(enrollments__student=student, enrollments__status__in=Enrollment.LIVE)
+        | Q(holds__student=student, holds__status__in=Hold.SEAT_TAKING),
+        start_date__lte=offering.end_date,
+        end_date__gte=offering.start_date,
+        weekdays__overlap=offering.weekdays,
+    ).exclude(pk=offering.pk)
+    if ignore_hold is not None:
+        busy = busy.exclude(holds=ignore_hold)
+    for other in busy.distinct():
+        if _overlaps(offering, other):
+            raise refuse(
+                "schedule_clash",
+                f"{student.first_name} already has {other.name} at that time.",
+            )
+
+
+def check_all(
+    *,
+    family: Family,
+    student: Student,
+    offering: Offering,
+    portal,
+    now=None,
+    keyword: str = "",
+    ignore_hold: Hold | None = None,
+) -> None:
+    """Every rule but capacity, in the order a parent would want to hear about them."""
+    now = now or timezone.now()
+    check_registration_window(offering, portal, now)
+    check_family(family, portal, now, keyword)
+    check_student(student, offering)
+    check_not_taken(student, offering, ignore_hold=ignore_hold)
+    check_schedule(student, offering, ignore_hold=ignore_hold)

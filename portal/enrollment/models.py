@@ -1,0 +1,239 @@
+"""Seats: holds in a family's cart, orders, enrollments and waitlists.
+
+Every row that takes a seat (an active hold, a waitlist offer, a reserved / pending / active
+enrollment) is created or changed only by ``portal.enrollment.services`` while holding the
+offering's row lock, and the offering's ``seats_taken`` counter is recounted under that same
+lock, so two checkouts can never both take the last seat."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Hold(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In a cart"
+        OFFER = "offer", "Waitlist offer"
+        CONVERTED = "converted", "Became an enrollment"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    SEAT_TAKING = (Status.ACTIVE, Status.OFFER)
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.CASCADE, related_name="holds"
+    )
+    student = models.ForeignKey(
+        "portal_accounts.Student", on_delete=models.CASCADE, related_name="holds"
+    )
+    offering = models.ForeignKey(
+        "portal_catalog.Offering", on_delete=models.CASCADE, related_name="holds"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    keyword = models.CharField(
+        max_length=100, blank=True, help_text="Priority-registration keyword given when added."
+    )
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "offering"],
+                condition=models.Q(status__in=["active", "offer"]),
+                name="enrollment_one_live_hold_per_student_offering",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.offering} ({self.status})"
+
+    def seconds_left(self, now=None) -> int:
+        now = now or timezone.now()
+        return max(int((self.expires_at - now).total_seconds()), 0)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="orders"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.IntegerField(help_text="Minor units, before discounts.")
+    discount_total = models.IntegerField(default=0, help_text="Minor units, a negative number.")
+    total = models.IntegerField(help_text="Minor units.")
+    idempotency_key = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="Seats are released if it is not paid by then.")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "idempotency_key"], name="enrollment_order_idempotency"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0), name="enrollment_order_total_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk} ({self.status})"
+
+
+class OrderLine(models.Model):
+    class Kind(models.TextChoices):
+        TUITION = "tuition", "Tuition"
+        REGISTRATION_FEE = "registration_fee", "Registration fee"
+        SIBLING_DISCOUNT = "sibling_discount", "Sibling discount"
+        MULTI_CLASS_DISCOUNT = "multi_class_discount", "Multi-class discount"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    description = models.CharField(max_length=255)
+    amount = models.IntegerField(help_text="Minor units; discounts are negative.")
+    student = models.ForeignKey("portal_accounts.Student", null=True, on_delete=models.PROTECT)
+    offering = models.ForeignKey("portal_catalog.Offering", null=True, on_delete=models.PROTECT)
+    registration_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "Reserved (awaiting payment)"
+        PENDING = "pending", "Pending approval"
+        ACTIVE = "active", "Enrolled"
+        DENIED = "denied", "Denied"
+        DROPPED = "dropped", "Dropped"
+        CANCELLED = "cancelled", "Cancelled"
+        TRANSFERRED = "transferred", "Transferred"
+
+    LIVE = (Status.RESERVED, Status.PENDING, Status.ACTIVE)
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    student = models.ForeignKey(
+        "portal_accounts.Student", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    offering = models.ForeignKey(
+        "portal_catalog.Offering", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, db_index=True)
+    start_date = models.DateField(help_text="First meeting the student attends.")
+    end_date = models.DateField(null=True, blank=True, help_text="Last day, when dropped.")
+    transferred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="transferred_to"
+    )
+    staff_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("start_date", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "offering"],
+                condition=models.Q(status__in=["reserved", "pending", "active"]),
+                name="enrollment_one_live_per_student_offering",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.offering} ({self.status})"
+
+
+class RegistrationFeeCharge(models.Model):
+    """A registration fee paid for a family (or a student) in a registration year, so the fee
+    is charged once."""
+
+    family = models.ForeignKey("portal_accounts.Family", on_delete=models.CASCADE)
+    student = models.ForeignKey(
+        "portal_accounts.Student", null=True, blank=True, on_delete=models.CASCADE
+    )
+    registration_year = models.PositiveSmallIntegerField()
+    order = models.ForeignKey(Order, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "student", "registration_year"],
+                name="enrollment_fee_once_per_year",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Registration fee {self.registration_year} for {self.family_id}"
+
+
+class WaitlistEntry(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a seat"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        LAPSED = "lapsed", "Offer lapsed"
+        LEFT = "left", "Left the list"
+        SKIPPED = "skipped", "Skipped (not eligible)"
+
+    LIVE = (Status.WAITING, Status.OFFERED)
+
+    offering = models.ForeignKey(
+        "portal_catalog.Offering", on_delete=models.CASCADE, related_name="waitlist"
+    )
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    student = models.ForeignKey(
+        "portal_accounts.Student", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    priority = models.PositiveIntegerField(
+        db_index=True, help_text="Lower goes first; staff reorder the list by editing it."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True
+    )
+    hold = models.OneToOneField(
+        Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="waitlist_entry"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "waitlist entries"
+        ordering = ("offering", "priority", "created_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "offering"],
+                condition=models.Q(status__in=["waiting", "offered"]),
+                name="enrollment_one_live_waitlist_entry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} waiting for {self.offering}"

@@ -1,0 +1,427 @@
+"""Absences, makeups, transfers and drops: one entry point per type, each enforcing the
+business's rules, plus cancel and the staff decision. The family is emailed on every change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.accounts.models import Family
+from portal.catalog.models import Offering
+from portal.config.selectors import portal_settings_get
+from portal.enrollment import eligibility
+from portal.enrollment.models import Enrollment
+from portal.enrollment.notifications import notify_family
+from portal.enrollment.services import lock_offerings, settle, settle_offerings
+from saas_platform.errors import ApplicationError
+
+from .models import MakeupToken, Request
+
+STATUS_WORDS = {"pending": "received", "approved": "approved", "denied": "denied",
+                "cancelled": "cancelled"}  # fmt: skip
+
+
+def _refuse(code: str, message: str, status: int = 400) -> ApplicationError:
+    return ApplicationError(code, message, status=status)
+
+
+def _enrollment(family: Family, enrollment_id) -> Enrollment:
+    enrollment = (
+        Enrollment.objects.select_related("offering__program", "student__level")
+        .filter(pk=enrollment_id, family=family)
+        .first()
+    )
+    if enrollment is None:
+        raise ApplicationError(
+            "enrollment_not_found", "We could not find that enrollment.", status=404
+        )
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise _refuse("enrollment_not_active", "This enrollment is not active.", status=409)
+    return enrollment
+
+
+def _meeting_start(offering: Offering, day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, offering.start_time))
+
+
+def _notify(req: Request) -> None:
+    about = {
+        Request.Type.ABSENCE: lambda r: f"{r.enrollment.offering.name} on {r.meeting_date:%b %-d}",
+        Request.Type.MAKEUP: lambda r: f"{r.target_offering.name} on {r.meeting_date:%b %-d}",
+        Request.Type.TRANSFER: lambda r: (
+            f"{r.enrollment.offering.name} to {r.target_offering.name}"
+        ),
+        Request.Type.DROP: lambda r: f"{r.enrollment.offering.name} from {r.effective_date:%b %-d}",
+    }[req.type](req)
+    notify_family(
+        req.family_id,
+        "request_update",
+        {
+            "type": req.get_type_display().lower(),
+            "student": req.student.first_name,
+            "about": about,
+            "status": STATUS_WORDS[req.status],
+            "note": req.staff_note,
+        },
+    )
+
+
+# --- absence ---------------------------------------------------------------------------------
+
+
+def absence_request(
+    *, family: Family, enrollment_id, meeting_date: date, reason: str = ""
+) -> Request:
+    portal = portal_settings_get()
+    if not portal.absences_enabled:
+        raise _refuse(
+            "absences_disabled", "This business does not take absence reports online.", 403
+        )
+    enrollment = _enrollment(family, enrollment_id)
+    offering = enrollment.offering
+    if meeting_date not in offering.meetings() or meeting_date < enrollment.start_date:
+        raise _refuse(
+            "not_a_meeting", f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}."
+        )
+    deadline = _meeting_start(offering, meeting_date) - timedelta(hours=portal.absence_notice_hours)
+    if timezone.now() > deadline:
+        raise _refuse(
+            "absence_too_late",
+            f"Absences must be reported at least {portal.absence_notice_hours} hours before class.",
+        )
+    if Request.objects.filter(
+        type=Request.Type.ABSENCE,
+        enrollment=enrollment,
+        meeting_date=meeting_date,
+        status__in=[Request.Status.PENDING, Request.Status.APPROVED],
+    ).exists():
+        raise _refuse("absence_already_reported", "This absence is already reported.", 409)
+    with transaction.atomic():
+        req = Request.objects.create(
+            type=Request.Type.ABSENCE,
+            family=family,
+            student=enrollment.student,
+            enrollment=enrollment,
+            meeting_date=meeting_date,
+            reason=(reason or "")[:2000],
+        )
+        if portal.absences_auto_approve:
+            _approve(req, portal, note="", by=None)
+        else:
+            _notify(req)
+    return req
+
+
+# --- makeup ----------------------------------------------------------------------------------
+
+
+def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date) -> Request:
+    portal = portal_settings_get()
+    if not portal.makeups_enabled:
+        raise _refuse("makeups_disabled", "This business does not book makeups online.", 403)
+    token = (
+        MakeupToken.objects.select_related("student__level")
+        .filter(pk=token_id, family=family)
+        .first()
+    )
+    if token is None:
+        raise ApplicationError(
+            "makeup_token_not_found", "We could not find that makeup token.", 404
+        )
+    today = timezone.localdate()
+    if token.status != MakeupToken.Status.AVAILABLE:
+        raise _refuse("makeup_token_used", "This makeup token has already been used.", 409)
+    if token.expires_on < today or meeting_date > token.expires_on:
+        raise _refuse(
+            "makeup_token_expired",
+            f"This makeup token is valid until {token.expires_on:%b %-d, %Y}.",
+            409,
+        )
+    offering = (
+        Offering.objects.prefetch_related("levels")
+        .filter(pk=offering_id, status=Offering.Status.PUBLISHED)
+        .first()
+    )
+    if offering is None:
+        raise ApplicationError("offering_not_found", "We could not find that class.", 404)
+    if offering.kind != token.kind or offering.program_id != token.program_id:
+        raise _refuse(
+            "makeup_not_eligible",
+            f"This token is for {token.program.name} {token.kind}es; pick one of those.",
+            409,
+        )
+    eligibility.check_student(token.student, offering)
+    if meeting_date not in offering.meetings() or meeting_date < today:
+        raise _refuse(
+            "not_a_meeting", f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}."
+        )
+    if Enrollment.objects.filter(
+        student=token.student, offering=offering, status__in=Enrollment.LIVE
+    ).exists():
+        raise _refuse(
+            "already_enrolled", f"{token.student.first_name} is already in {offering.name}.", 409
+        )
+    with transaction.atomic():
+        lock_offerings([offering.pk])  # makeup seats per meeting are counted under the lock
+        booked = Request.objects.filter(
+            type=Request.Type.MAKEUP,
+            target_offering=offering,
+            meeting_date=meeting_date,
+            status__in=[Request.Status.PENDING, Request.Status.APPROVED],
+        ).count()
+        if booked >= portal.makeup_seats_per_class:
+            raise _refuse(
+                "makeup_class_full",
+                f"{offering.name} has no makeup seats left on {meeting_date:%b %-d}.",
+                409,
+            )
+        token = MakeupToken.objects.select_for_update().get(pk=token.pk)
+        if token.status != MakeupToken.Status.AVAILABLE:
+            raise _refuse("makeup_token_used", "This makeup token has already been used.", 409)
+        token.status = MakeupToken.Status.REDEEMED
+        token.save(update_fields=["status"])
+        req = Request.objects.create(
+            type=Request.Type.MAKEUP,
+            family=family,
+            student=token.student,
+            makeup_token=token,
+            target_offering=offering,
+            meeting_date=meeting_date,
+            status=Request.Status.APPROVED,
+            decided_at=timezone.now(),
+        )
+        _notify(req)
+    return req
+
+
+# --- transfer --------------------------------------------------------------------------------
+
+
+def _remaining(offering: Offering, since: date) -> tuple[int, int]:
+    meetings = offering.meetings()
+    return len([d for d in meetings if d >= since]), max(len(meetings), 1)
+
+
+def transfer_preview(*, family: Family, enrollment_id, offering_id) -> dict:
+    """The prorated price difference of moving to another offering (positive: the family owes
+    it; negative: a credit), with the rules checked as the request would check them."""
+    portal = portal_settings_get()
+    if not portal.transfers_enabled:
+        raise _refuse(
+            "transfers_disabled", "This business does not take transfer requests online.", 403
+        )
+    enrollment = _enrollment(family, enrollment_id)
+    target = (
+        Offering.objects.prefetch_related("levels")
+        .filter(pk=offering_id, status=Offering.Status.PUBLISHED, kind__in=portal.shown_kinds())
+        .first()
+    )
+    if target is None:
+        raise ApplicationError("offering_not_found", "We could not find that class.", 404)
+    if target.pk == enrollment.offering_id:
+        raise _refuse("same_offering", "Pick a different class to transfer to.")
+    if portal.one_transfer_per_enrollment and (
+        enrollment.transferred_from_id is not None
+        or Request.objects.filter(
+            type=Request.Type.TRANSFER,
+            enrollment=enrollment,
+            status__in=[Request.Status.PENDING, Request.Status.APPROVED],
+        ).exists()
+    ):
+        raise _refuse("transfer_limit", "This enrollment has already been transferred once.", 409)
+    if portal.transfers_next_level_only:
+        level = enrollment.student.level
+        allowed = {
+            lv.position
+            for lv in target.levels.all()
+            if lv.program_id == (level.program_id if level else None)
+        }
+        if level is None or (level.position + 1) not in allowed:
+            raise _refuse(
+                "transfer_next_level_only",
+                "Transfers may only move a student into the next level.",
+                409,
+            )
+    student = enrollment.student
+    eligibility.check_registration_window(target, portal, timezone.now())
+    eligibility.check_student(student, target)
+    eligibility.check_not_taken(student, target)
+    today = timezone.localdate()
+    left_now, total_now = _remaining(enrollment.offering, today)
+    left_new, total_new = _remaining(target, today)
+    credit = enrollment.offering.tuition * left_now // total_now
+    charge = target.tuition * left_new // total_new
+    return {
+        "enrollment": enrollment,
+        "target": target,
+        "credit": credit,
+        "charge": charge,
+        "difference": charge - credit,
+        "currency": connection.tenant.currency,
+    }
+
+
+def transfer_request(*, family: Family, enrollment_id, offering_id, reason: str = "") -> Request:
+    preview = transfer_preview(family=family, enrollment_id=enrollment_id, offering_id=offering_id)
+    if preview["target"].openings <= 0:
+        raise _refuse("offering_full", f"{preview['target'].name} is full.", 409)
+    with transaction.atomic():
+        req = Request.objects.create(
+            type=Request.Type.TRANSFER,
+            family=family,
+            student=preview["enrollment"].student,
+            enrollment=preview["enrollment"],
+            target_offering=preview["target"],
+            price_difference=preview["difference"],
+            reason=(reason or "")[:2000],
+        )
+        _notify(req)
+    return req
+
+
+# --- drop ------------------------------------------------------------------------------------
+
+
+def drop_request(
+    *, family: Family, enrollment_id, effective_date: date, reason: str = ""
+) -> Request:
+    portal = portal_settings_get()
+    if not portal.drops_enabled:
+        raise _refuse("drops_disabled", "This business does not take drop requests online.", 403)
+    enrollment = _enrollment(family, enrollment_id)
+    earliest = timezone.localdate() + timedelta(days=portal.drop_notice_days)
+    if effective_date < earliest:
+        raise _refuse(
+            "drop_too_soon",
+            f"A drop can take effect on {earliest:%b %-d, %Y} at the earliest "
+            f"({portal.drop_notice_days} days' notice).",
+        )
+    reason = (reason or "").strip()
+    if portal.drop_reason_required and not reason:
+        raise _refuse("drop_reason_required", "Please tell us why you are dropping.")
+    if Request.objects.filter(
+        type=Request.Type.DROP, enrollment=enrollment, status=Request.Status.PENDING
+    ).exists():
+        raise _refuse(
+            "drop_already_requested", "A drop is already requested for this enrollment.", 409
+        )
+    with transaction.atomic():
+        req = Request.objects.create(
+            type=Request.Type.DROP,
+            family=family,
+            student=enrollment.student,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            reason=reason[:2000],
+        )
+        _notify(req)
+    return req
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def request_cancel(*, family: Family, request_id) -> Request:
+    with transaction.atomic():
+        req = Request.objects.select_for_update().filter(pk=request_id, family=family).first()
+        if req is None:
+            raise ApplicationError("request_not_found", "We could not find that request.", 404)
+        if req.status != Request.Status.PENDING:
+            raise _refuse("request_not_pending", "Only a pending request can be cancelled.", 409)
+        req.status = Request.Status.CANCELLED
+        req.save(update_fields=["status"])
+        _notify(req)
+    return req
+
+
+def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Request:
+    """Staff approve or deny a pending request, with a note the family sees."""
+    portal = portal_settings_get()
+    with transaction.atomic():
+        req = (
+            Request.objects.select_for_update()
+            .select_related("enrollment__offering", "target_offering", "student")
+            .filter(pk=request_id)
+            .first()
+        )
+        if req is None:
+            raise ApplicationError("request_not_found", "We could not find that request.", 404)
+        if req.status != Request.Status.PENDING:
+            raise _refuse("request_not_pending", "This request has already been decided.", 409)
+        if approve:
+            _approve(req, portal, note=note, by=by)
+        else:
+            req.status = Request.Status.DENIED
+            req.staff_note = (note or "")[:2000]
+            req.decided_by = by
+            req.decided_at = timezone.now()
+            req.save(update_fields=["status", "staff_note", "decided_by", "decided_at"])
+            _notify(req)
+    return req
+
+
+def _approve(req: Request, portal, *, note: str, by) -> None:
+    now = timezone.now()
+    if req.type == Request.Type.ABSENCE and portal.absence_issues_makeup_token:
+        offering = req.enrollment.offering
+        req.issued_token = MakeupToken.objects.create(
+            family_id=req.family_id,
+            student_id=req.student_id,
+            program_id=offering.program_id,
+            kind=offering.kind,
+            expires_on=timezone.localdate() + timedelta(days=portal.makeup_token_expiry_days),
+        )
+    elif req.type == Request.Type.TRANSFER:
+        _apply_transfer(req, portal, now)
+    elif req.type == Request.Type.DROP:
+        _apply_drop(req, portal, now)
+    req.status = Request.Status.APPROVED
+    req.staff_note = (note or "")[:2000]
+    req.decided_by = by
+    req.decided_at = now
+    req.save()
+    _notify(req)
+
+
+def _apply_transfer(req: Request, portal, now) -> None:
+    source, target = req.enrollment, req.target_offering
+    offerings = lock_offerings([source.offering_id, target.pk])
+    target = offerings[target.pk]
+    settle(target, portal, now)
+    if target.openings <= 0:
+        raise _refuse(
+            "offering_full", f"{target.name} is full; the transfer cannot be approved.", 409
+        )
+    today = timezone.localdate(now)
+    upcoming = [d for d in target.meetings() if d >= today]
+    source.status = Enrollment.Status.TRANSFERRED
+    source.end_date = today
+    source.save(update_fields=["status", "end_date", "updated_at"])
+    Enrollment.objects.create(
+        family_id=req.family_id,
+        student_id=req.student_id,
+        offering=target,
+        status=Enrollment.Status.ACTIVE,
+        start_date=upcoming[0] if upcoming else target.start_date,
+        transferred_from=source,
+    )
+    for offering in offerings.values():
+        settle(offering, portal, now)
+
+
+def _apply_drop(req: Request, portal, now) -> None:
+    """The student attends until the effective date; the seat frees the day after
+    (``enrollments_finish_due`` in the enrollment sweep)."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=req.enrollment_id)
+    enrollment.end_date = req.effective_date
+    enrollment.save(update_fields=["end_date", "updated_at"])
+    if req.effective_date < timezone.localdate(now):
+        transaction.on_commit(lambda: settle_offerings([enrollment.offering_id]))
+
+
+def makeup_tokens_expire() -> int:
+    return MakeupToken.objects.filter(
+        status=MakeupToken.Status.AVAILABLE, expires_on__lt=timezone.localdate()
+    ).update(status=MakeupToken.Status.EXPIRED)

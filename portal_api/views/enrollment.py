@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from portal.catalog.models import WEEKDAY_CODES
+from portal.enrollment import selectors, services
+from saas_platform.errors import ApplicationError
+
+from .base import FamilyApi
+
+ADD_ERRORS = (
+    "Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, "
+    "`schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, "
+    "`level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, "
+    "`priority_registration_only` (403), `priority_keyword_required` (403), "
+    "`new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), "
+    "`past_due_balance` (403), `student_not_found` / `offering_not_found` (404), `busy` (503)."
+)
+
+
+class OfferingRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class StudentRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+
+
+class HoldOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    student = StudentRef()
+    offering = OfferingRef()
+    expires_at = serializers.DateTimeField()
+    seconds_left = serializers.SerializerMethodField()
+
+    def get_seconds_left(self, hold) -> int:
+        return hold.seconds_left()
+
+
+class LineOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units; discounts are negative.")
+
+
+class CartOutput(serializers.Serializer):
+    items = HoldOutput(many=True)
+    lines = LineOutput(many=True)
+    subtotal = serializers.IntegerField()
+    discount_total = serializers.IntegerField()
+    total = serializers.IntegerField()
+    currency = serializers.CharField()
+    hold_timer_minutes = serializers.IntegerField()
+
+
+class OrderOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    subtotal = serializers.IntegerField()
+    discount_total = serializers.IntegerField()
+    total = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    lines = LineOutput(many=True, source="lines.all")
+    enrollment_ids = serializers.SerializerMethodField()
+
+    def get_enrollment_ids(self, order) -> list[int]:
+        return [e.pk for e in order.enrollments.all()]
+
+
+def _cart_response(view, request, status_code=200):
+    family = request.guardian.family
+    services.cart_refresh(family=family)
+    holds = list(selectors.cart_holds(family))
+    preview = selectors.cart_preview(family, holds, view.portal)
+    body = {
+        "items": HoldOutput(holds, many=True).data,
+        "lines": LineOutput(preview["lines"], many=True).data,
+        "subtotal": preview["subtotal"],
+        "discount_total": preview["discount_total"],
+        "total": preview["total"],
+        "currency": view.tenant.currency,
+        "hold_timer_minutes": view.portal.hold_timer_minutes,
+    }
+    return Response(body, status=status_code)
+
+
+class CartApi(FamilyApi):
+    @extend_schema(
+        operation_id="cart_retrieve",
+        responses=CartOutput,
+        description="Held seats with their remaining time, and server-side prices.",
+    )
+    def get(self, request):
+        return _cart_response(self, request)
+
+    @extend_schema(
+        operation_id="cart_clear",
+        responses={204: None},
+        description="Abandon the cart: every held seat is released.",
+    )
+    def delete(self, request):
+        services.cart_clear(family=request.guardian.family)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemListApi(FamilyApi):
+    class Input(serializers.Serializer):
+        offering = serializers.IntegerField(min_value=1)
+        student = serializers.IntegerField(min_value=1)
+        keyword = serializers.CharField(
+            max_length=100,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Priority-registration keyword, if you have one.",
+        )
+
+    @extend_schema(
+        operation_id="cart_items_create",
+        request=Input,
+        responses={201: CartOutput},
+        description="Hold a seat for one of your students. " + ADD_ERRORS,
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.cart_add(
+            family=request.guardian.family,
+            student_id=v["student"],
+            offering_id=v["offering"],
+            keyword=v["keyword"],
+        )
+        return _cart_response(self, request, status.HTTP_201_CREATED)
+
+
+class CartItemDetailApi(FamilyApi):
+    @extend_schema(operation_id="cart_items_delete", responses={204: None})
+    def delete(self, request, hold_id: int):
+        services.cart_remove(family=request.guardian.family, hold_id=hold_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CheckoutApi(FamilyApi):
+    class Input(serializers.Serializer):
+        idempotency_key = serializers.CharField(
+            max_length=100,
+            required=False,
+            allow_blank=True,
+            help_text="Optional; the same key (or the same cart) always yields the same order.",
+        )
+
+    @extend_schema(
+        operation_id="checkout",
+        request=Input,
+        responses={201: OrderOutput},
+        description="Turn the cart into an order priced on the server. A zero total confirms at "
+        "once; otherwise pay the order (its seats stay reserved until `expires_at`). Every rule is "
+        "checked again. Errors: `cart_empty`, `hold_expired` (409), and the cart errors.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or data.validated_data.get("idempotency_key")
+        order = services.checkout(family=request.guardian.family, idempotency_key=key or None)
+        order = selectors.order_list(request.guardian.family).get(pk=order.pk)
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderListApi(FamilyApi):
+    @extend_schema(operation_id="orders_list", responses=OrderOutput(many=True))
+    def get(self, request):
+        return Response(OrderOutput(selectors.order_list(request.guardian.family), many=True).data)
+
+
+class OrderDetailApi(FamilyApi):
+    @extend_schema(operation_id="orders_retrieve", responses=OrderOutput)
+    def get(self, request, order_id: int):
+        order = selectors.order_list(request.guardian.family).filter(pk=order_id).first()
+        if order is None:
+            raise ApplicationError("order_not_found", "We could not find that order.", status=404)
+        return Response(OrderOutput(order).data)
+
+
+class EnrollmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    student = StudentRef()
+    offering = OfferingRef()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+    schedule = serializers.SerializerMethodField()
+    location = serializers.SerializerMethodField()
+    instructors = serializers.SerializerMethodField()
+    next_meetings = serializers.SerializerMethodField()
+
+    def get_schedule(self, e) -> dict:
+        return {
+            "days": [WEEKDAY_CODES[d] for d in e.offering.weekdays],
+            "start_time": e.offering.start_time.strftime("%H:%M"),
+            "end_time": e.offering.end_time.strftime("%H:%M"),
+        }
+
+    def get_location(self, e) -> str | None:
+        return e.offering.location.name if e.offering.location else None
+
+    def get_instructors(self, e) -> list[str]:
+        return [i.display_name for i in e.offering.instructors.all()]
+
+    def get_next_meetings(self, e) -> list[str]:
+        if e.status not in ("active", "pending", "reserved"):
+            return []
+        return [d.isoformat() for d in selectors.next_meetings(e)]
+
+
+class EnrollmentListApi(FamilyApi):
+    @extend_schema(
+        operation_id="enrollments_list",
+        responses=EnrollmentOutput(many=True),
+        description="Each student's enrollments with their next meetings, location and "
+        "instructors.",
+    )
+    def get(self, request):
+        family = request.guardian.family
+        services.cart_refresh(family=family)
+        return Response(EnrollmentOutput(selectors.enrollment_list(family), many=True).data)
+
+
+class WaitlistOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    student = StudentRef()
+    offering = OfferingRef()
+    position = serializers.SerializerMethodField()
+    offer_expires_at = serializers.SerializerMethodField()
+
+    def get_position(self, entry) -> int | None:
+        return services.waitlist_position(entry)
+
+    def get_offer_expires_at(self, entry) -> str | None:
+        if entry.status == "offered" and entry.hold is not None:
+            return entry.hold.expires_at.isoformat()
+        return None
+
+
+class WaitlistListApi(FamilyApi):
+    class Input(serializers.Serializer):
+        offering = serializers.IntegerField(min_value=1)
+        student = serializers.IntegerField(min_value=1)
+        keyword = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(operation_id="waitlist_list", responses=WaitlistOutput(many=True))
+    def get(self, request):
+        family = request.guardian.family
+        services.cart_refresh(family=family)
+        return Response(WaitlistOutput(selectors.waitlist_list(family), many=True).data)
+
+    @extend_schema(
+        operation_id="waitlist_join",
+        request=Input,
+        responses={201: WaitlistOutput},
+        description="Join a full offering's waitlist. Errors: `offering_has_openings` "
+        "(409; add it to the cart), `already_waitlisted`, and the eligibility errors.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        entry = services.waitlist_join(
+            family=request.guardian.family,
+            student_id=v["student"],
+            offering_id=v["offering"],
+            keyword=v["keyword"],
+        )
+        return Response(WaitlistOutput(entry).data, status=status.HTTP_201_CREATED)
+
+
+class WaitlistDetailApi(FamilyApi):
+    @extend_schema(
+        operation_id="waitlist_leave",
+        responses={204: None},
+        description="Leave the list, or decline an offered seat (it goes to the next family).",
+    )
+    def delete(self, request, entry_id: int):
+        services.waitlist_decline(family=request.guardian.family, entry_id=entry_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WaitlistAcceptApi(FamilyApi):
+    @extend_schema(
+        operation_id="waitlist_accept",
+        request=None,
+        responses={201: CartOutput},
+        description="Take an offered seat: it moves into your cart. Errors: "
+        "`offer_expired`, `no_offer` (409).",
+    )
+    def post(self, request, entry_id: int):
+        services.waitlist_accept(family=request.guardian.family, entry_id=entry_id)
+        return _cart_response(self, request, status.HTTP_201_CREATED)
