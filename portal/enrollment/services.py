@@ -206,7 +206,7 @@ def cart_remove(*, family: Family, hold_id: int) -> None:
     now = timezone.now()
     with transaction.atomic():
         offering = lock_offerings([hold.offering_id])[hold.offering_id]
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        hold = Hold.objects.select_for_update(of=("self",)).get(pk=hold.pk)
         if hold.status == Hold.Status.ACTIVE:
             _release(hold, status=Hold.Status.RELEASED, portal=portal, now=now)
         settle(offering, portal, now)
@@ -221,7 +221,9 @@ def cart_clear(*, family: Family) -> int:
     now = timezone.now()
     with transaction.atomic():
         offerings = lock_offerings([h.offering_id for h in holds])
-        for hold in Hold.objects.select_for_update().filter(pk__in=[h.pk for h in holds]):
+        for hold in Hold.objects.select_for_update(of=("self",)).filter(
+            pk__in=[h.pk for h in holds]
+        ):
             if hold.status == Hold.Status.ACTIVE:
                 _release(hold, status=Hold.Status.RELEASED, portal=portal, now=now)
         for offering in offerings.values():
@@ -358,6 +360,15 @@ def checkout(*, family: Family, idempotency_key: str | None = None) -> Order:
             "student__level", "offering"
         )
     )
+    lapsed = [h for h in holds if h.expires_at <= timezone.now()]
+    if lapsed:
+        cart_refresh(family=family)  # commit the release, then say which seats were lost
+        names = ", ".join(f"{h.offering.name} ({h.student.first_name})" for h in lapsed)
+        raise ApplicationError(
+            "hold_expired",
+            f"The hold on {names} has expired. Add it to your cart again if seats remain.",
+            status=409,
+        )
     if not holds:
         recent = Order.objects.filter(
             family=family, created_at__gte=timezone.now() - timedelta(minutes=2)
@@ -377,7 +388,7 @@ def checkout(*, family: Family, idempotency_key: str | None = None) -> Order:
                 _expire_lapsed(offering, now)
             live = {
                 h.pk: h
-                for h in Hold.objects.select_for_update()
+                for h in Hold.objects.select_for_update(of=("self",))
                 .filter(pk__in=[h.pk for h in holds])
                 .select_related("student__level", "offering")
             }
@@ -452,7 +463,7 @@ def order_confirm(*, order_id: int) -> Order:
     portal = portal_settings_get()
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         if order.status == Order.Status.CONFIRMED:
             return order
         if order.status != Order.Status.AWAITING_PAYMENT:
@@ -673,7 +684,7 @@ def waitlist_decline(*, family: Family, entry_id: int) -> None:
         offering = lock_offerings([entry.offering_id])[entry.offering_id]
         entry.refresh_from_db()
         if entry.status == WaitlistEntry.Status.OFFERED and entry.hold is not None:
-            hold = Hold.objects.select_for_update().get(pk=entry.hold_id)
+            hold = Hold.objects.select_for_update(of=("self",)).get(pk=entry.hold_id)
             if hold.status == Hold.Status.OFFER:
                 _release(hold, status=Hold.Status.RELEASED, portal=portal, now=now)
             entry.status = WaitlistEntry.Status.DECLINED
@@ -700,7 +711,7 @@ def staff_hold_delete(*, hold_id: int) -> None:
     now = timezone.now()
     with transaction.atomic():
         offering = lock_offerings([hold.offering_id])[hold.offering_id]
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        hold = Hold.objects.select_for_update(of=("self",)).get(pk=hold.pk)
         if hold.status in Hold.SEAT_TAKING:
             _release(hold, status=Hold.Status.RELEASED, portal=portal, now=now)
         settle(offering, portal, now)

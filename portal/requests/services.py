@@ -177,7 +177,7 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
                 f"{offering.name} has no makeup seats left on {meeting_date:%b %-d}.",
                 409,
             )
-        token = MakeupToken.objects.select_for_update().get(pk=token.pk)
+        token = MakeupToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
         if token.status != MakeupToken.Status.AVAILABLE:
             raise _refuse("makeup_token_used", "This makeup token has already been used.", 409)
         token.status = MakeupToken.Status.REDEEMED
@@ -325,7 +325,11 @@ def drop_request(
 
 def request_cancel(*, family: Family, request_id) -> Request:
     with transaction.atomic():
-        req = Request.objects.select_for_update().filter(pk=request_id, family=family).first()
+        req = (
+            Request.objects.select_for_update(of=("self",))
+            .filter(pk=request_id, family=family)
+            .first()
+        )
         if req is None:
             raise ApplicationError("request_not_found", "We could not find that request.", 404)
         if req.status != Request.Status.PENDING:
@@ -341,7 +345,7 @@ def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Req
     portal = portal_settings_get()
     with transaction.atomic():
         req = (
-            Request.objects.select_for_update()
+            Request.objects.select_for_update(of=("self",))
             .select_related("enrollment__offering", "target_offering", "student")
             .filter(pk=request_id)
             .first()
@@ -414,7 +418,7 @@ def _apply_transfer(req: Request, portal, now) -> None:
 def _apply_drop(req: Request, portal, now) -> None:
     """The student attends until the effective date; the seat frees the day after
     (``enrollments_finish_due`` in the enrollment sweep)."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=req.enrollment_id)
+    enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=req.enrollment_id)
     enrollment.end_date = req.effective_date
     enrollment.save(update_fields=["end_date", "updated_at"])
     if req.effective_date < timezone.localdate(now):

@@ -1,0 +1,37 @@
+from datetime import date, time, timedelta
+
+from django.utils import timezone
+
+from portal.catalog.models import Offering
+from tests.factories import GuardianFactory, OfferingFactory, StudentFactory
+
+TODAY = timezone.localdate()
+
+
+def next_weekday(weekday: int, after_days: int = 7) -> date:
+    day = TODAY + timedelta(days=after_days)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def make_family(email: str, **student):
+    guardian = GuardianFactory(email=email)
+    kid = StudentFactory(
+        family=guardian.family, date_of_birth=student.pop("born", date(2016, 3, 1)), **student
+    )
+    return guardian.family, kid
+
+
+def make_offering(**kwargs) -> Offering:
+    start = kwargs.pop("start_date", next_weekday(0))
+    defaults = dict(
+        capacity=3,
+        start_date=start,
+        end_date=start + timedelta(weeks=10),
+        weekdays=[start.weekday()],
+        start_time=time(16),
+        end_time=time(17),
+        tuition=10000,
+        registration_fee=0,
+    )
+    defaults.update(kwargs)
+    return OfferingFactory(**defaults)
