@@ -34,8 +34,8 @@ def _local(dt: datetime) -> str:
     return timezone.localtime(dt).strftime("%b %-d at %-I:%M %p")
 
 
-def check_student(student: Student, offering: Offering) -> None:
-    """Age on the start date, gender and level."""
+def check_student(student: Student, offering: Offering, *, check_level: bool = True) -> None:
+    """Age on the start date, gender and (unless the caller checks it) level."""
     name = student.first_name
     if not student.is_active:
         raise refuse("student_inactive", f"{name}'s profile is not active.")
@@ -56,7 +56,7 @@ def check_student(student: Student, offering: Offering) -> None:
         raise refuse(
             "gender_restricted", f"{offering.name} is {offering.get_gender_display().lower()}."
         )
-    levels = list(offering.levels.all())
+    levels = list(offering.levels.all()) if check_level else []
     if levels:
         if student.level_id is None:
             if not any(level.position == 1 for level in levels):

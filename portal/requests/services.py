@@ -145,7 +145,7 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
         .first()
     )
     if offering is None:
-        raise ApplicationError("offering_not_found", "We could not find that class.", 404)
+        raise ApplicationError("offering_not_found", "We could not find that class.", status=404)
     if offering.kind != token.kind or offering.program_id != token.program_id:
         raise _refuse(
             "makeup_not_eligible",
@@ -219,7 +219,7 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id) -> dict:
         .first()
     )
     if target is None:
-        raise ApplicationError("offering_not_found", "We could not find that class.", 404)
+        raise ApplicationError("offering_not_found", "We could not find that class.", status=404)
     if target.pk == enrollment.offering_id:
         raise _refuse("same_offering", "Pick a different class to transfer to.")
     if portal.one_transfer_per_enrollment and (
@@ -246,7 +246,21 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id) -> dict:
             )
     student = enrollment.student
     eligibility.check_registration_window(target, portal, timezone.now())
-    eligibility.check_student(student, target)
+    # A transfer may move a student up: the target may be their level or the next one.
+    eligibility.check_student(student, target, check_level=False)
+    target_levels = list(target.levels.all())
+    if target_levels and student.level is not None:
+        fits = {(lv.program_id, lv.position) for lv in target_levels}
+        mine = student.level
+        if (mine.program_id, mine.position) not in fits and (
+            mine.program_id,
+            mine.position + 1,
+        ) not in fits:
+            raise _refuse(
+                "level_mismatch",
+                f"{target.name} is not at {student.first_name}'s level or the next one.",
+                409,
+            )
     eligibility.check_not_taken(student, target)
     today = timezone.localdate()
     left_now, total_now = _remaining(enrollment.offering, today)
@@ -331,7 +345,9 @@ def request_cancel(*, family: Family, request_id) -> Request:
             .first()
         )
         if req is None:
-            raise ApplicationError("request_not_found", "We could not find that request.", 404)
+            raise ApplicationError(
+                "request_not_found", "We could not find that request.", status=404
+            )
         if req.status != Request.Status.PENDING:
             raise _refuse("request_not_pending", "Only a pending request can be cancelled.", 409)
         req.status = Request.Status.CANCELLED
@@ -351,7 +367,9 @@ def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Req
             .first()
         )
         if req is None:
-            raise ApplicationError("request_not_found", "We could not find that request.", 404)
+            raise ApplicationError(
+                "request_not_found", "We could not find that request.", status=404
+            )
         if req.status != Request.Status.PENDING:
             raise _refuse("request_not_pending", "This request has already been decided.", 409)
         if approve:
