@@ -30,10 +30,22 @@ SESSION_TENANTS = {
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """After pytest-django has created and migrated the test database: build the template
-    schema once and provision the two session tenants from it."""
+def django_db_setup(
+    request, django_test_environment, django_db_modify_db_settings, django_db_blocker
+):
+    """Create and migrate the test database, build the template schema once and provision the
+    two session tenants from it.
+
+    Replaces pytest-django's fixture, which sets up only the databases that tests marked
+    ``django_db`` ask for: tests that need committed data (``committed``) are not marked, and
+    running them alone must still use the test database, never the development one."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
         connection.set_schema_to_public()
         template_refresh()
         pool_drain()  # spares left by an aborted earlier run of this database
@@ -41,6 +53,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         for spec in SESSION_TENANTS.values():
             tenant_provision(**spec, exist_ok=True)
         connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture
