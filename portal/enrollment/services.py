@@ -93,19 +93,30 @@ def _expire_lapsed(offering: Offering, now: datetime) -> bool:
     return freed
 
 
+_RECOUNT_SQL = """
+    UPDATE portal_catalog_offering AS o SET
+        seats_taken =
+            (SELECT count(*) FROM portal_enrollment_hold h
+              WHERE h.offering_id = o.id AND h.status IN ('active', 'offer'))
+          + (SELECT count(*) FROM portal_enrollment_enrollment e
+              WHERE e.offering_id = o.id AND e.status = ANY(%s)),
+        waitlist_count =
+            (SELECT count(*) FROM portal_enrollment_waitlistentry w
+              WHERE w.offering_id = o.id AND w.status IN ('waiting', 'offered'))
+    WHERE o.id = %s
+    RETURNING seats_taken, waitlist_count
+"""
+
+
 def recount(offering: Offering, portal) -> Offering:
-    """Recompute the seat and waitlist counters from the rows (under the offering's lock)."""
+    """Recompute the seat and waitlist counters from the rows (under the offering's lock), in
+    one statement."""
     seat_statuses = [Enrollment.Status.RESERVED, Enrollment.Status.ACTIVE]
     if portal.pending_requests_count_against_openings:
         seat_statuses.append(Enrollment.Status.PENDING)
-    holds = Hold.objects.filter(offering=offering, status__in=Hold.SEAT_TAKING).count()
-    enrolled = Enrollment.objects.filter(offering=offering, status__in=seat_statuses).count()
-    waiting = WaitlistEntry.objects.filter(offering=offering, status__in=WaitlistEntry.LIVE).count()
-    offering.seats_taken = holds + enrolled
-    offering.waitlist_count = waiting
-    Offering.objects.filter(pk=offering.pk).update(
-        seats_taken=offering.seats_taken, waitlist_count=waiting
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOUNT_SQL, [[str(s) for s in seat_statuses], offering.pk])
+        offering.seats_taken, offering.waitlist_count = cursor.fetchone()
     return offering
 
 
@@ -181,7 +192,9 @@ def cart_add(*, family: Family, student_id: int, offering_id: int, keyword: str 
             expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
             keyword=keyword[:100],
         )
-        recount(offering, portal)
+        # settle() just recounted under this lock, so one more seat is exact.
+        offering.seats_taken += 1
+        Offering.objects.filter(pk=offering.pk).update(seats_taken=offering.seats_taken)
         _schedule_expiry(hold)
     return hold
 
@@ -500,8 +513,10 @@ def _confirm(order: Order, portal, now: datetime) -> None:
     order.status = Order.Status.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at"])
-    for offering in Offering.objects.filter(enrollments__order=order).distinct():
-        recount(offering, portal)
+    if pending_any and not portal.pending_requests_count_against_openings:
+        # Reserved seats that became pending requests no longer hold a seat.
+        for offering in Offering.objects.filter(enrollments__order=order).distinct():
+            recount(offering, portal)
     notify_family(
         family.pk,
         "enrollment_confirmed",

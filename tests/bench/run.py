@@ -5,6 +5,9 @@ never asserts on time. Uses its own database, created and dropped here.
    (schema only, and the whole tenant_provision service). Target: >= 10x, clone < 1 s.
 2. Routing: a warm request to a tenant's portal with 1 tenant vs. with 1,000 tenants in the
    table, and a cold host lookup in each. Target: ratio <= 1.1.
+3. Checkout: hold a seat and check out (a free order, confirmed at once), from several worker
+   processes at once, all on one offering (every checkout waits for the same row lock) vs.
+   each on its own offering. Checkouts per second, and the ratio.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("PLATFORM_DOMAIN", "bench.local")
-os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+# Tasks are queued in memory and never run: the benchmark times the request path, as a web
+# worker would run it with Celery on another machine.
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["CACHE_KEY_PREFIX"] = f"bench-{os.getpid()}"
 
@@ -208,6 +214,117 @@ def bench_routing(requests: int, rounds: int) -> dict[str, float]:
     return out
 
 
+def bench_checkout(threads: int, per_thread: int) -> dict[str, float]:
+    from datetime import date, timedelta
+    from datetime import time as clock
+
+    from django.db import connection
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from portal.accounts.models import Family, Student
+    from portal.catalog.models import Offering, Program
+    from portal.enrollment import services
+    from portal.enrollment.models import Enrollment
+    from tenants.services import tenant_provision
+
+    tenant = tenant_provision(
+        slug="bench-checkout", name="Checkout Bench", owner_email="o@bench.test"
+    ).tenant
+    total = threads * per_thread
+    with tenant_context(tenant):
+        program = Program.objects.create(name="Bench")
+        start = timezone.localdate() + timedelta(days=10)
+
+        def offering(name, capacity):
+            return Offering.objects.create(
+                name=name,
+                program=program,
+                capacity=capacity,
+                start_date=start,
+                end_date=start + timedelta(weeks=8),
+                start_time=clock(16),
+                end_time=clock(17),
+                weekdays=[start.weekday()],
+                tuition=0,
+            )
+
+        contended = offering("Contended", 2 * total)
+        spread = [offering(f"Spread {i}", 10) for i in range(2 * total)]
+        families = []
+        for i in range(2 * total):
+            family = Family.objects.create(name=f"Bench {i}")
+            families.append(
+                (
+                    family,
+                    Student.objects.create(
+                        family=family,
+                        first_name=f"K{i}",
+                        last_name="B",
+                        date_of_birth=date(2016, 1, 1),
+                    ),
+                )
+            )
+
+    def run(label: str, jobs: list[tuple[int, int, int]]) -> float:
+        """``jobs``: (family id, student id, offering id) per checkout, split across worker
+        processes (as gunicorn workers would be), released together."""
+        import multiprocessing
+
+        from django.db import connections
+
+        connections.close_all()  # children must not share the parent's socket
+        chunks = [jobs[i::threads] for i in range(threads)]
+        ctx = multiprocessing.get_context("fork")
+        start_gate = ctx.Barrier(threads + 1)
+        errors = ctx.Queue()
+
+        def worker(chunk) -> None:
+            try:
+                connection.set_tenant(tenant)
+                start_gate.wait()
+                for family_id, student_id, offering_id in chunk:
+                    family = Family.objects.get(pk=family_id)
+                    services.cart_add(family=family, student_id=student_id, offering_id=offering_id)
+                    services.checkout(family=family)
+            except Exception as exc:
+                errors.put(repr(exc))
+            finally:
+                connections.close_all()
+
+        procs = [ctx.Process(target=worker, args=(chunk,)) for chunk in chunks]
+        for proc in procs:
+            proc.start()
+        start_gate.wait()
+        started = time.perf_counter()
+        for proc in procs:
+            proc.join()
+        elapsed = time.perf_counter() - started
+        if not errors.empty():
+            raise RuntimeError(f"{label}: {errors.get()}")
+        _progress(f"checkout: {label}", 0, 1)
+        return len(jobs) / elapsed
+
+    contended_rate = run(
+        "one offering", [(f.pk, st.pk, contended.pk) for f, st in families[:total]]
+    )
+    spread_rate = run(
+        "many offerings",
+        [(f.pk, st.pk, spread[i].pk) for i, (f, st) in enumerate(families[total:])],
+    )
+    connection.set_tenant(tenant)
+    with tenant_context(tenant):
+        enrolled = Enrollment.objects.filter(status="active").count()
+    if enrolled != 2 * total:
+        raise RuntimeError(f"expected {2 * total} enrollments, found {enrolled}")
+    return {
+        "threads": threads,
+        "checkouts": total,
+        "contended": contended_rate,
+        "spread": spread_rate,
+    }
+
+
 def main() -> None:
     url = _bench_database_url()
     os.environ["DATABASE_URL"] = url
@@ -230,6 +347,11 @@ def main() -> None:
     routing = bench_routing(
         requests=int(os.environ.get("BENCH_ROUTING_REQUESTS", "300")),
         rounds=int(os.environ.get("BENCH_ROUTING_ROUNDS", "7")),
+    )
+    connection.set_schema_to_public()
+    checkout = bench_checkout(
+        threads=int(os.environ.get("BENCH_CHECKOUT_THREADS", "8")),
+        per_thread=int(os.environ.get("BENCH_CHECKOUT_PER_THREAD", "25")),
     )
     connection.close()
 
@@ -269,6 +391,17 @@ def main() -> None:
     print(
         f"  cold host lookup, 1,000 tenants         {many_c * 1e6:8.0f} us"
         f"   ratio {many_c / few_c:.2f}"
+    )
+
+    print()
+    print(
+        f"Checkout (hold + checkout + confirm, {checkout['threads']} processes, "
+        f"{checkout['checkouts']} checkouts each run)"
+    )
+    print(f"  all on one offering (one row lock)      {checkout['contended']:8.1f} checkouts/s")
+    print(
+        f"  each on its own offering                {checkout['spread']:8.1f} checkouts/s"
+        f"   ratio {checkout['spread'] / checkout['contended']:.2f}"
     )
 
     _drop(url)
