@@ -578,3 +578,68 @@ def test_makeup_tokens_expire(enrolled):
     )
     assert expire_makeup_tokens_task() == 1
     assert expire_makeup_tokens_task() == 0
+
+
+@pytest.fixture
+def staff_admin(in_tenant_a):
+    staff = make_actor(in_tenant_a, email="frontdesk@alpha.test", staff=True, superuser=True)
+    client = client_for(in_tenant_a)
+    with tenant_context(in_tenant_a):
+        client.force_login(staff.user)
+    connection.set_tenant(in_tenant_a)
+    return client
+
+
+def test_staff_reorder_the_waitlist_in_the_admin(family_a, staff_admin):
+    offering = make_offering(capacity=1, name="Busy Class")
+    holder, kid = make_family("first@alpha.test")
+    services.cart_add(family=holder, student_id=kid.pk, offering_id=offering.pk)
+    join(family_a, offering)
+    late, late_kid = make_family("late@alpha.test")
+    late_entry = services.waitlist_join(
+        family=late, student_id=late_kid.pk, offering_id=offering.pk
+    )
+    first_entry = WaitlistEntry.objects.get(family=family_a.family)
+    page = staff_admin.get(
+        f"/admin/portal_enrollment/waitlistentry/?offering__id__exact={offering.pk}"
+    )
+    assert page.status_code == 200 and "Busy Class" in page.content.decode()
+    form = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "2",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+        "form-0-id": str(first_entry.pk),
+        "form-0-priority": "50",
+        "form-1-id": str(late_entry.pk),
+        "form-1-priority": "5",
+    }
+    response = staff_admin.post(
+        f"/admin/portal_enrollment/waitlistentry/?offering__id__exact={offering.pk}", form
+    )
+    assert response.status_code == 302, response.content[:500]
+    connection.set_tenant(family_a.tenant)
+    assert services.waitlist_position(WaitlistEntry.objects.get(pk=late_entry.pk)) == 1
+    assert family_a.client().get(f"{API}/waitlist").json()[0]["position"] == 2
+
+
+def test_staff_decide_requests_in_the_admin(enrolled, staff_admin):
+    actor, enrollment = enrolled
+    req = post_request(
+        actor,
+        type="drop",
+        enrollment=enrollment.pk,
+        effective_date=TODAY + timedelta(days=10),
+        reason="Moving",
+    ).json()
+    assert (
+        "Moving"
+        in staff_admin.get(f"/admin/portal_requests/request/{req['id']}/change/").content.decode()
+    )
+    response = staff_admin.post(
+        "/admin/portal_requests/request/", {"action": "deny", "_selected_action": [req["id"]]}
+    )
+    assert response.status_code == 302
+    connection.set_tenant(actor.tenant)
+    assert Request.objects.get(pk=req["id"]).status == "denied"
