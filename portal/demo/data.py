@@ -380,16 +380,6 @@ def seed_business(*, slug: str, password: str, family_emails: list[str]) -> bool
         )
         offering.save()
         offerings.append(offering)
-    # A few full classes and waitlists so availability shows something real.
-    for offering in rng.sample(offerings, 6):
-        Offering.objects.filter(pk=offering.pk).update(
-            seats_taken=offering.capacity, waitlist_count=rng.randrange(1, 5)
-        )
-    for offering in rng.sample(offerings, 10):
-        Offering.objects.filter(pk=offering.pk, seats_taken=0).update(
-            seats_taken=rng.randrange(1, offering.capacity)
-        )
-
     waiver = Policy.objects.create(
         title="Liability waiver",
         kind="waiver",
@@ -458,4 +448,41 @@ def seed_business(*, slug: str, password: str, family_emails: list[str]) -> bool
             guardian=guardian,
             signature=f"{first} {last_name}",
         )
+    _fill_seats(rng, offerings, today)
     return True
+
+
+def _fill_seats(rng: random.Random, offerings: list[Offering], today: date) -> None:
+    """Real enrollments (as the front desk would enter them) and waitlists, so availability
+    is what the seat counters say: a few classes full with families waiting, some part-full.
+    The first family (the printed demo login) is left free to enroll."""
+    from portal.config.selectors import portal_settings_get
+    from portal.enrollment.models import Enrollment, WaitlistEntry
+    from portal.enrollment.services import recount
+
+    portal = portal_settings_get()
+    demo_family = Family.objects.order_by("pk").first()
+    students = list(Student.objects.exclude(family=demo_family).select_related("family"))
+    classes = [o for o in offerings if o.kind == "class"]
+    full = rng.sample(classes, 4)
+    partial = rng.sample([o for o in offerings if o not in full], 10)
+    for offering in full + partial:
+        wanted = offering.capacity if offering in full else rng.randrange(1, offering.capacity)
+        pool = rng.sample(students, min(len(students), wanted + 4))
+        for student in pool[:wanted]:
+            Enrollment.objects.create(
+                family=student.family,
+                student=student,
+                offering=offering,
+                status=Enrollment.Status.ACTIVE,
+                start_date=max(offering.start_date, today),
+            )
+        if offering in full:
+            for priority, student in enumerate(pool[wanted : wanted + rng.randrange(1, 4)], 1):
+                WaitlistEntry.objects.create(
+                    offering=offering,
+                    family=student.family,
+                    student=student,
+                    priority=priority * 10,
+                )
+        recount(offering, portal)
