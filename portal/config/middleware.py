@@ -9,7 +9,13 @@ from django.shortcuts import render
 from .selectors import portal_settings_get
 
 UNAVAILABLE = "Our Customer Portal is currently unavailable."
-STAFF_PREFIXES = ("/admin/", "/static/", "/media/", "/account/set-password/")
+STAFF_PREFIXES = (
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/account/set-password/",
+    "/api/v1/staff/",
+)
 
 
 class PortalAvailabilityMiddleware:
