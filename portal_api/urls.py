@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import auth, catalog, enrollment, family, portal, requests
+from .views import auth, billing, catalog, enrollment, family, portal, requests
 
 urlpatterns = [
     path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
@@ -41,6 +41,18 @@ urlpatterns = [
     path("checkout", enrollment.CheckoutApi.as_view(), name="api-checkout"),
     path("orders", enrollment.OrderListApi.as_view(), name="api-orders"),
     path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
+    path("orders/<int:order_id>/pay", billing.OrderPayApi.as_view(), name="api-order-pay"),
+    path("ledger", billing.LedgerApi.as_view(), name="api-ledger"),
+    path(
+        "staff/payments/<int:payment_id>/refund",
+        billing.StaffRefundApi.as_view(),
+        name="api-staff-refund",
+    ),
+    path(
+        "staff/stripe/onboarding",
+        billing.StaffStripeOnboardingApi.as_view(),
+        name="api-staff-stripe-onboarding",
+    ),
     path("enrollments", enrollment.EnrollmentListApi.as_view(), name="api-enrollments"),
     path("waitlist", enrollment.WaitlistListApi.as_view(), name="api-waitlist"),
     path(

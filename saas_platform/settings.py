@@ -126,6 +126,7 @@ TENANT_APPS = [
     "portal.config",
     "portal.enrollment",
     "portal.requests",
+    "portal.billing",
     "portal_api",
     "portal_web",
 ]
@@ -287,6 +288,16 @@ CELERY_BEAT_SCHEDULE = {
         "tenant_schemas": ["public"],
     },
 }
+
+# Stripe (Connect, direct charges on each business's own account). Without a secret key the
+# portal takes no online payments and says so (code payments_not_configured).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # e.g. a local localstripe server
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2025-09-30.clover")
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# The platform's fee on each payment, in basis points of the amount (0: none).
+STRIPE_APPLICATION_FEE_BPS = env_int("STRIPE_APPLICATION_FEE_BPS", 0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

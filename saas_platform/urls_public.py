@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from portal.billing.webhooks import stripe_webhook
 from saas_platform.admin_sites import platform_admin_site
 from tenants import views
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.landing, name="platform-landing"),
     path("admin/", platform_admin_site.urls),
     path("api/platform/v1/", include("tenants.api_urls")),
+    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
 ]
 handler404 = "saas_platform.views.not_found"
 handler500 = "saas_platform.views.server_error"

@@ -59,6 +59,16 @@ class Tenant(TenantMixin):
         blank=True, help_text="The last provisioning failure, cleared when provisioning succeeds."
     )
     status_changed_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    stripe_account_id = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="The business's connected Stripe account (acct_...); payments are direct "
+        "charges on it.",
+    )
+    stripe_charges_enabled = models.BooleanField(
+        default=False, help_text="Stripe says the account can take payments (account.updated)."
+    )
 
     # Schemas are created by tenants.services.tenant_provision (cloned from the template),
     # never implicitly on save, and never dropped by deleting a row.

@@ -36,9 +36,11 @@ def assert_cross_tenant_denied(
 
     credentials_client.defaults["HTTP_HOST"] = host_of(target)
     send = getattr(credentials_client, method.lower())
-    response = send(
-        path, data=json.dumps(data) if data is not None else None, content_type="application/json"
-    )
+    if method.lower() == "get":
+        response = send(path)
+    else:
+        body = json.dumps(data) if data is not None else None
+        response = send(path, data=body, content_type="application/json")
     assert response.status_code in (401, 403, 404), (response.status_code, response.content[:500])
     text = response.content.decode(errors="replace")
     secrets = list(forbidden_text or [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from saas_platform.tasks import enqueue_on_commit
 
 
 def notify_family(family_id: int, template: str, context: dict) -> None:
@@ -10,4 +10,4 @@ def notify_family(family_id: int, template: str, context: dict) -> None:
     ``context`` must be JSON-serialisable (it travels through the broker)."""
     from .tasks import send_family_email_task
 
-    transaction.on_commit(lambda: send_family_email_task.delay(family_id, template, context))
+    enqueue_on_commit(send_family_email_task, family_id, template, context)

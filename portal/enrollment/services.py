@@ -17,12 +17,14 @@ from portal.accounts.models import Family, Student
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
+from saas_platform.tasks import enqueue_on_commit
 
 from . import eligibility
 from .errors import busy, not_found
 from .models import Enrollment, Hold, Order, OrderLine, RegistrationFeeCharge, WaitlistEntry
 from .notifications import notify_family
 from .pricing import price_items, totals
+from .signals import order_confirmed
 
 logger = logging.getLogger(__name__)
 
@@ -131,15 +133,11 @@ def settle(offering: Offering, portal, now: datetime) -> Offering:
 
 
 def _schedule_expiry(hold: Hold) -> None:
+    """A task at the moment the hold lapses (the per-minute sweep and the check on read cover
+    a lost one)."""
     from .tasks import hold_expire_task
 
-    def enqueue():
-        try:
-            hold_expire_task.apply_async(args=[hold.pk], eta=hold.expires_at)
-        except Exception:  # the per-minute sweep and the check on read cover a lost task
-            logger.warning("could not schedule expiry of hold %s", hold.pk, exc_info=True)
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(hold_expire_task, hold.pk, eta=hold.expires_at)
 
 
 # --- cart ------------------------------------------------------------------------------------
@@ -513,6 +511,7 @@ def _confirm(order: Order, portal, now: datetime) -> None:
     order.status = Order.Status.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at"])
+    order_confirmed.send(sender=Order, order=order)
     if pending_any and not portal.pending_requests_count_against_openings:
         # Reserved seats that became pending requests no longer hold a seat.
         for offering in Offering.objects.filter(enrollments__order=order).distinct():

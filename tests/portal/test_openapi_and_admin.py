@@ -51,6 +51,10 @@ TENANT_PATHS = [
     "/api/v1/makeup-tokens",
     "/api/v1/staff/requests",
     "/api/v1/staff/requests/{request_id}/decide",
+    "/api/v1/orders/{order_id}/pay",
+    "/api/v1/ledger",
+    "/api/v1/staff/payments/{payment_id}/refund",
+    "/api/v1/staff/stripe/onboarding",
 ]
 
 

@@ -1,0 +1,56 @@
+from django.contrib import admin, messages
+
+from saas_platform.errors import ApplicationError
+
+from . import services
+from .models import LedgerEntry, Payment, StripeEvent
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "family",
+        "order",
+        "amount",
+        "amount_refunded",
+        "status",
+        "disputed",
+        "created_at",
+    )
+    list_filter = ("status", "disputed")
+    search_fields = ("family__name", "stripe_payment_intent_id", "order__pk")
+    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "client_secret"]
+    exclude = ("client_secret",)
+    actions = ["refund_in_full"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Refund the selected payments in full")
+    def refund_in_full(self, request, queryset):
+        for payment in queryset:
+            try:
+                services.payment_refund(payment_id=payment.pk, reason="refunded by staff")
+            except ApplicationError as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Payment {payment.pk} refunded.")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "family", "kind", "description", "amount", "currency")
+    list_filter = ("kind",)
+    search_fields = ("family__name", "description")
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "object_id", "received_at", "processed_at")
+    list_filter = ("type",)
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]

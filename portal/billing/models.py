@@ -1,0 +1,107 @@
+"""Money in a tenant's schema: the family ledger, payments made through Stripe on the
+business's own account, and the Stripe events received. Integer minor units throughout."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the family"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="payments"
+    )
+    order = models.ForeignKey(
+        "portal_enrollment.Order", on_delete=models.PROTECT, related_name="payments"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=64, unique=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    disputed = models.BooleanField(default=False, help_text="The family's bank opened a dispute.")
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "attempt"], name="billing_payment_attempt_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__lte=models.F("amount")),
+                name="billing_refund_not_above_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk} for order {self.order_id} ({self.status})"
+
+
+class LedgerEntry(models.Model):
+    """One line of a family's account. Positive amounts increase what the family owes
+    (charges), negative ones decrease it (payments, credits, discounts); refunds give back
+    money the family paid, so they are positive."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        DISCOUNT = "discount", "Discount"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        CREDIT = "credit", "Credit"
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="ledger"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=255)
+    amount = models.IntegerField(help_text="Minor units; + owed, - paid or credited.")
+    currency = models.CharField(max_length=3)
+    order = models.ForeignKey(
+        "portal_enrollment.Order", null=True, blank=True, on_delete=models.PROTECT
+    )
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT)
+    source_key = models.CharField(
+        max_length=120,
+        unique=True,
+        help_text="What created the entry (order line, payment, refund); makes recording it twice "
+        "impossible.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
+class StripeEvent(models.Model):
+    """Every Stripe event id is recorded before anything else, so a redelivery is a no-op."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

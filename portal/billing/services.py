@@ -1,0 +1,307 @@
+"""Payments and the ledger. Only Stripe says an order is paid (a webhook, or re-fetching the
+PaymentIntent); every state change is one-way, and recording anything twice is impossible
+(ledger entries carry a unique source key)."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from portal.enrollment.models import Order, OrderLine
+from portal.enrollment.services import order_confirm
+from saas_platform.errors import ApplicationError
+
+from . import gateway
+from .models import LedgerEntry, Payment
+
+logger = logging.getLogger(__name__)
+
+LINE_KINDS = {
+    OrderLine.Kind.TUITION: LedgerEntry.Kind.CHARGE,
+    OrderLine.Kind.REGISTRATION_FEE: LedgerEntry.Kind.CHARGE,
+    OrderLine.Kind.SIBLING_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
+    OrderLine.Kind.MULTI_CLASS_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
+}
+OPEN = (Payment.Status.PENDING, Payment.Status.PROCESSING)
+
+
+def _ledger(
+    *, family_id, kind, description, amount, currency, source_key, order=None, payment=None
+):
+    try:
+        with transaction.atomic():
+            return LedgerEntry.objects.create(
+                family_id=family_id,
+                kind=kind,
+                description=description[:255],
+                amount=amount,
+                currency=currency,
+                source_key=source_key,
+                order=order,
+                payment=payment,
+            )
+    except IntegrityError:
+        return LedgerEntry.objects.get(source_key=source_key)  # already recorded
+
+
+def ledger_record_order(*, order: Order) -> None:
+    """The order's charges and discounts (called when the order is confirmed)."""
+    for line in order.lines.all():
+        _ledger(
+            family_id=order.family_id,
+            kind=LINE_KINDS[line.kind],
+            description=line.description,
+            amount=line.amount,
+            currency=order.currency,
+            source_key=f"orderline:{line.pk}",
+            order=order,
+        )
+
+
+def ledger_balance(family) -> int:
+    from django.db.models import Sum
+
+    return LedgerEntry.objects.filter(family=family).aggregate(total=Sum("amount"))["total"] or 0
+
+
+# --- paying an order ---------------------------------------------------------------------
+
+
+def order_pay(*, family, order_id: int) -> Payment:
+    """Start (or resume) paying an order with Stripe's Payment Element: returns the payment
+    whose client secret the browser or app confirms. The amount is the server's price. A
+    second click while a payment is open returns the same PaymentIntent."""
+    order = Order.objects.filter(pk=order_id, family=family).first()
+    if order is None:
+        raise ApplicationError("order_not_found", "We could not find that order.", status=404)
+    if order.status == Order.Status.CONFIRMED:
+        raise ApplicationError("order_already_paid", "This order is already paid.", status=409)
+    if order.status != Order.Status.AWAITING_PAYMENT or order.expires_at <= timezone.now():
+        raise ApplicationError(
+            "order_not_payable",
+            "This order can no longer be paid: its seats were released. Add them to your cart "
+            "again.",
+            status=409,
+        )
+    client, account = gateway.client(), gateway.connected_account()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        current = order.payments.filter(status__in=OPEN).order_by("-attempt").first()
+        if current is not None:
+            return current
+        attempt = (
+            order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+        ) + 1
+        params = {
+            "amount": order.total,
+            "currency": order.currency.lower(),
+            "automatic_payment_methods": {"enabled": True},
+            "metadata": {
+                "order_id": str(order.pk),
+                "tenant": connection.schema_name,
+                "attempt": str(attempt),
+            },
+            "description": f"Order {order.pk}",
+        }
+        fee = gateway.application_fee(order.total)
+        if fee:
+            params["application_fee_amount"] = fee
+        try:
+            intent = client.v1.payment_intents.create(
+                params=params,
+                options={
+                    "stripe_account": account,
+                    "idempotency_key": gateway.idempotency_key("order-pay", order.pk, attempt),
+                },
+            )
+        except stripe.StripeError as exc:
+            raise gateway.wrap(exc) from exc
+        return Payment.objects.create(
+            family_id=order.family_id,
+            order=order,
+            attempt=attempt,
+            amount=order.total,
+            currency=order.currency,
+            stripe_payment_intent_id=intent.id,
+            client_secret=intent.client_secret or "",
+        )
+
+
+def payment_sync(*, payment_intent_id: str) -> Payment | None:
+    """Re-fetch a PaymentIntent from Stripe and move our payment forward (never back). On
+    success the ledger records the payment and the order's enrollments are confirmed."""
+    payment = Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+    if payment is None:
+        return None
+    try:
+        intent = gateway.client().v1.payment_intents.retrieve(
+            payment_intent_id, options={"stripe_account": gateway.connected_account()}
+        )
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.SUCCEEDED:
+            return payment
+        if intent.status == "succeeded":
+            payment.status = Payment.Status.SUCCEEDED
+            payment.succeeded_at = timezone.now()
+            payment.save(update_fields=["status", "succeeded_at"])
+            order = Order.objects.get(pk=payment.order_id)
+            if order.status == Order.Status.AWAITING_PAYMENT:
+                order_confirm(order_id=order.pk)  # records the order's charges first
+            elif order.status != Order.Status.CONFIRMED:
+                # Paid after the seats lapsed: the payment stays on the account as credit.
+                logger.warning(
+                    "payment %s succeeded for %s order %s", payment.pk, order.status, order.pk
+                )
+            _ledger(
+                family_id=payment.family_id,
+                kind=LedgerEntry.Kind.PAYMENT,
+                description=f"Card payment for order {payment.order_id}",
+                amount=-payment.amount,
+                currency=payment.currency,
+                source_key=f"payment:{payment.pk}",
+                order=payment.order,
+                payment=payment,
+            )
+        elif intent.status == "processing":
+            payment.status = Payment.Status.PROCESSING
+            payment.save(update_fields=["status"])
+        elif intent.status == "canceled":
+            payment.status = Payment.Status.CANCELED
+            payment.save(update_fields=["status"])
+        elif intent.status == "requires_payment_method" and intent.last_payment_error:
+            payment.status = Payment.Status.FAILED
+            payment.failure_message = (intent.last_payment_error.message or "")[:255]
+            payment.save(update_fields=["status", "failure_message"])
+    return payment
+
+
+# --- refunds and disputes -----------------------------------------------------------------
+
+
+def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = "") -> Payment:
+    """Staff refund all or part of a payment on the business's Stripe account."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            raise ApplicationError(
+                "payment_not_found", "We could not find that payment.", status=404
+            )
+        if payment.status != Payment.Status.SUCCEEDED:
+            raise ApplicationError(
+                "payment_not_refundable", "Only a succeeded payment can be refunded.", status=409
+            )
+        refundable = payment.amount - payment.amount_refunded
+        amount = refundable if amount is None else amount
+        if amount <= 0 or amount > refundable:
+            raise ApplicationError(
+                "refund_too_large",
+                f"At most {refundable} can be refunded on this payment.",
+                fields={"amount": [f"Between 1 and {refundable}."]},
+            )
+        done = LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.Kind.REFUND).count()
+        try:
+            refund = gateway.client().v1.refunds.create(
+                params={"payment_intent": payment.stripe_payment_intent_id, "amount": amount},
+                options={
+                    "stripe_account": gateway.connected_account(),
+                    "idempotency_key": gateway.idempotency_key("refund", payment.pk, done + 1),
+                },
+            )
+        except stripe.StripeError as exc:
+            raise gateway.wrap(exc) from exc
+        payment.amount_refunded += amount
+        payment.save(update_fields=["amount_refunded"])
+        _ledger(
+            family_id=payment.family_id,
+            kind=LedgerEntry.Kind.REFUND,
+            description=f"Refund{': ' + reason if reason else ''}"[:255],
+            amount=amount,
+            currency=payment.currency,
+            source_key=f"refund:{refund.id}",
+            payment=payment,
+            order=payment.order,
+        )
+    return payment
+
+
+def charge_refunded_sync(*, charge_id: str) -> Payment | None:
+    """A refund made in Stripe's dashboard: record what we have not recorded yet."""
+    charge = gateway.client().v1.charges.retrieve(
+        charge_id, options={"stripe_account": gateway.connected_account()}
+    )
+    payment = Payment.objects.filter(stripe_payment_intent_id=charge.payment_intent).first()
+    if payment is None:
+        return None
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        extra = (charge.amount_refunded or 0) - payment.amount_refunded
+        if extra > 0:
+            payment.amount_refunded += extra
+            payment.save(update_fields=["amount_refunded"])
+            _ledger(
+                family_id=payment.family_id,
+                kind=LedgerEntry.Kind.REFUND,
+                description="Refund",
+                amount=extra,
+                currency=payment.currency,
+                source_key=f"charge-refunded:{charge.id}:{payment.amount_refunded}",
+                payment=payment,
+                order=payment.order,
+            )
+    return payment
+
+
+def dispute_flag(*, payment_intent_id: str) -> Payment | None:
+    updated = Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).update(
+        disputed=True
+    )
+    return (
+        Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        if updated
+        else None
+    )
+
+
+def stripe_onboarding_link(*, tenant, return_url: str) -> str:
+    """Connect the business's Stripe account (created once) and return Stripe's onboarding
+    link for its staff."""
+    client = gateway.client()
+    from tenants.models import Tenant
+
+    account_id = tenant.stripe_account_id
+    if not account_id:
+        try:
+            account = client.v1.accounts.create(
+                params={
+                    "type": "standard",
+                    "email": tenant.contact_email,
+                    "metadata": {"tenant": tenant.schema_name},
+                },
+                options={"idempotency_key": f"tenant:{tenant.schema_name}:account:1"},
+            )
+        except stripe.StripeError as exc:
+            raise gateway.wrap(exc) from exc
+        account_id = account.id
+        Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id=account_id)
+        tenant.stripe_account_id = account_id
+        from tenants import routing
+
+        routing.invalidate_on_commit()
+    try:
+        link = client.v1.account_links.create(
+            params={
+                "account": account_id,
+                "refresh_url": return_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+        )
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
+    return link.url

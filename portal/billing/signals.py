@@ -1,0 +1,10 @@
+from django.dispatch import receiver
+
+from portal.enrollment.signals import order_confirmed
+
+from .services import ledger_record_order
+
+
+@receiver(order_confirmed, dispatch_uid="billing_ledger_on_order_confirmed")
+def record_order_charges(sender, order, **kwargs) -> None:
+    ledger_record_order(order=order)

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from portal.billing import services
+from portal.billing.models import LedgerEntry
+from saas_platform.errors import ApplicationError
+
+from .base import FamilyApi, PortalApi
+from .requests import IsTenantStaff
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    client_secret = serializers.CharField(help_text="For Stripe's Payment Element.")
+    stripe_account = serializers.SerializerMethodField(
+        help_text="Pass to Stripe.js as stripeAccount."
+    )
+
+    def get_stripe_account(self, payment) -> str:
+        return connection.tenant.stripe_account_id
+
+
+class OrderPayApi(FamilyApi):
+    @extend_schema(
+        operation_id="orders_pay",
+        request=None,
+        responses={201: PaymentOutput},
+        description="Start paying an order: returns the client secret for Stripe's Payment Element "
+        "(card data goes to Stripe, never to us). The order is paid when Stripe says so. A second "
+        "call while a payment is open returns the same one. Errors: `order_not_found` (404), "
+        "`order_already_paid`, `order_not_payable`, `payments_not_configured` (409), "
+        "`payment_provider_error` (502).",
+    )
+    def post(self, request, order_id: int):
+        payment = services.order_pay(family=request.guardian.family, order_id=order_id)
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+class LedgerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units; + owed, - paid or credited.")
+    currency = serializers.CharField()
+    order_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    balance = serializers.IntegerField(help_text="Running balance after this entry.")
+
+
+class LedgerApi(FamilyApi):
+    @extend_schema(
+        operation_id="ledger",
+        parameters=[OpenApiParameter("period", str, enum=["30d", "all"])],
+        responses=inline_serializer(
+            "Ledger",
+            {
+                "entries": LedgerOutput(many=True),
+                "balance": serializers.IntegerField(),
+                "credit": serializers.IntegerField(),
+                "currency": serializers.CharField(),
+            },
+        ),
+        description="The family's charges, payments, discounts, refunds and credits with a running "
+        "balance (positive: owed). `period=30d` (default) or `all`.",
+    )
+    def get(self, request):
+        period = request.query_params.get("period", "30d")
+        if period not in ("30d", "all"):
+            raise ApplicationError(
+                "invalid_filter",
+                "Use period=30d or period=all.",
+                fields={"period": ["Use 30d or all."]},
+            )
+        family = request.guardian.family
+        entries = list(LedgerEntry.objects.filter(family=family).order_by("created_at", "pk"))
+        running, rows = 0, []
+        for entry in entries:
+            running += entry.amount
+            rows.append(
+                {
+                    "id": entry.pk,
+                    "kind": entry.kind,
+                    "description": entry.description,
+                    "amount": entry.amount,
+                    "currency": entry.currency,
+                    "order_id": entry.order_id,
+                    "created_at": entry.created_at,
+                    "balance": running,
+                }
+            )
+        if period == "30d":
+            since = timezone.now() - timedelta(days=30)
+            rows = [row for row in rows if row["created_at"] >= since]
+        return Response(
+            {
+                "entries": LedgerOutput(rows, many=True).data,
+                "balance": running,
+                "credit": max(-running, 0),
+                "currency": connection.tenant.currency,
+            }
+        )
+
+
+class StaffRefundApi(PortalApi):
+    permission_classes = [IsTenantStaff]
+
+    class Input(serializers.Serializer):
+        amount = serializers.IntegerField(
+            required=False, min_value=1, help_text="Minor units; omit to refund what is left."
+        )
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    @extend_schema(
+        operation_id="staff_payments_refund",
+        request=Input,
+        responses=PaymentOutput,
+        description="Refund all or part of a payment. `refund_too_large` (400), "
+        "`payment_not_refundable` (409), `payment_not_found` (404).",
+    )
+    def post(self, request, payment_id: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_refund(
+            payment_id=payment_id,
+            amount=data.validated_data.get("amount"),
+            reason=data.validated_data["reason"],
+        )
+        return Response(PaymentOutput(payment).data)
+
+
+class StaffStripeOnboardingApi(PortalApi):
+    permission_classes = [IsTenantStaff]
+
+    @extend_schema(
+        operation_id="staff_stripe_onboarding",
+        request=None,
+        responses=inline_serializer("OnboardingLink", {"url": serializers.URLField()}),
+        description="Connect this business's Stripe account: returns Stripe's onboarding link.",
+    )
+    def post(self, request):
+        url = services.stripe_onboarding_link(
+            tenant=connection.tenant, return_url=connection.tenant.url("/admin/")
+        )
+        return Response({"url": url})

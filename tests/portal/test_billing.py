@@ -1,0 +1,321 @@
+"""Payments on the business's own Stripe account, offline: Stripe's HTTP is mocked with
+`responses`, webhooks are signed with the stripe library's own helper."""
+
+import json
+import time
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+import stripe
+from django.db import connection
+from django.test import override_settings
+
+from portal.billing.models import LedgerEntry, Payment, StripeEvent
+from portal.enrollment import services as enrollment
+from portal.enrollment.models import Enrollment, Order
+from tenants.models import Tenant
+from tests.conftest import client_for, make_actor
+from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.portal.enrollment_helpers import make_offering
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1"
+STRIPE = "https://api.stripe.com"
+SECRET = "whsec_test_secret"
+
+
+@pytest.fixture(autouse=True)
+def stripe_settings():
+    with override_settings(
+        STRIPE_SECRET_KEY="sk_test_platform",
+        STRIPE_WEBHOOK_SECRET=SECRET,
+        STRIPE_API_BASE="",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    ):
+        yield
+
+
+@pytest.fixture
+def connected(family_a):
+    Tenant.objects.filter(pk=family_a.tenant.pk).update(stripe_account_id="acct_alpha")
+    family_a.tenant.stripe_account_id = "acct_alpha"
+    connection.set_tenant(family_a.tenant)
+    return family_a
+
+
+@pytest.fixture
+def open_order(connected):
+    offering = make_offering(tuition=12000, registration_fee=0, name="Rec Gym")
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    order = enrollment.checkout(family=connected.family)
+    assert order.status == "awaiting_payment"
+    return order
+
+
+def intent(pi_id="pi_1", status="requires_payment_method", amount=12000, **extra):
+    return {
+        "id": pi_id,
+        "object": "payment_intent",
+        "client_secret": f"{pi_id}_secret_x",
+        "status": status,
+        "amount": amount,
+        "currency": "usd",
+        **extra,
+    }
+
+
+def form(call) -> dict:
+    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
+
+
+def signed_event(event_type, obj, account="acct_alpha", event_id="evt_1", timestamp=None):
+    payload = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "account": account,
+            "data": {"object": obj},
+        }
+    )
+    header = stripe.WebhookSignature.generate_signature_header(payload, SECRET, timestamp=timestamp)
+    return payload, header
+
+
+def deliver(payload, header):
+    return client_for(None).post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+
+
+@responses.activate
+def test_paying_creates_a_payment_intent_on_the_business_account(open_order, connected):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    response = connected.client().post(
+        f"{API}/orders/{open_order.pk}/pay", {"amount": 1}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["client_secret"] == "pi_1_secret_x" and body["stripe_account"] == "acct_alpha"
+    (call,) = responses.calls
+    assert call.request.headers["Stripe-Account"] == "acct_alpha"
+    assert call.request.headers["Idempotency-Key"] == f"alpha:order-pay:{open_order.pk}:1"
+    sent = form(call)
+    assert sent["amount"] == "12000"  # the server's price, not the client's "amount": 1
+    assert sent["currency"] == "usd" and sent["metadata[order_id]"] == str(open_order.pk)
+    assert "application_fee_amount" not in sent
+    again = connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    assert again.json()["id"] == body["id"]
+    assert len(responses.calls) == 1  # a double click makes no second charge
+
+
+@responses.activate
+@override_settings(STRIPE_APPLICATION_FEE_BPS=250)
+def test_platform_fee_is_sent_when_configured(open_order, connected):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    assert form(responses.calls[0])["application_fee_amount"] == "300"
+
+
+@responses.activate
+def test_webhook_confirms_the_order_and_records_the_ledger(
+    open_order, connected, django_capture_on_commit_callbacks
+):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
+    payload, header = signed_event(
+        "payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(payload, header)
+    assert response.status_code == 200 and response.json() == {"received": True}
+    connection.set_tenant(connected.tenant)
+    assert responses.calls[-1].request.headers["Stripe-Account"] == "acct_alpha"  # re-fetched
+    payment = Payment.objects.get()
+    assert payment.status == "succeeded"
+    assert Order.objects.get().status == "confirmed"
+    assert Enrollment.objects.get().status == "active"
+    ledger = connected.client().get(f"{API}/ledger?period=all").json()
+    assert [(e["kind"], e["amount"], e["balance"]) for e in ledger["entries"]] == [
+        ("charge", 12000, 12000),
+        ("payment", -12000, 0),
+    ]
+    assert ledger["balance"] == 0
+    # The same event again is recorded once and processed once.
+    with django_capture_on_commit_callbacks(execute=True):
+        duplicate = deliver(payload, header)
+    assert duplicate.json() == {"received": True, "duplicate": True}
+    connection.set_tenant(connected.tenant)
+    assert StripeEvent.objects.count() == 1
+    assert LedgerEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize("problem", ["wrong", "stale", "missing"])
+def test_bad_signatures_are_refused_and_nothing_is_recorded(problem, connected):
+    payload, header = signed_event(
+        "payment_intent.succeeded",
+        {"id": "pi_1"},
+        timestamp=int(time.time()) - 3600 if problem == "stale" else None,
+    )
+    if problem == "wrong":
+        header = header[:-4] + "beef"
+    response = client_for(None).post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        **({} if problem == "missing" else {"HTTP_STRIPE_SIGNATURE": header}),
+    )
+    assert_error(response, 400, "invalid_signature")
+    connection.set_tenant(connected.tenant)
+    assert not StripeEvent.objects.exists()
+
+
+def test_events_for_unknown_accounts_are_acknowledged_and_ignored(connected):
+    payload, header = signed_event(
+        "payment_intent.succeeded", {"id": "pi_1"}, account="acct_nobody"
+    )
+    response = deliver(payload, header)
+    assert response.json() == {"received": True, "ignored": "unknown account"}
+
+
+@responses.activate
+def test_a_failed_payment_keeps_the_order_payable(
+    open_order, connected, django_capture_on_commit_callbacks
+):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(
+        f"{STRIPE}/v1/payment_intents/pi_1",
+        json=intent(
+            last_payment_error={"message": "Your card was declined.", "type": "card_error"}
+        ),
+    )
+    payload, header = signed_event("payment_intent.payment_failed", {"id": "pi_1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(payload, header)
+    connection.set_tenant(connected.tenant)
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_message) == ("failed", "Your card was declined.")
+    assert Order.objects.get().status == "awaiting_payment"
+    assert Enrollment.objects.get().status == "reserved"
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent(pi_id="pi_2"))
+    retry = connected.client().post(f"{API}/orders/{open_order.pk}/pay").json()
+    assert retry["client_secret"] == "pi_2_secret_x"
+    assert (
+        responses.calls[-1].request.headers["Idempotency-Key"]
+        == f"alpha:order-pay:{open_order.pk}:2"
+    )
+
+
+@responses.activate
+def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_tenant_a):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
+    from portal.billing.services import payment_sync
+
+    payment_sync(payment_intent_id="pi_1")
+    payment = Payment.objects.get()
+    staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
+    assert_error(
+        connected.client().post(
+            f"{API}/staff/payments/{payment.pk}/refund", {"amount": 100}, format="json"
+        ),
+        403,
+        "permission_denied",
+    )
+    responses.post(f"{STRIPE}/v1/refunds", json={"id": "re_1", "object": "refund", "amount": 5000})
+    ok = staff.client().post(
+        f"{API}/staff/payments/{payment.pk}/refund",
+        {"amount": 5000, "reason": "Missed classes"},
+        format="json",
+    )
+    assert ok.status_code == 200, ok.content
+    sent = form(responses.calls[-1])
+    assert sent == {"payment_intent": "pi_1", "amount": "5000"}
+    assert responses.calls[-1].request.headers["Idempotency-Key"] == f"alpha:refund:{payment.pk}:1"
+    calls = len(responses.calls)
+    too_much = staff.client().post(
+        f"{API}/staff/payments/{payment.pk}/refund", {"amount": 7001}, format="json"
+    )
+    assert_error(too_much, 400, "refund_too_large", "At most 7000 can be refunded on this payment.")
+    assert len(responses.calls) == calls
+    connection.set_tenant(connected.tenant)
+    kinds = list(LedgerEntry.objects.values_list("kind", "amount"))
+    assert ("refund", 5000) in kinds
+    assert Payment.objects.get().amount_refunded == 5000
+
+
+def test_payments_need_a_connected_account(connected):
+    Tenant.objects.filter(pk=connected.tenant.pk).update(stripe_account_id="")
+    connected.tenant.stripe_account_id = ""
+    offering = make_offering(tuition=500)
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    order = enrollment.checkout(family=connected.family)
+    response = connected.client().post(f"{API}/orders/{order.pk}/pay")
+    assert_error(response, 409, "payments_not_configured")
+    assert not Payment.objects.exists()
+
+
+def test_paying_someone_elses_a_paid_or_a_lapsed_order(open_order, connected):
+    from django.utils import timezone
+
+    assert_error(connected.client().post(f"{API}/orders/999999/pay"), 404, "order_not_found")
+    Order.objects.filter(pk=open_order.pk).update(expires_at=timezone.now())
+    assert_error(
+        connected.client().post(f"{API}/orders/{open_order.pk}/pay"), 409, "order_not_payable"
+    )
+
+
+def test_ledger_bad_period(connected):
+    assert_error(connected.client().get(f"{API}/ledger?period=year"), 400, "invalid_filter")
+    assert connected.client().get(f"{API}/ledger").json()["entries"] == []
+
+
+def test_free_orders_still_reach_the_ledger(connected):
+    offering = make_offering(tuition=0, registration_fee=0)
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    enrollment.checkout(family=connected.family)
+    assert list(LedgerEntry.objects.values_list("kind", "amount")) == [("charge", 0)]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", f"{API}/orders/1/pay"),
+        ("get", f"{API}/ledger"),
+        ("post", f"{API}/staff/payments/1/refund"),
+    ],
+)
+def test_billing_endpoints_stay_in_their_tenant(method, path, connected, tenant_b):
+    assert_cross_tenant_denied(
+        credentials_client=connected.client(), target=tenant_b, method=method, path=path, data={}
+    )
+
+
+@responses.activate
+def test_staff_get_a_stripe_onboarding_link(in_tenant_a):
+    Tenant.objects.filter(pk=in_tenant_a.pk).update(stripe_account_id="")
+    in_tenant_a.stripe_account_id = ""
+    staff = make_actor(in_tenant_a, email="owner2@alpha.test", staff=True)
+    responses.post(f"{STRIPE}/v1/accounts", json={"id": "acct_new", "object": "account"})
+    responses.post(
+        f"{STRIPE}/v1/account_links",
+        json={"object": "account_link", "url": "https://connect.stripe.com/setup/s/abc"},
+    )
+    response = staff.client().post(f"{API}/staff/stripe/onboarding")
+    assert response.json() == {"url": "https://connect.stripe.com/setup/s/abc"}
+    assert responses.calls[0].request.headers["Idempotency-Key"] == "tenant:alpha:account:1"
+    assert form(responses.calls[1])["account"] == "acct_new"
+    assert Tenant.objects.get(pk=in_tenant_a.pk).stripe_account_id == "acct_new"
