@@ -43,6 +43,22 @@ urlpatterns = [
     path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/pay", billing.OrderPayApi.as_view(), name="api-order-pay"),
     path("ledger", billing.LedgerApi.as_view(), name="api-ledger"),
+    path("payment-methods", billing.PaymentMethodListApi.as_view(), name="api-payment-methods"),
+    path(
+        "payment-methods/setup",
+        billing.PaymentMethodSetupApi.as_view(),
+        name="api-payment-methods-setup",
+    ),
+    path(
+        "payment-methods/<int:method_id>",
+        billing.PaymentMethodDetailApi.as_view(),
+        name="api-payment-method",
+    ),
+    path(
+        "payment-methods/<int:method_id>/default",
+        billing.PaymentMethodDefaultApi.as_view(),
+        name="api-payment-method-default",
+    ),
     path(
         "staff/payments/<int:payment_id>/refund",
         billing.StaffRefundApi.as_view(),

@@ -105,3 +105,47 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class StripeCustomer(models.Model):
+    """The family as a Customer on the business's Stripe account (created on first need)."""
+
+    family = models.OneToOneField(
+        "portal_accounts.Family", on_delete=models.CASCADE, related_name="stripe_customer"
+    )
+    customer_id = models.CharField(max_length=64, unique=True)
+    setup_attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.customer_id
+
+
+class SavedPaymentMethod(models.Model):
+    """A card the family saved through a SetupIntent, for autopay and one-click payments.
+    Only Stripe holds the card; we keep what the family needs to recognise it."""
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    stripe_payment_method_id = models.CharField(max_length=64, unique=True)
+    brand = models.CharField(max_length=20, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-is_default", "-created_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"],
+                condition=models.Q(is_default=True, removed_at__isnull=True),
+                name="billing_one_default_method",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}"

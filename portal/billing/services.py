@@ -15,7 +15,7 @@ from portal.enrollment.services import order_confirm
 from saas_platform.errors import ApplicationError
 
 from . import gateway
-from .models import LedgerEntry, Payment
+from .models import LedgerEntry, Payment, SavedPaymentMethod, StripeCustomer
 
 logger = logging.getLogger(__name__)
 
@@ -305,3 +305,176 @@ def stripe_onboarding_link(*, tenant, return_url: str) -> str:
     except stripe.StripeError as exc:
         raise gateway.wrap(exc) from exc
     return link.url
+
+
+# --- saved payment methods ----------------------------------------------------------------
+
+
+def _method_policy_check(guardian) -> None:
+    from portal.config.selectors import portal_settings_get
+
+    if portal_settings_get().stored_payment_method_policy == "off":
+        raise ApplicationError(
+            "payment_methods_disabled",
+            "This business does not keep payment methods on file.",
+            status=403,
+        )
+    if not guardian.is_primary:
+        raise ApplicationError(
+            "primary_guardian_only",
+            "Only the primary guardian can manage payment methods.",
+            status=403,
+        )
+
+
+def stripe_customer_for(family) -> StripeCustomer:
+    """The family's Customer on the business's account, created once (idempotent key)."""
+    existing = StripeCustomer.objects.filter(family=family).first()
+    if existing is not None:
+        return existing
+    primary = family.guardians.filter(is_primary=True).first()
+    try:
+        customer = gateway.client().v1.customers.create(
+            params={
+                "name": family.name,
+                "email": primary.email if primary else None,
+                "metadata": {"family_id": str(family.pk), "tenant": connection.schema_name},
+            },
+            options={
+                "stripe_account": gateway.connected_account(),
+                "idempotency_key": gateway.idempotency_key("customer", family.pk),
+            },
+        )
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
+    record, _ = StripeCustomer.objects.get_or_create(
+        family=family, defaults={"customer_id": customer.id}
+    )
+    return record
+
+
+def payment_method_setup(*, guardian) -> str:
+    """Start saving a card (Stripe's SetupIntent for off-session use); returns its client
+    secret. The card is recorded when Stripe reports the SetupIntent succeeded."""
+    _method_policy_check(guardian)
+    customer = stripe_customer_for(guardian.family)
+    with transaction.atomic():
+        customer = StripeCustomer.objects.select_for_update().get(pk=customer.pk)
+        customer.setup_attempts += 1
+        customer.save(update_fields=["setup_attempts"])
+        try:
+            setup = gateway.client().v1.setup_intents.create(
+                params={
+                    "customer": customer.customer_id,
+                    "usage": "off_session",
+                    "automatic_payment_methods": {"enabled": True},
+                    "metadata": {"family_id": str(guardian.family_id)},
+                },
+                options={
+                    "stripe_account": gateway.connected_account(),
+                    "idempotency_key": gateway.idempotency_key(
+                        "setup", guardian.family_id, customer.setup_attempts
+                    ),
+                },
+            )
+        except stripe.StripeError as exc:
+            raise gateway.wrap(exc) from exc
+    return setup.client_secret
+
+
+def setup_intent_sync(*, setup_intent_id: str) -> SavedPaymentMethod | None:
+    """Record the card of a succeeded SetupIntent (re-fetched from Stripe). Idempotent."""
+    options = {"stripe_account": gateway.connected_account()}
+    setup = gateway.client().v1.setup_intents.retrieve(setup_intent_id, options=options)
+    if setup.status != "succeeded" or not setup.payment_method:
+        return None
+    customer = StripeCustomer.objects.filter(customer_id=setup.customer).first()
+    if customer is None:
+        return None
+    method_id = (
+        setup.payment_method if isinstance(setup.payment_method, str) else setup.payment_method.id
+    )
+    method = gateway.client().v1.payment_methods.retrieve(method_id, options=options)
+    card = getattr(method, "card", None)
+    with transaction.atomic():
+        has_default = SavedPaymentMethod.objects.filter(
+            family_id=customer.family_id, is_default=True, removed_at__isnull=True
+        ).exists()
+        saved, _ = SavedPaymentMethod.objects.get_or_create(
+            stripe_payment_method_id=method_id,
+            defaults={
+                "family_id": customer.family_id,
+                "brand": getattr(card, "brand", "") or "",
+                "last4": getattr(card, "last4", "") or "",
+                "exp_month": getattr(card, "exp_month", None),
+                "exp_year": getattr(card, "exp_year", None),
+                "is_default": not has_default,
+            },
+        )
+    return saved
+
+
+def payment_method_set_default(*, guardian, method_id: int) -> SavedPaymentMethod:
+    _method_policy_check(guardian)
+    with transaction.atomic():
+        method = (
+            SavedPaymentMethod.objects.select_for_update()
+            .filter(pk=method_id, family=guardian.family, removed_at__isnull=True)
+            .first()
+        )
+        if method is None:
+            raise ApplicationError(
+                "payment_method_not_found", "We could not find that card.", status=404
+            )
+        SavedPaymentMethod.objects.filter(family=guardian.family, is_default=True).update(
+            is_default=False
+        )
+        method.is_default = True
+        method.save(update_fields=["is_default"])
+    return method
+
+
+def payment_method_remove(*, guardian, method_id: int) -> None:
+    """Detach a card in Stripe and forget it. When the business requires a card for autopay,
+    the last one cannot be removed while the family has active enrollments."""
+    from portal.config.selectors import portal_settings_get
+    from portal.enrollment.models import Enrollment
+
+    _method_policy_check(guardian)
+    method = SavedPaymentMethod.objects.filter(
+        pk=method_id, family=guardian.family, removed_at__isnull=True
+    ).first()
+    if method is None:
+        raise ApplicationError(
+            "payment_method_not_found", "We could not find that card.", status=404
+        )
+    live = SavedPaymentMethod.objects.filter(family=guardian.family, removed_at__isnull=True)
+    if (
+        portal_settings_get().stored_payment_method_policy == "required"
+        and live.count() == 1
+        and Enrollment.objects.filter(
+            family=guardian.family, status=Enrollment.Status.ACTIVE
+        ).exists()
+    ):
+        raise ApplicationError(
+            "payment_method_required",
+            "A card on file is required for your enrollments; add another before removing this one.",
+            status=409,
+        )
+    try:
+        gateway.client().v1.payment_methods.detach(
+            method.stripe_payment_method_id, options={"stripe_account": gateway.connected_account()}
+        )
+    except stripe.InvalidRequestError:
+        pass  # already detached in Stripe
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
+    with transaction.atomic():
+        was_default = method.is_default
+        SavedPaymentMethod.objects.filter(pk=method.pk).update(
+            removed_at=timezone.now(), is_default=False
+        )
+        if was_default:
+            successor = live.exclude(pk=method.pk).order_by("-created_at").first()
+            if successor is not None:
+                SavedPaymentMethod.objects.filter(pk=successor.pk).update(is_default=True)

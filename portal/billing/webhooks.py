@@ -86,6 +86,8 @@ def event_apply(*, event_id: str) -> str:
     kind, object_id = event.type, event.object_id
     if kind.startswith("payment_intent."):
         services.payment_sync(payment_intent_id=object_id)
+    elif kind == "setup_intent.succeeded":
+        services.setup_intent_sync(setup_intent_id=object_id)
     elif kind == "charge.refunded":
         services.charge_refunded_sync(charge_id=object_id)
     elif kind == "charge.dispute.created":

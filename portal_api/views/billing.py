@@ -153,3 +153,68 @@ class StaffStripeOnboardingApi(PortalApi):
             tenant=connection.tenant, return_url=connection.tenant.url("/admin/")
         )
         return Response({"url": url})
+
+
+class PaymentMethodOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    brand = serializers.CharField()
+    last4 = serializers.CharField()
+    exp_month = serializers.IntegerField(allow_null=True)
+    exp_year = serializers.IntegerField(allow_null=True)
+    is_default = serializers.BooleanField()
+
+
+class PaymentMethodListApi(FamilyApi):
+    @extend_schema(operation_id="payment_methods_list", responses=PaymentMethodOutput(many=True))
+    def get(self, request):
+        from portal.billing.models import SavedPaymentMethod
+
+        methods = SavedPaymentMethod.objects.filter(
+            family=request.guardian.family, removed_at__isnull=True
+        )
+        return Response(PaymentMethodOutput(methods, many=True).data)
+
+
+class PaymentMethodSetupApi(FamilyApi):
+    @extend_schema(
+        operation_id="payment_methods_setup",
+        request=None,
+        responses={
+            201: inline_serializer(
+                "SetupIntentSecret",
+                {
+                    "client_secret": serializers.CharField(),
+                    "stripe_account": serializers.CharField(),
+                },
+            )
+        },
+        description="Start saving a card with Stripe's Payment Element (SetupIntent, off-session "
+        "use). Primary guardian only. Errors: `payment_methods_disabled`, `primary_guardian_only` "
+        "(403), `payments_not_configured` (409).",
+    )
+    def post(self, request):
+        secret = services.payment_method_setup(guardian=request.guardian)
+        return Response(
+            {"client_secret": secret, "stripe_account": connection.tenant.stripe_account_id},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PaymentMethodDetailApi(FamilyApi):
+    @extend_schema(
+        operation_id="payment_methods_remove",
+        responses={204: None},
+        description="Errors: `payment_method_required` (409), `payment_method_not_found`.",
+    )
+    def delete(self, request, method_id: int):
+        services.payment_method_remove(guardian=request.guardian, method_id=method_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PaymentMethodDefaultApi(FamilyApi):
+    @extend_schema(
+        operation_id="payment_methods_set_default", request=None, responses=PaymentMethodOutput
+    )
+    def post(self, request, method_id: int):
+        method = services.payment_method_set_default(guardian=request.guardian, method_id=method_id)
+        return Response(PaymentMethodOutput(method).data)

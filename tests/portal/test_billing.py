@@ -319,3 +319,117 @@ def test_staff_get_a_stripe_onboarding_link(in_tenant_a):
     assert responses.calls[0].request.headers["Idempotency-Key"] == "tenant:alpha:account:1"
     assert form(responses.calls[1])["account"] == "acct_new"
     assert Tenant.objects.get(pk=in_tenant_a.pk).stripe_account_id == "acct_new"
+
+
+# --- saved payment methods -----------------------------------------------------------------
+
+
+def _save_card(
+    connected, django_capture_on_commit_callbacks, pm="pm_1", seti="seti_1", event="evt_s1"
+):
+    from portal.billing.models import StripeCustomer
+
+    if not StripeCustomer.objects.exists():
+        responses.post(f"{STRIPE}/v1/customers", json={"id": "cus_1", "object": "customer"})
+    responses.post(
+        f"{STRIPE}/v1/setup_intents",
+        json={
+            "id": seti,
+            "object": "setup_intent",
+            "client_secret": f"{seti}_secret",
+            "status": "requires_payment_method",
+        },
+    )
+    response = connected.client().post(f"{API}/payment-methods/setup")
+    assert response.status_code == 201, response.content
+    responses.get(
+        f"{STRIPE}/v1/setup_intents/{seti}",
+        json={
+            "id": seti,
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": "cus_1",
+            "payment_method": pm,
+        },
+    )
+    responses.get(
+        f"{STRIPE}/v1/payment_methods/{pm}",
+        json={
+            "id": pm,
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+        },
+    )
+    payload, header = signed_event(
+        "setup_intent.succeeded", {"id": seti, "object": "setup_intent"}, event_id=event
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(payload, header).status_code == 200
+    connection.set_tenant(connected.tenant)
+    return response.json()
+
+
+@responses.activate
+def test_saving_a_card_through_a_setup_intent(connected, django_capture_on_commit_callbacks):
+    body = _save_card(connected, django_capture_on_commit_callbacks)
+    assert body == {"client_secret": "seti_1_secret", "stripe_account": "acct_alpha"}
+    setup_call = next(c for c in responses.calls if c.request.url.endswith("/v1/setup_intents"))
+    assert form(setup_call)["usage"] == "off_session" and form(setup_call)["customer"] == "cus_1"
+    assert setup_call.request.headers["Idempotency-Key"] == f"alpha:setup:{connected.family.pk}:1"
+    assert setup_call.request.headers["Stripe-Account"] == "acct_alpha"
+    (card,) = connected.client().get(f"{API}/payment-methods").json()
+    assert (card["brand"], card["last4"], card["is_default"]) == ("visa", "4242", True)
+
+
+@responses.activate
+def test_default_and_removal_rules(connected, django_capture_on_commit_callbacks):
+    from portal.config.services import portal_settings_update
+
+    _save_card(connected, django_capture_on_commit_callbacks)
+    _save_card(
+        connected, django_capture_on_commit_callbacks, pm="pm_2", seti="seti_2", event="evt_s2"
+    )
+    cards = connected.client().get(f"{API}/payment-methods").json()
+    second = next(c for c in cards if not c["is_default"])
+    assert (
+        connected.client()
+        .post(f"{API}/payment-methods/{second['id']}/default")
+        .json()["is_default"]
+    )
+    portal_settings_update(stored_payment_method_policy="required")
+    offering = make_offering(tuition=0)
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    enrollment.checkout(family=connected.family)
+    responses.post(
+        f"{STRIPE}/v1/payment_methods/pm_2/detach", json={"id": "pm_2", "object": "payment_method"}
+    )
+    assert connected.client().delete(f"{API}/payment-methods/{second['id']}").status_code == 204
+    (last,) = connected.client().get(f"{API}/payment-methods").json()
+    assert last["is_default"] is True  # the remaining card became the default
+    assert_error(
+        connected.client().delete(f"{API}/payment-methods/{last['id']}"),
+        409,
+        "payment_method_required",
+    )
+    assert_error(
+        connected.client().delete(f"{API}/payment-methods/999999"), 404, "payment_method_not_found"
+    )
+
+
+def test_payment_methods_follow_the_policy_and_the_primary_guardian(connected):
+    from portal.config.services import portal_settings_update
+    from saas_platform.users.services import api_token_issue
+    from tests.factories import GuardianFactory
+
+    portal_settings_update(stored_payment_method_policy="off")
+    assert_error(
+        connected.client().post(f"{API}/payment-methods/setup"), 403, "payment_methods_disabled"
+    )
+    portal_settings_update(stored_payment_method_policy="optional")
+    second = GuardianFactory(family=connected.family, is_primary=False, email="other@alpha.test")
+    _, token = api_token_issue(user=second.user)
+    response = client_for(connected.tenant, token=token).post(f"{API}/payment-methods/setup")
+    assert_error(response, 403, "primary_guardian_only")

@@ -55,6 +55,10 @@ TENANT_PATHS = [
     "/api/v1/ledger",
     "/api/v1/staff/payments/{payment_id}/refund",
     "/api/v1/staff/stripe/onboarding",
+    "/api/v1/payment-methods",
+    "/api/v1/payment-methods/setup",
+    "/api/v1/payment-methods/{method_id}",
+    "/api/v1/payment-methods/{method_id}/default",
 ]
 
 
