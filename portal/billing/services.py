@@ -458,7 +458,8 @@ def payment_method_remove(*, guardian, method_id: int) -> None:
     ):
         raise ApplicationError(
             "payment_method_required",
-            "A card on file is required for your enrollments; add another before removing this one.",
+            "A card on file is required for your enrollments; add another before removing "
+            "this one.",
             status=409,
         )
     try:
