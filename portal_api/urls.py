@@ -43,6 +43,7 @@ urlpatterns = [
     path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/pay", billing.OrderPayApi.as_view(), name="api-order-pay"),
     path("ledger", billing.LedgerApi.as_view(), name="api-ledger"),
+    path("ledger/statement", billing.StatementApi.as_view(), name="api-ledger-statement"),
     path("payment-methods", billing.PaymentMethodListApi.as_view(), name="api-payment-methods"),
     path(
         "payment-methods/setup",

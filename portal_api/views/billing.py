@@ -218,3 +218,50 @@ class PaymentMethodDefaultApi(FamilyApi):
     def post(self, request, method_id: int):
         method = services.payment_method_set_default(guardian=request.guardian, method_id=method_id)
         return Response(PaymentMethodOutput(method).data)
+
+
+class StatementApi(FamilyApi):
+    @extend_schema(
+        operation_id="ledger_statement",
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
+        ],
+        responses={(200, "application/pdf"): bytes},
+        description="The family's statement for a date range as a PDF. `invalid_filter` (400).",
+    )
+    def get(self, request):
+        from datetime import date
+
+        from django.http import HttpResponse
+
+        from portal.billing.statements import statement_pdf
+
+        bounds = {}
+        for name in ("from", "to"):
+            raw = (request.query_params.get(name) or "").strip()
+            try:
+                bounds[name] = date.fromisoformat(raw)
+            except ValueError:
+                raise ApplicationError(
+                    "invalid_filter",
+                    f"“{raw}” is not a date; use YYYY-MM-DD.",
+                    fields={name: ["Use YYYY-MM-DD."]},
+                ) from None
+        if bounds["to"] < bounds["from"] or (bounds["to"] - bounds["from"]).days > 3660:
+            raise ApplicationError(
+                "invalid_filter",
+                "Give a range of at most ten years, start first.",
+                fields={"to": ["After from, within ten years."]},
+            )
+        pdf = statement_pdf(
+            family=request.guardian.family,
+            tenant=connection.tenant,
+            start=bounds["from"],
+            end=bounds["to"],
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="statement-{bounds["from"]}-{bounds["to"]}.pdf"'
+        )
+        return response

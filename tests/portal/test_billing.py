@@ -433,3 +433,37 @@ def test_payment_methods_follow_the_policy_and_the_primary_guardian(connected):
     _, token = api_token_issue(user=second.user)
     response = client_for(connected.tenant, token=token).post(f"{API}/payment-methods/setup")
     assert_error(response, 403, "primary_guardian_only")
+
+
+def test_statement_pdf_for_a_date_range(connected):
+    from django.utils import timezone
+
+    offering = make_offering(tuition=0, registration_fee=0, name="Rec Gym")
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    enrollment.checkout(family=connected.family)
+    LedgerEntry.objects.create(
+        family=connected.family,
+        kind="credit",
+        description="Welcome credit",
+        amount=-2500,
+        currency="USD",
+        source_key="test:credit",
+    )
+    today = timezone.localdate().isoformat()
+    response = connected.client().get(f"{API}/ledger/statement?from={today}&to={today}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert f'filename="statement-{today}-{today}.pdf"' in response["Content-Disposition"]
+    assert_error(
+        connected.client().get(f"{API}/ledger/statement?from=2026-02-30&to={today}"),
+        400,
+        "invalid_filter",
+    )
+    assert_error(
+        connected.client().get(f"{API}/ledger/statement?from={today}&to=2000-01-01"),
+        400,
+        "invalid_filter",
+    )

@@ -59,6 +59,7 @@ TENANT_PATHS = [
     "/api/v1/payment-methods/setup",
     "/api/v1/payment-methods/{method_id}",
     "/api/v1/payment-methods/{method_id}/default",
+    "/api/v1/ledger/statement",
 ]
 
 
