@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import auth, billing, catalog, enrollment, family, portal, requests
+from .views import auth, billing, catalog, enrollment, family, portal, requests, store
 
 urlpatterns = [
     path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
@@ -43,6 +43,16 @@ urlpatterns = [
     path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/pay", billing.OrderPayApi.as_view(), name="api-order-pay"),
     path("ledger", billing.LedgerApi.as_view(), name="api-ledger"),
+    path(
+        "store/gift-certificates",
+        store.GiftCertificateListApi.as_view(),
+        name="api-gift-certificates",
+    ),
+    path(
+        "store/gift-certificates/balance",
+        store.GiftCertificateBalanceApi.as_view(),
+        name="api-gift-certificate-balance",
+    ),
     path("ledger/statement", billing.StatementApi.as_view(), name="api-ledger-statement"),
     path("payment-methods", billing.PaymentMethodListApi.as_view(), name="api-payment-methods"),
     path(

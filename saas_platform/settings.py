@@ -127,6 +127,7 @@ TENANT_APPS = [
     "portal.enrollment",
     "portal.requests",
     "portal.billing",
+    "portal.store",
     "portal_api",
     "portal_web",
 ]

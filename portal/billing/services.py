@@ -24,6 +24,8 @@ LINE_KINDS = {
     OrderLine.Kind.REGISTRATION_FEE: LedgerEntry.Kind.CHARGE,
     OrderLine.Kind.SIBLING_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
     OrderLine.Kind.MULTI_CLASS_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
+    OrderLine.Kind.GIFT_CERTIFICATE: LedgerEntry.Kind.CHARGE,
+    OrderLine.Kind.GIFT_REDEMPTION: LedgerEntry.Kind.CREDIT,
 }
 OPEN = (Payment.Status.PENDING, Payment.Status.PROCESSING)
 

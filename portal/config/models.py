@@ -239,6 +239,22 @@ class PortalSettings(models.Model):
     gift_certificates_enabled = models.BooleanField(
         default=False, help_text="Sell gift certificates and accept them at checkout."
     )
+    gift_certificate_amounts = models.CharField(
+        max_length=100,
+        blank=True,
+        default="2500,5000,10000",
+        help_text="Fixed amounts offered, in minor units, comma-separated (e.g. 2500,5000).",
+    )
+    gift_certificate_min = models.PositiveIntegerField(
+        default=1000,
+        validators=[MinValueValidator(100)],
+        help_text="Smallest amount a family may choose, in minor units.",
+    )
+    gift_certificate_max = models.PositiveIntegerField(
+        default=50000,
+        validators=[MaxValueValidator(10_000_00)],
+        help_text="Largest amount a family may choose, in minor units.",
+    )
     punch_passes_enabled = models.BooleanField(
         default=False, help_text="Sell punch passes (N visits) and let families redeem them."
     )
@@ -290,6 +306,14 @@ class PortalSettings(models.Model):
                 self.percent_schedule(getattr(self, name))
             except ValueError as exc:
                 errors[name] = str(exc)
+        if self.gift_certificate_min > self.gift_certificate_max:
+            errors["gift_certificate_max"] = "The largest amount must not be below the smallest."
+        try:
+            _ = self.gift_amount_list
+        except ValueError:
+            errors["gift_certificate_amounts"] = (
+                "Use whole amounts in minor units, comma-separated."
+            )
         if self.referral_source_required and not self.referral_source_list:
             errors["referral_sources"] = "List the choices families pick their referral from."
         if errors:
@@ -319,6 +343,13 @@ class PortalSettings(models.Model):
         if not schedule or position < 1:
             return 0
         return schedule[min(position, len(schedule)) - 1]
+
+    @property
+    def gift_amount_list(self) -> list[int]:
+        parts = [p.strip() for p in (self.gift_certificate_amounts or "").split(",") if p.strip()]
+        if any(not p.isdigit() or int(p) <= 0 for p in parts):
+            raise ValueError("bad amounts")
+        return [int(p) for p in parts]
 
     @property
     def keyword_list(self) -> list[str]:

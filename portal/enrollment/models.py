@@ -102,6 +102,8 @@ class OrderLine(models.Model):
         REGISTRATION_FEE = "registration_fee", "Registration fee"
         SIBLING_DISCOUNT = "sibling_discount", "Sibling discount"
         MULTI_CLASS_DISCOUNT = "multi_class_discount", "Multi-class discount"
+        GIFT_CERTIFICATE = "gift_certificate", "Gift certificate bought"
+        GIFT_REDEMPTION = "gift_redemption", "Paid with a gift certificate"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=30, choices=Kind.choices)

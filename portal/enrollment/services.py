@@ -24,7 +24,7 @@ from .errors import busy, not_found
 from .models import Enrollment, Hold, Order, OrderLine, RegistrationFeeCharge, WaitlistEntry
 from .notifications import notify_family
 from .pricing import price_items, totals
-from .signals import order_confirmed
+from .signals import order_confirmed, order_created, order_expired
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ def _expire_lapsed(offering: Offering, now: datetime) -> bool:
             if not order.enrollments.filter(status=Enrollment.Status.RESERVED).exists():
                 order.status = Order.Status.EXPIRED
                 order.save(update_fields=["status"])
+                order_expired.send(sender=Order, order=order)
     return freed
 
 
@@ -355,7 +356,9 @@ def _idempotency_key(holds: list[Hold], given: str | None) -> str:
     return f"cart:{digest.hexdigest()[:40]}"
 
 
-def checkout(*, family: Family, idempotency_key: str | None = None) -> Order:
+def checkout(
+    *, family: Family, idempotency_key: str | None = None, params: dict | None = None
+) -> Order:
     """Turn the cart's holds into one order priced on the server. A zero total confirms at once;
     otherwise the seats stay reserved until the order is paid or lapses. Submitting the same
     cart twice (or the same key) returns the same order."""
@@ -458,7 +461,9 @@ def checkout(*, family: Family, idempotency_key: str | None = None) -> Order:
                 )
             for offering in offerings.values():
                 recount(offering, portal)
-            if total == 0:
+            order_created.send(sender=Order, order=order, params=params or {})
+            order.refresh_from_db()
+            if order.total == 0:
                 _confirm(order, portal, now)
     except IntegrityError:
         existing = Order.objects.filter(family=family, idempotency_key=key).first()

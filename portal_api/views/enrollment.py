@@ -157,6 +157,12 @@ class CheckoutApi(FamilyApi):
             allow_blank=True,
             help_text="Optional; the same key (or the same cart) always yields the same order.",
         )
+        gift_certificate_code = serializers.CharField(
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            help_text="Pay with a gift certificate, in part or in full.",
+        )
 
     @extend_schema(
         operation_id="checkout",
@@ -170,7 +176,12 @@ class CheckoutApi(FamilyApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or data.validated_data.get("idempotency_key")
-        order = services.checkout(family=request.guardian.family, idempotency_key=key or None)
+        code = data.validated_data.get("gift_certificate_code") or ""
+        order = services.checkout(
+            family=request.guardian.family,
+            idempotency_key=key or None,
+            params={"gift_certificate_code": code} if code else None,
+        )
         order = selectors.order_list(request.guardian.family).get(pk=order.pk)
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 

@@ -60,6 +60,8 @@ TENANT_PATHS = [
     "/api/v1/payment-methods/{method_id}",
     "/api/v1/payment-methods/{method_id}/default",
     "/api/v1/ledger/statement",
+    "/api/v1/store/gift-certificates",
+    "/api/v1/store/gift-certificates/balance",
 ]
 
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class StoreConfig(AppConfig):
+    name = "portal.store"
+    label = "portal_store"
+    verbose_name = "Store"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401
