@@ -178,6 +178,12 @@ def _manage(*args: str, env: dict[str, str]) -> None:
         )
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -196,6 +202,24 @@ def cmd_demo() -> None:
     env.setdefault("PLATFORM_URL_PORT", port)
     env.setdefault("PLATFORM_URL_SCHEME", "http")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    local_stripe = None
+    if not env.get("STRIPE_SECRET_KEY"):
+        # Payments work offline: localstripe (GPL, run as its own process, never imported) is a
+        # stateful fake Stripe; demo businesses get accounts on it (see demo_seed).
+        stripe_port = _free_port()
+        local_stripe = [
+            sys.executable,
+            "-m",
+            "localstripe",
+            "--port",
+            str(stripe_port),
+            "--from-scratch",
+        ]
+        env.update(
+            STRIPE_SECRET_KEY="sk_test_demo_localstripe",  # noqa: S106 (fake server)
+            STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}",
+            STRIPE_WEBHOOK_SECRET="whsec_demo_localstripe",  # noqa: S106
+        )
     _log("migrating the public schema and existing tenants")
     _manage("migrate_schemas", "--noinput", "-v", "0", env=env)
     _log("refreshing the tenant template schema")
@@ -209,6 +233,8 @@ def cmd_demo() -> None:
         [*celery, "worker", "-l", "info", "-c", "2", "-Q", "default"],
         [*celery, "beat", "-l", "info", "-s", str(DEVDATA / "celerybeat-schedule")],
     ]
+    if local_stripe:
+        commands.append(local_stripe)
     # Children get default signal handling even if this process was started with SIGINT
     # ignored (a background job), so Ctrl-C and SIGTERM reach them the usual way.
     procs = [
@@ -222,6 +248,7 @@ Serving (Ctrl-C stops everything):
   Acme Gymnastics        http://acme.localhost:{port}/
   Zen Swim School        http://zen.localhost:{port}/
   API docs               http://localhost:{port}/api/platform/v1/docs
+  Stripe                 {env.get("STRIPE_API_BASE") or "api.stripe.com (STRIPE_SECRET_KEY)"}
 """,
         flush=True,
     )

@@ -97,16 +97,17 @@ def order_pay(*, family, order_id: int) -> Payment:
         attempt = (
             order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
         ) + 1
+        # Payment methods come from the business's Stripe dashboard: with the pinned API
+        # version automatic_payment_methods is on by default, so it is not sent (localstripe,
+        # the offline stand-in, also rejects it).
         params = {
             "amount": order.total,
             "currency": order.currency.lower(),
-            "automatic_payment_methods": {"enabled": True},
             "metadata": {
                 "order_id": str(order.pk),
                 "tenant": connection.schema_name,
                 "attempt": str(attempt),
             },
-            "description": f"Order {order.pk}",
         }
         fee = gateway.application_fee(order.total)
         if fee:
@@ -369,7 +370,6 @@ def payment_method_setup(*, guardian) -> str:
                 params={
                     "customer": customer.customer_id,
                     "usage": "off_session",
-                    "automatic_payment_methods": {"enabled": True},
                     "metadata": {"family_id": str(guardian.family_id)},
                 },
                 options={
@@ -481,3 +481,13 @@ def payment_method_remove(*, guardian, method_id: int) -> None:
             successor = live.exclude(pk=method.pk).order_by("-created_at").first()
             if successor is not None:
                 SavedPaymentMethod.objects.filter(pk=successor.pk).update(is_default=True)
+
+
+def order_payments_refresh(*, order) -> None:
+    """The check on read: ask Stripe about the order's open payments, in case a webhook is late
+    or was never delivered. Provider errors are left for the webhook to settle."""
+    for payment in order.payments.filter(status__in=OPEN):
+        try:
+            payment_sync(payment_intent_id=payment.stripe_payment_intent_id)
+        except ApplicationError:
+            logger.warning("could not refresh payment %s", payment.pk, exc_info=True)

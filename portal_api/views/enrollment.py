@@ -198,6 +198,11 @@ class OrderDetailApi(FamilyApi):
         order = selectors.order_list(request.guardian.family).filter(pk=order_id).first()
         if order is None:
             raise ApplicationError("order_not_found", "We could not find that order.", status=404)
+        if order.status == "awaiting_payment":
+            from portal.billing.services import order_payments_refresh
+
+            order_payments_refresh(order=order)
+            order = selectors.order_list(request.guardian.family).get(pk=order_id)
         return Response(OrderOutput(order).data)
 
 

@@ -467,3 +467,13 @@ def test_statement_pdf_for_a_date_range(connected):
         400,
         "invalid_filter",
     )
+
+
+@responses.activate
+def test_reading_an_order_asks_stripe_about_open_payments(open_order, connected):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
+    body = connected.client().get(f"{API}/orders/{open_order.pk}").json()
+    assert body["status"] == "confirmed"  # no webhook needed
+    assert Enrollment.objects.get().status == "active"

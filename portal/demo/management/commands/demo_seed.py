@@ -59,6 +59,15 @@ class Command(BaseCommand):
                 exist_ok=True,
             )
             tenant = result.tenant
+            if (
+                settings.STRIPE_API_BASE.startswith("http://127.0.0.1")
+                and not tenant.stripe_account_id
+            ):
+                # localstripe (make demo) has no Connect; any account id stands for the business.
+                Tenant.objects.filter(pk=tenant.pk).update(
+                    stripe_account_id=f"acct_demo_{tenant.slug}"
+                )
+                tenant.refresh_from_db()
             with tenant_context(tenant):
                 owner, _ = user_get_or_create_staff_owner(email=tenant.owner_email)
                 if not owner.has_usable_password():
