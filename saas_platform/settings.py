@@ -277,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     # orders a lost expiry task missed, finish drops, warn of carts about to expire.
     "enrollment-expire-due": {"task": "enrollment.expire_due", "schedule": 60.0},
     "requests-expire-makeup-tokens": {"task": "requests.expire_makeup_tokens", "schedule": 3600.0},
+    "billing-autopay": {"task": "billing.autopay_run", "schedule": 3600.0},
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from saas_platform.errors import ApplicationError
 
 from . import services
-from .models import LedgerEntry, Payment, StripeEvent
+from .models import AutopayCharge, LedgerEntry, Payment, StripeEvent
 
 
 @admin.register(Payment)
@@ -54,3 +54,22 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_display = ("event_id", "type", "object_id", "received_at", "processed_at")
     list_filter = ("type",)
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(AutopayCharge)
+class AutopayChargeAdmin(admin.ModelAdmin):
+    list_display = (
+        "period",
+        "family",
+        "amount",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("status", "period")
+    search_fields = ("family__name",)
+    readonly_fields = [f.name for f in AutopayCharge._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -149,3 +149,43 @@ class SavedPaymentMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand} •••• {self.last4}"
+
+
+class AutopayCharge(models.Model):
+    """One family's monthly tuition for one period, billed once (unique per family and
+    period) and charged to the default saved card; failures retry on the portal's schedule
+    and the family gets a pay-now link (the charge's order)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Paid"
+        FAILED = "failed", "Failed (will retry)"
+        NEEDS_ACTION = "needs_action", "Waiting for the family"
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="autopay_charges"
+    )
+    period = models.DateField(help_text="First day of the month billed.")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    order = models.OneToOneField(
+        "portal_enrollment.Order", on_delete=models.PROTECT, related_name="autopay_charge"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-period", "family")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "period"], name="billing_autopay_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay {self.period:%Y-%m} for {self.family_id} ({self.status})"

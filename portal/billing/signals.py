@@ -8,3 +8,12 @@ from .services import ledger_record_order
 @receiver(order_confirmed, dispatch_uid="billing_ledger_on_order_confirmed")
 def record_order_charges(sender, order, **kwargs) -> None:
     ledger_record_order(order=order)
+
+
+@receiver(order_confirmed, dispatch_uid="billing_autopay_paid")
+def autopay_paid(sender, order, **kwargs) -> None:
+    from .models import AutopayCharge
+
+    AutopayCharge.objects.filter(order=order).exclude(status=AutopayCharge.Status.SUCCEEDED).update(
+        status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None
+    )

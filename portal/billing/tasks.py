@@ -12,3 +12,11 @@ def stripe_event_process_task(event_id: str) -> str:
     from .webhooks import event_apply
 
     return event_apply(event_id=event_id)
+
+
+@shared_task(name="billing.autopay_run")
+def autopay_run_task() -> dict:
+    """Daily, per tenant: bill monthly tuition on the billing day and retry failed charges."""
+    from .autopay import autopay_run
+
+    return autopay_run()

@@ -214,7 +214,21 @@ class Offering(models.Model):
         default=CampSelection.WHOLE,
         help_text="Camps: whether families enroll for the whole camp, per day or per week.",
     )
-    tuition = models.PositiveIntegerField(default=0, help_text="In minor units (cents).")
+
+    class TuitionBilling(models.TextChoices):
+        TERM = "term", "Once, at registration"
+        MONTHLY = "monthly", "Monthly (first month at registration, then autopay)"
+
+    tuition = models.PositiveIntegerField(
+        default=0, help_text="In minor units (cents): for the whole offering, or per month."
+    )
+    tuition_billing = models.CharField(
+        max_length=10,
+        choices=TuitionBilling.choices,
+        default=TuitionBilling.TERM,
+        help_text="Monthly tuition is billed on the portal's billing day to the family's saved "
+        "card.",
+    )
     registration_fee = models.PositiveIntegerField(default=0, help_text="In minor units (cents).")
     deposit = models.PositiveIntegerField(
         default=0, help_text="Due at registration, in minor units; the rest is billed later."

@@ -33,7 +33,8 @@ class PortalSettingsAdmin(admin.ModelAdmin):
             "drops_enabled", "drop_notice_days", "drop_reason_required",
         )}),
         ("Money and store", {"fields": (
-            "stored_payment_method_policy", "past_due_policy", "registration_fee_scope",
+            "stored_payment_method_policy", "billing_day", "autopay_retry_days",
+            "past_due_policy", "registration_fee_scope",
             "registration_year_start_month", "sibling_discount_percents",
             "multi_class_discount_percents",
             "gift_certificates_enabled", "gift_certificate_amounts", "gift_certificate_min",

@@ -198,6 +198,16 @@ class PortalSettings(models.Model):
         default=PaymentMethodPolicy.OPTIONAL,
         help_text="Whether families may, or must, keep a payment method on file for autopay.",
     )
+    billing_day = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month (1-28) autopay bills monthly tuition.",
+    )
+    autopay_retry_days = models.CharField(
+        max_length=50,
+        default="1,3,7",
+        help_text="Days after a failed autopay charge to try again, comma-separated (e.g. 1,3,7).",
+    )
     past_due_policy = models.CharField(
         max_length=10,
         choices=PastDuePolicy.choices,
@@ -306,6 +316,10 @@ class PortalSettings(models.Model):
                 self.percent_schedule(getattr(self, name))
             except ValueError as exc:
                 errors[name] = str(exc)
+        try:
+            _ = self.retry_day_list
+        except ValueError:
+            errors["autopay_retry_days"] = "Use whole days from 1 to 60, comma-separated."
         if self.gift_certificate_min > self.gift_certificate_max:
             errors["gift_certificate_max"] = "The largest amount must not be below the smallest."
         try:
@@ -343,6 +357,13 @@ class PortalSettings(models.Model):
         if not schedule or position < 1:
             return 0
         return schedule[min(position, len(schedule)) - 1]
+
+    @property
+    def retry_day_list(self) -> list[int]:
+        parts = [p.strip() for p in (self.autopay_retry_days or "").split(",") if p.strip()]
+        if any(not p.isdigit() or not 1 <= int(p) <= 60 for p in parts):
+            raise ValueError("bad retry days")
+        return [int(p) for p in parts]
 
     @property
     def gift_amount_list(self) -> list[int]:
