@@ -80,9 +80,9 @@ class OfferingAdmin(admin.ModelAdmin):
                                  "camp_selection")}),
         ("Who may join", {"fields": ("capacity", "min_age", "max_age", "gender", "levels")}),
         ("Staff", {"fields": ("instructors",)}),
-        ("Price and registration", {"fields": ("tuition", "tuition_billing", "registration_fee", "deposit",
-                                               "registration_mode", "registration_opens_at",
-                                               "registration_closes_at")}),
+        ("Price and registration", {"fields": ("tuition", "tuition_billing", "registration_fee",
+                                               "deposit", "registration_mode",
+                                               "registration_opens_at", "registration_closes_at")}),
         ("Availability", {"fields": ("seats_taken", "waitlist_count", "created_at", "updated_at")}),
     )  # fmt: skip
 
