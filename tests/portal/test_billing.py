@@ -477,3 +477,47 @@ def test_reading_an_order_asks_stripe_about_open_payments(open_order, connected)
     body = connected.client().get(f"{API}/orders/{open_order.pk}").json()
     assert body["status"] == "confirmed"  # no webhook needed
     assert Enrollment.objects.get().status == "active"
+
+
+@responses.activate
+def test_disputes_flag_the_payment_and_account_updates_reach_the_tenant(
+    open_order, connected, django_capture_on_commit_callbacks
+):
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(f"{STRIPE}/v1/disputes/dp_1", json={"id": "dp_1", "object": "dispute", "charge": "ch_1"})
+    responses.get(f"{STRIPE}/v1/charges/ch_1", json={"id": "ch_1", "object": "charge",
+                                                     "payment_intent": "pi_1", "amount_refunded": 0})
+    payload, header = signed_event("charge.dispute.created", {"id": "dp_1", "object": "dispute"},
+                                   event_id="evt_d1")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(payload, header)
+    connection.set_tenant(connected.tenant)
+    assert Payment.objects.get().disputed is True
+    responses.get(f"{STRIPE}/v1/accounts/acct_alpha", json={"id": "acct_alpha", "object": "account",
+                                                            "charges_enabled": True})
+    payload, header = signed_event("account.updated", {"id": "acct_alpha", "object": "account"},
+                                   event_id="evt_a1")
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(payload, header)
+    assert Tenant.objects.get(pk=connected.tenant.pk).stripe_charges_enabled is True
+
+
+@responses.activate
+def test_a_refund_made_in_stripe_reaches_the_ledger_once(open_order, connected, django_capture_on_commit_callbacks):
+    from portal.billing.services import payment_sync
+
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
+    connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
+    payment_sync(payment_intent_id="pi_1")
+    responses.get(f"{STRIPE}/v1/charges/ch_9", json={"id": "ch_9", "object": "charge",
+                                                     "payment_intent": "pi_1", "amount_refunded": 3000})
+    for event_id in ("evt_r1", "evt_r2"):  # two deliveries of two events about the same refund
+        payload, header = signed_event("charge.refunded", {"id": "ch_9", "object": "charge"},
+                                       event_id=event_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(payload, header)
+    connection.set_tenant(connected.tenant)
+    assert Payment.objects.get().amount_refunded == 3000
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
