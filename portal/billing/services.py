@@ -50,8 +50,9 @@ def _ledger(
 
 
 def ledger_record_order(*, order: Order) -> None:
-    """The order's charges and discounts (called when the order is confirmed)."""
-    for line in order.lines.all():
+    """The order's charges and discounts (called when the order is confirmed). Account credit
+    used by the order is not new money: the charges simply absorb the credit already there."""
+    for line in order.lines.exclude(kind=OrderLine.Kind.ACCOUNT_CREDIT):
         _ledger(
             family_id=order.family_id,
             kind=LINE_KINDS[line.kind],
@@ -491,3 +492,40 @@ def order_payments_refresh(*, order) -> None:
             payment_sync(payment_intent_id=payment.stripe_payment_intent_id)
         except ApplicationError:
             logger.warning("could not refresh payment %s", payment.pk, exc_info=True)
+
+
+def available_credit(family) -> int:
+    """Credit on the family's account not yet promised to an order waiting for payment."""
+    from django.db.models import Sum
+
+    promised = -(
+        OrderLine.objects.filter(
+            order__family=family,
+            order__status=Order.Status.AWAITING_PAYMENT,
+            kind=OrderLine.Kind.ACCOUNT_CREDIT,
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return max(-ledger_balance(family) - promised, 0)
+
+
+def apply_account_credit(*, order: Order) -> int:
+    """At checkout: pay what account credit covers (under the family's row lock, so two
+    checkouts cannot spend the same credit)."""
+    from portal.accounts.models import Family
+
+    Family.objects.select_for_update(of=("self",)).filter(pk=order.family_id).first()
+    order.refresh_from_db()
+    amount = min(available_credit(order.family), order.total)
+    if amount <= 0:
+        return 0
+    OrderLine.objects.create(
+        order=order,
+        kind=OrderLine.Kind.ACCOUNT_CREDIT,
+        amount=-amount,
+        description="Account credit",
+    )
+    Order.objects.filter(pk=order.pk).update(
+        discount_total=order.discount_total - amount, total=order.total - amount
+    )
+    return amount

@@ -104,6 +104,7 @@ class OrderLine(models.Model):
         MULTI_CLASS_DISCOUNT = "multi_class_discount", "Multi-class discount"
         GIFT_CERTIFICATE = "gift_certificate", "Gift certificate bought"
         GIFT_REDEMPTION = "gift_redemption", "Paid with a gift certificate"
+        ACCOUNT_CREDIT = "account_credit", "Paid with account credit"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -485,39 +485,103 @@ def test_disputes_flag_the_payment_and_account_updates_reach_the_tenant(
 ):
     responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
     connected.client().post(f"{API}/orders/{open_order.pk}/pay")
-    responses.get(f"{STRIPE}/v1/disputes/dp_1", json={"id": "dp_1", "object": "dispute", "charge": "ch_1"})
-    responses.get(f"{STRIPE}/v1/charges/ch_1", json={"id": "ch_1", "object": "charge",
-                                                     "payment_intent": "pi_1", "amount_refunded": 0})
-    payload, header = signed_event("charge.dispute.created", {"id": "dp_1", "object": "dispute"},
-                                   event_id="evt_d1")
+    responses.get(
+        f"{STRIPE}/v1/disputes/dp_1", json={"id": "dp_1", "object": "dispute", "charge": "ch_1"}
+    )
+    responses.get(
+        f"{STRIPE}/v1/charges/ch_1",
+        json={"id": "ch_1", "object": "charge", "payment_intent": "pi_1", "amount_refunded": 0},
+    )
+    payload, header = signed_event(
+        "charge.dispute.created", {"id": "dp_1", "object": "dispute"}, event_id="evt_d1"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         deliver(payload, header)
     connection.set_tenant(connected.tenant)
     assert Payment.objects.get().disputed is True
-    responses.get(f"{STRIPE}/v1/accounts/acct_alpha", json={"id": "acct_alpha", "object": "account",
-                                                            "charges_enabled": True})
-    payload, header = signed_event("account.updated", {"id": "acct_alpha", "object": "account"},
-                                   event_id="evt_a1")
+    responses.get(
+        f"{STRIPE}/v1/accounts/acct_alpha",
+        json={"id": "acct_alpha", "object": "account", "charges_enabled": True},
+    )
+    payload, header = signed_event(
+        "account.updated", {"id": "acct_alpha", "object": "account"}, event_id="evt_a1"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         deliver(payload, header)
     assert Tenant.objects.get(pk=connected.tenant.pk).stripe_charges_enabled is True
 
 
 @responses.activate
-def test_a_refund_made_in_stripe_reaches_the_ledger_once(open_order, connected, django_capture_on_commit_callbacks):
+def test_a_refund_made_in_stripe_reaches_the_ledger_once(
+    open_order, connected, django_capture_on_commit_callbacks
+):
     from portal.billing.services import payment_sync
 
     responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
     connected.client().post(f"{API}/orders/{open_order.pk}/pay")
     responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
     payment_sync(payment_intent_id="pi_1")
-    responses.get(f"{STRIPE}/v1/charges/ch_9", json={"id": "ch_9", "object": "charge",
-                                                     "payment_intent": "pi_1", "amount_refunded": 3000})
+    responses.get(
+        f"{STRIPE}/v1/charges/ch_9",
+        json={"id": "ch_9", "object": "charge", "payment_intent": "pi_1", "amount_refunded": 3000},
+    )
     for event_id in ("evt_r1", "evt_r2"):  # two deliveries of two events about the same refund
-        payload, header = signed_event("charge.refunded", {"id": "ch_9", "object": "charge"},
-                                       event_id=event_id)
+        payload, header = signed_event(
+            "charge.refunded", {"id": "ch_9", "object": "charge"}, event_id=event_id
+        )
         with django_capture_on_commit_callbacks(execute=True):
             deliver(payload, header)
     connection.set_tenant(connected.tenant)
     assert Payment.objects.get().amount_refunded == 3000
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_account_credit_is_used_at_checkout_once(connected):
+    LedgerEntry.objects.create(
+        family=connected.family,
+        kind="credit",
+        description="Refund as credit",
+        amount=-2500,
+        currency="USD",
+        source_key="test:credit-1",
+    )
+    first = make_offering(tuition=12000, registration_fee=0)
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=first.pk
+    )
+    order = enrollment.checkout(family=connected.family)
+    assert order.total == 9500
+    assert ("account_credit", -2500) in list(order.lines.values_list("kind", "amount"))
+    # The credit is promised to the open order: a second checkout cannot spend it again.
+    from tests.portal.enrollment_helpers import next_weekday
+
+    second = make_offering(
+        tuition=3000, registration_fee=0, weekdays=[4], name="Other", start_date=next_weekday(4)
+    )
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=second.pk
+    )
+    other = enrollment.checkout(family=connected.family)
+    assert other.total == 3000
+    enrollment.order_confirm(order_id=order.pk)
+    ledger = connected.client().get(f"{API}/ledger?period=all").json()
+    assert ledger["balance"] == 12000 - 2500  # charge recorded in full, the credit absorbed
+    assert [e["kind"] for e in ledger["entries"]] == ["credit", "charge"]
+
+
+def test_a_credit_covering_the_order_confirms_it(connected):
+    LedgerEntry.objects.create(
+        family=connected.family,
+        kind="credit",
+        description="Credit",
+        amount=-20000,
+        currency="USD",
+        source_key="test:credit-2",
+    )
+    offering = make_offering(tuition=12000, registration_fee=0)
+    enrollment.cart_add(
+        family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
+    )
+    order = enrollment.checkout(family=connected.family)
+    assert (order.status, order.total) == ("confirmed", 0)
+    assert connected.client().get(f"{API}/ledger?period=all").json()["credit"] == 8000
