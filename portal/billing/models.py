@@ -115,6 +115,11 @@ class StripeCustomer(models.Model):
     )
     customer_id = models.CharField(max_length=64, unique=True)
     setup_attempts = models.PositiveIntegerField(default=0)
+    pending_setup_intent_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The last SetupIntent started, until its card is saved.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

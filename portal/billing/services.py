@@ -382,7 +382,26 @@ def payment_method_setup(*, guardian) -> str:
             )
         except stripe.StripeError as exc:
             raise gateway.wrap(exc) from exc
+        customer.pending_setup_intent_id = setup.id
+        customer.save(update_fields=["pending_setup_intent_id"])
     return setup.client_secret
+
+
+def payment_methods_refresh(*, family) -> None:
+    """The check on read: record the card of the last SetupIntent if Stripe says it succeeded
+    and no webhook did it yet."""
+    customer = (
+        StripeCustomer.objects.filter(family=family).exclude(pending_setup_intent_id="").first()
+    )
+    if customer is None:
+        return
+    try:
+        saved = setup_intent_sync(setup_intent_id=customer.pending_setup_intent_id)
+    except (ApplicationError, stripe.StripeError):
+        logger.warning("could not refresh setup intent of %s", customer.pk, exc_info=True)
+        return
+    if saved is not None:
+        StripeCustomer.objects.filter(pk=customer.pk).update(pending_setup_intent_id="")
 
 
 def setup_intent_sync(*, setup_intent_id: str) -> SavedPaymentMethod | None:

@@ -169,6 +169,7 @@ class PaymentMethodListApi(FamilyApi):
     def get(self, request):
         from portal.billing.models import SavedPaymentMethod
 
+        services.payment_methods_refresh(family=request.guardian.family)
         methods = SavedPaymentMethod.objects.filter(
             family=request.guardian.family, removed_at__isnull=True
         )

@@ -585,3 +585,41 @@ def test_a_credit_covering_the_order_confirms_it(connected):
     order = enrollment.checkout(family=connected.family)
     assert (order.status, order.total) == ("confirmed", 0)
     assert connected.client().get(f"{API}/ledger?period=all").json()["credit"] == 8000
+
+
+@responses.activate
+def test_listing_cards_records_a_setup_that_no_webhook_reported(connected):
+    responses.post(f"{STRIPE}/v1/customers", json={"id": "cus_1", "object": "customer"})
+    responses.post(
+        f"{STRIPE}/v1/setup_intents",
+        json={
+            "id": "seti_9",
+            "object": "setup_intent",
+            "client_secret": "seti_9_secret",
+            "status": "requires_payment_method",
+        },
+    )
+    connected.client().post(f"{API}/payment-methods/setup")
+    responses.get(
+        f"{STRIPE}/v1/setup_intents/seti_9",
+        json={
+            "id": "seti_9",
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": "cus_1",
+            "payment_method": "pm_9",
+        },
+    )
+    responses.get(
+        f"{STRIPE}/v1/payment_methods/pm_9",
+        json={
+            "id": "pm_9",
+            "object": "payment_method",
+            "card": {"brand": "mastercard", "last4": "4444"},
+        },
+    )
+    (card,) = connected.client().get(f"{API}/payment-methods").json()
+    assert (card["brand"], card["last4"], card["is_default"]) == ("mastercard", "4444", True)
+    calls = len(responses.calls)
+    connected.client().get(f"{API}/payment-methods")
+    assert len(responses.calls) == calls  # nothing pending any more
