@@ -333,7 +333,9 @@ def seed_business(*, slug: str, password: str, family_emails: list[str]) -> bool
                     start_time=time(hour),
                     end_time=time(hour, 50),
                     weekdays=[day],
-                    tuition=rng.randrange(lo, hi, 500),
+                    # The second program bills monthly (first month at checkout, then autopay).
+                    tuition=rng.randrange(lo, hi, 500) // (3 if p_index == 1 else 1),
+                    tuition_billing="monthly" if p_index == 1 else "term",
                     registration_fee=2500,
                 )
                 offering.save()

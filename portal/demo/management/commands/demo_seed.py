@@ -76,6 +76,8 @@ class Command(BaseCommand):
                 portal = portal_settings_get()
                 portal.welcome_heading = spec["heading"]
                 portal.welcome_message = spec["message"]
+                portal.gift_certificates_enabled = True
+                portal.punch_passes_enabled = True
                 portal.save()
                 seeded = seed_business(
                     slug=spec["slug"], password=DEMO_PASSWORD, family_emails=spec["families"]
