@@ -53,6 +53,17 @@ urlpatterns = [
         store.GiftCertificateBalanceApi.as_view(),
         name="api-gift-certificate-balance",
     ),
+    path(
+        "store/punch-pass-products",
+        store.PunchPassProductListApi.as_view(),
+        name="api-punch-pass-products",
+    ),
+    path("store/punch-passes", store.PunchPassListApi.as_view(), name="api-punch-passes"),
+    path(
+        "store/punch-passes/<int:pass_id>/redeem",
+        store.PunchPassRedeemApi.as_view(),
+        name="api-punch-pass-redeem",
+    ),
     path("ledger/statement", billing.StatementApi.as_view(), name="api-ledger-statement"),
     path("payment-methods", billing.PaymentMethodListApi.as_view(), name="api-payment-methods"),
     path(

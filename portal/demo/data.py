@@ -450,6 +450,23 @@ def seed_business(*, slug: str, password: str, family_emails: list[str]) -> bool
             guardian=guardian,
             signature=f"{first} {last_name}",
         )
+    from portal.store.models import PunchPassProduct
+
+    PunchPassProduct.objects.create(
+        name="5-visit drop-in pass",
+        visits=5,
+        price=10000,
+        valid_days=90,
+        program=programs[0],
+        description=f"Five drop-in visits to any {programs[0].name} class.",
+    )
+    PunchPassProduct.objects.create(
+        name="10-visit family pass",
+        visits=10,
+        price=18000,
+        valid_days=180,
+        description="Ten drop-in visits for anyone in the family.",
+    )
     _fill_seats(rng, offerings, today)
     return True
 

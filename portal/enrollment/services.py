@@ -281,8 +281,23 @@ def hold_expire_if_due(*, hold_id: int) -> str:
 
 
 def expire_due() -> int:
-    """Settle every offering with something lapsed (the per-minute sweep). Idempotent."""
+    """Settle every offering with something lapsed (the per-minute sweep), and lapse unpaid
+    orders that hold no seat (store items). Idempotent."""
     now = timezone.now()
+    seatless = (
+        Order.objects.filter(status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now)
+        .exclude(enrollments__status=Enrollment.Status.RESERVED)
+        .values_list("pk", flat=True)
+    )
+    for order_id in list(seatless):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            still_unpaid = order.status == Order.Status.AWAITING_PAYMENT and order.expires_at <= now
+            holds_seats = order.enrollments.filter(status=Enrollment.Status.RESERVED).exists()
+            if still_unpaid and not holds_seats:
+                order.status = Order.Status.EXPIRED
+                order.save(update_fields=["status"])
+                order_expired.send(sender=Order, order=order)
     ids = (
         set(
             Enrollment.objects.filter(
@@ -521,15 +536,16 @@ def _confirm(order: Order, portal, now: datetime) -> None:
         # Reserved seats that became pending requests no longer hold a seat.
         for offering in Offering.objects.filter(enrollments__order=order).distinct():
             recount(offering, portal)
-    notify_family(
-        family.pk,
-        "enrollment_confirmed",
-        {
-            "enrollments": summary,
-            "pending": pending_any,
-            "url": connection.tenant.url("/enrollments"),
-        },
-    )
+    if summary:  # orders for store items (gift certificates, punch passes) have their own emails
+        notify_family(
+            family.pk,
+            "enrollment_confirmed",
+            {
+                "enrollments": summary,
+                "pending": pending_any,
+                "url": connection.tenant.url("/enrollments"),
+            },
+        )
 
 
 # --- waitlists -------------------------------------------------------------------------------

@@ -1,7 +1,13 @@
 from django.contrib import admin
 
 from . import services
-from .models import GiftCertificate, GiftCertificateUse
+from .models import (
+    GiftCertificate,
+    GiftCertificateUse,
+    PunchPass,
+    PunchPassProduct,
+    PunchRedemption,
+)
 
 
 class UseInline(admin.TabularInline):
@@ -63,3 +69,115 @@ class GiftCertificateAdmin(admin.ModelAdmin):
         for certificate in queryset:
             services.gift_certificate_void(certificate_id=certificate.pk)
         self.message_user(request, f"Voided {queryset.count()} gift certificate(s).")
+
+
+# --- punch passes ----------------------------------------------------------------------------
+
+
+@admin.register(PunchPassProduct)
+class PunchPassProductAdmin(admin.ModelAdmin):
+    """What the business sells: N visits, a price and how long a pass lasts once paid."""
+
+    list_display = (
+        "name",
+        "visits",
+        "price",
+        "valid_days",
+        "scope",
+        "kind",
+        "program",
+        "is_active",
+    )
+    list_filter = ("is_active", "scope", "kind", "program")
+    search_fields = ("name", "description")
+    list_editable = ("is_active",)
+    fields = (
+        "name",
+        "description",
+        "visits",
+        "price",
+        "valid_days",
+        "scope",
+        "kind",
+        "program",
+        "is_active",
+        "sort_order",
+    )
+
+
+class RedemptionInline(admin.TabularInline):
+    model = PunchRedemption
+    extra = 0
+    can_delete = False
+    fields = ("meeting_date", "offering", "student", "enrollment", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PunchPass)
+class PunchPassAdmin(admin.ModelAdmin):
+    """Families' passes. Visits are used from the portal; staff may void a pass."""
+
+    list_display = (
+        "pk",
+        "product",
+        "family",
+        "student",
+        "visits_left",
+        "visits_total",
+        "expires_on",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "product")
+    search_fields = (
+        "product__name",
+        "family__name",
+        "student__first_name",
+        "student__last_name",
+        "family__guardians__email",
+    )
+    list_select_related = ("product", "family", "student")
+    readonly_fields = (
+        "product",
+        "family",
+        "student",
+        "visits_total",
+        "visits_left",
+        "status",
+        "order",
+        "created_at",
+        "activated_at",
+        "voided_at",
+    )
+    fields = (
+        "product",
+        "family",
+        "student",
+        "visits_total",
+        "visits_left",
+        "expires_on",
+        "status",
+        "order",
+        "created_at",
+        "activated_at",
+        "voided_at",
+    )
+    inlines = [RedemptionInline]
+    actions = ["void"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # families buy passes through an order
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Void the selected punch passes")
+    def void(self, request, queryset):
+        count = 0
+        for punch in queryset:
+            services.punch_pass_void(pass_id=punch.pk)
+            count += 1
+        self.message_user(request, f"Voided {count} punch pass(es).")

@@ -1,12 +1,18 @@
 """Gift certificates: bought by a family through an order (paid like any other), or issued by
-staff; an unguessable code; a balance that checkout draws on, in part if need be."""
+staff; an unguessable code; a balance that checkout draws on, in part if need be.
+
+Punch passes: N visits bought through an order like any other; each visit books a student
+into one meeting of an eligible offering (a single-day enrollment)."""
 
 from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+from portal.catalog.models import Offering
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
 
@@ -93,3 +99,143 @@ class GiftCertificateUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} from {self.certificate} ({self.status})"
+
+
+# --- punch passes -----------------------------------------------------------------------------
+
+
+class PunchPassProduct(models.Model):
+    """A pass of N visits staff sell (e.g. "10 open gym visits"): bought through an order, then
+    each visit books the student into one meeting of an eligible offering."""
+
+    class Scope(models.TextChoices):
+        FAMILY = "family", "Any student of the family"
+        STUDENT = "student", "One student"
+
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    visits = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(1000)], help_text="Number of visits."
+    )
+    price = models.PositiveIntegerField(help_text="In minor units (cents); 0 is free.")
+    valid_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(3660)],
+        help_text="The pass expires this many days after it is paid for.",
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.FAMILY)
+    program = models.ForeignKey(
+        "portal_catalog.Program",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="punch_pass_products",
+        help_text="Leave empty for offerings of any program.",
+    )
+    kind = models.CharField(
+        max_length=10,
+        choices=Offering.Kind.choices,
+        default=Offering.Kind.CLASS,
+        help_text="The kind of offering a visit can be used for.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Offered for sale.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("sort_order", "name", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visits__gte=1), name="store_punch_product_visits_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_days__gte=1), name="store_punch_product_valid_days"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PunchPass(models.Model):
+    """A family's pass: active once its order is confirmed, until ``expires_on`` (inclusive) or
+    until its visits are used. ``visits_left`` changes only under the pass's row lock."""
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        ACTIVE = "active", "Active"
+        VOID = "void", "Void"
+
+    product = models.ForeignKey(PunchPassProduct, on_delete=models.PROTECT, related_name="passes")
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="punch_passes"
+    )
+    student = models.ForeignKey(
+        "portal_accounts.Student",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="punch_passes",
+        help_text="Set when the pass is for one student only.",
+    )
+    visits_total = models.PositiveSmallIntegerField()
+    visits_left = models.PositiveSmallIntegerField()
+    expires_on = models.DateField(null=True, blank=True, help_text="Set when it is paid for.")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True
+    )
+    order = models.ForeignKey(
+        "portal_enrollment.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="punch_passes",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "punch passes"
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visits_left__lte=models.F("visits_total")),
+                name="store_punch_visits_left_not_above_total",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} ({self.visits_left}/{self.visits_total} left)"
+
+    def is_expired(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.expires_on is not None and self.expires_on < today
+
+
+class PunchRedemption(models.Model):
+    """One visit: a single-day enrollment of a student in one meeting of an offering."""
+
+    punch_pass = models.ForeignKey(PunchPass, on_delete=models.PROTECT, related_name="redemptions")
+    offering = models.ForeignKey(
+        "portal_catalog.Offering", on_delete=models.PROTECT, related_name="punch_redemptions"
+    )
+    meeting_date = models.DateField()
+    student = models.ForeignKey(
+        "portal_accounts.Student", on_delete=models.PROTECT, related_name="punch_redemptions"
+    )
+    enrollment = models.OneToOneField(
+        "portal_enrollment.Enrollment", on_delete=models.PROTECT, related_name="punch_redemption"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("meeting_date", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "offering", "meeting_date"],
+                name="store_one_punch_per_student_meeting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} at {self.offering} on {self.meeting_date}"

@@ -1,22 +1,37 @@
 """Gift certificates: buy (an order paid like any other), issue and void (staff), check a
-balance, and draw on it at checkout. Balances change only under the certificate's row lock."""
+balance, and draw on it at checkout. Balances change only under the certificate's row lock.
+
+Punch passes: buy (an order), activate when it is confirmed, void (staff), and redeem a visit."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from portal.accounts.models import Student
+from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
-from portal.enrollment.models import Order, OrderLine
+from portal.enrollment import eligibility
+from portal.enrollment.errors import busy, not_found
+from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
+from portal.enrollment.services import lock_offerings, order_confirm, recount, settle
 from saas_platform.errors import ApplicationError
 from saas_platform.tasks import enqueue_on_commit
 
-from .models import GiftCertificate, GiftCertificateUse, normalize_code
+from .models import (
+    GiftCertificate,
+    GiftCertificateUse,
+    PunchPass,
+    PunchPassProduct,
+    PunchRedemption,
+    normalize_code,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -230,3 +245,284 @@ def on_order_expired(*, order: Order) -> None:
         certificate.save(update_fields=["balance"])
         use.status = GiftCertificateUse.Status.RELEASED
         use.save(update_fields=["status"])
+
+
+# --- punch passes ----------------------------------------------------------------------------
+#
+# Bought through an order like a gift certificate (one "tuition" line, since OrderLine has no
+# punch-pass kind), activated by ``order_confirmed``. Redeeming a visit takes a seat, so it runs
+# under the offering's row lock (``lock_offerings``) and then the pass's row lock, in that order,
+# and recounts the offering before it commits.
+
+
+def _punch_enabled() -> None:
+    if not portal_settings_get().punch_passes_enabled:
+        raise ApplicationError(
+            "punch_passes_disabled", "This business does not sell punch passes.", status=403
+        )
+
+
+def _refuse(code: str, message: str, *, status: int = 409, field: str | None = None):
+    return ApplicationError(
+        code, message, status=status, fields={field: [message]} if field else None
+    )
+
+
+def punch_pass_product_list():
+    """Products for sale (empty while the business hides them from the list)."""
+    _punch_enabled()
+    if not portal_settings_get().show_punch_passes:
+        return PunchPassProduct.objects.none()
+    return PunchPassProduct.objects.filter(is_active=True).select_related("program")
+
+
+def punch_pass_list(*, family):
+    return (
+        PunchPass.objects.filter(family=family)
+        .select_related("product", "student")
+        .prefetch_related("redemptions__offering", "redemptions__student")
+    )
+
+
+def punch_pass_buy(*, family, product_id: int, student_id: int | None = None) -> Order:
+    """An order for one pass, priced from the product. A free pass is confirmed (and activated)
+    at once; otherwise it is paid like any order (``POST /orders/<id>/pay``)."""
+    _punch_enabled()
+    portal = portal_settings_get()
+    product = PunchPassProduct.objects.filter(pk=product_id, is_active=True).first()
+    if product is None:
+        raise ApplicationError(
+            "punch_pass_product_not_found", "We could not find that punch pass.", status=404
+        )
+    student = None
+    if product.scope == PunchPassProduct.Scope.STUDENT:
+        if not student_id:
+            raise _refuse(
+                "student_required",
+                f"{product.name} is for one student: choose who it is for.",
+                status=400,
+                field="student",
+            )
+        student = family.students.filter(pk=student_id).first()
+        if student is None:
+            raise not_found("student")
+    now = timezone.now()
+    with transaction.atomic():
+        order = Order.objects.create(
+            family=family,
+            currency=connection.tenant.currency,
+            subtotal=product.price,
+            total=product.price,
+            idempotency_key=f"punch:{uuid.uuid4().hex}",
+            created_at=now,
+            expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
+        )
+        OrderLine.objects.create(
+            order=order,
+            kind=OrderLine.Kind.TUITION,
+            amount=product.price,
+            description=f"Punch pass: {product.name}"[:255],
+            student=student,
+        )
+        PunchPass.objects.create(
+            product=product,
+            family=family,
+            student=student,
+            visits_total=product.visits,
+            visits_left=product.visits,
+            status=PunchPass.Status.AWAITING_PAYMENT,
+            order=order,
+            created_at=now,
+        )
+        if order.total == 0:
+            order = order_confirm(order_id=order.pk)
+    return order
+
+
+def punch_passes_on_order_confirmed(*, order: Order) -> None:
+    """Inside the confirming transaction: the order's passes become usable from today."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for punch in (
+        PunchPass.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(order=order, status=PunchPass.Status.AWAITING_PAYMENT)
+    ):
+        punch.status = PunchPass.Status.ACTIVE
+        punch.expires_on = today + timedelta(days=punch.product.valid_days)
+        punch.activated_at = now
+        punch.save(update_fields=["status", "expires_on", "activated_at"])
+
+
+def punch_passes_on_order_expired(*, order: Order) -> None:
+    PunchPass.objects.filter(order=order, status=PunchPass.Status.AWAITING_PAYMENT).update(
+        status=PunchPass.Status.VOID, voided_at=timezone.now()
+    )
+
+
+def punch_pass_void(*, pass_id: int) -> PunchPass:
+    """Staff void a pass: no more visits (visits already booked stay booked)."""
+    with transaction.atomic():
+        punch = PunchPass.objects.select_for_update().get(pk=pass_id)
+        if punch.status != PunchPass.Status.VOID:
+            punch.status = PunchPass.Status.VOID
+            punch.voided_at = timezone.now()
+            punch.save(update_fields=["status", "voided_at"])
+    return punch
+
+
+def _check_pass_usable(punch: PunchPass, meeting_date, today) -> None:
+    if punch.status != PunchPass.Status.ACTIVE:
+        message = (
+            "This punch pass is not paid for yet."
+            if punch.status == PunchPass.Status.AWAITING_PAYMENT
+            else "This punch pass is no longer valid."
+        )
+        raise _refuse("punch_pass_not_active", message)
+    if punch.is_expired(today):
+        raise _refuse(
+            "punch_pass_expired", f"This punch pass expired on {punch.expires_on:%b %-d}."
+        )
+    if punch.expires_on is not None and meeting_date > punch.expires_on:
+        raise _refuse(
+            "punch_pass_expired",
+            f"This punch pass expires on {punch.expires_on:%b %-d, %Y}, before that meeting.",
+            field="meeting_date",
+        )
+    if punch.visits_left <= 0:
+        raise _refuse("punch_pass_used_up", "Every visit on this punch pass has been used.")
+
+
+KIND_PLURALS = {"class": "classes", "camp": "camps", "event": "events"}
+
+
+def _check_offering(punch: PunchPass, offering, meeting_date, now) -> None:
+    product = punch.product
+    if offering.status != Offering.Status.PUBLISHED:
+        raise _refuse("offering_not_available", f"{offering.name} is not open for registration.")
+    if offering.kind != product.kind:
+        raise _refuse(
+            "punch_pass_not_eligible",
+            f"{product.name} is for {KIND_PLURALS[product.kind]} only.",
+            field="offering",
+        )
+    if product.program_id is not None and offering.program_id != product.program_id:
+        raise _refuse(
+            "punch_pass_not_eligible",
+            f"{product.name} cannot be used for {offering.name}.",
+            field="offering",
+        )
+    if meeting_date not in offering.meetings():
+        raise _refuse(
+            "not_a_meeting",
+            f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}.",
+            status=400,
+            field="meeting_date",
+        )
+    ends = timezone.make_aware(datetime.combine(meeting_date, offering.end_time))
+    if ends <= now:
+        raise _refuse(
+            "not_a_meeting",
+            f"The {meeting_date:%b %-d} meeting of {offering.name} has already taken place.",
+            status=400,
+            field="meeting_date",
+        )
+
+
+def _redeeming_student(family, punch: PunchPass, student_id: int | None):
+    if punch.student_id is not None:
+        if student_id and student_id != punch.student_id:
+            raise _refuse(
+                "punch_pass_not_eligible",
+                f"This punch pass is for {punch.student.first_name} only.",
+                field="student",
+            )
+        student_id = punch.student_id
+    if not student_id:
+        raise _refuse(
+            "student_required", "Choose the student who is coming.", status=400, field="student"
+        )
+    student = Student.objects.select_related("level").filter(pk=student_id, family=family).first()
+    if student is None:
+        raise not_found("student")
+    return student
+
+
+def punch_pass_redeem(
+    *, family, pass_id: int, offering_id: int, meeting_date, student_id: int | None = None
+) -> PunchRedemption:
+    """Use one visit: a single-day enrollment (start and end on ``meeting_date``) that takes a
+    seat until that day has passed."""
+    _punch_enabled()
+    portal = portal_settings_get()
+    punch = (
+        PunchPass.objects.select_related("product", "student")
+        .filter(pk=pass_id, family=family)
+        .first()
+    )
+    if punch is None:
+        raise not_found("punch_pass")
+    student = _redeeming_student(family, punch, student_id)
+    offering = (
+        Offering.objects.prefetch_related("levels")
+        .filter(pk=offering_id)
+        .exclude(status=Offering.Status.DRAFT)
+        .first()
+    )
+    if offering is None:
+        raise not_found("offering")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    # Everything that needs no lock first, so a refusal never waits on a busy offering.
+    _check_pass_usable(punch, meeting_date, today)
+    _check_offering(punch, offering, meeting_date, now)
+    eligibility.check_student(student, offering)
+    with transaction.atomic():
+        locked = lock_offerings([offering.pk])
+        if offering.pk not in locked:
+            raise not_found("offering")
+        offering = locked[offering.pk]
+        try:  # lock_offerings set a short lock timeout for this transaction
+            punch = (
+                PunchPass.objects.select_for_update(of=("self",))
+                .select_related("product")
+                .get(pk=punch.pk)
+            )
+        except OperationalError as exc:
+            raise busy() from exc
+        _check_pass_usable(punch, meeting_date, today)
+        _check_offering(punch, offering, meeting_date, now)
+        settle(offering, portal, now)
+        eligibility.check_not_taken(student, offering)
+        if PunchRedemption.objects.filter(
+            student=student, offering=offering, meeting_date=meeting_date
+        ).exists():
+            raise _refuse(
+                "already_enrolled",
+                f"{student.first_name} already used a visit for {offering.name} on "
+                f"{meeting_date:%b %-d}.",
+            )
+        if offering.openings <= 0:
+            raise _refuse("offering_full", f"{offering.name} is full.")
+        enrollment = Enrollment.objects.create(
+            family=family,
+            student=student,
+            offering=offering,
+            status=Enrollment.Status.ACTIVE,
+            start_date=meeting_date,
+            end_date=meeting_date,
+            staff_note=f"Punch pass {punch.pk} ({punch.product.name}): one visit.",
+            created_at=now,
+        )
+        punch.visits_left -= 1
+        punch.save(update_fields=["visits_left"])
+        redemption = PunchRedemption.objects.create(
+            punch_pass=punch,
+            offering=offering,
+            meeting_date=meeting_date,
+            student=student,
+            enrollment=enrollment,
+            created_at=now,
+        )
+        recount(offering, portal)
+    return redemption

@@ -20,3 +20,13 @@ def confirm_gift_certificates(sender, order, **kwargs) -> None:
 @receiver(order_expired, dispatch_uid="store_order_expired")
 def release_gift_certificates(sender, order, **kwargs) -> None:
     services.on_order_expired(order=order)
+
+
+@receiver(order_confirmed, dispatch_uid="store_punch_passes_order_confirmed")
+def activate_punch_passes(sender, order, **kwargs) -> None:
+    services.punch_passes_on_order_confirmed(order=order)
+
+
+@receiver(order_expired, dispatch_uid="store_punch_passes_order_expired")
+def void_unpaid_punch_passes(sender, order, **kwargs) -> None:
+    services.punch_passes_on_order_expired(order=order)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.enrollment import selectors as enrollment_selectors
 from portal.store import services
-from portal.store.models import GiftCertificate
+from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 
-from .base import FamilyApi
-from .enrollment import OrderOutput
+from .base import FamilyApi, PortalApi
+from .enrollment import OfferingRef, OrderOutput, StudentRef
 
 
 class GiftCertificateOutput(serializers.Serializer):
@@ -74,3 +75,155 @@ class GiftCertificateBalanceApi(FamilyApi):
             family=request.guardian.family, code=request.query_params.get("code", "")
         )
         return Response({"balance": certificate.balance, "currency": certificate.currency})
+
+
+# --- punch passes ----------------------------------------------------------------------------
+
+PUNCH_REDEEM_ERRORS = (
+    "Errors: `punch_passes_disabled` (403), `punch_pass_not_found` / `offering_not_found` / "
+    "`student_not_found` (404), `student_required` (400), `not_a_meeting` (400), "
+    "`punch_pass_not_active`, `punch_pass_expired`, `punch_pass_used_up`, "
+    "`punch_pass_not_eligible` (wrong kind, program or student), `offering_not_available`, "
+    "`already_enrolled`, `already_in_cart`, `offering_full`, `student_inactive`, `too_young`, "
+    "`too_old`, `gender_restricted`, `level_required`, `level_mismatch` (409), `busy` (503)."
+)
+
+
+class PunchProgramRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PunchProductRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PunchPassProductOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    visits = serializers.IntegerField()
+    price = serializers.IntegerField(help_text="Minor units.")
+    currency = serializers.SerializerMethodField()
+    valid_days = serializers.IntegerField(help_text="Days the pass lasts once paid for.")
+    scope = serializers.ChoiceField(choices=PunchPassProduct.Scope.choices)
+    kind = serializers.CharField(help_text="The kind of offering a visit can be used for.")
+    program = PunchProgramRef(allow_null=True, help_text="Null: offerings of any program.")
+
+    def get_currency(self, product) -> str:
+        return connection.tenant.currency
+
+
+class PunchRedemptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    punch_pass_id = serializers.IntegerField()
+    offering = OfferingRef()
+    student = StudentRef()
+    meeting_date = serializers.DateField()
+    enrollment_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class PunchPassOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = PunchProductRef(help_text="The product bought.")
+    status = serializers.ChoiceField(choices=PunchPass.Status.choices)
+    student = StudentRef(allow_null=True, help_text="Null: any student of the family.")
+    visits_total = serializers.IntegerField()
+    visits_left = serializers.IntegerField()
+    expires_on = serializers.DateField(allow_null=True, help_text="Set once it is paid for.")
+    expired = serializers.SerializerMethodField()
+    kind = serializers.CharField(source="product.kind")
+    program = PunchProgramRef(source="product.program", allow_null=True)
+    order_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    redemptions = PunchRedemptionOutput(many=True, source="redemptions.all")
+
+    def get_expired(self, punch) -> bool:
+        return punch.is_expired()
+
+
+class PunchPassProductListApi(PortalApi):
+    @extend_schema(
+        operation_id="punch_pass_products_list",
+        responses=PunchPassProductOutput(many=True),
+        description="Punch passes for sale. Errors: `punch_passes_disabled` (403).",
+    )
+    def get(self, request):
+        products = services.punch_pass_product_list()
+        return Response(PunchPassProductOutput(products, many=True).data)
+
+
+class PunchPassBuyInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1)
+    student = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="For one-student passes."
+    )
+
+
+class PunchPassRedeemInput(serializers.Serializer):
+    offering = serializers.IntegerField(min_value=1)
+    meeting_date = serializers.DateField()
+    student = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Who is coming (required for family passes).",
+    )
+
+
+class PunchPassListApi(FamilyApi):
+    Input = PunchPassBuyInput
+
+    @extend_schema(
+        operation_id="punch_passes_list",
+        responses=PunchPassOutput(many=True),
+        description="The family's punch passes with the visits left, expiry and visits used.",
+    )
+    def get(self, request):
+        passes = services.punch_pass_list(family=request.guardian.family)
+        return Response(PunchPassOutput(passes, many=True).data)
+
+    @extend_schema(
+        operation_id="punch_passes_buy",
+        request=Input,
+        responses={201: OrderOutput},
+        description="Buy a punch pass: returns an order to pay (`POST /orders/<id>/pay`); the "
+        "pass is usable once it is paid (a free pass at once). Errors: `punch_passes_disabled` "
+        "(403), `punch_pass_product_not_found` (404), `student_required` (400), "
+        "`student_not_found` (404).",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order = services.punch_pass_buy(
+            family=request.guardian.family, product_id=v["product"], student_id=v.get("student")
+        )
+        order = enrollment_selectors.order_list(request.guardian.family).get(pk=order.pk)
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+class PunchPassRedeemApi(FamilyApi):
+    Input = PunchPassRedeemInput
+
+    @extend_schema(
+        operation_id="punch_passes_redeem",
+        request=Input,
+        responses={201: PunchRedemptionOutput},
+        description="Use one visit: enrolls the student in that one meeting of the offering. "
+        + PUNCH_REDEEM_ERRORS,
+    )
+    def post(self, request, pass_id: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        redemption = services.punch_pass_redeem(
+            family=request.guardian.family,
+            pass_id=pass_id,
+            offering_id=v["offering"],
+            meeting_date=v["meeting_date"],
+            student_id=v.get("student"),
+        )
+        return Response(PunchRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)

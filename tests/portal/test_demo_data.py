@@ -39,3 +39,10 @@ def test_demo_family_can_sign_in_and_search(in_tenant_a):
     assert family["name"] == "Rivera family"
     results = client.get("/api/v1/offerings?q=ninja&page_size=50").json()
     assert results["count"] >= 5
+
+
+def test_demo_sells_punch_passes(in_tenant_a):
+    from portal.store.models import PunchPassProduct
+
+    seed_business(slug="zen", password=PASSWORD, family_emails=[])
+    assert PunchPassProduct.objects.filter(is_active=True).count() == 2

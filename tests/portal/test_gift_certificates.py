@@ -196,3 +196,18 @@ def test_staff_issue_and_void_in_the_admin(
     assert response.status_code == 302
     connection.set_tenant(in_tenant_a)
     assert GiftCertificate.objects.get(pk=issued.pk).status == "void"
+
+
+def test_an_unpaid_gift_order_lapses(store_on):
+    response = store_on.client().post(
+        f"{API}/store/gift-certificates",
+        {"amount": 5000, "recipient_name": "A", "recipient_email": "a@example.com"},
+        format="json",
+    )
+    Order.objects.filter(pk=response.json()["id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    expire_due_task()
+    expire_due_task()
+    assert Order.objects.get().status == "expired"
+    assert GiftCertificate.objects.get().status == "awaiting_payment"  # never paid, never usable

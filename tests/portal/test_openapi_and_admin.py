@@ -62,6 +62,9 @@ TENANT_PATHS = [
     "/api/v1/ledger/statement",
     "/api/v1/store/gift-certificates",
     "/api/v1/store/gift-certificates/balance",
+    "/api/v1/store/punch-pass-products",
+    "/api/v1/store/punch-passes",
+    "/api/v1/store/punch-passes/{pass_id}/redeem",
 ]
 
 
@@ -147,6 +150,7 @@ def test_admin_offering_form_saves(staff_client, in_tenant_a):
             "tuition": 9900,
             "registration_fee": 0,
             "deposit": 0,
+            "tuition_billing": "term",
         },
     )
     errors = response.context["adminform"].form.errors if response.status_code == 200 else None
