@@ -31,19 +31,35 @@ class PaymentOutput(serializers.Serializer):
         return connection.tenant.stripe_account_id
 
 
+class OrderPayInput(serializers.Serializer):
+    payment_method = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="One of your saved cards (GET /payment-methods) to charge now, instead of the "
+        "Payment Element.",
+    )
+
+
 class OrderPayApi(FamilyApi):
     @extend_schema(
         operation_id="orders_pay",
-        request=None,
+        request=OrderPayInput,
         responses={201: PaymentOutput},
         description="Start paying an order: returns the client secret for Stripe's Payment Element "
         "(card data goes to Stripe, never to us). The order is paid when Stripe says so. A second "
         "call while a payment is open returns the same one. Errors: `order_not_found` (404), "
         "`order_already_paid`, `order_not_payable`, `payments_not_configured` (409), "
-        "`payment_provider_error` (502).",
+        "`payment_provider_error` (502); with `payment_method` (a saved card charged at once): "
+        "`payment_method_not_found` (404), `card_declined` (402).",
     )
     def post(self, request, order_id: int):
-        payment = services.order_pay(family=request.guardian.family, order_id=order_id)
+        data = OrderPayInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.order_pay(
+            family=request.guardian.family,
+            order_id=order_id,
+            saved_method_id=data.validated_data.get("payment_method"),
+        )
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 

@@ -623,3 +623,67 @@ def test_listing_cards_records_a_setup_that_no_webhook_reported(connected):
     calls = len(responses.calls)
     connected.client().get(f"{API}/payment-methods")
     assert len(responses.calls) == calls  # nothing pending any more
+
+
+def _saved_card(connected):
+    from portal.billing.models import SavedPaymentMethod, StripeCustomer
+
+    StripeCustomer.objects.create(family=connected.family, customer_id="cus_1")
+    return SavedPaymentMethod.objects.create(
+        family=connected.family,
+        stripe_payment_method_id="pm_1",
+        brand="visa",
+        last4="4242",
+        is_default=True,
+    )
+
+
+@responses.activate
+def test_paying_with_a_saved_card_charges_it_at_once(open_order, connected):
+    card = _saved_card(connected)
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent(status="succeeded"))
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
+    response = connected.client().post(
+        f"{API}/orders/{open_order.pk}/pay", {"payment_method": card.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "succeeded"
+    sent = form(responses.calls[0])
+    assert (sent["customer"], sent["payment_method"], sent["confirm"]) == ("cus_1", "pm_1", "true")
+    assert Order.objects.get().status == "confirmed"
+
+
+@responses.activate
+def test_a_declined_saved_card_keeps_the_order_payable(open_order, connected):
+    card = _saved_card(connected)
+    responses.post(
+        f"{STRIPE}/v1/payment_intents",
+        status=402,
+        json={
+            "error": {
+                "type": "card_error",
+                "code": "card_declined",
+                "message": "Your card was declined.",
+            }
+        },
+    )
+    response = connected.client().post(
+        f"{API}/orders/{open_order.pk}/pay", {"payment_method": card.pk}, format="json"
+    )
+    assert_error(response, 402, "card_declined")
+    assert Payment.objects.get().status == "failed"
+    assert Order.objects.get().status == "awaiting_payment"
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent(pi_id="pi_2"))
+    retry = connected.client().post(f"{API}/orders/{open_order.pk}/pay")
+    assert retry.status_code == 201
+    assert (
+        responses.calls[-1].request.headers["Idempotency-Key"]
+        == f"alpha:order-pay:{open_order.pk}:2"
+    )
+    assert_error(
+        connected.client().post(
+            f"{API}/orders/{open_order.pk}/pay", {"payment_method": 999}, format="json"
+        ),
+        404,
+        "payment_method_not_found",
+    )
