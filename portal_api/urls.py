@@ -49,6 +49,16 @@ urlpatterns = [
         name="api-gift-certificates",
     ),
     path(
+        "store/gift-certificates/visitor",
+        store.VisitorGiftPurchaseApi.as_view(),
+        name="api-gift-certificates-visitor",
+    ),
+    path(
+        "store/gift-certificates/visitor/status",
+        store.VisitorGiftStatusApi.as_view(),
+        name="api-gift-certificates-visitor-status",
+    ),
+    path(
         "store/gift-certificates/balance",
         store.GiftCertificateBalanceApi.as_view(),
         name="api-gift-certificate-balance",

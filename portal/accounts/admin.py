@@ -38,7 +38,7 @@ class EmergencyContactInline(admin.TabularInline):
 @admin.register(Family)
 class FamilyAdmin(admin.ModelAdmin):
     list_display = ("name", "status", "city", "primary_email", "student_count", "created_at")
-    list_filter = ("status", "city", "referral_source", "created_at")
+    list_filter = ("status", "is_guest", "city", "referral_source", "created_at")
     search_fields = (
         "name",
         "guardians__first_name",

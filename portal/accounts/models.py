@@ -35,6 +35,12 @@ class Family(models.Model):
         "past-due policy it can block enrollment or turn it into a request.",
     )
     staff_notes = models.TextField(blank=True, help_text="Visible to staff only.")
+    is_guest = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="A visitor who bought something without an account (a gift certificate); "
+        "no login, not counted as a family that enrolls.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

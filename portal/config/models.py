@@ -249,6 +249,9 @@ class PortalSettings(models.Model):
     gift_certificates_enabled = models.BooleanField(
         default=False, help_text="Sell gift certificates and accept them at checkout."
     )
+    gift_certificates_visitors_may_buy = models.BooleanField(
+        default=False, help_text="Visitors without an account may buy gift certificates."
+    )
     gift_certificate_amounts = models.CharField(
         max_length=100,
         blank=True,

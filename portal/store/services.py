@@ -526,3 +526,75 @@ def punch_pass_redeem(
         )
         recount(offering, portal)
     return redemption
+
+
+# --- visitors ------------------------------------------------------------------------------
+
+
+def visitor_token(order: Order) -> str:
+    """Lets a visitor (no login) check their gift certificate order, and nothing else."""
+    from django.core import signing
+
+    return signing.dumps({"order": order.pk, "schema": connection.schema_name}, salt="gift-visitor")
+
+
+def visitor_order(*, token: str) -> Order:
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt="gift-visitor", max_age=7 * 24 * 3600)
+    except signing.BadSignature:
+        raise ApplicationError("invalid_token", "This link is not valid.", status=404) from None
+    order = Order.objects.filter(pk=data.get("order"), family__is_guest=True).first()
+    if order is None or data.get("schema") != connection.schema_name:
+        raise ApplicationError("invalid_token", "This link is not valid.", status=404)
+    return order
+
+
+def gift_certificate_buy_as_visitor(
+    *,
+    buyer_name: str,
+    buyer_email: str,
+    amount: int,
+    recipient_name: str,
+    recipient_email: str,
+    message: str = "",
+):
+    """A visitor buys a certificate: a guest family (no login) holds the order so payments,
+    the ledger and emails work as for anyone. Returns (order, payment) for the Payment Element."""
+    from portal.accounts.models import Family, Guardian
+    from portal.accounts.services import _clean_email
+    from portal.billing.services import order_pay
+
+    _enabled()
+    if not portal_settings_get().gift_certificates_visitors_may_buy:
+        raise ApplicationError(
+            "visitor_purchase_disabled", "Please sign in to buy a gift certificate.", status=403
+        )
+    buyer_name = (buyer_name or "").strip()[:150]
+    if not buyer_name:
+        raise ApplicationError(
+            "buyer_name_required", "Tell us your name.", fields={"buyer_name": ["Required."]}
+        )
+    buyer_email = _clean_email(buyer_email, "buyer_email")
+    with transaction.atomic():
+        family = Family.objects.create(
+            name=f"{buyer_name} (gift buyer)", is_guest=True, status=Family.Status.INACTIVE
+        )
+        first, _, last = buyer_name.partition(" ")
+        Guardian.objects.create(
+            family=family,
+            first_name=first,
+            last_name=last or "-",
+            email=buyer_email,
+            is_primary=True,
+        )
+        order = gift_certificate_buy(
+            family=family,
+            amount=amount,
+            recipient_name=recipient_name,
+            recipient_email=recipient_email,
+            message=message,
+        )
+    payment = order_pay(family=family, order_id=order.pk)
+    return order, payment

@@ -4,12 +4,15 @@ from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from portal.enrollment import selectors as enrollment_selectors
+from portal.enrollment.models import Order
 from portal.store import services
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 
 from .base import FamilyApi, PortalApi
+from .billing import PaymentOutput
 from .enrollment import OfferingRef, OrderOutput, StudentRef
 
 
@@ -227,3 +230,70 @@ class PunchPassRedeemApi(FamilyApi):
             student_id=v.get("student"),
         )
         return Response(PunchRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class VisitorGiftPurchaseApi(PortalApi):
+    """Buy a gift certificate without an account (when the business allows it)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "portal-auth"
+
+    class Input(serializers.Serializer):
+        buyer_name = serializers.CharField(max_length=300, allow_blank=True)
+        buyer_email = serializers.CharField(max_length=254)
+        amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
+        recipient_name = serializers.CharField(max_length=300, allow_blank=True)
+        recipient_email = serializers.CharField(max_length=254)
+        message = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(
+        operation_id="gift_certificates_buy_as_visitor",
+        request=Input,
+        responses={
+            201: inline_serializer(
+                "VisitorGiftPurchase",
+                {
+                    "order": OrderOutput(),
+                    "payment": PaymentOutput(),
+                    "status_token": serializers.CharField(help_text="For the status endpoint."),
+                },
+            )
+        },
+        description="Returns the order and the Payment Element's client secret; the code is "
+        "emailed to the recipient once Stripe says the payment succeeded. Errors: "
+        "`visitor_purchase_disabled` / `gift_certificates_disabled` (403), `gift_amount_invalid`, "
+        "`buyer_name_required`, `recipient_name_required`, `email_invalid`, "
+        "`payments_not_configured` (409).",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        order, payment = services.gift_certificate_buy_as_visitor(**data.validated_data)
+        order = Order.objects.prefetch_related("lines", "enrollments").get(pk=order.pk)
+        return Response(
+            {
+                "order": OrderOutput(order).data,
+                "payment": PaymentOutput(payment).data,
+                "status_token": services.visitor_token(order),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VisitorGiftStatusApi(PortalApi):
+    @extend_schema(
+        operation_id="gift_certificates_visitor_status",
+        parameters=[OpenApiParameter("token", str, required=True)],
+        responses=inline_serializer("VisitorGiftStatus", {"order_status": serializers.CharField()}),
+        description="Whether a visitor's gift certificate order is paid. `invalid_token` (404).",
+    )
+    def get(self, request):
+        from portal.billing.services import order_payments_refresh
+
+        order = services.visitor_order(token=request.query_params.get("token", ""))
+        if order.status == Order.Status.AWAITING_PAYMENT:
+            order_payments_refresh(order=order)
+            order.refresh_from_db()
+        return Response({"order_status": order.status})

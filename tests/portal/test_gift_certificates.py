@@ -211,3 +211,71 @@ def test_an_unpaid_gift_order_lapses(store_on):
     expire_due_task()
     assert Order.objects.get().status == "expired"
     assert GiftCertificate.objects.get().status == "awaiting_payment"  # never paid, never usable
+
+
+VISITOR = {
+    "buyer_name": "Sam Visitor",
+    "buyer_email": "sam@example.com",
+    "amount": 2500,
+    "recipient_name": "Kim",
+    "recipient_email": "kim@example.com",
+}
+
+
+def test_visitors_buy_only_when_allowed(store_on):
+    response = client_for(store_on.tenant).post(
+        f"{API}/store/gift-certificates/visitor", VISITOR, format="json"
+    )
+    assert_error(response, 403, "visitor_purchase_disabled")
+    assert not Order.objects.exists()
+
+
+def test_a_visitor_buys_and_pays_a_certificate(store_on, django_capture_on_commit_callbacks):
+    import responses as mock
+    from django.test import override_settings
+
+    from portal.accounts.models import Family
+    from tenants.models import Tenant
+
+    portal_settings_update(gift_certificates_visitors_may_buy=True)
+    Tenant.objects.filter(pk=store_on.tenant.pk).update(stripe_account_id="acct_alpha")
+    store_on.tenant.stripe_account_id = "acct_alpha"
+    connection.set_tenant(store_on.tenant)
+    pi = {
+        "id": "pi_v",
+        "object": "payment_intent",
+        "client_secret": "pi_v_secret",
+        "status": "requires_payment_method",
+        "amount": 2500,
+        "currency": "usd",
+    }
+    with (
+        override_settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_MAX_NETWORK_RETRIES=0),
+        mock.RequestsMock() as rsps,
+    ):
+        rsps.post("https://api.stripe.com/v1/payment_intents", json=pi)
+        response = client_for(store_on.tenant).post(
+            f"{API}/store/gift-certificates/visitor", VISITOR, format="json"
+        )
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert body["payment"]["client_secret"] == "pi_v_secret"
+        assert body["order"]["total"] == 2500
+        guest = Family.objects.get(is_guest=True)
+        assert guest.guardians.get().user is None
+        rsps.get(
+            "https://api.stripe.com/v1/payment_intents/pi_v", json={**pi, "status": "succeeded"}
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            status = client_for(store_on.tenant).get(
+                f"{API}/store/gift-certificates/visitor/status?token={body['status_token']}"
+            )
+        assert status.json() == {"order_status": "confirmed"}
+    connection.set_tenant(store_on.tenant)
+    gift = GiftCertificate.objects.get()
+    assert gift.status == "active"
+    assert any(m.to == ["kim@example.com"] and gift.code in m.body for m in mail.outbox)
+    bad = client_for(store_on.tenant).get(
+        f"{API}/store/gift-certificates/visitor/status?token=forged"
+    )
+    assert_error(bad, 404, "invalid_token")

@@ -62,6 +62,8 @@ TENANT_PATHS = [
     "/api/v1/ledger/statement",
     "/api/v1/store/gift-certificates",
     "/api/v1/store/gift-certificates/balance",
+    "/api/v1/store/gift-certificates/visitor",
+    "/api/v1/store/gift-certificates/visitor/status",
     "/api/v1/store/punch-pass-products",
     "/api/v1/store/punch-passes",
     "/api/v1/store/punch-passes/{pass_id}/redeem",
