@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import auth, billing, catalog, enrollment, family, portal, requests, store
+from .views import auth, billing, catalog, enrollment, family, portal, requests, store, theme
 
 urlpatterns = [
     path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
@@ -35,6 +35,22 @@ urlpatterns = [
     path("offerings/match", catalog.OfferingMatchApi.as_view(), name="api-offerings-match"),
     path("offerings/<int:offering_id>", catalog.OfferingDetailApi.as_view(), name="api-offering"),
     path("staff", catalog.StaffListApi.as_view(), name="api-staff"),
+    path("theme/tokens.json", theme.ThemeTokensApi.as_view(), name="api-theme-tokens"),
+    path("theme/app-config.json", theme.ThemeAppConfigApi.as_view(), name="api-theme-app-config"),
+    path("staff/theme/draft", theme.StaffThemeDraftApi.as_view(), name="api-staff-theme-draft"),
+    path(
+        "staff/theme/draft/images/<str:field>",
+        theme.StaffThemeImageApi.as_view(),
+        name="api-staff-theme-image",
+    ),
+    path(
+        "staff/theme/publish", theme.StaffThemePublishApi.as_view(), name="api-staff-theme-publish"
+    ),
+    path(
+        "staff/theme/versions",
+        theme.StaffThemeVersionsApi.as_view(),
+        name="api-staff-theme-versions",
+    ),
     path("cart", enrollment.CartApi.as_view(), name="api-cart"),
     path("cart/items", enrollment.CartItemListApi.as_view(), name="api-cart-items"),
     path("cart/items/<int:hold_id>", enrollment.CartItemDetailApi.as_view(), name="api-cart-item"),

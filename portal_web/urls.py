@@ -1,10 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import theme, views
 
 urlpatterns = [
     path("", views.home, name="portal-home"),
+    path("theme.css", theme.theme_css, name="portal-theme-css"),
     path(
         "account/set-password/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(

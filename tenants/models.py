@@ -66,6 +66,9 @@ class Tenant(TenantMixin):
         help_text="The business's connected Stripe account (acct_...); payments are direct "
         "charges on it.",
     )
+    logo_url = models.CharField(
+        max_length=500, blank=True, help_text="The published theme's logo, for the directory."
+    )
     stripe_charges_enabled = models.BooleanField(
         default=False, help_text="Stripe says the account can take payments (account.updated)."
     )

@@ -70,7 +70,7 @@ class DirectoryEntryOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "portal_url", "api_base_url"]
+        fields = ["slug", "name", "portal_url", "api_base_url", "logo_url"]
 
     def get_portal_url(self, tenant: Tenant) -> str:
         return tenant.url()

@@ -5,8 +5,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from portal.config.selectors import announcement_list
+from theming.services import theme_current
 
 from .base import PortalApi
+from .theme import theme_reference
 
 PUBLIC_SETTINGS = (
     "mobile_app_enabled", "visitors_may_create_accounts", "show_classes", "show_camps",
@@ -80,7 +82,7 @@ class PortalConfigApi(PortalApi):
                 "settings": settings,
                 "referral_sources": portal.referral_source_list,
                 "announcements": AnnouncementOutput(announcements, many=True).data,
-                "theme": None,
+                "theme": theme_reference(theme_current()),
             }
         )
 

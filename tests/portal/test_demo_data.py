@@ -46,3 +46,24 @@ def test_demo_sells_punch_passes(in_tenant_a):
 
     seed_business(slug="zen", password=PASSWORD, family_emails=[])
     assert PunchPassProduct.objects.filter(is_active=True).count() == 2
+
+
+def test_demo_businesses_get_different_published_themes(in_tenant_a):
+    from portal.demo.management.commands.demo_seed import THEMES, _brand
+    from theming.services import theme_current
+
+    _brand("acme")
+    _brand("acme")  # once
+    version = theme_current()
+    assert version.number == 2 and version.snapshot["primary"] == THEMES["acme"]["primary"]
+    assert THEMES["acme"]["primary"] != THEMES["zen"]["primary"]
+    page = client_for(in_tenant_a).get("/").content.decode()
+    assert '<link rel="stylesheet" href="/theme.css?v=2">' in page
+
+
+def test_both_demo_palettes_pass_the_contrast_checks(in_tenant_a):
+    from portal.demo.management.commands.demo_seed import _brand
+    from theming.services import theme_current
+
+    _brand("zen")
+    assert theme_current().snapshot["font"] == "nunito"

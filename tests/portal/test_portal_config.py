@@ -89,7 +89,7 @@ def test_portal_config_api(in_tenant_a):
     assert body["settings"]["welcome_heading"] == "Welcome to Alpha Gymnastics"
     assert "class_search_rate_limit" not in body["settings"]  # internal
     assert "priority_keywords" not in body["settings"]  # a secret that unlocks early registration
-    assert body["theme"] is None
+    assert body["theme"]["version"] == 1 and body["theme"]["css_url"].endswith("/theme.css?v=1")
     assert body["announcements"] == []
 
 

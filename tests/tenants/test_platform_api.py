@@ -284,6 +284,7 @@ def test_directory_is_public_and_lists_active_tenants_only(tenant_a, tenant_b):
             "name": "Alpha Gymnastics",
             "portal_url": "http://alpha.testserver.local/",
             "api_base_url": "http://alpha.testserver.local/api/v1/",
+            "logo_url": "",
         }
     ]
 

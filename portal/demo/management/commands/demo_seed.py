@@ -79,6 +79,7 @@ class Command(BaseCommand):
                 portal.gift_certificates_enabled = True
                 portal.punch_passes_enabled = True
                 portal.save()
+                _brand(spec["slug"])
                 seeded = seed_business(
                     slug=spec["slug"], password=DEMO_PASSWORD, family_emails=spec["families"]
                 )
@@ -95,6 +96,30 @@ class Command(BaseCommand):
                 f"  {tenant.name} staff   {tenant.owner_email}  {tenant.url('/admin/')}"
             )
             self.stdout.write(f"  {tenant.name} family  {spec['families'][0]}")
+
+
+THEMES = {
+    "acme": {"primary": "#b91c1c", "secondary": "#1e3a8a", "accent": "#b45309",
+             "background": "#fffbeb", "surface": "#fef3c7", "text": "#1c1917", "error": "#991b1b",
+             "font": "poppins", "header_style": "banner", "class_list_layout": "grid",
+             "corner_radius": 16, "density": "spacious"},
+    "zen": {"primary": "#0e7490", "secondary": "#0369a1", "accent": "#7c3aed",
+            "background": "#f0f9ff", "surface": "#e0f2fe", "text": "#0c4a6e", "error": "#b91c1c",
+            "font": "nunito", "header_style": "centered", "class_list_layout": "list",
+            "corner_radius": 4, "density": "comfortable"},
+}  # fmt: skip
+
+
+def _brand(slug: str) -> None:
+    """Each demo business gets its own published theme (once)."""
+    from theming.services import brand_update, theme_current, theme_publish
+
+    wanted = THEMES[slug]
+    current = theme_current()
+    if current is not None and current.snapshot.get("primary") == wanted["primary"]:
+        return
+    brand_update(**wanted)
+    theme_publish(published_by="demo")
 
 
 def _root_url(path: str) -> str:

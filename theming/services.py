@@ -1,0 +1,241 @@
+"""Brand edits, image uploads and publishing. A publish is refused while any text/background
+pair fails WCAG 2.2 AA, with each failing pair, its ratio and the nearest colour that passes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from PIL import Image, UnidentifiedImageError
+
+from saas_platform.errors import ApplicationError
+
+from .colors import AA_TEXT, AA_UI, check_pairs, parse_hex
+from .models import BINARY_FIELDS, COLOUR_ROLES, FONT_STACKS, Brand, ThemeVersion
+from .tokens import build_tokens
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_RULES = {
+    # field: (min side, max side, square, exact size)
+    "logo": (32, 4000, False, None),
+    "favicon": (32, 1024, True, None),
+    "app_icon": (1024, 1024, True, (1024, 1024)),
+}
+FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+CHOICE_FIELDS = {"header_style": Brand.HeaderStyle, "class_list_layout": Brand.ListLayout,
+                 "density": Brand.Density}  # fmt: skip
+
+
+def _bad(field: str, code: str, message: str) -> ApplicationError:
+    return ApplicationError(code, message, fields={field: [message]})
+
+
+def brand_get() -> Brand:
+    brand, _ = Brand.objects.get_or_create(id=Brand.SINGLETON_ID)
+    return brand
+
+
+@transaction.atomic
+def brand_update(**changes) -> Brand:
+    """Edit the draft; each value is checked and a bad one names its field."""
+    brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+    for field, value in changes.items():
+        if field in COLOUR_ROLES:
+            value = parse_hex(value, field)
+        elif field.startswith("dark_") and field[5:] in COLOUR_ROLES:
+            value = "" if value in ("", None) else parse_hex(value, field)
+        elif field == "font":
+            if value not in FONT_STACKS:
+                raise _bad(
+                    "font",
+                    "font_not_offered",
+                    f"Choose a font from the list: {', '.join(FONT_STACKS)}.",
+                )
+        elif field in CHOICE_FIELDS:
+            if value not in CHOICE_FIELDS[field].values:
+                raise _bad(
+                    field,
+                    "invalid_choice",
+                    f"Choose one of: {', '.join(CHOICE_FIELDS[field].values)}.",
+                )
+        elif field == "corner_radius":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24:
+                raise _bad(
+                    "corner_radius",
+                    "radius_out_of_range",
+                    "The corner radius must be a whole number from 0 to 24.",
+                )
+        else:
+            raise _bad(field, "unknown_field", f"“{field}” is not a brand setting.")
+        setattr(brand, field, value)
+    dark = [getattr(brand, f"dark_{role}") for role in COLOUR_ROLES]
+    if any(dark) and not all(dark):
+        raise _bad(
+            "dark_primary", "dark_scheme_incomplete", "Give every dark-scheme colour, or none."
+        )
+    brand.save()
+    return brand
+
+
+def brand_image_upload(*, field: str, name: str, data: bytes) -> Brand:
+    """Store a logo, favicon or app icon after checking what it really is."""
+    if field not in IMAGE_RULES:
+        raise _bad(field, "unknown_field", f"“{field}” is not a brand image.")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise _bad(field, "image_too_large", "Images may be at most 5 MB.")
+    if data.lstrip()[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in data[:512].lower():
+        raise _bad(
+            field, "image_type_unsupported", "SVG images are not accepted; use PNG, JPEG or WebP."
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise _bad(field, "image_type_unsupported", "Use a PNG, JPEG or WebP image.") from None
+    if kind not in FORMATS:
+        raise _bad(field, "image_type_unsupported", "Use a PNG, JPEG or WebP image.")
+    extension = (name.rsplit(".", 1)[-1] if "." in name else "").lower().replace("jpeg", "jpg")
+    if extension and extension != FORMATS[kind]:
+        raise _bad(
+            field, "image_type_mismatch", f"The file is a {kind} image but is named .{extension}."
+        )
+    low, high, square, exact = IMAGE_RULES[field]
+    if exact and (width, height) != exact:
+        raise _bad(
+            field,
+            "image_size_invalid",
+            f"The app icon must be exactly {exact[0]}x{exact[1]} pixels.",
+        )
+    if field == "app_icon" and kind != "PNG":
+        raise _bad(field, "image_type_unsupported", "The app icon must be a PNG.")
+    if square and width != height:
+        raise _bad(field, "image_size_invalid", "This image must be square.")
+    if min(width, height) < low or max(width, height) > high:
+        raise _bad(
+            field, "image_size_invalid", f"Use an image between {low} and {high} pixels a side."
+        )
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = default_storage.save(
+        f"{connection.schema_name}/brand/{field}-{digest}.{FORMATS[kind]}", ContentFile(data)
+    )
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+        setattr(brand, field, path)
+        brand.save(update_fields=[field, "updated_at"])
+    return brand
+
+
+def _url(path: str) -> str:
+    return default_storage.url(path) if path else ""
+
+
+def snapshot(brand: Brand) -> dict:
+    fields = [
+        *COLOUR_ROLES,
+        *(f"dark_{r}" for r in COLOUR_ROLES),
+        "font",
+        "header_style",
+        "class_list_layout",
+        "corner_radius",
+        "density",
+        "logo",
+        "favicon",
+        "app_icon",
+    ]
+    data = {name: getattr(brand, name) for name in fields}
+    data["logo_url"] = _url(brand.logo)
+    data["favicon_url"] = _url(brand.favicon)
+    return data
+
+
+def contrast_failures(data: dict) -> list:
+    pairs = [
+        ("text on background", data["text"], data["background"], AA_TEXT),
+        ("text on surface", data["text"], data["surface"], AA_TEXT),
+        ("error on background", data["error"], data["background"], AA_TEXT),
+        ("primary on background", data["primary"], data["background"], AA_UI),
+        ("accent on background", data["accent"], data["background"], AA_UI),
+    ]
+    if all(data.get(f"dark_{r}") for r in COLOUR_ROLES):
+        pairs += [
+            ("dark text on dark background", data["dark_text"], data["dark_background"], AA_TEXT),
+            ("dark text on dark surface", data["dark_text"], data["dark_surface"], AA_TEXT),
+            ("dark error on dark background", data["dark_error"], data["dark_background"], AA_TEXT),
+            (
+                "dark primary on dark background",
+                data["dark_primary"],
+                data["dark_background"],
+                AA_UI,
+            ),
+        ]
+    return check_pairs(pairs)
+
+
+def theme_publish(*, published_by: str = "") -> ThemeVersion:
+    """Publish the draft as the next immutable version. Refused (400 contrast_failed) while any
+    pair fails, listing each with its ratio and a suggested colour."""
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+        data = snapshot(brand)
+        failures = contrast_failures(data)
+        if failures:
+            details = [f.as_dict() for f in failures]
+            raise ApplicationError(
+                "contrast_failed",
+                f"{len(failures)} colour pair(s) are hard to read: "
+                + "; ".join(
+                    f"{d['pair']} is {d['ratio']}:1, needs {d['required']}:1 "
+                    f"(try {d['suggestion']})"
+                    for d in details
+                ),
+                fields={"colours": [json.dumps(d) for d in details]},
+            )
+        previous = ThemeVersion.objects.select_for_update().order_by("-number").first()
+        changed = sorted(
+            k
+            for k, v in data.items()
+            if not k.endswith("_url") and (previous is None or previous.snapshot.get(k) != v)
+        )
+        tokens = build_tokens(data)
+        etag = hashlib.sha256(json.dumps(tokens, sort_keys=True).encode()).hexdigest()
+        version = ThemeVersion.objects.create(
+            number=(previous.number + 1) if previous else 1,
+            snapshot=data,
+            tokens=tokens,
+            etag=etag,
+            changed_fields=changed,
+            needs_app_build=previous is not None and bool(set(changed) & BINARY_FIELDS),
+            published_by=published_by,
+        )
+        _share_logo(data["logo_url"])
+    return version
+
+
+def _share_logo(url: str) -> None:
+    """The platform directory (public schema) shows each business's logo."""
+    from tenants.models import Tenant
+
+    tenant = getattr(connection, "tenant", None)
+    if tenant is not None and getattr(tenant, "pk", None):
+        Tenant.objects.filter(pk=tenant.pk).update(logo_url=url)
+
+
+def theme_ensure_published(*, tenant=None) -> ThemeVersion:
+    """Provisioning hook: every business starts with a published default theme."""
+    current = ThemeVersion.objects.order_by("-number").first()
+    return current if current is not None else theme_publish(published_by="provisioning")
+
+
+def theme_current() -> ThemeVersion | None:
+    return ThemeVersion.objects.order_by("-number").first()
+
+
+def theme_preview_tokens() -> dict:
+    """Tokens of the draft, for staff previewing the portal before publishing."""
+    return build_tokens(snapshot(brand_get()))
