@@ -28,3 +28,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "platform-token": "10000/minute",
     "portal-auth": "10000/minute",
 }
+# Uploaded files from tests go to a throwaway folder, not the checkout's media/.
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"saas-platform-test-media-{os.getpid()}"  # noqa: F405

@@ -112,14 +112,28 @@ THEMES = {
 
 def _brand(slug: str) -> None:
     """Each demo business gets its own published theme (once)."""
-    from theming.services import brand_update, theme_current, theme_publish
+    from theming.services import brand_image_upload, brand_update, theme_current, theme_publish
 
     wanted = THEMES[slug]
     current = theme_current()
     if current is not None and current.snapshot.get("primary") == wanted["primary"]:
         return
     brand_update(**wanted)
+    brand_image_upload(field="logo", name="logo.png", data=_logo_png(slug, wanted["primary"]))
     theme_publish(published_by="demo")
+
+
+def _logo_png(slug: str, colour: str) -> bytes:
+    """A simple wordmark, so the demo directory and portal show a logo."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (360, 96), colour)
+    ImageDraw.Draw(image).text((24, 30), slug.upper(), fill="#ffffff", font_size=36)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _root_url(path: str) -> str:
