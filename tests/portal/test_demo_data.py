@@ -49,11 +49,11 @@ def test_demo_sells_punch_passes(in_tenant_a):
 
 
 def test_demo_businesses_get_different_published_themes(in_tenant_a):
-    from portal.demo.management.commands.demo_seed import THEMES, _brand
+    from portal.demo.branding import THEMES, brand_demo
     from theming.services import theme_current
 
-    _brand("acme")
-    _brand("acme")  # once
+    brand_demo("acme")
+    brand_demo("acme")  # once
     version = theme_current()
     assert version.number == 2 and version.snapshot["primary"] == THEMES["acme"]["primary"]
     assert THEMES["acme"]["primary"] != THEMES["zen"]["primary"]
@@ -62,8 +62,8 @@ def test_demo_businesses_get_different_published_themes(in_tenant_a):
 
 
 def test_both_demo_palettes_pass_the_contrast_checks(in_tenant_a):
-    from portal.demo.management.commands.demo_seed import _brand
+    from portal.demo.branding import brand_demo
     from theming.services import theme_current
 
-    _brand("zen")
+    brand_demo("zen")
     assert theme_current().snapshot["font"] == "nunito"

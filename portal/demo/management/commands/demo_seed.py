@@ -6,6 +6,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from portal.config.selectors import portal_settings_get
+from portal.demo.branding import app_demo, brand_demo
 from portal.demo.data import seed_business
 from saas_platform.users.models import User
 from saas_platform.users.services import user_get_or_create_staff_owner
@@ -79,10 +80,11 @@ class Command(BaseCommand):
                 portal.gift_certificates_enabled = True
                 portal.punch_passes_enabled = True
                 portal.save()
-                _brand(spec["slug"])
+                brand_demo(spec["slug"])
                 seeded = seed_business(
                     slug=spec["slug"], password=DEMO_PASSWORD, family_emails=spec["families"]
                 )
+                app_demo(spec["slug"])
             connection.set_schema_to_public()
             state = "created" if result.created else "already there"
             content = "demo content added" if seeded else "content kept"
@@ -96,44 +98,7 @@ class Command(BaseCommand):
                 f"  {tenant.name} staff   {tenant.owner_email}  {tenant.url('/admin/')}"
             )
             self.stdout.write(f"  {tenant.name} family  {spec['families'][0]}")
-
-
-THEMES = {
-    "acme": {"primary": "#b91c1c", "secondary": "#1e3a8a", "accent": "#b45309",
-             "background": "#fffbeb", "surface": "#fef3c7", "text": "#1c1917", "error": "#991b1b",
-             "font": "poppins", "header_style": "banner", "class_list_layout": "grid",
-             "corner_radius": 16, "density": "spacious"},
-    "zen": {"primary": "#0e7490", "secondary": "#0369a1", "accent": "#7c3aed",
-            "background": "#f0f9ff", "surface": "#e0f2fe", "text": "#0c4a6e", "error": "#b91c1c",
-            "font": "nunito", "header_style": "centered", "class_list_layout": "list",
-            "corner_radius": 4, "density": "comfortable"},
-}  # fmt: skip
-
-
-def _brand(slug: str) -> None:
-    """Each demo business gets its own published theme (once)."""
-    from theming.services import brand_image_upload, brand_update, theme_current, theme_publish
-
-    wanted = THEMES[slug]
-    current = theme_current()
-    if current is not None and current.snapshot.get("primary") == wanted["primary"]:
-        return
-    brand_update(**wanted)
-    brand_image_upload(field="logo", name="logo.png", data=_logo_png(slug, wanted["primary"]))
-    theme_publish(published_by="demo")
-
-
-def _logo_png(slug: str, colour: str) -> bytes:
-    """A simple wordmark, so the demo directory and portal show a logo."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (360, 96), colour)
-    ImageDraw.Draw(image).text((24, 30), slug.upper(), fill="#ffffff", font_size=36)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+        self.stdout.write("\nBuild a branded app bundle: python manage.py branded_app_build acme")
 
 
 def _root_url(path: str) -> str:
