@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from PIL import Image, UnidentifiedImageError
 
 from saas_platform.errors import ApplicationError
+from saas_platform.process_cache import tenant_config
 
 from .colors import AA_TEXT, AA_UI, check_pairs, parse_hex
 from .models import BINARY_FIELDS, COLOUR_ROLES, FONT_STACKS, Brand, ThemeVersion
@@ -232,8 +233,14 @@ def theme_ensure_published(*, tenant=None) -> ThemeVersion:
     return current if current is not None else theme_publish(published_by="provisioning")
 
 
-def theme_current() -> ThemeVersion | None:
+def _theme_current_load() -> ThemeVersion | None:
     return ThemeVersion.objects.order_by("-number").first()
+
+
+def theme_current() -> ThemeVersion | None:
+    """The published theme, kept per process (versions are immutable; publishing one reaches
+    every process's cache at once through ``saas_platform.process_cache``)."""
+    return tenant_config.get("theme_current", _theme_current_load)
 
 
 def theme_preview_tokens() -> dict:

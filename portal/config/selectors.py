@@ -2,19 +2,25 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from saas_platform.process_cache import tenant_config
+
 from .models import Announcement, PortalSettings
 from .services import portal_settings_ensure
 
 
+def _portal_settings_load() -> PortalSettings:
+    row = PortalSettings.objects.filter(id=PortalSettings.SINGLETON_ID).first()
+    return row if row is not None else portal_settings_ensure()
+
+
 def portal_settings_get(request=None) -> PortalSettings:
-    """The tenant's settings, read once per request (memoised on it)."""
+    """The tenant's settings: kept per process (``saas_platform.process_cache``; a change
+    reaches every process at once through Redis) and memoised on the request."""
     if request is not None:
         cached = getattr(request, "_portal_settings", None)
         if cached is not None:
             return cached
-    row = PortalSettings.objects.filter(id=PortalSettings.SINGLETON_ID).first()
-    if row is None:
-        row = portal_settings_ensure()
+    row = tenant_config.get("portal_settings", _portal_settings_load, copy_value=True)
     if request is not None:
         request._portal_settings = row
     return row

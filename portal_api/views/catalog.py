@@ -4,13 +4,16 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework.response import Response
 
 from portal.accounts.models import Student
+from portal.catalog.availability import availability_by_ids, availability_for
 from portal.catalog.models import Level
+from portal.catalog.rush import search_admit
+from portal.catalog.search_cache import page_get, page_put
 from portal.catalog.selectors import offering_get, offering_match, offering_search, staff_list
 from saas_platform.api.pagination import Pagination
 from saas_platform.errors import ApplicationError
 
 from ..filters import _choice, _int, bad, parse_offering_filters
-from ..serializers import OfferingDetailOutput, OfferingOutput, StaffOutput
+from ..serializers import OfferingDetailOutput, OfferingOutput, StaffOutput, availability
 from .base import CatalogApi, PortalApi
 
 SEARCH_PARAMETERS = [
@@ -42,11 +45,16 @@ SEARCH_PARAMETERS = [
 SEARCH_ERRORS = (
     "Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), "
     "`login_required` (401, when the business hides the list from visitors), "
-    "`portal_disabled` (503)."
+    "`search_busy` (429 with `Retry-After: 30`, over the business's searches per minute; "
+    "never for a signed-in family with a live cart hold or unpaid order), "
+    "`portal_disabled` (503). Availability comes from a cache a few seconds old at most; "
+    "checkout re-checks every seat."
 )
 
 
 class OfferingListApi(CatalogApi):
+    pagination_class = Pagination  # documents the paginated answer
+
     @extend_schema(
         operation_id="offerings_search",
         parameters=SEARCH_PARAMETERS,
@@ -67,14 +75,30 @@ class OfferingListApi(CatalogApi):
         "availability. " + SEARCH_ERRORS,
     )
     def get(self, request):
+        search_admit(request)
         filters = parse_offering_filters(request.query_params)
-        qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        context = {"portal": self.portal, "currency": self.tenant.currency}
-        return paginator.get_paginated_response(
-            OfferingOutput(page, many=True, context=context).data
-        )
+        # Pages filtered on openings depend on seat counts: never cached.
+        cached, key = (None, None) if filters.has_openings is not None else page_get(request)
+        if cached is not None:
+            data = cached
+            seats = availability_by_ids(item["id"] for item in data["results"])
+        else:
+            qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
+            paginator = Pagination()
+            page = paginator.paginate_queryset(qs, request, view=self)
+            context = {"portal": self.portal, "currency": self.tenant.currency}
+            data = {
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": OfferingOutput(page, many=True, context=context).data,
+            }
+            page_put(key, data)
+            seats = availability_for(page)
+        for item in data["results"]:
+            if item["id"] in seats:
+                item["availability"] = availability(None, self.portal, seats[item["id"]])
+        return Response(data)
 
 
 class OfferingDetailApi(CatalogApi):
@@ -87,11 +111,17 @@ class OfferingDetailApi(CatalogApi):
         offering = offering_get(offering_id=offering_id, visible_kinds=self.portal.shown_kinds())
         if offering is None:
             raise ApplicationError("not_found", "We could not find that class.", status=404)
-        context = {"portal": self.portal, "currency": self.tenant.currency}
+        context = {
+            "portal": self.portal,
+            "currency": self.tenant.currency,
+            "availability": availability_for([offering]),
+        }
         return Response(OfferingDetailOutput(offering, context=context).data)
 
 
 class OfferingMatchApi(CatalogApi):
+    pagination_class = Pagination  # documents the paginated answer
+
     """ "Find the right class"."""
 
     @extend_schema(
@@ -111,6 +141,7 @@ class OfferingMatchApi(CatalogApi):
         "level. Give `student`, or `age` (and optionally `gender`, `level`). " + SEARCH_ERRORS,
     )
     def get(self, request):
+        search_admit(request)
         params = request.query_params
         unknown = sorted(set(params) - {"student", "age", "gender", "level", "page", "page_size"})
         if unknown:
@@ -146,7 +177,11 @@ class OfferingMatchApi(CatalogApi):
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        context = {"portal": self.portal, "currency": self.tenant.currency}
+        context = {
+            "portal": self.portal,
+            "currency": self.tenant.currency,
+            "availability": availability_for(page),
+        }
         return paginator.get_paginated_response(
             OfferingOutput(page, many=True, context=context).data
         )

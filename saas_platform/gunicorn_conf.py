@@ -1,0 +1,86 @@
+"""Production gunicorn configuration: `gunicorn -c saas_platform/gunicorn_conf.py`.
+
+Used by the container image (infra/) and by the benchmarks (tests/bench/run.py). Every value
+can be overridden from the environment:
+
+- ``GUNICORN_BIND`` (``0.0.0.0:$PORT``, port 8000 by default)
+- ``GUNICORN_WORKERS``: worker processes, default ``2 * CPUs + 1`` (CPUs this process may run
+  on, so a container's CPU set counts, not the host's), at least 2
+- ``GUNICORN_THREADS``: threads per worker, default 4 (gthread workers: an idle keep-alive
+  connection from a load balancer or a slow client waits in the worker's poller instead of
+  pinning a whole process, which with sync workers stalled every worker in the benchmarks;
+  1 switches to sync workers)
+- ``GUNICORN_TIMEOUT`` (30 s), ``GUNICORN_GRACEFUL_TIMEOUT`` (30 s), ``GUNICORN_KEEPALIVE``
+  (5 s: behind a load balancer that keeps connections open)
+- ``GUNICORN_MAX_REQUESTS`` (2000, with up to 10 % jitter) recycles workers so a slow leak
+  never grows unbounded; 0 turns it off
+- ``GUNICORN_ACCESS_LOG`` (empty: no access log; ``-`` for stdout) and
+  ``GUNICORN_ACCESS_LOG_FORMAT`` (gunicorn's ``%(...)s`` atoms; the benchmarks read ``%(D)s``)
+- ``GUNICORN_BACKLOG`` (2048), ``GUNICORN_FORWARDED_ALLOW_IPS`` (127.0.0.1)
+- ``GUNICORN_SWITCH_INTERVAL_MS`` (1): how often a worker's threads hand over the GIL
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(cpus: int | None = None) -> int:
+    cpus = cpu_count() if cpus is None else cpus
+    return max(2 * cpus + 1, 2)
+
+
+wsgi_app = "saas_platform.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+workers = _int("GUNICORN_WORKERS", default_workers())
+threads = _int("GUNICORN_THREADS", 4)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+backlog = _int("GUNICORN_BACKLOG", 2048)
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = os.environ.get("GUNICORN_ACCESS_LOG_FORMAT") or (
+    '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(a)s"'
+)
+errorlog = "-"
+# Load the application once in the master, then fork: workers share its memory pages and start
+# warm (Django set up, URL maps imported).
+preload_app = True
+# Worker heartbeat files in memory, not on a possibly slow container disk.
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for worker heartbeats
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Python hands the GIL between a worker's threads every 5 ms by default, so a quick answer
+# (a shed search, a cached page) queued behind a thread busy building a page waited whole 5 ms
+# slices; 1 ms keeps short requests short at a small cost in throughput.
+switch_interval_ms = float(os.environ.get("GUNICORN_SWITCH_INTERVAL_MS") or 1)
+
+
+def post_fork(server, worker) -> None:
+    """Connections opened in the master (preload) must not be shared by the workers."""
+    import sys
+
+    from django.db import connections
+
+    sys.setswitchinterval(switch_interval_ms / 1000)
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    # redis-py's connection pools notice the fork themselves and reconnect in the worker.

@@ -1,0 +1,527 @@
+"""Registration-day rush: the per-tenant search limit ("Whoa!"), the Redis availability cache
+and per-process caches of routing, settings and theme (issue 9)."""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from portal.catalog import availability, rush
+from portal.catalog.availability import Availability, availability_for
+from portal.catalog.models import Offering
+from portal.config.selectors import portal_settings_get
+from portal.config.services import portal_settings_update
+from portal.enrollment import services
+from portal.enrollment.models import Enrollment, Hold
+from saas_platform.process_cache import tenant_config
+from tests.conftest import client_for
+from tests.helpers import assert_error
+from tests.portal.enrollment_helpers import make_family, make_offering
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/offerings"
+WHOA = (
+    "Whoa! There are a lot of people searching for classes right now, hang tight while we get "
+    "the most up-to-date availability. This page will refresh itself in 30 seconds. Thank you "
+    "for your patience."
+)
+
+
+def _redis():
+    return availability._redis()
+
+
+def _dead_redis():
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+
+
+def _exhaust(limit: int = 10) -> None:
+    """Use up the current tenant's allowance."""
+    portal_settings_update(class_search_rate_limit=limit)
+    for _ in range(limit):
+        assert rush._take(limit)
+
+
+# --- the limiter -----------------------------------------------------------------------------
+
+
+def test_search_over_the_limit_answers_429_whoa_with_retry_after(in_tenant_a):
+    make_offering(name="Beam")
+    portal_settings_update(class_search_rate_limit=10)
+    client = client_for(in_tenant_a)
+    for _ in range(10):
+        assert client.get(API).status_code == 200
+    response = client.get(API)
+    body = assert_error(response, 429, "search_busy", WHOA)
+    assert body["fields"] == {}
+    assert response["Retry-After"] == "30"
+    # "Find the right class" is a search too, and shares the allowance.
+    match = client.get(f"{API}/match?age=7")
+    assert_error(match, 429, "search_busy", WHOA)
+    assert match["Retry-After"] == "30"
+    # Other pages are never limited.
+    assert client.get("/api/v1/portal").status_code == 200
+
+
+def test_search_admit_raises_the_documented_error(in_tenant_a):
+    from django.test import RequestFactory
+
+    from saas_platform.errors import ApplicationError
+
+    _exhaust()
+    request = RequestFactory().get("/classes")
+    request.user = None
+    with pytest.raises(ApplicationError) as excinfo:
+        rush.search_admit(request)
+    err = excinfo.value
+    assert (err.code, err.message, err.status) == ("search_busy", WHOA, 429)
+    assert err.headers == {"Retry-After": "30"}
+
+
+def test_limit_is_per_tenant(tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        _exhaust()
+        assert_error(client_for(tenant_a).get(API), 429, "search_busy")
+    with tenant_context(tenant_b):
+        portal_settings_update(class_search_rate_limit=10)
+    assert client_for(tenant_b).get(API).status_code == 200
+
+
+def test_limiter_is_atomic_across_threads(in_tenant_a):
+    """20 per minute is one search every 3 s: 100 concurrent attempts within that time admit
+    exactly 20, however the threads interleave."""
+    key = rush.limiter_key()
+    script = rush._script()
+    admitted = []
+    barrier = threading.Barrier(10)
+
+    def worker():
+        barrier.wait()
+        admitted.extend(
+            1 for _ in range(10) if script(keys=[key], args=[20, rush.PERIOD_SECONDS * 1000])
+        )
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(admitted) == 20
+
+
+def test_limiter_refills_over_the_minute(in_tenant_a):
+    """GCRA: after the burst, one more search per 60/limit seconds (moved forward by editing
+    the stored arrival time rather than sleeping)."""
+    _exhaust(10)
+    assert not rush._take(10)
+    client = _redis()
+    key = rush.limiter_key()
+    tat, limit = client.get(key).decode().split(":")
+    client.set(key, f"{float(tat) - 6000:.3f}:{limit}", px=60_000)  # 6 s = one interval
+    assert rush._take(10)
+    assert not rush._take(10)
+
+
+def test_raising_the_limit_in_settings_takes_effect(in_tenant_a):
+    """The searches already counted carry over at the new rate: 10 of 1,000 leaves 990."""
+    _exhaust(10)
+    assert not rush._take(10)
+    started = time.monotonic()
+    admitted = sum(rush._take(1000) for _ in range(1000))
+    refilled = int((time.monotonic() - started) / 0.060) + 1  # one per 60 ms meanwhile
+    assert 990 <= admitted <= 990 + refilled
+
+
+def test_family_in_checkout_is_never_shed(family_a):
+    offering = make_offering(name="Vault", capacity=5)
+    client = family_a.client()
+    _exhaust()
+    assert_error(client.get(API), 429, "search_busy")  # signed in, nothing in the cart
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    assert client.get(API).status_code == 200  # a live hold: in checkout
+    assert client.get(f"{API}/match?age=7").status_code == 200
+    assert_error(client_for(family_a.tenant).get(API), 429, "search_busy")  # visitors are shed
+
+
+def test_lapsed_hold_is_not_in_checkout_but_unpaid_order_is(family_a):
+    offering = make_offering(name="Bars", capacity=5, tuition=5000)
+    client = family_a.client()
+    hold = services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    _exhaust()
+    assert_error(client.get(API), 429, "search_busy")
+    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() + timedelta(minutes=5))
+    order = services.checkout(family=family_a.family)
+    assert order.status == "awaiting_payment"
+    assert not Hold.objects.filter(family=family_a.family, status="active").exists()
+    assert client.get(API).status_code == 200  # paying: still in checkout
+
+
+def test_redis_unreachable_lets_searches_through_and_logs(in_tenant_a, monkeypatch, caplog):
+    make_offering(name="Floor")
+    portal_settings_update(class_search_rate_limit=10)
+    monkeypatch.setattr(rush, "_redis", _dead_redis)
+    monkeypatch.setattr(rush._State, "script", None)
+    monkeypatch.setattr(rush._State, "last_warning", 0.0)
+    client = client_for(in_tenant_a)
+    with caplog.at_level(logging.WARNING, logger="portal.catalog.rush"):
+        for _ in range(15):
+            assert client.get(API).status_code == 200
+    warnings = [r for r in caplog.records if "search limiter: Redis unreachable" in r.message]
+    assert len(warnings) == 1  # logged, not once per request
+    assert rush._State.open_until > 0  # the breaker skips Redis for a few seconds
+
+
+# --- the availability cache ------------------------------------------------------------------
+
+
+def _avail(response, name):
+    assert response.status_code == 200, response.content
+    return next(i["availability"] for i in response.json()["results"] if i["name"] == name)
+
+
+def test_search_reads_availability_from_redis(in_tenant_a):
+    offering = make_offering(name="Rings", capacity=4)
+    client = client_for(in_tenant_a)
+    reloads = availability.Stats.reloads
+    assert _avail(client.get(API), "Rings") == {"status": "OPEN", "openings": 4, "waitlist": 0}
+    assert availability.Stats.reloads == reloads + 1
+    # Redis, not the row, is what search shows while the copy is fresh.
+    key, _, _ = availability._keys(connection.schema_name)
+    _redis().hset(key, str(offering.pk), Availability(4, 3, 0).encode())
+    assert _avail(client.get(API), "Rings")["openings"] == 1
+    assert availability.Stats.reloads == reloads + 1
+
+
+def test_one_process_reloads_while_the_others_read_the_stale_copy(in_tenant_a):
+    offering = make_offering(name="Pommel", capacity=6)
+    key, fresh, lock = availability._keys(connection.schema_name)
+    client = _redis()
+    client.hset(key, str(offering.pk), Availability(6, 5, 2).encode())  # the stale copy
+    client.delete(fresh)
+    client.set(lock, "1", ex=5)  # another process is reloading
+    reloads = availability.Stats.reloads
+    assert availability_for([offering])[offering.pk] == Availability(6, 5, 2)
+    assert availability.Stats.reloads == reloads  # served stale, did not reload
+    client.delete(lock)  # the other process gave up (or its lock expired): this one reloads
+    assert availability_for([offering])[offering.pk] == Availability(6, 0, 0)
+    assert availability.Stats.reloads == reloads + 1
+    assert client.exists(fresh) and not client.exists(lock)
+    assert client.ttl(fresh) <= 5
+
+
+def test_search_does_not_lock_rows(in_tenant_a):
+    make_offering(name="Trampoline")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client_for(in_tenant_a).get(API).status_code == 200
+    assert not [q for q in ctx.captured_queries if "FOR UPDATE" in q["sql"].upper()]
+
+
+@pytest.mark.parametrize("change", ["hold", "release", "enroll", "capacity", "drop"])
+def test_every_seat_change_refreshes_after_commit(
+    family_a, change, django_capture_on_commit_callbacks
+):
+    offering = make_offering(name="Tumbling", capacity=3, tuition=0)
+    assert availability_for([offering])[offering.pk].seats_taken == 0  # cached
+    key, _, _ = availability._keys(connection.schema_name)
+    family, student = family_a.family, family_a.student
+    expected_taken, expected_capacity = 1, 3
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "hold":
+            services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
+        elif change == "release":
+            hold = services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
+            services.cart_remove(family=family, hold_id=hold.pk)
+            expected_taken = 0
+        elif change == "enroll":
+            services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
+            services.checkout(family=family)
+            assert Enrollment.objects.get(offering=offering).status == "active"
+        elif change == "capacity":
+            offering.capacity = 7
+            offering.save()
+            services.offering_seats_changed(offering_id=offering.pk)
+            expected_taken, expected_capacity = 0, 7
+        else:  # a drop taking effect
+            services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
+            services.checkout(family=family)
+            Enrollment.objects.filter(offering=offering).update(
+                end_date=timezone.localdate() - timedelta(days=1)
+            )
+            services.settle_offerings([offering.pk])
+            expected_taken = 0
+    raw = _redis().hget(key, str(offering.pk))
+    assert raw is not None, "rewritten after commit"
+    cached = Availability.decode(raw)
+    assert (cached.seats_taken, cached.capacity) == (expected_taken, expected_capacity)
+
+
+def test_seat_change_drops_the_entry_before_commit(family_a):
+    """Until the change commits, searches read the rows' counters (never a wrong cached one)."""
+    offering = make_offering(name="Beam 2", capacity=3)
+    availability_for([offering])
+    key, _, _ = availability._keys(connection.schema_name)
+    assert _redis().hget(key, str(offering.pk)) is not None
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    assert _redis().hget(key, str(offering.pk)) is None
+    offering.refresh_from_db()
+    assert availability_for([offering])[offering.pk].seats_taken == 1
+
+
+def test_stale_cache_never_oversells(family_a):
+    """The cache says a full class has openings; checkout re-checks under the row lock."""
+    offering = make_offering(name="Last Seat", capacity=1)
+    other, kid = make_family("other@alpha.test")
+    services.cart_add(family=other, student_id=kid.pk, offering_id=offering.pk)
+    services.checkout(family=other)
+    key, fresh, _ = availability._keys(connection.schema_name)
+    _redis().hset(key, str(offering.pk), Availability(1, 0, 0).encode())
+    _redis().set(fresh, "1", ex=60)
+    shown = _avail(family_a.client().get(API), "Last Seat")
+    assert shown["status"] == "OPEN"  # stale, as a cache may be for a few seconds
+    response = family_a.client().post(
+        "/api/v1/cart/items", {"offering": offering.pk, "student": family_a.student.pk}, "json"
+    )
+    assert_error(response, 409, "offering_full")
+    offering.refresh_from_db()
+    assert offering.seats_taken == 1
+    assert Enrollment.objects.filter(offering=offering).count() == 1
+
+
+def test_availability_falls_back_to_rows_when_redis_is_down(in_tenant_a, monkeypatch):
+    offering = make_offering(name="Parallel", capacity=4)
+    Offering.objects.filter(pk=offering.pk).update(seats_taken=1)
+    monkeypatch.setattr(availability, "_redis", _dead_redis)
+    monkeypatch.setattr(rush, "_redis", _dead_redis)
+    monkeypatch.setattr(rush._State, "script", None)
+    assert _avail(client_for(in_tenant_a).get(API), "Parallel")["openings"] == 3
+    # Seat changes still work without Redis.
+    family, kid = make_family("nocache@alpha.test")
+    services.cart_add(family=family, student_id=kid.pk, offering_id=offering.pk)
+
+
+# --- per-process caches: a warm portal runs no lookup query ----------------------------------
+
+LOOKUP_TABLES = ("tenants_tenant", "tenants_domain", "portal_config_portalsettings", "theming_")
+
+
+def _lookups(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if any(t in q["sql"] for t in LOOKUP_TABLES)]
+
+
+def test_warm_request_runs_no_tenant_settings_or_theme_query(in_tenant_a):
+    client = client_for(in_tenant_a)
+    assert client.get("/api/v1/portal").status_code == 200  # warms the process
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/portal")
+        assert client.get(API).status_code == 200
+    assert response.status_code == 200
+    assert _lookups(ctx) == []
+
+
+def test_search_queries_are_constant_and_warm(in_tenant_a):
+    for i in range(3):
+        make_offering(name=f"Few {i}")
+    client = client_for(in_tenant_a)
+    client.get(API)
+    counts = []
+    for extra in (0, 20):
+        for i in range(extra):
+            make_offering(name=f"More {i}")
+        client.get(API)  # reload the availability copy for the new rows
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{API}?page_size=100")
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+        assert _lookups(ctx) == []
+    assert counts[0] == counts[1] <= 6, counts
+
+
+def test_settings_change_reaches_the_cache_at_once(in_tenant_a):
+    assert portal_settings_get().hold_timer_minutes == 15
+    loads = tenant_config.loads
+    portal_settings_get()
+    assert tenant_config.loads == loads  # cached
+    portal_settings_update(hold_timer_minutes=20)
+    assert portal_settings_get().hold_timer_minutes == 20
+    # Callers get their own copy: changing it does not change the cached settings.
+    copy = portal_settings_get()
+    copy.hold_timer_minutes = 99
+    assert portal_settings_get().hold_timer_minutes == 20
+
+
+def test_other_processes_see_a_change_through_the_redis_generation(in_tenant_a, monkeypatch):
+    from saas_platform import process_cache
+
+    assert portal_settings_get().show_levels is True
+    # Another process changed the settings: it bumped the generation after its commit.
+    from portal.config.models import PortalSettings
+
+    PortalSettings.objects.update(show_levels=False)  # no signal: as seen from this process
+    assert portal_settings_get().show_levels is True  # still the cached copy
+    _redis().incr(process_cache._generation_key(connection.schema_name))
+    monkeypatch.setattr(process_cache, "GENERATION_CHECK_SECONDS", 0.0)
+    assert portal_settings_get().show_levels is False
+
+
+def test_theme_is_cached_and_publishing_invalidates(in_tenant_a):
+    from theming.services import brand_update, theme_current, theme_publish
+
+    first = theme_current()
+    with CaptureQueriesContext(connection) as ctx:
+        assert theme_current().number == first.number
+    assert ctx.captured_queries == []
+    brand_update(primary="#1e40af")
+    theme_publish()
+    assert theme_current().number == first.number + 1
+
+
+def test_uncommitted_reads_are_not_cached(in_tenant_a):
+    from django.db import transaction
+
+    from portal.config.models import PortalSettings
+
+    tenant_config.clear()
+    with transaction.atomic():
+        PortalSettings.objects.update(show_levels=False)
+        assert portal_settings_get().show_levels is False
+        transaction.set_rollback(True)
+    assert portal_settings_get().show_levels is True
+
+
+# --- what the profile changed keeps the same output -------------------------------------------
+
+
+def test_fast_search_serializer_and_batched_relations_match_the_generic_path(in_tenant_a):
+    """OfferingOutput builds its rows without nested serializers, and search fetches levels and
+    instructors in one query each: the documents are exactly what the declared fields and
+    Django's prefetch_related give."""
+    from django.db.models import Prefetch
+    from rest_framework import serializers
+
+    from portal.catalog.models import Level, StaffProfile
+    from portal.catalog.selectors import OfferingFilters, offering_search
+    from portal_api.serializers import OfferingOutput
+    from tests.factories import LevelFactory, LocationFactory, ProgramFactory, StaffFactory
+
+    gym = ProgramFactory(name="Gym")
+    levels = [LevelFactory(program=gym, name=f"L{i}", position=i) for i in (2, 1, 3)]
+    shared = LevelFactory(program=None, name="Any", position=9)
+    coaches = [StaffFactory(display_name=n) for n in ("Zed", "Amy")]
+    StaffFactory(display_name="Gone", is_active=False)
+    make_offering(name="A", program=gym, location=LocationFactory(name="Hall"), levels=levels)
+    make_offering(name="B", program=gym, levels=[shared, levels[1]], instructors=coaches)
+    make_offering(name="C", program=gym)
+    inactive = StaffProfile.objects.get(display_name="Gone")
+    Offering.objects.get(name="C").instructors.add(inactive, coaches[0])
+    portal = portal_settings_get()
+    context = {"portal": portal, "currency": "USD"}
+    fast = offering_search(filters=OfferingFilters(), visible_kinds=portal.shown_kinds())
+    generic = (
+        Offering.objects.filter(pk__in=[o.pk for o in fast])
+        .select_related("program", "location", "term")
+        .prefetch_related(
+            Prefetch(
+                "levels", queryset=Level.objects.select_related("program").order_by("position")
+            ),
+            Prefetch("instructors", queryset=StaffProfile.objects.filter(is_active=True)),
+        )
+        .order_by("start_date", "start_time", "name", "pk")
+    )
+    serializer = OfferingOutput(context=context)
+    slow_docs = [serializers.Serializer.to_representation(serializer, o) for o in generic]
+    fast_docs = OfferingOutput(list(fast), many=True, context=context).data
+    assert [dict(d) for d in fast_docs] == [dict(d) for d in slow_docs]
+    by_name = {o.name: o for o in fast}
+    assert [lv.name for lv in by_name["A"].levels.all()] == ["L1", "L2", "L3"]
+    assert [s.display_name for s in by_name["C"].instructors.all()] == ["Zed"]
+    # Reading the batched rows costs nothing; filtering them queries the relation afresh.
+    with CaptureQueriesContext(connection) as ctx:
+        assert by_name["B"].levels.count() == 2
+    assert ctx.captured_queries == []
+    assert list(by_name["A"].levels.filter(position=2)) == [levels[0]]
+
+
+# --- search pages from Redis -----------------------------------------------------------------
+
+
+def test_a_warm_search_runs_no_sql_and_shows_current_seats(family_a):
+    from portal.catalog import search_cache
+
+    offering = make_offering(name="Cached Class", capacity=4)
+    client = client_for(family_a.tenant)
+    first = client.get(API)
+    assert _avail(first, "Cached Class")["openings"] == 4
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(API)
+    assert again.json() == first.json()
+    assert ctx.captured_queries == []
+    hits = search_cache.Stats.hits
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    # The page is still cached; its seats come from the availability cache (or the row).
+    assert _avail(client.get(API), "Cached Class")["openings"] == 3
+    assert search_cache.Stats.hits == hits + 1
+
+
+def test_catalog_changes_retire_cached_pages(in_tenant_a):
+    from tests.factories import LevelFactory, ProgramFactory
+
+    program = ProgramFactory(name="Gym")
+    level = LevelFactory(program=program, name="Bronze", position=1)
+    offering = make_offering(name="Old Name", program=program, levels=[level])
+    client = client_for(in_tenant_a)
+    assert [i["name"] for i in client.get(API).json()["results"]] == ["Old Name"]
+    offering.name = "New Name"
+    offering.save()
+    make_offering(name="Another", program=program)
+    body = client.get(API).json()
+    assert sorted(i["name"] for i in body["results"]) == ["Another", "New Name"]
+    level.name = "Silver"
+    level.save()
+    levels = next(i["levels"] for i in client.get(API).json()["results"] if i["name"] == "New Name")
+    assert [lv["name"] for lv in levels] == ["Silver"]
+    offering.levels.clear()
+    levels = next(i["levels"] for i in client.get(API).json()["results"] if i["name"] == "New Name")
+    assert levels == []
+    portal_settings_update(show_classes=False)
+    assert client.get(API).json()["results"] == []
+
+
+def test_searches_on_openings_are_never_served_from_the_page_cache(family_a):
+    offering = make_offering(name="Almost Full", capacity=1)
+    client = client_for(family_a.tenant)
+    assert [i["name"] for i in client.get(f"{API}?has_openings=true").json()["results"]] == [
+        "Almost Full"
+    ]
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    assert client.get(f"{API}?has_openings=true").json()["results"] == []
+
+
+def test_search_pages_without_redis(in_tenant_a, monkeypatch):
+    from portal.catalog import search_cache
+
+    make_offering(name="No Redis")
+    for module in (availability, rush, search_cache):
+        monkeypatch.setattr(module, "_redis", _dead_redis)
+    monkeypatch.setattr(rush._State, "script", None)
+    client = client_for(in_tenant_a)
+    for _ in range(2):
+        assert _avail(client.get(API), "No Redis")["openings"] == 3

@@ -1,0 +1,53 @@
+"""The production server config: workers from the CPU count, every value from the environment."""
+
+import runpy
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parents[1] / "saas_platform" / "gunicorn_conf.py"
+
+
+def load(monkeypatch, **env) -> dict:
+    for name in list(__import__("os").environ):
+        if name.startswith("GUNICORN_") or name == "PORT":
+            monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONF))
+
+
+def test_defaults_come_from_the_cpu_count(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    conf = load(monkeypatch)
+    assert conf["workers"] == 7  # 2 x 3 CPUs + 1
+    assert conf["threads"] == 4 and conf["worker_class"] == "gthread"
+    assert conf["bind"] == "0.0.0.0:8000"
+    assert conf["wsgi_app"] == "saas_platform.wsgi:application"
+    assert conf["preload_app"] is True
+    assert conf["max_requests"] == 2000 and conf["max_requests_jitter"] == 200
+    assert conf["accesslog"] is None
+    assert conf["switch_interval_ms"] == 1
+
+
+def test_environment_overrides(monkeypatch):
+    conf = load(
+        monkeypatch,
+        GUNICORN_WORKERS="3",
+        GUNICORN_THREADS="1",
+        PORT="9000",
+        GUNICORN_TIMEOUT="60",
+        GUNICORN_MAX_REQUESTS="0",
+        GUNICORN_ACCESS_LOG="-",
+    )
+    assert conf["workers"] == 3
+    assert conf["worker_class"] == "sync"
+    assert conf["bind"] == "0.0.0.0:9000"
+    assert conf["timeout"] == 60
+    assert conf["max_requests"] == 0
+    assert conf["accesslog"] == "-"
+    assert load(monkeypatch, GUNICORN_BIND="127.0.0.1:1234")["bind"] == "127.0.0.1:1234"
+
+
+def test_one_cpu_still_gets_several_workers(monkeypatch):
+    conf = load(monkeypatch)
+    assert conf["default_workers"](1) == 3
+    assert conf["default_workers"](0) == 2
