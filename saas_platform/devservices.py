@@ -219,6 +219,9 @@ def cmd_demo() -> None:
             STRIPE_SECRET_KEY="sk_test_demo_localstripe",  # noqa: S106 (fake server)
             STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}",
             STRIPE_WEBHOOK_SECRET="whsec_demo_localstripe",  # noqa: S106
+            # The checkout page's Payment Element, from localstripe's stand-in Stripe.js.
+            STRIPE_PUBLISHABLE_KEY="pk_test_demo_localstripe",
+            STRIPE_JS_URL=f"http://127.0.0.1:{stripe_port}/js.stripe.com/v3/",
         )
     _log("migrating the public schema and existing tenants")
     _manage("migrate_schemas", "--noinput", "-v", "0", env=env)
@@ -230,7 +233,7 @@ def cmd_demo() -> None:
     celery = [sys.executable, "-m", "celery", "-A", "saas_platform"]
     commands = [
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"0.0.0.0:{port}", "--noreload"],
-        [*celery, "worker", "-l", "info", "-c", "2", "-Q", "default"],
+        [*celery, "worker", "-l", "info", "-c", "2", "-Q", "default,checkout,notifications,builds"],
         [*celery, "beat", "-l", "info", "-s", str(DEVDATA / "celerybeat-schedule")],
     ]
     if local_stripe:
