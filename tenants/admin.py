@@ -1,11 +1,15 @@
 """Platform admins manage tenants in the root host's Django admin. Writes that change a
 tenant's lifecycle go through tenants.services, as the API's do."""
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db import connection
 
 from saas_platform.admin_sites import platform_admin_site
 from saas_platform.errors import ApplicationError
 
+from . import domains as domain_services
 from . import services
 from .models import Domain, SchemaTemplate, SpareSchema, Tenant
 
@@ -13,7 +17,7 @@ from .models import Domain, SchemaTemplate, SpareSchema, Tenant
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
-    fields = ("domain", "is_primary", "created_at")
+    fields = ("domain", "is_primary", "is_custom", "verified_at", "created_at")
     readonly_fields = ("created_at",)
 
 
@@ -74,9 +78,9 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Domain, site=platform_admin_site)
 class DomainAdmin(admin.ModelAdmin):
-    list_display = ("domain", "tenant", "is_primary", "created_at")
+    list_display = ("domain", "tenant", "is_primary", "is_custom", "verified_at", "created_at")
     search_fields = ("domain", "tenant__name", "tenant__schema_name")
-    list_filter = ("is_primary",)
+    list_filter = ("is_primary", "is_custom")
     raw_id_fields = ("tenant",)
 
 
@@ -103,3 +107,113 @@ class SpareSchemaAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- tenant hosts: a business's staff manage their own custom domains -----------------------
+
+
+class OwnDomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ("domain",)
+
+    def clean_domain(self):
+        try:
+            return domain_services.domain_validate_new(
+                tenant=connection.tenant, domain=self.cleaned_data["domain"]
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+class OwnDomainAdmin(admin.ModelAdmin):
+    """Registered on the tenant hosts' admin site: only the current tenant's domains, and
+    every write through tenants.domains (validation, DNS verification, routing caches)."""
+
+    form = OwnDomainForm
+    list_display = ("domain", "is_primary", "verified", "dns_record")
+    actions = ["verify_now", "make_primary"]
+
+    def _allowed(self, request) -> bool:
+        user = request.user
+        return bool(
+            user.is_active
+            and user.is_staff
+            and connection.schema_name != settings.PUBLIC_SCHEMA_NAME
+        )
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a domain is added, verified, made primary or removed; never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request) and (obj is None or obj.is_custom)
+
+    def get_queryset(self, request):
+        return Domain.objects.filter(tenant_id=connection.tenant.pk)
+
+    def get_fields(self, request, obj=None):
+        return ("domain",) if obj is None else ("domain", "is_primary", "verified", "dns_record")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("domain", "is_primary", "verified", "dns_record")
+
+    @admin.display(boolean=True)
+    def verified(self, obj):
+        return obj.is_verified
+
+    @admin.display(description="DNS record to add")
+    def dns_record(self, obj):
+        if not obj.is_custom or obj.is_verified:
+            return "—"
+        return (
+            f"TXT {domain_services.record_name(obj.domain)} "
+            f"“{domain_services.record_value(obj.verification_token)}”"
+        )
+
+    def save_model(self, request, obj, form, change):
+        created = domain_services.domain_add(tenant=connection.tenant, domain=obj.domain)
+        obj.pk = created.pk
+        obj.tenant_id = created.tenant_id
+        obj.verification_token = created.verification_token
+
+    def delete_model(self, request, obj):
+        domain_services.domain_remove(domain=obj)
+
+    def delete_queryset(self, request, queryset):
+        for domain in queryset:
+            domain_services.domain_remove(domain=domain)
+
+    @admin.action(description="Verify the DNS record now")
+    def verify_now(self, request, queryset):
+        for domain in queryset:
+            try:
+                domain_services.domain_verify(domain=domain)
+            except ApplicationError as exc:
+                self.message_user(request, f"{domain.domain}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{domain.domain} is verified.", messages.SUCCESS)
+
+    @admin.action(description="Make the primary domain")
+    def make_primary(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one domain.", messages.ERROR)
+            return
+        domain = queryset.get()
+        try:
+            domain_services.domain_make_primary(domain=domain)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{domain.domain} is now primary.", messages.SUCCESS)
+
+
+admin.site.register(Domain, OwnDomainAdmin)

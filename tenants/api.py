@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from saas_platform.api.pagination import Pagination
 from saas_platform.errors import ApplicationError
+from saas_platform.login_guard import raise_if_locked
 from saas_platform.users.services import api_token_issue
 
 from . import selectors, services
@@ -59,6 +60,8 @@ class PlatformTokenApi(APIView):
         user = authenticate(
             request, username=data.validated_data["email"], password=data.validated_data["password"]
         )
+        if user is None:
+            raise_if_locked(request)  # login_locked (429) after too many failures
         if user is None or not user.is_staff:
             raise ApplicationError(
                 "invalid_credentials", "The email or password is not correct.", status=401
@@ -68,6 +71,8 @@ class PlatformTokenApi(APIView):
 
 
 class TenantCollectionApi(PlatformApi):
+    pagination_class = Pagination  # documents the paginated answer
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -155,6 +160,7 @@ class DirectoryApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    pagination_class = Pagination  # documents the paginated answer
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Part of the business name or slug.")],

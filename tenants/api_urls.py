@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from . import api
@@ -16,6 +16,7 @@ urlpatterns = [
         name="platform-tenant-reactivate",
     ),
     path("directory", api.DirectoryApi.as_view(), name="platform-directory"),
+    path("tenants/<str:slug>/app/", include("branded_apps.platform_urls")),
     path(
         "schema",
         SpectacularAPIView.as_view(urlconf="saas_platform.urls_public"),

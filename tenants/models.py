@@ -72,6 +72,17 @@ class Tenant(TenantMixin):
     stripe_charges_enabled = models.BooleanField(
         default=False, help_text="Stripe says the account can take payments (account.updated)."
     )
+    primary_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="The verified custom domain the portal's links use; empty: "
+        "<slug>.<PLATFORM_DOMAIN>. Kept equal to the Domain marked primary.",
+    )
+    offboard_backup = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Storage key of the archive exported when the tenant was offboarded.",
+    )
 
     # Schemas are created by tenants.services.tenant_provision (cloned from the template),
     # never implicitly on save, and never dropped by deleting a row.
@@ -94,8 +105,15 @@ class Tenant(TenantMixin):
         return self.status in {self.Status.ACTIVE, self.Status.SUSPENDED}
 
     @property
-    def primary_host(self) -> str:
+    def platform_host(self) -> str:
+        """``<slug>.<PLATFORM_DOMAIN>``: always routes, can never be removed."""
         return f"{self.schema_name}.{settings.PLATFORM_DOMAIN}"
+
+    @property
+    def primary_host(self) -> str:
+        """The host the portal's links use: a verified custom domain made primary, or the
+        platform host."""
+        return self.primary_domain or self.platform_host
 
     def url(self, path: str = "/") -> str:
         port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""
@@ -103,13 +121,27 @@ class Tenant(TenantMixin):
 
 
 class Domain(DomainMixin):
-    """A host name that routes to a tenant: its ``<slug>.<PLATFORM_DOMAIN>`` primary domain and
-    any custom domains."""
+    """A host name that routes to a tenant: its ``<slug>.<PLATFORM_DOMAIN>`` platform domain and
+    any custom domains. Only verified domains route (``verified_at`` set); the platform domain
+    is verified when it is created, a custom domain once its DNS TXT record is seen."""
 
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    is_custom = models.BooleanField(
+        default=False, help_text="Added by the business (not <slug>.<PLATFORM_DOMAIN>)."
+    )
+    verification_token = models.CharField(max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.CharField(
+        max_length=64, blank=True, help_text="The code of the last failed verification."
+    )
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class SchemaTemplate(models.Model):
@@ -147,3 +179,52 @@ class SpareSchema(models.Model):
 
     def __str__(self) -> str:
         return self.schema_name
+
+
+class DeployRun(models.Model):
+    """One run of ``manage.py deploy_migrate``: the migrations it brings tenant schemas to
+    (``fingerprint``) and which schemas it has finished, so an interrupted run resumes."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=dj_timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    schemas_total = models.PositiveIntegerField(default=0)
+    schemas_skipped = models.PositiveIntegerField(default=0)
+    schemas_migrated = models.PositiveIntegerField(default=0)
+    schemas_failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-started_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"deploy run {self.pk} ({self.status})"
+
+
+class DeployRunSchema(models.Model):
+    """A schema a deploy run finished: migrated, already current, or failed (with the error)."""
+
+    class Outcome(models.TextChoices):
+        MIGRATED = "migrated", "Migrated"
+        CURRENT = "current", "Already current"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(DeployRun, on_delete=models.CASCADE, related_name="schemas")
+    schema_name = models.CharField(max_length=63)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(default=0)
+    finished_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "schema_name"], name="deployrunschema_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name}: {self.outcome}"

@@ -66,8 +66,9 @@ class HostRouter:
         entry = self._entries.get(host)
         if entry is not None and entry.expires_at > now:
             return entry.tenant
+        # Only verified domains route: a custom domain is a claim until its DNS record is seen.
         tenant = (
-            Tenant.objects.filter(domains__domain=host)
+            Tenant.objects.filter(domains__domain=host, domains__verified_at__isnull=False)
             .exclude(status__in=[Tenant.Status.PROVISIONING, Tenant.Status.OFFBOARDED])
             .first()
         )
@@ -161,6 +162,37 @@ def suspended_response(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return response
 
 
+TLS_ASK_PATH = "/_tls/ask"
+
+
+def tls_ask_response(request: HttpRequest) -> HttpResponse:
+    """``GET /_tls/ask?domain=<host>``: the reverse proxy's on-demand TLS check (Caddy's
+    ``ask``). 200 when a certificate may be issued for the host, 404 otherwise. Answered on
+    any Host header (the proxy calls the web service directly), before routing."""
+    from .domains import tls_host_allowed
+
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse(
+            {"code": "method_not_allowed", "message": "Use GET.", "fields": {}}, status=405
+        )
+    domain = request.GET.get("domain", "")
+    if not domain:
+        return JsonResponse(
+            {
+                "code": "domain_required",
+                "message": "Pass the host name as ?domain=.",
+                "fields": {"domain": ["Required."]},
+            },
+            status=400,
+        )
+    allowed = tls_host_allowed(domain)
+    response = JsonResponse(
+        {"domain": domain.lower(), "allowed": allowed}, status=200 if allowed else 404
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class TenantRoutingMiddleware:
     """Must come first (after the health check): it picks the schema and the URL map."""
 
@@ -169,6 +201,8 @@ class TenantRoutingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         connection.set_schema_to_public()
+        if request.path == TLS_ASK_PATH:
+            return tls_ask_response(request)
         host = _host_of(request)
         if host in root_hosts():
             # django-tenants' admin templates read request.tenant.schema_name.

@@ -210,10 +210,11 @@ def tenant_provision(
                     hook(tenant=tenant)
                 needs_password = not owner.has_usable_password()
                 url = _set_password_url(tenant, owner) if needs_password else None
-            Domain.objects.get_or_create(
-                domain=tenant.primary_host, defaults={"tenant": tenant, "is_primary": True}
-            )
             now = timezone.now()
+            Domain.objects.get_or_create(
+                domain=tenant.platform_host,
+                defaults={"tenant": tenant, "is_primary": True, "verified_at": now},
+            )
             Tenant.objects.filter(pk=tenant.pk).update(
                 status=Tenant.Status.ACTIVE,
                 provisioned_at=now,

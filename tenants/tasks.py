@@ -49,3 +49,11 @@ def tenant_schema_pool_fill_task() -> int:
     from .schema_pool import pool_fill
 
     return pool_fill()
+
+
+@shared_task(name="tenants.tasks.domain_recheck_pending_task")
+def domain_recheck_pending_task() -> dict[str, int]:
+    """Verify custom domains whose TXT record appeared after the business last checked."""
+    from .domains import domain_recheck_pending
+
+    return domain_recheck_pending()

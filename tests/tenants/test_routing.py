@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_urlconf
+from django.utils import timezone
 
 from tenants import routing
 from tenants.models import Domain
@@ -99,7 +100,12 @@ def test_domain_changes_invalidate_the_cache(tenant_a, django_capture_on_commit_
     client.defaults["HTTP_HOST"] = "portal.alpha-gym.example"
     assert client.get("/").status_code == 404  # cached as unknown
     with django_capture_on_commit_callbacks(execute=True):
-        Domain.objects.create(domain="portal.alpha-gym.example", tenant=tenant_a, is_primary=False)
+        Domain.objects.create(
+            domain="portal.alpha-gym.example",
+            tenant=tenant_a,
+            is_primary=False,
+            verified_at=timezone.now(),
+        )
     assert client.get("/").status_code == 200  # custom domain routes at once
 
 
