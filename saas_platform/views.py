@@ -11,6 +11,10 @@ def not_found(request, exception=None):
         return JsonResponse(
             {"code": "not_found", "message": "Not found.", "fields": {}}, status=404
         )
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None and getattr(tenant, "schema_name", "public") != "public":
+        # A business's host: its own branded page (portal_web's layout, theme and logo).
+        return render(request, "portal_web/not_found.html", status=404)
     return render(request, "404.html", status=404)
 
 

@@ -1,7 +1,12 @@
 from django.contrib import admin
 
+from portal.privacy.audit import audit_record
+from portal.privacy.selectors import can_view_medical
+
 from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
 from .services import policy_save
+
+REDACTED = "— restricted (needs the “view medical” permission) —"
 
 
 class GuardianInline(admin.StackedInline):
@@ -29,8 +34,24 @@ class StudentInline(admin.TabularInline):
         "medical_notes",
     )
 
+    def get_fields(self, request, obj=None):
+        if can_view_medical(request.user):
+            return self.fields
+        return [f if f != "medical_notes" else "medical_notes_redacted" for f in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if can_view_medical(request.user):
+            return ()
+        return ("medical_notes_redacted",)
+
+    @admin.display(description="Medical notes")
+    def medical_notes_redacted(self, student):
+        return REDACTED if student.medical_notes else "—"
+
 
 class EmergencyContactInline(admin.TabularInline):
+    """Shown only to staff with the "view medical" permission (portal.privacy)."""
+
     model = EmergencyContact
     extra = 0
 
@@ -53,6 +74,24 @@ class FamilyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("guardians", "students")
+
+    def get_inlines(self, request, obj):
+        if can_view_medical(request.user):
+            return self.inlines
+        return [inline for inline in self.inlines if inline is not EmergencyContactInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if can_view_medical(request.user) and response.status_code == 200:
+            family = Family.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+            if family is not None:
+                audit_record(
+                    action="read_medical",
+                    obj=family,
+                    family_id=family.pk,
+                    fields={"read": ["students.medical_notes", "emergency_contacts"]},
+                )
+        return response
 
     @admin.display(description="Primary guardian email")
     def primary_email(self, family):
@@ -79,6 +118,26 @@ class StudentAdmin(admin.ModelAdmin):
     search_fields = ("first_name", "last_name", "family__name")
     list_select_related = ("family", "level")
     raw_id_fields = ("family",)
+
+    def get_exclude(self, request, obj=None):
+        return None if can_view_medical(request.user) else ("medical_notes",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if can_view_medical(request.user):
+            return ()
+        return ("medical_notes_redacted",)
+
+    @admin.display(description="Medical notes")
+    def medical_notes_redacted(self, student):
+        return REDACTED if student.medical_notes else "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if can_view_medical(request.user) and response.status_code == 200:
+            student = Student.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+            if student is not None:
+                audit_record(action="read_medical", obj=student, fields={"read": ["medical_notes"]})
+        return response
 
 
 @admin.register(Policy)

@@ -190,3 +190,16 @@ class PolicyAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy.title} v{self.version} by {self.signature}"
+
+
+class CalendarFeed(models.Model):
+    """A family's private iCalendar feed: anyone holding the token's URL can read the family's
+    schedule (calendar apps cannot sign in), so the token is long and random, and revoking the
+    feed deletes the row (the old URL then answers 404)."""
+
+    family = models.OneToOneField(Family, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.family}"

@@ -45,3 +45,18 @@ def policies_pending(family: Family) -> list[PendingPolicy]:
                 if (policy.pk, policy.version, sid) not in accepted
             )
     return pending
+
+
+def calendar_feed_family(*, token: str) -> Family | None:
+    """The (not suspended) family whose feed has this token, in the current tenant's schema."""
+    from .models import CalendarFeed
+
+    if not token or len(token) > 64:
+        return None
+    feed = (
+        CalendarFeed.objects.select_related("family")
+        .filter(token=token)
+        .exclude(family__status=Family.Status.SUSPENDED)
+        .first()
+    )
+    return feed.family if feed else None

@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from portal.catalog.models import Level
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
+from saas_platform.login_guard import raise_if_locked
 from saas_platform.users.models import User
 from saas_platform.users.services import api_token_issue
 
@@ -214,6 +215,7 @@ def family_authenticate(*, email: str, password: str, request=None) -> User:
     """Check a family's (or staff member's) credentials for this business."""
     user = authenticate(request, username=(email or "").strip(), password=password or "")
     if user is None:
+        raise_if_locked(request)  # login_locked (429) after too many failures
         raise ApplicationError(*INVALID_CREDENTIALS, status=401)
     guardian = Guardian.objects.select_related("family").filter(user=user).first()
     if guardian is not None and guardian.family.status == Family.Status.SUSPENDED:
@@ -437,3 +439,41 @@ def policy_save(*, policy: Policy, text_changed: bool) -> Policy:
     policy.full_clean()
     policy.save()
     return policy
+
+
+# --- calendar feed -----------------------------------------------------------------------------
+
+
+def calendar_feed_get_or_create(*, family: Family):
+    """The family's feed, created on first use (any guardian of the family may see its URL)."""
+    import secrets
+
+    from .models import CalendarFeed
+
+    feed = CalendarFeed.objects.filter(family=family).first()
+    if feed is not None:
+        return feed
+    with transaction.atomic():
+        feed, _ = CalendarFeed.objects.get_or_create(
+            family=family, defaults={"token": secrets.token_urlsafe(32)}
+        )
+    return feed
+
+
+def calendar_feed_regenerate(*, family: Family):
+    """A new secret URL; the old one stops working at once (calendar apps must re-subscribe)."""
+    import secrets
+
+    from .models import CalendarFeed
+
+    with transaction.atomic():
+        CalendarFeed.objects.filter(family=family).delete()
+        return CalendarFeed.objects.create(family=family, token=secrets.token_urlsafe(32))
+
+
+def calendar_feed_revoke(*, family: Family) -> bool:
+    """Switch the feed off: its URL answers 404 until the family creates a new one."""
+    from .models import CalendarFeed
+
+    deleted, _ = CalendarFeed.objects.filter(family=family).delete()
+    return bool(deleted)

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import connection
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.billing import services
-from portal.billing.models import LedgerEntry
-from saas_platform.errors import ApplicationError
+from portal.billing.selectors import ledger_get, statement_range
 
 from .base import FamilyApi, PortalApi
 from .requests import IsTenantStaff
@@ -91,41 +87,10 @@ class LedgerApi(FamilyApi):
         "balance (positive: owed). `period=30d` (default) or `all`.",
     )
     def get(self, request):
-        period = request.query_params.get("period", "30d")
-        if period not in ("30d", "all"):
-            raise ApplicationError(
-                "invalid_filter",
-                "Use period=30d or period=all.",
-                fields={"period": ["Use 30d or all."]},
-            )
-        family = request.guardian.family
-        entries = list(LedgerEntry.objects.filter(family=family).order_by("created_at", "pk"))
-        running, rows = 0, []
-        for entry in entries:
-            running += entry.amount
-            rows.append(
-                {
-                    "id": entry.pk,
-                    "kind": entry.kind,
-                    "description": entry.description,
-                    "amount": entry.amount,
-                    "currency": entry.currency,
-                    "order_id": entry.order_id,
-                    "created_at": entry.created_at,
-                    "balance": running,
-                }
-            )
-        if period == "30d":
-            since = timezone.now() - timedelta(days=30)
-            rows = [row for row in rows if row["created_at"] >= since]
-        return Response(
-            {
-                "entries": LedgerOutput(rows, many=True).data,
-                "balance": running,
-                "credit": max(-running, 0),
-                "currency": connection.tenant.currency,
-            }
+        ledger = ledger_get(
+            family=request.guardian.family, period=request.query_params.get("period", "30d")
         )
+        return Response({**ledger, "entries": LedgerOutput(ledger["entries"], many=True).data})
 
 
 class StaffRefundApi(PortalApi):
@@ -248,29 +213,14 @@ class StatementApi(FamilyApi):
         description="The family's statement for a date range as a PDF. `invalid_filter` (400).",
     )
     def get(self, request):
-        from datetime import date
-
         from django.http import HttpResponse
 
         from portal.billing.statements import statement_pdf
 
-        bounds = {}
-        for name in ("from", "to"):
-            raw = (request.query_params.get(name) or "").strip()
-            try:
-                bounds[name] = date.fromisoformat(raw)
-            except ValueError:
-                raise ApplicationError(
-                    "invalid_filter",
-                    f"“{raw}” is not a date; use YYYY-MM-DD.",
-                    fields={name: ["Use YYYY-MM-DD."]},
-                ) from None
-        if bounds["to"] < bounds["from"] or (bounds["to"] - bounds["from"]).days > 3660:
-            raise ApplicationError(
-                "invalid_filter",
-                "Give a range of at most ten years, start first.",
-                fields={"to": ["After from, within ten years."]},
-            )
+        start, end = statement_range(
+            request.query_params.get("from"), request.query_params.get("to")
+        )
+        bounds = {"from": start, "to": end}
         pdf = statement_pdf(
             family=request.guardian.family,
             tenant=connection.tenant,

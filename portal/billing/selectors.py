@@ -1,0 +1,80 @@
+"""Reads of a family's money: the ledger with its running balance, and statement ranges. The
+API and the web portal both call these, so they show the same numbers and refuse the same
+input."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from saas_platform.errors import ApplicationError
+
+from .models import LedgerEntry, SavedPaymentMethod
+
+LEDGER_PERIODS = ("30d", "all")
+MAX_STATEMENT_DAYS = 3660
+
+
+def ledger_get(*, family, period: str = "30d") -> dict:
+    """Entries oldest first with the balance after each (positive: owed); ``30d`` keeps the
+    last 30 days' entries but the balance always covers the whole ledger."""
+    if period not in LEDGER_PERIODS:
+        raise ApplicationError(
+            "invalid_filter",
+            "Use period=30d or period=all.",
+            fields={"period": ["Use 30d or all."]},
+        )
+    entries = list(LedgerEntry.objects.filter(family=family).order_by("created_at", "pk"))
+    running, rows = 0, []
+    for entry in entries:
+        running += entry.amount
+        rows.append(
+            {
+                "id": entry.pk,
+                "kind": entry.kind,
+                "kind_display": entry.get_kind_display(),
+                "description": entry.description,
+                "amount": entry.amount,
+                "currency": entry.currency,
+                "order_id": entry.order_id,
+                "created_at": entry.created_at,
+                "balance": running,
+            }
+        )
+    if period == "30d":
+        since = timezone.now() - timedelta(days=30)
+        rows = [row for row in rows if row["created_at"] >= since]
+    return {
+        "entries": rows,
+        "balance": running,
+        "credit": max(-running, 0),
+        "currency": connection.tenant.currency,
+    }
+
+
+def statement_range(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+    """Parse and check a statement's dates (YYYY-MM-DD, start first, at most ten years)."""
+    bounds = {}
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        raw = (raw or "").strip()
+        try:
+            bounds[name] = date.fromisoformat(raw)
+        except ValueError:
+            raise ApplicationError(
+                "invalid_filter",
+                f"“{raw}” is not a date; use YYYY-MM-DD.",
+                fields={name: ["Use YYYY-MM-DD."]},
+            ) from None
+    if bounds["to"] < bounds["from"] or (bounds["to"] - bounds["from"]).days > MAX_STATEMENT_DAYS:
+        raise ApplicationError(
+            "invalid_filter",
+            "Give a range of at most ten years, start first.",
+            fields={"to": ["After from, within ten years."]},
+        )
+    return bounds["from"], bounds["to"]
+
+
+def payment_method_list(*, family):
+    return SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)

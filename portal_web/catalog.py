@@ -1,0 +1,251 @@
+"""Class search, "find the right class" and one offering: the API's parsing
+(portal_api.filters), selectors (portal.catalog.selectors) and output shapes
+(portal_api.serializers, which apply the portal's visibility settings), drawn as pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import EmptyPage, Paginator
+from django.db import connection
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.accounts.models import Student
+from portal.catalog.models import (
+    WEEKDAY_CODES,
+    Level,
+    Location,
+    Offering,
+    Program,
+    StaffProfile,
+    Term,
+)
+from portal.catalog.selectors import offering_get, offering_match, offering_search
+from portal_api.filters import GENDERS, _choice, _int, bad, parse_offering_filters
+from portal_api.serializers import OfferingDetailOutput, OfferingOutput
+from saas_platform.errors import ApplicationError
+
+from .context import portal_context_get
+from .helpers import error_page, field_errors
+
+PAGE_SIZE = 20
+
+
+def _catalog_visible(request):
+    """The API's CatalogVisible: visitors browse only when the business shows them the list.
+    Returns a redirect to sign in when they may not."""
+    if request.user.is_authenticated:
+        return None
+    if portal_context_get(request)["portal"].list_visible_when_logged_out:
+        return None
+    messages.info(request, _("Sign in to see the classes this business offers."))
+    return redirect(f"{reverse('portal-login')}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _search_admit(request) -> None:
+    """The portal-wide search rate (portal/catalog/rush.py) when it is installed."""
+    try:
+        from portal.catalog.rush import search_admit
+    except ImportError:
+        return
+    search_admit(request)
+
+
+def whoa(request, error: ApplicationError):
+    """Search is over its rate: a friendly page that reloads itself after Retry-After."""
+    retry = (error.headers or {}).get("Retry-After", "30")
+    response = render(
+        request, "portal_web/whoa.html", {"error": error, "retry_after": retry}, status=429
+    )
+    response["Retry-After"] = retry
+    return response
+
+
+def _page_number(params) -> int:
+    value = params.get("page")
+    if value is None or value == "":
+        return 1
+    if not (value.isdigit() and 0 < int(value) < 10**9):
+        message = _("“%(value)s” is not a page number.") % {"value": value}
+        raise ApplicationError("invalid_page", message, fields={"page": [message]})
+    return int(value)
+
+
+def _paginate(request, qs, params):
+    number = _page_number(params)
+    paginator = Paginator(qs, PAGE_SIZE)
+    try:
+        page = paginator.page(number)
+    except EmptyPage:
+        page = paginator.page(paginator.num_pages or 1)
+    portal = portal_context_get(request)["portal"]
+    rows = OfferingOutput(
+        page.object_list,
+        many=True,
+        context={"portal": portal, "currency": connection.tenant.currency},
+    ).data
+    query = params.copy()
+    query.pop("page", None)
+    return page, rows, query.urlencode()
+
+
+def _filter_choices(portal) -> dict:
+    return {
+        "kinds": [(k, label) for k, label in Offering.Kind.choices if k in portal.shown_kinds()],
+        "programs": Program.objects.filter(is_active=True),
+        "locations": Location.objects.filter(is_active=True),
+        "levels": Level.objects.select_related("program") if portal.show_levels else [],
+        "instructors": StaffProfile.objects.filter(is_active=True),
+        "terms": Term.objects.filter(end_date__gte=timezone.localdate()),
+        "days": WEEKDAY_CODES,
+        "times_of_day": [
+            ("morning", _("Morning (before noon)")),
+            ("afternoon", _("Afternoon (noon to 5 pm)")),
+            ("evening", _("Evening (after 5 pm)")),
+        ],
+        "genders": [
+            ("female", _("Girls / women")),
+            ("male", _("Boys / men")),
+        ],
+    }
+
+
+def class_search(request):
+    denied = _catalog_visible(request)
+    if denied:
+        return denied
+    try:
+        _search_admit(request)
+    except ApplicationError as exc:
+        if exc.status == 429:
+            return whoa(request, exc)
+        raise
+    portal = portal_context_get(request)["portal"]
+    params = request.GET
+    context = {
+        "nav": "classes",
+        "params": params,
+        "selected": {name: params.getlist(name) for name in ("kind", "day", "time_of_day")},
+        "filtered": any(v for k, v in params.items() if k not in ("q", "page")),
+        "choices": _filter_choices(portal),
+    }
+    try:
+        filters = parse_offering_filters(params)
+        qs = offering_search(filters=filters, visible_kinds=portal.shown_kinds())
+        page, rows, query = _paginate(request, qs, params)
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc), offerings=[])
+        return render(request, "portal_web/classes.html", context, status=exc.status)
+    context.update(page=page, offerings=rows, query=query)
+    return render(request, "portal_web/classes.html", context)
+
+
+def _parse_birthdate(params) -> date | None:
+    raw = (params.get("born") or "").strip()
+    if not raw:
+        return None
+    try:
+        born = date.fromisoformat(raw)
+    except ValueError:
+        message = _("“%(value)s” is not a date; use YYYY-MM-DD.") % {"value": raw}
+        raise bad("born", message) from None
+    if born > timezone.localdate():
+        raise bad("born", _("The date of birth is in the future."))
+    return born
+
+
+def class_finder(request):
+    """ "Find the right class": one of the family's students, or an age or a birth date with
+    gender and level (the API's /offerings/match, plus a birth date for visitors so the age is
+    taken on each offering's start date)."""
+    denied = _catalog_visible(request)
+    if denied:
+        return denied
+    ctx = portal_context_get(request)
+    portal, family = ctx["portal"], ctx.get("family")
+    params = request.GET
+    students = list(family.students.filter(is_active=True)) if family else []
+    context = {
+        "nav": "classes",
+        "params": params,
+        "students": students,
+        "levels": Level.objects.select_related("program") if portal.show_levels else [],
+        "searched": False,
+    }
+    asked = any(params.get(name) for name in ("student", "age", "born"))
+    if not asked:
+        return render(request, "portal_web/class_finder.html", context)
+    try:
+        _search_admit(request)
+    except ApplicationError as exc:
+        if exc.status == 429:
+            return whoa(request, exc)
+        raise
+    try:
+        born = age = level = None
+        gender = "unspecified"
+        if params.get("student"):
+            raw = params["student"].strip()
+            student = (
+                Student.objects.select_related("level").filter(pk=int(raw), family=family).first()
+                if raw.isdigit() and family
+                else None
+            )
+            if student is None:
+                raise bad("student", _("We could not find that student."))
+            born, gender, level = student.date_of_birth, student.gender, student.level
+        else:
+            born = _parse_birthdate(params)
+            age = _int(params, "age", 0, 120, _("Age")) if born is None else None
+            if born is None and age is None:
+                raise bad("age", _("Give a student, an age or a date of birth."))
+            gender = (_choice(params, "gender", GENDERS) or ["unspecified"])[0]
+            level_id = _int(params, "level", 1, 10**9, _("Level"))
+            if level_id is not None:
+                level = Level.objects.filter(pk=level_id).first()
+                if level is None:
+                    raise bad("level", _("Unknown level %(id)s.") % {"id": level_id})
+        qs = offering_match(
+            born=born, age=age, gender=gender, level=level, visible_kinds=portal.shown_kinds()
+        )
+        page, rows, query = _paginate(request, qs, params)
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/class_finder.html", context, status=exc.status)
+    context.update(searched=True, page=page, offerings=rows, query=query)
+    return render(request, "portal_web/class_finder.html", context)
+
+
+def offering_detail(request, offering_id: int):
+    denied = _catalog_visible(request)
+    if denied:
+        return denied
+    ctx = portal_context_get(request)
+    portal, family = ctx["portal"], ctx.get("family")
+    offering = offering_get(offering_id=offering_id, visible_kinds=portal.shown_kinds())
+    if offering is None:
+        return error_page(
+            request,
+            ApplicationError("not_found", _("We could not find that class."), status=404),
+            back_url=reverse("portal-classes"),
+            back_label=_("Back to the classes"),
+        )
+    data = OfferingDetailOutput(
+        offering, context={"portal": portal, "currency": connection.tenant.currency}
+    ).data
+    students = list(family.students.filter(is_active=True)) if family else []
+    return render(
+        request,
+        "portal_web/offering.html",
+        {
+            "nav": "classes",
+            "o": data,
+            "students": students,
+            "priority_open": portal.priority_window_open(),
+        },
+    )

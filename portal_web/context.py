@@ -1,0 +1,46 @@
+"""What every portal page needs: the tenant, its portal settings, the published theme and logo,
+and the signed-in family (if any). Used as a template context processor; cached per request."""
+
+from __future__ import annotations
+
+from django.utils.functional import SimpleLazyObject
+
+from portal.accounts.selectors import guardian_for_user
+from portal.config.selectors import portal_settings_get
+from theming.services import theme_current
+
+
+def portal_context_get(request) -> dict:
+    cached = getattr(request, "_portal_web_context", None)
+    if cached is not None:
+        return cached
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return {}
+    theme = theme_current()
+    snapshot = (theme.snapshot or {}) if theme else {}
+    user = getattr(request, "user", None)
+    guardian = guardian_for_user(user) if user is not None else None
+    context = {
+        "tenant": tenant,
+        "portal": portal_settings_get(request),
+        "theme": theme,
+        "logo_url": snapshot.get("logo_url") or "",
+        "favicon_url": snapshot.get("favicon_url") or "",
+        "guardian": guardian,
+        "family": guardian.family if guardian else None,
+    }
+    request._portal_web_context = context
+    return context
+
+
+KEYS = ("tenant", "portal", "theme", "logo_url", "favicon_url", "guardian", "family")
+
+
+def portal(request) -> dict:
+    """Template context processor (settings.TEMPLATES). Lazy, so templates that never use it
+    (the admin on a tenant host) run no query for it."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return {}
+    return {key: SimpleLazyObject(lambda key=key: portal_context_get(request)[key]) for key in KEYS}

@@ -1,0 +1,322 @@
+"""The family profile: guardians, students, emergency contacts and the policies still to accept.
+Input limits mirror the API's serializers; every change goes through portal.accounts.services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.accounts import services
+from portal.accounts.models import EmergencyContact, Student
+from portal.accounts.selectors import family_get, policies_pending
+from portal.accounts.services import PolicyConsent
+from portal.catalog.models import Level
+from saas_platform.errors import ApplicationError
+
+from .helpers import error_page, family_required, field_errors, safe_next
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError("invalid_input", message, fields={field: [message]})
+
+
+def clean_text(post, limits: dict[str, int], required: tuple[str, ...] = ()) -> dict:
+    """Posted text fields, trimmed to nothing and bounded like the API's serializers."""
+    out = {}
+    for name, limit in limits.items():
+        if name not in post and name not in required:
+            continue
+        value = post.get(name, "")
+        if len(value) > limit:
+            raise _invalid(
+                name, _("Ensure this field has no more than %(n)d characters.") % {"n": limit}
+            )
+        out[name] = value
+    return out
+
+
+def validation_to_error(exc: ValidationError) -> ApplicationError:
+    fields = {
+        name: [str(m) for m in msgs]
+        for name, msgs in getattr(exc, "message_dict", {"__all__": exc.messages}).items()
+    }
+    first = next(iter(fields.values()))[0] if fields else _("Check the form.")
+    return ApplicationError("invalid_input", first, fields=fields)
+
+
+def _family_context(request, **extra) -> dict:
+    family = family_get(family_id=request.guardian.family_id)
+    students = {s.pk: s for s in family.students.all()}
+    pending = []
+    for item in policies_pending(family):
+        key = f"{item.policy.pk}:{item.policy.version}"
+        if item.student_id is not None:
+            key += f":{item.student_id}"
+        pending.append(
+            {"policy": item.policy, "student": students.get(item.student_id), "key": key}
+        )
+    return {
+        "nav": "family",
+        "fam": family,
+        "you": request.guardian,
+        "pending": pending,
+        "ticked": [],
+        **extra,
+    }
+
+
+@family_required
+def family_profile(request):
+    return render(request, "portal_web/family.html", _family_context(request))
+
+
+FAMILY_LIMITS = {
+    "name": 300,
+    "address_line1": 200,
+    "address_line2": 200,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+    "country": 10,
+}
+
+
+@family_required
+def family_edit(request):
+    context = _family_context(request)
+    fam = context["fam"]
+    context["values"] = {name: getattr(fam, name) for name in FAMILY_LIMITS}
+    if request.method != "POST":
+        return render(request, "portal_web/family_edit.html", context)
+    context["values"] = request.POST
+    try:
+        changes = clean_text(request.POST, FAMILY_LIMITS)
+        services.family_update(guardian=request.guardian, **changes)
+    except ValidationError as exc:
+        exc = validation_to_error(exc)
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/family_edit.html", context, status=400)
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/family_edit.html", context, status=exc.status)
+    messages.success(request, _("Your family details are saved."))
+    return redirect("portal-family")
+
+
+GENDERS = [
+    ("unspecified", _("Prefer not to say")),
+    ("female", _("Female")),
+    ("male", _("Male")),
+    ("nonbinary", _("Non-binary")),
+]
+
+
+def _student_input(post) -> dict:
+    values = clean_text(
+        post,
+        {"first_name": 200, "last_name": 200, "medical_notes": 5000, "gender": 20},
+        required=("first_name", "last_name"),
+    )
+    raw = (post.get("date_of_birth") or "").strip()
+    if not raw:
+        raise _invalid("date_of_birth", _("The date of birth is required."))
+    try:
+        values["date_of_birth"] = date.fromisoformat(raw)
+    except ValueError:
+        raise _invalid(
+            "date_of_birth",
+            _("Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+        ) from None
+    level = (post.get("level") or "").strip()
+    if level:
+        if not level.isdigit() or int(level) < 1:
+            raise _invalid("level", _("A valid integer is required."))
+        values["level"] = int(level)
+    elif "level" in post:
+        values["level"] = None
+    values.setdefault("gender", "unspecified")
+    return values
+
+
+def _student_form(request, context, template_status=200):
+    context.update(
+        {
+            "nav": "family",
+            "genders": GENDERS,
+            "levels": Level.objects.select_related("program"),
+            "next": safe_next(request, ""),
+        }
+    )
+    return render(request, "portal_web/student_form.html", context, status=template_status)
+
+
+@family_required
+def student_add(request):
+    if request.method != "POST":
+        return _student_form(request, {"values": {}})
+    try:
+        student = services.student_create(guardian=request.guardian, **_student_input(request.POST))
+    except ValidationError as exc:
+        exc = validation_to_error(exc)
+        return _student_form(
+            request, {"values": request.POST, "error": exc, "errors": field_errors(exc)}, 400
+        )
+    except ApplicationError as exc:
+        return _student_form(
+            request,
+            {"values": request.POST, "error": exc, "errors": field_errors(exc)},
+            exc.status,
+        )
+    messages.success(request, _("%(name)s is added.") % {"name": student.first_name})
+    return redirect(safe_next(request, reverse("portal-family")))
+
+
+@family_required
+def student_edit(request, student_id: int):
+    student = (
+        Student.objects.select_related("level")
+        .filter(pk=student_id, family_id=request.guardian.family_id)
+        .first()
+    )
+    if student is None:
+        return error_page(
+            request,
+            ApplicationError("not_found", _("We could not find that student."), status=404),
+            back_url=reverse("portal-family"),
+            back_label=_("Back to my family"),
+        )
+    base = {"student": student}
+    if request.method != "POST":
+        values = {
+            "first_name": student.first_name,
+            "last_name": student.last_name,
+            "date_of_birth": student.date_of_birth.isoformat(),
+            "gender": student.gender,
+            "level": student.level_id or "",
+            "medical_notes": student.medical_notes,
+        }
+        return _student_form(request, {**base, "values": values})
+    try:
+        services.student_update(
+            guardian=request.guardian, student=student, **_student_input(request.POST)
+        )
+    except ValidationError as exc:
+        exc = validation_to_error(exc)
+        return _student_form(
+            request,
+            {**base, "values": request.POST, "error": exc, "errors": field_errors(exc)},
+            400,
+        )
+    except ApplicationError as exc:
+        return _student_form(
+            request,
+            {**base, "values": request.POST, "error": exc, "errors": field_errors(exc)},
+            exc.status,
+        )
+    messages.success(request, _("The student's details are saved."))
+    return redirect("portal-family")
+
+
+@family_required
+def guardian_add(request):
+    context = {"nav": "family", "values": {}}
+    if not request.guardian.is_primary:
+        return error_page(
+            request,
+            ApplicationError(
+                "primary_guardian_only",
+                _("Only the primary guardian can change this."),
+                status=403,
+            ),
+            back_url=reverse("portal-family"),
+            back_label=_("Back to my family"),
+        )
+    if request.method != "POST":
+        return render(request, "portal_web/guardian_form.html", context)
+    context["values"] = request.POST
+    try:
+        values = clean_text(
+            request.POST,
+            {"first_name": 200, "last_name": 200, "email": 254, "phone": 30, "relationship": 50},
+            required=("first_name", "last_name", "email"),
+        )
+        services.guardian_add(guardian=request.guardian, **values)
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/guardian_form.html", context, status=exc.status)
+    messages.success(
+        request, _("The guardian is added; we emailed them a link to choose a password.")
+    )
+    return redirect("portal-family")
+
+
+@family_required
+def contact_add(request):
+    context = {"nav": "family", "values": {}}
+    if request.method != "POST":
+        return render(request, "portal_web/contact_form.html", context)
+    context["values"] = request.POST
+    try:
+        values = clean_text(
+            request.POST,
+            {"name": 300, "phone": 60, "relationship": 50},
+            required=("name", "phone"),
+        )
+        services.emergency_contact_create(guardian=request.guardian, **values)
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/contact_form.html", context, status=exc.status)
+    messages.success(request, _("The emergency contact is added."))
+    return redirect("portal-family")
+
+
+@require_POST
+@family_required
+def contact_delete(request, contact_id: int):
+    contact = EmergencyContact.objects.filter(
+        pk=contact_id, family_id=request.guardian.family_id
+    ).first()
+    if contact is None:
+        return error_page(
+            request,
+            ApplicationError("not_found", _("We could not find that contact."), status=404),
+            back_url=reverse("portal-family"),
+            back_label=_("Back to my family"),
+        )
+    services.emergency_contact_delete(guardian=request.guardian, contact=contact)
+    messages.success(request, _("The emergency contact is removed."))
+    return redirect("portal-family")
+
+
+@require_POST
+@family_required
+def policies_accept(request):
+    """Accept the pending policies ticked on the family page, with the typed signature."""
+    post = request.POST
+    consents = []
+    for key in post.getlist("accept"):
+        # "<policy id>:<version>" or "<policy id>:<version>:<student id>"
+        parts = key.split(":")
+        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+            continue
+        student_id = int(parts[2]) if len(parts) == 3 else None
+        consents.append(
+            PolicyConsent(int(parts[0]), int(parts[1]), post.get("signature", ""), student_id)
+        )
+    try:
+        services.policies_accept(
+            guardian=request.guardian, consents=consents, ip=request.META.get("REMOTE_ADDR")
+        )
+    except ApplicationError as exc:
+        context = _family_context(
+            request, error=exc, errors=field_errors(exc), values=post, ticked=post.getlist("accept")
+        )
+        return render(request, "portal_web/family.html", context, status=exc.status)
+    messages.success(request, _("Thank you: the policies are accepted."))
+    return redirect("portal-family")

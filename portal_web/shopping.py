@@ -1,0 +1,278 @@
+"""Cart (with the hold countdown), waitlist, checkout, payment and the family's enrollments and
+schedule: portal.enrollment and portal.billing services, exactly as the API calls them."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import connection
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.billing import services as billing
+from portal.billing.models import SavedPaymentMethod
+from portal.enrollment import selectors, services
+from portal.enrollment.models import Order
+from saas_platform.errors import ApplicationError
+
+from .context import portal_context_get
+from .helpers import error_page, family_required
+
+LAPSED = {"hold_expired", "order_not_payable"}
+
+
+def _int_field(request, name: str) -> int:
+    raw = (request.POST.get(name) or "").strip()
+    if not raw.isdigit() or not 0 < int(raw) < 10**12:
+        message = _("A valid integer is required.")
+        raise ApplicationError("invalid_input", message, fields={name: [message]})
+    return int(raw)
+
+
+def _back_to_offering(request) -> str:
+    raw = (request.POST.get("offering") or "").strip()
+    if raw.isdigit():
+        return reverse("portal-offering", args=[int(raw)])
+    return reverse("portal-classes")
+
+
+def lapsed_page(request, error: ApplicationError):
+    """A seat's hold (or an unpaid order) ran out while the family was checking out."""
+    return render(request, "portal_web/hold_lapsed.html", {"error": error}, status=409)
+
+
+def _cart_context(request) -> dict:
+    family = request.guardian.family
+    services.cart_refresh(family=family)
+    holds = list(selectors.cart_holds(family))
+    portal = portal_context_get(request)["portal"]
+    preview = selectors.cart_preview(family, holds, portal)
+    now = timezone.now()
+    return {
+        "nav": "cart",
+        "holds": [{"hold": h, "seconds_left": h.seconds_left(now)} for h in holds],
+        "preview": preview,
+        "currency": connection.tenant.currency,
+        "expires_at": min((h.expires_at for h in holds), default=None),
+        "seconds_left": min((h.seconds_left(now) for h in holds), default=0),
+        "waitlist": list(selectors.waitlist_list(family)),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+@family_required
+def cart(request):
+    return render(request, "portal_web/cart.html", _cart_context(request))
+
+
+@require_POST
+@family_required
+def cart_add(request):
+    try:
+        services.cart_add(
+            family=request.guardian.family,
+            student_id=_int_field(request, "student"),
+            offering_id=_int_field(request, "offering"),
+            keyword=(request.POST.get("keyword") or "")[:100],
+        )
+    except ApplicationError as exc:
+        return error_page(
+            request, exc, back_url=_back_to_offering(request), back_label=_("Back to the class")
+        )
+    messages.success(
+        request, _("Added to your cart. The seat is held for you while you check out.")
+    )
+    return redirect("portal-cart")
+
+
+@require_POST
+@family_required
+def cart_remove(request, hold_id: int):
+    try:
+        services.cart_remove(family=request.guardian.family, hold_id=hold_id)
+    except ApplicationError as exc:
+        return error_page(
+            request, exc, back_url=reverse("portal-cart"), back_label=_("Back to the cart")
+        )
+    messages.success(request, _("Removed from your cart."))
+    return redirect("portal-cart")
+
+
+@require_POST
+@family_required
+def waitlist_join(request):
+    try:
+        services.waitlist_join(
+            family=request.guardian.family,
+            student_id=_int_field(request, "student"),
+            offering_id=_int_field(request, "offering"),
+            keyword=(request.POST.get("keyword") or "")[:100],
+        )
+    except ApplicationError as exc:
+        return error_page(
+            request, exc, back_url=_back_to_offering(request), back_label=_("Back to the class")
+        )
+    messages.success(request, _("You are on the waitlist. We will email you if a seat opens."))
+    return redirect("portal-cart")
+
+
+@family_required
+def checkout(request):
+    if request.method != "POST":
+        context = _cart_context(request)
+        if not context["holds"]:
+            messages.info(request, _("Your cart is empty."))
+            return redirect("portal-cart")
+        return render(request, "portal_web/checkout.html", context)
+    key = (request.POST.get("idempotency_key") or "").strip()[:100] or None
+    code = (request.POST.get("gift_certificate_code") or "").strip()[:40]
+    try:
+        order = services.checkout(
+            family=request.guardian.family,
+            idempotency_key=key,
+            params={"gift_certificate_code": code} if code else None,
+        )
+    except ApplicationError as exc:
+        if exc.code in LAPSED:
+            return lapsed_page(request, exc)
+        if exc.fields:
+            context = _cart_context(request)
+            context.update(error=exc, errors=exc.fields, gift_code=code)
+            return render(request, "portal_web/checkout.html", context, status=exc.status)
+        return error_page(
+            request, exc, back_url=reverse("portal-cart"), back_label=_("Back to the cart")
+        )
+    return redirect("portal-order", order_id=order.pk)
+
+
+@family_required
+def order_detail(request, order_id: int):
+    family = request.guardian.family
+    order = selectors.order_list(family).filter(pk=order_id).first()
+    if order is None:
+        return error_page(
+            request,
+            ApplicationError("order_not_found", _("We could not find that order."), status=404),
+            back_url=reverse("portal-enrollments"),
+            back_label=_("Back to my enrollments"),
+        )
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        # Stripe unreachable or not configured: show the order as we know it.
+        with contextlib.suppress(ApplicationError):
+            billing.order_payments_refresh(order=order)
+        order = selectors.order_list(family).get(pk=order_id)
+    context = {"nav": "enrollments", "order": order, "currency": order.currency}
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        if order.expires_at <= timezone.now():
+            return lapsed_page(
+                request,
+                ApplicationError(
+                    "order_not_payable",
+                    _(
+                        "This order can no longer be paid: its seats were released. Add them to "
+                        "your cart again."
+                    ),
+                    status=409,
+                ),
+            )
+        context["seconds_left"] = max(int((order.expires_at - timezone.now()).total_seconds()), 0)
+        context["saved_methods"] = list(
+            SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
+        )
+        open_payment = order.payments.filter(status__in=billing.OPEN).exists()
+        wants_element = (
+            request.GET.get("card") == "new" or open_payment or not context["saved_methods"]
+        )
+        if not settings.STRIPE_PUBLISHABLE_KEY:
+            context["payment_error"] = _(
+                "This business does not take card payments online yet. Please contact them to "
+                "pay; your seats stay reserved until the time shown."
+            )
+            context["saved_methods"] = []
+        elif wants_element:
+            try:
+                payment = billing.order_pay(family=family, order_id=order.pk)
+            except ApplicationError as exc:
+                if exc.code in LAPSED:
+                    return lapsed_page(request, exc)
+                context["payment_error"] = exc.message
+            else:
+                context.update(
+                    payment=payment,
+                    stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+                    stripe_js_url=settings.STRIPE_JS_URL,
+                    stripe_account=connection.tenant.stripe_account_id,
+                    return_url=request.build_absolute_uri(reverse("portal-order", args=[order.pk])),
+                )
+    return render(request, "portal_web/order.html", context)
+
+
+@require_POST
+@family_required
+def order_pay_saved(request, order_id: int):
+    """Pay an order at once with one of the family's saved cards (no JavaScript needed)."""
+    family = request.guardian.family
+    back = reverse("portal-order", args=[order_id])
+    try:
+        payment = billing.order_pay(
+            family=family, order_id=order_id, saved_method_id=_int_field(request, "payment_method")
+        )
+    except ApplicationError as exc:
+        if exc.code in LAPSED:
+            return lapsed_page(request, exc)
+        return error_page(request, exc, back_url=back, back_label=_("Back to the order"))
+    if payment.status == "succeeded":
+        messages.success(request, _("Thank you: the payment went through."))
+    else:
+        messages.info(request, _("The payment is being processed."))
+    return redirect(back)
+
+
+@family_required
+def enrollments(request):
+    family = request.guardian.family
+    services.cart_refresh(family=family)
+    rows = [
+        {"enrollment": e, "next_meetings": selectors.next_meetings(e)}
+        for e in selectors.enrollment_list(family)
+    ]
+    return render(
+        request,
+        "portal_web/enrollments.html",
+        {
+            "nav": "enrollments",
+            "rows": rows,
+            "waitlist": list(selectors.waitlist_list(family)),
+            "orders": list(
+                selectors.order_list(family).filter(status=Order.Status.AWAITING_PAYMENT)
+            ),
+        },
+    )
+
+
+@family_required
+def schedule(request):
+    """The next four weeks of meetings of the family's current enrollments, by day."""
+    family = request.guardian.family
+    today = timezone.localdate()
+    horizon = today + timedelta(days=28)
+    days = defaultdict(list)
+    for e in selectors.enrollment_list(family):
+        if e.status not in ("active", "pending", "reserved"):
+            continue
+        for day in selectors.next_meetings(e, count=40):
+            if day <= horizon:
+                days[day].append(e)
+    agenda = [
+        {"day": day, "items": sorted(items, key=lambda e: e.offering.start_time)}
+        for day, items in sorted(days.items())
+    ]
+    return render(request, "portal_web/schedule.html", {"nav": "enrollments", "agenda": agenda})
