@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from portal.enrollment.models import Order, OrderLine
 from portal.enrollment.services import order_confirm
+from portal.privacy.audit import audit_record
 from saas_platform.errors import ApplicationError
 
 from . import gateway
@@ -303,11 +304,14 @@ def dispute_flag(*, payment_intent_id: str) -> Payment | None:
     updated = Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).update(
         disputed=True
     )
-    return (
+    payment = (
         Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
         if updated
         else None
     )
+    if payment is not None:
+        audit_record(action="update", obj=payment, fields={"disputed": [None, True]})
+    return payment
 
 
 def stripe_onboarding_link(*, tenant, return_url: str) -> str:

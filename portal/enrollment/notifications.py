@@ -1,13 +1,14 @@
-"""Family emails, rendered from templates and sent by Celery after the change commits."""
+"""Family emails, rendered from templates and sent by Celery after the change commits, through
+the transactional outbox (portal.outbox): a broker that is down delays them, never loses them."""
 
 from __future__ import annotations
 
-from saas_platform.tasks import enqueue_on_commit
+from portal.outbox.services import outbox_enqueue
 
 
 def notify_family(family_id: int, template: str, context: dict) -> None:
-    """Queue ``emails/<template>.txt`` for the family's guardians once the transaction commits.
-    ``context`` must be JSON-serialisable (it travels through the broker)."""
+    """Queue ``emails/<template>.txt`` for the family's guardians with the transaction: sent
+    once it commits. ``context`` must be JSON-serialisable (it is stored in the outbox)."""
     from .tasks import send_family_email_task
 
-    enqueue_on_commit(send_family_email_task, family_id, template, context)
+    outbox_enqueue(send_family_email_task, family_id, template, context)

@@ -14,8 +14,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from portal.accounts.models import Family, Student
+from portal.catalog.availability import offerings_changed
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
+from portal.privacy.audit import audit_bulk
 from saas_platform.errors import ApplicationError
 from saas_platform.tasks import enqueue_on_commit
 
@@ -41,6 +43,9 @@ def lock_offerings(ids) -> dict[int, Offering]:
     if not connection.in_atomic_block:
         raise RuntimeError("lock_offerings needs a transaction")
     ids = sorted(set(ids))
+    # Every seat change comes through here: search's cached availability of these offerings is
+    # dropped now and rewritten from the committed counters after commit.
+    offerings_changed(ids)
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
@@ -57,13 +62,23 @@ def lock_offerings(ids) -> dict[int, Offering]:
 def _expire_lapsed(offering: Offering, now: datetime) -> bool:
     """Under the offering's lock: end holds, offers and unpaid orders whose time is up, and
     enrollments whose drop date has passed. Returns whether anything was freed."""
-    freed = bool(
+    ended = list(
         Enrollment.objects.filter(
             offering=offering,
             status=Enrollment.Status.ACTIVE,
             end_date__lt=timezone.localdate(now),
-        ).update(status=Enrollment.Status.DROPPED, updated_at=now)
+        ).values_list("pk", "family_id")
     )
+    freed = False
+    if ended:
+        freed = bool(
+            Enrollment.objects.filter(pk__in=[pk for pk, _ in ended]).update(
+                status=Enrollment.Status.DROPPED, updated_at=now
+            )
+        )
+        audit_bulk(
+            action="update", model=Enrollment, rows=ended, fields={"status": ["active", "dropped"]}
+        )
     lapsed = list(
         Hold.objects.filter(offering=offering, status__in=Hold.SEAT_TAKING, expires_at__lte=now)
     )
@@ -83,9 +98,18 @@ def _expire_lapsed(offering: Offering, now: datetime) -> bool:
         order__status=Order.Status.AWAITING_PAYMENT,
         order__expires_at__lte=now,
     )
-    order_ids = set(unpaid.values_list("order_id", flat=True))
+    unpaid_rows = list(unpaid.values_list("pk", "family_id", "order_id"))
+    order_ids = {order_id for _, _, order_id in unpaid_rows}
     if order_ids:
-        unpaid.update(status=Enrollment.Status.CANCELLED, updated_at=now)
+        Enrollment.objects.filter(pk__in=[pk for pk, _, _ in unpaid_rows]).update(
+            status=Enrollment.Status.CANCELLED, updated_at=now
+        )
+        audit_bulk(
+            action="update",
+            model=Enrollment,
+            rows=[(pk, family_id) for pk, family_id, _ in unpaid_rows],
+            fields={"status": ["reserved", "cancelled"]},
+        )
         freed = True
         # An order is expired once none of its seats is still reserved.
         for order in Order.objects.filter(pk__in=order_ids, status=Order.Status.AWAITING_PAYMENT):

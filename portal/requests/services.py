@@ -128,7 +128,7 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
     )
     if token is None:
         raise ApplicationError(
-            "makeup_token_not_found", "We could not find that makeup token.", 404
+            "makeup_token_not_found", "We could not find that makeup token.", status=404
         )
     today = timezone.localdate()
     if token.status != MakeupToken.Status.AVAILABLE:

@@ -21,8 +21,8 @@ from portal.enrollment.errors import busy, not_found
 from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.services import lock_offerings, order_confirm, recount, settle
+from portal.outbox.services import outbox_enqueue
 from saas_platform.errors import ApplicationError
-from saas_platform.tasks import enqueue_on_commit
 
 from .models import (
     GiftCertificate,
@@ -182,7 +182,7 @@ def gift_certificate_void(*, certificate_id: int) -> GiftCertificate:
 def _email_certificate(certificate: GiftCertificate) -> None:
     from .tasks import send_gift_certificate_task
 
-    enqueue_on_commit(send_gift_certificate_task, certificate.pk)
+    outbox_enqueue(send_gift_certificate_task, certificate.pk)
 
 
 # --- order hooks (signals) ------------------------------------------------------------------

@@ -148,7 +148,8 @@ class TokenApi(PortalApi):
             ),
         ],
         description="Exchange email and password for a bearer token (`Authorization: Bearer "
-        "<token>`). Errors: `invalid_credentials` (401), `family_suspended` (403).",
+        "<token>`). Errors: `invalid_credentials` (401), `family_suspended` (403), "
+        "`login_locked` (429, with `Retry-After`: too many wrong passwords from this address).",
     )
     def post(self, request):
         data = self.Input(data=request.data)

@@ -232,6 +232,7 @@ class IsTenantStaff(permissions.BasePermission):
 
 class StaffRequestListApi(PortalApi):
     permission_classes = [IsTenantStaff]
+    pagination_class = Pagination  # documents the paginated answer
 
     @extend_schema(
         operation_id="staff_requests_list",

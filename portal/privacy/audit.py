@@ -1,0 +1,111 @@
+"""Writing the audit log: ``audit_record(...)`` from services, admin views and signal
+handlers. The acting request (set by AuditContextMiddleware) supplies the actor, the client
+address and the request id; outside a request (Celery tasks, Stripe webhooks) the actor is the
+system. One INSERT per event, in the caller's transaction, so a rolled-back change leaves no
+entry and a committed one always has its entry."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+
+from django.db import connection
+
+from saas_platform.observability import current_request_id
+
+_request: ContextVar = ContextVar("audit_request", default=None)
+
+
+def set_request(request) -> Token:
+    return _request.set(request)
+
+
+def reset_request(token: Token) -> None:
+    _request.reset(token)
+
+
+def current_request():
+    return _request.get()
+
+
+def _actor(request, user=None) -> tuple[int | None, str, str]:
+    from .models import AuditEntry
+
+    user = user if user is not None else getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        if request is None or request.path_info.startswith("/webhooks/"):
+            return None, "", AuditEntry.ActorKind.SYSTEM
+        return None, "", AuditEntry.ActorKind.VISITOR
+    if connection.schema_name == "public":
+        kind = AuditEntry.ActorKind.PLATFORM
+    elif user.is_staff:
+        kind = AuditEntry.ActorKind.STAFF
+    else:
+        kind = AuditEntry.ActorKind.FAMILY
+    return user.pk, user.email, kind
+
+
+def audit_record(
+    *,
+    action: str,
+    obj=None,
+    object_type: str = "",
+    object_id=None,
+    family_id: int | None = None,
+    fields: dict | list | None = None,
+    user=None,
+):
+    """Write one entry. ``obj`` gives the object's type and id (and its family when it has a
+    ``family_id``); ``user`` overrides the request's user."""
+    from .models import AuditEntry
+
+    if connection.schema_name == "public":
+        return None  # the audit log is per business; the public schema has no table
+    request = current_request()
+    actor_id, actor_email, kind = _actor(request, user)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+        if family_id is None:
+            family_id = getattr(obj, "family_id", None)
+    ip = None
+    if request is not None:
+        ip = request.META.get("REMOTE_ADDR") or None
+    return AuditEntry.objects.create(
+        actor_id=actor_id,
+        actor_email=actor_email,
+        actor_kind=kind,
+        action=action,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        family_id=family_id,
+        fields=fields if fields is not None else {},
+        request_id=current_request_id() or "",
+        ip_address=ip,
+    )
+
+
+def audit_bulk(*, action: str, model, rows: list[tuple[int, int | None]], fields: dict) -> None:
+    """One entry per (object id, family id) changed by a queryset ``update()`` (which sends no
+    signals), in one INSERT."""
+    from .models import AuditEntry
+
+    if not rows or connection.schema_name == "public":
+        return
+    request = current_request()
+    actor_id, actor_email, kind = _actor(request)
+    ip = (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor_id=actor_id,
+            actor_email=actor_email,
+            actor_kind=kind,
+            action=action,
+            object_type=model._meta.label_lower,
+            object_id=str(pk),
+            family_id=family_id,
+            fields=fields,
+            request_id=current_request_id() or "",
+            ip_address=ip,
+        )
+        for pk, family_id in rows
+    )

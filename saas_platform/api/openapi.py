@@ -1,0 +1,61 @@
+"""drf-spectacular postprocessing: every operation documents its error answers.
+
+Each view documents its success response; the errors all share one shape, rendered by
+``saas_platform.api.exception_handler``: ``{"code", "message", "fields"}``. The hook adds that
+``Error`` schema as the ``4XX`` response of every operation (kept when a view documents a
+specific 4xx itself), so clients and the API fuzzer (tests/fuzz) know what an error looks
+like. No 5xx is documented: a server error is a bug."""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every API error. `code` is stable and machine-readable; `message` is for "
+    "people; `fields` maps input names to their problems (empty when the error is not about "
+    "particular inputs).",
+    "properties": {
+        "code": {"type": "string", "example": "invalid_input"},
+        "message": {"type": "string"},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["code", "message", "fields"],
+}
+
+METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+
+
+def error_responses(result, generator, request, public):
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "4XX",
+                {
+                    "description": "The request was refused (see `code`).",
+                    "content": {"application/json": {"schema": ref}},
+                },
+            )
+    return result
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Names a serializer nested in a view (``SignupApi.Input``) after its view
+    (``SignupInput``): the views all call theirs ``Input``, and same-named components would
+    otherwise be merged into one, documenting every request body as the first one's."""
+
+    def get_serializer_name(self, serializer, direction):
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        outer, _, name = cls.__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            return outer.rpartition(".")[2].removesuffix("Api").removesuffix("View") + name
+        return super().get_serializer_name(serializer, direction)

@@ -1,0 +1,283 @@
+"""Isolation matrix: every API route, enumerated from the URL maps and checked against the
+OpenAPI schemas, is tried with another business's credentials and object ids, and with a
+family's credentials on staff and platform routes. Every attempt gets 401, 403 or 404 and no
+byte of the other business's data.
+
+Routes are classified by their DRF permission classes; a route whose view uses a permission
+class the matrix does not know, or a path parameter it has no sample for, fails the test: a new
+route cannot slip in without coverage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_tenants.utils import tenant_context
+from rest_framework.test import APIClient
+
+from saas_platform.users.services import api_token_issue
+from tests.conftest import client_for, host_of, make_actor
+from tests.factories import (
+    EmergencyContactFactory,
+    GuardianFactory,
+    OfferingFactory,
+    StudentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# What each permission class means for the matrix.
+KINDS = {
+    "IsTenantStaff": "staff",
+    "IsFamilyMember": "family",
+    "IsAuthenticated": "signed_in",
+    "CatalogVisible": "public",
+    "AllowAny": "public",
+    "IsPlatformAdmin": "platform",
+}
+# Routes whose access is not a permission class: links signed for one object of one tenant
+# (the signature is checked against the host's schema) and Stripe's webhook.
+SIGNED_LINKS = {
+    "/api/v1/staff/app/builds/{number}/download",
+    "/api/v1/store/gift-certificates/visitor/status",
+}
+DENIED = {401, 403, 404}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # OpenAPI spelling, /api/v1/orders/{order_id}
+    view: type
+    urlconf: str
+
+    @property
+    def methods(self) -> list[str]:
+        return [m for m in METHODS if hasattr(self.view, m)]
+
+    @property
+    def kind(self) -> str:
+        if self.path in SIGNED_LINKS:
+            return "signed_link"
+        classes = getattr(self.view, "permission_classes", None)
+        if classes is None:
+            return "unknown"
+        names = {cls.__name__ for cls in classes}
+        kinds = {KINDS.get(name, "unknown") for name in names}
+        if "unknown" in kinds or len(kinds) != 1:
+            return "unknown"
+        return kinds.pop()
+
+
+def routes(urlconf: str, prefix: str) -> list[Route]:
+    found: list[Route] = []
+
+    def walk(patterns, base: str) -> None:
+        for pattern in patterns:
+            route = base + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+                view = getattr(pattern.callback, "cls", None)
+                if path.startswith(prefix) and view is not None:
+                    found.append(Route(path=path, view=view, urlconf=urlconf))
+
+    walk(get_resolver(urlconf).url_patterns, "")
+    return [r for r in found if not r.path.endswith(("/schema", "/docs"))]
+
+
+TENANT_ROUTES = routes("saas_platform.urls_tenant", "/api/v1/")
+PLATFORM_ROUTES = routes("saas_platform.urls_public", "/api/platform/v1/")
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b):
+    """Tenant A with a family, a student, a contact, an offering and staff, all marked with
+    text that must never show on B's host; B with its own family and staff."""
+    with tenant_context(tenant_a):
+        guardian = GuardianFactory(
+            email="matrix-parent@alpha.test", first_name="Quillon", last_name="Marrowby"
+        )
+        student = StudentFactory(family=guardian.family, first_name="Isolde", last_name="Marrowby")
+        contact = EmergencyContactFactory(family=guardian.family, name="Thaddeus Vorne")
+        offering = OfferingFactory(name="Zephyrine Tumblers")
+        _, family_token = api_token_issue(user=guardian.user, name="matrix")
+    staff_a = make_actor(tenant_a, email="matrix-staff@alpha.test", staff=True, superuser=True)
+    staff_b = make_actor(tenant_b, email="matrix-staff@beta.test", staff=True, superuser=True)
+    with tenant_context(tenant_b):
+        b_guardian = GuardianFactory(email="matrix-parent@beta.test")
+        _, b_family_token = api_token_issue(user=b_guardian.user, name="matrix")
+    connection.set_schema_to_public()
+    ids = {
+        "student_id": student.pk,
+        "contact_id": contact.pk,
+        "offering_id": offering.pk,
+        # Objects a family or staff would own; any id of A's is as good as another here, and
+        # B has none of them.
+        "hold_id": 1,
+        "order_id": 1,
+        "method_id": 1,
+        "payment_id": 1,
+        "request_id": 1,
+        "pass_id": 1,
+        "entry_id": 1,
+        "domain_id": 1,
+        "number": 1,
+        "field": "logo",
+        "locale": "en-US",
+        "slug": tenant_b.schema_name,
+    }
+    markers = [
+        "Quillon",
+        "Marrowby",
+        "Isolde",
+        "Thaddeus Vorne",
+        "Zephyrine",
+        "matrix-parent@alpha.test",
+        "matrix-staff@alpha.test",
+        tenant_a.name,
+        tenant_a.owner_email,
+    ]
+    return {
+        "a": tenant_a,
+        "b": tenant_b,
+        "ids": ids,
+        "markers": markers,
+        "family_token": family_token,
+        "staff_a": staff_a,
+        "staff_b": staff_b,
+        "b_family_token": b_family_token,
+    }
+
+
+def fill(path: str, ids: dict) -> str:
+    def sample(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in ids:
+            raise AssertionError(f"No sample for path parameter {{{name}}} of {path}: add one.")
+        return str(ids[name])
+
+    return re.sub(r"\{(\w+)\}", sample, path)
+
+
+def send(client: APIClient, method: str, path: str):
+    if method in ("get", "delete"):
+        return getattr(client, method)(path)
+    return getattr(client, method)(path, data={}, format="json")
+
+
+def assert_nothing_of(response, markers: list[str], context: str) -> None:
+    text = response.content.decode(errors="replace") if not response.streaming else ""
+    for marker in markers:
+        assert marker not in text, f"{marker!r} leaked: {context} -> {response.status_code}"
+
+
+def session_client(actor, host_tenant) -> APIClient:
+    """A's staff session cookie, replayed on another host."""
+    client = client_for(actor.tenant)
+    with tenant_context(actor.tenant):
+        client.force_login(actor.user)
+    connection.set_schema_to_public()
+    client.defaults["HTTP_HOST"] = host_of(host_tenant)
+    return client
+
+
+def test_every_route_is_classified_and_documented(tenant_a):
+    unknown = [(r.path, r.view.__name__) for r in TENANT_ROUTES + PLATFORM_ROUTES
+               if r.kind == "unknown"]  # fmt: skip
+    assert unknown == [], "classify these routes' permission classes in KINDS"
+    assert len(TENANT_ROUTES) > 40 and len(PLATFORM_ROUTES) > 5
+    documented = client_for(tenant_a).get("/api/v1/schema", HTTP_ACCEPT="application/json")
+    paths = set(documented.json()["paths"])
+    assert {r.path for r in TENANT_ROUTES} == paths
+
+
+def test_tenant_routes_refuse_another_businesss_credentials_and_ids(world):
+    b, ids, markers = world["b"], world["ids"], world["markers"]
+    a_family = client_for(b, token=world["family_token"])
+    a_staff_token = client_for(b, token=world["staff_a"].token)
+    a_staff_session = session_client(world["staff_a"], b)
+    anonymous = client_for(b)
+    tried = 0
+    for route in TENANT_ROUTES:
+        path = fill(route.path, ids)
+        for method in route.methods:
+            for label, client in (("A family token", a_family), ("A staff token", a_staff_token)):
+                response = send(client, method, path)
+                context = f"{label} {method.upper()} {path} on B"
+                if (
+                    route.kind in ("public", "signed_link")
+                    and route.view.authentication_classes == []
+                ):
+                    assert response.status_code < 500, context
+                else:
+                    # An unknown token is refused before anything else, public routes included.
+                    assert response.status_code in DENIED, (context, response.status_code)
+                assert_nothing_of(response, markers, context)
+                tried += 1
+            response = send(a_staff_session, method, path)
+            context = f"A staff session {method.upper()} {path} on B"
+            if route.kind in ("staff", "family", "signed_in"):
+                assert response.status_code in DENIED, (context, response.status_code)
+            else:
+                # The session means nothing on B: the request is a visitor's, and gets exactly
+                # what any visitor gets.
+                assert response.status_code == send(anonymous, method, path).status_code, context
+            assert_nothing_of(response, markers, context)
+            tried += 1
+    assert tried > 150
+    operations = sum(len(r.methods) for r in TENANT_ROUTES)
+    print(
+        f"[matrix] tenant routes {len(TENANT_ROUTES)}, operations {operations}, "
+        f"cross-tenant attempts {tried}; platform routes {len(PLATFORM_ROUTES)}"
+    )
+
+
+def test_another_businesss_ids_find_nothing_with_this_businesss_credentials(world):
+    b, ids, markers = world["b"], world["ids"], world["markers"]
+    b_family = client_for(b, token=world["b_family_token"])
+    b_staff = world["staff_b"].client()
+    for route in TENANT_ROUTES:
+        params = re.findall(r"\{(\w+)\}", route.path)
+        object_ids = [p for p in params if p.endswith("_id") or p == "number"]
+        if not object_ids or "get" not in route.methods or route.kind == "signed_link":
+            continue
+        path = fill(route.path, ids)
+        client = b_staff if route.kind == "staff" else b_family
+        response = client.get(path)
+        context = f"B's credentials GET {path} (A's ids)"
+        if route.kind in ("family", "staff", "signed_in"):
+            assert response.status_code in DENIED | {400}, (context, response.status_code)
+        assert_nothing_of(response, markers, context)
+
+
+def test_family_credentials_open_no_staff_or_platform_route(world):
+    a, ids = world["a"], world["ids"]
+    family = client_for(a, token=world["family_token"])
+    for route in TENANT_ROUTES:
+        if route.kind != "staff":
+            continue
+        path = fill(route.path, ids)
+        for method in route.methods:
+            response = send(family, method, path)
+            assert response.status_code == 403, (method, path, response.status_code)
+    platform_ids = {**ids, "slug": a.schema_name}
+    for route in PLATFORM_ROUTES:
+        path = fill(route.path, platform_ids)
+        for credentials in (world["family_token"], world["staff_a"].token):
+            client = client_for(None, token=credentials)
+            for method in route.methods:
+                response = send(client, method, path)
+                context = f"{method.upper()} {path} on the platform host"
+                markers = world["markers"]
+                if route.kind == "public":
+                    assert response.status_code < 500, context
+                    # The public directory names the businesses, and nothing about families.
+                    markers = [m for m in markers if m != a.name]
+                else:
+                    assert response.status_code in DENIED, (context, response.status_code)
+                assert_nothing_of(response, markers, context)
