@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install demo test lint format bench stop clean
+.PHONY: install browser-deps demo test lint format bench bench-deps messages stop clean
 
 install: $(STAMP)
 
@@ -20,7 +20,17 @@ $(STAMP): pyproject.toml
 demo: install
 	$(PY) -m saas_platform.devservices demo
 
-test: install
+# The browser tests (tests/e2e) need Debian's chromium and axe-core from the npm registry.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps: node_modules/.installed
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for tests/e2e"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEVENV) && $(PY) -m pytest $(PYTEST_ARGS)
@@ -33,8 +43,20 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install
+# The load benchmarks (tests/bench/load.py) drive gunicorn with Debian's wrk.
+bench-deps:
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for tests/bench"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+bench: install bench-deps
 	$(DEVENV) && $(PY) tests/bench/run.py
+
+# Translations (docs/web.md): extract new strings into locale/es/LC_MESSAGES/django.po (needs
+# GNU gettext's xgettext), then compile the .mo with polib (no gettext needed for that part).
+messages: install
+	$(DEVENV) && $(PY) manage.py makemessages -l es --no-obsolete -i ".venv/*" \
+		-i "node_modules/*" -i "tests/*" -i ".devdata/*" -i "staticfiles/*" -i "media/*"
+	$(DEVENV) && $(PY) manage.py compile_translations
 
 stop:
 	$(PY) -m saas_platform.devservices stop

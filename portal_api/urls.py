@@ -1,7 +1,22 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from .views import auth, billing, catalog, enrollment, family, portal, requests, store, theme
+from branded_apps import api as branded_app_api
+
+from .views import (
+    auth,
+    billing,
+    calendar,
+    catalog,
+    domains,
+    enrollment,
+    family,
+    portal,
+    privacy,
+    requests,
+    store,
+    theme,
+)
 
 urlpatterns = [
     path("portal", portal.PortalConfigApi.as_view(), name="api-portal"),
@@ -31,6 +46,13 @@ urlpatterns = [
         name="api-emergency-contact",
     ),
     path("family/policies", family.PolicyAcceptApi.as_view(), name="api-policies-accept"),
+    path("family/export", privacy.FamilyExportApi.as_view(), name="api-family-export"),
+    path(
+        "family/deletion-request",
+        privacy.FamilyDeletionRequestApi.as_view(),
+        name="api-family-deletion-request",
+    ),
+    path("family/calendar-feed", calendar.CalendarFeedApi.as_view(), name="api-calendar-feed"),
     path("offerings", catalog.OfferingListApi.as_view(), name="api-offerings"),
     path("offerings/match", catalog.OfferingMatchApi.as_view(), name="api-offerings-match"),
     path("offerings/<int:offering_id>", catalog.OfferingDetailApi.as_view(), name="api-offering"),
@@ -51,6 +73,8 @@ urlpatterns = [
         theme.StaffThemeVersionsApi.as_view(),
         name="api-staff-theme-versions",
     ),
+    path("staff/app", branded_app_api.StaffAppApi.as_view(), name="api-staff-app"),
+    path("staff/app/", include("branded_apps.urls")),
     path("cart", enrollment.CartApi.as_view(), name="api-cart"),
     path("cart/items", enrollment.CartItemListApi.as_view(), name="api-cart-items"),
     path("cart/items/<int:hold_id>", enrollment.CartItemDetailApi.as_view(), name="api-cart-item"),
@@ -144,6 +168,22 @@ urlpatterns = [
         "staff/requests/<int:request_id>/decide",
         requests.StaffRequestDecideApi.as_view(),
         name="api-staff-request-decide",
+    ),
+    path("staff/domains", domains.StaffDomainListApi.as_view(), name="api-staff-domains"),
+    path(
+        "staff/domains/<int:domain_id>",
+        domains.StaffDomainDetailApi.as_view(),
+        name="api-staff-domain",
+    ),
+    path(
+        "staff/domains/<int:domain_id>/verify",
+        domains.StaffDomainVerifyApi.as_view(),
+        name="api-staff-domain-verify",
+    ),
+    path(
+        "staff/domains/<int:domain_id>/primary",
+        domains.StaffDomainPrimaryApi.as_view(),
+        name="api-staff-domain-primary",
     ),
     path(
         "schema", SpectacularAPIView.as_view(urlconf="saas_platform.urls_tenant"), name="api-schema"

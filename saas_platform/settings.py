@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,9 +63,10 @@ PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower().strip(".")
 # Scheme and port used when the platform builds absolute links (set-password emails, API URLs).
 PLATFORM_URL_SCHEME = env_str("PLATFORM_URL_SCHEME", "http" if DEBUG else "https")
 PLATFORM_URL_PORT = os.environ.get("PLATFORM_URL_PORT", "")
-# Host routing is done by tenants.routing against the Domain table (unknown hosts get a 404), so
-# the default accepts any host; narrow it in production if a proxy does not already.
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
+# The platform's own host names. Tenants' custom domains are not listed: they pass because the
+# routing table serves them (saas_platform.hosts.AllowedHostsMiddleware); any other host gets
+# the routing's 404. With DEBUG every host is accepted.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else f"{PLATFORM_DOMAIN},.{PLATFORM_DOMAIN}")
 
 _database_url = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saas_platform")
 try:
@@ -128,9 +130,12 @@ TENANT_APPS = [
     "portal.requests",
     "portal.billing",
     "portal.store",
+    "portal.privacy",
+    "portal.outbox",
     "portal_api",
     "portal_web",
     "theming",
+    "branded_apps",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -147,17 +152,29 @@ PG_DUMP_PATH = os.environ.get("PG_DUMP_PATH", "")
 # Seconds a process trusts its host -> tenant cache before re-reading it (changes made in this
 # process, and in others through a Redis generation counter, invalidate it sooner).
 TENANT_ROUTING_CACHE_TTL = env_int("TENANT_ROUTING_CACHE_TTL", 300)
+# Seconds class search trusts its Redis copy of seat availability before one process reloads it
+# (portal.catalog.availability); seat changes rewrite it after commit anyway.
+AVAILABILITY_CACHE_TTL = env_int("AVAILABILITY_CACHE_TTL", 5)
 
 MIDDLEWARE = [
+    "saas_platform.observability.RequestIdMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
+    "saas_platform.hosts.AllowedHostsMiddleware",
     "tenants.routing.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and request.csp_nonce; before XFrameOptionsMiddleware (it lifts
+    # X-Frame-Options from the website-widget endpoints only).
+    "saas_platform.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 429 + Retry-After for sign-ins refused by the lockout (saas_platform.login_guard).
+    "saas_platform.login_guard.LoginLockoutMiddleware",
+    # Who is acting (user, address, request id) for the audit log (portal.privacy).
+    "portal.privacy.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.config.middleware.PortalAvailabilityMiddleware",
@@ -176,6 +193,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "portal_web.context.portal",
             ],
         },
     },
@@ -191,6 +210,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first: new passwords and every older hash (PBKDF2, ...) are rehashed with it at the
+# next successful sign-in. The test settings swap in MD5 for speed.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Password sign-in goes through the lockout first (saas_platform/login_guard.py); ModelBackend
+# stays listed so sessions that name it keep working.
+AUTHENTICATION_BACKENDS = [
+    "saas_platform.login_guard.LockoutModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Wrong passwords for one account from one address before it is locked out from there, wrong
+# passwords from one address (any accounts) before the address is, and how long a lock lasts.
+# Counted per tenant (schema) in Redis.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 # Owner set-password links and password-reset links stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
@@ -198,6 +237,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The family portal's branded "your session expired" page instead of Django's bare 403.
+CSRF_FAILURE_VIEW = "portal_web.views.csrf_failure"
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -220,6 +262,19 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": False,
         },
     }
+# Where uploaded media is served from when it is not this host (the Content-Security-Policy's
+# img-src allows it): the S3 custom domain or endpoint, or the bucket's own S3 host.
+MEDIA_ORIGIN = ""
+if AWS_STORAGE_BUCKET_NAME:
+    _s3 = _default_storage["OPTIONS"]
+    if _s3["custom_domain"]:
+        MEDIA_ORIGIN = "https://" + _s3["custom_domain"].strip("/").split("/")[0]
+    elif _s3["endpoint_url"]:
+        MEDIA_ORIGIN = "/".join(_s3["endpoint_url"].split("/")[:3])
+    else:
+        MEDIA_ORIGIN = f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+# Seconds a branded-app bundle's download link (presigned on S3) stays valid.
+BRANDED_APP_DOWNLOAD_TTL = env_int("BRANDED_APP_DOWNLOAD_TTL", 900)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -246,6 +301,23 @@ CACHES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# HTTPS and security headers (django.middleware.security). TLS ends at the proxy (Caddy, the
+# ingress), which says so in X-Forwarded-Proto; it must overwrite any such header a client sent.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "strict-origin-when-cross-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -258,6 +330,15 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = False
+EMAIL_TIMEOUT = 30
+# One URL for all of the above (saas_platform/email_url.py): smtp://user:pass@host:587/?tls=1,
+# smtps://..., console://, locmem://, dummy://, file:///path. Wins over the EMAIL_* variables.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    from saas_platform.email_url import parse_email_url
+
+    globals().update(parse_email_url(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{PLATFORM_DOMAIN}")
 
 REST_FRAMEWORK = {
@@ -271,7 +352,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "saas_platform.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "saas_platform.api.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {"platform-token": "20/minute", "portal-auth": "30/minute"},
 }
@@ -279,6 +360,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Customer portal platform API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation also documents its 4XX answers: the one error shape (tests/fuzz).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas_platform.api.openapi.error_responses",
+    ],
 }
 
 CELERY_RESULT_BACKEND = None
@@ -287,7 +373,29 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# One worker pool per queue (infra/ runs one per queue), so slow work never delays the urgent:
+# checkout (seat holds, waitlists, payments), notifications (email), builds (branded app builds)
+# and default (provisioning, housekeeping).
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in ("default", "checkout", "notifications", "builds")
+]
+CELERY_TASK_ROUTES = {
+    "enrollment.hold_expire": {"queue": "checkout"},
+    "enrollment.expire_due": {"queue": "checkout"},
+    "enrollment.waitlist_advance": {"queue": "checkout"},
+    "billing.*": {"queue": "checkout"},
+    "enrollment.send_family_email": {"queue": "notifications"},
+    "store.send_gift_certificate": {"queue": "notifications"},
+    "outbox.*": {"queue": "notifications"},
+    "branded_apps.*": {"queue": "builds"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Transactional outbox (portal.outbox): seconds between relay runs that publish messages still
+# pending (a broker that was down), and seconds after which a published message that never ran
+# (lost by the broker) is published again; its delivery runs it at most once.
+OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 30)
+OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", 600)
 CELERY_BEAT_SCHEDULER = "saas_platform.celery_beat:PlatformScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Per tenant (no "tenant_schemas": every active portal): lapse holds, offers and unpaid
@@ -295,6 +403,10 @@ CELERY_BEAT_SCHEDULE = {
     "enrollment-expire-due": {"task": "enrollment.expire_due", "schedule": 60.0},
     "requests-expire-makeup-tokens": {"task": "requests.expire_makeup_tokens", "schedule": 3600.0},
     "billing-autopay": {"task": "billing.autopay_run", "schedule": 3600.0},
+    # Per tenant: publish outbox messages (emails) a down broker kept back (portal.outbox).
+    "outbox-relay": {"task": "outbox.relay", "schedule": float(OUTBOX_RELAY_INTERVAL)},
+    # Per tenant: Stripe events that arrived before their order committed (billing.webhooks).
+    "billing-stripe-events-retry": {"task": "billing.stripe_events_retry", "schedule": 60.0},
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",
@@ -306,6 +418,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "tenant_schemas": ["public"],
     },
+    # Custom domains added in the last week whose DNS TXT record has appeared since.
+    "tenants-domain-recheck": {
+        "task": "tenants.tasks.domain_recheck_pending_task",
+        "schedule": 900.0,
+        "tenant_schemas": ["public"],
+    },
 }
 
 # Stripe (Connect, direct charges on each business's own account). Without a secret key the
@@ -313,17 +431,63 @@ CELERY_BEAT_SCHEDULE = {
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # e.g. a local localstripe server
+# The web portal's Payment Element: the platform's publishable key and where Stripe.js is loaded
+# from (localstripe serves a stand-in at <its address>/js.stripe.com/v3/).
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2025-09-30.clover")
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # The platform's fee on each payment, in basis points of the amount (0: none).
 STRIPE_APPLICATION_FEE_BPS = env_int("STRIPE_APPLICATION_FEE_BPS", 0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "json": one JSON object per line (for log collectors); "plain": for people. Both carry the
+# request id and the tenant's schema (saas_platform/observability.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "saas_platform.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(tenant)s %(request_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Errors to Sentry, only when a DSN is set (saas_platform/observability.py tags each event with
+# the tenant and the request id).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE", "")
+try:
+    SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0)
+except ValueError:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.") from None
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.")
+if SENTRY_DSN:
+    from saas_platform.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )

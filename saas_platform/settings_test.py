@@ -14,6 +14,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 SESSION_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
 CSRF_COOKIE_SECURE = False
 PLATFORM_URL_SCHEME = "http"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
@@ -28,6 +29,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "platform-token": "10000/minute",
     "portal-auth": "10000/minute",
 }
+# Sign-in lockout likewise (tests/security sets small limits where it tests the lockout).
+LOGIN_FAILURE_LIMIT = 10_000
+LOGIN_IP_FAILURE_LIMIT = 10_000
 # Uploaded files from tests go to a throwaway folder, not the checkout's media/.
 import tempfile  # noqa: E402
 

@@ -15,6 +15,10 @@ from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
+from portal.catalog.availability import availability_clear_touched
+from portal.catalog.rush import limiter_reset_touched
+from portal.catalog.search_cache import search_cache_clear_touched
+from saas_platform.process_cache import tenant_config
 from saas_platform.users.models import User
 from saas_platform.users.services import api_token_issue
 from tenants import routing
@@ -22,6 +26,7 @@ from tenants.models import Tenant
 from tenants.schema_clone import template_refresh
 from tenants.schema_pool import pool_drain, pool_fill
 from tenants.services import tenant_provision
+from tests.s3 import s3_server, s3_storage  # noqa: F401 - fixtures
 
 SESSION_TENANTS = {
     "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
@@ -82,10 +87,16 @@ def committed(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _public_schema_and_fresh_routes():
     routing.router.clear()
+    tenant_config.clear()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
     routing.router.clear()
+    # Per-process and Redis caches of data a test made (and rolled back), and search counts.
+    tenant_config.clear()
+    availability_clear_touched()
+    limiter_reset_touched()
+    search_cache_clear_touched()
 
 
 def _session_tenant(key: str) -> Tenant:

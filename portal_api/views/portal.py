@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from branded_apps.services import app_release
 from portal.config.selectors import announcement_list
 from theming.services import theme_current
 
@@ -59,6 +60,7 @@ class PortalConfigApi(PortalApi):
                 "referral_sources": serializers.ListField(child=serializers.CharField()),
                 "announcements": AnnouncementOutput(many=True),
                 "theme": serializers.DictField(allow_null=True),
+                "app": serializers.DictField(),
             },
         ),
     )
@@ -83,6 +85,9 @@ class PortalConfigApi(PortalApi):
                 "referral_sources": portal.referral_source_list,
                 "announcements": AnnouncementOutput(announcements, many=True).data,
                 "theme": theme_reference(theme_current()),
+                # Colours, layout, switches and announcements above reach installed apps at run
+                # time; only a new release (a new binary) changes these.
+                "app": app_release(),
             }
         )
 

@@ -8,6 +8,13 @@ never asserts on time. Uses its own database, created and dropped here.
 3. Checkout: hold a seat and check out (a free order, confirmed at once), from several worker
    processes at once, all on one offering (every checkout waits for the same row lock) vs.
    each on its own offering. Checkouts per second, and the ratio.
+4. Load (tests/bench/load.py): gunicorn with saas_platform/gunicorn_conf.py and wrk on
+   127.0.0.1: class search on 1,000 offerings vs. a trivial DRF endpoint, a registration-day
+   rush at 10x the search limit, 200 families racing for 20 seats, and routing with 1 vs.
+   1,000 tenants over HTTP.
+
+``BENCH_ONLY`` (comma-separated: provisioning, routing, checkout, load, migrations, backup) runs
+a subset.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["CACHE_KEY_PREFIX"] = f"bench-{os.getpid()}"
 
-BENCH_DB = "saas_platform_bench"
+BENCH_DB = os.environ.get("BENCH_DATABASE_NAME", "saas_platform_bench")
 
 
 def _bench_database_url() -> str:
@@ -138,7 +145,7 @@ def _time_routing(host: str, n: int) -> float:
 def _time_requests(client, host: str, n: int) -> float:
     started = time.perf_counter()
     for _ in range(n):
-        response = client.get("/", HTTP_HOST=host)
+        response = client.get("/", HTTP_HOST=host, secure=True)
         if response.status_code != 200:
             raise RuntimeError(f"{host} answered {response.status_code}")
     return (time.perf_counter() - started) / n
@@ -201,7 +208,7 @@ def bench_routing(requests: int, rounds: int) -> dict[str, float]:
             counts[label] = Tenant.objects.count()
             routing.router.clear()
             gc.collect()
-            client.get("/", HTTP_HOST=host)  # warm the cache and the connection
+            client.get("/", HTTP_HOST=host, secure=True)  # warm the cache and the connection
             results[f"{label}_route"].append(_time_routing(host, requests * 20))
             results[f"{label}_warm"].append(_time_requests(client, host, requests))
             results[f"{label}_cold"].append(_time_cold_lookups(same_host))
@@ -342,18 +349,55 @@ def main() -> None:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     tables = len(template_refresh().ddl.split("CREATE TABLE")) - 1  # the captured DDL
 
+    only = {part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()}
+    wanted = only or {"provisioning", "routing", "checkout", "load", "migrations", "backup"}
+    if "routing" in wanted:
+        wanted.add("provisioning")  # routing measures the tenants provisioning made
     runs = int(os.environ.get("BENCH_PROVISION_RUNS", "7"))
-    prov = bench_provisioning(runs)
-    routing = bench_routing(
-        requests=int(os.environ.get("BENCH_ROUTING_REQUESTS", "300")),
-        rounds=int(os.environ.get("BENCH_ROUTING_ROUNDS", "7")),
+    prov = bench_provisioning(runs) if "provisioning" in wanted else None
+    routing = (
+        bench_routing(
+            requests=int(os.environ.get("BENCH_ROUTING_REQUESTS", "300")),
+            rounds=int(os.environ.get("BENCH_ROUTING_ROUNDS", "7")),
+        )
+        if "routing" in wanted
+        else None
     )
     connection.set_schema_to_public()
-    checkout = bench_checkout(
-        threads=int(os.environ.get("BENCH_CHECKOUT_THREADS", "8")),
-        per_thread=int(os.environ.get("BENCH_CHECKOUT_PER_THREAD", "25")),
+    checkout = (
+        bench_checkout(
+            threads=int(os.environ.get("BENCH_CHECKOUT_THREADS", "8")),
+            per_thread=int(os.environ.get("BENCH_CHECKOUT_PER_THREAD", "25")),
+        )
+        if "checkout" in wanted
+        else None
     )
+    connection.set_schema_to_public()
+    load_figures = None
+    if "load" in wanted:
+        import load
+
+        load_figures = load.run_all()
     connection.close()
+    if prov is not None:
+        _report_provisioning(prov, runs, tables)
+    if routing is not None:
+        _report_routing(routing)
+    if checkout is not None:
+        _report_checkout(checkout)
+    if load_figures is not None:
+        load.report(load_figures)
+    _drop(url)
+    # Deploy migrations (500 tenants) and per-tenant backups: own processes and databases.
+    for name in ("migrations", "backup"):
+        if name in wanted:
+            import subprocess
+
+            script = Path(__file__).with_name(f"{name}.py")
+            subprocess.run([sys.executable, str(script)], check=True)
+
+
+def _report_provisioning(prov: dict, runs: int, tables: int) -> None:
 
     m = prov["migrate"]
     print()
@@ -369,6 +413,9 @@ def main() -> None:
         ratio = "" if note is None else f"   {m / value:6.1f}x faster  ({note})"
         print(f"  {label:<34} {value * 1000:8.1f} ms{ratio}")
     print("  targets: >= 10x faster than migrating, under 1 s per tenant")
+
+
+def _report_routing(routing: dict) -> None:
     print()
     print(
         f"Routing (median per request; {routing['tenants_few']} vs "
@@ -393,6 +440,8 @@ def main() -> None:
         f"   ratio {many_c / few_c:.2f}"
     )
 
+
+def _report_checkout(checkout: dict) -> None:
     print()
     print(
         f"Checkout (hold + checkout + confirm, {checkout['threads']} processes, "
@@ -403,8 +452,6 @@ def main() -> None:
         f"  each on its own offering                {checkout['spread']:8.1f} checkouts/s"
         f"   ratio {checkout['spread'] / checkout['contended']:.2f}"
     )
-
-    _drop(url)
 
 
 def _drop(url: str) -> None:
