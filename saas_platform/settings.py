@@ -165,6 +165,9 @@ MIDDLEWARE = [
     # Content-Security-Policy and request.csp_nonce; before XFrameOptionsMiddleware (it lifts
     # X-Frame-Options from the website-widget endpoints only).
     "saas_platform.csp.ContentSecurityPolicyMiddleware",
+    # A visitor's class search over the tenant's limit gets its 429 here, before sessions,
+    # authentication and DRF (portal.catalog.rush).
+    "portal.catalog.rush.EarlyShedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

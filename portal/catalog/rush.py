@@ -24,6 +24,7 @@ import time
 
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
 from django.utils import timezone
 
 from portal.config.selectors import portal_settings_get
@@ -85,6 +86,7 @@ class _State:
     shed = 0  # counters for tests and benchmarks (per process)
     admitted = 0
     exempt = 0
+    early_shed = 0  # of ``shed``: answered by EarlyShedMiddleware
 
 
 def _redis():
@@ -167,6 +169,8 @@ def search_admit(request) -> None:
     ``Retry-After: 30``) when it is over, unless the requester is a family in checkout.
     ``request``: a Django ``HttpRequest`` or a DRF ``Request``."""
     raw = getattr(request, "_request", request)
+    if getattr(raw, "_search_admitted", False):
+        return  # counted already by EarlyShedMiddleware
     limit = portal_settings_get(raw).class_search_rate_limit
     if _take(limit):
         _State.admitted += 1
@@ -193,3 +197,45 @@ def limiter_reset_touched() -> None:
     for schema in schemas:
         limiter_reset(schema)
     _touched.clear()
+
+
+# The API's class searches, answered before sessions, authentication and DRF when a visitor's
+# search is over the limit.
+EARLY_PATHS = frozenset({"/api/v1/offerings", "/api/v1/offerings/match"})
+
+
+class EarlyShedMiddleware:
+    """Sheds a visitor's API class search right after routing: no session, no authentication,
+    no DRF, one Redis script call. In a rush most searches are shed, so the cost of saying
+    "Whoa!" is what decides how much CPU is left for the searches that are admitted.
+
+    Only requests that could never be exempt are handled here: GETs of the search endpoints
+    without credentials (no Authorization header, no session cookie) on an enabled portal that
+    shows its catalog to visitors. Everything else (families, possibly in checkout; a disabled
+    portal's 503; a hidden catalog's 401) goes the usual way and is counted by the view. An
+    admitted search is marked so the view does not count it twice."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.method == "GET"
+            and request.path in EARLY_PATHS
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and getattr(getattr(request, "tenant", None), "schema_name", "public") != "public"
+        ):
+            portal = portal_settings_get(request)
+            if portal.portal_enabled and portal.list_visible_when_logged_out:
+                if not _take(portal.class_search_rate_limit):
+                    _State.shed += 1
+                    _State.early_shed += 1
+                    error = search_busy()
+                    response = JsonResponse(error.as_dict(), status=error.status)
+                    for name, value in error.headers.items():
+                        response[name] = value
+                    return response
+                _State.admitted += 1
+                request._search_admitted = True
+        return self.get_response(request)

@@ -71,6 +71,37 @@ def test_search_over_the_limit_answers_429_whoa_with_retry_after(in_tenant_a):
     assert client.get("/api/v1/portal").status_code == 200
 
 
+def test_visitors_are_shed_before_sessions_auth_and_drf(in_tenant_a, monkeypatch):
+    """A visitor's search over the limit is answered by EarlyShedMiddleware: the same 429 body
+    and header, without reaching the view; an admitted one is counted once."""
+    from portal_api.views import catalog
+
+    make_offering(name="Rings")
+    portal_settings_update(class_search_rate_limit=10)
+    client = client_for(in_tenant_a)
+    admitted, early = rush._State.admitted, rush._State.early_shed
+    for _ in range(10):
+        assert client.get(API).status_code == 200
+    assert rush._State.admitted == admitted + 10  # not counted twice by the view
+
+    def view_must_not_run(*args, **kwargs):
+        raise AssertionError("the view ran for a shed search")
+
+    monkeypatch.setattr(catalog.OfferingListApi, "get", view_must_not_run)
+    response = client.get(API)
+    assert_error(response, 429, "search_busy", WHOA)
+    assert response["Retry-After"] == "30"
+    assert "X-Request-ID" in response  # still answered inside the usual envelope
+    assert rush._State.early_shed == early + 1
+    monkeypatch.undo()
+    # A bad token is not a visitor: the view answers (401), and nothing is shed early.
+    bad = client_for(in_tenant_a, token="not-a-token").get(API)
+    assert bad.status_code == 401 and rush._State.early_shed == early + 1
+    # A hidden catalog still says "sign in", not "Whoa!".
+    portal_settings_update(list_visible_when_logged_out=False)
+    assert_error(client.get(API), 401, "login_required")
+
+
 def test_search_admit_raises_the_documented_error(in_tenant_a):
     from django.test import RequestFactory
 
