@@ -24,10 +24,10 @@ def check_database() -> str:
 
 
 def check_redis() -> str:
-    from django.core.cache import cache
+    from saas_platform.redis import redis_client
 
     try:
-        cache._cache.get_client(write=True).ping()
+        redis_client().ping()
     except Exception as exc:
         logger.warning("health check: redis unreachable: %s", exc)
         return "unavailable"

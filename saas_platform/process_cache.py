@@ -19,6 +19,9 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "tenant-config:generation:{schema}"
@@ -27,17 +30,8 @@ TTL_SECONDS = 300.0
 _MISSING = object()
 
 
-def _redis():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
 def _generation_key(schema: str) -> str:
-    from django.conf import settings
-
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    return f"{prefix}:{GENERATION_KEY.format(schema=schema)}"
+    return redis_key(GENERATION_KEY.format(schema=schema))
 
 
 def in_uncommitted_transaction() -> bool:

@@ -22,6 +22,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
+
 from .models import Domain, Tenant
 
 logger = logging.getLogger(__name__)
@@ -84,15 +87,9 @@ class HostRouter:
 router = HostRouter()
 
 
-def _redis():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
 def _read_generation() -> int | None:
     try:
-        value = _redis().get(GENERATION_KEY)
+        value = _redis().get(redis_key(GENERATION_KEY))
     except Exception:  # Redis down: fall back to the TTL, never fail the request
         return None
     return int(value) if value is not None else 0
@@ -102,7 +99,7 @@ def invalidate() -> None:
     """Forget cached routes here, and tell other processes to do the same."""
     router.clear()
     try:
-        _redis().incr(GENERATION_KEY)
+        _redis().incr(redis_key(GENERATION_KEY))
     except Exception:
         logger.warning(
             "could not bump the routing generation in Redis; other processes "

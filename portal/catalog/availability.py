@@ -30,6 +30,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
+
 from .models import Offering
 
 logger = logging.getLogger(__name__)
@@ -69,14 +72,8 @@ class Availability:
         return cls(offering.capacity, offering.seats_taken, offering.waitlist_count)
 
 
-def _redis():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
 def _keys(schema: str) -> tuple[str, str, str]:
-    base = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:avail:{schema}"
+    base = redis_key("avail", schema)
     return base, f"{base}:fresh", f"{base}:lock"
 
 

@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +91,6 @@ class _State:
     early_shed = 0  # of ``shed``: answered by EarlyShedMiddleware
 
 
-def _redis():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
 def _script():
     client = _redis()
     if _State.script is None or _State.client_id != id(client):
@@ -106,8 +102,7 @@ def _script():
 def limiter_key(schema: str | None = None) -> str:
     schema = schema or connection.schema_name
     _touched.add(schema)
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    return f"{prefix}:rush:search:{schema}"
+    return redis_key("rush", "search", schema)
 
 
 def _fail_open(exc: Exception) -> None:

@@ -18,9 +18,11 @@ import json
 import logging
 import time
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +36,8 @@ class Stats:
     misses = 0
 
 
-def _redis():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
 def _prefix(schema: str) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:search:{schema}"
+    return redis_key("search", schema)
 
 
 def _warn(exc: Exception) -> None:
