@@ -48,3 +48,28 @@ def assert_cross_tenant_denied(
         secrets += [target.name, target.owner_email]
     for secret in secrets:
         assert secret not in text, f"{secret!r} leaked in {response.status_code}: {text[:300]}"
+
+
+def api_routes(urlconf: str, prefix: str) -> dict[str, object]:
+    """Every route of a URL map under ``prefix``, in OpenAPI's spelling ({name} for
+    <type:name>), with its view callback; the schema and docs pages left out."""
+    import re
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: dict[str, object] = {}
+
+    def walk(patterns, base: str) -> None:
+        for pattern in patterns:
+            route = base + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                found["/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)] = pattern.callback
+
+    walk(get_resolver(urlconf).url_patterns, "")
+    return {
+        path: callback
+        for path, callback in found.items()
+        if path.startswith(prefix) and not path.endswith(("/schema", "/docs"))
+    }

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
-from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
@@ -26,6 +25,7 @@ from tests.factories import (
     OfferingFactory,
     StudentFactory,
 )
+from tests.helpers import api_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -73,21 +73,11 @@ class Route:
 
 
 def routes(urlconf: str, prefix: str) -> list[Route]:
-    found: list[Route] = []
-
-    def walk(patterns, base: str) -> None:
-        for pattern in patterns:
-            route = base + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern):
-                path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
-                view = getattr(pattern.callback, "cls", None)
-                if path.startswith(prefix) and view is not None:
-                    found.append(Route(path=path, view=view, urlconf=urlconf))
-
-    walk(get_resolver(urlconf).url_patterns, "")
-    return [r for r in found if not r.path.endswith(("/schema", "/docs"))]
+    return [
+        Route(path=path, view=callback.cls, urlconf=urlconf)
+        for path, callback in api_routes(urlconf, prefix).items()
+        if getattr(callback, "cls", None) is not None
+    ]
 
 
 TENANT_ROUTES = routes("saas_platform.urls_tenant", "/api/v1/")
