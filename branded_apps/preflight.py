@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
 from . import images, rules
 from .models import AppListing
 from .rules import Problem
-
-
-def _read(path: str) -> bytes | None:
-    if not path:
-        return None
-    try:
-        with default_storage.open(path, "rb") as handle:
-            return handle.read()
-    except (FileNotFoundError, OSError):
-        return None
+from .services import app_get, storage_read
 
 
 def _record_problems(app) -> list[Problem]:
@@ -69,7 +59,7 @@ def _listing_problems(app) -> list[Problem]:
         )
     for listing in listings:
         prefix = f"listings.{listing.locale}."
-        data = {name: getattr(listing, name) for name in rules_fields()}
+        data = {name: getattr(listing, name) for name in rules.LISTING_FIELDS}
         problems += rules.check_listing(data, prefix)
         if not listing.description.strip():
             problems.append(
@@ -104,12 +94,6 @@ def _listing_problems(app) -> list[Problem]:
     return problems
 
 
-def rules_fields() -> tuple[str, ...]:
-    from .services import LISTING_FIELDS
-
-    return LISTING_FIELDS
-
-
 def _theme_problems() -> list[Problem]:
     from theming.services import contrast_failures, theme_current
 
@@ -126,7 +110,7 @@ def _theme_problems() -> list[Problem]:
         for failure in contrast_failures(theme.snapshot)
     ]
     icon_path = theme.snapshot.get("app_icon", "")
-    problems += images.icon_problems(_read(icon_path), "theme.app_icon")
+    problems += images.icon_problems(storage_read(icon_path), "theme.app_icon")
     if not theme.snapshot.get("logo"):
         problems.append(
             Problem(
@@ -179,8 +163,6 @@ def _portal_problems() -> list[Problem]:
 
 
 def preflight_run() -> dict:
-    from .services import app_get
-
     app = app_get()
     problems = _record_problems(app) + _listing_problems(app)
     problems += _theme_problems() + _portal_problems()

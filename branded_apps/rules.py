@@ -32,6 +32,17 @@ JAVA_KEYWORDS = frozenset([
     "transient", "try", "void", "volatile", "while", "true", "false", "null",
 ])
 # fmt: on
+# The store text of one locale (AppListing's fields, fastlane's metadata files).
+LISTING_FIELDS = (
+    "name",
+    "subtitle",
+    "keywords",
+    "promotional_text",
+    "description",
+    "play_short_description",
+    "play_full_description",
+    "release_notes",
+)
 HTML_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 
 
@@ -44,6 +55,16 @@ class Problem:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def fields_of(problems) -> dict[str, list[str]]:
+    """``{"field": [messages]}`` of problems (``Problem`` objects or their dicts), the shape of
+    ``ApplicationError.fields``."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        item = problem if isinstance(problem, dict) else problem.as_dict()
+        fields.setdefault(item["field"], []).append(item["message"])
+    return fields
 
 
 def check_app_id(value: str, field: str) -> list[Problem]:

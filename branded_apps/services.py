@@ -40,16 +40,7 @@ APP_FIELDS = (
     "marketing_url",
     "privacy_url",
 )
-LISTING_FIELDS = (
-    "name",
-    "subtitle",
-    "keywords",
-    "promotional_text",
-    "description",
-    "play_short_description",
-    "play_full_description",
-    "release_notes",
-)
+LISTING_FIELDS = rules.LISTING_FIELDS
 # Changing any of these needs a new binary in the stores; everything else the apps fetch at run
 # time from GET /api/v1/portal (theme colours, layout, feature switches, announcements).
 BINARY_FIELDS = ("display_name", "ios_bundle_id", "android_package", "scheme", "app_icon",
@@ -64,9 +55,7 @@ def raise_problems(problems: list[Problem], status: int = 400) -> None:
     if not problems:
         return
     codes = {p.code for p in problems}
-    fields: dict[str, list[str]] = {}
-    for problem in problems:
-        fields.setdefault(problem.field, []).append(problem.message)
+    fields = rules.fields_of(problems)
     message = "; ".join(f"{p.field}: {p.message}" for p in problems)
     raise ApplicationError(
         problems[0].code if len(codes) == 1 else "invalid_fields",
@@ -195,13 +184,22 @@ def listing_delete(*, locale: str) -> None:
 # Builds ------------------------------------------------------------------------------------
 
 
-def _image_ref(path: str) -> dict | None:
+def storage_read(path: str) -> bytes | None:
+    """A stored file's bytes, or None when there is no such file."""
     if not path:
         return None
     try:
         with default_storage.open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except (FileNotFoundError, OSError):
+        return None
+
+
+def _image_ref(path: str) -> dict | None:
+    if not path:
+        return None
+    data = storage_read(path)
+    if data is None:
         return {"path": path, "sha256": "", "missing": True}
     return {"path": path, "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -299,7 +297,7 @@ def build_request(*, requested_by: str = "") -> AppBuild:
                     "Fix these before building: "
                     + "; ".join(p["message"] for p in report["blocking"]),
                     status=400,
-                    fields=_fields(report["blocking"]),
+                    fields=rules.fields_of(report["blocking"]),
                 )
             number = (AppBuild.objects.filter(app=app).aggregate(n=Max("number"))["n"] or 0) + 1
             inputs = build_inputs(build_number=number)
@@ -320,13 +318,6 @@ def build_request(*, requested_by: str = "") -> AppBuild:
         active = AppBuild.objects.filter(status__in=AppBuild.ACTIVE).first()
         raise _in_progress(active) from None
     return build
-
-
-def _fields(problems: list[dict]) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for problem in problems:
-        fields.setdefault(problem["field"], []).append(problem["message"])
-    return fields
 
 
 def _in_progress(active: AppBuild | None) -> ApplicationError:
@@ -412,11 +403,9 @@ class BuildFailed(Exception):
 def _sources(build: AppBuild) -> dict[str, bytes]:
     sources = {}
     for key, ref in build.inputs["images"].items():
-        try:
-            with default_storage.open(ref["path"], "rb") as handle:
-                data = handle.read()
-        except (FileNotFoundError, OSError) as exc:
-            raise BuildFailed("source_missing", f"The {key} image is missing: {exc}") from exc
+        data = storage_read(ref["path"])
+        if data is None:
+            raise BuildFailed("source_missing", f"The {key} image is missing: {ref['path']}.")
         if hashlib.sha256(data).hexdigest() != ref["sha256"]:
             raise BuildFailed("source_changed", f"The {key} image changed after the request.")
         sources[key] = data
