@@ -21,6 +21,7 @@ from portal.billing import services as billing
 from portal.billing.models import SavedPaymentMethod
 from portal.enrollment import selectors, services
 from portal.enrollment.models import Order
+from portal.orders import services as orders
 from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
@@ -135,7 +136,7 @@ def checkout(request):
     key = (request.POST.get("idempotency_key") or "").strip()[:100] or None
     code = (request.POST.get("gift_certificate_code") or "").strip()[:40]
     try:
-        order = services.checkout(
+        order = orders.checkout(
             family=request.guardian.family,
             idempotency_key=key,
             params={"gift_certificate_code": code} if code else None,

@@ -127,6 +127,7 @@ TENANT_APPS = [
     "portal.accounts",
     "portal.config",
     "portal.enrollment",
+    "portal.orders",
     "portal.requests",
     "portal.billing",
     "portal.store",
@@ -386,7 +387,6 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_ROUTES = {
     "enrollment.hold_expire": {"queue": "checkout"},
     "enrollment.expire_due": {"queue": "checkout"},
-    "enrollment.waitlist_advance": {"queue": "checkout"},
     "billing.*": {"queue": "checkout"},
     "enrollment.send_family_email": {"queue": "notifications"},
     "store.send_gift_certificate": {"queue": "notifications"},

@@ -11,6 +11,7 @@ from django_tenants.utils import tenant_context
 from portal.catalog.models import Offering, Program
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, Order
+from portal.orders import services as orders
 from saas_platform.errors import ApplicationError
 from tenants.services import tenant_provision
 
@@ -113,7 +114,7 @@ def test_concurrent_checkouts_enroll_exactly_the_seats(race_tenant):
         family, student = job
         if not Hold.objects.filter(family=family, status="active").exists():
             services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-        return services.checkout(family=family).pk
+        return orders.checkout(family=family).pk
 
     results = _race(race_tenant, add_and_checkout, racers)
     codes = [code for code, _ in results]
@@ -130,7 +131,7 @@ def test_a_double_submitted_checkout_from_two_threads_makes_one_order(race_tenan
         offering = _offering(5, tuition=5000)
         ((family, student),) = _families(1)
         services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-    results = _race(race_tenant, lambda _: services.checkout(family=family).pk, [0, 1, 2, 3])
+    results = _race(race_tenant, lambda _: orders.checkout(family=family).pk, [0, 1, 2, 3])
     order_ids = {value for code, value in results if code == "ok"}
     assert len(order_ids) == 1, results
     with tenant_context(race_tenant):

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.enrollment.models import Order, OrderLine
-from portal.enrollment.services import order_confirm
+from portal.orders.services import order_confirm
 from portal.privacy.audit import audit_record
 from saas_platform.errors import ApplicationError
 

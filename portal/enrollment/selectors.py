@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from portal.catalog.models import StaffProfile
+from portal.accounts.models import Student
+from portal.catalog.models import Offering, StaffProfile
 
+from .errors import not_found
 from .models import Enrollment, Hold, Order, WaitlistEntry
 from .pricing import price_items, totals
 
@@ -55,3 +57,24 @@ def waitlist_list(family) -> QuerySet[WaitlistEntry]:
         .select_related("offering", "student", "hold")
         .order_by("created_at", "pk")
     )
+
+
+def student_for_family(family, student_id) -> Student:
+    """One of the family's students, or ``student_not_found``."""
+    student = Student.objects.select_related("level").filter(pk=student_id, family=family).first()
+    if student is None:
+        raise not_found("student")
+    return student
+
+
+def offering_visible(offering_id, portal) -> Offering:
+    """An offering families may see (a shown kind, not a draft), or ``offering_not_found``."""
+    offering = (
+        Offering.objects.prefetch_related("levels")
+        .filter(pk=offering_id, kind__in=portal.shown_kinds())
+        .exclude(status=Offering.Status.DRAFT)
+        .first()
+    )
+    if offering is None:
+        raise not_found("offering")
+    return offering

@@ -57,9 +57,3 @@ def expire_due_task() -> int:
     warn_expiring_holds()
     return count
 
-
-@shared_task(name="enrollment.waitlist_advance", acks_late=True)
-def waitlist_advance_task(offering_id: int) -> int:
-    from .services import waitlist_advance_for
-
-    return waitlist_advance_for(offering_id=offering_id)

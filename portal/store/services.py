@@ -20,7 +20,8 @@ from portal.enrollment import eligibility
 from portal.enrollment.errors import busy, not_found
 from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
-from portal.enrollment.services import lock_offerings, order_confirm, recount, settle
+from portal.enrollment.services import lock_offerings, recount, settle
+from portal.orders.services import order_confirm
 from portal.outbox.services import outbox_enqueue
 from saas_platform.errors import ApplicationError
 

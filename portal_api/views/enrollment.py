@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from portal.catalog.models import WEEKDAY_CODES
 from portal.enrollment import selectors, services
+from portal.orders import services as orders
 from saas_platform.errors import ApplicationError
 
 from .base import FamilyApi
@@ -177,7 +178,7 @@ class CheckoutApi(FamilyApi):
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or data.validated_data.get("idempotency_key")
         code = data.validated_data.get("gift_certificate_code") or ""
-        order = services.checkout(
+        order = orders.checkout(
             family=request.guardian.family,
             idempotency_key=key or None,
             params={"gift_certificate_code": code} if code else None,

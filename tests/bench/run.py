@@ -233,6 +233,7 @@ def bench_checkout(threads: int, per_thread: int) -> dict[str, float]:
     from portal.catalog.models import Offering, Program
     from portal.enrollment import services
     from portal.enrollment.models import Enrollment
+    from portal.orders import services as orders
     from tenants.services import tenant_provision
 
     tenant = tenant_provision(
@@ -293,7 +294,7 @@ def bench_checkout(threads: int, per_thread: int) -> dict[str, float]:
                 for family_id, student_id, offering_id in chunk:
                     family = Family.objects.get(pk=family_id)
                     services.cart_add(family=family, student_id=student_id, offering_id=offering_id)
-                    services.checkout(family=family)
+                    orders.checkout(family=family)
             except Exception as exc:
                 errors.put(repr(exc))
             finally:

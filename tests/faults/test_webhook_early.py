@@ -17,6 +17,7 @@ from portal.billing.tasks import stripe_events_retry_task
 from portal.billing.webhooks import event_apply
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Order
+from portal.orders import services as orders
 from tenants.models import Tenant
 from tests.portal.enrollment_helpers import make_offering
 from tests.portal.test_billing import SECRET, STRIPE, deliver, intent, signed_event
@@ -50,7 +51,7 @@ def open_order(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    return enrollment.checkout(family=connected.family)
+    return orders.checkout(family=connected.family)
 
 
 @responses.activate

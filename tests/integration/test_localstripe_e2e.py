@@ -33,6 +33,7 @@ from portal.billing import gateway
 from portal.billing.models import Payment
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order
+from portal.orders import services as orders
 from tenants.models import Tenant
 from tests.conftest import client_for
 from tests.portal.enrollment_helpers import make_offering
@@ -222,7 +223,7 @@ def test_order_pay_webhook_enrolls_against_localstripe(
     family = connected
     offering = make_offering(tuition=12000, registration_fee=0, name="Rec Gym")
     enrollment.cart_add(family=family.family, student_id=family.student.pk, offering_id=offering.pk)
-    order = enrollment.checkout(family=family.family)
+    order = orders.checkout(family=family.family)
     assert order.status == "awaiting_payment"
 
     # The family starts paying: the app creates the PaymentIntent in localstripe.

@@ -173,7 +173,7 @@ def test_no_card_on_file_asks_the_family_to_pay(monthly):
 
 
 def test_paying_the_link_settles_the_charge(monthly):
-    from portal.enrollment.services import order_confirm
+    from portal.orders.services import order_confirm
 
     SavedPaymentMethod.objects.all().delete()
     autopay_run(today=BILLING_DAY)

@@ -14,6 +14,7 @@ from django.test import override_settings
 from portal.billing.models import LedgerEntry, Payment, StripeEvent
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order
+from portal.orders import services as orders
 from tenants.models import Tenant
 from tests.conftest import client_for, make_actor
 from tests.helpers import assert_cross_tenant_denied, assert_error
@@ -50,7 +51,7 @@ def open_order(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    order = enrollment.checkout(family=connected.family)
+    order = orders.checkout(family=connected.family)
     assert order.status == "awaiting_payment"
     return order
 
@@ -260,7 +261,7 @@ def test_payments_need_a_connected_account(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    order = enrollment.checkout(family=connected.family)
+    order = orders.checkout(family=connected.family)
     response = connected.client().post(f"{API}/orders/{order.pk}/pay")
     assert_error(response, 409, "payments_not_configured")
     assert not Payment.objects.exists()
@@ -286,7 +287,7 @@ def test_free_orders_still_reach_the_ledger(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    enrollment.checkout(family=connected.family)
+    orders.checkout(family=connected.family)
     assert list(LedgerEntry.objects.values_list("kind", "amount")) == [("charge", 0)]
 
 
@@ -402,7 +403,7 @@ def test_default_and_removal_rules(connected, django_capture_on_commit_callbacks
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    enrollment.checkout(family=connected.family)
+    orders.checkout(family=connected.family)
     responses.post(
         f"{STRIPE}/v1/payment_methods/pm_2/detach", json={"id": "pm_2", "object": "payment_method"}
     )
@@ -442,7 +443,7 @@ def test_statement_pdf_for_a_date_range(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    enrollment.checkout(family=connected.family)
+    orders.checkout(family=connected.family)
     LedgerEntry.objects.create(
         family=connected.family,
         kind="credit",
@@ -549,7 +550,7 @@ def test_account_credit_is_used_at_checkout_once(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=first.pk
     )
-    order = enrollment.checkout(family=connected.family)
+    order = orders.checkout(family=connected.family)
     assert order.total == 9500
     assert ("account_credit", -2500) in list(order.lines.values_list("kind", "amount"))
     # The credit is promised to the open order: a second checkout cannot spend it again.
@@ -561,9 +562,9 @@ def test_account_credit_is_used_at_checkout_once(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=second.pk
     )
-    other = enrollment.checkout(family=connected.family)
+    other = orders.checkout(family=connected.family)
     assert other.total == 3000
-    enrollment.order_confirm(order_id=order.pk)
+    orders.order_confirm(order_id=order.pk)
     ledger = connected.client().get(f"{API}/ledger?period=all").json()
     assert ledger["balance"] == 12000 - 2500  # charge recorded in full, the credit absorbed
     assert [e["kind"] for e in ledger["entries"]] == ["credit", "charge"]
@@ -582,7 +583,7 @@ def test_a_credit_covering_the_order_confirms_it(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    order = enrollment.checkout(family=connected.family)
+    order = orders.checkout(family=connected.family)
     assert (order.status, order.total) == ("confirmed", 0)
     assert connected.client().get(f"{API}/ledger?period=all").json()["credit"] == 8000
 

@@ -12,6 +12,7 @@ from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, Order, RegistrationFeeCharge
 from portal.enrollment.tasks import expire_due_task, hold_expire_task
+from portal.orders import services as orders
 from tests.conftest import client_for
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error
@@ -245,7 +246,7 @@ def test_already_enrolled_in_cart_and_schedule_clash(family_a):
     later = make_offering(name="Later", start_time=time(17), end_time=time(18))
     assert add(family_a, later).status_code == 201  # back to back is fine
     family_a.client().post(f"{API}/checkout", {}, format="json")
-    services.order_confirm(order_id=Order.objects.get().pk)
+    orders.order_confirm(order_id=Order.objects.get().pk)
     assert_error(add(family_a, offering), 409, "already_enrolled")
 
 
@@ -314,8 +315,8 @@ def test_a_paid_checkout_reserves_until_paid_then_enrolls(family_a):
     assert order["status"] == "awaiting_payment" and order["total"] == 9000
     assert Enrollment.objects.get().status == "reserved"
     assert seats(offering) == (1, 0)
-    services.order_confirm(order_id=order["id"])
-    services.order_confirm(order_id=order["id"])  # twice: no change
+    orders.order_confirm(order_id=order["id"])
+    orders.order_confirm(order_id=order["id"])  # twice: no change
     assert Enrollment.objects.get().status == "active"
     assert family_a.client().get(f"{API}/orders/{order['id']}").json()["status"] == "confirmed"
 
@@ -331,7 +332,7 @@ def test_an_unpaid_order_lapses_and_frees_its_seats(family_a):
     assert Enrollment.objects.get().status == "cancelled"
     assert seats(offering) == (0, 0)
     with pytest.raises(Exception) as excinfo:
-        services.order_confirm(order_id=order["id"])
+        orders.order_confirm(order_id=order["id"])
     assert excinfo.value.code == "order_not_payable"
 
 
@@ -407,7 +408,7 @@ def test_pricing_fees_once_per_year_and_discount_schedules(family_a):
     ]
     assert cart["total"] == 10000 + 8000 + 6000 + 3000 - 1600 - 600
     order = family_a.client().post(f"{API}/checkout", {}, format="json").json()
-    services.order_confirm(order_id=order["id"])
+    orders.order_confirm(order_id=order["id"])
     assert RegistrationFeeCharge.objects.count() == 1
     add(
         family_a,

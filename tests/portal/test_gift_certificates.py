@@ -11,6 +11,7 @@ from portal.config.services import portal_settings_update
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Order
 from portal.enrollment.tasks import expire_due_task
+from portal.orders import services as orders
 from portal.store.models import GiftCertificate, GiftCertificateUse, normalize_code
 from portal.store.services import gift_certificate_issue
 from tests.conftest import client_for, make_actor
@@ -60,7 +61,7 @@ def test_buying_a_certificate_is_an_order_and_paying_it_emails_the_code(
     gift = GiftCertificate.objects.get()
     assert gift.status == "awaiting_payment"
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment.order_confirm(order_id=order["id"])
+        orders.order_confirm(order_id=order["id"])
     gift.refresh_from_db()
     assert gift.status == "active"
     to_rose = next(m for m in mail.outbox if m.to == ["rose@example.com"])

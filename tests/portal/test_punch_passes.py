@@ -10,6 +10,7 @@ from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.signals import order_expired
 from portal.enrollment.tasks import expire_due_task
+from portal.orders import services as orders
 from portal.store.models import PunchPass, PunchPassProduct, PunchRedemption
 from tests.conftest import client_for, make_actor
 from tests.factories import ProgramFactory
@@ -151,7 +152,7 @@ def test_a_paid_pass_waits_for_payment_then_activates_with_its_expiry(punch_on):
     offering = make_offering()
     assert_error(redeem(punch_on, punch, offering), 409, "punch_pass_not_active")
 
-    enrollment.order_confirm(order_id=order["id"])
+    orders.order_confirm(order_id=order["id"])
     punch.refresh_from_db()
     assert punch.status == "active"
     assert punch.expires_on == TODAY + timedelta(days=60)
@@ -361,8 +362,8 @@ def test_a_student_already_in_the_class_cannot_use_a_visit(punch_on):
     enrollment.cart_add(
         family=punch_on.family, student_id=punch_on.student.pk, offering_id=offering.pk
     )
-    order = enrollment.checkout(family=punch_on.family)
-    enrollment.order_confirm(order_id=order.pk)
+    order = orders.checkout(family=punch_on.family)
+    orders.order_confirm(order_id=order.pk)
     before = snapshot(punch, offering)
     assert_error(redeem(punch_on, punch, offering), 409, "already_enrolled")
     assert snapshot(punch, offering) == before

@@ -20,6 +20,7 @@ from portal.config.selectors import portal_settings_get
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold
+from portal.orders import services as orders
 from saas_platform.process_cache import tenant_config
 from tests.conftest import client_for
 from tests.helpers import assert_error
@@ -194,7 +195,7 @@ def test_lapsed_hold_is_not_in_checkout_but_unpaid_order_is(family_a):
     _exhaust()
     assert_error(client.get(API), 429, "search_busy")
     Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() + timedelta(minutes=5))
-    order = services.checkout(family=family_a.family)
+    order = orders.checkout(family=family_a.family)
     assert order.status == "awaiting_payment"
     assert not Hold.objects.filter(family=family_a.family, status="active").exists()
     assert client.get(API).status_code == 200  # paying: still in checkout
@@ -278,7 +279,7 @@ def test_every_seat_change_refreshes_after_commit(
             expected_taken = 0
         elif change == "enroll":
             services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-            services.checkout(family=family)
+            orders.checkout(family=family)
             assert Enrollment.objects.get(offering=offering).status == "active"
         elif change == "capacity":
             offering.capacity = 7
@@ -287,7 +288,7 @@ def test_every_seat_change_refreshes_after_commit(
             expected_taken, expected_capacity = 0, 7
         else:  # a drop taking effect
             services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-            services.checkout(family=family)
+            orders.checkout(family=family)
             Enrollment.objects.filter(offering=offering).update(
                 end_date=timezone.localdate() - timedelta(days=1)
             )
@@ -318,7 +319,7 @@ def test_stale_cache_never_oversells(family_a):
     offering = make_offering(name="Last Seat", capacity=1)
     other, kid = make_family("other@alpha.test")
     services.cart_add(family=other, student_id=kid.pk, offering_id=offering.pk)
-    services.checkout(family=other)
+    orders.checkout(family=other)
     key, fresh, _ = availability._keys(connection.schema_name)
     _redis().hset(key, str(offering.pk), Availability(1, 0, 0).encode())
     _redis().set(fresh, "1", ex=60)

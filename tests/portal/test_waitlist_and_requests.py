@@ -11,6 +11,7 @@ from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, WaitlistEntry
 from portal.enrollment.tasks import expire_due_task
+from portal.orders import services as orders
 from portal.requests.models import MakeupToken, Request
 from saas_platform.errors import ApplicationError
 from saas_platform.users.services import api_token_issue
@@ -25,8 +26,8 @@ API = "/api/v1"
 
 def enroll(family, student, offering) -> Enrollment:
     services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-    order = services.checkout(family=family)
-    services.order_confirm(order_id=order.pk)
+    order = orders.checkout(family=family)
+    orders.order_confirm(order_id=order.pk)
     return Enrollment.objects.get(student=student, offering=offering)
 
 

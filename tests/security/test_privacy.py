@@ -16,6 +16,7 @@ from portal.accounts.models import EmergencyContact, Family, Guardian, Student
 from portal.billing.models import LedgerEntry, Payment
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order, OrderLine
+from portal.orders import services as orders
 from portal.privacy.models import AuditEntry, DeletionRequest
 from portal.privacy.services import family_deletion_complete
 from saas_platform.errors import ApplicationError
@@ -277,7 +278,7 @@ def test_lapsed_unpaid_orders_cancelled_in_bulk_are_audited(family_a):
     offering = make_offering(name="Lapse")
     enrollment.cart_add(family=family_a.family, student_id=family_a.student.pk,
                         offering_id=offering.pk)  # fmt: skip
-    order = enrollment.checkout(family=family_a.family)
+    order = orders.checkout(family=family_a.family)
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     enrollment.expire_due()
     cancelled = [e for e in trail("portal_enrollment.enrollment") if e.action == "update"]
@@ -373,7 +374,7 @@ def test_staff_complete_the_deletion_and_the_ledger_is_intact(household, staff_a
     family = household.family
     offering = make_offering(tuition=9000, registration_fee=0, name="Tumble")
     enrollment.cart_add(family=family, student_id=household.student.pk, offering_id=offering.pk)
-    order = enrollment.checkout(family=family)
+    order = orders.checkout(family=family)
     from portal.billing.services import ledger_record_order
 
     ledger_record_order(order=order)  # as on confirmation: the tuition charge

@@ -38,6 +38,7 @@ def _fill(tenant: Tenant) -> dict[str, bytes]:
     from portal.catalog.models import StaffProfile
     from portal.enrollment import services as enrollment
     from portal.enrollment.models import Enrollment
+    from portal.orders import services as orders
     from tests.factories import GuardianFactory, OfferingFactory, StudentFactory
     from theming.services import brand_get, brand_image_upload
 
@@ -57,7 +58,7 @@ def _fill(tenant: Tenant) -> dict[str, bytes]:
             families.append((guardian.family, student))
         family, student = families[0]
         enrollment.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-        enrollment.checkout(family=family)
+        orders.checkout(family=family)
         assert Enrollment.objects.filter(status="active").count() == 1
         for i, (fam, _) in enumerate(families):
             LedgerEntry.objects.create(

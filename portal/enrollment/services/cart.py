@@ -1,0 +1,165 @@
+"""The family's cart: holds on seats that lapse after the business's hold timer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.accounts.models import Family
+from portal.catalog.models import Offering
+from portal.config.selectors import portal_settings_get
+from saas_platform.errors import ApplicationError
+
+from .. import eligibility, selectors
+from ..errors import not_found
+from ..models import Enrollment, Hold
+from ..notifications import notify_family
+from .seats import hold_release, lock_offerings, schedule_hold_expiry, settle, settle_offerings
+
+EXPIRY_WARNING = timedelta(minutes=3)
+
+# --- cart ------------------------------------------------------------------------------------
+
+
+def cart_add(*, family: Family, student_id: int, offering_id: int, keyword: str = "") -> Hold:
+    """Hold a seat for one of the family's students: checked against every rule, then taken
+    under the offering's lock if one is free. Expires after the business's hold timer."""
+    portal = portal_settings_get()
+    student = selectors.student_for_family(family, student_id)
+    offering = selectors.offering_visible(offering_id, portal)
+    now = timezone.now()
+    eligibility.check_all(
+        family=family, student=student, offering=offering, portal=portal, now=now, keyword=keyword
+    )
+    with transaction.atomic():
+        offering = lock_offerings([offering.pk])[offering.pk]
+        settle(offering, portal, now)
+        eligibility.check_not_taken(student, offering)
+        if offering.openings <= 0:
+            raise ApplicationError(
+                "offering_full",
+                f"{offering.name} is full. You can join the waitlist.",
+                status=409,
+            )
+        hold = Hold.objects.create(
+            family=family,
+            student=student,
+            offering=offering,
+            created_at=now,
+            expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
+            keyword=keyword[:100],
+        )
+        # settle() just recounted under this lock, so one more seat is exact.
+        offering.seats_taken += 1
+        Offering.objects.filter(pk=offering.pk).update(seats_taken=offering.seats_taken)
+        schedule_hold_expiry(hold)
+    return hold
+
+
+def cart_remove(*, family: Family, hold_id: int) -> None:
+    portal = portal_settings_get()
+    hold = Hold.objects.filter(pk=hold_id, family=family, status=Hold.Status.ACTIVE).first()
+    if hold is None:
+        raise not_found("cart_item")
+    now = timezone.now()
+    with transaction.atomic():
+        offering = lock_offerings([hold.offering_id])[hold.offering_id]
+        hold = Hold.objects.select_for_update(of=("self",)).get(pk=hold.pk)
+        if hold.status == Hold.Status.ACTIVE:
+            hold_release(hold, status=Hold.Status.RELEASED, now=now)
+        settle(offering, portal, now)
+
+
+def cart_clear(*, family: Family) -> int:
+    """Abandon the cart: release every held seat."""
+    portal = portal_settings_get()
+    holds = list(Hold.objects.filter(family=family, status=Hold.Status.ACTIVE))
+    if not holds:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        offerings = lock_offerings([h.offering_id for h in holds])
+        for hold in Hold.objects.select_for_update(of=("self",)).filter(
+            pk__in=[h.pk for h in holds]
+        ):
+            if hold.status == Hold.Status.ACTIVE:
+                hold_release(hold, status=Hold.Status.RELEASED, now=now)
+        for offering in offerings.values():
+            settle(offering, portal, now)
+    return len(holds)
+
+
+def cart_refresh(*, family: Family) -> None:
+    """The check on read: settle the offerings of the family's lapsed holds and orders, so a
+    missed expiry task never shows (or keeps) a seat that is gone."""
+    now = timezone.now()
+    lapsed = set(
+        Hold.objects.filter(
+            family=family, status__in=Hold.SEAT_TAKING, expires_at__lte=now
+        ).values_list("offering_id", flat=True)
+    ) | set(
+        Enrollment.objects.filter(
+            family=family, status=Enrollment.Status.RESERVED, order__expires_at__lte=now
+        ).values_list("offering_id", flat=True)
+    )
+    if lapsed:
+        settle_offerings(lapsed)
+
+
+def hold_expire_if_due(*, hold_id: int) -> str:
+    hold = Hold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        return "missing"
+    if hold.status not in Hold.SEAT_TAKING:
+        return hold.status
+    if hold.expires_at > timezone.now():
+        return "not_due"  # extended (an accepted offer); its new expiry has its own task
+    settle_offerings([hold.offering_id])
+    return "expired"
+
+
+def warn_expiring_holds() -> int:
+    """Email families whose cart holds lapse within a few minutes (once per hold)."""
+    now = timezone.now()
+    due = Hold.objects.filter(
+        status=Hold.Status.ACTIVE,
+        expires_at__gt=now,
+        expires_at__lte=now + EXPIRY_WARNING,
+        expiry_warning_sent_at__isnull=True,
+    ).select_related("offering", "student")
+    tenant = connection.tenant
+    count = 0
+    for hold in due:
+        updated = Hold.objects.filter(pk=hold.pk, expiry_warning_sent_at__isnull=True).update(
+            expiry_warning_sent_at=now
+        )
+        if updated:
+            with transaction.atomic():
+                notify_family(
+                    hold.family_id,
+                    "hold_expiring",
+                    {
+                        "offering": hold.offering.name,
+                        "student": hold.student.first_name,
+                        "minutes": max(hold.seconds_left(now) // 60, 1),
+                        "url": tenant.url("/cart"),
+                    },
+                )
+            count += 1
+    return count
+
+
+def staff_hold_delete(*, hold_id: int) -> None:
+    portal = portal_settings_get()
+    hold = Hold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        raise not_found("hold")
+    now = timezone.now()
+    with transaction.atomic():
+        offering = lock_offerings([hold.offering_id])[hold.offering_id]
+        hold = Hold.objects.select_for_update(of=("self",)).get(pk=hold.pk)
+        if hold.status in Hold.SEAT_TAKING:
+            hold_release(hold, status=Hold.Status.RELEASED, now=now)
+        settle(offering, portal, now)

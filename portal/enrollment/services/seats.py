@@ -1,0 +1,279 @@
+"""Seats. Every function that takes or frees a seat runs in one transaction holding the row
+locks of the offerings involved (taken in primary-key order with a short lock timeout), expires
+whatever has lapsed on those offerings, and recounts ``Offering.seats_taken`` before it commits.
+A stale cache or a lost Celery task can therefore never oversell or keep a seat."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from portal.accounts.models import Family
+from portal.catalog.availability import offerings_changed
+from portal.catalog.models import Offering
+from portal.config.selectors import portal_settings_get
+from portal.privacy.audit import audit_bulk
+from saas_platform.errors import ApplicationError
+from saas_platform.tasks import enqueue_on_commit
+
+from .. import eligibility
+from ..errors import busy
+from ..models import Enrollment, Hold, Order, WaitlistEntry
+from ..notifications import notify_family
+from ..signals import order_expired
+
+logger = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = "3s"
+
+
+# --- locking and counting ------------------------------------------------------------------
+
+
+def lock_offerings(ids) -> dict[int, Offering]:
+    """Lock offerings in primary-key order (no deadlocks between two carts). Caller holds an
+    open transaction; the locks last until it ends."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_offerings needs a transaction")
+    ids = sorted(set(ids))
+    # Every seat change comes through here: search's cached availability of these offerings is
+    # dropped now and rewritten from the committed counters after commit.
+    offerings_changed(ids)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        locked = list(
+            Offering.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+        )
+    except OperationalError as exc:
+        if "lock timeout" in str(exc).lower() or "canceling statement" in str(exc).lower():
+            raise busy() from exc
+        raise
+    return {offering.pk: offering for offering in locked}
+
+
+def expire_lapsed(offering: Offering, now: datetime) -> bool:
+    """Under the offering's lock: end holds, offers and unpaid orders whose time is up, and
+    enrollments whose drop date has passed. Returns whether anything was freed."""
+    ended = list(
+        Enrollment.objects.filter(
+            offering=offering,
+            status=Enrollment.Status.ACTIVE,
+            end_date__lt=timezone.localdate(now),
+        ).values_list("pk", "family_id")
+    )
+    freed = False
+    if ended:
+        freed = bool(
+            Enrollment.objects.filter(pk__in=[pk for pk, _ in ended]).update(
+                status=Enrollment.Status.DROPPED, updated_at=now
+            )
+        )
+        audit_bulk(
+            action="update", model=Enrollment, rows=ended, fields={"status": ["active", "dropped"]}
+        )
+    lapsed = list(
+        Hold.objects.filter(offering=offering, status__in=Hold.SEAT_TAKING, expires_at__lte=now)
+    )
+    for hold in lapsed:
+        was_offer = hold.status == Hold.Status.OFFER
+        hold.status = Hold.Status.EXPIRED
+        hold.ended_at = now
+        hold.save(update_fields=["status", "ended_at"])
+        if was_offer:
+            WaitlistEntry.objects.filter(hold=hold, status=WaitlistEntry.Status.OFFERED).update(
+                status=WaitlistEntry.Status.LAPSED
+            )
+        freed = True
+    unpaid = Enrollment.objects.filter(
+        offering=offering,
+        status=Enrollment.Status.RESERVED,
+        order__status=Order.Status.AWAITING_PAYMENT,
+        order__expires_at__lte=now,
+    )
+    unpaid_rows = list(unpaid.values_list("pk", "family_id", "order_id"))
+    order_ids = {order_id for _, _, order_id in unpaid_rows}
+    if order_ids:
+        Enrollment.objects.filter(pk__in=[pk for pk, _, _ in unpaid_rows]).update(
+            status=Enrollment.Status.CANCELLED, updated_at=now
+        )
+        audit_bulk(
+            action="update",
+            model=Enrollment,
+            rows=[(pk, family_id) for pk, family_id, _ in unpaid_rows],
+            fields={"status": ["reserved", "cancelled"]},
+        )
+        freed = True
+        # An order is expired once none of its seats is still reserved.
+        for order in Order.objects.filter(pk__in=order_ids, status=Order.Status.AWAITING_PAYMENT):
+            if not order.enrollments.filter(status=Enrollment.Status.RESERVED).exists():
+                order.status = Order.Status.EXPIRED
+                order.save(update_fields=["status"])
+                order_expired.send(sender=Order, order=order)
+    return freed
+
+
+_RECOUNT_SQL = """
+    UPDATE portal_catalog_offering AS o SET
+        seats_taken =
+            (SELECT count(*) FROM portal_enrollment_hold h
+              WHERE h.offering_id = o.id AND h.status IN ('active', 'offer'))
+          + (SELECT count(*) FROM portal_enrollment_enrollment e
+              WHERE e.offering_id = o.id AND e.status = ANY(%s)),
+        waitlist_count =
+            (SELECT count(*) FROM portal_enrollment_waitlistentry w
+              WHERE w.offering_id = o.id AND w.status IN ('waiting', 'offered'))
+    WHERE o.id = %s
+    RETURNING seats_taken, waitlist_count
+"""
+
+
+def recount(offering: Offering, portal) -> Offering:
+    """Recompute the seat and waitlist counters from the rows (under the offering's lock), in
+    one statement."""
+    seat_statuses = [Enrollment.Status.RESERVED, Enrollment.Status.ACTIVE]
+    if portal.pending_requests_count_against_openings:
+        seat_statuses.append(Enrollment.Status.PENDING)
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOUNT_SQL, [[str(s) for s in seat_statuses], offering.pk])
+        offering.seats_taken, offering.waitlist_count = cursor.fetchone()
+    return offering
+
+
+def settle(offering: Offering, portal, now: datetime) -> Offering:
+    """Expire what lapsed, hand freed seats to the waitlist, recount. Under the lock."""
+    expire_lapsed(offering, now)
+    recount(offering, portal)
+    if offering.openings > 0 and offering.waitlist_count:
+        waitlist_offer_seats(offering, portal, now)
+        recount(offering, portal)
+    return offering
+
+
+def schedule_hold_expiry(hold: Hold) -> None:
+    """A task at the moment the hold lapses (the per-minute sweep and the check on read cover
+    a lost one)."""
+    from ..tasks import hold_expire_task
+
+    enqueue_on_commit(hold_expire_task, hold.pk, eta=hold.expires_at)
+
+
+def settle_offerings(offering_ids) -> None:
+    portal = portal_settings_get()
+    now = timezone.now()
+    with transaction.atomic():
+        for offering in lock_offerings(offering_ids).values():
+            settle(offering, portal, now)
+
+
+def waitlist_offer_seats(offering: Offering, portal, now: datetime) -> int:
+    """Under the offering's lock: offer free seats to the first eligible waiting families."""
+    offered = 0
+    tenant = connection.tenant
+    waiting = (
+        WaitlistEntry.objects.filter(offering=offering, status=WaitlistEntry.Status.WAITING)
+        .select_related("family", "student__level")
+        .order_by("priority", "created_at", "pk")
+    )
+    free = offering.openings
+    for entry in waiting:
+        if free <= 0:
+            break
+        try:
+            eligibility.check_student(entry.student, offering)
+            eligibility.check_not_taken(entry.student, offering)
+            if entry.family.status == Family.Status.SUSPENDED:
+                raise eligibility.refuse("family_suspended", "The family is suspended.")
+        except ApplicationError as exc:
+            entry.status = WaitlistEntry.Status.SKIPPED
+            entry.note = exc.message[:255]
+            entry.save(update_fields=["status", "note"])
+            continue
+        hold = Hold.objects.create(
+            family=entry.family,
+            student=entry.student,
+            offering=offering,
+            status=Hold.Status.OFFER,
+            created_at=now,
+            expires_at=now + timedelta(hours=portal.waitlist_offer_hours),
+        )
+        entry.status = WaitlistEntry.Status.OFFERED
+        entry.offered_at = now
+        entry.hold = hold
+        entry.save(update_fields=["status", "offered_at", "hold"])
+        schedule_hold_expiry(hold)
+        notify_family(
+            entry.family_id,
+            "waitlist_offer",
+            {
+                "offering": offering.name,
+                "student": entry.student.first_name,
+                "expires": timezone.localtime(hold.expires_at).strftime("%b %-d at %-I:%M %p"),
+                "url": tenant.url("/waitlist"),
+            },
+        )
+        free -= 1
+        offered += 1
+    return offered
+
+
+def offering_seats_changed(*, offering_id: int) -> None:
+    """Staff changed capacity (or deleted a hold): recount and offer any freed seats."""
+    settle_offerings([offering_id])
+
+
+def hold_release(hold: Hold, *, status: str, now: datetime) -> None:
+    """End a seat-taking hold (and decline its waitlist offer). Under the offering's lock."""
+    hold.status = status
+    hold.ended_at = now
+    hold.save(update_fields=["status", "ended_at"])
+    if hasattr(hold, "waitlist_entry") and hold.waitlist_entry is not None:
+        entry = hold.waitlist_entry
+        if entry.status == WaitlistEntry.Status.OFFERED:
+            entry.status = WaitlistEntry.Status.DECLINED
+            entry.save(update_fields=["status"])
+
+
+def expire_due() -> int:
+    """Settle every offering with something lapsed (the per-minute sweep), and lapse unpaid
+    orders that hold no seat (store items). Idempotent."""
+    now = timezone.now()
+    seatless = (
+        Order.objects.filter(status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now)
+        .exclude(enrollments__status=Enrollment.Status.RESERVED)
+        .values_list("pk", flat=True)
+    )
+    for order_id in list(seatless):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            still_unpaid = order.status == Order.Status.AWAITING_PAYMENT and order.expires_at <= now
+            holds_seats = order.enrollments.filter(status=Enrollment.Status.RESERVED).exists()
+            if still_unpaid and not holds_seats:
+                order.status = Order.Status.EXPIRED
+                order.save(update_fields=["status"])
+                order_expired.send(sender=Order, order=order)
+    ids = (
+        set(
+            Enrollment.objects.filter(
+                status=Enrollment.Status.ACTIVE, end_date__lt=timezone.localdate(now)
+            ).values_list("offering_id", flat=True)
+        )
+        | set(
+            Hold.objects.filter(status__in=Hold.SEAT_TAKING, expires_at__lte=now).values_list(
+                "offering_id", flat=True
+            )
+        )
+        | set(
+            Enrollment.objects.filter(
+                status=Enrollment.Status.RESERVED,
+                order__status=Order.Status.AWAITING_PAYMENT,
+                order__expires_at__lte=now,
+            ).values_list("offering_id", flat=True)
+        )
+    )
+    for offering_id in sorted(ids):
+        settle_offerings([offering_id])
+    return len(ids)
