@@ -54,9 +54,9 @@ bench: install bench-deps
 # Translations (docs/web.md): extract new strings into locale/es/LC_MESSAGES/django.po (needs
 # GNU gettext's xgettext), then compile the .mo with polib (no gettext needed for that part).
 messages: install
-	$(DEVENV) && $(PY) manage.py makemessages -l es --no-obsolete -i ".venv/*" \
+	$(DEVENV) && DEBUG=1 $(PY) manage.py makemessages -l es --no-obsolete -i ".venv/*" \
 		-i "node_modules/*" -i "tests/*" -i ".devdata/*" -i "staticfiles/*" -i "media/*"
-	$(DEVENV) && $(PY) manage.py compile_translations
+	$(DEVENV) && DEBUG=1 $(PY) manage.py compile_translations
 
 stop:
 	$(PY) -m saas_platform.devservices stop

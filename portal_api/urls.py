@@ -82,6 +82,7 @@ urlpatterns = [
     path("orders", enrollment.OrderListApi.as_view(), name="api-orders"),
     path("orders/<int:order_id>", enrollment.OrderDetailApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/pay", billing.OrderPayApi.as_view(), name="api-order-pay"),
+    path("balance/pay", billing.BalancePayApi.as_view(), name="api-balance-pay"),
     path("ledger", billing.LedgerApi.as_view(), name="api-ledger"),
     path(
         "store/gift-certificates",

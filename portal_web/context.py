@@ -37,10 +37,28 @@ def portal_context_get(request) -> dict:
 KEYS = ("tenant", "portal", "theme", "logo_url", "favicon_url", "guardian", "family")
 
 
+def _past_due(request) -> int:
+    """What the signed-in family owes past the business's grace period (the banner)."""
+    from django.utils import timezone
+
+    from portal.billing.selectors import past_due_amount
+
+    context = portal_context_get(request)
+    family = context.get("family")
+    if family is None:
+        return 0
+    after_days = context["portal"].past_due_after_days
+    return past_due_amount(family, now=timezone.now(), after_days=after_days)
+
+
 def portal(request) -> dict:
     """Template context processor (settings.TEMPLATES). Lazy, so templates that never use it
     (the admin on a tenant host) run no query for it."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or getattr(tenant, "schema_name", "public") == "public":
         return {}
-    return {key: SimpleLazyObject(lambda key=key: portal_context_get(request)[key]) for key in KEYS}
+    context = {
+        key: SimpleLazyObject(lambda key=key: portal_context_get(request)[key]) for key in KEYS
+    }
+    context["past_due"] = SimpleLazyObject(lambda: _past_due(request))
+    return context

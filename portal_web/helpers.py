@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.accounts.errors import family_suspended_error
 from portal.accounts.models import Family
@@ -56,13 +57,28 @@ def _same_host_path(request, url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+# Refusals a family can fix itself: the page offers the way forward first.
+WAYS_FORWARD = {
+    "policy_acceptance_required": (
+        "portal-policies",
+        gettext_lazy("Review and accept the policies"),
+    ),
+    "payment_method_required": ("portal-payment-method-add", gettext_lazy("Save a card")),
+    "past_due_balance": ("portal-billing", gettext_lazy("Pay your balance")),
+}
+
+
 def error_page(request, error: ApplicationError, *, back_url: str = "", back_label: str = ""):
-    """A clear page for a failure that is not about one form field, with a way back."""
+    """A clear page for a failure that is not about one form field, with a way forward when
+    the family can fix it, and a way back."""
+    forward = WAYS_FORWARD.get(error.code)
     return render(
         request,
         "portal_web/error.html",
         {
             "error": error,
+            "forward_url": reverse(forward[0]) if forward else "",
+            "forward_label": forward[1] if forward else "",
             "back_url": back_url or reverse("portal-home"),
             "back_label": back_label or _("Back to the home page"),
         },

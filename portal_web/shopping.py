@@ -21,6 +21,8 @@ from portal.billing import services as billing
 from portal.billing.models import SavedPaymentMethod
 from portal.enrollment import selectors, services
 from portal.enrollment.models import Order
+from portal.orders import payments as order_payments
+from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
 from saas_platform.errors import ApplicationError
 
@@ -139,12 +141,13 @@ def checkout(request):
         order = orders.checkout(
             family=request.guardian.family,
             idempotency_key=key,
-            params={"gift_certificate_code": code} if code else None,
+            gift_certificate_code=code,
+            use_account_credit=request.POST.get("use_account_credit", "1") != "0",
         )
     except ApplicationError as exc:
         if exc.code in LAPSED:
             return lapsed_page(request, exc)
-        if exc.fields:
+        if "gift_certificate_code" in exc.fields:
             context = _cart_context(request)
             context.update(error=exc, errors=exc.fields, gift_code=code)
             return render(request, "portal_web/checkout.html", context, status=exc.status)
@@ -157,7 +160,7 @@ def checkout(request):
 @family_required
 def order_detail(request, order_id: int):
     family = request.guardian.family
-    order = selectors.order_list(family).filter(pk=order_id).first()
+    order = order_selectors.order_get(family, order_id)
     if order is None:
         return error_page(
             request,
@@ -168,23 +171,31 @@ def order_detail(request, order_id: int):
     if order.status == Order.Status.AWAITING_PAYMENT:
         # Stripe unreachable or not configured: show the order as we know it.
         with contextlib.suppress(ApplicationError):
-            billing.order_payments_refresh(order=order)
-        order = selectors.order_list(family).get(pk=order_id)
-    context = {"nav": "enrollments", "order": order, "currency": order.currency}
-    if order.status == Order.Status.AWAITING_PAYMENT:
-        if order.expires_at <= timezone.now():
-            return lapsed_page(
-                request,
-                ApplicationError(
-                    "order_not_payable",
-                    _(
-                        "This order can no longer be paid: its seats were released. Add them to "
-                        "your cart again."
-                    ),
-                    status=409,
+            order_payments.order_refresh(order=order)
+        order = order_selectors.order_get(family, order_id)
+    context = {
+        "nav": "enrollments",
+        "order": order,
+        "currency": order.currency,
+        "amount_due": order_selectors.amount_due(order),
+    }
+    if order.status == Order.Status.EXPIRED or order.lapsed():
+        return lapsed_page(
+            request,
+            ApplicationError(
+                "order_not_payable",
+                _(
+                    "This order can no longer be paid: its seats were released. Add them to "
+                    "your cart again."
                 ),
+                status=409,
+            ),
+        )
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        if order.expires_at is not None:
+            context["seconds_left"] = max(
+                int((order.expires_at - timezone.now()).total_seconds()), 0
             )
-        context["seconds_left"] = max(int((order.expires_at - timezone.now()).total_seconds()), 0)
         context["saved_methods"] = list(
             SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
         )
@@ -200,7 +211,7 @@ def order_detail(request, order_id: int):
             context["saved_methods"] = []
         elif wants_element:
             try:
-                payment = billing.order_pay(family=family, order_id=order.pk)
+                payment = order_payments.order_pay(family=family, order_id=order.pk)
             except ApplicationError as exc:
                 if exc.code in LAPSED:
                     return lapsed_page(request, exc)
@@ -223,7 +234,7 @@ def order_pay_saved(request, order_id: int):
     family = request.guardian.family
     back = reverse("portal-order", args=[order_id])
     try:
-        payment = billing.order_pay(
+        payment = order_payments.order_pay(
             family=family, order_id=order_id, saved_method_id=_int_field(request, "payment_method")
         )
     except ApplicationError as exc:
@@ -241,6 +252,7 @@ def order_pay_saved(request, order_id: int):
 def enrollments(request):
     family = request.guardian.family
     services.cart_refresh(family=family)
+    orders.orders_refresh(family=family)
     rows = [
         {"enrollment": e, "next_meetings": selectors.next_meetings(e)}
         for e in selectors.enrollment_list(family)
@@ -253,7 +265,7 @@ def enrollments(request):
             "rows": rows,
             "waitlist": list(selectors.waitlist_list(family)),
             "orders": list(
-                selectors.order_list(family).filter(status=Order.Status.AWAITING_PAYMENT)
+                order_selectors.order_list(family).filter(status=Order.Status.AWAITING_PAYMENT)
             ),
         },
     )

@@ -73,6 +73,7 @@ urlpatterns = [
     path("requests/<int:request_id>/cancel/", views_requests.cancel, name="portal-request-cancel"),
     path("billing/", views_billing.billing, name="portal-billing"),
     path("billing/statement/", views_billing.statement, name="portal-billing-statement"),
+    path("billing/pay/", views_billing.balance_pay, name="portal-balance-pay"),
     path(
         "billing/payment-methods/add/",
         views_billing.method_add,

@@ -21,6 +21,7 @@ from portal.billing import services
 from portal.billing.selectors import ledger_get, payment_method_list, statement_range
 from portal.billing.statements import statement_pdf
 from portal.config.selectors import portal_settings_get
+from portal.orders.services import balance_order_create
 from saas_platform.errors import ApplicationError
 
 from .helpers import error_page, family_required, field_errors
@@ -86,6 +87,18 @@ def statement(request):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="statement-{start}-{end}.pdf"'
     return response
+
+
+@require_POST
+@family_required
+def balance_pay(request):
+    """Pay the whole open balance: an order for it, paid on its order page (saved card or the
+    Payment Element) like any other."""
+    try:
+        order = balance_order_create(family=request.guardian.family)
+    except ApplicationError as exc:
+        return error_page(request, exc, back_url="/billing/", back_label=_("Back to billing"))
+    return redirect("portal-order", order_id=order.pk)
 
 
 def _method_action(request, action, done: str):

@@ -20,7 +20,8 @@ from portal.accounts.selectors import guardian_for_user
 from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Order
-from portal.store import services
+from portal.orders import payments as order_payments
+from portal.store import purchases, services
 from portal.store.models import GiftCertificate, PunchPass
 from portal_api.views.store import (
     GiftCertificateListApi,
@@ -135,7 +136,7 @@ def gift_buy(request):
                 "message": request.POST.get("message", ""),
             },
         )
-        order = services.gift_certificate_buy(family=guardian.family, **data)
+        order = purchases.gift_certificate_buy(family=guardian.family, **data)
     except ApplicationError as exc:
         return _store_failed(request, exc)
     return redirect("portal-order", order_id=order.pk)
@@ -158,7 +159,7 @@ def _visitor_gift_buy(request):
             from portal.billing.gateway import payments_not_configured
 
             raise payments_not_configured()
-        order, payment = services.gift_certificate_buy_as_visitor(**data)
+        order, payment = purchases.gift_certificate_buy_as_visitor(**data)
     except ApplicationError as exc:
         return _store_failed(request, exc)
     token = services.visitor_token(order)
@@ -183,15 +184,13 @@ def _visitor_gift_buy(request):
 @require_GET
 def gift_status(request):
     """Where a visitor lands after paying: whether the certificate is on its way."""
-    from portal.billing.services import order_payments_refresh
-
     try:
         order = services.visitor_order(token=request.GET.get("token", ""))
     except ApplicationError as exc:
         return error_page(request, exc, back_url="/store/", back_label=_("Back to the store"))
     if order.status == Order.Status.AWAITING_PAYMENT:
         with contextlib.suppress(ApplicationError):
-            order_payments_refresh(order=order)
+            order_payments.order_refresh(order=order)
         order.refresh_from_db()
     return render(request, "portal_web/gift_status.html", {"nav": "store", "order": order})
 
@@ -200,7 +199,7 @@ def gift_status(request):
 @family_required
 def gift_balance(request):
     try:
-        services._enabled()
+        services.gift_certificates_enabled_check()
         certificate = services.gift_certificate_lookup(
             family=request.guardian.family, code=request.GET.get("gift_certificate_code", "")
         )
@@ -229,7 +228,7 @@ def punch_buy(request):
                 "student": request.POST.get("student") or None,
             },
         )
-        order = services.punch_pass_buy(
+        order = purchases.punch_pass_buy(
             family=family, product_id=data["product"], student_id=data.get("student")
         )
     except ApplicationError as exc:

@@ -387,7 +387,7 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_ROUTES = {
     "enrollment.hold_expire": {"queue": "checkout"},
     "enrollment.expire_due": {"queue": "checkout"},
-    "billing.*": {"queue": "checkout"},
+    "orders.*": {"queue": "checkout"},
     "enrollment.send_family_email": {"queue": "notifications"},
     "store.send_gift_certificate": {"queue": "notifications"},
     "outbox.*": {"queue": "notifications"},
@@ -404,12 +404,15 @@ CELERY_BEAT_SCHEDULE = {
     # Per tenant (no "tenant_schemas": every active portal): lapse holds, offers and unpaid
     # orders a lost expiry task missed, finish drops, warn of carts about to expire.
     "enrollment-expire-due": {"task": "enrollment.expire_due", "schedule": 60.0},
+    # Per tenant: lapse unpaid orders past their deadline, releasing what they tendered.
+    "orders-expire-due": {"task": "orders.expire_due", "schedule": 60.0},
     "requests-expire-makeup-tokens": {"task": "requests.expire_makeup_tokens", "schedule": 3600.0},
-    "billing-autopay": {"task": "billing.autopay_run", "schedule": 3600.0},
+    "orders-autopay": {"task": "orders.autopay_run", "schedule": 3600.0},
     # Per tenant: publish outbox messages (emails) a down broker kept back (portal.outbox).
     "outbox-relay": {"task": "outbox.relay", "schedule": float(OUTBOX_RELAY_INTERVAL)},
-    # Per tenant: Stripe events that arrived before their order committed (billing.webhooks).
-    "billing-stripe-events-retry": {"task": "billing.stripe_events_retry", "schedule": 60.0},
+    # Per tenant: Stripe events that arrived before their order committed, and refunds left
+    # half-way (portal.orders.events, portal.billing).
+    "orders-stripe-events-retry": {"task": "orders.stripe_events_retry", "schedule": 60.0},
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",

@@ -29,11 +29,6 @@ class Family(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. US")
     referral_source = models.CharField(max_length=100, blank=True)
-    past_due_balance = models.PositiveIntegerField(
-        default=0,
-        help_text="Amount past due, in minor units, as entered by staff; with the portal's "
-        "past-due policy it can block enrollment or turn it into a request.",
-    )
     staff_notes = models.TextField(blank=True, help_text="Visible to staff only.")
     is_guest = models.BooleanField(
         default=False,

@@ -48,6 +48,13 @@ def connected_account() -> str:
     return account
 
 
+def ensure_configured() -> None:
+    """Raise ``payments_not_configured`` before anything is recorded for a payment that could
+    never be sent (no platform key, or the business has not connected its Stripe account)."""
+    client()
+    connected_account()
+
+
 def idempotency_key(kind: str, object_id, attempt: int = 1) -> str:
     """Deterministic per business object and attempt, unique across tenants (<= 255 chars)."""
     return f"{connection.schema_name}:{kind}:{object_id}:{attempt}"

@@ -8,7 +8,12 @@ from django.utils import timezone
 
 
 class Payment(models.Model):
+    """One attempt to pay an order by card. It is recorded (``creating``) and committed before
+    Stripe is called with the attempt's idempotency key, so no row lock is held during the call
+    and a crash or a second click resumes the same PaymentIntent."""
+
     class Status(models.TextChoices):
+        CREATING = "creating", "Being sent to Stripe"
         PENDING = "pending", "Waiting for the family"
         PROCESSING = "processing", "Processing"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -27,10 +32,25 @@ class Payment(models.Model):
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    stripe_payment_intent_id = models.CharField(max_length=64, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    saved_method = models.ForeignKey(
+        "SavedPaymentMethod",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payments",
+        help_text="The saved card charged at once, if the family chose one.",
+    )
     client_secret = models.CharField(max_length=255, blank=True)
     amount_refunded = models.PositiveIntegerField(default=0)
     disputed = models.BooleanField(default=False, help_text="The family's bank opened a dispute.")
+    off_session = models.BooleanField(
+        default=False, help_text="Charged without the family present (autopay)."
+    )
+    idempotency_key = models.CharField(
+        max_length=255, blank=True, help_text="Sent with every Stripe call for this attempt."
+    )
+    failure_code = models.CharField(max_length=60, blank=True)
     failure_message = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     succeeded_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +69,38 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment {self.pk} for order {self.order_id} ({self.status})"
+
+
+class Refund(models.Model):
+    """Money given back on a payment: recorded (``pending``) and committed before Stripe is
+    called with the refund's own idempotency key, then completed in a second transaction, so no
+    row lock is held during the call. A refund made in Stripe's dashboard arrives as a
+    ``charge.refunded`` event and is recorded as succeeded."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sent to Stripe"
+        SUCCEEDED = "succeeded", "Refunded"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField(help_text="Minor units.")
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    stripe_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="billing_refund_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} on payment {self.payment_id} ({self.status})"
 
 
 class LedgerEntry(models.Model):
@@ -157,12 +209,16 @@ class SavedPaymentMethod(models.Model):
 
 
 class AutopayCharge(models.Model):
-    """One family's monthly tuition for one period, billed once (unique per family and
-    period) and charged to the default saved card; failures retry on the portal's schedule
-    and the family gets a pay-now link (the charge's order)."""
+    """Collecting one invoice order off-session from the family's default saved card: a
+    month's tuition (billed once per family and period) or a transfer's price difference.
+    Failures retry on the portal's schedule and the family gets a pay-now link (the order).
+    An attempt is claimed (``charging``, with a lease in ``next_attempt_at``) and committed
+    before Stripe is called, so no row lock is held during the call; a lapsed lease is retried
+    with the same idempotency key."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        CHARGING = "charging", "Charging the card"
         SUCCEEDED = "succeeded", "Paid"
         FAILED = "failed", "Failed (will retry)"
         NEEDS_ACTION = "needs_action", "Waiting for the family"
@@ -170,7 +226,9 @@ class AutopayCharge(models.Model):
     family = models.ForeignKey(
         "portal_accounts.Family", on_delete=models.PROTECT, related_name="autopay_charges"
     )
-    period = models.DateField(help_text="First day of the month billed.")
+    period = models.DateField(
+        null=True, blank=True, help_text="First day of the month billed (monthly tuition)."
+    )
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     order = models.OneToOneField(
@@ -185,12 +243,15 @@ class AutopayCharge(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ("-period", "family")
+        ordering = ("-created_at", "family")
         constraints = [
             models.UniqueConstraint(
-                fields=["family", "period"], name="billing_autopay_once_per_period"
+                fields=["family", "period"],
+                condition=models.Q(period__isnull=False),
+                name="billing_autopay_once_per_period",
             )
         ]
 
     def __str__(self) -> str:
-        return f"Autopay {self.period:%Y-%m} for {self.family_id} ({self.status})"
+        what = f"{self.period:%Y-%m}" if self.period else f"order {self.order_id}"
+        return f"Autopay {what} for {self.family_id} ({self.status})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import connection
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from saas_platform.errors import ApplicationError
@@ -46,12 +47,30 @@ def ledger_get(*, family, period: str = "30d") -> dict:
     if period == "30d":
         since = timezone.now() - timedelta(days=30)
         rows = [row for row in rows if row["created_at"] >= since]
+    from portal.config.selectors import portal_settings_get
+
+    after_days = portal_settings_get().past_due_after_days
     return {
         "entries": rows,
         "balance": running,
         "credit": max(-running, 0),
+        "past_due": past_due_amount(family, now=timezone.now(), after_days=after_days),
         "currency": connection.tenant.currency,
     }
+
+
+def past_due_amount(family, *, now, after_days: int) -> int:
+    """What the family owes on charges posted more than ``after_days`` ago. Payments and
+    credits settle the oldest charges first, so this is the charges up to the cut-off minus
+    every payment and credit since the start (never below zero, never above the balance)."""
+    cutoff = now - timedelta(days=after_days)
+    sums = LedgerEntry.objects.filter(family=family).aggregate(
+        old_charges=Sum("amount", filter=Q(amount__gt=0, created_at__lte=cutoff)),
+        settled=Sum("amount", filter=Q(amount__lt=0)),
+        balance=Sum("amount"),
+    )
+    past_due = (sums["old_charges"] or 0) + (sums["settled"] or 0)
+    return max(min(past_due, sums["balance"] or 0), 0)
 
 
 def statement_range(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:

@@ -1,22 +1,26 @@
-"""Payments and the ledger. Only Stripe says an order is paid (a webhook, or re-fetching the
-PaymentIntent); every state change is one-way, and recording anything twice is impossible
-(ledger entries carry a unique source key)."""
+"""Payments, refunds and the ledger. Only Stripe says a payment succeeded (a webhook, or
+re-fetching the PaymentIntent); every state change is one-way, and recording anything twice is
+impossible (ledger entries carry a unique source key). No row lock is held while Stripe is
+called: an attempt is recorded and committed, Stripe is called with the attempt's idempotency
+key, and the result is recorded in a new transaction. What an order costs and when it is
+confirmed is ``portal.orders``' business; this module never confirms an order."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from portal.enrollment.models import Order, OrderLine
-from portal.orders.services import order_confirm
 from portal.privacy.audit import audit_record
 from saas_platform.errors import ApplicationError
 
 from . import gateway
-from .models import LedgerEntry, Payment, SavedPaymentMethod, StripeCustomer
+from .models import LedgerEntry, Payment, Refund, SavedPaymentMethod, StripeCustomer
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +30,22 @@ LINE_KINDS = {
     OrderLine.Kind.SIBLING_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
     OrderLine.Kind.MULTI_CLASS_DISCOUNT: LedgerEntry.Kind.DISCOUNT,
     OrderLine.Kind.GIFT_CERTIFICATE: LedgerEntry.Kind.CHARGE,
-    OrderLine.Kind.GIFT_REDEMPTION: LedgerEntry.Kind.CREDIT,
+    OrderLine.Kind.PUNCH_PASS: LedgerEntry.Kind.CHARGE,
+    OrderLine.Kind.TRANSFER: LedgerEntry.Kind.CHARGE,
 }
-OPEN = (Payment.Status.PENDING, Payment.Status.PROCESSING)
+OPEN = (Payment.Status.CREATING, Payment.Status.PENDING, Payment.Status.PROCESSING)
+# A refund still ``pending`` this long after it was recorded lost its process between Stripe's
+# answer and our record: ``refunds_resume`` asks Stripe again with the same idempotency key.
+REFUND_RESUME_AFTER = timedelta(minutes=5)
 
 
-def _ledger(
+# --- the ledger ---------------------------------------------------------------------------
+
+
+def ledger_post(
     *, family_id, kind, description, amount, currency, source_key, order=None, payment=None
-):
+) -> LedgerEntry:
+    """One ledger entry, once per ``source_key`` (a second call returns the first entry)."""
     try:
         with transaction.atomic():
             return LedgerEntry.objects.create(
@@ -51,10 +63,10 @@ def _ledger(
 
 
 def ledger_record_order(*, order: Order) -> None:
-    """The order's charges and discounts (called when the order is confirmed). Account credit
-    used by the order is not new money: the charges simply absorb the credit already there."""
-    for line in order.lines.exclude(kind=OrderLine.Kind.ACCOUNT_CREDIT):
-        _ledger(
+    """The order's charges and discounts, one entry per line (idempotent). Lines that are not
+    charges (a balance payment) are skipped. Tenders are recorded by ``portal.orders``."""
+    for line in order.lines.exclude(kind__in=OrderLine.NOT_CHARGED):
+        ledger_post(
             family_id=order.family_id,
             kind=LINE_KINDS[line.kind],
             description=line.description,
@@ -65,170 +77,212 @@ def ledger_record_order(*, order: Order) -> None:
         )
 
 
-def ledger_balance(family) -> int:
-    from django.db.models import Sum
+def ledger_record_payment(*, payment: Payment) -> LedgerEntry:
+    return ledger_post(
+        family_id=payment.family_id,
+        kind=LedgerEntry.Kind.PAYMENT,
+        description=f"Card payment for order {payment.order_id}",
+        amount=-payment.amount,
+        currency=payment.currency,
+        source_key=f"payment:{payment.pk}",
+        order=payment.order,
+        payment=payment,
+    )
 
+
+def ledger_balance(family) -> int:
+    """What the family owes (positive) or has as credit (negative), over the whole ledger."""
     return LedgerEntry.objects.filter(family=family).aggregate(total=Sum("amount"))["total"] or 0
 
 
-# --- paying an order ---------------------------------------------------------------------
+# --- paying an order ------------------------------------------------------------------------
 
 
-def order_pay(*, family, order_id: int, saved_method_id: int | None = None) -> Payment:
-    """Start (or resume) paying an order: with Stripe's Payment Element (returns the payment
-    whose client secret the browser or app confirms) or by charging one of the family's saved
-    cards at once. The amount is the server's price. A second click while a payment is open
-    returns the same PaymentIntent, so nobody is charged twice."""
-    order = Order.objects.filter(pk=order_id, family=family).first()
-    if order is None:
-        raise ApplicationError("order_not_found", "We could not find that order.", status=404)
-    if order.status == Order.Status.CONFIRMED:
-        raise ApplicationError("order_already_paid", "This order is already paid.", status=409)
-    if order.status != Order.Status.AWAITING_PAYMENT or order.expires_at <= timezone.now():
-        raise ApplicationError(
-            "order_not_payable",
-            "This order can no longer be paid: its seats were released. Add them to your cart "
-            "again.",
-            status=409,
-        )
-    method = customer = None
-    if saved_method_id is not None:
-        method = SavedPaymentMethod.objects.filter(
-            pk=saved_method_id, family=family, removed_at__isnull=True
-        ).first()
-        customer = StripeCustomer.objects.filter(family=family).first()
-        if method is None or customer is None:
-            raise ApplicationError(
-                "payment_method_not_found", "We could not find that card.", status=404
-            )
-    client, account = gateway.client(), gateway.connected_account()
+def payment_attempt_open(
+    *,
+    order: Order,
+    amount: int,
+    saved_method: SavedPaymentMethod | None = None,
+    off_session: bool = False,
+    idempotency_key: str = "",
+) -> Payment:
+    """The order's open payment, or a new attempt recorded for ``amount`` (committed before
+    Stripe is called; ``payment_intent_send`` sends it). A second click while an attempt is open
+    gets the same attempt, so nobody is charged twice. The attempt's idempotency key is fixed
+    here (by default from the order and the attempt number)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        current = order.payments.filter(status__in=OPEN).order_by("-attempt").first()
+        locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        current = locked.payments.filter(status__in=OPEN).order_by("-attempt").first()
         if current is not None:
             return current
         attempt = (
-            order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+            locked.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
         ) + 1
-        # Payment methods come from the business's Stripe dashboard: with the pinned API
-        # version automatic_payment_methods is on by default, so it is not sent (localstripe,
-        # the offline stand-in, also rejects it).
-        params = {
-            "amount": order.total,
-            "currency": order.currency.lower(),
-            "metadata": {
-                "order_id": str(order.pk),
-                "tenant": connection.schema_name,
-                "attempt": str(attempt),
-            },
-        }
-        fee = gateway.application_fee(order.total)
-        if fee:
-            params["application_fee_amount"] = fee
-        if method is not None:
-            params.update(
-                customer=customer.customer_id,
-                payment_method=method.stripe_payment_method_id,
-                confirm=True,
-            )
-        try:
-            intent = client.v1.payment_intents.create(
-                params=params,
-                options={
-                    "stripe_account": account,
-                    "idempotency_key": gateway.idempotency_key("order-pay", order.pk, attempt),
-                },
-            )
-        except stripe.CardError as exc:
-            # The attempt is spent (its key may not be reused with other parameters): record it.
-            failed_id = getattr(getattr(exc.error, "payment_intent", None), "id", None)
-            Payment.objects.create(
-                family_id=order.family_id,
-                order=order,
-                attempt=attempt,
-                amount=order.total,
-                currency=order.currency,
-                status=Payment.Status.FAILED,
-                stripe_payment_intent_id=failed_id or f"declined:{order.pk}:{attempt}",
-                failure_message=(exc.user_message or "")[:255],
-            )
-            error = gateway.wrap(exc)
-        except stripe.StripeError as exc:
-            raise gateway.wrap(exc) from exc
-        else:
-            error = None
-            payment = Payment.objects.create(
-                family_id=order.family_id,
-                order=order,
-                attempt=attempt,
-                amount=order.total,
-                currency=order.currency,
-                stripe_payment_intent_id=intent.id,
-                client_secret=intent.client_secret or "",
-            )
-    if error is not None:
-        raise error
-    if method is not None and intent.status in ("succeeded", "processing"):
-        payment = payment_sync(payment_intent_id=intent.id) or payment
-    return payment
+        return Payment.objects.create(
+            family_id=locked.family_id,
+            order=locked,
+            attempt=attempt,
+            amount=amount,
+            currency=locked.currency,
+            status=Payment.Status.CREATING,
+            saved_method=saved_method,
+            off_session=off_session,
+            idempotency_key=idempotency_key
+            or gateway.idempotency_key("order-pay", locked.pk, attempt),
+        )
 
 
-def payment_sync(*, payment_intent_id: str) -> Payment | None:
-    """Re-fetch a PaymentIntent from Stripe and move our payment forward (never back). On
-    success the ledger records the payment and the order's enrollments are confirmed."""
-    payment = Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
-    if payment is None:
-        return None
+def payment_intent_send(*, payment: Payment) -> tuple[Payment, str]:
+    """Create the attempt's PaymentIntent on the business's account (no lock held during the
+    call; the attempt's idempotency key makes a retry return the same PaymentIntent), then record
+    it. Returns the payment and the PaymentIntent's status. A declined saved card is recorded as
+    a failed attempt and raised as ``card_declined``."""
+    if payment.status != Payment.Status.CREATING:
+        return payment, ""
+    params = {
+        "amount": payment.amount,
+        "currency": payment.currency.lower(),
+        "metadata": {
+            "order_id": str(payment.order_id),
+            "tenant": connection.schema_name,
+            "attempt": str(payment.attempt),
+        },
+    }
+    # Payment methods come from the business's Stripe dashboard: with the pinned API version
+    # automatic_payment_methods is on by default, so it is not sent (localstripe, the offline
+    # stand-in, also rejects it).
+    fee = gateway.application_fee(payment.amount)
+    if fee:
+        params["application_fee_amount"] = fee
+    method = payment.saved_method
+    if method is not None:
+        customer = StripeCustomer.objects.filter(family_id=payment.family_id).first()
+        if customer is None or method.removed_at is not None:
+            _payment_fail(payment, "The saved card is no longer on file.")
+            raise ApplicationError(
+                "payment_method_not_found", "We could not find that card.", status=404
+            )
+        params.update(
+            customer=customer.customer_id,
+            payment_method=method.stripe_payment_method_id,
+            confirm=True,
+        )
+        if payment.off_session:
+            params["off_session"] = True
+    client, account = gateway.client(), gateway.connected_account()
     try:
-        intent = gateway.client().v1.payment_intents.retrieve(
+        intent = client.v1.payment_intents.create(
+            params=params,
+            options={"stripe_account": account, "idempotency_key": payment.idempotency_key},
+        )
+    except stripe.CardError as exc:
+        # The attempt is spent (its key may not be reused with other parameters): record it.
+        failed_id = getattr(getattr(exc.error, "payment_intent", None), "id", None)
+        _payment_fail(payment, exc.user_message or "", intent_id=failed_id, code=exc.code or "")
+        raise gateway.wrap(exc) from exc
+    except stripe.StripeError as exc:
+        # Left ``creating``: the next click (or the sweep) sends it again with the same key.
+        raise gateway.wrap(exc) from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.CREATING:
+            payment.stripe_payment_intent_id = intent.id
+            payment.client_secret = intent.client_secret or ""
+            payment.status = Payment.Status.PENDING
+            payment.save(update_fields=["stripe_payment_intent_id", "client_secret", "status"])
+    return payment, intent.status
+
+
+def _payment_fail(
+    payment: Payment, message: str, *, intent_id: str | None = None, code: str = ""
+) -> None:
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != Payment.Status.CREATING:
+            return
+        locked.status = Payment.Status.FAILED
+        locked.failure_code = code[:60]
+        locked.failure_message = (message or "")[:255]
+        locked.stripe_payment_intent_id = intent_id or None
+        locked.save(
+            update_fields=["status", "failure_code", "failure_message", "stripe_payment_intent_id"]
+        )
+    payment.status, payment.failure_code = locked.status, locked.failure_code
+
+
+def payment_intent_fetch(*, payment_intent_id: str):
+    """The PaymentIntent as Stripe has it now (a network call: hold no lock)."""
+    try:
+        return gateway.client().v1.payment_intents.retrieve(
             payment_intent_id, options={"stripe_account": gateway.connected_account()}
         )
     except stripe.StripeError as exc:
         raise gateway.wrap(exc) from exc
+
+
+def payment_apply_intent(*, payment: Payment, intent) -> bool:
+    """Move the payment forward (never back) to what Stripe says. The caller holds the payment's
+    row lock in its transaction. Returns whether the payment has succeeded; recording it in the
+    ledger (and confirming its order) is the caller's step."""
+    if payment.status == Payment.Status.SUCCEEDED:
+        return True
+    if intent.status == "succeeded":
+        payment.status = Payment.Status.SUCCEEDED
+        payment.succeeded_at = timezone.now()
+        payment.save(update_fields=["status", "succeeded_at"])
+        return True
+    if intent.status == "processing":
+        payment.status = Payment.Status.PROCESSING
+        payment.save(update_fields=["status"])
+    elif intent.status == "canceled":
+        payment.status = Payment.Status.CANCELED
+        payment.save(update_fields=["status"])
+    elif intent.status == "requires_payment_method" and intent.last_payment_error:
+        payment.status = Payment.Status.FAILED
+        payment.failure_message = (intent.last_payment_error.message or "")[:255]
+        payment.save(update_fields=["status", "failure_message"])
+    return False
+
+
+def payment_cancel(*, payment: Payment) -> Payment:
+    """Cancel an open attempt's PaymentIntent (no lock held during the call) and record what
+    Stripe says: canceled, or succeeded if the family's payment went through meanwhile."""
+    if payment.status == Payment.Status.CREATING or not payment.stripe_payment_intent_id:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.status == Payment.Status.CREATING:
+                locked.status = Payment.Status.CANCELED
+                locked.save(update_fields=["status"])
+            return locked
+    options = {"stripe_account": gateway.connected_account()}
+    try:
+        intent = gateway.client().v1.payment_intents.cancel(
+            payment.stripe_payment_intent_id, options=options
+        )
+    except stripe.InvalidRequestError:  # no longer cancelable: succeeded or canceled already
+        intent = payment_intent_fetch(payment_intent_id=payment.stripe_payment_intent_id)
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status == Payment.Status.SUCCEEDED:
-            return payment
-        if intent.status == "succeeded":
-            payment.status = Payment.Status.SUCCEEDED
-            payment.succeeded_at = timezone.now()
-            payment.save(update_fields=["status", "succeeded_at"])
-            order = Order.objects.get(pk=payment.order_id)
-            if order.status == Order.Status.AWAITING_PAYMENT:
-                order_confirm(order_id=order.pk)  # records the order's charges first
-            elif order.status != Order.Status.CONFIRMED:
-                # Paid after the seats lapsed: the payment stays on the account as credit.
-                logger.warning(
-                    "payment %s succeeded for %s order %s", payment.pk, order.status, order.pk
-                )
-            _ledger(
-                family_id=payment.family_id,
-                kind=LedgerEntry.Kind.PAYMENT,
-                description=f"Card payment for order {payment.order_id}",
-                amount=-payment.amount,
-                currency=payment.currency,
-                source_key=f"payment:{payment.pk}",
-                order=payment.order,
-                payment=payment,
-            )
-        elif intent.status == "processing":
-            payment.status = Payment.Status.PROCESSING
-            payment.save(update_fields=["status"])
-        elif intent.status == "canceled":
-            payment.status = Payment.Status.CANCELED
-            payment.save(update_fields=["status"])
-        elif intent.status == "requires_payment_method" and intent.last_payment_error:
-            payment.status = Payment.Status.FAILED
-            payment.failure_message = (intent.last_payment_error.message or "")[:255]
-            payment.save(update_fields=["status", "failure_message"])
-    return payment
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment_apply_intent(payment=locked, intent=intent)
+    return locked
 
 
 # --- refunds and disputes -----------------------------------------------------------------
 
 
+def _refundable(payment: Payment) -> int:
+    pending = (
+        payment.refunds.filter(status=Refund.Status.PENDING).aggregate(n=Sum("amount"))["n"] or 0
+    )
+    return payment.amount - payment.amount_refunded - pending
+
+
 def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = "") -> Payment:
-    """Staff refund all or part of a payment on the business's Stripe account."""
+    """Staff refund all or part of a payment on the business's Stripe account. The refund is
+    recorded and committed before Stripe is called with its own idempotency key, then completed
+    in a second transaction (two concurrent refunds can never exceed what was paid)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
@@ -239,7 +293,7 @@ def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = 
             raise ApplicationError(
                 "payment_not_refundable", "Only a succeeded payment can be refunded.", status=409
             )
-        refundable = payment.amount - payment.amount_refunded
+        refundable = _refundable(payment)
         amount = refundable if amount is None else amount
         if amount <= 0 or amount > refundable:
             raise ApplicationError(
@@ -247,34 +301,76 @@ def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = 
                 f"At most {refundable} can be refunded on this payment.",
                 fields={"amount": [f"Between 1 and {refundable}."]},
             )
-        done = LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.Kind.REFUND).count()
-        try:
-            refund = gateway.client().v1.refunds.create(
-                params={"payment_intent": payment.stripe_payment_intent_id, "amount": amount},
-                options={
-                    "stripe_account": gateway.connected_account(),
-                    "idempotency_key": gateway.idempotency_key("refund", payment.pk, done + 1),
-                },
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255])
+    _refund_send(refund)
+    return Payment.objects.get(pk=payment_id)
+
+
+def _refund_send(refund: Refund) -> None:
+    ordinal = Refund.objects.filter(payment_id=refund.payment_id, pk__lte=refund.pk).count()
+    try:
+        created = gateway.client().v1.refunds.create(
+            params={
+                "payment_intent": refund.payment.stripe_payment_intent_id,
+                "amount": refund.amount,
+            },
+            options={
+                "stripe_account": gateway.connected_account(),
+                "idempotency_key": gateway.idempotency_key("refund", refund.payment_id, ordinal),
+            },
+        )
+    except stripe.InvalidRequestError as exc:
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                status=Refund.Status.FAILED,
+                failure_message=(exc.user_message or str(exc))[:255],
+                completed_at=timezone.now(),
             )
-        except stripe.StripeError as exc:
-            raise gateway.wrap(exc) from exc
-        payment.amount_refunded += amount
+        raise gateway.wrap(exc) from exc
+    except stripe.StripeError as exc:
+        # Left pending: ``refunds_resume`` asks again with the same key.
+        raise gateway.wrap(exc) from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != Refund.Status.PENDING:
+            return
+        refund.status = Refund.Status.SUCCEEDED
+        refund.stripe_refund_id = created.id
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "stripe_refund_id", "completed_at"])
+        payment.amount_refunded += refund.amount
         payment.save(update_fields=["amount_refunded"])
-        _ledger(
+        ledger_post(
             family_id=payment.family_id,
             kind=LedgerEntry.Kind.REFUND,
-            description=f"Refund{': ' + reason if reason else ''}"[:255],
-            amount=amount,
+            description=f"Refund{': ' + refund.reason if refund.reason else ''}",
+            amount=refund.amount,
             currency=payment.currency,
-            source_key=f"refund:{refund.id}",
+            source_key=f"refund:{created.id}",
             payment=payment,
             order=payment.order,
         )
-    return payment
+
+
+def refunds_resume() -> int:
+    """Refunds left pending by a process that died after calling Stripe: ask again with the
+    same idempotency key (Stripe answers with the refund it made) and record them."""
+    stale = Refund.objects.filter(
+        status=Refund.Status.PENDING, created_at__lte=timezone.now() - REFUND_RESUME_AFTER
+    ).select_related("payment")
+    done = 0
+    for refund in stale:
+        try:
+            _refund_send(refund)
+            done += 1
+        except ApplicationError:
+            logger.warning("refund %s could not be resumed", refund.pk, exc_info=True)
+    return done
 
 
 def charge_refunded_sync(*, charge_id: str) -> Payment | None:
-    """A refund made in Stripe's dashboard: record what we have not recorded yet."""
+    """A refund made in Stripe's dashboard: record what we have neither recorded nor sent."""
     charge = gateway.client().v1.charges.retrieve(
         charge_id, options={"stripe_account": gateway.connected_account()}
     )
@@ -283,11 +379,19 @@ def charge_refunded_sync(*, charge_id: str) -> Payment | None:
         return None
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        extra = (charge.amount_refunded or 0) - payment.amount_refunded
+        ours = payment.amount - _refundable(payment)  # recorded or on their way
+        extra = (charge.amount_refunded or 0) - ours
         if extra > 0:
+            Refund.objects.create(
+                payment=payment,
+                amount=extra,
+                reason="Refunded in Stripe",
+                status=Refund.Status.SUCCEEDED,
+                completed_at=timezone.now(),
+            )
             payment.amount_refunded += extra
             payment.save(update_fields=["amount_refunded"])
-            _ledger(
+            ledger_post(
                 family_id=payment.family_id,
                 kind=LedgerEntry.Kind.REFUND,
                 description="Refund",
@@ -401,31 +505,30 @@ def stripe_customer_for(family) -> StripeCustomer:
 
 def payment_method_setup(*, guardian) -> str:
     """Start saving a card (Stripe's SetupIntent for off-session use); returns its client
-    secret. The card is recorded when Stripe reports the SetupIntent succeeded."""
+    secret. The card is recorded when Stripe reports the SetupIntent succeeded. The attempt
+    number is taken and committed first; Stripe is called with no lock held."""
     _method_policy_check(guardian)
     customer = stripe_customer_for(guardian.family)
     with transaction.atomic():
         customer = StripeCustomer.objects.select_for_update().get(pk=customer.pk)
         customer.setup_attempts += 1
         customer.save(update_fields=["setup_attempts"])
-        try:
-            setup = gateway.client().v1.setup_intents.create(
-                params={
-                    "customer": customer.customer_id,
-                    "usage": "off_session",
-                    "metadata": {"family_id": str(guardian.family_id)},
-                },
-                options={
-                    "stripe_account": gateway.connected_account(),
-                    "idempotency_key": gateway.idempotency_key(
-                        "setup", guardian.family_id, customer.setup_attempts
-                    ),
-                },
-            )
-        except stripe.StripeError as exc:
-            raise gateway.wrap(exc) from exc
-        customer.pending_setup_intent_id = setup.id
-        customer.save(update_fields=["pending_setup_intent_id"])
+        attempt = customer.setup_attempts
+    try:
+        setup = gateway.client().v1.setup_intents.create(
+            params={
+                "customer": customer.customer_id,
+                "usage": "off_session",
+                "metadata": {"family_id": str(guardian.family_id)},
+            },
+            options={
+                "stripe_account": gateway.connected_account(),
+                "idempotency_key": gateway.idempotency_key("setup", guardian.family_id, attempt),
+            },
+        )
+    except stripe.StripeError as exc:
+        raise gateway.wrap(exc) from exc
+    StripeCustomer.objects.filter(pk=customer.pk).update(pending_setup_intent_id=setup.id)
     return setup.client_secret
 
 
@@ -543,50 +646,3 @@ def payment_method_remove(*, guardian, method_id: int) -> None:
             successor = live.exclude(pk=method.pk).order_by("-created_at").first()
             if successor is not None:
                 SavedPaymentMethod.objects.filter(pk=successor.pk).update(is_default=True)
-
-
-def order_payments_refresh(*, order) -> None:
-    """The check on read: ask Stripe about the order's open payments, in case a webhook is late
-    or was never delivered. Provider errors are left for the webhook to settle."""
-    for payment in order.payments.filter(status__in=OPEN):
-        try:
-            payment_sync(payment_intent_id=payment.stripe_payment_intent_id)
-        except ApplicationError:
-            logger.warning("could not refresh payment %s", payment.pk, exc_info=True)
-
-
-def available_credit(family) -> int:
-    """Credit on the family's account not yet promised to an order waiting for payment."""
-    from django.db.models import Sum
-
-    promised = -(
-        OrderLine.objects.filter(
-            order__family=family,
-            order__status=Order.Status.AWAITING_PAYMENT,
-            kind=OrderLine.Kind.ACCOUNT_CREDIT,
-        ).aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    return max(-ledger_balance(family) - promised, 0)
-
-
-def apply_account_credit(*, order: Order) -> int:
-    """At checkout: pay what account credit covers (under the family's row lock, so two
-    checkouts cannot spend the same credit)."""
-    from portal.accounts.models import Family
-
-    Family.objects.select_for_update(of=("self",)).filter(pk=order.family_id).first()
-    order.refresh_from_db()
-    amount = min(available_credit(order.family), order.total)
-    if amount <= 0:
-        return 0
-    OrderLine.objects.create(
-        order=order,
-        kind=OrderLine.Kind.ACCOUNT_CREDIT,
-        amount=-amount,
-        description="Account credit",
-    )
-    Order.objects.filter(pk=order.pk).update(
-        discount_total=order.discount_total - amount, total=order.total - amount
-    )
-    return amount

@@ -214,6 +214,12 @@ class PortalSettings(models.Model):
         default=PastDuePolicy.BLOCK,
         help_text="What happens when a family with a past-due balance enrolls.",
     )
+    past_due_after_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text="A charge the family has not paid becomes past due this many days after it is "
+        "posted to the ledger (payments settle the oldest charges first); 0: at once.",
+    )
 
     class RegistrationFeeScope(models.TextChoices):
         FAMILY = "family", "Once per family"

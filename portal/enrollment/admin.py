@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from saas_platform.errors import ApplicationError
 
 from . import services
-from .models import Enrollment, Hold, Order, OrderLine, WaitlistEntry
+from .models import Enrollment, Hold, WaitlistEntry
 
 
 @admin.register(Hold)
@@ -39,28 +39,6 @@ class HoldAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.staff_hold_delete(hold_id=obj.pk)
-
-
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ("kind", "description", "amount", "student", "offering", "registration_year")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ("pk", "family", "status", "total", "currency", "created_at", "confirmed_at")
-    list_filter = ("status",)
-    search_fields = ("family__name", "pk")
-    readonly_fields = [f.name for f in Order._meta.fields]
-    inlines = [OrderLineInline]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Enrollment)

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts.models import Family, Student
+from portal.accounts.selectors import policies_pending
+from portal.billing.selectors import past_due_amount
 from portal.catalog.models import Offering, age_on
 from saas_platform.errors import ApplicationError
 
@@ -146,20 +148,53 @@ def check_family(family: Family, portal, now: datetime, keyword: str = "") -> No
             "Your account is inactive. Please contact us to enroll again.",
             status=403,
         )
-    if family.past_due_balance > 0 and portal.past_due_policy == "block":
-        raise refuse(
-            "past_due_balance",
-            "Your account has a past-due balance. Please pay it before enrolling.",
-            status=403,
-        )
+    if portal.past_due_policy == "block":
+        past_due = past_due_amount(family, now=now, after_days=portal.past_due_after_days)
+        if past_due > 0:
+            raise ApplicationError(
+                "past_due_balance",
+                "Your account has a past-due balance. Please pay it before enrolling.",
+                status=403,
+                fields={"past_due": [str(past_due)]},
+            )
 
 
-def needs_approval(family: Family, offering: Offering, portal) -> bool:
+def check_policies(family: Family, students) -> None:
+    """Every active policy, in its current version, accepted by the family (and, for
+    per-student policies, for each student enrolling): re-asked whenever staff change one."""
+    student_ids = {s.pk for s in students}
+    missing = [
+        pending
+        for pending in policies_pending(family)
+        if pending.student_id is None or pending.student_id in student_ids
+    ]
+    if not missing:
+        return
+    names = {s.pk: s.first_name for s in students}
+    labels = []
+    for pending in missing:
+        label = f"{pending.policy.title} (version {pending.policy.version})"
+        if pending.student_id is not None:
+            label += f" for {names[pending.student_id]}"
+        if label not in labels:
+            labels.append(label)
+    raise ApplicationError(
+        "policy_acceptance_required",
+        f"Please accept {', '.join(labels)} before enrolling.",
+        status=403,
+        fields={"policies": labels},
+    )
+
+
+def needs_approval(family: Family, offering: Offering, portal, now=None) -> bool:
     """Enrollments that become requests for staff rather than enrolling at once."""
     mode = offering.registration_mode or portal.registration_mode
     if mode == "request":
         return True
-    return family.past_due_balance > 0 and portal.past_due_policy == "request"
+    if portal.past_due_policy != "request":
+        return False
+    now = now or timezone.now()
+    return past_due_amount(family, now=now, after_days=portal.past_due_after_days) > 0
 
 
 def check_not_taken(
@@ -225,6 +260,7 @@ def check_all(
     now = now or timezone.now()
     check_registration_window(offering, portal, now)
     check_family(family, portal, now, keyword)
+    check_policies(family, [student])
     check_student(student, offering)
     check_not_taken(student, offering, ignore_hold=ignore_hold)
     check_schedule(student, offering, ignore_hold=ignore_hold)

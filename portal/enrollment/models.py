@@ -60,25 +60,51 @@ class Hold(models.Model):
 
 
 class Order(models.Model):
+    """What a family buys or owes, priced on the server by ``portal.orders``, the one owner of an
+    order's money: ``total`` is the sum of its lines (discounts are negative lines); account
+    credit and gift certificates are *tenders* (``portal.orders.models.OrderTender``), payments
+    against the order, never lines; ``amount_due`` = total - live tenders is what a card pays."""
+
     class Status(models.TextChoices):
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         CONFIRMED = "confirmed", "Confirmed"
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", "Registration"
+        STORE = "store", "Store purchase"
+        TUITION = "tuition", "Monthly tuition"
+        ADJUSTMENT = "adjustment", "Price adjustment"
+        BALANCE = "balance", "Balance payment"
+
+    # Invoices are owed from the moment they exist: their charges are in the ledger at once and
+    # they never lapse (they stay payable until paid, or settled by a balance payment).
+    INVOICE_KINDS = (Kind.TUITION, Kind.ADJUSTMENT)
+
     family = models.ForeignKey(
         "portal_accounts.Family", on_delete=models.PROTECT, related_name="orders"
+    )
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.REGISTRATION, db_index=True
     )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True
     )
     currency = models.CharField(max_length=3)
-    subtotal = models.IntegerField(help_text="Minor units, before discounts.")
-    discount_total = models.IntegerField(default=0, help_text="Minor units, a negative number.")
-    total = models.IntegerField(help_text="Minor units.")
+    subtotal = models.IntegerField(help_text="Minor units: the positive lines.")
+    discount_total = models.IntegerField(
+        default=0, help_text="Minor units: the discount lines, a negative number or zero."
+    )
+    total = models.IntegerField(help_text="Minor units: subtotal + discounts, the sum of lines.")
     idempotency_key = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(help_text="Seats are released if it is not paid by then.")
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Seats are released if it is not paid by then; empty for invoices, which do "
+        "not lapse.",
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -90,10 +116,26 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(total__gte=0), name="enrollment_order_total_not_negative"
             ),
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("discount_total")),
+                name="enrollment_order_total_is_subtotal_plus_discounts",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Order {self.pk} ({self.status})"
+
+    @property
+    def is_invoice(self) -> bool:
+        return self.kind in self.INVOICE_KINDS
+
+    def lapsed(self, now=None) -> bool:
+        """Unpaid past its deadline (its seats are released, it can no longer be paid)."""
+        return (
+            self.status == self.Status.AWAITING_PAYMENT
+            and self.expires_at is not None
+            and self.expires_at <= (now or timezone.now())
+        )
 
 
 class OrderLine(models.Model):
@@ -103,8 +145,12 @@ class OrderLine(models.Model):
         SIBLING_DISCOUNT = "sibling_discount", "Sibling discount"
         MULTI_CLASS_DISCOUNT = "multi_class_discount", "Multi-class discount"
         GIFT_CERTIFICATE = "gift_certificate", "Gift certificate bought"
-        GIFT_REDEMPTION = "gift_redemption", "Paid with a gift certificate"
-        ACCOUNT_CREDIT = "account_credit", "Paid with account credit"
+        PUNCH_PASS = "punch_pass", "Punch pass bought"
+        TRANSFER = "transfer", "Transfer price difference"
+        BALANCE = "balance", "Payment toward the account balance"
+
+    # Lines that are not charges: paying the open balance adds nothing the family owes.
+    NOT_CHARGED = (Kind.BALANCE,)
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -56,4 +56,3 @@ def expire_due_task() -> int:
     count = expire_due()
     warn_expiring_holds()
     return count
-

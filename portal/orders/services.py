@@ -1,31 +1,107 @@
-"""Orders: the cart becomes an order priced on the server; paid (or free) orders are confirmed,
-unpaid ones lapse. This module owns an order's money."""
+"""Orders: the one owner of an order's money. Checkout turns the cart into an order priced on
+the server (``portal.enrollment.pricing``), then applies gift certificates and account credit as
+tenders (``tenders``); a paid (or fully tendered) order is confirmed, an unpaid one lapses.
+Everything an order changes elsewhere is called from here, in the open and in one direction:
+seats (``portal.enrollment.services.seats``), the ledger and autopay records
+(``portal.billing``), certificates and passes bought (``portal.store.services``).
+
+Invariants (tests/portal/test_order_money.py checks them on random carts): an order's ``total``
+is the sum of its lines; ``amount_due`` = total - live tenders >= 0; nothing negative.
+
+Lock order: offerings (primary-key order) -> order -> payment / gift certificates -> family."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.billing.models import AutopayCharge, SavedPaymentMethod
+from portal.billing.services import ledger_balance, ledger_record_order
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.enrollment import eligibility
 from portal.enrollment.models import Enrollment, Hold, Order, OrderLine, RegistrationFeeCharge
 from portal.enrollment.notifications import notify_family
-from portal.enrollment.pricing import price_items, totals
+from portal.enrollment.pricing import Line, price_items, totals
 from portal.enrollment.services.cart import cart_refresh
-from portal.enrollment.services.seats import expire_lapsed, lock_offerings, recount
-from portal.enrollment.signals import order_confirmed, order_created
+from portal.enrollment.services.seats import (
+    enrollments_confirm,
+    expire_lapsed,
+    lock_offerings,
+    recount,
+    settle,
+)
+from portal.store import services as store
 from saas_platform.errors import ApplicationError
+from saas_platform.tasks import enqueue_on_commit
+
+from . import tenders
+from .models import OrderTender
 
 logger = logging.getLogger(__name__)
 
 
-def _first_attended(offering: Offering, portal, today) -> datetime.date:
+def order_not_found() -> ApplicationError:
+    return ApplicationError("order_not_found", "We could not find that order.", status=404)
+
+
+def order_not_payable() -> ApplicationError:
+    return ApplicationError(
+        "order_not_payable",
+        "This order can no longer be paid: its seats were released. Add them to your cart again.",
+        status=409,
+    )
+
+
+# --- creating orders ---------------------------------------------------------------------
+
+
+def order_create(
+    *,
+    family: Family,
+    kind: str,
+    lines: list[Line],
+    idempotency_key: str,
+    expires_at: datetime | None,
+    created_at: datetime | None = None,
+) -> Order:
+    """An order and its priced lines; its totals are the sums of the lines. The caller holds
+    the transaction (and whatever locks the lines' seats need)."""
+    subtotal, discount, total = totals(lines)
+    if total < 0:
+        raise ValueError("an order's lines cannot sum below zero")
+    order = Order.objects.create(
+        family=family,
+        kind=kind,
+        currency=connection.tenant.currency,
+        subtotal=subtotal,
+        discount_total=discount,
+        total=total,
+        idempotency_key=idempotency_key,
+        created_at=created_at or timezone.now(),
+        expires_at=expires_at,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            kind=line.kind,
+            description=line.description,
+            amount=line.amount,
+            student_id=line.student_id,
+            offering_id=line.offering_id,
+            registration_year=line.registration_year,
+        )
+        for line in lines
+    )
+    return order
+
+
+def _first_attended(offering: Offering, portal, today) -> date:
     meetings = offering.meetings()
     upcoming = [day for day in meetings if day >= today]
     if portal.force_start_on_meeting_date and upcoming:
@@ -40,12 +116,35 @@ def _idempotency_key(holds: list[Hold], given: str | None) -> str:
     return f"cart:{digest.hexdigest()[:40]}"
 
 
+def _check_card_on_file(family: Family, holds: list[Hold], portal) -> None:
+    """When the business requires a saved card for recurring tuition, monthly classes cannot be
+    checked out without one (autopay would have nothing to charge next month)."""
+    if portal.stored_payment_method_policy != "required":
+        return
+    monthly = [h for h in holds if h.offering.tuition_billing == Offering.TuitionBilling.MONTHLY]
+    if not monthly:
+        return
+    if SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True).exists():
+        return
+    names = ", ".join(sorted({h.offering.name for h in monthly}))
+    raise ApplicationError(
+        "payment_method_required",
+        f"{names} bills monthly by autopay: save a card on your account before checking out.",
+        status=409,
+    )
+
+
 def checkout(
-    *, family: Family, idempotency_key: str | None = None, params: dict | None = None
+    *,
+    family: Family,
+    idempotency_key: str | None = None,
+    gift_certificate_code: str = "",
+    use_account_credit: bool = True,
 ) -> Order:
-    """Turn the cart's holds into one order priced on the server. A zero total confirms at once;
-    otherwise the seats stay reserved until the order is paid or lapses. Submitting the same
-    cart twice (or the same key) returns the same order."""
+    """Turn the cart's holds into one order priced on the server, then pay what a gift
+    certificate and account credit cover (tenders, in that order). Nothing left to pay confirms
+    at once; otherwise the seats stay reserved until the order is paid or lapses. Submitting the
+    same cart twice (or the same key) returns the same order. A refusal changes nothing."""
     portal = portal_settings_get()
     if idempotency_key:
         existing = Order.objects.filter(
@@ -69,11 +168,16 @@ def checkout(
         )
     if not holds:
         recent = Order.objects.filter(
-            family=family, created_at__gte=timezone.now() - timedelta(minutes=2)
+            family=family,
+            kind=Order.Kind.REGISTRATION,
+            created_at__gte=timezone.now() - timedelta(minutes=2),
         ).first()
         if recent is not None:
             return recent  # a double-submitted checkout of a cart that just became this order
         raise ApplicationError("cart_empty", "Your cart is empty.", status=400)
+    # Rules that need no lock first, so a refusal never waits on a busy offering.
+    eligibility.check_policies(family, [h.student for h in holds])
+    _check_card_on_file(family, holds, portal)
     key = _idempotency_key(holds, idempotency_key)
     now = timezone.now()
     try:
@@ -107,28 +211,13 @@ def checkout(
                 eligibility.check_student(hold.student, offering)
                 items.append((hold.student, offering, hold))
             lines = price_items(family=family, items=[(s, o) for s, o, _ in items], portal=portal)
-            subtotal, discount, total = totals(lines)
-            order = Order.objects.create(
+            order = order_create(
                 family=family,
-                currency=connection.tenant.currency,
-                subtotal=subtotal,
-                discount_total=discount,
-                total=total,
+                kind=Order.Kind.REGISTRATION,
+                lines=lines,
                 idempotency_key=key,
                 created_at=now,
                 expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
-            )
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    kind=line.kind,
-                    description=line.description,
-                    amount=line.amount,
-                    student_id=line.student_id,
-                    offering_id=line.offering_id,
-                    registration_year=line.registration_year,
-                )
-                for line in lines
             )
             today = timezone.localdate(now)
             for student, offering, hold in items:
@@ -145,10 +234,12 @@ def checkout(
                 )
             for offering in offerings.values():
                 recount(offering, portal)
-            order_created.send(sender=Order, order=order, params=params or {})
-            order.refresh_from_db()
-            if order.total == 0:
-                _confirm(order, portal, now)
+            if gift_certificate_code:
+                tenders.tender_gift_certificate(order=order, code=gift_certificate_code)
+            if use_account_credit:
+                tenders.tender_account_credit(order=order)
+            if tenders.amount_due(order) == 0:
+                order_confirm_locked(order, portal=portal, now=now)
     except IntegrityError:
         existing = Order.objects.filter(family=family, idempotency_key=key).first()
         if existing is None:
@@ -157,57 +248,119 @@ def checkout(
     return order
 
 
-def order_confirm(*, order_id: int) -> Order:
-    """Paid (or free): reserved seats become enrollments, or pending requests in request mode.
-    Called by checkout for free orders and by the payments app once the money is in."""
-    portal = portal_settings_get()
-    now = timezone.now()
-    with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-        if order.status == Order.Status.CONFIRMED:
-            return order
-        if order.status != Order.Status.AWAITING_PAYMENT:
-            raise ApplicationError(
-                "order_not_payable", "This order can no longer be confirmed.", status=409
-            )
-        offering_ids = list(order.enrollments.values_list("offering_id", flat=True))
-        lock_offerings(offering_ids)
-        _confirm(order, portal, now)
+def invoice_create(
+    *,
+    family: Family,
+    kind: str,
+    lines: list[Line],
+    idempotency_key: str,
+    period: date | None = None,
+    collect: bool = True,
+) -> Order:
+    """An invoice (monthly tuition, a transfer's price difference): owed from now, so its
+    charges reach the ledger at once; it never lapses. Account credit pays what it can first.
+    With ``collect`` an autopay charge collects the rest from the family's default saved card
+    (or tells the family to pay online). The caller holds the transaction."""
+    if kind not in Order.INVOICE_KINDS:
+        raise ValueError(f"{kind} is not an invoice kind")
+    order = order_create(
+        family=family, kind=kind, lines=lines, idempotency_key=idempotency_key, expires_at=None
+    )
+    # Credit first: the balance must not yet include this invoice's own charges.
+    tenders.tender_account_credit(order=order)
+    ledger_record_order(order=order)
+    due = tenders.amount_due(order)
+    if due == 0:
+        order_confirm_locked(order, portal=portal_settings_get(), now=timezone.now())
+    elif collect:
+        charge = AutopayCharge.objects.create(
+            family=family, period=period, amount=due, currency=order.currency, order=order
+        )
+        if period is None:  # monthly tuition is charged by the autopay run that billed it
+            from .tasks import autopay_attempt_task
+
+            enqueue_on_commit(autopay_attempt_task, charge.pk)
     return order
 
 
-def _confirm(order: Order, portal, now: datetime) -> None:
-    family = order.family
-    summary, pending_any = [], False
-    for enrollment in order.enrollments.select_related("offering", "student").filter(
-        status=Enrollment.Status.RESERVED
-    ):
-        pending = eligibility.needs_approval(family, enrollment.offering, portal)
-        enrollment.status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
-        enrollment.save(update_fields=["status", "updated_at"])
-        pending_any = pending_any or pending
-        summary.append(
-            f"{enrollment.student.first_name}: {enrollment.offering.name} from "
-            f"{enrollment.start_date:%b %-d}" + (" (pending approval)" if pending else "")
+def balance_order_create(*, family: Family) -> Order:
+    """An order for the family's whole open balance (what the ledger says it owes), so it can
+    pay everything in one step. Paying it settles the open invoices it covers."""
+    owed = ledger_balance(family)
+    if owed <= 0:
+        raise ApplicationError("nothing_owed", "Your account has no balance to pay.", status=409)
+    portal = portal_settings_get()
+    now = timezone.now()
+    with transaction.atomic():
+        Family.objects.select_for_update(of=("self",)).filter(pk=family.pk).first()
+        open_balance = (
+            Order.objects.filter(
+                family=family, kind=Order.Kind.BALANCE, status=Order.Status.AWAITING_PAYMENT
+            )
+            .filter(expires_at__gt=now)
+            .first()
         )
+        if open_balance is not None and open_balance.total == owed:
+            return open_balance  # a second click pays the same order
+        return order_create(
+            family=family,
+            kind=Order.Kind.BALANCE,
+            lines=[Line(OrderLine.Kind.BALANCE, "Payment toward your account balance", owed)],
+            idempotency_key=f"balance:{now.timestamp()}",
+            created_at=now,
+            expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
+        )
+
+
+# --- confirming and lapsing -------------------------------------------------------------
+
+
+def order_confirm(*, order_id: int) -> Order:
+    """Paid (or nothing left to pay): confirm the order and everything it bought. Called by
+    checkout for fully tendered orders and by ``payments`` once the money is in."""
+    portal = portal_settings_get()
+    now = timezone.now()
+    offering_ids = list(
+        Enrollment.objects.filter(order_id=order_id).values_list("offering_id", flat=True)
+    )
+    with transaction.atomic():
+        lock_offerings(offering_ids)
+        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        if order is None:
+            raise order_not_found()
+        if order.status == Order.Status.CONFIRMED:
+            return order
+        if order.status != Order.Status.AWAITING_PAYMENT or order.lapsed(now):
+            raise order_not_payable()
+        order_confirm_locked(order, portal=portal, now=now)
+    return order
+
+
+def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
+    """Confirm an order the caller has locked (with its offerings' locks, taken first)."""
+    summary, pending_any = enrollments_confirm(order=order, portal=portal, now=now)
     for line in order.lines.filter(kind=OrderLine.Kind.REGISTRATION_FEE):
         RegistrationFeeCharge.objects.get_or_create(
-            family=family,
+            family_id=order.family_id,
             student_id=line.student_id,
             registration_year=line.registration_year,
             defaults={"order": order},
         )
+    ledger_record_order(order=order)  # idempotent: an invoice's charges are already there
+    tenders.tenders_consume(order=order)
+    store.gift_certificates_activate(order=order)
+    store.punch_passes_activate(order=order)
+    AutopayCharge.objects.filter(order=order).exclude(status=AutopayCharge.Status.SUCCEEDED).update(
+        status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None, last_error=""
+    )
+    if order.kind == Order.Kind.BALANCE:
+        _settle_open_invoices(order, portal, now)
     order.status = Order.Status.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at"])
-    order_confirmed.send(sender=Order, order=order)
-    if pending_any and not portal.pending_requests_count_against_openings:
-        # Reserved seats that became pending requests no longer hold a seat.
-        for offering in Offering.objects.filter(enrollments__order=order).distinct():
-            recount(offering, portal)
-    if summary:  # orders for store items (gift certificates, punch passes) have their own emails
+    if summary:
         notify_family(
-            family.pk,
+            order.family_id,
             "enrollment_confirmed",
             {
                 "enrollments": summary,
@@ -215,3 +368,73 @@ def _confirm(order: Order, portal, now: datetime) -> None:
                 "url": connection.tenant.url("/enrollments"),
             },
         )
+
+
+def _settle_open_invoices(balance_order: Order, portal, now: datetime) -> None:
+    """A balance payment paid everything the ledger said was owed, so the family's open
+    invoices are settled by it (autopay stops collecting them)."""
+    invoices = Order.objects.select_for_update(of=("self",)).filter(
+        family_id=balance_order.family_id,
+        kind__in=Order.INVOICE_KINDS,
+        status=Order.Status.AWAITING_PAYMENT,
+        created_at__lte=balance_order.created_at,
+    )
+    for invoice in invoices:
+        order_confirm_locked(invoice, portal=portal, now=now)
+
+
+def order_expire(*, order_id: int, now: datetime | None = None) -> Order | None:
+    """Lapse an unpaid order past its deadline: its seats go back (and to the waitlist), its
+    tenders are released, what it would have bought is voided. Idempotent."""
+    now = now or timezone.now()
+    offering_ids = list(
+        Enrollment.objects.filter(order_id=order_id, status=Enrollment.Status.RESERVED)
+        .values_list("offering_id", flat=True)
+        .distinct()
+    )
+    portal = portal_settings_get()
+    with transaction.atomic():
+        offerings = lock_offerings(offering_ids)
+        order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+        if order is None or not order.lapsed(now):
+            return order
+        order_expire_locked(order, offerings=offerings.values(), portal=portal, now=now)
+    return order
+
+
+def order_expire_locked(order: Order, *, offerings, portal, now: datetime) -> None:
+    """Lapse an order the caller has locked, with the locks of its offerings (taken first)."""
+    for offering in offerings:
+        settle(offering, portal, now)  # releases the order's reserved seats (and offers them)
+    tenders.tenders_release(order=order)
+    store.gift_certificates_void_unpaid(order=order)
+    store.punch_passes_void_unpaid(order=order)
+    order.status = Order.Status.EXPIRED
+    order.save(update_fields=["status"])
+
+
+def orders_expire_due() -> int:
+    """The per-minute sweep: lapse every unpaid order past its deadline."""
+    now = timezone.now()
+    due = Order.objects.filter(
+        status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for order_id in list(due):
+        order_expire(order_id=order_id, now=now)
+        count += 1
+    return count
+
+
+def orders_refresh(*, family: Family) -> None:
+    """The check on read: lapse the family's unpaid orders past their deadline (in case the
+    sweep has not run yet)."""
+    now = timezone.now()
+    for order_id in Order.objects.filter(
+        family=family, status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now
+    ).values_list("pk", flat=True):
+        order_expire(order_id=order_id, now=now)
+
+
+def order_tenders(order: Order) -> list[OrderTender]:
+    return list(OrderTender.objects.filter(order=order, status__in=OrderTender.LIVE))

@@ -9,12 +9,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.billing.models import LedgerEntry
+from portal.billing.services import ledger_post
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.enrollment import eligibility
-from portal.enrollment.models import Enrollment
+from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
+from portal.enrollment.pricing import Line
 from portal.enrollment.services import lock_offerings, settle, settle_offerings
+from portal.orders.services import invoice_create
 from saas_platform.errors import ApplicationError
 
 from .models import MakeupToken, Request
@@ -431,6 +435,38 @@ def _apply_transfer(req: Request, portal, now) -> None:
     )
     for offering in offerings.values():
         settle(offering, portal, now)
+    _post_transfer_difference(req, source.offering, target)
+
+
+def _post_transfer_difference(req: Request, source: Offering, target: Offering) -> None:
+    """The price difference the family saw in the preview: owed (an invoice the family pays
+    online or autopay collects from the saved card) or credited to the account."""
+    difference = req.price_difference or 0
+    description = f"Transfer of {req.student.first_name}: {source.name} to {target.name}"
+    if difference > 0:
+        invoice_create(
+            family=req.family,
+            kind=Order.Kind.ADJUSTMENT,
+            lines=[
+                Line(
+                    OrderLine.Kind.TRANSFER,
+                    f"{description} (prorated difference)",
+                    difference,
+                    req.student_id,
+                    target.pk,
+                )
+            ],
+            idempotency_key=f"transfer:{req.pk}",
+        )
+    elif difference < 0:
+        ledger_post(
+            family_id=req.family_id,
+            kind=LedgerEntry.Kind.CREDIT,
+            description=f"{description} (prorated credit)",
+            amount=difference,
+            currency=connection.tenant.currency,
+            source_key=f"transfer:{req.pk}",
+        )
 
 
 def _apply_drop(req: Request, portal, now) -> None:

@@ -1,20 +1,22 @@
 from django.contrib import admin
 
+from portal.orders.models import OrderTender
+
 from . import services
-from .models import (
-    GiftCertificate,
-    GiftCertificateUse,
-    PunchPass,
-    PunchPassProduct,
-    PunchRedemption,
-)
+from .models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption
 
 
-class UseInline(admin.TabularInline):
-    model = GiftCertificateUse
+class TenderInline(admin.TabularInline):
+    """What the certificate paid: one tender per order it was used on."""
+
+    model = OrderTender
+    fields = ("order", "amount", "status", "created_at")
+    readonly_fields = fields
     extra = 0
     can_delete = False
-    readonly_fields = ("order", "amount", "status", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(GiftCertificate)
@@ -46,7 +48,7 @@ class GiftCertificateAdmin(admin.ModelAdmin):
         "order",
         "issued_by_staff",
     )
-    inlines = [UseInline]
+    inlines = [TenderInline]
     actions = ["void"]
 
     def save_model(self, request, obj, form, change):

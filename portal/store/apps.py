@@ -5,6 +5,3 @@ class StoreConfig(AppConfig):
     name = "portal.store"
     label = "portal_store"
     verbose_name = "Store"
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401

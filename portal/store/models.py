@@ -1,5 +1,6 @@
 """Gift certificates: bought by a family through an order (paid like any other), or issued by
-staff; an unguessable code; a balance that checkout draws on, in part if need be.
+staff; an unguessable code; a balance that checkout draws on, in part if need be (each draw is
+an ``OrderTender`` of the order it pays, ``portal.orders.models``).
 
 Punch passes: N visits bought through an order like any other; each visit books a student
 into one meeting of an eligible offering (a single-day enrollment)."""
@@ -73,32 +74,6 @@ class GiftCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"Gift certificate …{self.code[-4:]} ({self.balance})"
-
-
-class GiftCertificateUse(models.Model):
-    """An amount drawn at checkout: reserved while the order waits for payment, used when it
-    is confirmed, released (back to the balance) if the order lapses."""
-
-    class Status(models.TextChoices):
-        RESERVED = "reserved", "Reserved"
-        USED = "used", "Used"
-        RELEASED = "released", "Released"
-
-    certificate = models.ForeignKey(GiftCertificate, on_delete=models.PROTECT, related_name="uses")
-    order = models.ForeignKey(
-        "portal_enrollment.Order", on_delete=models.CASCADE, related_name="gift_uses"
-    )
-    amount = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["certificate", "order"], name="store_one_use_per_order")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.amount} from {self.certificate} ({self.status})"
 
 
 # --- punch passes -----------------------------------------------------------------------------

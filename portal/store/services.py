@@ -1,12 +1,14 @@
-"""Gift certificates: buy (an order paid like any other), issue and void (staff), check a
-balance, and draw on it at checkout. Balances change only under the certificate's row lock.
+"""Gift certificates: issue and void (staff), look up a code, draw on and restore a balance
+(only under the certificate's row lock, called by ``portal.orders.tenders``), activate the ones
+an order bought when it is confirmed.
 
-Punch passes: buy (an order), activate when it is confirmed, void (staff), and redeem a visit."""
+Punch passes: activate or void the ones an order bought, void (staff), and redeem a visit.
+
+Buying either is an order: ``portal.store.purchases``."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -18,21 +20,13 @@ from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.enrollment import eligibility
 from portal.enrollment.errors import busy, not_found
-from portal.enrollment.models import Enrollment, Order, OrderLine
+from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.services import lock_offerings, recount, settle
-from portal.orders.services import order_confirm
 from portal.outbox.services import outbox_enqueue
 from saas_platform.errors import ApplicationError
 
-from .models import (
-    GiftCertificate,
-    GiftCertificateUse,
-    PunchPass,
-    PunchPassProduct,
-    PunchRedemption,
-    normalize_code,
-)
+from .models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption, normalize_code
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +34,7 @@ MAX_FAILED_LOOKUPS = 5
 LOOKUP_WINDOW_SECONDS = 15 * 60
 
 
-def _enabled() -> None:
+def gift_certificates_enabled_check() -> None:
     if not portal_settings_get().gift_certificates_enabled:
         raise ApplicationError(
             "gift_certificates_disabled",
@@ -49,7 +43,7 @@ def _enabled() -> None:
         )
 
 
-def _invalid() -> ApplicationError:
+def gift_certificate_invalid() -> ApplicationError:
     # One message for unknown, void and foreign codes: nothing to learn by guessing.
     return ApplicationError(
         "gift_certificate_invalid",
@@ -88,66 +82,8 @@ def gift_certificate_lookup(*, family, code: str, lock: bool = False) -> GiftCer
     certificate = qs.first()
     if certificate is None:
         _failed(key)
-        raise _invalid()
+        raise gift_certificate_invalid()
     return certificate
-
-
-def gift_certificate_buy(
-    *, family, amount: int, recipient_name: str, recipient_email: str, message: str = ""
-) -> Order:
-    """An order for one certificate; it becomes active (and is emailed) when the order is paid."""
-    _enabled()
-    portal = portal_settings_get()
-    allowed = set(portal.gift_amount_list)
-    if (
-        amount not in allowed
-        and not portal.gift_certificate_min <= amount <= portal.gift_certificate_max
-    ):
-        raise ApplicationError(
-            "gift_amount_invalid",
-            f"Choose one of the offered amounts or an amount between {portal.gift_certificate_min} "
-            f"and {portal.gift_certificate_max}.",
-            fields={"amount": ["Not an offered amount."]},
-        )
-    recipient_name = (recipient_name or "").strip()[:150]
-    if not recipient_name:
-        raise ApplicationError(
-            "recipient_name_required",
-            "Who is the gift for?",
-            fields={"recipient_name": ["Required."]},
-        )
-    from portal.accounts.services import _clean_email
-
-    recipient_email = _clean_email(recipient_email, "recipient_email")
-    now = timezone.now()
-    with transaction.atomic():
-        order = Order.objects.create(
-            family=family,
-            currency=connection.tenant.currency,
-            subtotal=amount,
-            total=amount,
-            idempotency_key=f"gift:{now.timestamp()}:{family.pk}",
-            created_at=now,
-            expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
-        )
-        OrderLine.objects.create(
-            order=order,
-            kind=OrderLine.Kind.GIFT_CERTIFICATE,
-            amount=amount,
-            description=f"Gift certificate for {recipient_name}",
-        )
-        GiftCertificate.objects.create(
-            status=GiftCertificate.Status.AWAITING_PAYMENT,
-            initial_amount=amount,
-            balance=amount,
-            currency=order.currency,
-            purchaser=family,
-            order=order,
-            recipient_name=recipient_name,
-            recipient_email=recipient_email,
-            message=(message or "")[:500],
-        )
-    return order
 
 
 def gift_certificate_issue(
@@ -186,40 +122,27 @@ def _email_certificate(certificate: GiftCertificate) -> None:
     outbox_enqueue(send_gift_certificate_task, certificate.pk)
 
 
-# --- order hooks (signals) ------------------------------------------------------------------
+# --- balances and orders (called by portal.orders) -------------------------------------------
 
 
-def apply_to_new_order(*, order: Order, code: str) -> None:
-    """At checkout: draw on a certificate for up to the order's total (reserved until paid)."""
-    _enabled()
-    certificate = gift_certificate_lookup(family=order.family, code=code, lock=True)
-    if certificate.currency != order.currency:
-        raise _invalid()
-    if certificate.balance <= 0:
-        raise ApplicationError(
-            "gift_certificate_empty", "This gift certificate has no balance left.", status=409
-        )
-    amount = min(certificate.balance, order.total)
-    if amount <= 0:
-        return
+def gift_certificate_draw(*, certificate: GiftCertificate, amount: int) -> None:
+    """Take ``amount`` off a certificate the caller has locked (``lookup(lock=True)``)."""
+    if amount <= 0 or amount > certificate.balance:
+        raise ValueError(f"cannot draw {amount} from a balance of {certificate.balance}")
     certificate.balance -= amount
     certificate.save(update_fields=["balance"])
-    GiftCertificateUse.objects.create(certificate=certificate, order=order, amount=amount)
-    OrderLine.objects.create(
-        order=order,
-        kind=OrderLine.Kind.GIFT_REDEMPTION,
-        amount=-amount,
-        description=f"Gift certificate …{certificate.code[-4:]}",
-    )
-    Order.objects.filter(pk=order.pk).update(
-        discount_total=order.discount_total - amount, total=order.total - amount
-    )
 
 
-def on_order_confirmed(*, order: Order) -> None:
-    order.gift_uses.filter(status=GiftCertificateUse.Status.RESERVED).update(
-        status=GiftCertificateUse.Status.USED
-    )
+def gift_certificate_restore(*, certificate_id: int, amount: int) -> None:
+    """Give back an amount drawn by an order that lapsed (locks the certificate)."""
+    certificate = GiftCertificate.objects.select_for_update().get(pk=certificate_id)
+    certificate.balance += amount
+    certificate.save(update_fields=["balance"])
+
+
+def gift_certificates_activate(*, order: Order) -> None:
+    """Inside the transaction confirming ``order``: the certificates it bought become active
+    and are emailed to their recipients."""
     for certificate in order.gift_certificates.select_for_update().filter(
         status=GiftCertificate.Status.AWAITING_PAYMENT
     ):
@@ -237,26 +160,22 @@ def on_order_confirmed(*, order: Order) -> None:
         )
 
 
-def on_order_expired(*, order: Order) -> None:
-    for use in order.gift_uses.select_related("certificate").filter(
-        status=GiftCertificateUse.Status.RESERVED
-    ):
-        certificate = GiftCertificate.objects.select_for_update().get(pk=use.certificate_id)
-        certificate.balance += use.amount
-        certificate.save(update_fields=["balance"])
-        use.status = GiftCertificateUse.Status.RELEASED
-        use.save(update_fields=["status"])
+def gift_certificates_void_unpaid(*, order: Order) -> None:
+    """Inside the transaction lapsing ``order``: certificates it would have bought never are."""
+    order.gift_certificates.filter(status=GiftCertificate.Status.AWAITING_PAYMENT).update(
+        status=GiftCertificate.Status.VOID, voided_at=timezone.now()
+    )
 
 
 # --- punch passes ----------------------------------------------------------------------------
 #
-# Bought through an order like a gift certificate (one "tuition" line, since OrderLine has no
-# punch-pass kind), activated by ``order_confirmed``. Redeeming a visit takes a seat, so it runs
+# Bought through an order like a gift certificate (``portal.store.purchases``), activated when
+# ``portal.orders`` confirms that order. Redeeming a visit takes a seat, so it runs
 # under the offering's row lock (``lock_offerings``) and then the pass's row lock, in that order,
 # and recounts the offering before it commits.
 
 
-def _punch_enabled() -> None:
+def punch_passes_enabled_check() -> None:
     if not portal_settings_get().punch_passes_enabled:
         raise ApplicationError(
             "punch_passes_disabled", "This business does not sell punch passes.", status=403
@@ -271,7 +190,7 @@ def _refuse(code: str, message: str, *, status: int = 409, field: str | None = N
 
 def punch_pass_product_list():
     """Products for sale (empty while the business hides them from the list)."""
-    _punch_enabled()
+    punch_passes_enabled_check()
     if not portal_settings_get().show_punch_passes:
         return PunchPassProduct.objects.none()
     return PunchPassProduct.objects.filter(is_active=True).select_related("program")
@@ -285,62 +204,7 @@ def punch_pass_list(*, family):
     )
 
 
-def punch_pass_buy(*, family, product_id: int, student_id: int | None = None) -> Order:
-    """An order for one pass, priced from the product. A free pass is confirmed (and activated)
-    at once; otherwise it is paid like any order (``POST /orders/<id>/pay``)."""
-    _punch_enabled()
-    portal = portal_settings_get()
-    product = PunchPassProduct.objects.filter(pk=product_id, is_active=True).first()
-    if product is None:
-        raise ApplicationError(
-            "punch_pass_product_not_found", "We could not find that punch pass.", status=404
-        )
-    student = None
-    if product.scope == PunchPassProduct.Scope.STUDENT:
-        if not student_id:
-            raise _refuse(
-                "student_required",
-                f"{product.name} is for one student: choose who it is for.",
-                status=400,
-                field="student",
-            )
-        student = family.students.filter(pk=student_id).first()
-        if student is None:
-            raise not_found("student")
-    now = timezone.now()
-    with transaction.atomic():
-        order = Order.objects.create(
-            family=family,
-            currency=connection.tenant.currency,
-            subtotal=product.price,
-            total=product.price,
-            idempotency_key=f"punch:{uuid.uuid4().hex}",
-            created_at=now,
-            expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
-        )
-        OrderLine.objects.create(
-            order=order,
-            kind=OrderLine.Kind.TUITION,
-            amount=product.price,
-            description=f"Punch pass: {product.name}"[:255],
-            student=student,
-        )
-        PunchPass.objects.create(
-            product=product,
-            family=family,
-            student=student,
-            visits_total=product.visits,
-            visits_left=product.visits,
-            status=PunchPass.Status.AWAITING_PAYMENT,
-            order=order,
-            created_at=now,
-        )
-        if order.total == 0:
-            order = order_confirm(order_id=order.pk)
-    return order
-
-
-def punch_passes_on_order_confirmed(*, order: Order) -> None:
+def punch_passes_activate(*, order: Order) -> None:
     """Inside the confirming transaction: the order's passes become usable from today."""
     now = timezone.now()
     today = timezone.localdate(now)
@@ -355,7 +219,7 @@ def punch_passes_on_order_confirmed(*, order: Order) -> None:
         punch.save(update_fields=["status", "expires_on", "activated_at"])
 
 
-def punch_passes_on_order_expired(*, order: Order) -> None:
+def punch_passes_void_unpaid(*, order: Order) -> None:
     PunchPass.objects.filter(order=order, status=PunchPass.Status.AWAITING_PAYMENT).update(
         status=PunchPass.Status.VOID, voided_at=timezone.now()
     )
@@ -454,7 +318,7 @@ def punch_pass_redeem(
 ) -> PunchRedemption:
     """Use one visit: a single-day enrollment (start and end on ``meeting_date``) that takes a
     seat until that day has passed."""
-    _punch_enabled()
+    punch_passes_enabled_check()
     portal = portal_settings_get()
     punch = (
         PunchPass.objects.select_related("product", "student")
@@ -550,52 +414,3 @@ def visitor_order(*, token: str) -> Order:
     if order is None or data.get("schema") != connection.schema_name:
         raise ApplicationError("invalid_token", "This link is not valid.", status=404)
     return order
-
-
-def gift_certificate_buy_as_visitor(
-    *,
-    buyer_name: str,
-    buyer_email: str,
-    amount: int,
-    recipient_name: str,
-    recipient_email: str,
-    message: str = "",
-):
-    """A visitor buys a certificate: a guest family (no login) holds the order so payments,
-    the ledger and emails work as for anyone. Returns (order, payment) for the Payment Element."""
-    from portal.accounts.models import Family, Guardian
-    from portal.accounts.services import _clean_email
-    from portal.billing.services import order_pay
-
-    _enabled()
-    if not portal_settings_get().gift_certificates_visitors_may_buy:
-        raise ApplicationError(
-            "visitor_purchase_disabled", "Please sign in to buy a gift certificate.", status=403
-        )
-    buyer_name = (buyer_name or "").strip()[:150]
-    if not buyer_name:
-        raise ApplicationError(
-            "buyer_name_required", "Tell us your name.", fields={"buyer_name": ["Required."]}
-        )
-    buyer_email = _clean_email(buyer_email, "buyer_email")
-    with transaction.atomic():
-        family = Family.objects.create(
-            name=f"{buyer_name} (gift buyer)", is_guest=True, status=Family.Status.INACTIVE
-        )
-        first, _, last = buyer_name.partition(" ")
-        Guardian.objects.create(
-            family=family,
-            first_name=first,
-            last_name=last or "-",
-            email=buyer_email,
-            is_primary=True,
-        )
-        order = gift_certificate_buy(
-            family=family,
-            amount=amount,
-            recipient_name=recipient_name,
-            recipient_email=recipient_email,
-            message=message,
-        )
-    payment = order_pay(family=family, order_id=order.pk)
-    return order, payment

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from portal.billing import services
 from portal.billing.selectors import ledger_get, statement_range
+from portal.orders import payments as order_payments
 
 from .base import FamilyApi, PortalApi
 from .requests import IsTenantStaff
@@ -19,6 +20,7 @@ class PaymentOutput(serializers.Serializer):
     currency = serializers.CharField()
     status = serializers.CharField()
     client_secret = serializers.CharField(help_text="For Stripe's Payment Element.")
+    failure_message = serializers.CharField(help_text="Why the card was declined, if it was.")
     stripe_account = serializers.SerializerMethodField(
         help_text="Pass to Stripe.js as stripeAccount."
     )
@@ -51,9 +53,29 @@ class OrderPayApi(FamilyApi):
     def post(self, request, order_id: int):
         data = OrderPayInput(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.order_pay(
+        payment = order_payments.order_pay(
             family=request.guardian.family,
             order_id=order_id,
+            saved_method_id=data.validated_data.get("payment_method"),
+        )
+        return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
+
+
+class BalancePayApi(FamilyApi):
+    @extend_schema(
+        operation_id="balance_pay",
+        request=OrderPayInput,
+        responses={201: PaymentOutput},
+        description="Pay the account's whole open balance in one step: an order for what the "
+        "ledger says you owe (`order_id` in the answer), paid like any order (Payment Element, or "
+        "a saved card charged at once). Paying it settles your open invoices. Errors: "
+        "`nothing_owed` (409), and those of `POST /orders/{id}/pay`.",
+    )
+    def post(self, request):
+        data = OrderPayInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = order_payments.balance_pay(
+            family=request.guardian.family,
             saved_method_id=data.validated_data.get("payment_method"),
         )
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
@@ -80,11 +102,15 @@ class LedgerApi(FamilyApi):
                 "entries": LedgerOutput(many=True),
                 "balance": serializers.IntegerField(),
                 "credit": serializers.IntegerField(),
+                "past_due": serializers.IntegerField(
+                    help_text="Owed on charges older than the business's grace period."
+                ),
                 "currency": serializers.CharField(),
             },
         ),
         description="The family's charges, payments, discounts, refunds and credits with a running "
-        "balance (positive: owed). `period=30d` (default) or `all`.",
+        "balance (positive: owed) and what of it is past due. `period=30d` (default) or `all`. "
+        "Pay the balance with `POST /balance/pay`.",
     )
     def get(self, request):
         ledger = ledger_get(

@@ -6,8 +6,9 @@ from rest_framework.response import Response
 
 from portal.catalog.models import WEEKDAY_CODES
 from portal.enrollment import selectors, services
+from portal.orders import payments as order_payments
+from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
-from saas_platform.errors import ApplicationError
 
 from .base import FamilyApi
 
@@ -17,7 +18,8 @@ ADD_ERRORS = (
     "`level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, "
     "`priority_registration_only` (403), `priority_keyword_required` (403), "
     "`new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), "
-    "`past_due_balance` (403), `student_not_found` / `offering_not_found` (404), `busy` (503)."
+    "`past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the "
+    "policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503)."
 )
 
 
@@ -59,18 +61,43 @@ class CartOutput(serializers.Serializer):
     hold_timer_minutes = serializers.IntegerField()
 
 
+class TenderOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["account_credit", "gift_certificate"])
+    description = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Minor units paid by this tender.")
+    status = serializers.ChoiceField(
+        choices=["reserved", "used"], help_text="Reserved until the order is paid."
+    )
+
+
 class OrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=["registration", "store", "tuition", "adjustment", "balance"]
+    )
     status = serializers.CharField()
     currency = serializers.CharField()
-    subtotal = serializers.IntegerField()
-    discount_total = serializers.IntegerField()
-    total = serializers.IntegerField()
+    subtotal = serializers.IntegerField(help_text="Minor units: the positive lines.")
+    discount_total = serializers.IntegerField(help_text="Minor units: the discount lines (<= 0).")
+    total = serializers.IntegerField(help_text="Minor units: the sum of the lines.")
+    tenders = TenderOutput(
+        many=True,
+        source="live_tenders",
+        help_text="Account credit and gift certificates paying part of the total.",
+    )
+    amount_due = serializers.SerializerMethodField(
+        help_text="Minor units still to pay by card: total minus tenders."
+    )
     created_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Unpaid, it lapses then; null for invoices, which do not lapse."
+    )
     confirmed_at = serializers.DateTimeField(allow_null=True)
     lines = LineOutput(many=True, source="lines.all")
     enrollment_ids = serializers.SerializerMethodField()
+
+    def get_amount_due(self, order) -> int:
+        return order_selectors.amount_due(order)
 
     def get_enrollment_ids(self, order) -> list[int]:
         return [e.pk for e in order.enrollments.all()]
@@ -162,48 +189,59 @@ class CheckoutApi(FamilyApi):
             max_length=40,
             required=False,
             allow_blank=True,
+            default="",
             help_text="Pay with a gift certificate, in part or in full.",
+        )
+        use_account_credit = serializers.BooleanField(
+            required=False,
+            default=True,
+            help_text="Pay what account credit covers (after the gift certificate).",
         )
 
     @extend_schema(
         operation_id="checkout",
         request=Input,
         responses={201: OrderOutput},
-        description="Turn the cart into an order priced on the server. A zero total confirms at "
-        "once; otherwise pay the order (its seats stay reserved until `expires_at`). Every rule is "
-        "checked again. Errors: `cart_empty`, `hold_expired` (409), and the cart errors.",
+        description="Turn the cart into an order priced on the server; a gift certificate and "
+        "then account credit pay what they cover (`tenders`). Nothing left to pay (`amount_due` "
+        "0) confirms at once; otherwise pay the order (its seats stay reserved until "
+        "`expires_at`). Every rule is checked again. Errors: `cart_empty`, `hold_expired` (409), "
+        "`payment_method_required` (409: monthly tuition needs a saved card), "
+        "`gift_certificate_invalid` (400), `gift_certificate_empty` (409), and the cart errors.",
     )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key") or data.validated_data.get("idempotency_key")
-        code = data.validated_data.get("gift_certificate_code") or ""
+        v = data.validated_data
+        key = request.headers.get("Idempotency-Key") or v.get("idempotency_key")
         order = orders.checkout(
             family=request.guardian.family,
             idempotency_key=key or None,
-            params={"gift_certificate_code": code} if code else None,
+            gift_certificate_code=v["gift_certificate_code"],
+            use_account_credit=v["use_account_credit"],
         )
-        order = selectors.order_list(request.guardian.family).get(pk=order.pk)
+        order = order_selectors.order_get(request.guardian.family, order.pk)
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
 class OrderListApi(FamilyApi):
     @extend_schema(operation_id="orders_list", responses=OrderOutput(many=True))
     def get(self, request):
-        return Response(OrderOutput(selectors.order_list(request.guardian.family), many=True).data)
+        family = request.guardian.family
+        orders.orders_refresh(family=family)
+        return Response(OrderOutput(order_selectors.order_list(family), many=True).data)
 
 
 class OrderDetailApi(FamilyApi):
     @extend_schema(operation_id="orders_retrieve", responses=OrderOutput)
     def get(self, request, order_id: int):
-        order = selectors.order_list(request.guardian.family).filter(pk=order_id).first()
+        family = request.guardian.family
+        order = order_selectors.order_get(family, order_id)
         if order is None:
-            raise ApplicationError("order_not_found", "We could not find that order.", status=404)
+            raise orders.order_not_found()
         if order.status == "awaiting_payment":
-            from portal.billing.services import order_payments_refresh
-
-            order_payments_refresh(order=order)
-            order = selectors.order_list(request.guardian.family).get(pk=order_id)
+            order_payments.order_refresh(order=order)
+            order = order_selectors.order_get(family, order_id)
         return Response(OrderOutput(order).data)
 
 

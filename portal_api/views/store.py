@@ -6,9 +6,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from portal.enrollment import selectors as enrollment_selectors
 from portal.enrollment.models import Order
-from portal.store import services
+from portal.orders import payments as order_payments
+from portal.orders import selectors as order_selectors
+from portal.store import purchases, services
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 
 from .base import FamilyApi, PortalApi
@@ -56,8 +57,10 @@ class GiftCertificateListApi(FamilyApi):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.gift_certificate_buy(family=request.guardian.family, **data.validated_data)
-        order = enrollment_selectors.order_list(request.guardian.family).get(pk=order.pk)
+        order = purchases.gift_certificate_buy(
+            family=request.guardian.family, **data.validated_data
+        )
+        order = order_selectors.order_get(request.guardian.family, order.pk)
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +76,7 @@ class GiftCertificateBalanceApi(FamilyApi):
         "wrong codes in 15 minutes).",
     )
     def get(self, request):
-        services._enabled()
+        services.gift_certificates_enabled_check()
         certificate = services.gift_certificate_lookup(
             family=request.guardian.family, code=request.query_params.get("code", "")
         )
@@ -201,10 +204,10 @@ class PunchPassListApi(FamilyApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        order = services.punch_pass_buy(
+        order = purchases.punch_pass_buy(
             family=request.guardian.family, product_id=v["product"], student_id=v.get("student")
         )
-        order = enrollment_selectors.order_list(request.guardian.family).get(pk=order.pk)
+        order = order_selectors.order_get(request.guardian.family, order.pk)
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -270,8 +273,8 @@ class VisitorGiftPurchaseApi(PortalApi):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        order, payment = services.gift_certificate_buy_as_visitor(**data.validated_data)
-        order = Order.objects.prefetch_related("lines", "enrollments").get(pk=order.pk)
+        order, payment = purchases.gift_certificate_buy_as_visitor(**data.validated_data)
+        order = order_selectors.order_get(order.family, order.pk)
         return Response(
             {
                 "order": OrderOutput(order).data,
@@ -290,10 +293,8 @@ class VisitorGiftStatusApi(PortalApi):
         description="Whether a visitor's gift certificate order is paid. `invalid_token` (404).",
     )
     def get(self, request):
-        from portal.billing.services import order_payments_refresh
-
         order = services.visitor_order(token=request.query_params.get("token", ""))
         if order.status == Order.Status.AWAITING_PAYMENT:
-            order_payments_refresh(order=order)
+            order_payments.order_refresh(order=order)
             order.refresh_from_db()
         return Response({"order_status": order.status})

@@ -39,6 +39,12 @@ def money(amount, currency="USD"):
 
 
 @register.filter
+def negate(amount):
+    """A payment shown against a total: 2500 -> -2500."""
+    return -int(amount or 0)
+
+
+@register.filter
 def get(mapping, key):
     if not mapping:
         return None

@@ -13,11 +13,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from portal.billing.models import LedgerEntry, Payment, StripeEvent
-from portal.billing.tasks import stripe_events_retry_task
-from portal.billing.webhooks import event_apply
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Order
 from portal.orders import services as orders
+from portal.orders.events import event_apply
+from portal.orders.tasks import stripe_events_retry_task
 from tenants.models import Tenant
 from tests.portal.enrollment_helpers import make_offering
 from tests.portal.test_billing import SECRET, STRIPE, deliver, intent, signed_event

@@ -19,7 +19,8 @@ def test_every_registered_task_routes_to_a_configured_queue():
 
 def test_urgent_slow_and_bulk_work_are_kept_apart():
     assert _queue_of("enrollment.hold_expire") == "checkout"
-    assert _queue_of("billing.stripe_event_process") == "checkout"
+    assert _queue_of("orders.stripe_event_process") == "checkout"
+    assert _queue_of("orders.autopay_attempt") == "checkout"
     assert _queue_of("enrollment.send_family_email") == "notifications"
     assert _queue_of("store.send_gift_certificate") == "notifications"
     assert _queue_of("outbox.deliver") == "notifications"

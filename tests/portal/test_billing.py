@@ -15,6 +15,7 @@ from portal.billing.models import LedgerEntry, Payment, StripeEvent
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order
 from portal.orders import services as orders
+from portal.orders import tenders
 from tenants.models import Tenant
 from tests.conftest import client_for, make_actor
 from tests.helpers import assert_cross_tenant_denied, assert_error
@@ -220,9 +221,9 @@ def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_te
     responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
     connected.client().post(f"{API}/orders/{open_order.pk}/pay")
     responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
-    from portal.billing.services import payment_sync
+    from portal.orders.payments import payment_refresh
 
-    payment_sync(payment_intent_id="pi_1")
+    payment_refresh(payment_intent_id="pi_1")
     payment = Payment.objects.get()
     staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
     assert_error(
@@ -516,12 +517,12 @@ def test_disputes_flag_the_payment_and_account_updates_reach_the_tenant(
 def test_a_refund_made_in_stripe_reaches_the_ledger_once(
     open_order, connected, django_capture_on_commit_callbacks
 ):
-    from portal.billing.services import payment_sync
+    from portal.orders.payments import payment_refresh
 
     responses.post(f"{STRIPE}/v1/payment_intents", json=intent())
     connected.client().post(f"{API}/orders/{open_order.pk}/pay")
     responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json=intent(status="succeeded"))
-    payment_sync(payment_intent_id="pi_1")
+    payment_refresh(payment_intent_id="pi_1")
     responses.get(
         f"{STRIPE}/v1/charges/ch_9",
         json={"id": "ch_9", "object": "charge", "payment_intent": "pi_1", "amount_refunded": 3000},
@@ -551,8 +552,11 @@ def test_account_credit_is_used_at_checkout_once(connected):
         family=connected.family, student_id=connected.student.pk, offering_id=first.pk
     )
     order = orders.checkout(family=connected.family)
-    assert order.total == 9500
-    assert ("account_credit", -2500) in list(order.lines.values_list("kind", "amount"))
+    assert order.total == 12000  # the lines; credit is a tender, never a line
+    assert list(order.tenders.values_list("kind", "amount", "status")) == [
+        ("account_credit", 2500, "reserved")
+    ]
+    assert tenders.amount_due(order) == 9500
     # The credit is promised to the open order: a second checkout cannot spend it again.
     from tests.portal.enrollment_helpers import next_weekday
 
@@ -563,7 +567,8 @@ def test_account_credit_is_used_at_checkout_once(connected):
         family=connected.family, student_id=connected.student.pk, offering_id=second.pk
     )
     other = orders.checkout(family=connected.family)
-    assert other.total == 3000
+    assert (other.total, tenders.amount_due(other)) == (3000, 3000)
+    assert not other.tenders.exists()
     orders.order_confirm(order_id=order.pk)
     ledger = connected.client().get(f"{API}/ledger?period=all").json()
     assert ledger["balance"] == 12000 - 2500  # charge recorded in full, the credit absorbed
@@ -584,7 +589,7 @@ def test_a_credit_covering_the_order_confirms_it(connected):
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
     order = orders.checkout(family=connected.family)
-    assert (order.status, order.total) == ("confirmed", 0)
+    assert (order.status, order.total, tenders.amount_due(order)) == ("confirmed", 12000, 0)
     assert connected.client().get(f"{API}/ledger?period=all").json()["credit"] == 8000
 
 

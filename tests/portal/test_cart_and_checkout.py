@@ -7,12 +7,14 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.accounts.models import Family
+from portal.billing.models import LedgerEntry
 from portal.catalog.models import Offering
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, Order, RegistrationFeeCharge
 from portal.enrollment.tasks import expire_due_task, hold_expire_task
 from portal.orders import services as orders
+from portal.orders.tasks import orders_expire_due_task
 from tests.conftest import client_for
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error
@@ -221,8 +223,43 @@ def test_new_and_inactive_family_rules(family_a):
     assert not Hold.objects.exists()
 
 
+def post_charge(family, amount: int, *, days_ago: int, kind: str = "charge"):
+    entry = LedgerEntry.objects.create(
+        family=family,
+        kind=kind,
+        description=f"Test {kind}",
+        amount=amount,
+        currency="USD",
+        source_key=f"test:{kind}:{amount}:{days_ago}:{LedgerEntry.objects.count()}",
+    )
+    LedgerEntry.objects.filter(pk=entry.pk).update(
+        created_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return entry
+
+
+def test_past_due_comes_from_the_ledger(family_a):
+    """A charge is past due once it is older than the business's grace period and not settled
+    by payments or credits (oldest first); nothing a person types by hand."""
+    offering = make_offering(tuition=0)
+    post_charge(family_a.family, 5000, days_ago=2)  # owed, not yet past due (7 days' grace)
+    assert add(family_a, offering).status_code == 201
+    family_a.client().delete(f"{API}/cart")
+    post_charge(family_a.family, 3000, days_ago=30)  # past due
+    response = add(family_a, offering)
+    assert_error(response, 403, "past_due_balance")
+    assert response.json()["fields"]["past_due"] == ["3000"]
+    assert family_a.client().get(f"{API}/ledger").json()["past_due"] == 3000
+    post_charge(family_a.family, -3000, days_ago=0, kind="payment")  # pays the oldest first
+    assert family_a.client().get(f"{API}/ledger").json()["past_due"] == 0
+    assert add(family_a, offering).status_code == 201
+    portal_settings_update(past_due_after_days=0)  # no grace: the 5000 is past due at once
+    family_a.client().delete(f"{API}/cart")
+    assert_error(add(family_a, offering), 403, "past_due_balance")
+
+
 def test_past_due_balance_blocks_or_becomes_a_request(family_a):
-    Family.objects.filter(pk=family_a.family.pk).update(past_due_balance=5000)
+    post_charge(family_a.family, 5000, days_ago=30)
     offering = make_offering(tuition=0)
     assert_error(add(family_a, offering), 403, "past_due_balance")
     portal_settings_update(past_due_policy="request")
@@ -326,8 +363,11 @@ def test_an_unpaid_order_lapses_and_frees_its_seats(family_a):
     add(family_a, offering)
     order = family_a.client().post(f"{API}/checkout", {}, format="json").json()
     Order.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert expire_due_task() == 1
+    assert expire_due_task() == 1  # the seats go back at once
     assert expire_due_task() == 0
+    assert seats(offering) == (0, 0)
+    assert orders_expire_due_task() == 1  # the order lapses (releasing what it tendered)
+    assert orders_expire_due_task() == 0
     assert Order.objects.get().status == "expired"
     assert Enrollment.objects.get().status == "cancelled"
     assert seats(offering) == (0, 0)
@@ -363,7 +403,7 @@ def test_an_expired_hold_at_checkout_is_refused(family_a):
 def test_rules_are_checked_again_at_checkout(family_a):
     offering = make_offering()
     add(family_a, offering)
-    Family.objects.filter(pk=family_a.family.pk).update(past_due_balance=100)
+    post_charge(family_a.family, 100, days_ago=60)
     assert_error(
         family_a.client().post(f"{API}/checkout", {}, format="json"), 403, "past_due_balance"
     )

@@ -12,7 +12,9 @@ from portal.enrollment import services as enrollment
 from portal.enrollment.models import Order
 from portal.enrollment.tasks import expire_due_task
 from portal.orders import services as orders
-from portal.store.models import GiftCertificate, GiftCertificateUse, normalize_code
+from portal.orders.models import OrderTender
+from portal.orders.tasks import orders_expire_due_task
+from portal.store.models import GiftCertificate, normalize_code
 from portal.store.services import gift_certificate_issue
 from tests.conftest import client_for, make_actor
 from tests.helpers import assert_error
@@ -102,24 +104,29 @@ def test_a_certificate_pays_part_of_an_order_and_returns_if_it_lapses(store_on):
     response = checkout_with(store_on, gift.code.lower().replace("-", " "))
     assert response.status_code == 201, response.content
     order = response.json()
-    assert order["total"] == 7000
-    assert ("gift_redemption", -5000) in [(line["kind"], line["amount"]) for line in order["lines"]]
+    assert (order["total"], order["amount_due"]) == (12000, 7000)
+    assert [line["amount"] for line in order["lines"]] == [12000]  # a tender is never a line
+    assert [(t["kind"], t["amount"], t["status"]) for t in order["tenders"]] == [
+        ("gift_certificate", 5000, "reserved")
+    ]
     gift.refresh_from_db()
     assert gift.balance == 0
     Order.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     expire_due_task()
+    orders_expire_due_task()
     gift.refresh_from_db()
     assert gift.balance == 5000
-    assert GiftCertificateUse.objects.get().status == "released"
+    assert OrderTender.objects.get().status == "released"
+    assert Order.objects.get().status == "expired"
 
 
 def test_a_certificate_covering_everything_confirms_at_once(store_on):
     gift = certificate(20000)
     order = checkout_with(store_on, gift.code).json()
-    assert (order["status"], order["total"]) == ("confirmed", 0)
+    assert (order["status"], order["total"], order["amount_due"]) == ("confirmed", 12000, 0)
     gift.refresh_from_db()
     assert gift.balance == 8000
-    assert GiftCertificateUse.objects.get().status == "used"
+    assert OrderTender.objects.get().status == "used"
     ledger = store_on.client().get(f"{API}/ledger?period=all").json()
     assert [(e["kind"], e["amount"]) for e in ledger["entries"]] == [
         ("charge", 12000),
@@ -208,10 +215,10 @@ def test_an_unpaid_gift_order_lapses(store_on):
     Order.objects.filter(pk=response.json()["id"]).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    expire_due_task()
-    expire_due_task()
+    orders_expire_due_task()
+    orders_expire_due_task()
     assert Order.objects.get().status == "expired"
-    assert GiftCertificate.objects.get().status == "awaiting_payment"  # never paid, never usable
+    assert GiftCertificate.objects.get().status == "void"  # never paid, never usable
 
 
 VISITOR = {

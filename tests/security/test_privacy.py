@@ -208,12 +208,13 @@ def test_checkout_payment_refund_and_drop_are_audited(stripe_ready):
     responses.get(f"{STRIPE}/v1/payment_intents/pi_1", json={
         "id": "pi_1", "object": "payment_intent", "client_secret": "pi_1_secret",
         "status": "succeeded", "amount": 12000, "currency": "usd"})  # fmt: skip
-    from portal.billing.services import payment_sync
+    from portal.orders.payments import payment_refresh
 
-    payment_sync(payment_intent_id="pi_1")
+    payment_refresh(payment_intent_id="pi_1")
     payment = Payment.objects.get()
     steps = [(e.action, e.fields.get("status")) for e in trail("portal_billing.payment")]
-    assert steps[0] == ("create", "pending")
+    assert steps[0] == ("create", "creating")  # recorded before Stripe is called
+    assert ("update", ["creating", "pending"]) in steps
     assert ("update", ["pending", "succeeded"]) in steps
     sync = [e for e in trail("portal_billing.payment") if e.action == "update"][-1]
     assert sync.actor_kind == "system"  # no request: a task or webhook

@@ -237,9 +237,32 @@ def test_a_suspended_family_gets_the_suspended_message(family_web):
     assert "There is an issue with your family account" in html(response)
 
 
-def test_a_past_due_family_sees_a_notice(family_web):
-    Family.objects.filter(pk=family_web.family.pk).update(past_due_balance=5000)
-    assert "Your account has a past-due balance." in html(family_web.web.get("/family/"))
+def test_a_past_due_family_sees_a_notice_and_pays_its_balance_in_one_step(family_web):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.billing.models import LedgerEntry
+    from portal.enrollment.models import Order
+
+    assert "past-due balance" not in html(family_web.web.get("/family/"))
+    entry = LedgerEntry.objects.create(
+        family=family_web.family,
+        kind="charge",
+        description="Open gym",
+        amount=5000,
+        currency="USD",
+        source_key="test:old-charge",
+    )
+    LedgerEntry.objects.filter(pk=entry.pk).update(created_at=timezone.now() - timedelta(days=40))
+    page = html(family_web.web.get("/family/"))
+    assert "Your account has a past-due balance." in page
+    billing = html(family_web.web.get("/billing/"))
+    assert "Pay $50.00 now" in billing
+    response = family_web.web.post("/billing/pay/")
+    order = Order.objects.get(kind="balance")
+    assert response.status_code == 302 and response["Location"] == f"/orders/{order.pk}/"
+    assert (order.total, order.lines.get().kind) == (5000, "balance")
 
 
 def test_a_staff_account_is_not_a_family(in_tenant_a):

@@ -23,7 +23,6 @@ from .. import eligibility
 from ..errors import busy
 from ..models import Enrollment, Hold, Order, WaitlistEntry
 from ..notifications import notify_family
-from ..signals import order_expired
 
 logger = logging.getLogger(__name__)
 
@@ -88,31 +87,26 @@ def expire_lapsed(offering: Offering, now: datetime) -> bool:
                 status=WaitlistEntry.Status.LAPSED
             )
         freed = True
+    # Seats reserved by an order not paid in time go back. The order itself is lapsed by
+    # ``portal.orders`` (which releases what it tendered); the seat does not wait for that.
     unpaid = Enrollment.objects.filter(
         offering=offering,
         status=Enrollment.Status.RESERVED,
         order__status=Order.Status.AWAITING_PAYMENT,
         order__expires_at__lte=now,
     )
-    unpaid_rows = list(unpaid.values_list("pk", "family_id", "order_id"))
-    order_ids = {order_id for _, _, order_id in unpaid_rows}
-    if order_ids:
-        Enrollment.objects.filter(pk__in=[pk for pk, _, _ in unpaid_rows]).update(
+    unpaid_rows = list(unpaid.values_list("pk", "family_id"))
+    if unpaid_rows:
+        Enrollment.objects.filter(pk__in=[pk for pk, _ in unpaid_rows]).update(
             status=Enrollment.Status.CANCELLED, updated_at=now
         )
         audit_bulk(
             action="update",
             model=Enrollment,
-            rows=[(pk, family_id) for pk, family_id, _ in unpaid_rows],
+            rows=unpaid_rows,
             fields={"status": ["reserved", "cancelled"]},
         )
         freed = True
-        # An order is expired once none of its seats is still reserved.
-        for order in Order.objects.filter(pk__in=order_ids, status=Order.Status.AWAITING_PAYMENT):
-            if not order.enrollments.filter(status=Enrollment.Status.RESERVED).exists():
-                order.status = Order.Status.EXPIRED
-                order.save(update_fields=["status"])
-                order_expired.send(sender=Order, order=order)
     return freed
 
 
@@ -238,23 +232,8 @@ def hold_release(hold: Hold, *, status: str, now: datetime) -> None:
 
 
 def expire_due() -> int:
-    """Settle every offering with something lapsed (the per-minute sweep), and lapse unpaid
-    orders that hold no seat (store items). Idempotent."""
+    """Settle every offering with something lapsed (the per-minute sweep). Idempotent."""
     now = timezone.now()
-    seatless = (
-        Order.objects.filter(status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now)
-        .exclude(enrollments__status=Enrollment.Status.RESERVED)
-        .values_list("pk", flat=True)
-    )
-    for order_id in list(seatless):
-        with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order_id)
-            still_unpaid = order.status == Order.Status.AWAITING_PAYMENT and order.expires_at <= now
-            holds_seats = order.enrollments.filter(status=Enrollment.Status.RESERVED).exists()
-            if still_unpaid and not holds_seats:
-                order.status = Order.Status.EXPIRED
-                order.save(update_fields=["status"])
-                order_expired.send(sender=Order, order=order)
     ids = (
         set(
             Enrollment.objects.filter(
@@ -277,3 +256,27 @@ def expire_due() -> int:
     for offering_id in sorted(ids):
         settle_offerings([offering_id])
     return len(ids)
+
+
+def enrollments_confirm(*, order: Order, portal, now: datetime) -> tuple[list[str], bool]:
+    """The order is paid (or free): its reserved seats become enrollments, or pending requests
+    when the business approves first. The caller holds the locks of the order's offerings.
+    Returns a line per enrollment for the family's email, and whether any is pending."""
+    family = order.family
+    summary, pending_any = [], False
+    for enrollment in order.enrollments.select_related("offering", "student").filter(
+        status=Enrollment.Status.RESERVED
+    ):
+        pending = eligibility.needs_approval(family, enrollment.offering, portal, now)
+        enrollment.status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
+        enrollment.save(update_fields=["status", "updated_at"])
+        pending_any = pending_any or pending
+        summary.append(
+            f"{enrollment.student.first_name}: {enrollment.offering.name} from "
+            f"{enrollment.start_date:%b %-d}" + (" (pending approval)" if pending else "")
+        )
+    if pending_any and not portal.pending_requests_count_against_openings:
+        # Reserved seats that became pending requests no longer hold a seat.
+        for offering in Offering.objects.filter(enrollments__order=order).distinct():
+            recount(offering, portal)
+    return summary, pending_any
