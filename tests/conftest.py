@@ -7,12 +7,8 @@ schemas (PostgreSQL DDL is transactional), disappears afterwards while the sessi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from django.conf import settings
 from django.db import connection
-from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
 from portal.catalog.availability import availability_clear_touched
@@ -26,12 +22,16 @@ from tenants.models import Tenant
 from tenants.schema_clone import template_refresh
 from tenants.schema_pool import pool_drain, pool_fill
 from tenants.services import tenant_provision
-from tests.s3 import s3_server, s3_storage  # noqa: F401 - fixtures
+from tests.helpers import (
+    SESSION_TENANTS,
+    Actor,
+    FamilyActor,
+    client_for,
+    make_actor,
+    session_tenant,
+)
 
-SESSION_TENANTS = {
-    "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
-    "b": {"slug": "beta", "name": "Beta Swim School", "owner_email": "owner@beta.test"},
-}
+pytest_plugins = ["tests.s3"]  # the s3_server and s3_storage fixtures
 
 
 @pytest.fixture(scope="session")
@@ -99,54 +99,14 @@ def _public_schema_and_fresh_routes():
     search_cache_clear_touched()
 
 
-def _session_tenant(key: str) -> Tenant:
-    return Tenant.objects.get(schema_name=SESSION_TENANTS[key]["slug"])
-
-
 @pytest.fixture
 def tenant_a(db) -> Tenant:
-    return _session_tenant("a")
+    return session_tenant("a")
 
 
 @pytest.fixture
 def tenant_b(db) -> Tenant:
-    return _session_tenant("b")
-
-
-def host_of(tenant: Tenant | None) -> str:
-    return tenant.primary_host if tenant is not None else settings.PLATFORM_DOMAIN
-
-
-def client_for(tenant: Tenant | None, *, token: str | None = None) -> APIClient:
-    """An API client whose requests carry the tenant's host (None: the platform host)."""
-    client = APIClient(HTTP_HOST=host_of(tenant))
-    if token:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-@dataclass
-class Actor:
-    user: User
-    token: str
-    tenant: Tenant | None
-
-    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
-        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)
-
-
-def make_actor(
-    tenant: Tenant | None, *, email: str, staff: bool = False, superuser: bool = False
-) -> Actor:
-    """A user with a bearer token in the tenant's schema (None: the public schema)."""
-    context = tenant_context(tenant) if tenant is not None else schema_context("public")
-    with context:
-        user = User.objects.create_user(
-            email=email, password="correct horse battery", is_staff=staff, is_superuser=superuser
-        )
-        _, raw = api_token_issue(user=user, name="tests")
-    connection.set_schema_to_public()
-    return Actor(user=user, token=raw, tenant=tenant)
+    return session_tenant("b")
 
 
 @pytest.fixture
@@ -187,18 +147,3 @@ def family_a(in_tenant_a):
     _, raw = api_token_issue(user=guardian.user, name="tests")
     connection.set_tenant(in_tenant_a)
     return FamilyActor(guardian=guardian, student=student, token=raw, tenant=in_tenant_a)
-
-
-@dataclass
-class FamilyActor:
-    guardian: object
-    student: object
-    token: str
-    tenant: Tenant
-
-    @property
-    def family(self):
-        return self.guardian.family
-
-    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
-        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)

@@ -1,11 +1,22 @@
-"""Assertions shared by every endpoint's tests."""
+"""What tests share besides fixtures: the session tenants, clients bound to a host, actors
+with tokens, and the assertions every endpoint's tests make.
+
+Test modules import from here (or from a helper module beside their tests), never from
+another test module or a conftest; tests/test_layout.py checks it."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
+from saas_platform.users.models import User
+from saas_platform.users.services import api_token_issue
 from tenants.models import Tenant
 
 
@@ -32,8 +43,6 @@ def assert_cross_tenant_denied(
     host get nothing: a 401, 403 or 404, and no trace of the target's data in the body.
 
     ``credentials_client`` is re-pointed at the target's host (None: the platform host)."""
-    from tests.conftest import host_of
-
     credentials_client.defaults["HTTP_HOST"] = host_of(target)
     send = getattr(credentials_client, method.lower())
     if method.lower() == "get":
@@ -73,3 +82,81 @@ def api_routes(urlconf: str, prefix: str) -> dict[str, object]:
         for path, callback in found.items()
         if path.startswith(prefix) and not path.endswith(("/schema", "/docs"))
     }
+
+
+SESSION_TENANTS = {
+    "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
+    "b": {"slug": "beta", "name": "Beta Swim School", "owner_email": "owner@beta.test"},
+}
+
+
+def session_tenant(key: str) -> Tenant:
+    return Tenant.objects.get(schema_name=SESSION_TENANTS[key]["slug"])
+
+
+def host_of(tenant: Tenant | None) -> str:
+    return tenant.primary_host if tenant is not None else settings.PLATFORM_DOMAIN
+
+
+def client_for(tenant: Tenant | None, *, token: str | None = None) -> APIClient:
+    """An API client whose requests carry the tenant's host (None: the platform host)."""
+    client = APIClient(HTTP_HOST=host_of(tenant))
+    if token:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@dataclass
+class Actor:
+    user: User
+    token: str
+    tenant: Tenant | None
+
+    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
+        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)
+
+
+def make_actor(
+    tenant: Tenant | None, *, email: str, staff: bool = False, superuser: bool = False
+) -> Actor:
+    """A user with a bearer token in the tenant's schema (None: the public schema)."""
+    context = tenant_context(tenant) if tenant is not None else schema_context("public")
+    with context:
+        user = User.objects.create_user(
+            email=email, password="correct horse battery", is_staff=staff, is_superuser=superuser
+        )
+        _, raw = api_token_issue(user=user, name="tests")
+    connection.set_schema_to_public()
+    return Actor(user=user, token=raw, tenant=tenant)
+
+
+@dataclass
+class FamilyActor:
+    guardian: object
+    student: object
+    token: str
+    tenant: Tenant
+
+    @property
+    def family(self):
+        return self.guardian.family
+
+    def client(self, tenant: Tenant | str | None = "own") -> APIClient:
+        return client_for(self.tenant if tenant == "own" else tenant, token=self.token)
+
+
+def web_client(tenant, *, csrf_checks: bool = False) -> Client:
+    """A browser-like Django test client on the tenant's host."""
+    return Client(HTTP_HOST=host_of(tenant), enforce_csrf_checks=csrf_checks)
+
+
+def signed_in(tenant, email: str, password: str | None = None) -> Client:
+    """A web client signed in through the real sign-in page (a session in that tenant's own
+    tables); the factories' password unless another is given."""
+    from tests.factories import PASSWORD
+
+    client = web_client(tenant)
+    response = client.post("/login/", {"email": email, "password": password or PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connection.set_tenant(tenant)
+    return client

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image, ImageDraw
 
-from tests.conftest import make_actor
+from tests.helpers import make_actor
 
 API = "/api/v1"
 

@@ -16,8 +16,7 @@ from branded_apps.bundle import bundle_render
 from branded_apps.models import AppBuild, BrandedApp
 from portal.config.models import PortalSettings
 from tenants.models import Tenant
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from theming.models import ThemeVersion
 
 from .conftest import API, icon_png, make_ready, upload

@@ -18,7 +18,7 @@ from django.db import connection
 from werkzeug.test import Client
 
 from tenants.models import Tenant
-from tests.conftest import SESSION_TENANTS
+from tests.helpers import SESSION_TENANTS
 
 
 def terminate_backend_of_this_process() -> int:

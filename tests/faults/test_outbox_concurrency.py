@@ -15,7 +15,7 @@ from django_tenants.utils import tenant_context
 from portal.outbox.models import OutboxMessage
 from portal.outbox.services import outbox_deliver
 from tenants.models import Tenant
-from tests.conftest import SESSION_TENANTS
+from tests.helpers import SESSION_TENANTS
 
 RAN: list[int] = []
 

@@ -14,7 +14,7 @@ from django.test import override_settings
 from portal.catalog import rush
 from portal.enrollment.models import Enrollment, Order
 from tenants import routing
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from portal.orders import services as orders
 from portal.orders.events import event_apply
 from portal.orders.tasks import stripe_events_retry_task
 from tenants.models import Tenant
+from tests.portal.billing_helpers import SECRET, STRIPE, deliver, intent, signed_event
 from tests.portal.enrollment_helpers import make_offering
-from tests.portal.test_billing import SECRET, STRIPE, deliver, intent, signed_event
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"

@@ -36,8 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import client_for, host_of
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for, host_of
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.infra.project import (
     K8S,
     app_env_vars,

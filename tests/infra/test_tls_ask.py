@@ -5,7 +5,7 @@ HTTPS redirect, and says yes only for names the platform serves."""
 import pytest
 from django.test import override_settings
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -35,7 +35,7 @@ from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, Order
 from portal.orders import services as orders
 from tenants.models import Tenant
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]

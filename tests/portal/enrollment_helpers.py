@@ -3,6 +3,9 @@ from datetime import date, time, timedelta
 from django.utils import timezone
 
 from portal.catalog.models import Offering
+from portal.enrollment import services
+from portal.enrollment.models import Enrollment
+from portal.orders import services as orders
 from tests.factories import GuardianFactory, OfferingFactory, StudentFactory
 
 TODAY = timezone.localdate()
@@ -35,3 +38,10 @@ def make_offering(**kwargs) -> Offering:
     )
     defaults.update(kwargs)
     return OfferingFactory(**defaults)
+
+
+def enroll(family, student, offering) -> Enrollment:
+    services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
+    order = orders.checkout(family=family)
+    orders.order_confirm(order_id=order.pk)
+    return Enrollment.objects.get(student=student, offering=offering)

@@ -8,9 +8,8 @@ from django_tenants.utils import tenant_context
 from portal.accounts.models import Family, Guardian, PolicyAcceptance, Student
 from portal.config.services import portal_settings_update
 from saas_platform.users.models import ApiToken, User
-from tests.conftest import client_for, make_actor
 from tests.factories import PASSWORD, GuardianFactory, LevelFactory, PolicyFactory, StudentFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,11 @@
 """Payments on the business's own Stripe account, offline: Stripe's HTTP is mocked with
 `responses`, webhooks are signed with the stripe library's own helper."""
 
-import json
 import time
 from urllib.parse import parse_qs
 
 import pytest
 import responses
-import stripe
 from django.db import connection
 from django.test import override_settings
 
@@ -17,14 +15,12 @@ from portal.enrollment.models import Enrollment, Order
 from portal.orders import services as orders
 from portal.orders import tenders
 from tenants.models import Tenant
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
+from tests.portal.billing_helpers import SECRET, STRIPE, deliver, intent, signed_event
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-STRIPE = "https://api.stripe.com"
-SECRET = "whsec_test_secret"
 
 
 @pytest.fixture(autouse=True)
@@ -57,43 +53,8 @@ def open_order(connected):
     return order
 
 
-def intent(pi_id="pi_1", status="requires_payment_method", amount=12000, **extra):
-    return {
-        "id": pi_id,
-        "object": "payment_intent",
-        "client_secret": f"{pi_id}_secret_x",
-        "status": status,
-        "amount": amount,
-        "currency": "usd",
-        **extra,
-    }
-
-
 def form(call) -> dict:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
-
-
-def signed_event(event_type, obj, account="acct_alpha", event_id="evt_1", timestamp=None):
-    payload = json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": event_type,
-            "account": account,
-            "data": {"object": obj},
-        }
-    )
-    header = stripe.WebhookSignature.generate_signature_header(payload, SECRET, timestamp=timestamp)
-    return payload, header
-
-
-def deliver(payload, header):
-    return client_for(None).post(
-        "/webhooks/stripe",
-        data=payload,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=header,
-    )
 
 
 @responses.activate

@@ -15,9 +15,8 @@ from portal.enrollment.models import Enrollment, Hold, Order, RegistrationFeeCha
 from portal.enrollment.tasks import expire_due_task, hold_expire_task
 from portal.orders import services as orders
 from portal.orders.tasks import orders_expire_due_task
-from tests.conftest import client_for
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for
 from tests.portal.enrollment_helpers import TODAY, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
@@ -496,7 +495,7 @@ def test_enrollments_show_the_schedule(family_a):
 
 
 def test_staff_release_a_hold_in_the_admin(family_a, in_tenant_a):
-    from tests.conftest import make_actor
+    from tests.helpers import make_actor
 
     offering = make_offering()
     add(family_a, offering)

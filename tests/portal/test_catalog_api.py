@@ -8,7 +8,6 @@ from django_tenants.utils import tenant_context
 
 from portal.catalog.models import Offering, age_on
 from portal.config.services import portal_settings_update
-from tests.conftest import client_for
 from tests.factories import (
     LevelFactory,
     LocationFactory,
@@ -18,7 +17,7 @@ from tests.factories import (
     StudentFactory,
     TermFactory,
 )
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from portal.accounts.models import Family, Student
 from portal.catalog.models import Offering, Program, StaffProfile
 from portal.config.models import Announcement
 from portal.demo.data import seed_business
-from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,7 @@ from portal.orders.models import OrderTender
 from portal.orders.tasks import orders_expire_due_task
 from portal.store.models import GiftCertificate, normalize_code
 from portal.store.services import gift_certificate_issue
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for, make_actor
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,6 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from openapi_spec_validator import validate
 
-from tests.conftest import client_for, make_actor
 from tests.factories import (
     AnnouncementFactory,
     GuardianFactory,
@@ -12,7 +11,7 @@ from tests.factories import (
     StaffFactory,
     StudentFactory,
 )
-from tests.helpers import api_routes
+from tests.helpers import api_routes, client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 

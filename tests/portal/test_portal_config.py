@@ -9,9 +9,8 @@ from django_tenants.utils import tenant_context
 from portal.config.models import Announcement, PortalSettings
 from portal.config.selectors import portal_settings_get
 from portal.config.services import portal_settings_update
-from tests.conftest import client_for, make_actor
 from tests.factories import AnnouncementFactory, LevelFactory, ProgramFactory
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()

@@ -12,9 +12,8 @@ from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.tasks import expire_due_task
 from portal.orders import services as orders
 from portal.store.models import PunchPass, PunchPassProduct, PunchRedemption
-from tests.conftest import client_for, make_actor
 from tests.factories import ProgramFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from tests.portal.enrollment_helpers import TODAY, make_family, make_offering
 
 pytestmark = pytest.mark.django_db

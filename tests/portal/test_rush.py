@@ -22,8 +22,7 @@ from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold
 from portal.orders import services as orders
 from saas_platform.process_cache import tenant_config
-from tests.conftest import client_for
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for
 from tests.portal.enrollment_helpers import make_family, make_offering
 
 pytestmark = pytest.mark.django_db

@@ -11,24 +11,15 @@ from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, WaitlistEntry
 from portal.enrollment.tasks import expire_due_task
-from portal.orders import services as orders
 from portal.requests.models import MakeupToken, Request
 from saas_platform.errors import ApplicationError
 from saas_platform.users.services import api_token_issue
-from tests.conftest import client_for, make_actor
 from tests.factories import LevelFactory, ProgramFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering, next_weekday
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
+from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-
-
-def enroll(family, student, offering) -> Enrollment:
-    services.cart_add(family=family, student_id=student.pk, offering_id=offering.pk)
-    order = orders.checkout(family=family)
-    orders.order_confirm(order_id=order.pk)
-    return Enrollment.objects.get(student=student, offering=offering)
 
 
 def join(actor, offering, student=None):

@@ -15,8 +15,7 @@ from portal.accounts.services import calendar_feed_regenerate, calendar_feed_rev
 from portal.requests import services as request_services
 from tests.factories import LocationFactory, ProgramFactory, StaffFactory
 from tests.helpers import assert_error
-from tests.portal.enrollment_helpers import make_family, make_offering, next_weekday
-from tests.portal.test_waitlist_and_requests import enroll
+from tests.portal.enrollment_helpers import enroll, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -156,7 +155,7 @@ def test_api_get_regenerate_revoke(family_a, tenant_a):
 
 
 def test_api_permissions_and_cross_tenant(family_a, tenant_a, tenant_b, staff_a):
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     assert_error(client_for(tenant_a).get(f"{API}/family/calendar-feed"), 401, "not_authenticated")
     assert_error(staff_a.client().post(f"{API}/family/calendar-feed"), 403, "not_a_family_account")

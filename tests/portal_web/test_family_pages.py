@@ -17,8 +17,7 @@ from portal.config.services import portal_settings_update
 from portal.requests.models import MakeupToken, Request
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 from tests.factories import ProgramFactory, StaffFactory
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering, next_weekday
-from tests.portal.test_waitlist_and_requests import enroll
+from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from portal.accounts.models import EmergencyContact, Family, Guardian, PolicyAcc
 from portal.config.services import portal_settings_update
 from saas_platform.users.models import User
 from tests.factories import EmergencyContactFactory, PolicyFactory, StudentFactory
-from tests.web.conftest import web_client
+from tests.helpers import web_client
 
 pytestmark = pytest.mark.django_db
 GOOD_PASSWORD = "tumbling-mats-2026"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from portal_web.management.commands.compile_translations import catalogs, stale
-from tests.web.conftest import web_client
+from tests.helpers import web_client
 
 pytestmark = pytest.mark.django_db
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")

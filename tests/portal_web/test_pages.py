@@ -11,10 +11,9 @@ from django_tenants.utils import tenant_context
 from portal.accounts.models import EmergencyContact, Family
 from portal.catalog import rush
 from portal.config.services import portal_settings_update
-from tests.conftest import make_actor
 from tests.factories import AnnouncementFactory, StaffFactory
+from tests.helpers import make_actor, signed_in, web_client
 from tests.portal.enrollment_helpers import make_offering
-from tests.web.conftest import signed_in, web_client
 from theming.services import brand_update, theme_publish
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from celery.contrib.testing.worker import start_worker
 
 from saas_platform.celery import app as celery_app
 from tenants.models import Tenant
-from tests.conftest import client_for, make_actor
+from tests.helpers import client_for, make_actor
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import runpy
 from pathlib import Path
 
-CONF = Path(__file__).resolve().parents[1] / "saas_platform" / "gunicorn_conf.py"
+CONF = Path(__file__).resolve().parents[2] / "saas_platform" / "gunicorn_conf.py"
 
 
 def load(monkeypatch, **env) -> dict:

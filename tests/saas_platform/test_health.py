@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

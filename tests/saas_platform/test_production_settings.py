@@ -21,8 +21,7 @@ from django.utils import timezone
 from saas_platform import observability
 from saas_platform.email_url import parse_email_url
 from tenants.models import Domain
-from tests.conftest import client_for
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for
 
 logger = logging.getLogger("tests.production")
 pytestmark = pytest.mark.django_db

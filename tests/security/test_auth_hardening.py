@@ -20,9 +20,8 @@ from rest_framework.test import APIClient
 
 from saas_platform import login_guard
 from saas_platform.users.models import User
-from tests.conftest import host_of
 from tests.factories import PASSWORD, GuardianFactory
-from tests.helpers import assert_error
+from tests.helpers import assert_error, host_of
 
 pytestmark = pytest.mark.django_db
 
@@ -146,9 +145,9 @@ def test_tenant_admin_login_locks(limits, tenant_a):
 
 
 def platform_admin_tenant_host():
-    from tests.conftest import _session_tenant
+    from tests.helpers import session_tenant
 
-    return _session_tenant("a")
+    return session_tenant("a")
 
 
 def test_platform_token_and_platform_admin_login_lock(limits, platform_admin):

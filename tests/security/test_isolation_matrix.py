@@ -18,14 +18,13 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from saas_platform.users.services import api_token_issue
-from tests.conftest import client_for, host_of, make_actor
 from tests.factories import (
     EmergencyContactFactory,
     GuardianFactory,
     OfferingFactory,
     StudentFactory,
 )
-from tests.helpers import api_routes
+from tests.helpers import api_routes, client_for, host_of, make_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,8 @@ from portal.privacy.services import family_deletion_complete
 from saas_platform.errors import ApplicationError
 from saas_platform.users.models import User
 from tenants.models import Tenant
-from tests.conftest import client_for, host_of, make_actor
 from tests.factories import PASSWORD, EmergencyContactFactory, GuardianFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, host_of, make_actor
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from saas_platform.errors import ApplicationError
 from tenants import backup
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_provision
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 
 def _png(colour: str, size: int = 64) -> bytes:

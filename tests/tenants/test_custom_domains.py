@@ -15,8 +15,7 @@ from tenants import routing
 from tenants.domains import DnsUnavailable
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_register, tenant_suspend
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from tests.tenants.fake_dns import FakeResolver
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,7 @@ import pytest
 from django_tenants.utils import schema_exists
 
 from tenants.models import Tenant
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tenants.services import (
     tenant_register,
     tenant_suspend,
 )
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

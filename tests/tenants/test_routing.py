@@ -7,8 +7,7 @@ from django.utils import timezone
 from tenants import routing
 from tenants.models import Domain
 from tenants.services import tenant_register, tenant_suspend
-from tests.conftest import client_for
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from tenants.models import Tenant
-from tests.conftest import client_for, make_actor
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from theming import emitters
 from theming.colors import contrast
 from theming.models import Brand, ThemeVersion

@@ -6,7 +6,7 @@ from django_tenants.utils import tenant_context
 from saas_platform.errors import ApplicationError
 from saas_platform.users.models import ApiToken, User
 from saas_platform.users.services import api_token_issue, api_token_revoke
-from tests.conftest import client_for, make_actor
+from tests.helpers import client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,57 @@
+"""The test tree's own rules: tests/ mirrors the packages, and no test module imports from
+another test module or a conftest (shared code lives in tests/helpers.py or a helper module
+beside the tests that use it; shared setup is a fixture)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+PACKAGES = {
+    "saas_platform",
+    "tenants",
+    "portal",
+    "portal_api",
+    "portal_web",
+    "theming",
+    "branded_apps",
+}
+# Suites that cut across packages, and folders of test data.
+SUITES = {"bench", "e2e", "faults", "fuzz", "infra", "integration", "security"}
+
+
+def _is_test_module(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return last == "conftest" or last.startswith("test_")
+
+
+def test_modules_import_no_test_module_or_conftest():
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            offenders += [
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
+                for module in modules
+                if module.startswith("tests.") and _is_test_module(module)
+            ]
+    assert offenders == []
+
+
+def test_tests_mirror_the_packages():
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
+    assert folders <= PACKAGES | SUITES, folders - PACKAGES - SUITES
+    for package in folders & PACKAGES:
+        for sub in (TESTS / package).iterdir():
+            if sub.is_dir() and any(sub.glob("test_*.py")):
+                assert (ROOT / package / sub.name).is_dir(), f"{sub} has no package to mirror"
+    # Every top-level test module is about the project as a whole, not one package.
+    assert {p.name for p in TESTS.glob("test_*.py")} == {"test_layout.py", "test_readme.py"}
