@@ -2,12 +2,53 @@
 password hashing, Celery eager unless a test starts a real worker."""
 
 import os
+import re
+import tempfile
+from pathlib import Path
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
-os.environ.setdefault("PLATFORM_DOMAIN", "testserver.local")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
+# The suite ignores the developer's shell. Every variable the project's settings, gunicorn
+# config or dev tooling read, and every variable of the families that libraries read on their
+# own (boto3's AWS_*, stripe, email, Sentry, Celery), is removed from the environment before the
+# settings below read it, so `STRIPE_API_BASE=...` or `SENTRY_DSN=...` in a shell changes no
+# test. Only where the services are is kept: DATABASE_URL and REDIS_URL (their test database and
+# key prefix are the suite's own) and PG_DUMP_PATH (which client binary to run). Subprocesses
+# the tests start inherit the scrubbed environment plus what the test adds on purpose;
+# HERMETIC_MARK tells them not to scrub again.
+HERMETIC_KEEP = ("DATABASE_URL", "REDIS_URL", "PG_DUMP_PATH")
+HERMETIC_PREFIXES = (
+    "STRIPE_", "AWS_", "EMAIL_", "SENTRY_", "CELERY_", "PLATFORM_", "SECURE_", "SESSION_",
+    "LOG_", "LOGIN_", "TENANT_", "OUTBOX_", "GUNICORN_", "DEVSERVICES_", "BENCH_", "DATABASE_",
+)  # fmt: skip
+HERMETIC_MARK = "SAAS_PLATFORM_TEST_ENV"
+_READS = re.compile(r"(?:env_\w+|_int|os\.environ\.get|os\.getenv)\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']")
+_SOURCES = ("settings.py", "gunicorn_conf.py", "devservices.py")
 
-from .settings import *  # noqa: F403
+
+def hermetic_names(environ) -> list[str]:
+    """The variables of ``environ`` the test suite removes."""
+    here = Path(__file__).resolve().parent
+    read = {name for source in _SOURCES for name in _READS.findall((here / source).read_text())}
+    return sorted(
+        name
+        for name in environ
+        if name not in HERMETIC_KEEP and (name in read or name.startswith(HERMETIC_PREFIXES))
+    )
+
+
+if os.environ.get(HERMETIC_MARK) != "1":
+    for _name in hermetic_names(os.environ):
+        del os.environ[_name]
+    os.environ["SECRET_KEY"] = "test-only-secret-key"  # noqa: S105
+    os.environ["PLATFORM_DOMAIN"] = "testserver.local"
+    os.environ["CACHE_KEY_PREFIX"] = f"test-{os.getpid()}"
+    os.environ[HERMETIC_MARK] = "1"
+# pytest-xdist workers inherit the controller's environment: each gets keys of its own, as it
+# gets a database of its own (test_<name>_gw0, ...).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker and not os.environ["CACHE_KEY_PREFIX"].endswith(f"-{_worker}"):
+    os.environ["CACHE_KEY_PREFIX"] += f"-{_worker}"
+
+from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -33,6 +74,4 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 LOGIN_FAILURE_LIMIT = 10_000
 LOGIN_IP_FAILURE_LIMIT = 10_000
 # Uploaded files from tests go to a throwaway folder, not the checkout's media/.
-import tempfile  # noqa: E402
-
-MEDIA_ROOT = Path(tempfile.gettempdir()) / f"saas-platform-test-media-{os.getpid()}"  # noqa: F405
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"saas-platform-test-media-{os.getpid()}"
