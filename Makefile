@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install browser-deps demo test lint format bench bench-deps messages stop clean
+.PHONY: install browser-deps demo test test-fast lint format bench bench-deps messages stop clean
 
 install: $(STAMP)
 
@@ -30,10 +30,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# pytest-xdist processes (each on its own clone of the prepared test database; tests that share
+# one SeaweedFS server or one browser stay together: --dist loadgroup). The suite mostly waits
+# on PostgreSQL, Redis and subprocesses, so more processes than the 2 cores pay off.
+PYTEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --reuse-db
+# What `make test-fast` leaves out: browser, fuzz, fault-injection, S3 and integration tests.
+SLOW_MARKERS := e2e or fuzz or faults or s3 or integration
+
 test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(DEVENV) && $(PY) -m pytest $(PYTEST_ARGS)
+	$(DEVENV) && $(PYTEST) $(PYTEST_ARGS)
+
+# The loop for every change: no browser, no install of browser deps, no lint.
+test-fast: install
+	$(DEVENV) && $(PYTEST) -m "not ($(SLOW_MARKERS))" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

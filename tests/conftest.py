@@ -7,6 +7,8 @@ schemas (PostgreSQL DDL is transactional), disappears afterwards while the sessi
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -22,6 +24,7 @@ from tenants.models import Tenant
 from tenants.schema_clone import template_refresh
 from tenants.schema_pool import pool_drain, pool_fill
 from tenants.services import tenant_provision
+from tests import database as test_databases
 from tests.helpers import (
     SESSION_TENANTS,
     Actor,
@@ -34,33 +37,74 @@ from tests.helpers import (
 pytest_plugins = ["tests.s3"]  # the s3_server and s3_storage fixtures
 
 
+# Suites marked by folder; `make test-fast` leaves these out (pyproject.toml lists the markers).
+_FOLDER_MARKS = {"e2e": "e2e", "fuzz": "fuzz", "faults": "faults", "integration": "integration"}
+# Tests that share one expensive resource per process run on one pytest-xdist worker
+# (--dist loadgroup), so a run starts one SeaweedFS server and one browser, not one per worker.
+_GROUPS = {"s3": "s3", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(config, items):
+    tests_dir = os.path.dirname(__file__)
+    for item in items:
+        folder = os.path.relpath(str(item.path), tests_dir).split(os.sep)[0]
+        if folder in _FOLDER_MARKS:
+            item.add_marker(_FOLDER_MARKS[folder])
+        if {"s3_server", "s3_storage"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker("s3")
+        for marker, group in _GROUPS.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
+def _prepare_database() -> None:
+    """Fill a freshly migrated test database: the template schema, the spare pool and the two
+    session tenants (tests/database.py clones the result for each test process)."""
+    connection.set_schema_to_public()
+    template_refresh()
+    pool_drain()
+    pool_fill()
+    for spec in SESSION_TENANTS.values():
+        tenant_provision(**spec, exist_ok=True)
+    connection.set_schema_to_public()
+
+
+def _reuse_db(config) -> bool:
+    return bool(config.getvalue("reuse_db")) and not config.getvalue("create_db")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request, django_test_environment, django_db_modify_db_settings, django_db_blocker
 ):
-    """Create and migrate the test database, build the template schema once and provision the
-    two session tenants from it.
+    """A fresh clone of the prepared test database for this process (built first when missing,
+    stale, or without ``--reuse-db``; see tests/database.py), dropped at the end.
 
     Replaces pytest-django's fixture, which sets up only the databases that tests marked
     ``django_db`` ask for: tests that need committed data (``committed``) are not marked, and
     running them alone must still use the test database, never the development one."""
-    from django.test.utils import setup_databases, teardown_databases
-
-    verbosity = request.config.option.verbose
+    reuse = _reuse_db(request.config)
     with django_db_blocker.unblock():
-        db_cfg = setup_databases(
-            verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
+        names = test_databases.set_up(
+            reuse=reuse, verbosity=request.config.option.verbose, prepare=_prepare_database
         )
-        connection.set_schema_to_public()
-        template_refresh()
-        pool_drain()  # spares left by an aborted earlier run of this database
-        pool_fill()
-        for spec in SESSION_TENANTS.values():
-            tenant_provision(**spec, exist_ok=True)
         connection.set_schema_to_public()
     yield
     with django_db_blocker.unblock():
-        teardown_databases(db_cfg, verbosity=verbosity)
+        # Under pytest-xdist the controller drops the prepared database (pytest_sessionfinish).
+        test_databases.tear_down(names, reuse=reuse, last=not os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+def pytest_sessionfinish(session):
+    """The xdist controller (it runs no tests) drops the run's prepared database unless it is
+    to be reused."""
+    if hasattr(session.config, "workerinput") or not session.config.pluginmanager.hasplugin(
+        "dsession"
+    ):
+        return
+    if not _reuse_db(session.config):
+        test_databases.drop_prepared()
 
 
 @pytest.fixture

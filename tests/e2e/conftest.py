@@ -48,12 +48,6 @@ DESKTOP = {"width": 1280, "height": 900}
 _slugs = itertools.count(1)
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A screenshot of every open page when a test fails (setup, call or teardown)."""

@@ -12,6 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from portal.catalog import availability, rush
 from portal.catalog.availability import Availability, availability_for
@@ -40,7 +42,14 @@ def _redis():
 
 
 def _dead_redis():
-    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    # No retries: redis-py's default backoff would spend ~4 s on each refused connection.
+    return redis.Redis(
+        host="127.0.0.1",
+        port=1,
+        socket_connect_timeout=0.2,
+        socket_timeout=0.2,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def _exhaust(limit: int = 10) -> None:
