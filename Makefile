@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install browser-deps demo test test-fast lint format bench bench-deps messages stop clean
+.PHONY: install browser-deps demo test test-fast test-embedded lint format bench bench-deps messages stop clean
 
 install: $(STAMP)
 
@@ -46,6 +46,10 @@ test: install browser-deps
 # The loop for every change: no browser, no install of browser deps, no lint.
 test-fast: install
 	$(DEVENV) && $(PYTEST) -m "not ($(SLOW_MARKERS))" $(PYTEST_ARGS)
+
+# The embedded-servers path as on a laptop with none (needs root or sudo for `unshare --net`).
+test-embedded: install
+	.ci/embedded $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

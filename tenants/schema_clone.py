@@ -11,6 +11,8 @@ the code has migrations the template lacks, the template is refreshed first.
 
 from __future__ import annotations
 
+import functools
+import glob
 import hashlib
 import logging
 import os
@@ -67,31 +69,73 @@ def expected_migrations() -> tuple[frozenset[tuple[str, str]], str]:
     return _expected
 
 
-def pg_dump_executable() -> str:
-    """pg_dump no older than the server: PG_DUMP_PATH, Debian's versioned binary, PATH, then
-    the one inside the pgserver wheel."""
-    if settings.PG_DUMP_PATH:
-        return settings.PG_DUMP_PATH
-    major = connection.pg_version // 10000
-    candidates = [f"/usr/lib/postgresql/{v}/bin/pg_dump" for v in range(major, major + 4)]
-    found = shutil.which("pg_dump")
-    if found:
-        candidates.append(found)
-    for candidate in candidates:
-        if os.access(candidate, os.X_OK):
-            return candidate
+def _pg_dump_candidates() -> list[str]:
+    """Every pg_dump this machine has, best first among equal versions: the one inside the
+    pgserver wheel (the embedded dev server's own client), Debian's versioned binaries, then
+    whatever ``pg_dump`` is on PATH."""
+    found: list[str] = []
     try:
         import pgserver  # the embedded dev server ships its own client binaries
     except ImportError:
         pass
     else:
-        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
-        if os.access(bundled, os.X_OK):
-            return str(bundled)
-    raise ApplicationError(
-        "pg_dump_missing",
-        "pg_dump was not found; install the PostgreSQL client or set PG_DUMP_PATH.",
-        status=500,
+        found.append(str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"))
+    found += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)
+    on_path = shutil.which("pg_dump")
+    if on_path:
+        found.append(on_path)
+    return [path for path in dict.fromkeys(found) if os.access(path, os.X_OK)]
+
+
+_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)")
+
+
+@functools.cache
+def pg_dump_major(path: str) -> int | None:
+    """The major version a pg_dump reports (``pg_dump --version``), None if it cannot say."""
+    try:
+        result = subprocess.run(  # noqa: S603
+            [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _VERSION.search(result.stdout)
+    return int(match.group(1)) if result.returncode == 0 and match else None
+
+
+def pg_dump_choose(server_major: int, configured: str, candidates: list[str]) -> str:
+    """pg_dump refuses a server newer than itself ("server version mismatch"), so: the
+    configured one if it is new enough, else the candidate of the server's own major version,
+    else the oldest newer one; each candidate is asked its version."""
+    if configured:
+        major = pg_dump_major(configured)
+        if major is None or major < server_major:
+            raise ApplicationError(
+                "pg_dump_too_old",
+                f"PG_DUMP_PATH={configured} is pg_dump {major or 'of unknown version'}; the "
+                f"server is PostgreSQL {server_major}. Point it at pg_dump {server_major} or "
+                "newer, or unset it.",
+                status=500,
+            )
+        return configured
+    usable = [(major, path) for path in candidates if (major := pg_dump_major(path))]
+    usable = [(major, path) for major, path in usable if major >= server_major]
+    if not usable:
+        seen = ", ".join(f"{path} ({pg_dump_major(path)})" for path in candidates) or "none"
+        raise ApplicationError(
+            "pg_dump_missing",
+            f"No pg_dump of version {server_major} or newer was found (seen: {seen}); install "
+            "the PostgreSQL client of the server's version or set PG_DUMP_PATH.",
+            status=500,
+        )
+    best = min(major for major, _ in usable)
+    return next(path for major, path in usable if major == best)
+
+
+def pg_dump_executable() -> str:
+    """The pg_dump to run against this connection's server (see ``pg_dump_choose``)."""
+    return pg_dump_choose(
+        connection.pg_version // 10000, settings.PG_DUMP_PATH, _pg_dump_candidates()
     )
 
 

@@ -4,6 +4,7 @@ import os
 import shlex
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -54,15 +55,26 @@ def test_local_servers_are_found(monkeypatch):
 
 
 def test_ensure_database_creates_a_missing_database():
-    name = "devservices_probe_db"
-    url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+    """On the server the suite runs on, whichever it is (a local one, or the embedded one
+    behind a socket directory on a laptop with none)."""
+    import dj_database_url
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = f"devservices_probe_{os.getpid()}"
+    probe = url._replace(path=f"/{name}", query="").geturl()
+    cfg = dj_database_url.parse(probe)
+    admin = {"host": cfg["HOST"], "port": cfg["PORT"], "user": cfg["USER"] or "postgres"}
+    with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    devservices.ensure_database(url)
-    devservices.ensure_database(url)  # twice is fine
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        conn.execute(f'DROP DATABASE "{name}"')
+    try:
+        devservices.ensure_database(probe)
+        devservices.ensure_database(probe)  # twice is fine
+        with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
+            exists = "SELECT 1 FROM pg_database WHERE datname = %s"
+            assert conn.execute(exists, [name]).fetchone()
+    finally:
+        with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def test_embedded_servers_start_when_none_is_reachable(embedded, tmp_path):
