@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -46,6 +47,73 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+_EMAIL_SCHEMES = ("smtp", "smtps", "console", "locmem", "dummy", "file")
+
+
+def _email_flag(options: dict[str, list[str]], name: str) -> bool | None:
+    if name not in options:
+        return None
+    value = options[name][-1].strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"EMAIL_URL option {name} must be a boolean, got {value!r}.")
+
+
+def email_url_settings(url: str) -> dict[str, object]:
+    """The EMAIL_* settings for an EMAIL_URL (README, "Configuration"), parsed by dj-email-url.
+
+    Around it, what the README promises and dj-email-url does not do: refuse what it would
+    silently ignore (an unknown scheme, a boolean option that is not one, tls with ssl, a bad
+    port, a file:// without a folder); ``locmem://`` (its ``memory://``); ``smtps://`` as
+    implicit TLS on port 465 (its ``smtps`` means STARTTLS) and 587 for STARTTLS; an absolute
+    ``file:///path`` (it drops the path's first slash); a fractional ``timeout``; and no
+    settings for the parts a URL leaves out."""
+    import dj_email_url
+
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _EMAIL_SCHEMES:
+        known = ", ".join(f"{name}://" for name in _EMAIL_SCHEMES)
+        raise ImproperlyConfigured(f"EMAIL_URL must start with one of {known}; got {url!r}.")
+    if scheme == "file":
+        if not parts.path:
+            raise ImproperlyConfigured("EMAIL_URL file:// needs a folder, e.g. file:///tmp/mail.")
+        parsed = dj_email_url.parse(f"file:///{parts.path}")
+        return {key: parsed[key] for key in ("EMAIL_BACKEND", "EMAIL_FILE_PATH")}
+    if scheme not in {"smtp", "smtps"}:
+        parsed = dj_email_url.parse("memory://" if scheme == "locmem" else f"{scheme}://")
+        return {"EMAIL_BACKEND": parsed["EMAIL_BACKEND"]}
+    options = parse_qs(parts.query, keep_blank_values=True)
+    tls, ssl = _email_flag(options, "tls"), _email_flag(options, "ssl")
+    if tls and ssl:
+        raise ImproperlyConfigured("EMAIL_URL cannot turn on both tls (STARTTLS) and ssl.")
+    if ssl is None and scheme == "smtps" and not tls:
+        ssl = True
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {url!r}.") from None
+    query = "ssl=1" if ssl else "tls=1" if tls else ""
+    parsed = dj_email_url.parse(urlunsplit(("smtp", parts.netloc, "/", query, "")))
+    config: dict[str, object] = {
+        "EMAIL_BACKEND": parsed["EMAIL_BACKEND"],
+        "EMAIL_HOST": parsed["EMAIL_HOST"],
+        "EMAIL_PORT": port or (465 if ssl else 587 if tls else 25),
+        "EMAIL_HOST_USER": parsed["EMAIL_HOST_USER"] or "",
+        "EMAIL_HOST_PASSWORD": parsed["EMAIL_HOST_PASSWORD"] or "",
+        "EMAIL_USE_TLS": parsed["EMAIL_USE_TLS"],
+        "EMAIL_USE_SSL": parsed["EMAIL_USE_SSL"],
+    }
+    if "timeout" in options:
+        try:
+            config["EMAIL_TIMEOUT"] = float(options["timeout"][-1])
+        except ValueError:
+            raise ImproperlyConfigured("EMAIL_URL option timeout must be a number.") from None
+    return config
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -336,13 +404,12 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = False
 EMAIL_TIMEOUT = 30
-# One URL for all of the above (saas_platform/email_url.py): smtp://user:pass@host:587/?tls=1,
-# smtps://..., console://, locmem://, dummy://, file:///path. Wins over the EMAIL_* variables.
+# One URL for all of the above (email_url_settings, through dj-email-url):
+# smtp://user:pass@host:587/?tls=1, smtps://..., console://, locmem://, dummy://, file:///path.
+# Wins over the EMAIL_* variables.
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 if EMAIL_URL:
-    from saas_platform.email_url import parse_email_url
-
-    globals().update(parse_email_url(EMAIL_URL))
+    globals().update(email_url_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{PLATFORM_DOMAIN}")
 
 REST_FRAMEWORK = {

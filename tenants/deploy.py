@@ -21,6 +21,7 @@ import io
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,12 +32,12 @@ from django.db import close_old_connections, connection, connections
 from django.db.models import Count
 from django.utils import timezone
 from django_tenants.utils import quote_schema_name
+from tqdm import tqdm
 
 from saas_platform.errors import ApplicationError
 
 from . import schema_clone
 from .models import DeployRun, DeployRunSchema, SchemaTemplate, SpareSchema, Tenant
-from .progress import ProgressBar
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +351,16 @@ def deploy_migrate(
         f"(checked in {report.check_seconds:.2f}s)"
     )
 
-    bar = ProgressBar(len(pending), "migrating tenant schemas", progress_stream)
+    stream = progress_stream if progress_stream is not None else sys.stderr
+    bar = tqdm(
+        total=len(pending),
+        desc="migrating tenant schemas",
+        unit="schema",
+        file=stream,
+        # Redrawn in place on a terminal; in logs (a Job's, CI's) a redraw every 10 s at most.
+        mininterval=0.1 if getattr(stream, "isatty", lambda: False)() else 10,
+        ascii=True,
+    )
 
     def record(name: str, error: str | None, seconds: float) -> None:
         outcome = DeployRunSchema.Outcome.FAILED if error else DeployRunSchema.Outcome.MIGRATED
@@ -368,7 +378,9 @@ def deploy_migrate(
             report.failed[name] = error
         else:
             report.migrated += 1
-        bar.advance(notes=f"failed {len(report.failed)}" if report.failed else "")
+        if report.failed:
+            bar.set_postfix_str(f"failed {len(report.failed)}", refresh=False)
+        bar.update(1)
 
     started = time.perf_counter()
     try:

@@ -100,11 +100,6 @@ class Tenant(TenantMixin):
         return self.schema_name
 
     @property
-    def is_routable(self) -> bool:
-        """Provisioning and offboarded tenants do not route; suspended ones route to a notice."""
-        return self.status in {self.Status.ACTIVE, self.Status.SUSPENDED}
-
-    @property
     def platform_host(self) -> str:
         """``<slug>.<PLATFORM_DOMAIN>``: always routes, can never be removed."""
         return f"{self.schema_name}.{settings.PLATFORM_DOMAIN}"

@@ -444,22 +444,6 @@ def policy_save(*, policy: Policy, text_changed: bool) -> Policy:
 # --- calendar feed -----------------------------------------------------------------------------
 
 
-def calendar_feed_get_or_create(*, family: Family):
-    """The family's feed, created on first use (any guardian of the family may see its URL)."""
-    import secrets
-
-    from .models import CalendarFeed
-
-    feed = CalendarFeed.objects.filter(family=family).first()
-    if feed is not None:
-        return feed
-    with transaction.atomic():
-        feed, _ = CalendarFeed.objects.get_or_create(
-            family=family, defaults={"token": secrets.token_urlsafe(32)}
-        )
-    return feed
-
-
 def calendar_feed_regenerate(*, family: Family):
     """A new secret URL; the old one stops working at once (calendar apps must re-subscribe)."""
     import secrets

@@ -402,7 +402,7 @@ def _approve(req: Request, portal, *, note: str, by) -> None:
     elif req.type == Request.Type.TRANSFER:
         _apply_transfer(req, portal, now)
     elif req.type == Request.Type.DROP:
-        _apply_drop(req, portal, now)
+        _apply_drop(req, now)
     req.status = Request.Status.APPROVED
     req.staff_note = (note or "")[:2000]
     req.decided_by = by
@@ -469,7 +469,7 @@ def _post_transfer_difference(req: Request, source: Offering, target: Offering) 
         )
 
 
-def _apply_drop(req: Request, portal, now) -> None:
+def _apply_drop(req: Request, now) -> None:
     """The student attends until the effective date; the seat frees the day after
     (``enrollments_finish_due`` in the enrollment sweep)."""
     enrollment = Enrollment.objects.select_for_update(of=("self",)).get(pk=req.enrollment_id)

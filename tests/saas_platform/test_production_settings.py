@@ -19,7 +19,7 @@ from django.urls import path
 from django.utils import timezone
 
 from saas_platform import observability
-from saas_platform.email_url import parse_email_url
+from saas_platform.settings import email_url_settings as parse_email_url
 from tenants.models import Domain
 from tests.helpers import assert_error, client_for
 
