@@ -23,6 +23,13 @@ host, and would turn every failed sign-in into a database write.)
 (``request.login_locked`` = seconds to wait); callers turn that into ``login_locked`` (429 with
 ``Retry-After``), and :class:`LoginLockoutMiddleware` does it for the admin login pages. Redis
 being down fails open: sign-in works without throttling (the per-route rate limits remain).
+
+Why hand-written: django-axes keeps attempts in a table (see above); django-defender keeps them
+in Redis but under its own connection and key names, so the same email on two tenants shares
+one counter, and it locks a user name or an address, not an account from one address;
+django-ratelimit limits views, not ``authenticate()``, so the admin sites' login pages would
+escape it. What is needed here, keys in the tenant's cache namespace and the (account, address)
+pair, is what this module does.
 """
 
 from __future__ import annotations

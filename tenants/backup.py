@@ -15,6 +15,11 @@ A restore verifies every checksum, replays the dump into a scratch schema (schem
 rewritten) in one transaction, checks the row counts, migrates it if the backup is older than
 the code, then swaps it in with a rename: into a new tenant (new slug; files copied under the
 new prefix and FileField values rewritten) or over the same tenant (replace).
+
+Why hand-written: django-dbbackup backs up the whole database and the whole media folder; a
+business here is one schema and one storage prefix, restored under a new name (schema and file
+paths rewritten) or in place, checked against a manifest, and migrated when older than the code,
+none of which it does. pg_dump does the consistent snapshot; this module does the rest.
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ even when nothing is to apply (public reports: 12 minutes for 900 tenants). Here
 4. the others are migrated in parallel worker processes, each with its own connection;
 5. each finished schema is recorded in ``tenants_deployrunschema`` under the run's id, so a
    run that was interrupted (or had failures) continues where it stopped when started again.
+
+Why hand-written: django-tenants' ``migrate_schemas --executor=multiprocessing`` runs the same
+per-schema migrate in parallel, but still pays the ~0.5-1 s for every schema that is already
+current, keeps no record to resume a failed or interrupted run from, and knows nothing of the
+provisioning template and spare pool that must move with the code.
 """
 
 from __future__ import annotations

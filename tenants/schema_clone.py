@@ -7,6 +7,12 @@ it; ``schema_clone`` then creates a tenant schema by executing that DDL (schema 
 in one transaction, and copies the rows that migrations themselves wrote (django_migrations,
 content types, permissions), so the clone is indistinguishable from a migrated schema. When
 the code has migrations the template lacks, the template is refreshed first.
+
+Why hand-written: django-tenants' own fast path (``TENANT_BASE_SCHEMA`` and its ``clone_schema``
+PL/pgSQL function) measured ~0.43 s per schema against ~0.1 s here, and it fakes migrations
+through the executor afterwards; here one statement batch makes a schema whose
+``django_migrations`` is row for row the template's, which provisioning's spare pool and
+``deploy_migrate`` rely on.
 """
 
 from __future__ import annotations

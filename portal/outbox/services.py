@@ -12,6 +12,11 @@ with the change or not at all. Then:
 - ``outbox.deliver`` locks the row, runs the task unless the row is already done, and marks it
   done in the same transaction, so a message published twice (relay and on-commit attempt, or a
   broker redelivery) runs once.
+
+Why hand-written: the outbox libraries publish to a message broker of their own
+(django-outbox-pattern: STOMP/RabbitMQ), not Celery tasks; Celery itself has no outbox. Ours is
+one table per tenant schema, two tasks and the on-commit hook, so messages commit in the
+tenant's own transaction and run through the tenant-aware Celery app like every other task.
 """
 
 from __future__ import annotations
