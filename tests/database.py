@@ -59,25 +59,28 @@ class TestDatabases:
         return cls(f"test_{settings_dict['NAME']}_prepared", own, fingerprint)
 
 
-def fingerprint(extra: str = "") -> str:
-    """What the prepared database was built from: every migration module Django loads (ours
-    and the libraries'), the provisioning hooks and the code that prepares it."""
+def shaping_files() -> set[Path]:
+    """Every migration module Django loads (ours and the libraries'), the provisioning hooks'
+    modules and the code that prepares the database."""
     from django.db.migrations.loader import MigrationLoader
 
     from tenants.hooks import provisioning_hooks
 
-    digest = hashlib.sha256(extra.encode())
     loader = MigrationLoader(None, ignore_no_migrations=True)
     files = {
         Path(sys.modules[migration.__module__].__file__)
         for migration in loader.disk_migrations.values()
     }
     files |= {Path(inspect.getsourcefile(hook)) for _, hook in provisioning_hooks()}
-    files |= {ROOT / source for source in _SHAPING_SOURCES}
-    for path in sorted(files):
-        digest.update(
-            str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode()
-        )
+    return files | {ROOT / source for source in _SHAPING_SOURCES}
+
+
+def fingerprint(extra: str = "") -> str:
+    """What the prepared database was built from (``shaping_files`` and ``extra``)."""
+    digest = hashlib.sha256(extra.encode())
+    for path in sorted(shaping_files()):
+        label = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        digest.update(str(label).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 

@@ -15,6 +15,9 @@ from tenants.models import DeployRun, DeployRunSchema, SchemaTemplate, SpareSche
 from tenants.schema_pool import pool_fill
 from tenants.services import tenant_provision
 
+# Parallel migration worker processes, each migrating schemas for real (seconds per test).
+pytestmark = pytest.mark.integration
+
 PROBE = "portal_api.0001_probe"
 
 
