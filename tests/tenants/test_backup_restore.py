@@ -24,6 +24,9 @@ from tenants.models import Domain, Tenant
 from tenants.services import tenant_provision
 from tests.helpers import client_for
 
+# pg_dump, replays into scratch schemas and migrations, on committed data (seconds each).
+pytestmark = pytest.mark.integration
+
 
 def _png(colour: str, size: int = 64) -> bytes:
     out = io.BytesIO()
@@ -257,7 +260,6 @@ def test_commands(committed, cleanup_backups):
     assert Tenant.objects.get(schema_name="rt-cmd-copy").status == Tenant.Status.OFFBOARDED
 
 
-@pytest.mark.integration
 def test_round_trip_through_s3(committed, s3_storage, cleanup_backups):
     """The same round trip with the default storage on an S3 server (SeaweedFS)."""
     _round_trip(committed)

@@ -58,6 +58,7 @@ def _structure(schema: str) -> dict:
     }
 
 
+@pytest.mark.integration  # runs every migration on a fresh schema (the slow path), seconds
 def test_clone_is_identical_to_a_migrated_schema():
     schema_clone.schema_migrate(schema_name="migrated_copy")
     schema_clone.schema_clone(schema_name="cloned_copy")

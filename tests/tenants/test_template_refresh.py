@@ -1,11 +1,15 @@
 """Template refresh needs committed DDL (pg_dump reads through its own connection), so these
 tests run outside the per-test transaction and clean up after themselves."""
 
+import pytest
 from django_tenants.utils import schema_exists
 
 from tenants import schema_clone
 from tenants.models import SchemaTemplate, Tenant
 from tenants.services import tenant_provision
+
+# Each test migrates the template schema from scratch and runs pg_dump (seconds each).
+pytestmark = pytest.mark.integration
 
 
 def test_a_stale_template_is_refreshed_before_cloning(committed, monkeypatch):
