@@ -87,7 +87,10 @@ def django_db_setup(
     reuse = _reuse_db(request.config)
     with django_db_blocker.unblock():
         names = test_databases.set_up(
-            reuse=reuse, verbosity=request.config.option.verbose, prepare=_prepare_database
+            reuse=reuse,
+            verbosity=request.config.option.verbose,
+            prepare=_prepare_database,
+            shape=repr(SESSION_TENANTS),
         )
         connection.set_schema_to_public()
     yield

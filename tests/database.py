@@ -6,9 +6,9 @@ template, fill the spare pool, provision the two session tenants); cloning it is
 
 - ``test_<name>_prepared`` is built once and stamped (a comment on the database) with a
   fingerprint of everything that shapes it: every migration file, the provisioning code and
-  hooks, this module and the session tenants. With ``--reuse-db`` a stamp that matches is
-  trusted and the database is not rebuilt; without it, each run rebuilds it once (the xdist
-  workers of one run share it through the run's id).
+  hooks, this module, the function that fills it and the session tenants. With
+  ``--reuse-db`` a stamp that matches is trusted and the database is not rebuilt; without it,
+  each run rebuilds it once (the xdist workers of one run share it through the run's id).
 - each test process (``test_<name>``, or ``test_<name>_gw0``... under pytest-xdist) gets a fresh
   clone of it at session start, so every run starts from the same state whatever an earlier,
   interrupted run left behind, and is dropped at the end.
@@ -39,8 +39,9 @@ _SHAPING_SOURCES = (
     "tenants/schema_pool.py",
     "saas_platform/users/services.py",
     "tests/database.py",
-    "tests/helpers.py",
 )
+# This process's databases, once set up.
+current: TestDatabases | None = None
 # One id for every process of one pytest run (pytest-xdist sets it for its workers).
 _RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
 
@@ -122,14 +123,15 @@ def _comment(conn, name: str, text: str) -> None:
     )
 
 
-def set_up(*, reuse: bool, verbosity: int, prepare) -> TestDatabases:
+def set_up(*, reuse: bool, verbosity: int, prepare, shape: str = "") -> TestDatabases:
     """Point Django at this process's test database: with ``--reuse-db``, the one a previous
     run finished cleanly with the same fingerprint; otherwise a fresh clone of the prepared
     database, building that first when it is missing or stale (or, without ``--reuse-db``, not
-    built by this run). ``prepare()`` fills a newly migrated database (template, tenants)."""
+    built by this run). ``prepare()`` fills a newly migrated database (template, tenants); its
+    source and ``shape`` (e.g. the session tenants' details) are part of the fingerprint."""
     from django.test.utils import setup_databases
 
-    names = TestDatabases.for_connection(fingerprint(repr(prepare.__qualname__)))
+    names = TestDatabases.for_connection(fingerprint(inspect.getsource(prepare) + shape))
     with _maintenance() as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [names.prepared])
         try:
@@ -162,6 +164,8 @@ def set_up(*, reuse: bool, verbosity: int, prepare) -> TestDatabases:
 
     connection.settings_dict["NAME"] = connection.settings_dict["TEST"]["NAME"] = names.own
     settings.DATABASES["default"]["NAME"] = names.own
+    global current
+    current = names
     return names
 
 

@@ -36,7 +36,8 @@ def test_this_process_runs_on_a_copy_of_the_prepared_database():
     with database._maintenance() as conn:
         stamps = _stamps(conn, prepared)
         own_stamp = _stamps(conn, own)[own]
-    assert stamps[prepared].split(" ")[0] == database.fingerprint("'_prepare_database'")
+    assert database.current.own == own and database.current.prepared == prepared
+    assert stamps[prepared].split(" ")[0] == database.current.fingerprint
     assert own_stamp.startswith("in use ")  # "clean <fingerprint>" once the run ends
 
 
