@@ -78,8 +78,8 @@ def _reuse_db(config) -> bool:
 def django_db_setup(
     request, django_test_environment, django_db_modify_db_settings, django_db_blocker
 ):
-    """A fresh clone of the prepared test database for this process (built first when missing,
-    stale, or without ``--reuse-db``; see tests/database.py), dropped at the end.
+    """This process's own copy of the prepared test database (tests/database.py): kept for the
+    next run with ``--reuse-db``, else copied afresh and dropped at the end.
 
     Replaces pytest-django's fixture, which sets up only the databases that tests marked
     ``django_db`` ask for: tests that need committed data (``committed``) are not marked, and
