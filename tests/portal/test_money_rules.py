@@ -25,9 +25,8 @@ from portal.orders import services as orders
 from portal.orders import tenders
 from portal.requests import services as requests_services
 from tenants.models import Tenant
-from tests.conftest import client_for, host_of, make_actor
 from tests.factories import ProgramFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, host_of, make_actor
 from tests.portal.enrollment_helpers import make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db

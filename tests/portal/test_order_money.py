@@ -286,7 +286,7 @@ def test_credit_and_a_gift_certificate_are_tenders_not_lines(money_tenant):
 
 
 def test_the_api_shows_tenders_and_what_is_due(money_tenant):
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     family, (student,) = _family(1)
     from portal.accounts.models import Guardian
@@ -338,7 +338,7 @@ def test_checkout_on_the_web_refuses_an_empty_certificate_with_its_field(money_t
 
     from portal.accounts.models import Guardian
     from saas_platform.users.models import User
-    from tests.conftest import host_of
+    from tests.helpers import host_of
 
     family, (student,) = _family(1)
     user = User.objects.create_user(email="web-money@alpha.test", password="x-password-1")
@@ -366,7 +366,7 @@ def test_api_checkout_refuses_bad_input_with_codes(money_tenant):
     from portal.accounts.models import Guardian
     from saas_platform.users.models import User
     from saas_platform.users.services import api_token_issue
-    from tests.conftest import client_for
+    from tests.helpers import client_for
 
     family, (student,) = _family(1)
     user = User.objects.create_user(email="bad-money@alpha.test", password="x-password-1")
