@@ -21,7 +21,6 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from django.test import override_settings
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
@@ -177,8 +176,13 @@ def s3_storage(s3_server, settings):
             },
         },
     }
-    with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=name):
-        yield S3Bucket(server=s3_server, name=name)
+    # Through pytest-django's ``settings`` (not a nested override_settings): a test that then
+    # changes another setting adds its override on top of ours, and ``settings`` undoes both in
+    # reverse order. With override_settings here, ours was undone first and the test's, undone
+    # after, put the S3 STORAGES back for the rest of the process, pointing at a deleted bucket.
+    settings.STORAGES = storages
+    settings.AWS_STORAGE_BUCKET_NAME = name
+    yield S3Bucket(server=s3_server, name=name)
     # Each bucket is a collection with volumes of its own: give them back.
     client = s3_server.client()
     for key in S3Bucket(server=s3_server, name=name).object_keys():
