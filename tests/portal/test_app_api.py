@@ -90,3 +90,24 @@ def test_the_app_web_origin_gets_cors_on_the_api_and_directory(tenant_a, family_
 def test_no_cors_without_configured_origins(family_a):
     response = family_a.client().get(f"{API}/family", HTTP_ORIGIN=APP_ORIGIN)
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_portal_config_tells_the_app_how_to_take_cards(tenant_a):
+    from tenants import routing
+    from tenants.models import Tenant
+
+    body = client_for(tenant_a).get(f"{API}/portal").json()
+    assert body["payments"] == {
+        "publishable_key": None,
+        "stripe_account": None,
+        "saved_cards": True,
+    }
+    Tenant.objects.filter(pk=tenant_a.pk).update(stripe_account_id="acct_alpha")
+    routing.router.clear()  # the routing cache holds the tenant row
+    with override_settings(STRIPE_PUBLISHABLE_KEY="pk_test_123"):
+        body = client_for(tenant_a).get(f"{API}/portal").json()
+    assert body["payments"]["publishable_key"] == "pk_test_123"
+    assert body["payments"]["stripe_account"] == "acct_alpha"
+    with tenant_context(tenant_a):
+        portal_settings_update(stored_payment_method_policy="off")
+    assert client_for(tenant_a).get(f"{API}/portal").json()["payments"]["saved_cards"] is False
