@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install browser-deps demo test lint format bench bench-deps messages stop clean
+.PHONY: install browser-deps mobile-web demo test lint format bench bench-deps messages stop clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ demo: install
 
 # The browser tests (tests/e2e) need Debian's chromium and axe-core from the npm registry.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser-deps: node_modules/.installed
+browser-deps: node_modules/.installed mobile/node_modules/.installed
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for tests/e2e"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
@@ -30,10 +30,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The family app (mobile/, docs/mobile.md): tests/mobile runs tsc, jest, the web-export journey
+# and the branded project's `expo prebuild`, all from this lockfile.
+mobile/node_modules/.installed: mobile/package.json mobile/package-lock.json
+	cd mobile && npm ci --no-audit --no-fund
+	@touch $@
+
 test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEVENV) && $(PY) -m pytest $(PYTEST_ARGS)
+
+# The family app's web build against a running `make demo` (docs/mobile.md).
+mobile-web: install mobile/node_modules/.installed
+	$(PY) -m saas_platform.devservices mobile-web
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,10 @@
 module.exports = {
   preset: "jest-expo/ios",
-  setupFilesAfterEach: undefined,
+  testTimeout: 60_000,
   setupFiles: ["<rootDir>/jest.setup.ts"],
-  testMatch: ["<rootDir>/__tests__/**/*.test.tsx", "<rootDir>/__tests__/**/*.test.ts"],
+  setupFilesAfterEnv: ["<rootDir>/jest.after-env.ts"],
+  testMatch: ["<rootDir>/__tests__/**/*.test.ts?(x)"],
   transformIgnorePatterns: [
-    "node_modules/(?!((jest-)?react-native|@react-native(-community)?|expo(nent)?|@expo(nent)?/.*|@expo-google-fonts/.*|react-navigation|@react-navigation/.*|@stripe/.*|openapi-fetch|react-native-.*))",
+    "node_modules/(?!((jest-)?react-native|@react-native(-community)?|expo(nent)?|@expo(nent)?/.*|react-navigation|@react-navigation/.*|@stripe/.*|openapi-fetch|react-native-.*))",
   ],
 };
