@@ -1,0 +1,202 @@
+"""The family app's web export (mobile/, `expo export --platform web`) in Chromium at a phone's
+size, against a live server with the demo catalog: find the business in the directory, sign
+up, add a student, search, hold a seat, check out with a saved card (charged on localstripe),
+report an absence, accept a waitlist offer. The export is built once per change of the app
+(saas_platform/app_web.py caches it by input hash)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+import stripe
+from django.db import connection
+from django.test import override_settings
+from django_tenants.utils import tenant_context
+
+from portal.accounts.models import Guardian
+from portal.billing.models import SavedPaymentMethod, StripeCustomer
+from portal.catalog.models import Offering
+from portal.demo.data import seed_business
+from portal.enrollment import services as enrollment
+from portal.enrollment.models import Enrollment, WaitlistEntry
+from portal.requests.models import Request
+from saas_platform.app_web import serve, web_export
+from tenants.models import Tenant
+from tests.integration.test_localstripe_e2e import KEY, localstripe  # noqa: F401 - fixture
+from tests.portal.enrollment_helpers import make_family, make_offering
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+SHOTS = Path(tempfile.gettempdir()) / "h-mobile-shots"  # screenshots to look at
+_emails = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def app_build():
+    return web_export()
+
+
+@pytest.fixture
+def app_server(app_build, live_server_url):
+    server = serve(platform_url=f"http://localhost:{live_server_url}", dist=app_build)
+    origin = f"http://127.0.0.1:{server.server_port}"
+    with override_settings(APP_WEB_ORIGINS=[origin]):
+        yield origin
+    server.shutdown()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"journey-{name}.png"))
+
+
+def saved_card(tenant, email: str, stripe_url: str) -> None:
+    """A card the family saved earlier (a SetupIntent in real life): a Customer and an attached
+    PaymentMethod on localstripe, and our record of both."""
+    client = stripe.StripeClient(KEY, base_addresses={"api": stripe_url}, max_network_retries=0)
+    customer = client.v1.customers.create(params={"email": email})
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12,
+                     "exp_year": date.today().year + 3, "cvc": "123"},
+        }
+    )  # fmt: skip
+    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    with tenant_context(tenant):
+        family = Guardian.objects.get(email=email).family
+        StripeCustomer.objects.create(family=family, customer_id=customer.id)
+        SavedPaymentMethod.objects.create(
+            family=family, stripe_payment_method_id=method.id, brand="visa", last4="4242",
+            exp_month=12, exp_year=date.today().year + 3, is_default=True,
+        )  # fmt: skip
+    connection.set_schema_to_public()
+
+
+def test_the_family_journey_in_the_app(
+    browser,
+    e2e_tenant,
+    app_server,
+    localstripe,  # noqa: F811
+):
+    tenant = e2e_tenant.tenant
+    Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id="acct_kestrel")
+    email = f"app-parent{next(_emails)}@kestrel.test"
+    with tenant_context(tenant):
+        seed_business(slug="acme", password="demo-pass-2026", family_emails=[])
+        target = (
+            Offering.objects.filter(kind="class", tuition__gt=0, seats_taken=0, capacity__gte=2)
+            .filter(min_age__lte=7, max_age__gte=7, gender="any", levels__isnull=True)
+            .order_by("start_date", "pk")
+            .first()
+        )
+        assert target is not None, "the demo catalog has a class for a 7-year-old"
+        full = make_offering(
+            name="Saturday Ninja", program=target.program, location=target.location,
+            capacity=1, tuition=9000, min_age=5, max_age=12,
+        )  # fmt: skip
+        holder, holder_kid = make_family("holder@kestrel.test", born=date(2019, 6, 1))
+        holder_hold = enrollment.cart_add(
+            family=holder, student_id=holder_kid.pk, offering_id=full.pk
+        )
+    connection.set_schema_to_public()
+    born = date(date.today().year - 7, 1, 15).isoformat()
+
+    with override_settings(
+        STRIPE_SECRET_KEY=KEY, STRIPE_API_BASE=localstripe, STRIPE_MAX_NETWORK_RETRIES=0
+    ):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        try:
+            # 1. Find the business in the platform directory.
+            page.goto(app_server)
+            page.get_by_label("School name or code").fill("Kestrel")
+            page.get_by_role("button", name="Search").click()
+            shot(page, "1-directory")
+            page.get_by_role("link", name="Kestrel Gymnastics").click()
+
+            # 2. Sign up (with the business's required policies).
+            page.get_by_role("button", name="New here? Create an account").click()
+            page.get_by_label("First name").fill("Dana")
+            page.get_by_label("Last name").fill("Rivera")
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill("a long and unusual passphrase")
+            for signature in page.get_by_label(re.compile("^Type your full name")).all():
+                signature.fill("Dana Rivera")
+            referral = page.get_by_role("radiogroup", name="How did you hear about us?")
+            if referral.count():
+                referral.get_by_role("radio").first.click()
+            shot(page, "2-signup")
+            page.get_by_role("button", name="Create an account").click()
+            page.get_by_role("button", name="Schedule").wait_for()
+
+            # A student, through the family screen.
+            page.get_by_role("button", name="More").click()
+            page.get_by_role("button", name="Family").click()
+            page.get_by_role("button", name="Add a student").click()
+            page.get_by_label("First name").fill("Mia")
+            page.get_by_label("Last name").fill("Rivera")
+            page.get_by_label("Date of birth (YYYY-MM-DD)").fill(born)
+            page.get_by_role("button", name="Save").click()
+            page.get_by_text("Mia Rivera").wait_for()
+            page.go_back()
+            page.go_back()
+
+            # 3. Search and hold a seat.
+            page.get_by_role("button", name="Classes").click()
+            page.get_by_label("Search classes").fill(target.name)
+            page.get_by_role("button", name="Search").click()
+            page.get_by_role("link", name=target.name).first.click()
+            page.get_by_role("heading", name=target.name).wait_for()
+            shot(page, "3-class")
+            page.get_by_role("button", name="Add to cart").click()
+            timer = page.get_by_role("timer")
+            timer.wait_for()
+            assert re.fullmatch(r"Held for 1?\d:\d\d", timer.inner_text())
+            shot(page, "4-cart")
+
+            # 4. Check out with a saved card.
+            saved_card(tenant, email, localstripe)
+            page.get_by_role("button", name="Check out").click()
+            page.get_by_role("button", name="Pay with VISA •••• 4242").click()
+            page.get_by_text("Paid. You're all set!").wait_for()
+            shot(page, "5-paid")
+            with tenant_context(tenant):
+                mine = Enrollment.objects.get(family__guardians__email=email, offering=target)
+                assert mine.status == "active"
+            connection.set_schema_to_public()
+
+            # 5. Report an absence.
+            page.get_by_role("button", name="See my schedule").click()
+            page.get_by_role("button", name="Schedule").click()
+            page.get_by_role("button", name=f"Report an absence: {target.name}").click()
+            page.get_by_role("radiogroup", name="Which day?").get_by_role("radio").first.click()
+            page.get_by_role("button", name="Send request").click()
+            page.get_by_text(re.compile("^Request sent: ")).wait_for()
+            shot(page, "6-absence")
+            with tenant_context(tenant):
+                assert Request.objects.get(family=mine.family).type == "absence"
+
+                # 6. A seat opens in a full class the family waits for: an offer.
+                WaitlistEntry.objects.create(
+                    family=mine.family, student=mine.student, offering=full
+                )
+                enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
+                assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
+            connection.set_schema_to_public()
+            page.get_by_role("button", name="Home").click()
+            page.reload()
+            page.get_by_role("link", name="A seat opened for you").click()
+            page.get_by_role("button", name=f"Accept {full.name}").click()
+            page.get_by_role("timer").first.wait_for()
+            shot(page, "7-offer-accepted")
+            with tenant_context(tenant):
+                assert WaitlistEntry.objects.get(family=mine.family).status == "accepted"
+            connection.set_schema_to_public()
+        finally:
+            context.close()
