@@ -22,7 +22,7 @@ from saas_platform.errors import ApplicationError
 from saas_platform.process_cache import tenant_config
 from saas_platform.tasks import enqueue_on_commit
 
-from . import rules
+from . import project, rules
 from .bundle import bundle_render
 from .models import AppBuild, AppListing, BrandedApp
 from .rules import Problem
@@ -231,6 +231,7 @@ def build_inputs(*, build_number: int | None = None) -> dict:
             "build_number": build_number,
         },
         "listings": listings,
+        "app_source": project.source_ref(),
         "theme": {"version": theme.number, "tokens": theme.tokens} if theme else None,
         "images": {
             key: ref
@@ -301,6 +302,7 @@ def build_request(*, requested_by: str = "") -> AppBuild:
                 )
             number = (AppBuild.objects.filter(app=app).aggregate(n=Max("number"))["n"] or 0) + 1
             inputs = build_inputs(build_number=number)
+            inputs["review"] = project.review_account_ensure()
             build = AppBuild.objects.create(
                 app=app,
                 number=number,

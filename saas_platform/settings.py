@@ -157,6 +157,8 @@ TENANT_ROUTING_CACHE_TTL = env_int("TENANT_ROUTING_CACHE_TTL", 300)
 # Seconds class search trusts its Redis copy of seat availability before one process reloads it
 # (portal.catalog.availability); seat changes rewrite it after commit anyway.
 AVAILABILITY_CACHE_TTL = env_int("AVAILABILITY_CACHE_TTL", 5)
+# The family app's source (mobile/), copied into each branded app's bundle (branded_apps).
+FAMILY_APP_SOURCE = env_str("FAMILY_APP_SOURCE", str(BASE_DIR / "mobile"))
 # Origins of the family app's web build (mobile/, `expo export --platform web`) that may call the
 # family API and the platform directory from the browser (comma-separated; empty: none).
 APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
