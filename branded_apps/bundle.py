@@ -219,6 +219,15 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
         )
         if listing.get("release_notes"):
             yield f"{play}/changelogs/{app['build_number']}.txt", _text(listing["release_notes"])
+        for key, data in sorted(sources.items()):
+            if not key.startswith("screenshot/"):
+                continue
+            _, device, number = key.split("/")
+            if device == "android":
+                yield f"{play}/images/phoneScreenshots/{number}.png", data
+            else:
+                store_locale = project.app_store_locale(locale)
+                yield f"fastlane/screenshots/{store_locale}/{device}-{number}.png", data
         yield f"{play}/images/icon.png", play_icon
         yield f"{play}/images/featureGraphic.png", feature
 

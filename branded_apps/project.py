@@ -80,7 +80,7 @@ def branding(inputs: dict, colours: dict[str, str]) -> dict:
         "buildNumber": app["build_number"],
         "iosBundleIdentifier": app["ios_bundle_id"],
         "androidPackage": app["android_package"],
-        "supportsTablet": False,
+        "supportsTablet": bool(app.get("supports_tablet")),
         "colors": {"primary": colours["primary"], "background": colours["background"]},
         "tenant": {
             "slug": tenant["slug"],

@@ -192,7 +192,7 @@ export function ErrorNotice({ error }: { error: unknown }) {
   const message =
     error instanceof ApiError
       ? error.code === "network"
-        ? t("app.error.network", { business: business?.name ?? "" })
+        ? t("app.error.network", { business: business?.name ?? "Family Portal" })
         : error.message
       : String(error);
   return <Notice kind="error">{message}</Notice>;

@@ -577,8 +577,12 @@ def test_each_demo_business_builds_a_ready_bundle_on_s3(
     icon = Image.open(io.BytesIO(archive.read("native/ios/AppIcon.appiconset/AppIcon-1024.png")))
     assert (icon.size, icon.mode) == ((1024, 1024), "RGB")
     for locale in APPS[slug]["listings"]:
-        assert f"fastlane/metadata/{locale}/description.txt" in archive.namelist()
-        assert f"fastlane/metadata/android/{locale}/full_description.txt" in archive.namelist()
+        # Each store's own spelling of the locale (Google Play has es-419, not es-MX).
+        from branded_apps.project import app_store_locale, play_locale
+
+        apple, google = app_store_locale(locale), play_locale(locale)
+        assert f"fastlane/metadata/{apple}/description.txt" in archive.namelist()
+        assert f"fastlane/metadata/android/{google}/full_description.txt" in archive.namelist()
 
 
 def test_builds_run_on_their_own_queue():

@@ -42,9 +42,14 @@ def app_build():
 
 @pytest.fixture
 def app_server(app_build, live_server_url):
-    server = serve(platform_url=f"http://localhost:{live_server_url}", dist=app_build)
+    from django.conf import settings
+
+    # The root host as the browser reaches it (Chromium maps every name to 127.0.0.1), and
+    # links the API builds (the directory's api_base_url) carrying the live server's port.
+    platform = f"http://{settings.PLATFORM_DOMAIN}:{live_server_url}"
+    server = serve(platform_url=platform, dist=app_build)
     origin = f"http://127.0.0.1:{server.server_port}"
-    with override_settings(APP_WEB_ORIGINS=[origin]):
+    with override_settings(APP_WEB_ORIGINS=[origin], PLATFORM_URL_PORT=str(live_server_url)):
         yield origin
     server.shutdown()
 
@@ -88,13 +93,19 @@ def test_the_family_journey_in_the_app(
     email = f"app-parent{next(_emails)}@kestrel.test"
     with tenant_context(tenant):
         seed_business(slug="acme", password="demo-pass-2026", family_emails=[])
-        target = (
-            Offering.objects.filter(kind="class", tuition__gt=0, seats_taken=0, capacity__gte=2)
-            .filter(min_age__lte=7, max_age__gte=7, gender="any", levels__isnull=True)
-            .order_by("start_date", "pk")
-            .first()
-        )
-        assert target is not None, "the demo catalog has a class for a 7-year-old"
+        seeded = Offering.objects.filter(kind="class").prefetch_related("levels")
+        target = next(
+            (
+                o
+                for o in seeded.order_by("start_date", "pk")
+                if o.tuition > 0 and o.seats_taken < o.capacity
+                and (o.min_age or 0) <= 7 <= (o.max_age or 99) and o.gender == "any"
+            ),
+            None,
+        )  # fmt: skip
+        assert target is not None, [
+            (o.name, o.min_age, o.max_age, o.gender, o.seats_taken) for o in seeded[:8]
+        ]
         full = make_offering(
             name="Saturday Ninja", program=target.program, location=target.location,
             capacity=1, tuition=9000, min_age=5, max_age=12,
@@ -144,6 +155,13 @@ def test_the_family_journey_in_the_app(
             page.get_by_label("Date of birth (YYYY-MM-DD)").fill(born)
             page.get_by_role("button", name="Save").click()
             page.get_by_text("Mia Rivera").wait_for()
+            with tenant_context(tenant):  # the front desk places her in the class's level
+                from portal.accounts.models import Student
+
+                Student.objects.filter(family__guardians__email=email).update(
+                    level=target.levels.first()
+                )
+            connection.set_schema_to_public()
             page.go_back()
             page.go_back()
 
