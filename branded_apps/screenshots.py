@@ -52,11 +52,12 @@ def _shots(page, app_url: str) -> list[tuple[str, bytes]]:
 
 
 def screenshots_render(
-    *, platform_url: str, supports_tablet: bool = False, loopback: bool = False
+    *, platform_url: str, supports_tablet: bool = False, loopback: bool = False, browser=None
 ) -> dict:
     """Render and store this tenant's screenshots; returns {device: [{path, sha256}]}.
     ``loopback``: every host name resolves to 127.0.0.1 (a server on this machine, as in the
-    demo and the tests); otherwise only ``*.localhost`` does."""
+    demo and the tests); otherwise only ``*.localhost`` does. ``browser``: a Playwright
+    Chromium already running in this thread (tests), else one is started."""
     from playwright.sync_api import sync_playwright
 
     from saas_platform.app_web import serve, web_export
@@ -68,31 +69,37 @@ def screenshots_render(
     devices = [d for d in DEVICES if supports_tablet or d != "ipad13"]
     saved: dict[str, list[dict]] = {}
     try:
+        if browser is not None:
+            _render_all(browser, devices, app_url, saved)
+            return saved
         with sync_playwright() as playwright:
             rule = "MAP * 127.0.0.1" if loopback else "MAP *.localhost 127.0.0.1"
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=[*ARGS, f"--host-resolver-rules={rule}"]
             )
             try:
-                for device in devices:
-                    spec = DEVICES[device]
-                    context = browser.new_context(
-                        viewport=spec["viewport"], device_scale_factor=spec["scale"],
-                        locale="en-US",
-                    )  # fmt: skip
-                    page = context.new_page()
-                    saved[device] = []
-                    for name, data in _shots(page, app_url):
-                        path = f"{tenant.schema_name}/branded-apps/screenshots/{device}-{name}.png"
-                        if default_storage.exists(path):
-                            default_storage.delete(path)
-                        stored = default_storage.save(path, ContentFile(data))
-                        saved[device].append(
-                            {"path": stored, "sha256": hashlib.sha256(data).hexdigest()}
-                        )
-                    context.close()
+                _render_all(browser, devices, app_url, saved)
             finally:
                 browser.close()
     finally:
         server.shutdown()
     return saved
+
+
+def _render_all(browser, devices: list[str], app_url: str, saved: dict) -> None:
+    tenant = connection.tenant
+    for device in devices:
+        spec = DEVICES[device]
+        context = browser.new_context(
+            viewport=spec["viewport"], device_scale_factor=spec["scale"],
+            locale="en-US",
+        )  # fmt: skip
+        page = context.new_page()
+        saved[device] = []
+        for name, data in _shots(page, app_url):
+            path = f"{tenant.schema_name}/branded-apps/screenshots/{device}-{name}.png"
+            if default_storage.exists(path):
+                default_storage.delete(path)
+            stored = default_storage.save(path, ContentFile(data))
+            saved[device].append({"path": stored, "sha256": hashlib.sha256(data).hexdigest()})
+        context.close()

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import plistlib
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -126,7 +127,8 @@ def test_expo_config_and_prebuild_accept_the_bundle(bundle, tmp_path):
     )  # fmt: skip
     assert prebuild.returncode == 0, prebuild.stdout[-3000:] + prebuild.stderr[-3000:]
     gradle = (tmp_path / "android" / "app" / "build.gradle").read_text()
-    assert f'applicationId "{branding["androidPackage"]}"' in gradle
+    package = re.escape(branding["androidPackage"])
+    assert re.search(rf"applicationId ['\"]{package}['\"]", gradle), gradle[:2000]
     plists = list((tmp_path / "ios").glob("*/Info.plist"))
     assert plists, "prebuild wrote no iOS project"
     info = plistlib.loads(plists[0].read_bytes())

@@ -54,6 +54,11 @@ def app_server(app_build, live_server_url):
     server.shutdown()
 
 
+def button(page, name: str):
+    """The visible button of that name (the web build keeps earlier screens in the page)."""
+    return page.get_by_role("button", name=name).filter(visible=True)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"journey-{name}.png"))
@@ -126,35 +131,38 @@ def test_the_family_journey_in_the_app(
         try:
             # 1. Find the business in the platform directory.
             page.goto(app_server)
-            page.get_by_label("School name or code").fill("Kestrel")
-            page.get_by_role("button", name="Search").click()
+            page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
+            page.get_by_role("button", name="Search").filter(visible=True).click()
             shot(page, "1-directory")
-            page.get_by_role("link", name="Kestrel Gymnastics").click()
+            page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
 
             # 2. Sign up (with the business's required policies).
-            page.get_by_role("button", name="New here? Create an account").click()
-            page.get_by_label("First name").fill("Dana")
-            page.get_by_label("Last name").fill("Rivera")
-            page.get_by_label("Email").fill(email)
-            page.get_by_label("Password").fill("a long and unusual passphrase")
-            for signature in page.get_by_label(re.compile("^Type your full name")).all():
+            button(page, "New here? Create an account").click()
+            page.get_by_label("First name").filter(visible=True).fill("Dana")
+            page.get_by_label("Last name").filter(visible=True).fill("Rivera")
+            page.get_by_label("Email").filter(visible=True).fill(email)
+            page.get_by_label("Password").filter(visible=True).fill("a long and unusual passphrase")
+            signatures = page.get_by_label(re.compile("^Type your full name")).filter(visible=True)
+            signatures.first.wait_for()  # the business's waiver, required at sign-up
+            for signature in signatures.all():
                 signature.fill("Dana Rivera")
             referral = page.get_by_role("radiogroup", name="How did you hear about us?")
+            referral = referral.filter(visible=True)
             if referral.count():
                 referral.get_by_role("radio").first.click()
             shot(page, "2-signup")
-            page.get_by_role("button", name="Create an account").click()
-            page.get_by_role("button", name="Schedule").wait_for()
+            page.get_by_role("button", name="Create an account").filter(visible=True).click()
+            page.get_by_role("button", name="Schedule").filter(visible=True).wait_for()
 
             # A student, through the family screen.
-            page.get_by_role("button", name="More").click()
-            page.get_by_role("button", name="Family").click()
-            page.get_by_role("button", name="Add a student").click()
-            page.get_by_label("First name").fill("Mia")
-            page.get_by_label("Last name").fill("Rivera")
-            page.get_by_label("Date of birth (YYYY-MM-DD)").fill(born)
-            page.get_by_role("button", name="Save").click()
-            page.get_by_text("Mia Rivera").wait_for()
+            page.get_by_role("button", name="More").filter(visible=True).click()
+            page.get_by_role("button", name="Family").filter(visible=True).click()
+            page.get_by_role("button", name="Add a student").filter(visible=True).click()
+            page.get_by_label("First name").filter(visible=True).fill("Mia")
+            page.get_by_label("Last name").filter(visible=True).fill("Rivera")
+            page.get_by_label("Date of birth (YYYY-MM-DD)").filter(visible=True).fill(born)
+            page.get_by_role("button", name="Save").filter(visible=True).click()
+            page.get_by_text("Mia Rivera").filter(visible=True).wait_for()
             with tenant_context(tenant):  # the front desk places her in the class's level
                 from portal.accounts.models import Student
 
@@ -166,23 +174,23 @@ def test_the_family_journey_in_the_app(
             page.go_back()
 
             # 3. Search and hold a seat.
-            page.get_by_role("button", name="Classes").click()
-            page.get_by_label("Search classes").fill(target.name)
-            page.get_by_role("button", name="Search").click()
-            page.get_by_role("link", name=target.name).first.click()
-            page.get_by_role("heading", name=target.name).wait_for()
+            page.get_by_role("button", name="Classes").filter(visible=True).click()
+            page.get_by_label("Search classes").filter(visible=True).fill(target.name)
+            page.get_by_role("button", name="Search").filter(visible=True).click()
+            page.get_by_role("link", name=target.name).filter(visible=True).first.click()
+            page.get_by_role("heading", name=target.name).filter(visible=True).wait_for()
             shot(page, "3-class")
-            page.get_by_role("button", name="Add to cart").click()
-            timer = page.get_by_role("timer")
+            page.get_by_role("button", name="Add to cart").filter(visible=True).click()
+            timer = page.get_by_role("timer").filter(visible=True)
             timer.wait_for()
             assert re.fullmatch(r"Held for 1?\d:\d\d", timer.inner_text())
             shot(page, "4-cart")
 
             # 4. Check out with a saved card.
             saved_card(tenant, email, localstripe)
-            page.get_by_role("button", name="Check out").click()
-            page.get_by_role("button", name="Pay with VISA •••• 4242").click()
-            page.get_by_text("Paid. You're all set!").wait_for()
+            page.get_by_role("button", name="Check out").filter(visible=True).click()
+            page.get_by_role("button", name="Pay with VISA •••• 4242").filter(visible=True).click()
+            page.get_by_text("Paid. You're all set!").filter(visible=True).wait_for()
             shot(page, "5-paid")
             with tenant_context(tenant):
                 mine = Enrollment.objects.get(family__guardians__email=email, offering=target)
@@ -190,12 +198,13 @@ def test_the_family_journey_in_the_app(
             connection.set_schema_to_public()
 
             # 5. Report an absence.
-            page.get_by_role("button", name="See my schedule").click()
-            page.get_by_role("button", name="Schedule").click()
-            page.get_by_role("button", name=f"Report an absence: {target.name}").click()
-            page.get_by_role("radiogroup", name="Which day?").get_by_role("radio").first.click()
-            page.get_by_role("button", name="Send request").click()
-            page.get_by_text(re.compile("^Request sent: ")).wait_for()
+            page.get_by_role("button", name="See my schedule").filter(visible=True).click()
+            page.get_by_role("button", name="Schedule").filter(visible=True).click()
+            button(page, f"Report an absence: {target.name}").click()
+            days = page.get_by_role("radiogroup", name="Which day?").filter(visible=True)
+            days.get_by_role("radio").first.click()
+            page.get_by_role("button", name="Send request").filter(visible=True).click()
+            page.get_by_text(re.compile("^Request sent: ")).filter(visible=True).wait_for()
             shot(page, "6-absence")
             with tenant_context(tenant):
                 assert Request.objects.get(family=mine.family).type == "absence"
@@ -207,14 +216,33 @@ def test_the_family_journey_in_the_app(
                 enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
                 assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
             connection.set_schema_to_public()
-            page.get_by_role("button", name="Home").click()
+            page.get_by_role("button", name="Home").filter(visible=True).click()
             page.reload()
-            page.get_by_role("link", name="A seat opened for you").click()
-            page.get_by_role("button", name=f"Accept {full.name}").click()
-            page.get_by_role("timer").first.wait_for()
+            page.get_by_role("link", name="A seat opened for you").filter(visible=True).click()
+            page.get_by_role("button", name=f"Accept {full.name}").filter(visible=True).click()
+            page.get_by_role("timer").filter(visible=True).first.wait_for()
             shot(page, "7-offer-accepted")
             with tenant_context(tenant):
                 assert WaitlistEntry.objects.get(family=mine.family).status == "accepted"
             connection.set_schema_to_public()
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_the_app_at_phone_tablet_and_desktop_widths(browser, e2e_tenant, app_server, width):
+    """The directory and the business's sign-in screen, as a family sees them at each width."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-MX")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(app_server)
+        page.get_by_label("Nombre o código de la escuela").fill("Kestrel")
+        page.get_by_role("button", name="Buscar").click()
+        page.get_by_role("link", name="Kestrel Gymnastics").click()
+        button(page, "Iniciar sesión").wait_for()
+        box = button(page, "Iniciar sesión").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # nothing off-screen
+        shot(page, f"signin-es-{width}")
+    finally:
+        context.close()

@@ -35,7 +35,7 @@ def test_screenshots_at_store_sizes_from_the_catalog(e2e_tenant, live_server_url
             shots = screenshots_render(
                 platform_url=f"http://{settings.PLATFORM_DOMAIN}:{live_server_url}",
                 supports_tablet=True,
-                loopback=True,
+                browser=browser,
             )
         sizes = {
             device: {Image.open(io.BytesIO(default_storage.open(r["path"]).read())).size

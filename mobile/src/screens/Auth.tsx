@@ -120,7 +120,7 @@ export function SignUpScreen() {
         </Card>
       ))}
       <ErrorNotice error={error} />
-      <Button title={t("auth.signup")} onPress={submit} busy={busy} />
+      <Button title={t("auth.signup")} onPress={submit} busy={busy} disabled={policies.loading} />
     </Screen>
   );
 }
