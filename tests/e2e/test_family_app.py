@@ -59,6 +59,11 @@ def button(page, name: str):
     return page.get_by_role("button", name=name).filter(visible=True)
 
 
+def tab(page, name: str):
+    """A tab of the bottom bar (role "tab" on the web, "button" on iOS)."""
+    return page.get_by_role("tab", name=name).filter(visible=True)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"journey-{name}.png"))
@@ -152,10 +157,10 @@ def test_the_family_journey_in_the_app(
                 referral.get_by_role("radio").first.click()
             shot(page, "2-signup")
             page.get_by_role("button", name="Create an account").filter(visible=True).click()
-            page.get_by_role("button", name="Schedule").filter(visible=True).wait_for()
+            tab(page, "Schedule").wait_for()
 
             # A student, through the family screen.
-            page.get_by_role("button", name="More").filter(visible=True).click()
+            tab(page, "More").click()
             page.get_by_role("button", name="Family").filter(visible=True).click()
             page.get_by_role("button", name="Add a student").filter(visible=True).click()
             page.get_by_label("First name").filter(visible=True).fill("Mia")
@@ -174,7 +179,7 @@ def test_the_family_journey_in_the_app(
             page.go_back()
 
             # 3. Search and hold a seat.
-            page.get_by_role("button", name="Classes").filter(visible=True).click()
+            tab(page, "Classes").click()
             page.get_by_label("Search classes").filter(visible=True).fill(target.name)
             page.get_by_role("button", name="Search").filter(visible=True).click()
             page.get_by_role("link", name=target.name).filter(visible=True).first.click()
@@ -199,7 +204,7 @@ def test_the_family_journey_in_the_app(
 
             # 5. Report an absence.
             page.get_by_role("button", name="See my schedule").filter(visible=True).click()
-            page.get_by_role("button", name="Schedule").filter(visible=True).click()
+            tab(page, "Schedule").click()
             button(page, f"Report an absence: {target.name}").click()
             days = page.get_by_role("radiogroup", name="Which day?").filter(visible=True)
             days.get_by_role("radio").first.click()
@@ -216,7 +221,7 @@ def test_the_family_journey_in_the_app(
                 enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
                 assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
             connection.set_schema_to_public()
-            page.get_by_role("button", name="Home").filter(visible=True).click()
+            tab(page, "Home").click()
             page.reload()
             page.get_by_role("link", name="A seat opened for you").filter(visible=True).click()
             page.get_by_role("button", name=f"Accept {full.name}").filter(visible=True).click()

@@ -2,6 +2,8 @@
 // a student, a guardian or a contact.
 import { useState } from "react";
 
+import { useIsFocused } from "@react-navigation/native";
+
 import { ok } from "../api/client";
 import { type Family, typed } from "../api/types";
 import { day } from "../format";
@@ -14,7 +16,8 @@ export default function FamilyScreen() {
   const { t, language } = useI18n();
   const api = useApi();
   const navigation = useNav();
-  const family = useLoad(async () => typed<Family>(await ok(api.GET("/api/v1/family"))), [api]);
+  const focused = useIsFocused(); // back from a form: show what it saved
+  const family = useLoad(async () => typed<Family>(await ok(api.GET("/api/v1/family"))), [api, focused]);
   const [signatures, setSignatures] = useState<Record<string, string>>({});
   const action = useAction();
   const f = family.data;

@@ -1,5 +1,7 @@
 // Home: the business's welcome, waitlist offers waiting for an answer, news, and the way in
 // to the class finder.
+import { useIsFocused } from "@react-navigation/native";
+
 import { ok } from "../api/client";
 import { dateTime } from "../format";
 import { useI18n } from "../i18n";
@@ -12,7 +14,8 @@ export default function HomeScreen() {
   const api = useApi();
   const navigation = useNav();
   const { business, config, settings, reloadConfig } = useSession();
-  const waitlist = useLoad(() => ok(api.GET("/api/v1/waitlist")), [api]);
+  const focused = useIsFocused();
+  const waitlist = useLoad(() => ok(api.GET("/api/v1/waitlist")), [api, focused]);
   const offers = (waitlist.data ?? []).filter((e) => e.status === "offered");
   const zone = config?.tenant.timezone ?? "UTC";
   const app = (config?.app ?? {}) as { latest_version?: string | null };

@@ -1,5 +1,7 @@
 // The family's requests with their status and the business's note; pending ones can be
 // cancelled.
+import { useIsFocused } from "@react-navigation/native";
+
 import { ok } from "../api/client";
 import { day } from "../format";
 import { useI18n } from "../i18n";
@@ -9,7 +11,8 @@ import { Body, Button, Card, ErrorNotice, Loading, Screen, Title, useAction, use
 export default function RequestsScreen() {
   const { t, language } = useI18n();
   const api = useApi();
-  const requests = useLoad(() => ok(api.GET("/api/v1/requests")), [api]);
+  const focused = useIsFocused();
+  const requests = useLoad(() => ok(api.GET("/api/v1/requests")), [api, focused]);
   const action = useAction();
   const cancel = (id: number) =>
     action.run(async () => {

@@ -1,5 +1,7 @@
 // The family's schedule: each enrollment with its next meetings, and the requests the
 // business allows on it (absence, transfer, drop); makeup credits to book.
+import { useIsFocused } from "@react-navigation/native";
+
 import { ok } from "../api/client";
 import { day } from "../format";
 import { useI18n } from "../i18n";
@@ -12,7 +14,8 @@ export default function ScheduleScreen() {
   const api = useApi();
   const navigation = useNav();
   const { settings } = useSession();
-  const enrollments = useLoad(() => ok(api.GET("/api/v1/enrollments")), [api]);
+  const focused = useIsFocused();
+  const enrollments = useLoad(() => ok(api.GET("/api/v1/enrollments")), [api, focused]);
   const tokens = useLoad(async () => (settings?.makeups_enabled ? ok(api.GET("/api/v1/makeup-tokens")) : []), [api, settings?.makeups_enabled]);
   const shown = (enrollments.data ?? []).filter((e) => ["active", "pending", "reserved"].includes(e.status));
   return (

@@ -1,5 +1,7 @@
 // Waitlists: the family's position, and offers to accept (the seat moves into the cart) or
 // decline (it goes to the next family).
+import { useIsFocused } from "@react-navigation/native";
+
 import { ok } from "../api/client";
 import { dateTime } from "../format";
 import { useI18n } from "../i18n";
@@ -12,7 +14,8 @@ export default function WaitlistScreen() {
   const api = useApi();
   const navigation = useNav();
   const { config } = useSession();
-  const entries = useLoad(() => ok(api.GET("/api/v1/waitlist")), [api]);
+  const focused = useIsFocused();
+  const entries = useLoad(() => ok(api.GET("/api/v1/waitlist")), [api, focused]);
   const action = useAction();
   const zone = config?.tenant.timezone ?? "UTC";
   const accept = (entryId: number) =>
