@@ -26,7 +26,7 @@ export function Screen({ children, onRefresh, refreshing = false }: { children: 
   return (
     <ScrollView
       style={{ flex: 1, backgroundColor: theme.colors.background }}
-      contentContainerStyle={{ padding: theme.spacing * 2, paddingBottom: insets.bottom + theme.spacing * 4, gap: theme.spacing * 1.5 }}
+      contentContainerStyle={{ padding: theme.spacing * 2, paddingBottom: insets.bottom + theme.spacing * 4, gap: theme.spacing * 1.5, width: "100%", maxWidth: 720, alignSelf: "center" }}
       keyboardShouldPersistTaps="handled"
       refreshControl={onRefresh ? <RefreshControl refreshing={refreshing} onRefresh={onRefresh} /> : undefined}
     >

@@ -175,8 +175,7 @@ def test_the_family_journey_in_the_app(
                     level=target.levels.first()
                 )
             connection.set_schema_to_public()
-            page.go_back()
-            page.go_back()
+            page.goto(app_server)  # a fresh start: the session is kept on the device
 
             # 3. Search and hold a seat.
             tab(page, "Classes").click()
