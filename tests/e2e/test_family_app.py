@@ -214,8 +214,8 @@ def test_the_family_journey_in_the_app(
                 assert Request.objects.get(family=mine.family).type == "absence"
 
                 # 6. A seat opens in a full class the family waits for: an offer.
-                WaitlistEntry.objects.create(
-                    family=mine.family, student=mine.student, offering=full
+                enrollment.waitlist_join(
+                    family=mine.family, student_id=mine.student_id, offering_id=full.pk
                 )
                 enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
                 assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
