@@ -220,8 +220,7 @@ def test_the_family_journey_in_the_app(
                 enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
                 assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
             connection.set_schema_to_public()
-            tab(page, "Home").click()
-            page.reload()
+            page.goto(app_server)  # the family opens the app again: Home shows the offer
             page.get_by_role("link", name="A seat opened for you").filter(visible=True).click()
             page.get_by_role("button", name=f"Accept {full.name}").filter(visible=True).click()
             page.get_by_role("timer").filter(visible=True).first.wait_for()
