@@ -99,7 +99,7 @@ test("the cart counts each hold down and checks out into an order", async () => 
     ...base,
     "GET /api/v1/cart": { body: cart },
     "POST /api/v1/checkout": { status: 201, body: { id: 42 } },
-    "GET /api/v1/orders/42": { body: { id: 42, status: "awaiting_payment", currency: "USD", subtotal: 12000, discount_total: 0, total: 12000, created_at: "2027-01-01T00:00:00Z", expires_at: "2027-01-01T00:30:00Z", confirmed_at: null, lines: cart.lines, enrollment_ids: [] } },
+    "GET /api/v1/orders/42": { body: { id: 42, status: "awaiting_payment", currency: "USD", subtotal: 12000, discount_total: 0, total: 12000, created_at: "2027-01-01T00:00:00Z", expires_at: "2027-01-01T00:30:00Z", confirmed_at: null, lines: cart.lines, tenders: [{ kind: "gift_certificate", description: "Gift certificate GIFT-1", amount: 2000, status: "reserved" }], amount_due: 10000, enrollment_ids: [] } },
     "GET /api/v1/payment-methods": { body: [{ id: 9, brand: "visa", last4: "4242", exp_month: 12, exp_year: 2030, is_default: true }] },
     "POST /api/v1/orders/42/pay": { status: 201, body: { id: 1, order_id: 42, amount: 12000, currency: "usd", status: "succeeded", client_secret: "x", stripe_account: "acct_1" } },
   });
@@ -113,6 +113,8 @@ test("the cart counts each hold down and checks out into an order", async () => 
   fireEvent.changeText(screen.getByLabelText("Gift certificate code (optional)"), "GIFT-1");
   fireEvent.press(screen.getByRole("button", { name: "Check out" }));
   expect(await screen.findByText("Pay with VISA •••• 4242")).toBeTruthy();
+  expect(screen.getByText("-$20.00")).toBeTruthy(); // the gift certificate, a tender
+  expect(screen.getByText("$100.00")).toBeTruthy(); // the amount due
   expect(calls.find((c) => c.path === "/api/v1/checkout")!.body).toEqual({ gift_certificate_code: "GIFT-1" });
   fireEvent.press(screen.getByRole("button", { name: "Pay with VISA •••• 4242" }));
   await waitFor(() => expect(calls.some((c) => c.path === "/api/v1/orders/42/pay")).toBe(true));

@@ -107,6 +107,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/balance/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Pay the account's whole open balance in one step: an order for what the ledger says you owe (`order_id` in the answer), paid like any order (Payment Element, or a saved card charged at once). Paying it settles your open invoices. Errors: `nothing_owed` (409), and those of `POST /orders/{id}/pay`. */
+        post: operations["balance_pay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cart": {
         parameters: {
             query?: never;
@@ -134,7 +151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Hold a seat for one of your students. Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `student_not_found` / `offering_not_found` (404), `busy` (503). */
+        /** @description Hold a seat for one of your students. Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503). */
         post: operations["cart_items_create"];
         delete?: never;
         options?: never;
@@ -168,7 +185,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Turn the cart into an order priced on the server. A zero total confirms at once; otherwise pay the order (its seats stay reserved until `expires_at`). Every rule is checked again. Errors: `cart_empty`, `hold_expired` (409), and the cart errors. */
+        /** @description Turn the cart into an order priced on the server; a gift certificate and then account credit pay what they cover (`tenders`). Nothing left to pay (`amount_due` 0) confirms at once; otherwise pay the order (its seats stay reserved until `expires_at`). Every rule is checked again. Errors: `cart_empty`, `hold_expired` (409), `payment_method_required` (409: monthly tuition needs a saved card), `gift_certificate_invalid` (400), `gift_certificate_empty` (409), and the cart errors. */
         post: operations["checkout"];
         delete?: never;
         options?: never;
@@ -412,7 +429,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The family's charges, payments, discounts, refunds and credits with a running balance (positive: owed). `period=30d` (default) or `all`. */
+        /** @description The family's charges, payments, discounts, refunds and credits with a running balance (positive: owed) and what of it is past due. `period=30d` (default) or `all`. Pay the balance with `POST /balance/pay`. */
         get: operations["ledger"];
         put?: never;
         post?: never;
@@ -1455,8 +1472,16 @@ export interface components {
         CheckoutInput: {
             /** @description Optional; the same key (or the same cart) always yields the same order. */
             idempotency_key?: string;
-            /** @description Pay with a gift certificate, in part or in full. */
+            /**
+             * @description Pay with a gift certificate, in part or in full.
+             * @default
+             */
             gift_certificate_code?: string;
+            /**
+             * @description Pay what account credit covers (after the gift certificate).
+             * @default true
+             */
+            use_account_credit?: boolean;
         };
         /**
          * @description * `list` - List
@@ -1751,6 +1776,8 @@ export interface components {
             entries: components["schemas"]["LedgerOutput"][];
             balance: number;
             credit: number;
+            /** @description Owed on charges older than the business's grace period. */
+            past_due: number;
             currency: string;
         };
         LedgerOutput: {
@@ -1890,20 +1917,40 @@ export interface components {
         };
         OrderOutput: {
             id: number;
+            kind: components["schemas"]["OrderOutputKindEnum"];
             status: string;
             currency: string;
+            /** @description Minor units: the positive lines. */
             subtotal: number;
+            /** @description Minor units: the discount lines (<= 0). */
             discount_total: number;
+            /** @description Minor units: the sum of the lines. */
             total: number;
+            /** @description Account credit and gift certificates paying part of the total. */
+            tenders: components["schemas"]["TenderOutput"][];
+            /** @description Minor units still to pay by card: total minus tenders. */
+            readonly amount_due: number;
             /** Format: date-time */
             created_at: string;
-            /** Format: date-time */
-            expires_at: string;
+            /**
+             * Format: date-time
+             * @description Unpaid, it lapses then; null for invoices, which do not lapse.
+             */
+            expires_at: string | null;
             /** Format: date-time */
             confirmed_at: string | null;
             lines: components["schemas"]["LineOutput"][];
             readonly enrollment_ids: number[];
         };
+        /**
+         * @description * `registration` - registration
+         *     * `store` - store
+         *     * `tuition` - tuition
+         *     * `adjustment` - adjustment
+         *     * `balance` - balance
+         * @enum {string}
+         */
+        OrderOutputKindEnum: "registration" | "store" | "tuition" | "adjustment" | "balance";
         OrderPayInput: {
             /** @description One of your saved cards (GET /payment-methods) to charge now, instead of the Payment Element. */
             payment_method?: number;
@@ -1984,6 +2031,8 @@ export interface components {
             status: string;
             /** @description For Stripe's Payment Element. */
             client_secret: string;
+            /** @description Why the card was declined, if it was. */
+            failure_message: string;
             /** @description Pass to Stripe.js as stripeAccount. */
             readonly stripe_account: string;
         };
@@ -2245,6 +2294,31 @@ export interface components {
             id: number;
             first_name: string;
         };
+        TenderOutput: {
+            kind: components["schemas"]["TenderOutputKindEnum"];
+            description: string;
+            /** @description Minor units paid by this tender. */
+            amount: number;
+            /**
+             * @description Reserved until the order is paid.
+             *
+             *     * `reserved` - reserved
+             *     * `used` - used
+             */
+            status: components["schemas"]["TenderOutputStatusEnum"];
+        };
+        /**
+         * @description * `account_credit` - account_credit
+         *     * `gift_certificate` - gift_certificate
+         * @enum {string}
+         */
+        TenderOutputKindEnum: "account_credit" | "gift_certificate";
+        /**
+         * @description * `reserved` - reserved
+         *     * `used` - used
+         * @enum {string}
+         */
+        TenderOutputStatusEnum: "reserved" | "used";
         TokenInput: {
             email: string;
             password: string;
@@ -2506,6 +2580,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    balance_pay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OrderPayInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */

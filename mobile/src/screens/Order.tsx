@@ -65,6 +65,20 @@ export default function OrderScreen({ route }: { route: { params: { id: number }
           <Title level={3}>{t("cart.total")}</Title>
           <Title level={3}>{money(o.total, o.currency, language)}</Title>
         </View>
+        {o.tenders.map((tender, i) => (
+          <View key={`tender-${i}`} style={{ flexDirection: "row", justifyContent: "space-between", gap: 8 }}>
+            <View style={{ flex: 1 }}>
+              <Body>{tender.description}</Body>
+            </View>
+            <Body>{money(-tender.amount, o.currency, language)}</Body>
+          </View>
+        ))}
+        {o.tenders.length > 0 && (
+          <View style={{ flexDirection: "row", justifyContent: "space-between" }}>
+            <Title level={3}>{t("order.amountDue")}</Title>
+            <Title level={3}>{money(o.amount_due, o.currency, language)}</Title>
+          </View>
+        )}
       </Card>
       {o.status === "confirmed" && (
         <>
@@ -74,7 +88,7 @@ export default function OrderScreen({ route }: { route: { params: { id: number }
       )}
       {awaiting && (
         <>
-          <Body>{t("order.payBefore", { time: dateTime(o.expires_at, zone, language) })}</Body>
+          {o.expires_at ? <Body>{t("order.payBefore", { time: dateTime(o.expires_at, zone, language) })}</Body> : null}
           {paying ? <Notice>{t("order.processing")}</Notice> : null}
           <ErrorNotice error={action.error} />
           {(cards.data ?? []).map((card) => (
