@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install browser-deps demo test test-fast test-embedded lint format bench bench-deps messages stop clean
+.PHONY: install browser-deps mobile-web demo test test-fast test-embedded lint format bench bench-deps messages stop clean
 
 install: $(STAMP)
 
@@ -22,12 +22,18 @@ demo: install
 
 # The browser tests (tests/e2e) need Debian's chromium and axe-core from the npm registry.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser-deps: node_modules/.installed
+browser-deps: node_modules/.installed mobile/node_modules/.installed
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for tests/e2e"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@touch $@
+
+# The family app (mobile/, docs/mobile.md): tests/mobile runs tsc, jest, the web-export journey
+# and the branded project's `expo prebuild`, all from this lockfile.
+mobile/node_modules/.installed: mobile/package.json mobile/package-lock.json
+	cd mobile && npm ci --no-audit --no-fund
 	@touch $@
 
 # pytest-xdist processes (each on its own clone of the prepared test database; tests that share
@@ -50,6 +56,10 @@ test-fast: install
 # The embedded-servers path as on a laptop with none (needs root or sudo for `unshare --net`).
 test-embedded: install
 	.ci/embedded $(PYTEST_ARGS)
+
+# The family app's web build against a running `make demo` (docs/mobile.md).
+mobile-web: install mobile/node_modules/.installed
+	$(PY) -m saas_platform.devservices mobile-web
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from theming import emitters
 from theming.tokens import colour_hex
 
-from . import images
+from . import images, project
 
-FORMAT = 1
+# 2: the bundle is a whole Expo project (the app's source, branding.json, eas.json); the
+# pre-rendered native resources moved under native/ so `expo prebuild` can write ios/ and
+# android/; store locales are spelled as each store wants.
+FORMAT = 2
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 IOS_TEXT_FILES = (
     "name",
@@ -32,6 +35,9 @@ IOS_TEXT_FILES = (
     "marketing_url",
     "privacy_url",
 )
+# Pre-rendered native resources (icons, colour sets) for pipelines that build without Expo's
+# prebuild; kept out of ios/ and android/, which `expo prebuild` generates.
+NATIVE = "native/"
 ADAPTIVE_ICON_XML = """<?xml version="1.0" encoding="utf-8"?>
 <adaptive-icon xmlns:android="http://schemas.android.com/apk/res/android">
     <background android:drawable="@mipmap/ic_launcher_background" />
@@ -84,7 +90,7 @@ def expo_config(inputs: dict) -> dict:
             "bundleIdentifier": app["ios_bundle_id"],
             "buildNumber": str(app["build_number"]),
             "supportsTablet": True,
-            "icon": "./ios/AppIcon.appiconset/AppIcon-1024.png",
+            "icon": f"./{NATIVE}ios/AppIcon.appiconset/AppIcon-1024.png",
         },
         "android": {
             "package": app["android_package"],
@@ -133,6 +139,20 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
     )
 
     step("app config")
+    if inputs.get("app_source"):
+        yield from project.source_for(inputs["app_source"]).items()
+        yield "branding.json", _json(project.branding(inputs, colours))
+        yield "eas.json", _json(project.eas_json())
+        yield "store/privacy.json", _json(project.privacy_answers(inputs))
+        yield "BUILD.md", project.BUILD_README.format(
+            name=app["display_name"], version=inputs["app_source"]["version"],
+            source=inputs["app_source"]["sha256"][:12], ios=app["ios_bundle_id"],
+            android=app["android_package"],
+        ).encode()  # fmt: skip
+        review = inputs.get("review") or {}
+        for key in ("demo_user", "demo_password", "notes"):
+            if review.get(key):
+                yield f"fastlane/metadata/review_information/{key}.txt", _text(review[key])
     yield "app.config.json", _json(expo_config(inputs))
     yield "tokens.json", _json(tokens)
     yield "assets/icon.png", images.png(icon)
@@ -143,15 +163,15 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
     )
 
     step("iOS icon and colours")
-    yield "ios/AppIcon.appiconset/AppIcon-1024.png", images.png(icon)
-    yield "ios/AppIcon.appiconset/Contents.json", _json(ios_appiconset())
+    yield f"{NATIVE}ios/AppIcon.appiconset/AppIcon-1024.png", images.png(icon)
+    yield f"{NATIVE}ios/AppIcon.appiconset/Contents.json", _json(ios_appiconset())
     catalog = {"info": {"author": "xcode", "version": 1}}
-    yield "ios/BrandColors.xcassets/Contents.json", _json(catalog)
+    yield f"{NATIVE}ios/BrandColors.xcassets/Contents.json", _json(catalog)
     for name, contents in emitters.ios_colorsets(tokens).items():
-        yield f"ios/BrandColors.xcassets/{name}", contents.encode()
+        yield f"{NATIVE}ios/BrandColors.xcassets/{name}", contents.encode()
 
     step("Android icons and colours")
-    res = "android/app/src/main/res"
+    res = f"{NATIVE}android/app/src/main/res"
     for density, size in images.LEGACY_SIZES.items():
         yield f"{res}/mipmap-{density}/ic_launcher.png", images.png(images.resized(icon, size))
     for density, size in images.ADAPTIVE_SIZES.items():
@@ -186,8 +206,11 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
             "privacy_url": app["privacy_url"],
         }
         for key in IOS_TEXT_FILES:
-            yield f"fastlane/metadata/{locale}/{key}.txt", _text(ios_values[key])
-        play = f"fastlane/metadata/android/{locale}"
+            yield (
+                f"fastlane/metadata/{project.app_store_locale(locale)}/{key}.txt",
+                _text(ios_values[key]),
+            )
+        play = f"fastlane/metadata/android/{project.play_locale(locale)}"
         yield f"{play}/title.txt", _text(listing.get("name") or app["display_name"])
         yield f"{play}/short_description.txt", _text(listing.get("play_short_description", ""))
         yield (
@@ -196,6 +219,15 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
         )
         if listing.get("release_notes"):
             yield f"{play}/changelogs/{app['build_number']}.txt", _text(listing["release_notes"])
+        for key, data in sorted(sources.items()):
+            if not key.startswith("screenshot/"):
+                continue
+            _, device, number = key.split("/")
+            if device == "android":
+                yield f"{play}/images/phoneScreenshots/{number}.png", data
+            else:
+                store_locale = project.app_store_locale(locale)
+                yield f"fastlane/screenshots/{store_locale}/{device}-{number}.png", data
         yield f"{play}/images/icon.png", play_icon
         yield f"{play}/images/featureGraphic.png", feature
 

@@ -42,6 +42,12 @@ class BrandedApp(models.Model):
     identifiers_locked = models.BooleanField(
         default=False, help_text="Set by the first build; the stores never allow a change."
     )
+    supports_tablet = models.BooleanField(
+        default=False, help_text="Also an iPad app (the App Store then wants iPad screenshots)."
+    )
+    # Store screenshots rendered from the catalog (branded_apps.screenshots):
+    # {device: [{"path", "sha256"}]}; the next build puts them in the bundle.
+    screenshots = models.JSONField(default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

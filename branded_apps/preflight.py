@@ -46,6 +46,27 @@ def _record_problems(app) -> list[Problem]:
     return problems
 
 
+def _screenshot_problems(app) -> list[Problem]:
+    """Apple wants iPhone 6.9" (and iPad 13" for tablet apps), Google at least two phone
+    screenshots; branded_app_screenshots renders them from the catalog."""
+    from .screenshots import DEVICES
+
+    shots = app.screenshots or {}
+    wanted = ["iphone69", "android"] + (["ipad13"] if app.supports_tablet else [])
+    missing = [d for d in wanted if len(shots.get(d, [])) < 2]
+    if not missing:
+        return []
+    sizes = ", ".join(f"{d} {DEVICES[d]['size'][0]}x{DEVICES[d]['size'][1]}" for d in missing)
+    return [
+        Problem(
+            "screenshots_missing",
+            "screenshots",
+            f"No store screenshots yet for {sizes}: run manage.py branded_app_screenshots.",
+            blocking=False,
+        )
+    ]
+
+
 def _listing_problems(app) -> list[Problem]:
     problems: list[Problem] = []
     listings = list(AppListing.objects.filter(app=app))
@@ -164,7 +185,7 @@ def _portal_problems() -> list[Problem]:
 
 def preflight_run() -> dict:
     app = app_get()
-    problems = _record_problems(app) + _listing_problems(app)
+    problems = _record_problems(app) + _listing_problems(app) + _screenshot_problems(app)
     problems += _theme_problems() + _portal_problems()
     blocking = [p.as_dict() for p in problems if p.blocking]
     warnings = [p.as_dict() for p in problems if not p.blocking]

@@ -22,7 +22,7 @@ from saas_platform.errors import ApplicationError
 from saas_platform.process_cache import tenant_config
 from saas_platform.tasks import enqueue_on_commit
 
-from . import rules
+from . import project, rules
 from .bundle import bundle_render
 from .models import AppBuild, AppListing, BrandedApp
 from .rules import Problem
@@ -229,13 +229,23 @@ def build_inputs(*, build_number: int | None = None) -> dict:
         "app": {
             **{name: getattr(app, name) for name in APP_FIELDS},
             "build_number": build_number,
+            "supports_tablet": app.supports_tablet,
         },
         "listings": listings,
+        "app_source": project.source_ref(),
         "theme": {"version": theme.number, "tokens": theme.tokens} if theme else None,
         "images": {
-            key: ref
-            for key, ref in (("app_icon", icon), ("splash_artwork", logo or icon))
-            if ref is not None
+            **{
+                key: ref
+                for key, ref in (("app_icon", icon), ("splash_artwork", logo or icon))
+                if ref is not None
+            },
+            **{
+                f"screenshot/{device}/{index + 1}": ref
+                for device, refs in sorted((app.screenshots or {}).items())
+                for index, ref in enumerate(refs)
+                if device != "ipad13" or app.supports_tablet
+            },
         },
     }
 
@@ -301,6 +311,7 @@ def build_request(*, requested_by: str = "") -> AppBuild:
                 )
             number = (AppBuild.objects.filter(app=app).aggregate(n=Max("number"))["n"] or 0) + 1
             inputs = build_inputs(build_number=number)
+            inputs["review"] = project.review_account_ensure()
             build = AppBuild.objects.create(
                 app=app,
                 number=number,
@@ -547,3 +558,13 @@ def app_release() -> dict:
     """The newest store-ready build, for GET /api/v1/portal: installed apps compare it with
     their own build number to suggest an update. Cached per process like the settings."""
     return tenant_config.get("branded_app_release", _release_load)
+
+
+def app_screenshots_record(*, screenshots: dict) -> BrandedApp:
+    """Remember the rendered store screenshots ({device: [{path, sha256}]}) for the next build."""
+    with transaction.atomic():
+        app = BrandedApp.objects.select_for_update().get(pk=app_get().pk)
+        app.screenshots = screenshots
+        app.save(update_fields=["screenshots", "updated_at"])
+    tenant_config.invalidate()
+    return app

@@ -202,6 +202,9 @@ def cmd_demo() -> None:
     env.setdefault("PLATFORM_URL_PORT", port)
     env.setdefault("PLATFORM_URL_SCHEME", "http")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The family app's web build (make mobile-web) calls the API from its own origin.
+    app_port = os.environ.get("APP_WEB_PORT", "8081")
+    env.setdefault("APP_WEB_ORIGINS", f"http://localhost:{app_port},http://127.0.0.1:{app_port}")
     local_stripe = None
     if not env.get("STRIPE_SECRET_KEY"):
         # Payments work offline: localstripe (GPL, run as its own process, never imported) is a
@@ -252,6 +255,8 @@ Serving (Ctrl-C stops everything):
   Zen Swim School        http://zen.localhost:{port}/
   API docs               http://localhost:{port}/api/platform/v1/docs
   Stripe                 {env.get("STRIPE_API_BASE") or "api.stripe.com (STRIPE_SECRET_KEY)"}
+  Family app (web build) http://localhost:{app_port}/   after `make mobile-web` in another shell
+                         (phones: `cd mobile && npx expo start`, docs/mobile.md)
 """,
         flush=True,
     )
@@ -275,8 +280,31 @@ Serving (Ctrl-C stops everything):
                 p.kill()
 
 
+def cmd_mobile_web() -> None:
+    """Build the family app's web export (once per change) and serve it for the running demo."""
+    from .app_web import serve, web_export
+
+    port = int(os.environ.get("APP_WEB_PORT", "8081"))
+    platform = f"http://localhost:{os.environ.get('PORT', '8000')}"
+    _log("building the family app's web export (minutes the first time; cached by input hash)")
+    web_export()
+    server = serve(port=port, platform_url=platform)
+    print(
+        f"""
+Family app (web build) http://localhost:{port}/  (against {platform}; Ctrl-C stops it)
+  Find "acme", sign in as parent@acme.example / demo-pass-2026.
+""",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
 def main(argv: list[str]) -> None:
-    commands = {"env": cmd_env, "demo": cmd_demo, "stop": cmd_stop}
+    commands = {"env": cmd_env, "demo": cmd_demo, "stop": cmd_stop, "mobile-web": cmd_mobile_web}
     if len(argv) != 1 or argv[0] not in commands:
         raise SystemExit(f"usage: python -m saas_platform.devservices {{{'|'.join(commands)}}}")
     commands[argv[0]]()

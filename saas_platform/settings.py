@@ -201,6 +201,7 @@ TENANT_APPS = [
     "portal.store",
     "portal.privacy",
     "portal.outbox",
+    "portal.push",
     "portal_api",
     "portal_web",
     "theming",
@@ -224,11 +225,18 @@ TENANT_ROUTING_CACHE_TTL = env_int("TENANT_ROUTING_CACHE_TTL", 300)
 # Seconds class search trusts its Redis copy of seat availability before one process reloads it
 # (portal.catalog.availability); seat changes rewrite it after commit anyway.
 AVAILABILITY_CACHE_TTL = env_int("AVAILABILITY_CACHE_TTL", 5)
+# The family app's source (mobile/), copied into each branded app's bundle (branded_apps).
+FAMILY_APP_SOURCE = env_str("FAMILY_APP_SOURCE", str(BASE_DIR / "mobile"))
+# Origins of the family app's web build (mobile/, `expo export --platform web`) that may call the
+# family API and the platform directory from the browser (comma-separated; empty: none).
+APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 
 MIDDLEWARE = [
     "saas_platform.observability.RequestIdMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
     "saas_platform.hosts.AllowedHostsMiddleware",
+    # CORS for the family app's web build, from APP_WEB_ORIGINS only (empty: none).
+    "saas_platform.app_cors.AppWebCorsMiddleware",
     "tenants.routing.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and request.csp_nonce; before XFrameOptionsMiddleware (it lifts
@@ -458,6 +466,7 @@ CELERY_TASK_ROUTES = {
     "enrollment.send_family_email": {"queue": "notifications"},
     "store.send_gift_certificate": {"queue": "notifications"},
     "outbox.*": {"queue": "notifications"},
+    "push.*": {"queue": "notifications"},
     "branded_apps.*": {"queue": "builds"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -466,6 +475,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (lost by the broker) is published again; its delivery runs it at most once.
 OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 30)
 OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", 600)
+# Push notifications to the family app (portal.push): "expo" sends through Expo's push service,
+# "fake" keeps them in memory (tests), "off" drops them. EXPO_ACCESS_TOKEN is needed only when
+# the Expo project enforces push security; receipts are asked for PUSH_RECEIPT_DELAY s later.
+PUSH_BACKEND = env_str("PUSH_BACKEND", "expo")
+EXPO_PUSH_URL = env_str("EXPO_PUSH_URL", "https://exp.host/--/api/v2")
+EXPO_ACCESS_TOKEN = env_str("EXPO_ACCESS_TOKEN", "")
+PUSH_RECEIPT_DELAY = env_int("PUSH_RECEIPT_DELAY", 900)
 CELERY_BEAT_SCHEDULER = "saas_platform.celery_beat:PlatformScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Per tenant (no "tenant_schemas": every active portal): lapse holds, offers and unpaid
@@ -480,6 +496,11 @@ CELERY_BEAT_SCHEDULE = {
     # Per tenant: Stripe events that arrived before their order committed, and refunds left
     # half-way (portal.orders.events, portal.billing).
     "orders-stripe-events-retry": {"task": "orders.stripe_events_retry", "schedule": 60.0},
+    # Per tenant: push notifications a lost task left unsent, Expo's receipts (tokens of removed
+    # apps are forgotten) and announcements that came into effect (portal.push).
+    "push-relay": {"task": "push.relay", "schedule": 60.0},
+    "push-receipts": {"task": "push.receipts", "schedule": 900.0},
+    "push-announcements": {"task": "push.announcements", "schedule": 60.0},
     # Finishes provisioning that a crashed worker left half-way (provisioning is resumable).
     "tenants-resume-stalled-provisioning": {
         "task": "tenants.tasks.tenant_resume_stalled_task",

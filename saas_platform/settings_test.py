@@ -53,6 +53,8 @@ from .settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+# Push notifications go to the in-memory fake (portal.push.gateway.fake_push).
+PUSH_BACKEND = "fake"
 CELERY_TASK_EAGER_PROPAGATES = True
 SESSION_COOKIE_SECURE = False
 SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP

@@ -9,7 +9,7 @@ from datetime import date, time
 from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
-from .models import Level, Offering, StaffProfile
+from .models import Level, Location, Offering, Program, StaffProfile, Term
 
 TIMES_OF_DAY = {
     "morning": (time(0, 0), time(12, 0)),
@@ -202,3 +202,27 @@ def offering_match(
 
 def staff_list() -> QuerySet[StaffProfile]:
     return StaffProfile.objects.filter(is_active=True).prefetch_related("availability__location")
+
+
+def offering_filter_options(*, visible_kinds: list[str], show_levels: bool) -> dict:
+    """The values class search can be filtered by at this business (for the apps' filter
+    sheets): the kinds it shows, active programs, locations and instructors, levels when it
+    shows them, and terms that have not ended."""
+    from django.utils import timezone
+
+    return {
+        "kinds": [
+            {"id": value, "name": str(label)}
+            for value, label in Offering.Kind.choices
+            if value in visible_kinds
+        ],
+        "programs": list(Program.objects.filter(is_active=True).values("id", "name")),
+        "locations": list(Location.objects.filter(is_active=True).values("id", "name")),
+        "levels": list(Level.objects.values("id", "name", "position", "program_id"))
+        if show_levels
+        else [],
+        "instructors": list(
+            StaffProfile.objects.filter(is_active=True).values("id", "display_name")
+        ),
+        "terms": list(Term.objects.filter(end_date__gte=timezone.localdate()).values("id", "name")),
+    }

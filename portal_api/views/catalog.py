@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from portal.accounts.models import Student
 from portal.catalog.availability import availability_by_ids, availability_for
-from portal.catalog.models import Level
+from portal.catalog.models import WEEKDAY_CODES, Level
 from portal.catalog.rush import search_admit
 from portal.catalog.search_cache import page_get, page_put
-from portal.catalog.selectors import offering_get, offering_match, offering_search, staff_list
+from portal.catalog.selectors import (
+    TIMES_OF_DAY,
+    offering_filter_options,
+    offering_get,
+    offering_match,
+    offering_search,
+    staff_list,
+)
 from saas_platform.api.pagination import Pagination
 from saas_platform.errors import ApplicationError
 
@@ -99,6 +107,61 @@ class OfferingListApi(CatalogApi):
             if item["id"] in seats:
                 item["availability"] = availability(None, self.portal, seats[item["id"]])
         return Response(data)
+
+
+class FilterOptionOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="The value to pass to the search parameter.")
+    name = serializers.CharField()
+
+
+class FilterIdOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class FilterLevelOutput(FilterIdOutput):
+    position = serializers.IntegerField()
+    program_id = serializers.IntegerField(allow_null=True)
+
+
+class FilterInstructorOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class OfferingFiltersOutput(serializers.Serializer):
+    kinds = FilterOptionOutput(many=True)
+    programs = FilterIdOutput(many=True)
+    locations = FilterIdOutput(many=True)
+    levels = FilterLevelOutput(many=True, help_text="Empty when the business hides levels.")
+    instructors = FilterInstructorOutput(many=True)
+    terms = FilterIdOutput(many=True)
+    days = serializers.ListField(child=serializers.CharField())
+    times_of_day = serializers.ListField(child=serializers.CharField())
+    genders = serializers.ListField(child=serializers.CharField())
+
+
+class OfferingFiltersApi(CatalogApi):
+    @extend_schema(
+        operation_id="offerings_filters",
+        responses=OfferingFiltersOutput,
+        description="The values this business's class search can be filtered by (the apps' "
+        "filter sheet). `login_required` (401, when the business hides the list from "
+        "visitors), `invalid_filter` (400, any query parameter).",
+    )
+    def get(self, request):
+        if request.query_params:
+            name = sorted(request.query_params)[0]
+            raise bad(name, f"Unknown parameter “{name}”.")
+        options = offering_filter_options(
+            visible_kinds=self.portal.shown_kinds(), show_levels=self.portal.show_levels
+        )
+        options.update(
+            days=list(WEEKDAY_CODES),
+            times_of_day=list(TIMES_OF_DAY),
+            genders=["female", "male"],
+        )
+        return Response(OfferingFiltersOutput(options).data)
 
 
 class OfferingDetailApi(CatalogApi):

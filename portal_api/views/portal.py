@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -61,6 +62,22 @@ class PortalConfigApi(PortalApi):
                 "announcements": AnnouncementOutput(many=True),
                 "theme": serializers.DictField(allow_null=True),
                 "app": serializers.DictField(),
+                "payments": inline_serializer(
+                    "PortalPayments",
+                    {
+                        "publishable_key": serializers.CharField(
+                            allow_null=True,
+                            help_text="Stripe publishable key for the apps' payment sheet; null "
+                            "when card payments are not set up.",
+                        ),
+                        "stripe_account": serializers.CharField(
+                            allow_null=True, help_text="The business's Stripe account (Connect)."
+                        ),
+                        "saved_cards": serializers.BooleanField(
+                            help_text="Whether families may keep cards on file."
+                        ),
+                    },
+                ),
             },
         ),
     )
@@ -88,6 +105,15 @@ class PortalConfigApi(PortalApi):
                 # Colours, layout, switches and announcements above reach installed apps at run
                 # time; only a new release (a new binary) changes these.
                 "app": app_release(),
+                "payments": {
+                    "publishable_key": (
+                        django_settings.STRIPE_PUBLISHABLE_KEY
+                        if django_settings.STRIPE_PUBLISHABLE_KEY and tenant.stripe_account_id
+                        else None
+                    ),
+                    "stripe_account": tenant.stripe_account_id or None,
+                    "saved_cards": portal.stored_payment_method_policy != "off",
+                },
             }
         )
 

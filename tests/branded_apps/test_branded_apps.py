@@ -227,9 +227,9 @@ def test_a_build_goes_from_queued_to_a_complete_bundle(
         return Image.open(io.BytesIO(archive.read(path)))
 
     # iOS: one 1024x1024 icon without alpha, and its Contents.json.
-    ios_icon = image("ios/AppIcon.appiconset/AppIcon-1024.png")
+    ios_icon = image("native/ios/AppIcon.appiconset/AppIcon-1024.png")
     assert (ios_icon.format, ios_icon.size, ios_icon.mode) == ("PNG", (1024, 1024), "RGB")
-    contents = json.loads(archive.read("ios/AppIcon.appiconset/Contents.json"))
+    contents = json.loads(archive.read("native/ios/AppIcon.appiconset/Contents.json"))
     assert contents["images"][0] == {
         "filename": "AppIcon-1024.png",
         "idiom": "universal",
@@ -237,7 +237,7 @@ def test_a_build_goes_from_queued_to_a_complete_bundle(
         "size": "1024x1024",
     }
     # Android legacy mipmaps and adaptive layers with the artwork inside the safe zone.
-    res = "android/app/src/main/res"
+    res = "native/android/app/src/main/res"
     for density, size in {"mdpi": 48, "hdpi": 72, "xhdpi": 96, "xxhdpi": 144,
                           "xxxhdpi": 192}.items():  # fmt: skip
         assert image(f"{res}/mipmap-{density}/ic_launcher.png").size == (size, size)
@@ -266,7 +266,7 @@ def test_a_build_goes_from_queued_to_a_complete_bundle(
     assert (feature.size, feature.mode) == ((1024, 500), "RGB")
     # iOS colour sets: sRGB components 0..1.
     colorset = json.loads(
-        archive.read("ios/BrandColors.xcassets/BrandPrimary.colorset/Contents.json")
+        archive.read("native/ios/BrandColors.xcassets/BrandPrimary.colorset/Contents.json")
     )
     components = colorset["colors"][0]["color"]["components"]
     assert all(0 <= float(components[c]) <= 1 for c in ("red", "green", "blue"))
@@ -573,11 +573,15 @@ def test_each_demo_business_builds_a_ready_bundle_on_s3(
     archive = zipfile.ZipFile(io.BytesIO(data))
     config = json.loads(archive.read("app.config.json"))["expo"]
     assert config["name"] == APPS[slug]["record"]["display_name"]
-    icon = Image.open(io.BytesIO(archive.read("ios/AppIcon.appiconset/AppIcon-1024.png")))
+    icon = Image.open(io.BytesIO(archive.read("native/ios/AppIcon.appiconset/AppIcon-1024.png")))
     assert (icon.size, icon.mode) == ((1024, 1024), "RGB")
     for locale in APPS[slug]["listings"]:
-        assert f"fastlane/metadata/{locale}/description.txt" in archive.namelist()
-        assert f"fastlane/metadata/android/{locale}/full_description.txt" in archive.namelist()
+        # Each store's own spelling of the locale (Google Play has es-419, not es-MX).
+        from branded_apps.project import app_store_locale, play_locale
+
+        apple, google = app_store_locale(locale), play_locale(locale)
+        assert f"fastlane/metadata/{apple}/description.txt" in archive.namelist()
+        assert f"fastlane/metadata/android/{google}/full_description.txt" in archive.namelist()
 
 
 def test_builds_run_on_their_own_queue():

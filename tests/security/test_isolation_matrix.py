@@ -114,6 +114,7 @@ def world(tenant_a, tenant_b):
         "request_id": 1,
         "pass_id": 1,
         "entry_id": 1,
+        "device_id": 1,
         "domain_id": 1,
         "number": 1,
         "field": "logo",

@@ -1,0 +1,164 @@
+import { act, fireEvent, screen, waitFor } from "@testing-library/react-native";
+
+import { fakeApi, offering, PORTAL, TOKENS } from "./server";
+import { renderApp } from "./render";
+
+const base = {
+  "GET /api/v1/portal": { body: PORTAL },
+  "GET /api/v1/theme/tokens.json": { body: TOKENS },
+  "GET /api/v1/waitlist": { body: [] },
+  "GET /api/v1/policies": { body: [{ id: 7, title: "Waiver", kind: "waiver", scope: "family", body: "Be careful.", version: 2, required_at_signup: true }] },
+};
+
+test("signing in sends the device and shows the business's welcome", async () => {
+  const { calls } = fakeApi({ ...base, "POST /api/v1/auth/token": { body: { token: "new-token" } } });
+  renderApp({ token: null });
+  fireEvent.changeText(await screen.findByLabelText("Email"), " parent@acme.example ");
+  fireEvent.changeText(screen.getByLabelText("Password"), "demo-pass-2026");
+  fireEvent.press(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByRole("button", { name: "Schedule" })).toBeTruthy(); // the tabs
+  await waitFor(() => expect(calls.some((c) => c.path === "/api/v1/waitlist")).toBe(true));
+  const signIn = calls.find((c) => c.path === "/api/v1/auth/token")!;
+  expect(signIn.body).toMatchObject({ email: "parent@acme.example", password: "demo-pass-2026", device_name: "Test phone" });
+  expect((signIn.body as { device: string }).device).toMatch(/^ios-/);
+  const after = calls.filter((c) => c.path === "/api/v1/waitlist").at(-1)!;
+  expect(after.headers.get("Authorization")).toBe("Bearer new-token");
+  expect(screen.getByText("Closed Monday\nSnow day.")).toBeTruthy();
+});
+
+test("a wrong password shows the API's message", async () => {
+  fakeApi({ ...base, "POST /api/v1/auth/token": { status: 401, body: { code: "invalid_credentials", message: "Wrong email or password.", fields: {} } } });
+  renderApp({ token: null });
+  fireEvent.changeText(await screen.findByLabelText("Email"), "x@y.z");
+  fireEvent.changeText(screen.getByLabelText("Password"), "nope");
+  fireEvent.press(screen.getByRole("button", { name: "Sign in" }));
+  expect(await screen.findByText("Wrong email or password.")).toBeTruthy();
+});
+
+test("sign-up asks for the business's required policies and referral source", async () => {
+  const { calls } = fakeApi({ ...base, "POST /api/v1/auth/signup": { status: 201, body: { token: "t2" } } });
+  renderApp({ token: null });
+  fireEvent.press(await screen.findByRole("button", { name: "New here? Create an account" }));
+  fireEvent.changeText(await screen.findByLabelText("First name"), "Ana");
+  fireEvent.changeText(screen.getByLabelText("Last name"), "Lopez");
+  fireEvent.changeText(screen.getByLabelText("Email"), "ana@example.com");
+  fireEvent.changeText(screen.getByLabelText("Password"), "tumbling-mats-2026");
+  fireEvent.press(screen.getByRole("radio", { name: "Friend" }));
+  fireEvent.changeText(await screen.findByLabelText("Type your full name to sign “Waiver”"), "Ana Lopez");
+  fireEvent.press(screen.getByRole("button", { name: "Create an account" }));
+  await screen.findByRole("button", { name: "Schedule" });
+  const body = calls.find((c) => c.path === "/api/v1/auth/signup")!.body as Record<string, unknown>;
+  expect(body).toMatchObject({ first_name: "Ana", referral_source: "Friend", policies: [{ policy: 7, version: 2, signature: "Ana Lopez" }] });
+});
+
+test("class search shows availability the way the business shows it, and filters", async () => {
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [{ id: "class", name: "Class" }], programs: [{ id: 1, name: "Gymnastics" }, { id: 2, name: "Ninja" }], locations: [], levels: [], instructors: [], terms: [], days: ["mon", "sat"], times_of_day: ["morning"], genders: [] } },
+    "GET /api/v1/offerings": (call) => ({
+      body: { count: 1, next: null, previous: null, results: [call.path.includes("day=sat") ? offering(2, "Saturday Flips", { availability: { status: "FULL", openings: null, waitlist: 2 } }) : offering(1, "Tumble Tots")] },
+    }),
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  expect(await screen.findByText("Tumble Tots")).toBeTruthy();
+  expect(screen.getByText("$120.00 · 3 openings")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Filters" }));
+  fireEvent.press(await screen.findByRole("radio", { name: "Sat" }));
+  fireEvent.press(screen.getByRole("button", { name: "Show classes" }));
+  expect(await screen.findByText("Saturday Flips")).toBeTruthy();
+  expect(screen.getByText("$120.00 · FULL · 2 on the waitlist")).toBeTruthy();
+  expect(calls.some((c) => c.path.includes("/api/v1/offerings?") && c.path.includes("day=sat"))).toBe(true);
+});
+
+test("a rush shows the waiting screen and tries again by itself", async () => {
+  let busy = true;
+  fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": () =>
+      busy
+        ? { status: 429, headers: { "Retry-After": "1" }, body: { code: "search_busy", message: "Whoa!", fields: {} } }
+        : { body: { count: 1, next: null, previous: null, results: [offering(1, "Tumble Tots")] } },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  expect(await screen.findByText(/We will try again in 1 seconds/)).toBeTruthy();
+  busy = false; // the next try (after Retry-After) gets the classes
+  expect(await screen.findByText("Tumble Tots")).toBeTruthy();
+});
+
+test("the cart counts each hold down and checks out into an order", async () => {
+  jest.useFakeTimers();
+  const cart = {
+    items: [{ id: 5, student: { id: 1, first_name: "Mia" }, offering: { id: 1, name: "Tumble Tots", kind: "class" }, expires_at: "2027-01-01T00:00:00Z", seconds_left: 65 }],
+    lines: [{ kind: "tuition", description: "Tumble Tots — Mia", amount: 12000 }],
+    subtotal: 12000, discount_total: 0, total: 12000, currency: "USD", hold_timer_minutes: 15,
+  };
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/cart": { body: cart },
+    "POST /api/v1/checkout": { status: 201, body: { id: 42 } },
+    "GET /api/v1/orders/42": { body: { id: 42, status: "awaiting_payment", currency: "USD", subtotal: 12000, discount_total: 0, total: 12000, created_at: "2027-01-01T00:00:00Z", expires_at: "2027-01-01T00:30:00Z", confirmed_at: null, lines: cart.lines, tenders: [{ kind: "gift_certificate", description: "Gift certificate GIFT-1", amount: 2000, status: "reserved" }], amount_due: 10000, enrollment_ids: [] } },
+    "GET /api/v1/payment-methods": { body: [{ id: 9, brand: "visa", last4: "4242", exp_month: 12, exp_year: 2030, is_default: true }] },
+    "POST /api/v1/orders/42/pay": { status: 201, body: { id: 1, order_id: 42, amount: 12000, currency: "usd", status: "succeeded", client_secret: "x", stripe_account: "acct_1" } },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Cart" }));
+  expect(await screen.findByText("Held for 1:05")).toBeTruthy();
+  await act(async () => {
+    jest.advanceTimersByTime(2000);
+  });
+  expect(screen.getByRole("timer").props.children).toBe("Held for 1:03");
+  fireEvent.changeText(screen.getByLabelText("Gift certificate code (optional)"), "GIFT-1");
+  fireEvent.press(screen.getByRole("button", { name: "Check out" }));
+  expect(await screen.findByText("Pay with VISA •••• 4242")).toBeTruthy();
+  expect(screen.getByText("-$20.00")).toBeTruthy(); // the gift certificate, a tender
+  expect(screen.getByText("$100.00")).toBeTruthy(); // the amount due
+  expect(calls.find((c) => c.path === "/api/v1/checkout")!.body).toEqual({ gift_certificate_code: "GIFT-1" });
+  fireEvent.press(screen.getByRole("button", { name: "Pay with VISA •••• 4242" }));
+  await waitFor(() => expect(calls.some((c) => c.path === "/api/v1/orders/42/pay")).toBe(true));
+  expect(calls.find((c) => c.path === "/api/v1/orders/42/pay")!.body).toEqual({ payment_method: 9 });
+  jest.useRealTimers();
+});
+
+test("an offered waitlist seat is accepted into the cart", async () => {
+  const offer = { id: 3, status: "offered", student: { id: 1, first_name: "Mia" }, offering: { id: 1, name: "Rec Gym", kind: "class" }, position: null, offer_expires_at: "2027-01-02T18:00:00Z" };
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/waitlist": { body: [offer] },
+    "POST /api/v1/waitlist/3/accept": { status: 201, body: {} },
+    "GET /api/v1/cart": { body: { items: [], lines: [], subtotal: 0, discount_total: 0, total: 0, currency: "USD", hold_timer_minutes: 15 } },
+  });
+  renderApp();
+  expect(await screen.findByText("A seat opened for you")).toBeTruthy();
+  expect(screen.getByText("Mia in Rec Gym, until Jan 2, 2027, 12:00 PM")).toBeTruthy(); // Chicago time
+  fireEvent.press(screen.getByRole("link", { name: "A seat opened for you" }));
+  fireEvent.press(await screen.findByRole("button", { name: "Accept Rec Gym" }));
+  await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/v1/waitlist/3/accept")).toBe(true));
+});
+
+test("the business's switches hide what it does not offer, and Spanish is one tap away", async () => {
+  fakeApi({ ...base, "GET /api/v1/portal": { body: { ...PORTAL, settings: { ...PORTAL.settings, gift_certificates_enabled: false, punch_passes_enabled: false, show_classes: false } } } });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "More" }));
+  expect(await screen.findByRole("button", { name: "Billing" })).toBeTruthy();
+  expect(screen.queryByRole("button", { name: "Store" })).toBeNull();
+  expect(screen.queryByRole("button", { name: "Classes" })).toBeNull();
+  fireEvent.press(screen.getByRole("radio", { name: "Español" }));
+  expect(await screen.findByRole("button", { name: "Cerrar sesión" })).toBeTruthy();
+});
+
+test("the shared app finds a business in the platform directory", async () => {
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/platform/v1/directory": { body: { count: 1, next: null, previous: null, results: [{ slug: "acme", name: "Acme Gymnastics", portal_url: "http://acme.test/", api_base_url: "http://acme.test/api/v1/" }] } },
+  });
+  renderApp({ business: null, token: null });
+  fireEvent.changeText(await screen.findByLabelText("School name or code"), "acme");
+  fireEvent.press(screen.getByRole("button", { name: "Search" }));
+  fireEvent.press(await screen.findByRole("link", { name: "Acme Gymnastics" }));
+  expect(await screen.findByRole("button", { name: "Sign in" })).toBeTruthy();
+  expect(calls.some((c) => c.path === "/api/platform/v1/directory?q=acme")).toBe(true);
+  expect(calls.some((c) => c.path === "/api/v1/portal")).toBe(true);
+});

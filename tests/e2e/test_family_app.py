@@ -1,0 +1,251 @@
+"""The family app's web export (mobile/, `expo export --platform web`) in Chromium at a phone's
+size, against a live server with the demo catalog: find the business in the directory, sign
+up, add a student, search, hold a seat, check out with a saved card (charged on localstripe),
+report an absence, accept a waitlist offer. The export is built once per change of the app
+(saas_platform/app_web.py caches it by input hash)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+import stripe
+from django.db import connection
+from django.test import override_settings
+from django_tenants.utils import tenant_context
+
+from portal.accounts.models import Guardian
+from portal.billing.models import SavedPaymentMethod, StripeCustomer
+from portal.catalog.models import Offering
+from portal.demo.data import seed_business
+from portal.enrollment import services as enrollment
+from portal.enrollment.models import Enrollment, WaitlistEntry
+from portal.requests.models import Request
+from saas_platform.app_web import serve, web_export
+from tenants.models import Tenant
+from tests.integration.test_localstripe_e2e import KEY, localstripe  # noqa: F401 - fixture
+from tests.portal.enrollment_helpers import make_family, make_offering
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+SHOTS = Path(tempfile.gettempdir()) / "h-mobile-shots"  # screenshots to look at
+_emails = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def app_build():
+    return web_export()
+
+
+@pytest.fixture
+def app_server(app_build, live_server_url):
+    from django.conf import settings
+
+    # The root host as the browser reaches it (Chromium maps every name to 127.0.0.1), and
+    # links the API builds (the directory's api_base_url) carrying the live server's port.
+    platform = f"http://{settings.PLATFORM_DOMAIN}:{live_server_url}"
+    server = serve(platform_url=platform, dist=app_build)
+    origin = f"http://127.0.0.1:{server.server_port}"
+    with override_settings(APP_WEB_ORIGINS=[origin], PLATFORM_URL_PORT=str(live_server_url)):
+        yield origin
+    server.shutdown()
+
+
+def button(page, name: str):
+    """The visible button of that name (the web build keeps earlier screens in the page)."""
+    return page.get_by_role("button", name=name).filter(visible=True)
+
+
+def tab(page, name: str):
+    """A tab of the bottom bar (role "tab" on the web, "button" on iOS)."""
+    return page.get_by_role("tab", name=name).filter(visible=True)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"journey-{name}.png"))
+
+
+def saved_card(tenant, email: str, stripe_url: str) -> None:
+    """A card the family saved earlier (a SetupIntent in real life): a Customer and an attached
+    PaymentMethod on localstripe, and our record of both."""
+    client = stripe.StripeClient(KEY, base_addresses={"api": stripe_url}, max_network_retries=0)
+    customer = client.v1.customers.create(params={"email": email})
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12,
+                     "exp_year": date.today().year + 3, "cvc": "123"},
+        }
+    )  # fmt: skip
+    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    with tenant_context(tenant):
+        family = Guardian.objects.get(email=email).family
+        StripeCustomer.objects.create(family=family, customer_id=customer.id)
+        SavedPaymentMethod.objects.create(
+            family=family, stripe_payment_method_id=method.id, brand="visa", last4="4242",
+            exp_month=12, exp_year=date.today().year + 3, is_default=True,
+        )  # fmt: skip
+    connection.set_schema_to_public()
+
+
+def test_the_family_journey_in_the_app(
+    browser,
+    e2e_tenant,
+    app_server,
+    localstripe,  # noqa: F811
+):
+    tenant = e2e_tenant.tenant
+    Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id="acct_kestrel")
+    email = f"app-parent{next(_emails)}@kestrel.test"
+    with tenant_context(tenant):
+        seed_business(slug="acme", password="demo-pass-2026", family_emails=[])
+        seeded = Offering.objects.filter(kind="class").prefetch_related("levels")
+        target = next(
+            (
+                o
+                for o in seeded.order_by("start_date", "pk")
+                if o.tuition > 0 and o.seats_taken < o.capacity
+                and (o.min_age or 0) <= 7 <= (o.max_age or 99) and o.gender == "any"
+            ),
+            None,
+        )  # fmt: skip
+        assert target is not None, [
+            (o.name, o.min_age, o.max_age, o.gender, o.seats_taken) for o in seeded[:8]
+        ]
+        full = make_offering(
+            name="Saturday Ninja", program=target.program, location=target.location,
+            capacity=1, tuition=9000, min_age=5, max_age=12,
+        )  # fmt: skip
+        holder, holder_kid = make_family("holder@kestrel.test", born=date(2019, 6, 1))
+        holder_hold = enrollment.cart_add(
+            family=holder, student_id=holder_kid.pk, offering_id=full.pk
+        )
+    connection.set_schema_to_public()
+    born = date(date.today().year - 7, 1, 15).isoformat()
+
+    with override_settings(
+        STRIPE_SECRET_KEY=KEY, STRIPE_API_BASE=localstripe, STRIPE_MAX_NETWORK_RETRIES=0
+    ):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        try:
+            # 1. Find the business in the platform directory.
+            page.goto(app_server)
+            page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
+            page.get_by_role("button", name="Search").filter(visible=True).click()
+            shot(page, "1-directory")
+            page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
+
+            # 2. Sign up (with the business's required policies).
+            button(page, "New here? Create an account").click()
+            page.get_by_label("First name").filter(visible=True).fill("Dana")
+            page.get_by_label("Last name").filter(visible=True).fill("Rivera")
+            page.get_by_label("Email").filter(visible=True).fill(email)
+            page.get_by_label("Password").filter(visible=True).fill("a long and unusual passphrase")
+            signatures = page.get_by_label(re.compile("^Type your full name")).filter(visible=True)
+            signatures.first.wait_for()  # the business's waiver, required at sign-up
+            for signature in signatures.all():
+                signature.fill("Dana Rivera")
+            referral = page.get_by_role("radiogroup", name="How did you hear about us?")
+            referral = referral.filter(visible=True)
+            if referral.count():
+                referral.get_by_role("radio").first.click()
+            shot(page, "2-signup")
+            page.get_by_role("button", name="Create an account").filter(visible=True).click()
+            tab(page, "Schedule").wait_for()
+
+            # A student, through the family screen.
+            tab(page, "More").click()
+            page.get_by_role("button", name="Family").filter(visible=True).click()
+            page.get_by_role("button", name="Add a student").filter(visible=True).click()
+            page.get_by_label("First name").filter(visible=True).fill("Mia")
+            page.get_by_label("Last name").filter(visible=True).fill("Rivera")
+            page.get_by_label("Date of birth (YYYY-MM-DD)").filter(visible=True).fill(born)
+            page.get_by_role("button", name="Save").filter(visible=True).click()
+            page.get_by_text("Mia Rivera").filter(visible=True).wait_for()
+            with tenant_context(tenant):  # the front desk places her in the class's level
+                from portal.accounts.models import Student
+
+                Student.objects.filter(family__guardians__email=email).update(
+                    level=target.levels.first()
+                )
+            connection.set_schema_to_public()
+            page.goto(app_server)  # a fresh start: the session is kept on the device
+
+            # 3. Search and hold a seat.
+            tab(page, "Classes").click()
+            page.get_by_label("Search classes").filter(visible=True).fill(target.name)
+            page.get_by_role("button", name="Search").filter(visible=True).click()
+            page.get_by_role("link", name=target.name).filter(visible=True).first.click()
+            page.get_by_role("heading", name=target.name).filter(visible=True).wait_for()
+            shot(page, "3-class")
+            page.get_by_role("button", name="Add to cart").filter(visible=True).click()
+            timer = page.get_by_role("timer").filter(visible=True)
+            timer.wait_for()
+            assert re.fullmatch(r"Held for 1?\d:\d\d", timer.inner_text())
+            shot(page, "4-cart")
+
+            # 4. Check out with a saved card.
+            saved_card(tenant, email, localstripe)
+            page.get_by_role("button", name="Check out").filter(visible=True).click()
+            page.get_by_role("button", name="Pay with VISA •••• 4242").filter(visible=True).click()
+            page.get_by_text("Paid. You're all set!").filter(visible=True).wait_for()
+            shot(page, "5-paid")
+            with tenant_context(tenant):
+                mine = Enrollment.objects.get(family__guardians__email=email, offering=target)
+                assert mine.status == "active"
+            connection.set_schema_to_public()
+
+            # 5. Report an absence.
+            page.get_by_role("button", name="See my schedule").filter(visible=True).click()
+            tab(page, "Schedule").click()
+            button(page, f"Report an absence: {target.name}").click()
+            days = page.get_by_role("radiogroup", name="Which day?").filter(visible=True)
+            days.get_by_role("radio").first.click()
+            page.get_by_role("button", name="Send request").filter(visible=True).click()
+            page.get_by_text(re.compile("^Request sent: ")).filter(visible=True).wait_for()
+            shot(page, "6-absence")
+            with tenant_context(tenant):
+                assert Request.objects.get(family=mine.family).type == "absence"
+
+                # 6. A seat opens in a full class the family waits for: an offer.
+                enrollment.waitlist_join(
+                    family=mine.family, student_id=mine.student_id, offering_id=full.pk
+                )
+                enrollment.cart_remove(family=holder, hold_id=holder_hold.pk)
+                assert WaitlistEntry.objects.get(family=mine.family).status == "offered"
+            connection.set_schema_to_public()
+            page.goto(app_server)  # the family opens the app again: Home shows the offer
+            page.get_by_role("link", name="A seat opened for you").filter(visible=True).click()
+            page.get_by_role("button", name=f"Accept {full.name}").filter(visible=True).click()
+            page.get_by_role("timer").filter(visible=True).first.wait_for()
+            shot(page, "7-offer-accepted")
+            with tenant_context(tenant):
+                assert WaitlistEntry.objects.get(family=mine.family).status == "accepted"
+            connection.set_schema_to_public()
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_the_app_at_phone_tablet_and_desktop_widths(browser, e2e_tenant, app_server, width):
+    """The directory and the business's sign-in screen, as a family sees them at each width."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-MX")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(app_server)
+        page.get_by_label("Nombre o código de la escuela").fill("Kestrel")
+        page.get_by_role("button", name="Buscar").click()
+        page.get_by_role("link", name="Kestrel Gymnastics").click()
+        button(page, "Iniciar sesión").wait_for()
+        box = button(page, "Iniciar sesión").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # nothing off-screen
+        shot(page, f"signin-es-{width}")
+    finally:
+        context.close()
