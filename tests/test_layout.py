@@ -17,6 +17,7 @@ PACKAGES = {
     "portal_web",
     "theming",
     "branded_apps",
+    "mobile",  # the family app (TypeScript): tests/mobile runs its toolchain
 }
 # Suites that cut across packages, and folders of test data.
 SUITES = {"bench", "e2e", "faults", "fuzz", "infra", "integration", "security"}

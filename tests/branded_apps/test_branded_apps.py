@@ -20,28 +20,9 @@ from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, 
 from theming.models import ThemeVersion
 
 from .conftest import API, icon_png, make_ready, upload
+from .helpers import APP, download, request_build
 
 pytestmark = pytest.mark.django_db
-APP = f"{API}/staff/app"
-
-
-def request_build(actor, capture):
-    with capture(execute=True):
-        response = actor.client().post(f"{APP}/builds")
-    assert response.status_code == 202, response.content
-    return response.json()
-
-
-def download(actor, number: int) -> tuple[dict, bytes]:
-    detail = actor.client().get(f"{APP}/builds/{number}").json()
-    assert detail["status"] == "ready", detail
-    url = detail["download"]["url"]
-    if url.startswith("http://127.0.0.1"):  # presigned by the S3 server
-        return detail, requests.get(url, timeout=10).content
-    path = url.split("://", 1)[1].split("/", 1)[1]
-    response = client_for(actor.tenant).get("/" + path)
-    assert response.status_code == 200, response.content[:300]
-    return detail, b"".join(response.streaming_content)
 
 
 # --- store rules -----------------------------------------------------------------------------

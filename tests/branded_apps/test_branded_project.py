@@ -21,7 +21,7 @@ from django_tenants.utils import tenant_context
 from branded_apps import project
 from branded_apps.models import AppListing
 from saas_platform.users.models import User
-from tests.branded_apps.test_branded_apps import download, request_build
+from tests.branded_apps.helpers import download, request_build
 
 pytestmark = pytest.mark.django_db
 APP_SOURCE = Path(__file__).resolve().parents[2] / "mobile"

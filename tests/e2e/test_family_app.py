@@ -27,7 +27,7 @@ from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.requests.models import Request
 from saas_platform.app_web import serve, web_export
 from tenants.models import Tenant
-from tests.integration.test_localstripe_e2e import KEY, localstripe  # noqa: F401 - fixture
+from tests.localstripe import KEY
 from tests.portal.enrollment_helpers import make_family, make_offering
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -96,7 +96,7 @@ def test_the_family_journey_in_the_app(
     browser,
     e2e_tenant,
     app_server,
-    localstripe,  # noqa: F811
+    localstripe,
 ):
     tenant = e2e_tenant.tenant
     Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id="acct_kestrel")

@@ -10,13 +10,8 @@ so the connected account is only checked on the recorded requests.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -36,13 +31,12 @@ from portal.enrollment.models import Enrollment, Order
 from portal.orders import services as orders
 from tenants.models import Tenant
 from tests.helpers import client_for
+from tests.localstripe import KEY
 from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 API = "/api/v1"
-KEY = "sk_test_123"
 WEBHOOK_SECRET = "whsec_test"
-START_TIMEOUT = 10.0
 # PaymentIntent parameters localstripe 1.15 rejects; the app no longer sends them (both are
 # optional with the pinned API version), the proxy still strips them should they come back.
 UNSUPPORTED = {"/v1/payment_intents": ("description", "automatic_payment_methods")}
@@ -53,59 +47,6 @@ FORWARDED_HEADERS = (
     "Stripe-Account",
     "Idempotency-Key",
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (a local http URL)
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means the server is up
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def localstripe(tmp_path_factory):
-    """A fresh localstripe process on a free port; yields its base URL."""
-    if importlib.util.find_spec("localstripe") is None:
-        pytest.skip("localstripe is not installed (pip install 'localstripe>=1.15.10,<2')")
-    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    for _ in range(3):  # another process may grab the port between probing and binding
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while process.poll() is None and time.monotonic() < deadline:
-            if answers(f"{url}/js.stripe.com/v3/"):
-                break
-            time.sleep(0.1)
-        else:
-            process.kill()
-            process.wait()
-            continue
-        try:
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return
-    pytest.fail(f"localstripe did not start; its output:\n{log_path.read_text()[-2000:]}")
 
 
 @dataclass

@@ -6,9 +6,8 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from portal.config.services import portal_settings_update
-from tests.conftest import client_for, host_of
 from tests.factories import LevelFactory, LocationFactory, ProgramFactory, StaffFactory
-from tests.helpers import assert_error
+from tests.helpers import assert_error, client_for, host_of
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"

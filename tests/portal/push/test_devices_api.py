@@ -5,9 +5,8 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from portal.push.models import PushDevice
-from tests.conftest import client_for, make_actor
 from tests.factories import GuardianFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
