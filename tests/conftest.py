@@ -35,7 +35,8 @@ from tests.helpers import (
     session_tenant,
 )
 
-pytest_plugins = ["tests.s3"]  # the s3_server and s3_storage fixtures
+# The s3_server and s3_storage fixtures, and a localstripe process (integration, e2e).
+pytest_plugins = ["tests.s3", "tests.localstripe"]
 
 
 # Suites marked by folder; `make test-fast` leaves these out (pyproject.toml lists the markers).
