@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from portal.billing import services as billing
 from portal.billing.models import SavedPaymentMethod
 from portal.enrollment import selectors, services
-from portal.enrollment.models import Order
+from portal.enrollment.models import Order, WaitlistEntry
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
@@ -124,7 +124,69 @@ def waitlist_join(request):
             request, exc, back_url=_back_to_offering(request), back_label=_("Back to the class")
         )
     messages.success(request, _("You are on the waitlist. We will email you if a seat opens."))
+    return redirect("portal-waitlist")
+
+
+def _waitlist_rows(family) -> list[dict]:
+    now = timezone.now()
+    rows = []
+    for entry in selectors.waitlist_list(family):
+        offered = entry.status == WaitlistEntry.Status.OFFERED and entry.hold is not None
+        rows.append(
+            {
+                "entry": entry,
+                "position": services.waitlist_position(entry),
+                "offered": offered,
+                "offer_expires_at": entry.hold.expires_at if offered else None,
+                "seconds_left": entry.hold.seconds_left(now) if offered else 0,
+            }
+        )
+    return rows
+
+
+@family_required
+def waitlist(request):
+    """The family's waitlists: its place in each line, any seat offered to it (with the deadline,
+    Accept and Decline), and a way to leave. The waitlist-offer email links here."""
+    return render(
+        request,
+        "portal_web/waitlist.html",
+        {"nav": "waitlist", "rows": _waitlist_rows(request.guardian.family)},
+    )
+
+
+@require_POST
+@family_required
+def waitlist_accept(request, entry_id: int):
+    """Take the offered seat: it moves into the cart with the normal hold timer."""
+    try:
+        services.waitlist_accept(family=request.guardian.family, entry_id=entry_id)
+    except ApplicationError as exc:
+        return error_page(
+            request,
+            exc,
+            back_url=reverse("portal-waitlist"),
+            back_label=_("Back to my waitlists"),
+        )
+    messages.success(request, _("The seat is in your cart. Check out before the timer runs out."))
     return redirect("portal-cart")
+
+
+@require_POST
+@family_required
+def waitlist_decline(request, entry_id: int):
+    """Decline an offer (the seat goes to the next family) or leave the list."""
+    try:
+        services.waitlist_decline(family=request.guardian.family, entry_id=entry_id)
+    except ApplicationError as exc:
+        return error_page(
+            request,
+            exc,
+            back_url=reverse("portal-waitlist"),
+            back_label=_("Back to my waitlists"),
+        )
+    messages.success(request, _("Done: you are no longer on that waitlist."))
+    return redirect("portal-waitlist")
 
 
 @family_required

@@ -45,7 +45,18 @@ urlpatterns = [
     path("cart/", shopping.cart, name="portal-cart"),
     path("cart/add/", shopping.cart_add, name="portal-cart-add"),
     path("cart/items/<int:hold_id>/remove/", shopping.cart_remove, name="portal-cart-remove"),
+    path("waitlist/", shopping.waitlist, name="portal-waitlist"),
     path("waitlist/join/", shopping.waitlist_join, name="portal-waitlist-join"),
+    path(
+        "waitlist/<int:entry_id>/accept/",
+        shopping.waitlist_accept,
+        name="portal-waitlist-accept",
+    ),
+    path(
+        "waitlist/<int:entry_id>/decline/",
+        shopping.waitlist_decline,
+        name="portal-waitlist-decline",
+    ),
     path("checkout/", shopping.checkout, name="portal-checkout"),
     path("orders/<int:order_id>/", shopping.order_detail, name="portal-order"),
     path("orders/<int:order_id>/pay/", shopping.order_pay_saved, name="portal-order-pay-saved"),

@@ -206,7 +206,7 @@ def waitlist_offer_seats(offering: Offering, portal, now: datetime) -> int:
                 "offering": offering.name,
                 "student": entry.student.first_name,
                 "expires": timezone.localtime(hold.expires_at).strftime("%b %-d at %-I:%M %p"),
-                "url": tenant.url("/waitlist"),
+                "url": tenant.url("/waitlist/"),
             },
         )
         free -= 1
