@@ -34,3 +34,10 @@ class ApplicationError(Exception):
 
     def __repr__(self) -> str:
         return f"ApplicationError({self.code!r}, {self.message!r})"
+
+
+def violated_constraint(exc: BaseException) -> str | None:
+    """The name of the constraint a database ``IntegrityError`` broke (psycopg's diagnostics),
+    so a service can turn the loser of a race into the same refusal its own check gives."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None)

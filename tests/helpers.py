@@ -160,3 +160,35 @@ def signed_in(tenant, email: str, password: str | None = None) -> Client:
     assert response.status_code == 302, response.content.decode()[:2000]
     connection.set_tenant(tenant)
     return client
+
+
+def race(tenant: Tenant, fn, jobs: list) -> list[tuple[str, object]]:
+    """Run ``fn(job)`` for every job at once, each in its own thread on its own database
+    connection in the tenant's schema (a barrier releases them together), committing for real.
+    Returns ``("ok", result)`` or ``(error code, None)`` per job, in order; anything but an
+    ApplicationError comes back as ``("crash: ...", None)``."""
+    import threading
+
+    from saas_platform.errors import ApplicationError
+
+    barrier = threading.Barrier(len(jobs))
+    results: list[tuple[str, object]] = [("not run", None)] * len(jobs)
+
+    def run(index, job):
+        try:
+            connection.set_tenant(tenant)
+            barrier.wait(timeout=20)
+            results[index] = ("ok", fn(job))
+        except ApplicationError as exc:
+            results[index] = (exc.code, None)
+        except Exception as exc:  # reported by the caller's assertion
+            results[index] = (f"crash: {exc!r}", None)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

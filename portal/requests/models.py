@@ -90,6 +90,21 @@ class Request(models.Model):
     class Meta:
         ordering = ("-created_at", "-pk")
         indexes = [models.Index(fields=["target_offering", "meeting_date", "type", "status"])]
+        # Races closed in the database: the services check first (a clear refusal), and the
+        # loser of two concurrent submissions hits these and gets the same refusal
+        # (portal.requests.services.CONSTRAINT_ERRORS).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "meeting_date"],
+                condition=models.Q(type="absence", status__in=["pending", "approved"]),
+                name="requests_one_live_absence_per_meeting",
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment", "type"],
+                condition=models.Q(type__in=["drop", "transfer"], status="pending"),
+                name="requests_one_pending_drop_or_transfer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} for {self.student} ({self.status})"

@@ -3,9 +3,10 @@ business's rules, plus cancel and the staff decision. The family is emailed on e
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
@@ -19,7 +20,7 @@ from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import Line
 from portal.enrollment.services import lock_offerings, settle, settle_offerings
 from portal.orders.services import invoice_create
-from saas_platform.errors import ApplicationError
+from saas_platform.errors import ApplicationError, violated_constraint
 
 from .models import MakeupToken, Request
 
@@ -72,6 +73,55 @@ def _notify(req: Request) -> None:
     )
 
 
+# --- races -----------------------------------------------------------------------------------
+
+
+def _absence_already_reported() -> ApplicationError:
+    return _refuse("absence_already_reported", "This absence is already reported.", 409)
+
+
+def _drop_already_requested() -> ApplicationError:
+    return _refuse(
+        "drop_already_requested", "A drop is already requested for this enrollment.", 409
+    )
+
+
+def _transfer_already_requested(portal) -> ApplicationError:
+    if portal.one_transfer_per_enrollment:  # the refusal transfer_preview gives in that case
+        return _refuse("transfer_limit", "This enrollment has already been transferred once.", 409)
+    return _refuse(
+        "transfer_already_requested",
+        "A transfer is already requested for this enrollment.",
+        409,
+    )
+
+
+# The database constraints behind each "already requested" check (portal.requests.models),
+# and the refusal their violation turns into.
+CONSTRAINT_ERRORS = {
+    "requests_one_live_absence_per_meeting": lambda portal, req_type: _absence_already_reported(),
+    "requests_one_pending_drop_or_transfer": lambda portal, req_type: (
+        _drop_already_requested()
+        if req_type == Request.Type.DROP
+        else _transfer_already_requested(portal)
+    ),
+}
+
+
+@contextmanager
+def _refused_on_race(portal, req_type: str = Request.Type.ABSENCE):
+    """Around the transaction that inserts a request: the loser of a race answers the same
+    stable refusal as the service's own check. Must wrap the whole ``atomic`` block, so the
+    failed transaction (or savepoint) is rolled back before the refusal is raised."""
+    try:
+        yield
+    except IntegrityError as exc:
+        refusal = CONSTRAINT_ERRORS.get(violated_constraint(exc) or "")
+        if refusal is None:
+            raise
+        raise refusal(portal, req_type) from exc
+
+
 # --- absence ---------------------------------------------------------------------------------
 
 
@@ -101,8 +151,10 @@ def absence_request(
         meeting_date=meeting_date,
         status__in=[Request.Status.PENDING, Request.Status.APPROVED],
     ).exists():
-        raise _refuse("absence_already_reported", "This absence is already reported.", 409)
-    with transaction.atomic():
+        raise _absence_already_reported()
+    # A concurrent report of the same absence passed the check too: the partial unique index
+    # makes one of the INSERTs wait for the other and fail, rolling back its makeup token.
+    with _refused_on_race(portal), transaction.atomic():
         req = Request.objects.create(
             type=Request.Type.ABSENCE,
             family=family,
@@ -282,10 +334,15 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id) -> dict:
 
 
 def transfer_request(*, family: Family, enrollment_id, offering_id, reason: str = "") -> Request:
+    portal = portal_settings_get()
     preview = transfer_preview(family=family, enrollment_id=enrollment_id, offering_id=offering_id)
     if preview["target"].openings <= 0:
         raise _refuse("offering_full", f"{preview['target'].name} is full.", 409)
-    with transaction.atomic():
+    if Request.objects.filter(
+        type=Request.Type.TRANSFER, enrollment=preview["enrollment"], status=Request.Status.PENDING
+    ).exists():
+        raise _transfer_already_requested(portal)
+    with _refused_on_race(portal, Request.Type.TRANSFER), transaction.atomic():
         req = Request.objects.create(
             type=Request.Type.TRANSFER,
             family=family,
@@ -322,10 +379,8 @@ def drop_request(
     if Request.objects.filter(
         type=Request.Type.DROP, enrollment=enrollment, status=Request.Status.PENDING
     ).exists():
-        raise _refuse(
-            "drop_already_requested", "A drop is already requested for this enrollment.", 409
-        )
-    with transaction.atomic():
+        raise _drop_already_requested()
+    with _refused_on_race(portal, Request.Type.DROP), transaction.atomic():
         req = Request.objects.create(
             type=Request.Type.DROP,
             family=family,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts.models import Family
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError
+from saas_platform.errors import ApplicationError, violated_constraint
 
 from .. import eligibility, selectors
 from ..errors import not_found
@@ -40,6 +40,26 @@ def waitlist_join(
     eligibility.check_registration_window(offering, portal, now)
     eligibility.check_family(family, portal, now, keyword)
     eligibility.check_student(student, offering)
+    try:
+        return _waitlist_insert(family, student, offering, portal, now)
+    except IntegrityError as exc:
+        # Joins are serialised by the offering's lock; the partial unique index
+        # (enrollment_one_live_waitlist_entry) is the backstop for any path that is not.
+        if violated_constraint(exc) != WAITLIST_CONSTRAINT:
+            raise
+        raise _already_waitlisted(student) from exc
+
+
+WAITLIST_CONSTRAINT = "enrollment_one_live_waitlist_entry"
+
+
+def _already_waitlisted(student) -> ApplicationError:
+    return ApplicationError(
+        "already_waitlisted", f"{student.first_name} is already on this waitlist.", status=409
+    )
+
+
+def _waitlist_insert(family, student, offering, portal, now) -> WaitlistEntry:
     with transaction.atomic():
         offering = lock_offerings([offering.pk])[offering.pk]
         settle(offering, portal, now)
@@ -47,11 +67,7 @@ def waitlist_join(
         if WaitlistEntry.objects.filter(
             student=student, offering=offering, status__in=WaitlistEntry.LIVE
         ).exists():
-            raise ApplicationError(
-                "already_waitlisted",
-                f"{student.first_name} is already on this waitlist.",
-                status=409,
-            )
+            raise _already_waitlisted(student)
         if offering.openings > 0 and not offering.waitlist_count:
             raise ApplicationError(
                 "offering_has_openings",
