@@ -9,12 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework.throttling import SimpleRateThrottle
 
 from portal.accounts import services
 from portal.accounts.models import Policy
 from portal.accounts.selectors import guardian_for_user
 from portal.accounts.services import PolicyConsent
+from saas_platform.api.throttling import SimpleRateThrottle
+from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
@@ -111,7 +112,7 @@ def signup(request):
             phone=post.get("phone", ""),
             referral_source=post.get("referral_source", ""),
             consents=_consents_from_post(post, policies),
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_address(request),
         )
     except ApplicationError as exc:
         context.update(error=exc, errors=field_errors(exc))

@@ -17,6 +17,7 @@ from portal.accounts.models import EmergencyContact, Student
 from portal.accounts.selectors import family_get, policies_pending
 from portal.accounts.services import PolicyConsent
 from portal.catalog.models import Level
+from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
 
 from .helpers import error_page, family_required, field_errors, safe_next
@@ -311,7 +312,7 @@ def policies_accept(request):
         )
     try:
         services.policies_accept(
-            guardian=request.guardian, consents=consents, ip=request.META.get("REMOTE_ADDR")
+            guardian=request.guardian, consents=consents, ip=client_address(request)
         )
     except ApplicationError as exc:
         context = _family_context(

@@ -10,7 +10,14 @@ first of ``AUTHENTICATION_BACKENDS``:
   real owner on another network, is not locked out by an attacker);
 - ``LOGIN_IP_FAILURE_LIMIT`` wrong passwords from one address, whatever the accounts, lock the
   address out (password spraying);
-- a correct password clears the account's counter for that address.
+- a correct password clears the account's counter for that address;
+- ``LOGIN_PLATFORM_FAILURE_LIMIT`` wrong passwords from one address *across every tenant and
+  the platform host* lock that address out everywhere (a spray spread over many businesses
+  stays under each business's own limit). These keys alone are outside the tenant namespace.
+
+"Address" is the client's, as ``saas_platform.client_address`` derives it behind the trusted
+proxies: behind Caddy ``REMOTE_ADDR`` is Caddy, and counting it would let 30 wrong passwords
+from anywhere lock every sign-in of a business.
 
 While locked, even the right password is refused and no password hash is computed. The counters
 are cache keys, and the cache's key function (``django_tenants.cache.make_key``) puts the current
@@ -24,12 +31,11 @@ host, and would turn every failed sign-in into a database write.)
 ``Retry-After``), and :class:`LoginLockoutMiddleware` does it for the admin login pages. Redis
 being down fails open: sign-in works without throttling (the per-route rate limits remain).
 
-Why hand-written: django-axes keeps attempts in a table (see above); django-defender keeps them
-in Redis but under its own connection and key names, so the same email on two tenants shares
-one counter, and it locks a user name or an address, not an account from one address;
-django-ratelimit limits views, not ``authenticate()``, so the admin sites' login pages would
-escape it. What is needed here, keys in the tenant's cache namespace and the (account, address)
-pair, is what this module does.
+Why hand-written: django-axes' cache handler keys its counters per tenant too, but compares one
+failure limit with every key (5 per account and client *and* 30 per client cannot both hold) and
+has no counter across tenants; django-defender keeps its own Redis keys, so the same email on two
+tenants shares one counter; django-ratelimit limits views, not ``authenticate()``, so the admin
+sites' login pages would escape it. docs/security.md ("django-axes, evaluated") has the table.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from saas_platform.client_address import client_address as _client_address
 from saas_platform.errors import ApplicationError
+from saas_platform.redis import redis_client, redis_key
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +68,13 @@ def _limits() -> tuple[int, int, int]:
     )
 
 
+def _platform_limit() -> int:
+    return int(getattr(settings, "LOGIN_PLATFORM_FAILURE_LIMIT", 100))
+
+
 def client_address(request) -> str:
-    if request is None:
-        return "-"
-    meta = getattr(request, "META", None) or {}
-    return str(meta.get("REMOTE_ADDR") or "-")
+    """The client's address as ``saas_platform.client_address`` derives it ("-" if none)."""
+    return _client_address(request) or "-"
 
 
 def _account_key(ip: str, username: str) -> str:
@@ -74,6 +84,30 @@ def _account_key(ip: str, username: str) -> str:
 
 def _ip_key(ip: str) -> str:
     return f"{KEY_PREFIX}:ip:{ip}"
+
+
+def _platform_key(ip: str) -> str:
+    """Outside the tenant's key namespace on purpose: one counter per address for all hosts."""
+    return redis_key(KEY_PREFIX, "platform", hashlib.sha256(ip.encode()).hexdigest()[:32])
+
+
+def _platform_locked_for(ip: str) -> int:
+    until = redis_client().get(f"{_platform_key(ip)}:lock")
+    if not until:
+        return 0
+    return max(0, math.ceil(float(until) - time.time()))
+
+
+def _platform_count(ip: str, window: int) -> int:
+    key = f"{_platform_key(ip)}:n"
+    pipe = redis_client().pipeline()
+    pipe.set(key, 0, ex=window, nx=True)  # the window starts at the first failure
+    pipe.incr(key)
+    return int(pipe.execute()[1])
+
+
+def _platform_lock(ip: str, seconds: int) -> None:
+    redis_client().set(f"{_platform_key(ip)}:lock", time.time() + seconds, ex=seconds)
 
 
 def _locked_for(key: str) -> int:
@@ -101,7 +135,11 @@ def lockout_remaining(*, request, username: str) -> int:
     """Seconds this address must still wait before signing in as ``username`` (0: may try)."""
     ip = client_address(request)
     try:
-        return max(_locked_for(_account_key(ip, username)), _locked_for(_ip_key(ip)))
+        return max(
+            _locked_for(_account_key(ip, username)),
+            _locked_for(_ip_key(ip)),
+            _platform_locked_for(ip),
+        )
     except Exception:  # Redis down: fail open
         logger.warning("login guard unavailable; sign-in not throttled", exc_info=True)
         return 0
@@ -120,6 +158,9 @@ def login_failed(*, request, username: str) -> int:
         if _count(address, seconds) >= per_ip:
             _lock(address, seconds)
             locked = seconds
+        if _platform_count(ip, seconds) >= _platform_limit():
+            _platform_lock(ip, seconds)
+            locked = seconds
         if locked:
             logger.warning("sign-in locked for %ss after repeated failures from %s", seconds, ip)
         return locked
@@ -137,12 +178,14 @@ def login_succeeded(*, request, username: str) -> None:
 
 
 def login_guard_reset(*, request=None, username: str | None = None, ip: str | None = None) -> None:
-    """Lift locks (support tool and tests): the account's for that address, and the address's."""
+    """Lift locks (support tool and tests): the account's for that address, the address's in
+    this tenant, and the address's platform-wide lock."""
     ip = ip or client_address(request)
     keys = [_ip_key(ip)]
     if username is not None:
         keys.append(_account_key(ip, username))
     cache.delete_many([f"{key}:{part}" for key in keys for part in ("n", "lock")])
+    redis_client().delete(f"{_platform_key(ip)}:n", f"{_platform_key(ip)}:lock")
 
 
 def _mark(request, seconds: int) -> None:

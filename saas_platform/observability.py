@@ -16,6 +16,8 @@ from contextvars import ContextVar
 
 from django.core.signals import request_finished
 
+from saas_platform.client_address import client_address
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 # Ids from upstream proxies (Caddy, ingress-nginx, a load balancer) are accepted as they are
@@ -23,6 +25,8 @@ _REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The client's address (saas_platform.client_address), for the JSON log lines.
+_client: ContextVar[str | None] = ContextVar("client", default=None)
 
 
 def current_request_id() -> str | None:
@@ -58,6 +62,7 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
         request.request_id = request_id
         set_request_id(request_id)
+        _client.set(client_address(request))
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         # The id stays set until the response is closed, so Django's own "Not Found: ..." line
@@ -67,19 +72,23 @@ class RequestIdMiddleware:
 
 def _clear_request_id(**kwargs) -> None:
     set_request_id(None)
+    _client.set(None)
 
 
 request_finished.connect(_clear_request_id, dispatch_uid="saas_platform.clear_request_id")
 
 
 class ContextFilter(logging.Filter):
-    """Adds ``request_id`` and ``tenant`` to every record (None when there is none)."""
+    """Adds ``request_id``, ``tenant`` and ``client`` (the client's address) to every record
+    (None when there is none)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
         if not hasattr(record, "tenant"):
             record.tenant = current_tenant()
+        if not hasattr(record, "client"):
+            record.client = _client.get()
         return True
 
 

@@ -5,6 +5,7 @@ Per-tenant behaviour lives in the tenant's portal settings (portal.config), neve
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -310,6 +311,20 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# Wrong passwords from one client address across every tenant and the platform host before that
+# address may not sign in anywhere (the per-tenant counters above cannot see a spray spread over
+# many businesses).
+LOGIN_PLATFORM_FAILURE_LIMIT = env_int("LOGIN_PLATFORM_FAILURE_LIMIT", 100)
+# Where the client's address comes from (saas_platform/client_address.py): how many reverse
+# proxies we run in front of the app (Caddy or the ingress: 1), whose X-Forwarded-For entries are
+# believed, and/or the networks those proxies' addresses are in. 0 and empty: REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_CIDRS = env_list("TRUSTED_PROXY_CIDRS", "")
+for _cidr in TRUSTED_PROXY_CIDRS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_CIDRS: {_cidr!r} is not a network.") from None
 # Owner set-password links and password-reset links stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
@@ -536,7 +551,8 @@ STRIPE_APPLICATION_FEE_BPS = env_int("STRIPE_APPLICATION_FEE_BPS", 0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # "json": one JSON object per line (for log collectors); "plain": for people. Both carry the
-# request id and the tenant's schema (saas_platform/observability.py).
+# request id and the tenant's schema (saas_platform/observability.py); JSON lines also carry the
+# client's address (saas_platform/client_address.py).
 LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}.")
@@ -550,7 +566,10 @@ LOGGING = {
         },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s",
+            "fmt": (
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s "
+                "%(client)s"
+            ),
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

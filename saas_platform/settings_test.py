@@ -75,5 +75,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # Sign-in lockout likewise (tests/security sets small limits where it tests the lockout).
 LOGIN_FAILURE_LIMIT = 10_000
 LOGIN_IP_FAILURE_LIMIT = 10_000
+LOGIN_PLATFORM_FAILURE_LIMIT = 10_000
 # Uploaded files from tests go to a throwaway folder, not the checkout's media/.
 MEDIA_ROOT = Path(tempfile.gettempdir()) / f"saas-platform-test-media-{os.getpid()}"

@@ -9,10 +9,10 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from saas_platform.api.pagination import Pagination
+from saas_platform.api.throttling import ScopedRateThrottle
 from saas_platform.errors import ApplicationError
 from saas_platform.login_guard import raise_if_locked
 from saas_platform.users.services import api_token_issue

@@ -10,6 +10,7 @@ from contextvars import ContextVar, Token
 
 from django.db import connection
 
+from saas_platform.client_address import client_address
 from saas_platform.observability import current_request_id
 
 _request: ContextVar = ContextVar("audit_request", default=None)
@@ -69,7 +70,7 @@ def audit_record(
             family_id = getattr(obj, "family_id", None)
     ip = None
     if request is not None:
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = client_address(request)
     return AuditEntry.objects.create(
         actor_id=actor_id,
         actor_email=actor_email,
@@ -93,7 +94,7 @@ def audit_bulk(*, action: str, model, rows: list[tuple[int, int | None]], fields
         return
     request = current_request()
     actor_id, actor_email, kind = _actor(request)
-    ip = (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+    ip = client_address(request)
     AuditEntry.objects.bulk_create(
         AuditEntry(
             actor_id=actor_id,

@@ -4,10 +4,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializ
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from portal.accounts import services
 from portal.accounts.services import PolicyConsent
+from saas_platform.api.throttling import ScopedRateThrottle
 from saas_platform.users.models import ApiToken
 from saas_platform.users.services import api_token_revoke
 

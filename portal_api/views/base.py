@@ -6,12 +6,13 @@ from rest_framework.views import APIView
 
 from portal.accounts.selectors import guardian_for_user
 from portal.config.selectors import portal_settings_get
+from saas_platform.client_address import client_address
 
 from ..permissions import CatalogVisible, IsFamilyMember
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_address(request)
 
 
 class PortalApi(APIView):

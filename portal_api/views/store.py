@@ -4,13 +4,13 @@ from django.db import connection
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from portal.enrollment.models import Order
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.store import purchases, services
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
+from saas_platform.api.throttling import ScopedRateThrottle
 
 from .base import FamilyApi, PortalApi
 from .billing import PaymentOutput

@@ -180,10 +180,137 @@ def test_redis_down_fails_open(limits, tenant_a, parent_a, monkeypatch):
             return broken
 
     monkeypatch.setattr(login_guard, "cache", DownCache())
+    monkeypatch.setattr(login_guard, "redis_client", DownCache)
     client = api(tenant_a, fresh_ip())
     for _ in range(4):
         assert_error(token_login(client, parent_a.email, "wrong"), 401, "invalid_credentials")
     assert token_login(client, parent_a.email, PASSWORD).status_code == 200
+
+
+# -- client addresses behind the proxies we ship ---------------------------------------------
+
+PROXY = "10.0.0.2"  # Caddy / the ingress: REMOTE_ADDR of every request that comes through it
+
+
+def via_proxy(tenant, client_ip: str, forged: str | None = None) -> APIClient:
+    """A request as Caddy forwards it: REMOTE_ADDR is Caddy, which appends the address it saw
+    to whatever X-Forwarded-For the client sent."""
+    xff = f"{forged}, {client_ip}" if forged else client_ip
+    return APIClient(HTTP_HOST=host_of(tenant), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=xff)
+
+
+@pytest.fixture
+def behind_caddy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_CIDRS = []
+    settings.LOGIN_FAILURE_LIMIT = 5
+    settings.LOGIN_IP_FAILURE_LIMIT = 30
+    settings.LOGIN_LOCKOUT_SECONDS = 900
+    return settings
+
+
+def test_thirty_wrong_passwords_from_one_client_lock_only_that_client(
+    behind_caddy, tenant_a, parent_a
+):
+    attacker, owner = fresh_ip(), fresh_ip()
+    for n in range(30):
+        # The attacker rotates the header it controls; only the proxy's entry is believed.
+        client = via_proxy(tenant_a, attacker, forged=f"192.0.2.{n + 1}")
+        response = token_login(client, parent_a.email, "wrong")
+        assert response.status_code in (401, 429)
+    assert_error(token_login(via_proxy(tenant_a, attacker), parent_a.email, PASSWORD), 429,
+                 "login_locked")  # fmt: skip
+    # The same account, through the same proxy, from the owner's own address: not locked.
+    assert token_login(via_proxy(tenant_a, owner), parent_a.email, PASSWORD).status_code == 200
+    # And nobody else on this business is locked out either.
+    assert_error(token_login(via_proxy(tenant_a, fresh_ip()), "someone@alpha.test", "x"), 401,
+                 "invalid_credentials")  # fmt: skip
+
+
+def test_without_trusted_proxies_the_forwarding_header_is_ignored(limits, tenant_a, parent_a):
+    ip = fresh_ip()
+    for n in range(3):
+        client = APIClient(
+            HTTP_HOST=host_of(tenant_a), REMOTE_ADDR=ip, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}"
+        )
+        token_login(client, parent_a.email, "wrong")
+    assert_error(token_login(api(tenant_a, ip), parent_a.email, PASSWORD), 429, "login_locked")
+
+
+@pytest.fixture
+def three_a_minute(monkeypatch):
+    from saas_platform.api import throttling
+
+    rates = {"portal-auth": "3/minute", "platform-token": "3/minute"}
+    monkeypatch.setattr(throttling.ScopedRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+@pytest.mark.parametrize("door", ["api-reset", "api-signup", "web-reset"])
+def test_rotating_x_forwarded_for_does_not_beat_the_reset_and_signup_limits(
+    settings, three_a_minute, tenant_a, trusted_proxies, door
+):
+    settings.TRUSTED_PROXY_COUNT = trusted_proxies
+    client_ip = fresh_ip()
+
+    def headers(n: int, ip: str = client_ip) -> dict:
+        """The client forges a new X-Forwarded-For each time; behind the proxy, the proxy
+        appends the address it saw."""
+        if trusted_proxies:
+            return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": f"198.18.{n}.1, {ip}"}
+        return {"REMOTE_ADDR": ip, "HTTP_X_FORWARDED_FOR": f"198.18.{n}.1"}
+
+    signup = {"first_name": "A", "last_name": "B", "email": "s@alpha.test", "password": "x"}
+    if door == "web-reset":
+        web = Client(HTTP_HOST=host_of(tenant_a))
+
+        def send(n, ip=client_ip):
+            return web.post("/account/password-reset/", {"email": "x@alpha.test"}, **headers(n, ip))
+    else:
+        api_client = APIClient(HTTP_HOST=host_of(tenant_a))
+        path, body = (
+            ("/api/v1/auth/password-reset", {"email": "x@alpha.test"})
+            if door == "api-reset"
+            else ("/api/v1/auth/signup", signup)
+        )
+
+        def send(n, ip=client_ip):
+            return api_client.post(path, body, format="json", **headers(n, ip))
+
+    for n in range(3):
+        assert send(n).status_code in (200, 202, 302, 400)
+    refused = send(9)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # Another client behind the same proxy is not affected.
+    assert send(10, fresh_ip()).status_code in (200, 202, 302, 400)
+
+
+def test_the_platform_wide_ceiling_per_client_spans_tenants(
+    settings, tenant_a, tenant_b, parent_a, platform_admin
+):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 4  # per tenant: never reached below
+    settings.LOGIN_PLATFORM_FAILURE_LIMIT = 6
+    ip = fresh_ip()
+    for n in range(3):
+        assert_error(token_login(api(tenant_a, ip), f"a{n}@alpha.test", "x"), 401,
+                     "invalid_credentials")  # fmt: skip
+    for n in range(2):
+        assert_error(token_login(api(tenant_b, ip), f"b{n}@beta.test", "x"), 401,
+                     "invalid_credentials")  # fmt: skip
+    platform = APIClient(HTTP_HOST=host_of(None), REMOTE_ADDR=ip)
+    body = {"email": "nobody@platform.test", "password": "x", "device": "cli"}
+    # The sixth failure anywhere reaches the ceiling: the address is locked on every host.
+    assert_error(platform.post("/api/platform/v1/auth/token", body, format="json"), 429,
+                 "login_locked")  # fmt: skip
+    assert_error(token_login(api(tenant_a, ip), parent_a.email, PASSWORD), 429, "login_locked")
+    assert_error(token_login(api(tenant_b, ip), "b0@beta.test", "x"), 429, "login_locked")
+    # Other clients are untouched, on every tenant.
+    assert token_login(api(tenant_a, fresh_ip()), parent_a.email, PASSWORD).status_code == 200
+    # Support can lift it.
+    login_guard.login_guard_reset(ip=ip)
+    assert token_login(api(tenant_a, ip), parent_a.email, PASSWORD).status_code == 200
 
 
 # -- passwords --------------------------------------------------------------------------------
