@@ -24,6 +24,23 @@ def make_family(email: str, **student):
     return guardian.family, kid
 
 
+def accept_policies(family) -> None:
+    """The family accepts every active policy in its current version (as sign-up would)."""
+    from portal.accounts.models import PolicyAcceptance
+    from portal.accounts.selectors import policies_pending
+
+    guardian = family.guardians.first()
+    for pending in policies_pending(family):
+        PolicyAcceptance.objects.create(
+            policy=pending.policy,
+            version=pending.policy.version,
+            family=family,
+            student_id=pending.student_id,
+            guardian=guardian,
+            signature=guardian.first_name or "Guardian",
+        )
+
+
 def make_offering(**kwargs) -> Offering:
     start = kwargs.pop("start_date", next_weekday(0))
     defaults = dict(

@@ -110,4 +110,4 @@ def test_unknown_command_prints_usage():
         [sys.executable, "-m", "saas_platform.devservices", "dance"], capture_output=True, text=True
     )
     assert result.returncode != 0
-    assert "usage: python -m saas_platform.devservices {env|demo|stop}" in result.stderr
+    assert "usage: python -m saas_platform.devservices {env|demo|stop|mobile-web}" in result.stderr

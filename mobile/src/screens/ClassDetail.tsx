@@ -2,7 +2,7 @@
 // the waitlist when it is full).
 import { useState } from "react";
 
-import { ok } from "../api/client";
+import { ApiError, ok } from "../api/client";
 import { type OfferingDetail, typed } from "../api/types";
 import { day, money } from "../format";
 import { useI18n } from "../i18n";
@@ -70,6 +70,10 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
         <>
           <Chips label={t("detail.student")} options={active.map((s) => ({ value: s.id, label: `${s.first_name} ${s.last_name}` }))} value={chosen} onChange={setStudent} />
           {isWaitingRoom(action.error) ? <WaitingRoom error={action.error} retry={full ? joinWaitlist : add} /> : <ErrorNotice error={action.error} />}
+          {action.error instanceof ApiError && action.error.code === "policy_acceptance_required" ? (
+            // The way forward: the family screen lists every policy still to sign.
+            <Button kind="secondary" title={t("detail.acceptPolicies")} onPress={() => navigation.navigate("Family")} />
+          ) : null}
           {joined ? <Notice kind="success">{joined}</Notice> : null}
           {full ? (
             <Button title={t("detail.waitlist")} onPress={joinWaitlist} busy={action.busy} disabled={!chosen || !!joined} />
