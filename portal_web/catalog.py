@@ -47,25 +47,6 @@ def _catalog_visible(request):
     return redirect(f"{reverse('portal-login')}?{urlencode({'next': request.get_full_path()})}")
 
 
-def _search_admit(request) -> None:
-    """The portal-wide search rate (portal/catalog/rush.py) when it is installed."""
-    try:
-        from portal.catalog.rush import search_admit
-    except ImportError:
-        return
-    search_admit(request)
-
-
-def whoa(request, error: ApplicationError):
-    """Search is over its rate: a friendly page that reloads itself after Retry-After."""
-    retry = (error.headers or {}).get("Retry-After", "30")
-    response = render(
-        request, "portal_web/whoa.html", {"error": error, "retry_after": retry}, status=429
-    )
-    response["Retry-After"] = retry
-    return response
-
-
 def _page_number(params) -> int:
     value = params.get("page")
     if value is None or value == "":
@@ -119,12 +100,6 @@ def class_search(request):
     denied = _catalog_visible(request)
     if denied:
         return denied
-    try:
-        _search_admit(request)
-    except ApplicationError as exc:
-        if exc.status == 429:
-            return whoa(request, exc)
-        raise
     portal = portal_context_get(request)["portal"]
     params = request.GET
     context = {
@@ -180,12 +155,6 @@ def class_finder(request):
     asked = any(params.get(name) for name in ("student", "age", "born"))
     if not asked:
         return render(request, "portal_web/class_finder.html", context)
-    try:
-        _search_admit(request)
-    except ApplicationError as exc:
-        if exc.status == 429:
-            return whoa(request, exc)
-        raise
     try:
         born = age = level = None
         gender = "unspecified"

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods
 
 from portal.catalog.availability import availability_for
 from portal.catalog.models import Level, Location, Program, StaffProfile, Term
-from portal.catalog.rush import search_admit
 from portal.catalog.selectors import offering_search
 from portal.config.selectors import portal_settings_get
 from portal_api.filters import KNOWN, bad, parse_offering_filters
@@ -139,8 +138,6 @@ def embed_offerings(request):
                     _("Sign in to see the classes this business offers."),
                     status=401,
                 )
-            # Widget views count as class searches (the business's "Whoa!" limit).
-            search_admit(request)
             params = request.GET.copy()
             limit = _limit(params)
             for name in WIDGET_PARAMS:

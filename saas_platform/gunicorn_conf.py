@@ -84,3 +84,32 @@ def post_fork(server, worker) -> None:
     for conn in connections.all(initialized_only=True):
         conn.close()
     # redis-py's connection pools notice the fork themselves and reconnect in the worker.
+
+
+def post_worker_init(worker) -> None:
+    """Stamp each request when it is queued for one of the worker's threads, so admission
+    control (``saas_platform.admission``) knows how long it waited: the server's own measure of
+    overload. gthread workers only (a sync worker has no queue of its own)."""
+    install_queue_stamps(worker)
+
+
+def install_queue_stamps(worker) -> bool:
+    import time
+
+    if not hasattr(worker, "enqueue_req") or not hasattr(worker, "handle"):
+        return False
+    from saas_platform import admission
+
+    enqueue, handle = worker.enqueue_req, worker.handle
+
+    def enqueue_req(conn):
+        conn.admission_queued_at = time.monotonic()
+        return enqueue(conn)
+
+    def handle_stamped(conn):
+        admission.mark_queued(getattr(conn, "admission_queued_at", None))
+        return handle(conn)
+
+    worker.enqueue_req = enqueue_req
+    worker.handle = handle_stamped  # enqueue() submits ``self.handle``: this one
+    return True

@@ -226,6 +226,16 @@ TENANT_ROUTING_CACHE_TTL = env_int("TENANT_ROUTING_CACHE_TTL", 300)
 # Seconds class search trusts its Redis copy of seat availability before one process reloads it
 # (portal.catalog.availability); seat changes rewrite it after commit anyway.
 AVAILABILITY_CACHE_TTL = env_int("AVAILABILITY_CACHE_TTL", 5)
+# Admission control (saas_platform.admission): shed only when the smallest queueing delay over an
+# interval is above the target; then per-tenant fair share above each portal's floor.
+ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
+ADMISSION_TARGET_MS = env_int("ADMISSION_TARGET_MS", 50)
+ADMISSION_INTERVAL_MS = env_int("ADMISSION_INTERVAL_MS", 500)
+# Trust a proxy's `X-Request-Start: t=<microseconds>` as the request's arrival (the proxy must set
+# it on every request); gunicorn's own stamp is used when present.
+ADMISSION_TRUST_REQUEST_START = env_bool("ADMISSION_TRUST_REQUEST_START", False)
+# The web delivery's shed page: the branded waiting room.
+ADMISSION_WEB_RESPONSE = "portal_web.waiting_room.busy_page"
 # The family app's source (mobile/), copied into each branded app's bundle (branded_apps).
 FAMILY_APP_SOURCE = env_str("FAMILY_APP_SOURCE", str(BASE_DIR / "mobile"))
 # Origins of the family app's web build (mobile/, `expo export --platform web`) that may call the
@@ -243,9 +253,9 @@ MIDDLEWARE = [
     # Content-Security-Policy and request.csp_nonce; before XFrameOptionsMiddleware (it lifts
     # X-Frame-Options from the website-widget endpoints only).
     "saas_platform.csp.ContentSecurityPolicyMiddleware",
-    # A visitor's class search over the tenant's limit gets its 429 here, before sessions,
-    # authentication and DRF (portal.catalog.rush).
-    "portal.catalog.rush.EarlyShedMiddleware",
+    # Sheds only when this process is over its queueing-delay target, per-tenant fair share,
+    # before sessions, authentication and DRF (saas_platform.admission).
+    "saas_platform.admission.AdmissionControlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -15,8 +15,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from portal.catalog.availability import availability_clear_touched
-from portal.catalog.rush import limiter_reset_touched
 from portal.catalog.search_cache import search_cache_clear_touched
+from saas_platform.admission import controller as admission_controller
+from saas_platform.admission import floor_reset_touched
 from saas_platform.process_cache import tenant_config
 from saas_platform.users.models import User
 from saas_platform.users.services import api_token_issue
@@ -151,7 +152,8 @@ def _public_schema_and_fresh_routes():
     # Per-process and Redis caches of data a test made (and rolled back), and search counts.
     tenant_config.clear()
     availability_clear_touched()
-    limiter_reset_touched()
+    floor_reset_touched()
+    admission_controller.reset()
     search_cache_clear_touched()
 
 

@@ -69,8 +69,9 @@ class PortalSettings(models.Model):
     class_search_rate_limit = models.PositiveIntegerField(
         default=600,
         validators=[MinValueValidator(10), MaxValueValidator(100_000)],
-        help_text="Class searches per minute for the whole portal before families see the "
-        "“Whoa!” message (10-100,000).",
+        help_text="Fair-share floor: page views and searches a minute for the whole portal "
+        "that are never shed, even while the platform is over its latency target and this "
+        "portal over its share (10-100,000). Nothing is shed while the platform keeps its target.",
     )
 
     # --- Checkout reservation timer ----------------------------------------------------

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from portal.accounts.models import Student
 from portal.catalog.availability import availability_by_ids, availability_for
 from portal.catalog.models import WEEKDAY_CODES, Level
-from portal.catalog.rush import search_admit
 from portal.catalog.search_cache import page_get, page_put
 from portal.catalog.selectors import (
     TIMES_OF_DAY,
@@ -53,8 +52,8 @@ SEARCH_PARAMETERS = [
 SEARCH_ERRORS = (
     "Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), "
     "`login_required` (401, when the business hides the list from visitors), "
-    "`search_busy` (429 with `Retry-After: 30`, over the business's searches per minute; "
-    "never for a signed-in family with a live cart hold or unpaid order), "
+    "`server_busy` (429 with `Retry-After`, only while the server is over its latency target and "
+    "this business over its fair share; docs/rush.md), "
     "`portal_disabled` (503). Availability comes from a cache a few seconds old at most; "
     "checkout re-checks every seat."
 )
@@ -83,7 +82,6 @@ class OfferingListApi(CatalogApi):
         "availability. " + SEARCH_ERRORS,
     )
     def get(self, request):
-        search_admit(request)
         filters = parse_offering_filters(request.query_params)
         # Pages filtered on openings depend on seat counts: never cached.
         cached, key = (None, None) if filters.has_openings is not None else page_get(request)
@@ -204,7 +202,6 @@ class OfferingMatchApi(CatalogApi):
         "level. Give `student`, or `age` (and optionally `gender`, `level`). " + SEARCH_ERRORS,
     )
     def get(self, request):
-        search_admit(request)
         params = request.query_params
         unknown = sorted(set(params) - {"student", "age", "gender", "level", "page", "page_size"})
         if unknown:

@@ -1,9 +1,6 @@
-"""Registration-day rush: the per-tenant search limit ("Whoa!"), the Redis availability cache
-and per-process caches of routing, settings and theme (issue 9)."""
+"""Registration-day rush: the Redis availability cache and per-process caches of routing,
+settings and theme (issue 9). Admission control: tests/saas_platform/test_admission.py."""
 
-import logging
-import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,17 +8,16 @@ import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from portal.catalog import availability, rush
+from portal.catalog import availability
 from portal.catalog.availability import Availability, availability_for
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
-from portal.enrollment.models import Enrollment, Hold
+from portal.enrollment.models import Enrollment
 from portal.orders import services as orders
 from saas_platform.process_cache import tenant_config
 from tests.helpers import assert_error, client_for
@@ -30,11 +26,6 @@ from tests.portal.enrollment_helpers import make_family, make_offering
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/offerings"
-WHOA = (
-    "Whoa! There are a lot of people searching for classes right now, hang tight while we get "
-    "the most up-to-date availability. This page will refresh itself in 30 seconds. Thank you "
-    "for your patience."
-)
 
 
 def _redis():
@@ -50,178 +41,6 @@ def _dead_redis():
         socket_timeout=0.2,
         retry=Retry(NoBackoff(), 0),
     )
-
-
-def _exhaust(limit: int = 10) -> None:
-    """Use up the current tenant's allowance."""
-    portal_settings_update(class_search_rate_limit=limit)
-    for _ in range(limit):
-        assert rush._take(limit)
-
-
-# --- the limiter -----------------------------------------------------------------------------
-
-
-def test_search_over_the_limit_answers_429_whoa_with_retry_after(in_tenant_a):
-    make_offering(name="Beam")
-    portal_settings_update(class_search_rate_limit=10)
-    client = client_for(in_tenant_a)
-    for _ in range(10):
-        assert client.get(API).status_code == 200
-    response = client.get(API)
-    body = assert_error(response, 429, "search_busy", WHOA)
-    assert body["fields"] == {}
-    assert response["Retry-After"] == "30"
-    # "Find the right class" is a search too, and shares the allowance.
-    match = client.get(f"{API}/match?age=7")
-    assert_error(match, 429, "search_busy", WHOA)
-    assert match["Retry-After"] == "30"
-    # Other pages are never limited.
-    assert client.get("/api/v1/portal").status_code == 200
-
-
-def test_visitors_are_shed_before_sessions_auth_and_drf(in_tenant_a, monkeypatch):
-    """A visitor's search over the limit is answered by EarlyShedMiddleware: the same 429 body
-    and header, without reaching the view; an admitted one is counted once."""
-    from portal_api.views import catalog
-
-    make_offering(name="Rings")
-    portal_settings_update(class_search_rate_limit=10)
-    client = client_for(in_tenant_a)
-    admitted, early = rush._State.admitted, rush._State.early_shed
-    for _ in range(10):
-        assert client.get(API).status_code == 200
-    assert rush._State.admitted == admitted + 10  # not counted twice by the view
-
-    def view_must_not_run(*args, **kwargs):
-        raise AssertionError("the view ran for a shed search")
-
-    monkeypatch.setattr(catalog.OfferingListApi, "get", view_must_not_run)
-    response = client.get(API)
-    assert_error(response, 429, "search_busy", WHOA)
-    assert response["Retry-After"] == "30"
-    assert "X-Request-ID" in response  # still answered inside the usual envelope
-    assert rush._State.early_shed == early + 1
-    monkeypatch.undo()
-    # A bad token is not a visitor: the view answers (401), and nothing is shed early.
-    bad = client_for(in_tenant_a, token="not-a-token").get(API)
-    assert bad.status_code == 401 and rush._State.early_shed == early + 1
-    # A hidden catalog still says "sign in", not "Whoa!".
-    portal_settings_update(list_visible_when_logged_out=False)
-    assert_error(client.get(API), 401, "login_required")
-
-
-def test_search_admit_raises_the_documented_error(in_tenant_a):
-    from django.test import RequestFactory
-
-    from saas_platform.errors import ApplicationError
-
-    _exhaust()
-    request = RequestFactory().get("/classes")
-    request.user = None
-    with pytest.raises(ApplicationError) as excinfo:
-        rush.search_admit(request)
-    err = excinfo.value
-    assert (err.code, err.message, err.status) == ("search_busy", WHOA, 429)
-    assert err.headers == {"Retry-After": "30"}
-
-
-def test_limit_is_per_tenant(tenant_a, tenant_b):
-    with tenant_context(tenant_a):
-        _exhaust()
-        assert_error(client_for(tenant_a).get(API), 429, "search_busy")
-    with tenant_context(tenant_b):
-        portal_settings_update(class_search_rate_limit=10)
-    assert client_for(tenant_b).get(API).status_code == 200
-
-
-def test_limiter_is_atomic_across_threads(in_tenant_a):
-    """20 per minute is one search every 3 s: 100 concurrent attempts within that time admit
-    exactly 20, however the threads interleave."""
-    key = rush.limiter_key()
-    script = rush._script()
-    admitted = []
-    barrier = threading.Barrier(10)
-
-    def worker():
-        barrier.wait()
-        admitted.extend(
-            1 for _ in range(10) if script(keys=[key], args=[20, rush.PERIOD_SECONDS * 1000])
-        )
-
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(admitted) == 20
-
-
-def test_limiter_refills_over_the_minute(in_tenant_a):
-    """GCRA: after the burst, one more search per 60/limit seconds (moved forward by editing
-    the stored arrival time rather than sleeping)."""
-    _exhaust(10)
-    assert not rush._take(10)
-    client = _redis()
-    key = rush.limiter_key()
-    tat, limit = client.get(key).decode().split(":")
-    client.set(key, f"{float(tat) - 6000:.3f}:{limit}", px=60_000)  # 6 s = one interval
-    assert rush._take(10)
-    assert not rush._take(10)
-
-
-def test_raising_the_limit_in_settings_takes_effect(in_tenant_a):
-    """The searches already counted carry over at the new rate: 10 of 1,000 leaves 990."""
-    _exhaust(10)
-    assert not rush._take(10)
-    started = time.monotonic()
-    admitted = sum(rush._take(1000) for _ in range(1000))
-    refilled = int((time.monotonic() - started) / 0.060) + 1  # one per 60 ms meanwhile
-    assert 990 <= admitted <= 990 + refilled
-
-
-def test_family_in_checkout_is_never_shed(family_a):
-    offering = make_offering(name="Vault", capacity=5)
-    client = family_a.client()
-    _exhaust()
-    assert_error(client.get(API), 429, "search_busy")  # signed in, nothing in the cart
-    services.cart_add(
-        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
-    )
-    assert client.get(API).status_code == 200  # a live hold: in checkout
-    assert client.get(f"{API}/match?age=7").status_code == 200
-    assert_error(client_for(family_a.tenant).get(API), 429, "search_busy")  # visitors are shed
-
-
-def test_lapsed_hold_is_not_in_checkout_but_unpaid_order_is(family_a):
-    offering = make_offering(name="Bars", capacity=5, tuition=5000)
-    client = family_a.client()
-    hold = services.cart_add(
-        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
-    )
-    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    _exhaust()
-    assert_error(client.get(API), 429, "search_busy")
-    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() + timedelta(minutes=5))
-    order = orders.checkout(family=family_a.family)
-    assert order.status == "awaiting_payment"
-    assert not Hold.objects.filter(family=family_a.family, status="active").exists()
-    assert client.get(API).status_code == 200  # paying: still in checkout
-
-
-def test_redis_unreachable_lets_searches_through_and_logs(in_tenant_a, monkeypatch, caplog):
-    make_offering(name="Floor")
-    portal_settings_update(class_search_rate_limit=10)
-    monkeypatch.setattr(rush, "_redis", _dead_redis)
-    monkeypatch.setattr(rush._State, "script", None)
-    monkeypatch.setattr(rush._State, "last_warning", 0.0)
-    client = client_for(in_tenant_a)
-    with caplog.at_level(logging.WARNING, logger="portal.catalog.rush"):
-        for _ in range(15):
-            assert client.get(API).status_code == 200
-    warnings = [r for r in caplog.records if "search limiter: Redis unreachable" in r.message]
-    assert len(warnings) == 1  # logged, not once per request
-    assert rush._State.open_until > 0  # the breaker skips Redis for a few seconds
 
 
 # --- the availability cache ------------------------------------------------------------------
@@ -346,8 +165,6 @@ def test_availability_falls_back_to_rows_when_redis_is_down(in_tenant_a, monkeyp
     offering = make_offering(name="Parallel", capacity=4)
     Offering.objects.filter(pk=offering.pk).update(seats_taken=1)
     monkeypatch.setattr(availability, "_redis", _dead_redis)
-    monkeypatch.setattr(rush, "_redis", _dead_redis)
-    monkeypatch.setattr(rush._State, "script", None)
     assert _avail(client_for(in_tenant_a).get(API), "Parallel")["openings"] == 3
     # Seat changes still work without Redis.
     family, kid = make_family("nocache@alpha.test")
@@ -559,9 +376,8 @@ def test_search_pages_without_redis(in_tenant_a, monkeypatch):
     from portal.catalog import search_cache
 
     make_offering(name="No Redis")
-    for module in (availability, rush, search_cache):
+    for module in (availability, search_cache):
         monkeypatch.setattr(module, "_redis", _dead_redis)
-    monkeypatch.setattr(rush._State, "script", None)
     client = client_for(in_tenant_a)
     for _ in range(2):
         assert _avail(client.get(API), "No Redis")["openings"] == 3

@@ -9,7 +9,6 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from portal.accounts.models import EmergencyContact, Family
-from portal.catalog import rush
 from portal.config.services import portal_settings_update
 from tests.factories import AnnouncementFactory, StaffFactory
 from tests.helpers import make_actor, signed_in, web_client
@@ -283,22 +282,6 @@ def test_the_unavailable_page_is_branded_and_friendly(in_tenant_a, tenant_b):
         assert response["Retry-After"] == "300"
     connection.set_schema_to_public()
     assert web_client(tenant_b).get("/").status_code == 200
-
-
-def test_whoa_page_when_search_is_over_its_rate(in_tenant_a):
-    make_offering(name="Beam")
-    portal_settings_update(class_search_rate_limit=10)
-    for _ in range(10):
-        assert rush._take(10)
-    response = web_client(in_tenant_a).get("/classes/?age=5")
-    assert response.status_code == 429
-    assert response["Retry-After"] == "30"
-    page = html(response)
-    assert "Whoa!" in page and '<meta http-equiv="refresh" content="30">' in page
-    assert "This page will refresh itself in 30 seconds." in page
-    assert "Beam" not in page
-    finder = web_client(in_tenant_a).get("/classes/find/?age=5")
-    assert finder.status_code == 429
 
 
 def test_csrf_failure_is_a_branded_page_with_a_way_back(in_tenant_a):
