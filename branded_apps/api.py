@@ -67,7 +67,7 @@ class StaffAppListingApi(StaffApi):
     def _get(self, locale: str) -> AppListing:
         listing = AppListing.objects.filter(app=services.app_get(), locale=locale).first()
         if listing is None:
-            raise ApplicationError("not_found", "No listing in that locale.", status=404)
+            raise ApplicationError("listing_not_found", "No listing in that locale.", status=404)
         return listing
 
     @extend_schema(operation_id="staff_app_listing", responses=ListingOutput)
@@ -129,7 +129,7 @@ class StaffAppBuildListApi(StaffApi):
 def _build(number: int) -> AppBuild:
     build = AppBuild.objects.filter(number=number).first()
     if build is None:
-        raise ApplicationError("not_found", "No such build.", status=404)
+        raise ApplicationError("build_not_found", "No such build.", status=404)
     return build
 
 

@@ -20,7 +20,7 @@ from .serializers import BuildDetailOutput, BuildOutput, PreflightOutput
 def _tenant(slug: str) -> Tenant:
     tenant = Tenant.objects.filter(schema_name=slug).first()
     if tenant is None or tenant.status in (Tenant.Status.PROVISIONING, Tenant.Status.OFFBOARDED):
-        raise ApplicationError("not_found", "No such business.", status=404)
+        raise ApplicationError("tenant_not_found", "No such business.", status=404)
     return tenant
 
 
@@ -55,5 +55,5 @@ class PlatformAppBuildApi(PlatformApi):
         with tenant_context(_tenant(slug)):
             build = AppBuild.objects.filter(number=number).first()
             if build is None:
-                raise ApplicationError("not_found", "No such build.", status=404)
+                raise ApplicationError("build_not_found", "No such build.", status=404)
             return Response(BuildDetailOutput(build).data)

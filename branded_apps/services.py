@@ -178,7 +178,7 @@ def listing_delete(*, locale: str) -> None:
         )
     deleted, _ = AppListing.objects.filter(app=app, locale=locale).delete()
     if not deleted:
-        raise ApplicationError("not_found", "No listing in that locale.", status=404)
+        raise ApplicationError("listing_not_found", "No listing in that locale.", status=404)
 
 
 # Builds ------------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def build_retry(*, number: int) -> AppBuild:
         with transaction.atomic():
             build = AppBuild.objects.select_for_update().filter(number=number).first()
             if build is None:
-                raise ApplicationError("not_found", "No such build.", status=404)
+                raise ApplicationError("build_not_found", "No such build.", status=404)
             stalled = build.is_active and build_is_stalled(build)
             if build.status != AppBuild.Status.FAILED and not stalled:
                 raise ApplicationError(
@@ -543,7 +543,7 @@ def build_download_open(*, number: int, token: str):
         raise ApplicationError("link_invalid", "This download link is not valid.", status=404)
     build = AppBuild.objects.filter(number=number, status=AppBuild.Status.READY).first()
     if build is None:
-        raise ApplicationError("not_found", "No such build.", status=404)
+        raise ApplicationError("build_not_found", "No such build.", status=404)
     return build, default_storage.open(build.bundle_path, "rb"), _filename(build)
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.accounts.errors import student_not_found
 from portal.accounts.models import Student
 from portal.catalog.models import (
     WEEKDAY_CODES,
@@ -166,7 +167,7 @@ def class_finder(request):
                 else None
             )
             if student is None:
-                raise bad("student", _("We could not find that student."))
+                raise student_not_found()
             born, gender, level = student.date_of_birth, student.gender, student.level
         else:
             born = _parse_birthdate(params)
@@ -200,7 +201,7 @@ def offering_detail(request, offering_id: int):
     if offering is None:
         return error_page(
             request,
-            ApplicationError("not_found", _("We could not find that class."), status=404),
+            ApplicationError("offering_not_found", _("We could not find that class."), status=404),
             back_url=reverse("portal-classes"),
             back_label=_("Back to the classes"),
         )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.accounts import services
+from portal.accounts.errors import contact_not_found, student_not_found
 from portal.accounts.models import EmergencyContact, Student
 from portal.accounts.selectors import family_get, policies_pending
 from portal.accounts.services import PolicyConsent
@@ -188,7 +189,7 @@ def student_edit(request, student_id: int):
     if student is None:
         return error_page(
             request,
-            ApplicationError("not_found", _("We could not find that student."), status=404),
+            student_not_found(),
             back_url=reverse("portal-family"),
             back_label=_("Back to my family"),
         )
@@ -286,7 +287,7 @@ def contact_delete(request, contact_id: int):
     if contact is None:
         return error_page(
             request,
-            ApplicationError("not_found", _("We could not find that contact."), status=404),
+            contact_not_found(),
             back_url=reverse("portal-family"),
             back_label=_("Back to my family"),
         )

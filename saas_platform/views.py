@@ -3,7 +3,26 @@ from django.shortcuts import render
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+class ApiNotFoundMiddleware:
+    """An unmatched path under /api/ answers JSON ``{"code": "not_found"}`` even with DEBUG on,
+    where Django renders its HTML technical page instead of calling ``handler404``. Sits
+    outside CommonMiddleware, so a slash-appending redirect still happens first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and _wants_json(request)
+            and not response.get("Content-Type", "").startswith("application/")
+        ):
+            return not_found(request)
+        return response
 
 
 def not_found(request, exception=None):

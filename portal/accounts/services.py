@@ -26,7 +26,12 @@ from saas_platform.login_guard import raise_if_locked
 from saas_platform.users.models import User
 from saas_platform.users.services import api_token_issue
 
-from .errors import INVALID_CREDENTIALS, family_suspended_error
+from .errors import (
+    INVALID_CREDENTIALS,
+    contact_not_found,
+    family_suspended_error,
+    student_not_found,
+)
 from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
 
 FAMILY_FIELDS = (
@@ -349,7 +354,7 @@ def student_create(*, guardian: Guardian, **values) -> Student:
 @transaction.atomic
 def student_update(*, guardian: Guardian, student: Student, **values) -> Student:
     if student.family_id != guardian.family_id:
-        raise ApplicationError("not_found", "Not found.", status=404)
+        raise student_not_found()
     unknown = set(values) - set(STUDENT_FIELDS)
     if unknown:
         raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
@@ -418,7 +423,7 @@ def emergency_contact_create(
 
 def emergency_contact_delete(*, guardian: Guardian, contact: EmergencyContact) -> None:
     if contact.family_id != guardian.family_id:
-        raise ApplicationError("not_found", "Not found.", status=404)
+        raise contact_not_found()
     contact.delete()
 
 

@@ -84,7 +84,7 @@ def card_attempt(
     payment = billing.payment_cancel(payment=payment)
     if payment.status == Payment.Status.SUCCEEDED:
         payment_refresh(payment_intent_id=payment.stripe_payment_intent_id)
-        raise ApplicationError("order_already_paid", "This order is already paid.", 409)
+        raise ApplicationError("order_already_paid", "This order is already paid.", status=409)
     return billing.payment_attempt_open(
         order=order,
         amount=amount,
@@ -96,7 +96,9 @@ def card_attempt(
 
 def _nothing_due(order: Order) -> Payment:
     services.order_confirm(order_id=order.pk)
-    raise ApplicationError("order_already_paid", "Nothing is left to pay on this order.", 409)
+    raise ApplicationError(
+        "order_already_paid", "Nothing is left to pay on this order.", status=409
+    )
 
 
 def balance_pay(*, family, saved_method_id: int | None = None) -> Payment:

@@ -142,7 +142,9 @@ def family_deletion_complete(*, deletion_request_id: int, by: User | None = None
     class roster shows an anonymous child by surprise."""
     request = DeletionRequest.objects.select_for_update().filter(pk=deletion_request_id).first()
     if request is None:
-        raise ApplicationError("not_found", "No such deletion request.", status=404)
+        raise ApplicationError(
+            "deletion_request_not_found", "No such deletion request.", status=404
+        )
     if request.status != DeletionRequest.Status.PENDING:
         raise ApplicationError(
             "deletion_already_completed",

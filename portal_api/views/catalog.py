@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from portal.accounts.errors import student_not_found
 from portal.accounts.models import Student
 from portal.catalog.availability import availability_by_ids, availability_for
 from portal.catalog.models import WEEKDAY_CODES, Level
@@ -171,7 +172,9 @@ class OfferingDetailApi(CatalogApi):
     def get(self, request, offering_id: int):
         offering = offering_get(offering_id=offering_id, visible_kinds=self.portal.shown_kinds())
         if offering is None:
-            raise ApplicationError("not_found", "We could not find that class.", status=404)
+            raise ApplicationError(
+                "offering_not_found", "We could not find that class.", status=404
+            )
         context = {
             "portal": self.portal,
             "currency": self.tenant.currency,
@@ -219,7 +222,7 @@ class OfferingMatchApi(CatalogApi):
                 else None
             )
             if student is None:
-                raise ApplicationError("not_found", "We could not find that student.", status=404)
+                raise student_not_found()
             born, gender, level = student.date_of_birth, student.gender, student.level
         else:
             age = _int(params, "age", 0, 120, "Age")

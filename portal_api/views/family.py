@@ -5,9 +5,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.accounts import services
+from portal.accounts.errors import contact_not_found, student_not_found
 from portal.accounts.models import EmergencyContact, Policy, Student
 from portal.accounts.selectors import family_get, policies_pending
-from saas_platform.errors import ApplicationError
 
 from .auth import ConsentInput, consents_from
 from .base import FamilyApi, PortalApi, client_ip
@@ -158,7 +158,7 @@ class StudentDetailApi(FamilyApi):
             .first()
         )
         if student is None:
-            raise ApplicationError("not_found", "We could not find that student.", status=404)
+            raise student_not_found()
         return student
 
     @extend_schema(operation_id="family_students_retrieve", responses=StudentOutput)
@@ -239,7 +239,7 @@ class EmergencyContactDetailApi(FamilyApi):
             pk=contact_id, family_id=request.guardian.family_id
         ).first()
         if contact is None:
-            raise ApplicationError("not_found", "We could not find that contact.", status=404)
+            raise contact_not_found()
         services.emergency_contact_delete(guardian=request.guardian, contact=contact)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -135,7 +135,7 @@ def test_listing_limits_and_locales(app_staff):
     assert client.get(f"{APP}/listings/es-MX").json()["keywords"] == ""
     assert_error(client.delete(f"{APP}/listings/en-US"), 409, "primary_locale_required")
     assert client.delete(f"{APP}/listings/es-MX").status_code == 204
-    assert_error(client.get(f"{APP}/listings/es-MX"), 404, "not_found")
+    assert_error(client.get(f"{APP}/listings/es-MX"), 404, "listing_not_found")
 
 
 # --- pre-flight ------------------------------------------------------------------------------
@@ -475,8 +475,10 @@ def test_platform_admins_build_any_business_and_nobody_else_can(
     assert response.json()["requested_by"] == "platform:root@platform.test"
     assert platform.get(f"{base}/builds/1").json()["status"] == "queued"
     assert [b["number"] for b in platform.get(f"{base}/builds").json()] == [1]
-    assert_error(platform.get("/api/platform/v1/tenants/nobody/app/builds"), 404, "not_found")
-    assert_error(platform.get(f"{base}/builds/9"), 404, "not_found")
+    assert_error(
+        platform.get("/api/platform/v1/tenants/nobody/app/builds"), 404, "tenant_not_found"
+    )
+    assert_error(platform.get(f"{base}/builds/9"), 404, "build_not_found")
     # A business's staff token means nothing on the platform host.
     for client in (ready_app.client(None), staff_b.client(None)):
         assert client.post(f"{base}/builds").status_code in (401, 403)

@@ -423,11 +423,11 @@ def test_another_familys_student_is_not_found(family_a):
     with tenant_context(family_a.tenant):
         other = StudentFactory(first_name="Other")
     client = family_a.client()
-    assert_error(client.get(f"{API}/family/students/{other.pk}"), 404, "not_found")
+    assert_error(client.get(f"{API}/family/students/{other.pk}"), 404, "student_not_found")
     assert_error(
         send(client, "patch", f"{API}/family/students/{other.pk}", {"first_name": "Hacked"}),
         404,
-        "not_found",
+        "student_not_found",
     )
     with tenant_context(family_a.tenant):
         other.refresh_from_db()
@@ -490,7 +490,9 @@ def test_emergency_contacts(family_a):
     )
     contact_id = created.json()["id"]
     assert client.delete(f"{API}/family/emergency-contacts/{contact_id}").status_code == 204
-    assert_error(client.delete(f"{API}/family/emergency-contacts/{contact_id}"), 404, "not_found")
+    assert_error(
+        client.delete(f"{API}/family/emergency-contacts/{contact_id}"), 404, "contact_not_found"
+    )
 
 
 def test_policies_are_asked_again_when_they_change(family_a):

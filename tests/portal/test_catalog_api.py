@@ -222,7 +222,7 @@ def test_hidden_kinds_are_not_listed(catalog):
         search(catalog).__class__
         and client_for(catalog["tenant"]).get(f"{API}/{catalog['items']['camp'].pk}"),
         404,
-        "not_found",
+        "offering_not_found",
     )
 
 
@@ -321,10 +321,12 @@ def test_event_meets_once_and_camp_on_weekdays(catalog):
 
 def test_unknown_draft_or_other_tenants_offering_is_not_found(catalog, tenant_b):
     client = client_for(catalog["tenant"])
-    assert_error(client.get(f"{API}/999999"), 404, "not_found", "We could not find that class.")
-    assert_error(client.get(f"{API}/{catalog['items']['draft'].pk}"), 404, "not_found")
+    assert_error(
+        client.get(f"{API}/999999"), 404, "offering_not_found", "We could not find that class."
+    )
+    assert_error(client.get(f"{API}/{catalog['items']['draft'].pk}"), 404, "offering_not_found")
     other = client_for(tenant_b).get(f"{API}/{catalog['items']['tots'].pk}")
-    assert_error(other, 404, "not_found")
+    assert_error(other, 404, "offering_not_found")
     assert b"Tiny Tumblers" not in other.content
     assert client_for(tenant_b).get(API).json()["results"] == []
 
@@ -363,9 +365,12 @@ def test_another_familys_student_cannot_be_matched(catalog, family_a):
     response = client_for(catalog["tenant"], token=family_a.token).get(
         f"{API}/match?student={stranger.pk}"
     )
-    assert_error(response, 404, "not_found")
+    assert_error(response, 404, "student_not_found", "We could not find that student.")
+    assert response.json()["fields"] == {"student": ["We could not find that student."]}
     assert_error(
-        client_for(catalog["tenant"]).get(f"{API}/match?student={stranger.pk}"), 404, "not_found"
+        client_for(catalog["tenant"]).get(f"{API}/match?student={stranger.pk}"),
+        404,
+        "student_not_found",
     )
 
 

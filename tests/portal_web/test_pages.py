@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from portal.accounts.models import EmergencyContact, Family
 from portal.config.services import portal_settings_update
-from tests.factories import AnnouncementFactory, StaffFactory
+from tests.factories import AnnouncementFactory, StaffFactory, StudentFactory
 from tests.helpers import make_actor, signed_in, web_client
 from tests.portal.enrollment_helpers import make_offering
 from theming.services import brand_update, theme_publish
@@ -193,6 +193,21 @@ def test_find_the_right_class_by_age_birthdate_or_student(family_web):
     family_web.student.save()
     page = html(client.get(f"/classes/find/?student={family_web.student.pk}"))
     assert "Tumble Tots" in page and "Big Kids" not in page
+
+
+def test_a_missing_student_is_the_same_failure_on_the_web_and_the_api(family_web):
+    """One code per failure: another family's (or no) student is student_not_found, 404, on
+    the class finder and on the API's match endpoint alike."""
+    with tenant_context(family_web.tenant):
+        stranger = StudentFactory()
+    for student_id in (stranger.pk, 999999):
+        page = family_web.web.get(f"/classes/find/?student={student_id}")
+        assert page.status_code == 404
+        assert "We could not find that student." in html(page)
+        api = family_web.client().get(f"/api/v1/offerings/match?student={student_id}")
+        assert api.status_code == 404
+        assert api.json()["code"] == "student_not_found"
+        assert api.json()["message"] == "We could not find that student."
 
 
 def test_offering_detail_respects_the_visibility_settings(in_tenant_a):
