@@ -37,6 +37,11 @@ class MoneyOutput(serializers.Serializer):
     tuition = serializers.IntegerField(help_text="Minor units (cents).")
     registration_fee = serializers.IntegerField(help_text="Minor units (cents).")
     deposit = serializers.IntegerField(help_text="Due at registration, minor units (cents).")
+    tuition_billing = serializers.ChoiceField(
+        choices=["term", "monthly"],
+        help_text="`monthly`: `tuition` is per month (the first at checkout, then autopay on the "
+        "business's billing day); `term`: once, at registration.",
+    )
     currency = serializers.CharField()
 
 
@@ -109,6 +114,7 @@ class OfferingOutput(serializers.Serializer):
             "tuition": offering.tuition,
             "registration_fee": offering.registration_fee,
             "deposit": offering.deposit,
+            "tuition_billing": offering.tuition_billing,
             "currency": self.context["currency"],
         }
 

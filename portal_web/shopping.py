@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.billing import services as billing
 from portal.billing.models import SavedPaymentMethod
+from portal.catalog.models import Offering
 from portal.enrollment import selectors, services
 from portal.enrollment.models import Order, WaitlistEntry
 from portal.orders import payments as order_payments
@@ -67,6 +67,14 @@ def _cart_context(request) -> dict:
         "expires_at": min((h.expires_at for h in holds), default=None),
         "seconds_left": min((h.seconds_left(now) for h in holds), default=0),
         "waitlist": list(selectors.waitlist_list(family)),
+        "monthly": [
+            {"hold": h}
+            for h in holds
+            if h.offering.tuition_billing == Offering.TuitionBilling.MONTHLY
+        ],
+        "has_saved_card": SavedPaymentMethod.objects.filter(
+            family=family, removed_at__isnull=True
+        ).exists(),
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -261,10 +269,9 @@ def order_detail(request, order_id: int):
         context["saved_methods"] = list(
             SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
         )
-        open_payment = order.payments.filter(status__in=billing.OPEN).exists()
-        wants_element = (
-            request.GET.get("card") == "new" or open_payment or not context["saved_methods"]
-        )
+        # A saved card can always pay, even when a Payment Element attempt was started before
+        # (order_pay cancels that attempt first); "Pay with another card" opens the element.
+        wants_element = request.GET.get("card") == "new" or not context["saved_methods"]
         if not settings.STRIPE_PUBLISHABLE_KEY:
             context["payment_error"] = _(
                 "This business does not take card payments online yet. Please contact them to "
@@ -287,6 +294,38 @@ def order_detail(request, order_id: int):
                     return_url=request.build_absolute_uri(reverse("portal-order", args=[order.pk])),
                 )
     return render(request, "portal_web/order.html", context)
+
+
+@family_required
+def order_receipt(request, order_id: int):
+    """The receipt of a paid order: what was bought, and how it was paid (tenders, cards)."""
+    family = request.guardian.family
+    order = order_selectors.order_get(family, order_id)
+    if order is None or order.status != Order.Status.CONFIRMED:
+        return error_page(
+            request,
+            ApplicationError(
+                "receipt_not_found",
+                _("There is no receipt for that order: it is not paid."),
+                status=404,
+            ),
+            back_url=reverse("portal-billing"),
+            back_label=_("Back to billing"),
+        )
+    return render(
+        request,
+        "portal_web/receipt.html",
+        {
+            "nav": "billing",
+            "order": order,
+            "currency": order.currency,
+            "payments": list(
+                order.payments.filter(status="succeeded")
+                .select_related("saved_method")
+                .order_by("created_at", "pk")
+            ),
+        },
+    )
 
 
 @require_POST

@@ -59,6 +59,7 @@ urlpatterns = [
     ),
     path("checkout/", shopping.checkout, name="portal-checkout"),
     path("orders/<int:order_id>/", shopping.order_detail, name="portal-order"),
+    path("orders/<int:order_id>/receipt/", shopping.order_receipt, name="portal-order-receipt"),
     path("orders/<int:order_id>/pay/", shopping.order_pay_saved, name="portal-order-pay-saved"),
     path("enrollments/", shopping.enrollments, name="portal-enrollments"),
     path("schedule/", shopping.schedule, name="portal-schedule"),

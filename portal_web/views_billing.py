@@ -21,6 +21,7 @@ from portal.billing import services
 from portal.billing.selectors import ledger_get, payment_method_list, statement_range
 from portal.billing.statements import statement_pdf
 from portal.config.selectors import portal_settings_get
+from portal.orders.autopay import autopay_next
 from portal.orders.services import balance_order_create
 from saas_platform.errors import ApplicationError
 
@@ -55,6 +56,7 @@ def _billing_context(request, **extra) -> dict:
         "methods_enabled": portal.stored_payment_method_policy != "off",
         "methods_required": portal.stored_payment_method_policy == "required",
         "can_manage": request.guardian.is_primary,
+        "autopay": autopay_next(family=family),
         "stripe_ready": stripe_ready(),
         "values": {
             "from": (today - timedelta(days=90)).isoformat(),

@@ -30,6 +30,7 @@ from portal_api.views.store import (
     VisitorGiftPurchaseApi,
 )
 from saas_platform.errors import ApplicationError
+from saas_platform.login_guard import client_address
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors, login_redirect, suspended_page
@@ -196,12 +197,16 @@ def gift_status(request):
 
 
 @require_GET
-@family_required
 def gift_balance(request):
+    """Anyone holding a code may check its balance (a recipient has no account); wrong codes
+    are rate-limited per family, or per address for visitors."""
+    guardian = guardian_for_user(request.user)
     try:
         services.gift_certificates_enabled_check()
         certificate = services.gift_certificate_lookup(
-            family=request.guardian.family, code=request.GET.get("gift_certificate_code", "")
+            family=guardian.family if guardian is not None else None,
+            requester=client_address(request),
+            code=request.GET.get("gift_certificate_code", "")[:40],
         )
     except ApplicationError as exc:
         return _store_failed(request, exc)

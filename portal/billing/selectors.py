@@ -48,11 +48,24 @@ def ledger_get(*, family, period: str = "30d") -> dict:
         since = timezone.now() - timedelta(days=30)
         rows = [row for row in rows if row["created_at"] >= since]
     from portal.config.selectors import portal_settings_get
+    from portal.orders.selectors import unpaid_order_list
 
     after_days = portal_settings_get().past_due_after_days
+    unpaid = [
+        {
+            "order_id": order.pk,
+            "kind": order.kind,
+            "description": ", ".join(line.description for line in order.lines.all()),
+            "amount_due": due,
+            "expires_at": order.expires_at,
+        }
+        for order, due in unpaid_order_list(family)
+    ]
     return {
         "entries": rows,
         "balance": running,
+        "unpaid_orders": unpaid,
+        "owed": max(running, 0) + sum(row["amount_due"] for row in unpaid),
         "credit": max(-running, 0),
         "past_due": past_due_amount(family, now=timezone.now(), after_days=after_days),
         "currency": connection.tenant.currency,

@@ -225,3 +225,38 @@ def _failed(charge: AutopayCharge, portal, reason: str, *, final: bool) -> None:
             "url": connection.tenant.url(f"/orders/{charge.order_id}/pay"),
         },
     )
+
+
+def autopay_next(*, family, today: date | None = None) -> dict | None:
+    """The family's next autopay: the billing day it falls on, what it will bill (the monthly
+    tuition of its active enrollments then running) and the saved card it will charge (the
+    default one). ``None`` when nothing monthly is due. Read only; ``_bill_period`` decides."""
+    from portal.billing.models import SavedPaymentMethod
+
+    portal = portal_settings_get()
+    today = today or timezone.localdate()
+    day = today.replace(day=portal.billing_day)
+    if day <= today:
+        day = (_month_end(_month_start(today)) + timedelta(days=1)).replace(day=portal.billing_day)
+    period = _month_start(day)
+    enrollments = (
+        Enrollment.objects.filter(
+            family=family,
+            status=Enrollment.Status.ACTIVE,
+            offering__tuition_billing=Offering.TuitionBilling.MONTHLY,
+            start_date__lt=period,
+            offering__end_date__gte=period,
+            offering__start_date__lte=_month_end(period),
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=period))
+        .select_related("offering")
+    )
+    amount = sum(e.offering.tuition for e in enrollments)
+    if amount <= 0:
+        return None
+    card = (
+        SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
+        .order_by("-is_default", "-pk")
+        .first()
+    )
+    return {"date": day, "amount": amount, "card": card}

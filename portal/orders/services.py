@@ -358,6 +358,8 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
     order.status = Order.Status.CONFIRMED
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at"])
+    if order.total > 0:
+        notify_family(order.family_id, "payment_receipt", _receipt_context(order))
     if summary:
         notify_family(
             order.family_id,
@@ -368,6 +370,42 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
                 "url": connection.tenant.url("/enrollments"),
             },
         )
+
+
+def _receipt_context(order: Order) -> dict:
+    """What the receipt email says (JSON-serialisable for the outbox): the lines, the tenders
+    (credit, gift certificates) and the card payments that paid the order."""
+    from portal.billing.models import Payment
+
+    def money(amount: int) -> str:
+        sign = "-" if amount < 0 else ""
+        return f"{sign}{abs(amount) // 100:,}.{abs(amount) % 100:02d} {order.currency}"
+
+    payments = Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED)
+    return {
+        "order_id": order.pk,
+        "lines": [
+            {"description": line.description, "amount": money(line.amount)}
+            for line in order.lines.all()
+        ],
+        "total": money(order.total),
+        "tenders": [
+            {"description": tender.description, "amount": money(-tender.amount)}
+            for tender in order.tenders.filter(status__in=OrderTender.LIVE)
+        ],
+        "payments": [
+            {
+                "method": (
+                    f"{p.saved_method.brand} ending {p.saved_method.last4}"
+                    if p.saved_method_id
+                    else "card"
+                ),
+                "amount": money(p.amount),
+            }
+            for p in payments.select_related("saved_method")
+        ],
+        "url": connection.tenant.url(f"/orders/{order.pk}/receipt/"),
+    }
 
 
 def _settle_open_invoices(balance_order: Order, portal, now: datetime) -> None:

@@ -72,8 +72,15 @@ def _failed(key: str) -> None:
         logger.warning("could not count a wrong gift certificate code", exc_info=True)
 
 
-def gift_certificate_lookup(*, family, code: str, lock: bool = False) -> GiftCertificate:
-    key = _guard_guessing(family.pk)
+def gift_certificate_lookup(
+    *, family=None, code: str, lock: bool = False, requester: str = ""
+) -> GiftCertificate:
+    """An active certificate by its code. Wrong codes are counted per family, or for anyone
+    else (the public balance check) per ``requester`` (their address): five in 15 minutes and
+    further look-ups answer ``too_many_attempts``."""
+    if family is None and not requester:
+        raise ValueError("a look-up needs a family or a requester to count wrong codes against")
+    key = _guard_guessing(family.pk if family is not None else f"visitor:{requester}")
     qs = GiftCertificate.objects.filter(
         code=normalize_code(code), status=GiftCertificate.Status.ACTIVE
     )
@@ -156,6 +163,7 @@ def gift_certificates_activate(*, order: Order) -> None:
                 "recipient": certificate.recipient_name,
                 "amount": certificate.initial_amount,
                 "currency": certificate.currency,
+                "code": certificate.code,
             },
         )
 

@@ -92,6 +92,14 @@ class LedgerOutput(serializers.Serializer):
     balance = serializers.IntegerField(help_text="Running balance after this entry.")
 
 
+class UnpaidOrderOutput(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount_due = serializers.IntegerField(help_text="Minor units.")
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
 class LedgerApi(FamilyApi):
     @extend_schema(
         operation_id="ledger",
@@ -101,6 +109,10 @@ class LedgerApi(FamilyApi):
             {
                 "entries": LedgerOutput(many=True),
                 "balance": serializers.IntegerField(),
+                "unpaid_orders": UnpaidOrderOutput(many=True),
+                "owed": serializers.IntegerField(
+                    help_text="Everything owed: the positive balance plus the unpaid orders."
+                ),
                 "credit": serializers.IntegerField(),
                 "past_due": serializers.IntegerField(
                     help_text="Owed on charges older than the business's grace period."
@@ -109,14 +121,22 @@ class LedgerApi(FamilyApi):
             },
         ),
         description="The family's charges, payments, discounts, refunds and credits with a running "
-        "balance (positive: owed) and what of it is past due. `period=30d` (default) or `all`. "
+        "balance (positive: owed) and what of it is past due; `unpaid_orders` are checkouts and "
+        "purchases still waiting for payment (not in the ledger yet), and `owed` adds them to "
+        "the balance. `period=30d` (default) or `all`. "
         "Pay the balance with `POST /balance/pay`.",
     )
     def get(self, request):
         ledger = ledger_get(
             family=request.guardian.family, period=request.query_params.get("period", "30d")
         )
-        return Response({**ledger, "entries": LedgerOutput(ledger["entries"], many=True).data})
+        return Response(
+            {
+                **ledger,
+                "entries": LedgerOutput(ledger["entries"], many=True).data,
+                "unpaid_orders": UnpaidOrderOutput(ledger["unpaid_orders"], many=True).data,
+            }
+        )
 
 
 class StaffRefundApi(PortalApi):
