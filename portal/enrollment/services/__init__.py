@@ -1,6 +1,7 @@
 """The enrollment app's services, by module: ``seats`` (row locks, counters, lapses and
-waitlist offers), ``cart`` (holds) and ``waitlist`` (a family's place in line). Orders
-(checkout, confirmation, expiry) are ``portal.orders``."""
+waitlist offers), ``cart`` (holds), ``waitlist`` (a family's place in line) and ``staff`` (the
+admin's drop, cancel and waitlist removal). Orders (checkout, confirmation, expiry) are
+``portal.orders``."""
 
 from .cart import (
     cart_add,
@@ -19,6 +20,11 @@ from .seats import (
     settle,
     settle_offerings,
 )
+from .staff import (
+    enrollment_staff_cancel,
+    enrollment_staff_drop,
+    waitlist_staff_remove,
+)
 from .waitlist import (
     waitlist_accept,
     waitlist_advance_for,
@@ -32,6 +38,8 @@ __all__ = [
     "cart_clear",
     "cart_refresh",
     "cart_remove",
+    "enrollment_staff_cancel",
+    "enrollment_staff_drop",
     "expire_due",
     "hold_expire_if_due",
     "lock_offerings",
@@ -45,5 +53,6 @@ __all__ = [
     "waitlist_decline",
     "waitlist_join",
     "waitlist_position",
+    "waitlist_staff_remove",
     "warn_expiring_holds",
 ]
