@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from saas_platform.errors import ApplicationError
 
@@ -222,7 +223,7 @@ def review_account_ensure() -> dict:
             )  # fmt: skip
             Student.objects.create(
                 family=family, first_name="Sam", last_name="Review",
-                date_of_birth=date(date.today().year - 8, 1, 1),
+                date_of_birth=date(timezone.localdate().year - 8, 1, 1),
             )  # fmt: skip
     return {
         "demo_user": email,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from .models import AppBuild, AppListing, BrandedApp
@@ -87,7 +88,8 @@ class BuildDetailOutput(BuildOutput):
         if build.status != AppBuild.Status.READY:
             return None
         link = build_download_url(build)
-        return {"url": link["url"], "expires_at": link["expires_at"].isoformat()}
+        expires_at = timezone.localtime(link["expires_at"])
+        return {"url": link["url"], "expires_at": expires_at.isoformat()}
 
 
 class PreflightProblem(serializers.Serializer):

@@ -9,7 +9,6 @@ and times are wall-clock times in the business's time zone (with its VTIMEZONE).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db import connection
@@ -52,9 +51,9 @@ def family_calendar(*, family: Family, tenant, base_url: str) -> bytes:
     """The iCalendar document of the family's students' meetings: every meeting of each active
     enrollment (from its start date to its end, or the offering's), approved makeups, and
     reported absences as cancelled events."""
-    tz = ZoneInfo(tenant.timezone)
+    tz = tenant.zone
     host = tenant.primary_host
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=tz)
     since = today - timedelta(days=HISTORY_DAYS)
 
     cal = Calendar()

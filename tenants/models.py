@@ -22,6 +22,16 @@ LOCALES = [("en", "English"), ("es", "Español")]
 
 
 @functools.cache
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """The ZoneInfo for a tenant's ``timezone`` (UTC for a name the tz database lacks: a row
+    written before validation, or a tz database older than the one that validated it)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+@functools.cache
 def _known_timezones() -> frozenset[str]:
     # available_timezones() walks the tz database on disk (~30 ms); it does not change while
     # the process runs.
@@ -109,6 +119,13 @@ class Tenant(TenantMixin):
         """The host the portal's links use: a verified custom domain made primary, or the
         platform host."""
         return self.primary_domain or self.platform_host
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The business's time zone: every request on its host, every task in its schema,
+        its emails and PDFs run in it (``timezone.override(tenant.zone)``), and every window
+        or deadline its staff set is entered and shown in it. See docs/tenancy.md, "Time"."""
+        return zone_named(self.timezone)
 
     def url(self, path: str = "/") -> str:
         port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""

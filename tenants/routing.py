@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
+from django.utils import timezone
 
 from saas_platform.redis import redis_client as _redis
 from saas_platform.redis import redis_key
@@ -191,7 +192,8 @@ def tls_ask_response(request: HttpRequest) -> HttpResponse:
 
 
 class TenantRoutingMiddleware:
-    """Must come first (after the health check): it picks the schema and the URL map."""
+    """Must come first (after the health check): it picks the schema, the URL map and the time
+    zone (the tenant's on its hosts, UTC on the platform's)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -206,7 +208,9 @@ class TenantRoutingMiddleware:
             request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
-            return self.get_response(request)
+            # The platform's own pages run in UTC (settings.TIME_ZONE), whatever ran before.
+            with timezone.override(None):
+                return self.get_response(request)
         tenant = router.resolve(host)
         if tenant is None:
             return unknown_host_response(request)
@@ -216,7 +220,11 @@ class TenantRoutingMiddleware:
         connection.set_tenant(tenant)
         request.urlconf = settings.ROOT_URLCONF
         set_urlconf(request.urlconf)
-        return self.get_response(request)
+        # The business's time zone for the whole request: forms (the admin's too) read a
+        # date-time typed by staff in it, templates, serializers and timezone.localdate()
+        # show and count days in it. Restored afterwards, so nothing leaks to the next request.
+        with timezone.override(tenant.zone):
+            return self.get_response(request)
 
 
 __all__ = ["Domain", "HostRouter", "TenantRoutingMiddleware", "invalidate", "router"]

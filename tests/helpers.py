@@ -94,6 +94,20 @@ def session_tenant(key: str) -> Tenant:
     return Tenant.objects.get(schema_name=SESSION_TENANTS[key]["slug"])
 
 
+def tenant_in_zone(tenant: Tenant, zone: str) -> Tenant:
+    """The tenant with its time zone changed for this test (the test's transaction undoes it):
+    its row, this instance, the routing cache (the next request routes to the changed row) and
+    the connection when it is in the tenant's schema (tasks read the zone from it)."""
+    from tenants import routing
+
+    Tenant.objects.filter(pk=tenant.pk).update(timezone=zone)
+    tenant.timezone = zone
+    routing.router.clear()
+    if connection.schema_name == tenant.schema_name:
+        connection.set_tenant(tenant)
+    return tenant
+
+
 def host_of(tenant: Tenant | None) -> str:
     return tenant.primary_host if tenant is not None else settings.PLATFORM_DOMAIN
 

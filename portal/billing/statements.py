@@ -24,7 +24,7 @@ def _text(value: str) -> str:
 def statement_pdf(*, family, tenant, start: date, end: date) -> bytes:
     """Opening balance, every entry between ``start`` and ``end`` (inclusive) with a running
     balance, and the closing balance."""
-    tz = timezone.get_current_timezone()
+    tz = tenant.zone  # the business's days, whatever zone the caller runs in
     since = timezone.make_aware(datetime.combine(start, time.min), tz)
     until = timezone.make_aware(datetime.combine(end, time.max), tz)
     entries = LedgerEntry.objects.filter(family=family)
@@ -55,7 +55,7 @@ def statement_pdf(*, family, tenant, start: date, end: date) -> bytes:
     balance = opening
     for entry in rows:
         balance += entry.amount
-        pdf.cell(widths[0], 7, timezone.localtime(entry.created_at).strftime("%Y-%m-%d"))
+        pdf.cell(widths[0], 7, timezone.localtime(entry.created_at, tz).strftime("%Y-%m-%d"))
         pdf.cell(widths[1], 7, _text(entry.description[:60]))
         pdf.cell(widths[2], 7, _money(entry.amount, currency))
         pdf.cell(widths[3], 7, _money(balance, currency), new_x="LMARGIN", new_y="NEXT")

@@ -221,7 +221,11 @@ def _failed(charge: AutopayCharge, portal, reason: str, *, final: bool) -> None:
             "period": what,
             "amount": f"{charge.amount / 100:.2f} {charge.currency}",
             "reason": reason,
-            "retry": charge.next_attempt_at.strftime("%b %-d") if charge.next_attempt_at else "",
+            "retry": (
+                f"{timezone.localtime(charge.next_attempt_at):%b %-d}"
+                if charge.next_attempt_at
+                else ""
+            ),
             "url": connection.tenant.url(f"/orders/{charge.order_id}/pay"),
         },
     )

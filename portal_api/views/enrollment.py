@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -302,7 +303,7 @@ class WaitlistOutput(serializers.Serializer):
 
     def get_offer_expires_at(self, entry) -> str | None:
         if entry.status == "offered" and entry.hold is not None:
-            return entry.hold.expires_at.isoformat()
+            return timezone.localtime(entry.hold.expires_at).isoformat()
         return None
 
 

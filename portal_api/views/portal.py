@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings as django_settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -86,7 +87,9 @@ class PortalConfigApi(PortalApi):
         settings = {name: getattr(portal, name) for name in PUBLIC_SETTINGS}
         for name in ("priority_registration_starts_at", "priority_registration_ends_at",
                      "new_family_enrollment_opens_at"):  # fmt: skip
-            settings[name] = settings[name].isoformat() if settings[name] else None
+            # In the business's zone, with its offset (2027-01-11T08:00:00-06:00).
+            value = settings[name]
+            settings[name] = timezone.localtime(value).isoformat() if value else None
         announcements = announcement_list(family=self.family_of_requester())
         return Response(
             {

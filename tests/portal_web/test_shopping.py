@@ -39,7 +39,9 @@ def test_add_to_cart_shows_the_hold_countdown_and_the_price(family_web):
     assert "Beam Basics" in page and family_web.student.first_name in page
     seconds = int(re.search(r'data-seconds-left="(\d+)"', page).group(1))
     assert 14 * 60 < seconds <= 15 * 60  # the portal's hold timer (15 minutes)
-    assert f'datetime="{hold.expires_at.isoformat()[:19]}' in page
+    # In the business's zone, with its offset (docs/tenancy.md, "Time").
+    local = timezone.localtime(hold.expires_at, family_web.tenant.zone)
+    assert f'datetime="{local.isoformat()}"' in page
     assert "about 15 minutes left" in page  # without JavaScript
     # The countdown script runs under the Content-Security-Policy (its nonce).
     response = family_web.web.get("/cart/")
