@@ -217,5 +217,12 @@ def offering_detail(request, offering_id: int):
             "o": data,
             "students": students,
             "priority_open": portal.priority_window_open(),
+            # Aware datetimes: the template shows them in the business's zone (the request's).
+            "registration_opens_at": _upcoming(offering.registration_opens_at),
+            "registration_closes_at": _upcoming(offering.registration_closes_at),
         },
     )
+
+
+def _upcoming(moment):
+    return moment if moment is not None and moment > timezone.now() else None
