@@ -8,7 +8,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 
 from portal_api.views.base import PortalApi
-from portal_api.views.requests import IsTenantStaff
+from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 
 from . import preflight, services
@@ -33,7 +33,7 @@ def app_output(app) -> dict:
 
 
 class StaffApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_app")]
 
 
 class StaffAppApi(StaffApi):
@@ -105,6 +105,8 @@ class StaffAppPreflightApi(StaffApi):
 
 
 class StaffAppBuildListApi(StaffApi):
+    permission_classes = [staff_permission("manage_app", post="queue_app_build")]
+
     @extend_schema(operation_id="staff_app_builds", responses=BuildOutput(many=True))
     def get(self, request):
         return Response(BuildOutput(AppBuild.objects.all()[:50], many=True).data)
@@ -145,6 +147,8 @@ class StaffAppBuildApi(StaffApi):
 
 
 class StaffAppBuildRetryApi(StaffApi):
+    permission_classes = [staff_permission("queue_app_build")]
+
     @extend_schema(
         operation_id="staff_app_build_retry",
         request=None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
+from saas_platform.staff_permissions import perm, staff_has_perm
 from theming.emitters import css
 from theming.services import theme_current, theme_preview_tokens
 
@@ -13,7 +14,7 @@ from theming.services import theme_current, theme_preview_tokens
 @require_GET
 def theme_css(request):
     user = getattr(request, "user", None)
-    if request.GET.get("preview") and user is not None and user.is_authenticated and user.is_staff:
+    if request.GET.get("preview") and staff_has_perm(user, perm("edit_theme")):
         response = HttpResponse(css(theme_preview_tokens(), 0), content_type="text/css")
         response["Cache-Control"] = "no-store"
         return response

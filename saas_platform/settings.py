@@ -207,6 +207,8 @@ TENANT_APPS = [
     "portal_web",
     "theming",
     "branded_apps",
+    # Last: its post_migrate builds the role groups from every other app's permissions.
+    "portal.staff",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -8,6 +8,7 @@ from django.db import connection
 
 from saas_platform.admin_sites import platform_admin_site
 from saas_platform.errors import ApplicationError
+from saas_platform.staff_permissions import perm, staff_has_perm
 
 from . import domains as domain_services
 from . import services
@@ -135,11 +136,8 @@ class OwnDomainAdmin(admin.ModelAdmin):
     actions = ["verify_now", "make_primary"]
 
     def _allowed(self, request) -> bool:
-        user = request.user
-        return bool(
-            user.is_active
-            and user.is_staff
-            and connection.schema_name != settings.PUBLIC_SCHEMA_NAME
+        return connection.schema_name != settings.PUBLIC_SCHEMA_NAME and staff_has_perm(
+            request.user, perm("manage_domains")
         )
 
     def has_module_permission(self, request):

@@ -131,14 +131,27 @@ class Actor:
 
 
 def make_actor(
-    tenant: Tenant | None, *, email: str, staff: bool = False, superuser: bool = False
+    tenant: Tenant | None,
+    *,
+    email: str,
+    staff: bool = False,
+    superuser: bool = False,
+    role: str | None = None,
 ) -> Actor:
-    """A user with a bearer token in the tenant's schema (None: the public schema)."""
+    """A user with a bearer token in the tenant's schema (None: the public schema); with
+    ``role`` (portal/staff/roles.py) a staff member holding that role."""
     context = tenant_context(tenant) if tenant is not None else schema_context("public")
     with context:
         user = User.objects.create_user(
-            email=email, password="correct horse battery", is_staff=staff, is_superuser=superuser
+            email=email,
+            password="correct horse battery",
+            is_staff=staff or role is not None,
+            is_superuser=superuser,
         )
+        if role is not None:
+            from portal.staff.services import staff_role_set
+
+            user = staff_role_set(user=user, role=role)
         _, raw = api_token_issue(user=user, name="tests")
     connection.set_schema_to_public()
     return Actor(user=user, token=raw, tenant=tenant)

@@ -85,11 +85,16 @@ class FamilyAdmin(admin.ModelAdmin):
         if can_view_medical(request.user) and response.status_code == 200:
             family = Family.objects.filter(pk=object_id).first() if object_id.isdigit() else None
             if family is not None:
+                # Who read which child's notes, and the family's contacts, each a row.
+                for student in family.students.all():
+                    audit_record(
+                        action="read_medical", obj=student, fields={"read": ["medical_notes"]}
+                    )
                 audit_record(
                     action="read_medical",
                     obj=family,
                     family_id=family.pk,
-                    fields={"read": ["students.medical_notes", "emergency_contacts"]},
+                    fields={"read": ["emergency_contacts"]},
                 )
         return response
 

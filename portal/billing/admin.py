@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from saas_platform.errors import ApplicationError
+from saas_platform.staff_permissions import perm
 
 from . import services
 from .models import AutopayCharge, LedgerEntry, Payment, StripeEvent
@@ -27,7 +28,12 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Refund the selected payments in full")
+    def has_refund_payment_permission(self, request):
+        return request.user.has_perm(perm("refund_payment"))
+
+    @admin.action(
+        description="Refund the selected payments in full", permissions=["refund_payment"]
+    )
     def refund_in_full(self, request, queryset):
         for payment in queryset:
             try:

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from saas_platform.errors import ApplicationError
+from saas_platform.staff_permissions import perm
 
 from . import services
 from .models import MakeupToken, Request
@@ -44,11 +45,20 @@ class RequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Approve the selected requests (the note is sent to the family)")
+    def has_decide_request_permission(self, request):
+        return request.user.has_perm(perm("decide_request"))
+
+    @admin.action(
+        description="Approve the selected requests (the note is sent to the family)",
+        permissions=["decide_request"],
+    )
     def approve(self, request, queryset):
         self._decide(request, queryset, True)
 
-    @admin.action(description="Deny the selected requests (the note is sent to the family)")
+    @admin.action(
+        description="Deny the selected requests (the note is sent to the family)",
+        permissions=["decide_request"],
+    )
     def deny(self, request, queryset):
         self._decide(request, queryset, False)
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from portal.orders.models import OrderTender
+from saas_platform.staff_permissions import perm
 
 from . import services
 from .models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption
@@ -66,7 +67,10 @@ class GiftCertificateAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields + (("initial_amount",) if obj else ())
 
-    @admin.action(description="Void the selected gift certificates")
+    def has_refund_payment_permission(self, request):
+        return request.user.has_perm(perm("refund_payment"))
+
+    @admin.action(description="Void the selected gift certificates", permissions=["refund_payment"])
     def void(self, request, queryset):
         for certificate in queryset:
             services.gift_certificate_void(certificate_id=certificate.pk)
@@ -176,7 +180,10 @@ class PunchPassAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Void the selected punch passes")
+    def has_refund_payment_permission(self, request):
+        return request.user.has_perm(perm("refund_payment"))
+
+    @admin.action(description="Void the selected punch passes", permissions=["refund_payment"])
     def void(self, request, queryset):
         count = 0
         for punch in queryset:

@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from portal.billing import services
 from portal.billing.selectors import ledger_get, statement_range
 from portal.orders import payments as order_payments
+from saas_platform.api.permissions import staff_permission
 
 from .base import FamilyApi, PortalApi
-from .requests import IsTenantStaff
 
 
 class PaymentOutput(serializers.Serializer):
@@ -140,7 +140,7 @@ class LedgerApi(FamilyApi):
 
 
 class StaffRefundApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("refund_payment")]
 
     class Input(serializers.Serializer):
         amount = serializers.IntegerField(
@@ -167,7 +167,7 @@ class StaffRefundApi(PortalApi):
 
 
 class StaffStripeOnboardingApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_payments_onboarding")]
 
     @extend_schema(
         operation_id="staff_stripe_onboarding",

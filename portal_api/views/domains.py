@@ -7,11 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from saas_platform.api.permissions import staff_permission
 from tenants import domains as domain_services
 from tenants.models import Domain
 
 from .base import PortalApi
-from .requests import IsTenantStaff
 
 
 class DomainOutput(serializers.ModelSerializer):
@@ -55,7 +55,7 @@ _ERRORS = (
 
 
 class StaffDomainListApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_domains")]
 
     @extend_schema(operation_id="staff_domains_list", responses=DomainOutput(many=True))
     def get(self, request):
@@ -79,7 +79,7 @@ class StaffDomainListApi(PortalApi):
 
 
 class StaffDomainDetailApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_domains")]
 
     @extend_schema(operation_id="staff_domains_retrieve", responses=DomainOutput)
     def get(self, request, domain_id: int):
@@ -99,7 +99,7 @@ class StaffDomainDetailApi(PortalApi):
 
 
 class StaffDomainVerifyApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_domains")]
 
     @extend_schema(
         operation_id="staff_domains_verify",
@@ -114,7 +114,7 @@ class StaffDomainVerifyApi(PortalApi):
 
 
 class StaffDomainPrimaryApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("manage_domains")]
 
     @extend_schema(
         operation_id="staff_domains_make_primary",

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.requests import services
 from portal.requests.models import MakeupToken, Request
 from saas_platform.api.pagination import Pagination
+from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 
 from .base import FamilyApi, PortalApi
@@ -222,16 +223,8 @@ class MakeupTokenListApi(FamilyApi):
         )
 
 
-class IsTenantStaff(permissions.BasePermission):
-    message = "Only staff of this business may do this."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user is not None and user.is_authenticated and user.is_staff)
-
-
 class StaffRequestListApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("view_requests")]
     pagination_class = Pagination  # documents the paginated answer
 
     @extend_schema(
@@ -259,7 +252,7 @@ class StaffRequestListApi(PortalApi):
 
 
 class StaffRequestDecideApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("decide_request")]
 
     class Input(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["approve", "deny"])

@@ -6,12 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 from theming import emitters, services
 from theming.models import COLOUR_ROLES, RUNTIME_FIELDS, Brand, ThemeVersion
 
 from .base import PortalApi
-from .requests import IsTenantStaff
 
 
 def theme_reference(version: ThemeVersion | None) -> dict | None:
@@ -84,7 +84,7 @@ class BrandOutput(serializers.ModelSerializer):
 
 
 class StaffThemeDraftApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("edit_theme")]
 
     @extend_schema(operation_id="staff_theme_draft", responses=BrandOutput)
     def get(self, request):
@@ -106,7 +106,7 @@ class StaffThemeDraftApi(PortalApi):
 
 
 class StaffThemeImageApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("edit_theme")]
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -164,7 +164,7 @@ class VersionOutput(serializers.ModelSerializer):
 
 
 class StaffThemePublishApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("publish_theme")]
 
     @extend_schema(
         operation_id="staff_theme_publish",
@@ -180,7 +180,7 @@ class StaffThemePublishApi(PortalApi):
 
 
 class StaffThemeVersionsApi(PortalApi):
-    permission_classes = [IsTenantStaff]
+    permission_classes = [staff_permission("edit_theme")]
 
     @extend_schema(operation_id="staff_theme_versions", responses=VersionOutput(many=True))
     def get(self, request):

@@ -45,7 +45,7 @@ def upload(actor, field: str, data: bytes, name: str):
 
 @pytest.fixture
 def app_staff(in_tenant_a):
-    actor = make_actor(in_tenant_a, email="apps@alpha.test", staff=True)
+    actor = make_actor(in_tenant_a, email="apps@alpha.test", role="manager")
     connection.set_tenant(in_tenant_a)
     return actor
 

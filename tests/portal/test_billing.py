@@ -186,7 +186,7 @@ def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_te
 
     payment_refresh(payment_intent_id="pi_1")
     payment = Payment.objects.get()
-    staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
+    staff = make_actor(in_tenant_a, email="desk@alpha.test", role="manager")
     assert_error(
         connected.client().post(
             f"{API}/staff/payments/{payment.pk}/refund", {"amount": 100}, format="json"
@@ -271,7 +271,7 @@ def test_billing_endpoints_stay_in_their_tenant(method, path, connected, tenant_
 def test_staff_get_a_stripe_onboarding_link(in_tenant_a):
     Tenant.objects.filter(pk=in_tenant_a.pk).update(stripe_account_id="")
     in_tenant_a.stripe_account_id = ""
-    staff = make_actor(in_tenant_a, email="owner2@alpha.test", staff=True)
+    staff = make_actor(in_tenant_a, email="owner2@alpha.test", role="owner")
     responses.post(f"{STRIPE}/v1/accounts", json={"id": "acct_new", "object": "account"})
     responses.post(
         f"{STRIPE}/v1/account_links",

@@ -244,7 +244,7 @@ def test_absence_pending_when_staff_review_and_staff_decide(
         meeting_date=enrollment.offering.meetings()[2],
     ).json()
     assert req["status"] == "pending"
-    staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
+    staff = make_actor(in_tenant_a, email="desk@alpha.test", role="front_desk")
     assert_error(
         actor.client().post(
             f"{API}/staff/requests/{req['id']}/decide", {"decision": "approve"}, format="json"
@@ -369,7 +369,7 @@ def test_transfer_preview_request_and_approval(enrolled, in_tenant_a):
         409,
         "transfer_limit",
     )
-    staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
+    staff = make_actor(in_tenant_a, email="desk@alpha.test", role="front_desk")
     decided = staff.client().post(
         f"{API}/staff/requests/{req['id']}/decide", {"decision": "approve"}, format="json"
     )
@@ -461,7 +461,7 @@ def test_drop_rules_and_seat_freed_after_the_effective_date(enrolled, in_tenant_
         409,
         "drop_already_requested",
     )
-    staff = make_actor(in_tenant_a, email="desk@alpha.test", staff=True)
+    staff = make_actor(in_tenant_a, email="desk@alpha.test", role="front_desk")
     staff.client().post(
         f"{API}/staff/requests/{req.json()['id']}/decide", {"decision": "approve"}, format="json"
     )

@@ -1,7 +1,11 @@
-"""Isolation matrix: every API route, enumerated from the URL maps and checked against the
-OpenAPI schemas, is tried with another business's credentials and object ids, and with a
-family's credentials on staff and platform routes. Every attempt gets 401, 403 or 404 and no
-byte of the other business's data.
+"""Isolation and role matrix: every API route, enumerated from the URL maps and checked
+against the OpenAPI schemas, is tried with another business's credentials and object ids, and
+with a family's credentials on staff and platform routes. Every attempt gets 401, 403 or 404
+and no byte of the other business's data.
+
+Every staff route is also tried by every role (portal/staff/roles.py) of the business itself,
+against ROLE_MATRIX: the one table of which roles may use which staff route. A staff route
+without an entry, or an entry for a route that no longer exists, fails the test.
 
 Routes are classified by their DRF permission classes; a route whose view uses a permission
 class the matrix does not know, or a path parameter it has no sample for, fails the test: a new
@@ -17,6 +21,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
+from saas_platform.api.permissions import StaffPermission
 from saas_platform.users.services import api_token_issue
 from tests.factories import (
     EmergencyContactFactory,
@@ -30,7 +35,7 @@ pytestmark = pytest.mark.django_db
 
 # What each permission class means for the matrix.
 KINDS = {
-    "IsTenantStaff": "staff",
+    "StaffPermission": "staff",
     "IsFamilyMember": "family",
     "IsAuthenticated": "signed_in",
     "CatalogVisible": "public",
@@ -44,6 +49,38 @@ SIGNED_LINKS = {
     "/api/v1/store/gift-certificates/visitor/status",
 }
 DENIED = {401, 403, 404}
+
+# Who may use each staff route: owner (O), manager (M), front desk (F), coach (C). A role not
+# listed gets 403 ``staff_permission_required``; staff with no role get it everywhere.
+ROLE_MATRIX: dict[str, str] = {
+    "GET /api/v1/staff/theme/draft": "O M",
+    "PATCH /api/v1/staff/theme/draft": "O M",
+    "POST /api/v1/staff/theme/draft/images/{field}": "O M",
+    "POST /api/v1/staff/theme/publish": "O M",
+    "GET /api/v1/staff/theme/versions": "O M",
+    "GET /api/v1/staff/app": "O M",
+    "PATCH /api/v1/staff/app": "O M",
+    "GET /api/v1/staff/app/listings": "O M",
+    "GET /api/v1/staff/app/listings/{locale}": "O M",
+    "PUT /api/v1/staff/app/listings/{locale}": "O M",
+    "DELETE /api/v1/staff/app/listings/{locale}": "O M",
+    "GET /api/v1/staff/app/preflight": "O M",
+    "GET /api/v1/staff/app/builds": "O M",
+    "POST /api/v1/staff/app/builds": "O M",
+    "GET /api/v1/staff/app/builds/{number}": "O M",
+    "POST /api/v1/staff/app/builds/{number}/retry": "O M",
+    "POST /api/v1/staff/payments/{payment_id}/refund": "O M",
+    "POST /api/v1/staff/stripe/onboarding": "O",
+    "GET /api/v1/staff/requests": "O M F",
+    "POST /api/v1/staff/requests/{request_id}/decide": "O M F",
+    "GET /api/v1/staff/domains": "O",
+    "POST /api/v1/staff/domains": "O",
+    "GET /api/v1/staff/domains/{domain_id}": "O",
+    "DELETE /api/v1/staff/domains/{domain_id}": "O",
+    "POST /api/v1/staff/domains/{domain_id}/verify": "O",
+    "POST /api/v1/staff/domains/{domain_id}/primary": "O",
+}
+ROLE_LETTERS = {"O": "owner", "M": "manager", "F": "front_desk", "C": "coach"}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -64,7 +101,10 @@ class Route:
         classes = getattr(self.view, "permission_classes", None)
         if classes is None:
             return "unknown"
-        names = {cls.__name__ for cls in classes}
+        names = {
+            "StaffPermission" if issubclass(cls, StaffPermission) else cls.__name__
+            for cls in classes
+        }
         kinds = {KINDS.get(name, "unknown") for name in names}
         if "unknown" in kinds or len(kinds) != 1:
             return "unknown"
@@ -271,3 +311,53 @@ def test_family_credentials_open_no_staff_or_platform_route(world):
                 else:
                     assert response.status_code in DENIED, (context, response.status_code)
                 assert_nothing_of(response, markers, context)
+
+
+def staff_operations() -> list[tuple[str, Route, str]]:
+    return [
+        (f"{method.upper()} {route.path}", route, method)
+        for route in TENANT_ROUTES
+        if route.kind == "staff"
+        for method in route.methods
+    ]
+
+
+def test_every_staff_route_has_an_entry_in_the_role_matrix():
+    keys = [key for key, _, _ in staff_operations()]
+    missing = sorted(set(keys) - set(ROLE_MATRIX))
+    stale = sorted(set(ROLE_MATRIX) - set(keys))
+    assert missing == [], f"add these staff routes to ROLE_MATRIX: {missing}"
+    assert stale == [], f"ROLE_MATRIX names routes that do not exist: {stale}"
+    for key, letters in ROLE_MATRIX.items():
+        assert set(letters.split()) <= set(ROLE_LETTERS), key
+
+
+def test_each_role_opens_exactly_its_staff_routes(tenant_a):
+    """Every staff operation x every role (and staff with no role): allowed roles get past the
+    permission check (any answer but 401/403), the others 403 ``staff_permission_required``
+    naming the permission, and nothing of theirs changes."""
+    actors = {
+        role: make_actor(tenant_a, email=f"matrix-{role}@alpha.test", role=role)
+        for role in ROLE_LETTERS.values()
+    }
+    actors["no role"] = make_actor(tenant_a, email="matrix-norole@alpha.test", staff=True)
+    ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
+           "domain_id": 1}  # fmt: skip
+    tried = 0
+    for key, route, method in staff_operations():
+        allowed = {ROLE_LETTERS[letter] for letter in ROLE_MATRIX[key].split()}
+        path = fill(route.path, ids)
+        for role, actor in actors.items():
+            response = send(actor.client(), method, path)
+            context = f"{role}: {key} -> {response.status_code} {response.content[:200]!r}"
+            if role in allowed:
+                assert response.status_code not in (401, 403), context
+                assert response.status_code < 500, context
+            else:
+                assert response.status_code == 403, context
+                body = response.json()
+                assert body["code"] == "staff_permission_required", context
+                assert body["fields"]["permission"][0].startswith("portal_staff."), context
+            tried += 1
+    assert tried == len(staff_operations()) * 5
+    print(f"[roles] staff operations {len(staff_operations())}, role attempts {tried}")

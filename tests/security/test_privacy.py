@@ -104,20 +104,27 @@ def test_permitted_staff_see_them_and_every_view_is_audited(household):
     )
     html = family_page.content.decode()
     assert NOTES in html and CONTACT_PHONE in html
-    (entry,) = reads()
-    assert entry.actor_email == desk.email and entry.actor_kind == "staff"
+    # One row per child whose notes were shown (who, which student, when), one for the contacts.
+    entry, child = reads()
+    for row in (entry, child):
+        assert row.actor_email == desk.email and row.actor_kind == "staff"
+        assert row.family_id == household.family.pk and row.at is not None
+        assert row.request_id == "audit-test-request-1" and row.ip_address == "198.51.100.7"
     assert entry.object_type == "portal_accounts.family"
-    assert entry.object_id == str(household.family.pk) and entry.family_id == household.family.pk
-    assert entry.request_id == "audit-test-request-1" and entry.ip_address == "198.51.100.7"
+    assert entry.object_id == str(household.family.pk)
+    assert entry.fields == {"read": ["emergency_contacts"]}
+    assert child.object_type == "portal_accounts.student"
+    assert child.object_id == str(household.student.pk)
+    assert child.fields == {"read": ["medical_notes"]}
     client.get(f"/admin/portal_accounts/student/{household.student.pk}/change/")
-    assert len(reads()) == 2
+    assert len(reads()) == 3
     assert reads()[0].object_type == "portal_accounts.student"
     # The owner (a superuser of the schema) has the permission implicitly.
     owner = User.objects.create_superuser(email="boss@alpha.test", password=PASSWORD)
     page = admin_client(household.tenant, owner).get(
         f"/admin/portal_accounts/student/{household.student.pk}/change/"
     )
-    assert NOTES in page.content.decode() and len(reads()) == 3
+    assert NOTES in page.content.decode() and len(reads()) == 4
 
 
 def test_the_audit_log_is_read_only_in_the_admin(household, staff_a):
@@ -125,7 +132,9 @@ def test_the_audit_log_is_read_only_in_the_admin(household, staff_a):
     admin_client(household.tenant, desk).get(
         f"/admin/portal_accounts/family/{household.family.pk}/change/"
     )
-    entry = AuditEntry.objects.filter(action="read_medical").get()
+    entry = AuditEntry.objects.filter(
+        action="read_medical", object_type="portal_accounts.family"
+    ).get()
     client = admin_client(household.tenant, staff_a.user)
     listing = client.get("/admin/portal_privacy/auditentry/")
     assert listing.status_code == 200 and desk.email in listing.content.decode()
@@ -224,7 +233,7 @@ def test_checkout_payment_refund_and_drop_are_audited(stripe_ready):
         == (LedgerEntry.objects.filter(family=family.family).aggregate(s=Sum("amount"))["s"])
     )
 
-    staff = make_actor(family.tenant, email="desk@alpha.test", staff=True)
+    staff = make_actor(family.tenant, email="desk@alpha.test", role="manager")
     connection.set_tenant(family.tenant)
     responses.post(f"{STRIPE}/v1/refunds", json={"id": "re_1", "object": "refund",
                                                  "amount": 5000})  # fmt: skip

@@ -32,7 +32,7 @@ SNAPSHOT = {
 
 @pytest.fixture
 def staff(in_tenant_a):
-    actor = make_actor(in_tenant_a, email="designer@alpha.test", staff=True)
+    actor = make_actor(in_tenant_a, email="designer@alpha.test", role="manager")
     connection.set_tenant(in_tenant_a)
     return actor
 
