@@ -51,6 +51,12 @@ PLATFORM = _codes(
     ),
     ("permission_denied", 403, "The signed-in user may not do this."),
     ("server_error", 500, "Something failed on the server (a bug; reported to error tracking)."),
+    (
+        "staff_permission_required",
+        403,
+        "The staff member's role does not hold the permission this action needs "
+        "(`fields.permission` names it).",
+    ),
     ("throttled", 429, "Too many requests; retry after Retry-After."),
     ("unsupported_media_type", 415, "The request body's content type is not accepted."),
 )
@@ -488,6 +494,12 @@ PUSH = _codes(
     ("push_token_invalid", 400, "The push token is not an Expo push token."),
 )
 
+# portal.staff
+STAFF = _codes(
+    "portal.staff",
+    ("unknown_role", 400, "The role named is not owner, manager, front_desk or coach."),
+)
+
 # portal_api
 API = _codes(
     "portal_api",
@@ -517,6 +529,7 @@ ALL = (
     STORE,
     PRIVACY,
     PUSH,
+    STAFF,
     API,
     WEB,
 )
