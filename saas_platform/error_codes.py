@@ -50,6 +50,11 @@ PLATFORM = _codes(
         "No resource at this address, or an id the caller may not see.",
     ),
     ("permission_denied", 403, "The signed-in user may not do this."),
+    (
+        "server_busy",
+        429,
+        "The server is over its latency target and sheds load; retry after Retry-After.",
+    ),
     ("server_error", 500, "Something failed on the server (a bug; reported to error tracking)."),
     (
         "staff_permission_required",
@@ -303,12 +308,6 @@ ACCOUNTS = _codes(
     ("student_required", 400, "The policy or product is per student: name the student."),
 )
 
-# portal.catalog
-CATALOG = _codes(
-    "portal.catalog",
-    ("search_busy", 429, "Class search is shedding load; retry after Retry-After."),
-)
-
 # portal.config
 CONFIG = _codes(
     "portal.config",
@@ -395,7 +394,8 @@ REQUESTS = _codes(
     ("request_not_found", 404, "We could not find that request."),
     ("request_not_pending", 400, "Only a pending request can be cancelled."),
     ("same_offering", 400, "Pick a different class to transfer to."),
-    ("transfer_limit", 400, "This enrollment has already been transferred once."),
+    ("transfer_already_requested", 409, "A transfer is already requested for this enrollment."),
+    ("transfer_limit", 409, "This enrollment has already been transferred once."),
     ("transfer_next_level_only", 400, "Transfers may only move a student into the next level."),
     ("transfers_disabled", 400, "This business does not take transfer requests online."),
 )
@@ -520,7 +520,6 @@ ALL = (
     THEMING,
     BRANDED_APPS,
     ACCOUNTS,
-    CATALOG,
     CONFIG,
     ENROLLMENT,
     REQUESTS,
