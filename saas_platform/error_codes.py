@@ -322,6 +322,12 @@ ENROLLMENT = _codes(
     ("already_waitlisted", 409, "The student is already on this waitlist."),
     ("busy", 503, "Many families are registering right now. Please try again in a moment."),
     ("cart_item_not_found", 404, "No such item in the family's cart."),
+    ("enrollment_not_pending", 409, "Only an enrollment pending approval can be cancelled."),
+    (
+        "enrollment_reserved_by_order",
+        409,
+        "The seat is reserved by an unpaid order until it lapses.",
+    ),
     ("gender_restricted", 409, "The offering is for another gender than the student's."),
     ("hold_not_found", 404, "No such seat hold for the family."),
     ("inactive_family", 403, "Your account is inactive. Please contact us to enroll again."),
@@ -414,6 +420,7 @@ ORDERS = _codes(
         409,
         "This order can no longer be paid: its seats were released. Add them to your cart again.",
     ),
+    ("receipt_not_found", 404, "The order has no receipt: it is not paid (or not the family's)."),
     ("payment_method_not_found", 404, "We could not find that card."),
     (
         "payment_method_required",
