@@ -494,6 +494,7 @@ CELERY_TASK_ROUTES = {
     "orders.*": {"queue": "checkout"},
     "enrollment.send_family_email": {"queue": "notifications"},
     "store.send_gift_certificate": {"queue": "notifications"},
+    "accounts.send_guardian_invite": {"queue": "notifications"},
     "outbox.*": {"queue": "notifications"},
     "push.*": {"queue": "notifications"},
     "branded_apps.*": {"queue": "builds"},

@@ -255,3 +255,63 @@ class AutopayCharge(models.Model):
     def __str__(self) -> str:
         what = f"{self.period:%Y-%m}" if self.period else f"order {self.order_id}"
         return f"Autopay {what} for {self.family_id} ({self.status})"
+
+
+class StaffPosting(models.Model):
+    """A charge, a credit or an offline payment (cash, cheque) that staff posted on a family's
+    account, with the note and reference they gave. Its ledger entry is written in the same
+    transaction; who posted it is here and in the audit log."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        CREDIT = "credit", "Credit"
+        PAYMENT = "payment", "Offline payment"
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        CHEQUE = "cheque", "Cheque"
+        OTHER = "other", "Other (bank transfer, card terminal...)"
+
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.PROTECT, related_name="staff_postings"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    method = models.CharField(
+        max_length=10, choices=Method.choices, blank=True, help_text="Offline payments only."
+    )
+    amount = models.PositiveIntegerField(help_text="Minor units, always positive.")
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=255)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Cheque number, receipt book number..."
+    )
+    note = models.TextField(blank=True, max_length=2000, help_text="Visible to staff only.")
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="staff_posting"
+    )
+    # DO_NOTHING: users also live in the public schema (like Request.decided_by).
+    posted_by = models.ForeignKey(
+        "users.User", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    idempotency_key = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="Given by the caller (or generated): the same key posts once.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="billing_staff_posting_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="payment", method__in=["cash", "cheque", "other"])
+                | (~models.Q(kind="payment") & models.Q(method="")),
+                name="billing_staff_posting_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.amount} for family {self.family_id}"
