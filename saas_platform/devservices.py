@@ -178,6 +178,28 @@ def _manage(*args: str, env: dict[str, str]) -> None:
         )
 
 
+def demo_webhook_secret(directory: Path | None = None) -> str:
+    """The demo's Stripe webhook signing secret: made at random the first time, then kept in
+    ``.devdata/stripe-webhook-secret`` (readable by its owner only), so no two installs share
+    one and none is in the source."""
+    directory = directory or DEVDATA
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "stripe-webhook-secret"
+    try:
+        secret = path.read_text().strip()
+    except FileNotFoundError:
+        secret = ""
+    if not secret.startswith("whsec_") or len(secret) < 30:
+        import secrets
+
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+    os.chmod(path, 0o600)
+    return secret
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -221,7 +243,7 @@ def cmd_demo() -> None:
         env.update(
             STRIPE_SECRET_KEY="sk_test_demo_localstripe",  # noqa: S106 (fake server)
             STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}",
-            STRIPE_WEBHOOK_SECRET="whsec_demo_localstripe",  # noqa: S106
+            STRIPE_WEBHOOK_SECRET=demo_webhook_secret(),
             # The checkout page's Payment Element, from localstripe's stand-in Stripe.js.
             STRIPE_PUBLISHABLE_KEY="pk_test_demo_localstripe",
             STRIPE_JS_URL=f"http://127.0.0.1:{stripe_port}/js.stripe.com/v3/",

@@ -1,10 +1,15 @@
 """GET /healthz on every host, answered before tenant routing so that load balancers and
-Kubernetes probes can use any Host header (including a pod IP)."""
+Kubernetes probes can use any Host header (including a pod IP).
+
+Probes need only the status code (200 or 503) and ``status``. Which dependency is down is said
+only on the platform host: a tenant's host, a custom domain or an unknown name gets no map of
+the platform's internals."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
@@ -34,6 +39,13 @@ def check_redis() -> str:
     return "ok"
 
 
+def _on_platform_host(request) -> bool:
+    # The raw header: get_host() would refuse pod IPs and other names ALLOWED_HOSTS leaves out.
+    host = (request.META.get("HTTP_HOST") or "").lower()
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return host.rstrip(".") == settings.PLATFORM_DOMAIN
+
+
 class HealthCheckMiddleware:
     path = "/healthz"
 
@@ -49,7 +61,9 @@ class HealthCheckMiddleware:
             )
         checks = {"database": check_database(), "redis": check_redis()}
         healthy = all(value == "ok" for value in checks.values())
-        body = {"status": "ok" if healthy else "unavailable", **checks}
+        body = {"status": "ok" if healthy else "unavailable"}
+        if _on_platform_host(request):
+            body.update(checks)
         response = JsonResponse(body, status=200 if healthy else 503)
         response["Cache-Control"] = "no-store"
         return response

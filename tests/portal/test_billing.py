@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+import stripe
 from django.db import connection
 from django.test import override_settings
 
@@ -120,12 +121,11 @@ def test_webhook_confirms_the_order_and_records_the_ledger(
     assert LedgerEntry.objects.count() == 2
 
 
-@pytest.mark.parametrize("problem", ["wrong", "stale", "missing"])
+@pytest.mark.parametrize("problem", ["wrong", "stale", "missing", "future"])
 def test_bad_signatures_are_refused_and_nothing_is_recorded(problem, connected):
+    timestamps = {"stale": int(time.time()) - 3600, "future": int(time.time()) + 3600}
     payload, header = signed_event(
-        "payment_intent.succeeded",
-        {"id": "pi_1"},
-        timestamp=int(time.time()) - 3600 if problem == "stale" else None,
+        "payment_intent.succeeded", {"id": "pi_1"}, timestamp=timestamps.get(problem)
     )
     if problem == "wrong":
         header = header[:-4] + "beef"
@@ -138,6 +138,49 @@ def test_bad_signatures_are_refused_and_nothing_is_recorded(problem, connected):
     assert_error(response, 400, "invalid_signature")
     connection.set_tenant(connected.tenant)
     assert not StripeEvent.objects.exists()
+
+
+def test_a_timestamp_a_little_ahead_is_within_the_tolerance(connected):
+    payload, header = signed_event(
+        "customer.created", {"id": "cus_1"}, timestamp=int(time.time()) + 60
+    )
+    assert deliver(payload, header).json() == {"received": True}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        "{}",
+        "null",
+        '"evt"',
+        "not json",
+        '{"id": "evt_1", "type": "payment_intent.succeeded", "account": "acct_alpha"}',
+        '{"id": 1, "type": "x", "account": "acct_alpha", "data": {"object": {}}}',
+        '{"id": "evt_1", "type": ["x"], "account": "acct_alpha", "data": {"object": {}}}',
+        '{"id": "evt_1", "type": "x", "account": ["acct_alpha"], "data": {"object": {}}}',
+        '{"id": "evt_1", "type": "x", "account": "acct_alpha", "data": []}',
+        '{"id": "evt_1", "type": "x", "account": "acct_alpha", "data": {"object": "pi_1"}}',
+        '{"id": "evt_1", "type": "x", "account": "acct_alpha", "data": {"object": {"id": 7}}}',
+        '{"id": "' + "e" * 300 + '", "type": "x", "account": "acct_alpha", "data": {"object": {}}}',
+        '{"id": "evt\\u0000", "type": "x", "account": "acct_alpha", "data": {"object": {}}}',
+    ],
+)
+def test_signed_but_malformed_events_are_a_400_and_nothing_is_recorded(body, connected):
+    header = stripe.WebhookSignature.generate_signature_header(body, SECRET)
+    assert_error(deliver(body, header), 400, "event_malformed")
+    connection.set_tenant(connected.tenant)
+    assert not StripeEvent.objects.exists()
+
+
+def test_a_body_that_is_not_utf8_is_refused(connected):
+    body = b'{"id": "evt_\xff"}'
+    header = stripe.WebhookSignature.generate_signature_header(body.decode("latin-1"), SECRET)
+    response = client_for(None).post(
+        "/webhooks/stripe", data=body, content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )  # fmt: skip
+    assert_error(response, 400, "invalid_signature")
 
 
 def test_events_for_unknown_accounts_are_acknowledged_and_ignored(connected):

@@ -1,9 +1,11 @@
 """`make demo` and `make test` find PostgreSQL and Redis, or start embedded ones."""
 
 import os
+import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -111,3 +113,17 @@ def test_unknown_command_prints_usage():
     )
     assert result.returncode != 0
     assert "usage: python -m saas_platform.devservices {env|demo|stop|mobile-web}" in result.stderr
+
+
+def test_the_demo_webhook_secret_is_made_per_install_and_kept(tmp_path):
+    first = devservices.demo_webhook_secret(tmp_path / "one")
+    assert first.startswith("whsec_") and len(first) > 40
+    assert devservices.demo_webhook_secret(tmp_path / "one") == first  # kept across runs
+    kept = tmp_path / "one" / "stripe-webhook-secret"
+    assert kept.read_text().strip() == first
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert devservices.demo_webhook_secret(tmp_path / "two") != first  # another install
+    # No signing secret is written in the source any more.
+    source = Path(devservices.__file__).read_text()
+    assert "whsec_demo" not in source
+    assert not re.search(r"STRIPE_WEBHOOK_SECRET\s*=\s*[\"']", source)

@@ -7,15 +7,33 @@ from tests.helpers import client_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("host", [None, "alpha", "unknown.example.org", "10.0.0.7"])
-def test_healthz_answers_on_every_host(host, tenant_a):
+@pytest.mark.parametrize(
+    "host", [None, "platform-port", "alpha", "unknown.example.org", "10.0.0.7"]
+)
+def test_healthz_answers_on_every_host_with_detail_only_on_the_platform_host(host, tenant_a):
     client = client_for(tenant_a if host == "alpha" else None)
-    if host not in (None, "alpha"):
+    if host == "platform-port":
+        client.defaults["HTTP_HOST"] += ":8000"
+    elif host not in (None, "alpha"):
         client.defaults["HTTP_HOST"] = host
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    if host in (None, "platform-port"):
+        assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    else:
+        assert response.json() == {"status": "ok"}
     assert response["Cache-Control"] == "no-store"
+
+
+def test_healthz_says_which_dependency_is_down_only_on_the_platform_host(monkeypatch, tenant_a):
+    from saas_platform import health
+
+    monkeypatch.setattr(health, "check_redis", lambda: "unavailable")
+    response = client_for(tenant_a).get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    response = client_for(None).get("/healthz")
+    assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
 
 
 def test_healthz_reports_redis_down():
