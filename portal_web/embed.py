@@ -30,6 +30,7 @@ from portal.config.selectors import portal_settings_get
 from portal_api.filters import KNOWN, bad, parse_offering_filters
 from portal_api.serializers import OfferingOutput
 from saas_platform.errors import ApplicationError
+from saas_platform.hosts import public_origin
 
 # Widget-only parameters; everything else is a class-search filter (portal_api.filters).
 WIDGET_PARAMS = {"limit", "lang"}
@@ -163,16 +164,15 @@ def embed_offerings(request):
             "availability": availability_for(offerings),
         }
         items = OfferingOutput(offerings, many=True, context=context).data
+        origin = public_origin(request)  # the answer is cached publicly: no client-sent port
         for item in items:
-            item["url"] = request.build_absolute_uri(
-                reverse("portal-offering", kwargs={"offering_id": item["id"]})
-            )
+            item["url"] = origin + reverse("portal-offering", kwargs={"offering_id": item["id"]})
         search = {k: v for k, v in params.items() if k in KNOWN and v}
-        search_url = request.build_absolute_uri(reverse("portal-classes"))
+        search_url = origin + reverse("portal-classes")
         if search:
             search_url += "?" + urlencode(search)
         body = {
-            "business": {"name": connection.tenant.name, "url": request.build_absolute_uri("/")},
+            "business": {"name": connection.tenant.name, "url": origin + "/"},
             "language": translation.get_language(),
             "results": items,
             "more": more,
@@ -199,7 +199,7 @@ def embed_js(request):
                 "failed": _("The class list could not be loaded."),
                 "portal": _("See our classes on our portal"),
             }
-    origin = request.build_absolute_uri("/").rstrip("/")
+    origin = public_origin(request)
     script = render_to_string(
         "portal_web/embed.js",
         {

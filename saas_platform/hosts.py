@@ -17,6 +17,17 @@ from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 
 
+def public_origin(request: HttpRequest) -> str:
+    """``scheme://host[:port]`` for links in answers that shared caches may keep (the website
+    widget, its script, cached search pages): the host name the request was routed by, with the
+    configured scheme and port (``PLATFORM_URL_SCHEME``, ``PLATFORM_URL_PORT``), never the port
+    or scheme the client sent, so ``Host: acme.example.com:6666`` cannot put ``:6666`` into a
+    response that a cache then hands to everyone."""
+    domain, _port = split_domain_port(request.get_host())
+    port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""
+    return f"{settings.PLATFORM_URL_SCHEME}://{domain}{port}"
+
+
 def _allowed_patterns() -> list[str]:
     allowed = list(settings.ALLOWED_HOSTS)
     if settings.DEBUG and not allowed:

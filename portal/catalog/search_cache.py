@@ -21,6 +21,7 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from saas_platform.hosts import public_origin
 from saas_platform.redis import redis_client as _redis
 from saas_platform.redis import redis_key
 
@@ -56,8 +57,9 @@ def _page_key(client, request) -> str:
         [
             generation.decode() if isinstance(generation, bytes) else str(generation),
             timezone.localdate().isoformat(),
-            request.scheme,
-            request.get_host(),
+            # The origin pages are built for, never the port or scheme a client sent: one entry
+            # per page, whatever Host port a request names.
+            public_origin(request),
             request.get_full_path(),
         ]
     )

@@ -1,6 +1,9 @@
+from urllib.parse import urlsplit
+
 from rest_framework.pagination import PageNumberPagination
 
 from saas_platform.errors import ApplicationError
+from saas_platform.hosts import public_origin
 
 
 class Pagination(PageNumberPagination):
@@ -8,6 +11,20 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def _canonical(self, link: str | None) -> str | None:
+        """``next``/``previous`` on the configured scheme and port, not the client's: search
+        pages are cached and served to every client (portal.catalog.search_cache)."""
+        if link is None:
+            return None
+        parts = urlsplit(link)
+        return public_origin(self.request) + parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def get_next_link(self):
+        return self._canonical(super().get_next_link())
+
+    def get_previous_link(self):
+        return self._canonical(super().get_previous_link())
 
     def paginate_queryset(self, queryset, request, view=None):
         for name in (self.page_query_param, self.page_size_query_param):

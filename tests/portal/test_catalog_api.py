@@ -424,3 +424,16 @@ def test_term_filter(catalog):
         term = TermFactory(name="Fall")
         Offering.objects.filter(pk=catalog["items"]["swim"].pk).update(term=term)
     assert names(search(catalog, f"?term={term.pk}")) == ["Swim Basics"]
+
+
+def test_the_hosts_port_is_never_reflected_into_cached_search_pages(catalog):
+    host = catalog["tenant"].primary_host
+    poisoned = client_for(catalog["tenant"])
+    poisoned.defaults["HTTP_HOST"] = f"{host}:6666"
+    first = poisoned.get(f"{API}?page_size=1")
+    assert first.status_code == 200
+    assert first.json()["next"] == f"http://{host}{API}?page=2&page_size=1"
+    # The page a plain request gets next (from the same cache entry) names no foreign port.
+    plain = client_for(catalog["tenant"]).get(f"{API}?page_size=1").json()
+    assert plain["next"] == f"http://{host}{API}?page=2&page_size=1"
+    assert ":6666" not in str(plain)

@@ -162,3 +162,17 @@ def test_cross_tenant_isolation(catalog, tenant_a, tenant_b):
         "Tiny Tumblers"
         not in get(tenant_b, f"/embed/offerings.json?program={program_a}").content.decode()
     )
+
+
+def test_the_hosts_port_is_never_reflected_into_the_cached_widget(catalog, tenant_a, settings):
+    poisoned = Client(HTTP_HOST=f"{tenant_a.primary_host}:6666")
+    script = poisoned.get("/embed.js").content.decode()
+    assert ":6666" not in script
+    assert f'var ORIGIN = "http://{tenant_a.primary_host}";' in script
+    body = poisoned.get("/embed/offerings.json").content.decode()
+    assert ":6666" not in body and f"http://{tenant_a.primary_host}/classes/" in body
+    # The configured port and scheme are what links carry (a deployment on a port of its own).
+    settings.PLATFORM_URL_PORT = "8443"
+    settings.PLATFORM_URL_SCHEME = "https"
+    body = poisoned.get("/embed/offerings.json").json()
+    assert body["search_url"] == f"https://{tenant_a.primary_host}:8443/classes/"
