@@ -548,6 +548,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 900.0,
         "tenant_schemas": ["public"],
     },
+    # Verified custom domains, each once a day: one whose DNS proof vanished stops routing and
+    # stops being primary (tenants/domains.py).
+    "tenants-domain-recheck-verified": {
+        "task": "tenants.tasks.domain_recheck_verified_task",
+        "schedule": 3600.0,
+        "tenant_schemas": ["public"],
+    },
 }
 
 # Stripe (Connect, direct charges on each business's own account). Without a secret key the

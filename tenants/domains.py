@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -37,6 +37,13 @@ MAX_CUSTOM_DOMAINS = 10
 CLAIM_EXPIRES_AFTER = timedelta(days=3)
 # Pending domains are re-checked by beat for this long after they were added.
 RECHECK_FOR = timedelta(days=7)
+# Verified custom domains are checked again this often: a business that lets its domain go, or
+# removes the proof, must not keep a routable host (and reset-email links) on it.
+VERIFIED_RECHECK_EVERY = timedelta(hours=24)
+# Checks of verified domains one beat run makes at most (the rest wait for the next run).
+VERIFIED_RECHECK_BATCH = 500
+# Failures that prove the record is gone or wrong (a DNS outage proves nothing).
+_PROOF_GONE = {"domain_verification_record_missing", "domain_verification_mismatch"}
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -311,6 +318,64 @@ def domain_recheck_pending() -> dict[str, int]:
         counts["checked"] += 1
         if domain_verify(domain=domain, raise_on_failure=False).verified_at is not None:
             counts["verified"] += 1
+    return counts
+
+
+def _unverify(domain: Domain) -> None:
+    """Caller holds the tenant's and the domain's row locks."""
+    tenant = Tenant.objects.select_for_update().get(pk=domain.tenant_id)
+    if domain.is_primary or tenant.primary_domain == domain.domain:
+        Domain.objects.filter(tenant=tenant, domain=tenant.platform_host).update(is_primary=True)
+        tenant.primary_domain = ""
+        tenant.save(update_fields=["primary_domain"])
+    domain.verified_at = None
+    domain.is_primary = False
+
+
+def domain_recheck_verified(*, now=None) -> dict[str, int]:
+    """Beat: look up the proof of verified custom domains again, each at most once per
+    ``VERIFIED_RECHECK_EVERY``. A proof found missing or wrong on two checks in a row (one
+    failure may be a business editing its DNS) unverifies the domain: it stops routing and, if
+    it was primary, the platform host becomes primary again. DNS outages change nothing. Safe to
+    run twice: a domain checked within the interval is skipped. The lookup happens before any
+    row is locked."""
+    now = now or timezone.now()
+    due = Domain.objects.filter(is_custom=True, verified_at__isnull=False).filter(
+        models.Q(last_checked_at__isnull=True)
+        | models.Q(last_checked_at__lte=now - VERIFIED_RECHECK_EVERY)
+    )
+    counts = {"checked": 0, "ok": 0, "unverified": 0}
+    for domain_id in due.order_by("last_checked_at", "pk").values_list("pk", flat=True)[
+        :VERIFIED_RECHECK_BATCH
+    ]:
+        domain = Domain.objects.filter(pk=domain_id).first()
+        if domain is None:
+            continue
+        failure = _check(domain)  # network: no lock held
+        counts["checked"] += 1
+        with transaction.atomic():
+            fresh = Domain.objects.select_for_update().filter(pk=domain_id).first()
+            if fresh is None or fresh.verified_at is None:
+                continue
+            if fresh.last_checked_at is not None and fresh.last_checked_at > now - (
+                VERIFIED_RECHECK_EVERY
+            ):
+                continue  # another run checked it meanwhile
+            previous = fresh.last_check_error
+            fresh.last_checked_at = now
+            fresh.last_check_error = failure or ""
+            fields = ["last_checked_at", "last_check_error"]
+            if failure in _PROOF_GONE and previous in _PROOF_GONE:
+                _unverify(fresh)
+                fields += ["verified_at", "is_primary"]
+                counts["unverified"] += 1
+                logger.warning(
+                    "custom domain %s lost its DNS proof (%s): unverified", fresh.domain, failure
+                )
+                routing.invalidate_on_commit()
+            elif failure is None:
+                counts["ok"] += 1
+            fresh.save(update_fields=fields)
     return counts
 
 

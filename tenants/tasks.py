@@ -57,3 +57,11 @@ def domain_recheck_pending_task() -> dict[str, int]:
     from .domains import domain_recheck_pending
 
     return domain_recheck_pending()
+
+
+@shared_task(name="tenants.tasks.domain_recheck_verified_task")
+def domain_recheck_verified_task() -> dict[str, int]:
+    """Check the DNS proof of verified custom domains again; unverify those that lost it."""
+    from .domains import domain_recheck_verified
+
+    return domain_recheck_verified()

@@ -385,3 +385,46 @@ def test_tenant_admin_lists_adds_and_verifies_own_domains(
     )
     other.refresh_from_db()
     assert other.verified_at is None
+
+
+def test_verified_domains_are_rechecked_and_lose_routing_when_the_proof_vanishes(
+    staff_a, tenant_a, fake_dns, django_capture_on_commit_callbacks
+):
+    from tenants.tasks import domain_recheck_verified_task
+
+    body = _add(staff_a)
+    _publish(fake_dns, body)
+    assert staff_a.client().post(f"{URL}/{body['id']}/verify").status_code == 200
+    assert staff_a.client().post(f"{URL}/{body['id']}/primary").status_code == 200
+    routing.router.clear()
+    assert _get("portal.alpha-gym.example").status_code == 200
+    start = timezone.now()
+
+    def run(hours):
+        with django_capture_on_commit_callbacks(execute=True):
+            return domain_services.domain_recheck_verified(now=start + timedelta(hours=hours))
+
+    assert run(1) == {"checked": 0, "ok": 0, "unverified": 0}  # checked when verified
+    assert run(25) == {"checked": 1, "ok": 1, "unverified": 0}
+    # The business lets the proof go. A DNS outage first: it proves nothing.
+    fake_dns[body["verification"]["name"]] = DnsUnavailable
+    assert run(50) == {"checked": 1, "ok": 0, "unverified": 0}
+    fake_dns.pop(body["verification"]["name"])
+    assert run(75) == {"checked": 1, "ok": 0, "unverified": 0}  # one miss may be an edit
+    assert run(76) == {"checked": 0, "ok": 0, "unverified": 0}  # a second run is a no-op
+    domain = Domain.objects.get(pk=body["id"])
+    assert domain.verified_at is not None and domain.is_primary
+    assert domain.last_check_error == "domain_verification_record_missing"
+    assert run(100) == {"checked": 1, "ok": 0, "unverified": 1}
+    domain.refresh_from_db()
+    assert domain.verified_at is None and not domain.is_primary
+    tenant_a.refresh_from_db()
+    assert tenant_a.primary_domain == "" and tenant_a.primary_host == tenant_a.platform_host
+    assert Domain.objects.get(domain=tenant_a.platform_host).is_primary
+    routing.router.clear()
+    assert _get("portal.alpha-gym.example").status_code == 404
+    ask = _get("testserver.local", "/_tls/ask?domain=portal.alpha-gym.example")
+    assert ask.status_code == 404
+    assert run(200) == {"checked": 0, "ok": 0, "unverified": 0}  # unverified: not rechecked
+    # The beat task runs the same service (nothing is due now).
+    assert domain_recheck_verified_task.apply().get() == {"checked": 0, "ok": 0, "unverified": 0}
