@@ -268,6 +268,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # 429 + Retry-After for sign-ins refused by the lockout (saas_platform.login_guard).
     "saas_platform.login_guard.LoginLockoutMiddleware",
+    # Cache-Control: no-store on every family, staff and platform-admin API answer.
+    "saas_platform.api.caching.ApiNoStoreMiddleware",
     # Who is acting (user, address, request id) for the audit log (portal.privacy).
     "portal.privacy.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -46,6 +46,7 @@ class PlatformApi(APIView):
 
 
 class PlatformTokenApi(APIView):
+    no_store = True  # the answer is a bearer token
     """Exchange a platform admin's email and password for a bearer token."""
 
     authentication_classes: list = []

@@ -34,6 +34,7 @@ class TokenOutput(serializers.Serializer):
 
 
 class SignupApi(PortalApi):
+    no_store = True  # the answer is a bearer token
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "portal-auth"
 
@@ -108,6 +109,7 @@ class SignupApi(PortalApi):
 
 
 class TokenApi(PortalApi):
+    no_store = True  # the answer is a bearer token
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "portal-auth"
 
