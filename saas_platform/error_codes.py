@@ -433,7 +433,12 @@ ORDERS = _codes(
 BILLING = _codes(
     "portal.billing",
     ("card_declined", 402, "The card was declined by the payment provider."),
-    ("invalid_signature", 400, "A Stripe webhook's signature is missing, wrong or too old."),
+    (
+        "invalid_signature",
+        400,
+        "A Stripe webhook's signature is missing, wrong, too old or dated in the future.",
+    ),
+    ("event_malformed", 400, "A signed Stripe webhook body is not an event as Stripe sends them."),
     ("payment_methods_disabled", 403, "This business does not keep payment methods on file."),
     ("payment_not_found", 404, "We could not find that payment."),
     ("payment_not_refundable", 409, "Only a succeeded payment can be refunded."),
