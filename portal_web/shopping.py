@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from portal.billing.models import SavedPaymentMethod
@@ -47,9 +48,61 @@ def _back_to_offering(request) -> str:
     return reverse("portal-classes")
 
 
-def lapsed_page(request, error: ApplicationError):
-    """A seat's hold (or an unpaid order) ran out while the family was checking out."""
-    return render(request, "portal_web/hold_lapsed.html", {"error": error}, status=409)
+def lapsed_page(request, error: ApplicationError, *, order=None):
+    """A seat's hold (or an unpaid order) ran out while the family was checking out: it says
+    which classes were let go (the order's, when there is one) and offers to hold again, in
+    one click, those that still have seats."""
+    family = request.guardian.family
+    services.cart_refresh(family=family)
+    context = {
+        "error": error,
+        "order": order,
+        "order_lines": list(order.lines.all()) if order is not None else [],
+        "lapsed": selectors.lapsed_item_list(family),
+    }
+    return render(request, "portal_web/hold_lapsed.html", context, status=409)
+
+
+def _lapsed_item(raw: str) -> tuple[int, int] | None:
+    student, _, offering = raw.partition("-")
+    if not (student.isdigit() and offering.isdigit()):
+        return None
+    pair = int(student), int(offering)
+    return pair if all(0 < n < 10**12 for n in pair) else None
+
+
+@require_POST
+@family_required
+def cart_hold_again(request):
+    """Hold these again: every lapsed item the family ticked goes back into the cart if its
+    seat is still free; the others are named with the reason."""
+    raw = request.POST.getlist("item")[:50]
+    items = [item for item in (_lapsed_item(r) for r in raw) if item is not None]
+    if not items or len(items) != len(raw):
+        return error_page(
+            request,
+            ApplicationError(
+                "invalid_input",
+                _("Choose the classes to hold again."),
+                fields={"item": [_("Choose the classes to hold again.")]},
+            ),
+            back_url=reverse("portal-cart"),
+            back_label=_("Back to the cart"),
+        )
+    held, refused = services.cart_hold_again(family=request.guardian.family, items=items)
+    if held:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s class is held for you again.",
+                "%(n)s classes are held for you again.",
+                len(held),
+            )
+            % {"n": len(held)},
+        )
+    for _item, exc in refused:
+        messages.warning(request, exc.message)
+    return redirect("portal-cart")
 
 
 def _cart_context(request) -> dict:
@@ -76,6 +129,7 @@ def _cart_context(request) -> dict:
             family=family, removed_at__isnull=True
         ).exists(),
         "idempotency_key": uuid.uuid4().hex,
+        "lapsed": selectors.lapsed_item_list(family),
     }
 
 
@@ -260,6 +314,7 @@ def order_detail(request, order_id: int):
                 ),
                 status=409,
             ),
+            order=order,
         )
     if order.status == Order.Status.AWAITING_PAYMENT:
         if order.expires_at is not None:

@@ -44,6 +44,7 @@ urlpatterns = [
     path("family/policies/", family.policies_accept, name="portal-policies"),
     path("cart/", shopping.cart, name="portal-cart"),
     path("cart/add/", shopping.cart_add, name="portal-cart-add"),
+    path("cart/hold-again/", shopping.cart_hold_again, name="portal-cart-hold-again"),
     path("cart/items/<int:hold_id>/remove/", shopping.cart_remove, name="portal-cart-remove"),
     path("waitlist/", shopping.waitlist, name="portal-waitlist"),
     path("waitlist/join/", shopping.waitlist_join, name="portal-waitlist-join"),

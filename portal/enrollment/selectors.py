@@ -78,3 +78,66 @@ def offering_visible(offering_id, portal) -> Offering:
     if offering is None:
         raise not_found("offering")
     return offering
+
+
+LAPSED_LOOKBACK_HOURS = 24
+
+
+def lapsed_item_list(family, now=None) -> list[dict]:
+    """What the family held and lost in the last day: cart holds that ran out and the classes of
+    orders that lapsed unpaid, without what it has again since (in the cart, enrolled, or on
+    the waitlist). Each item says whether a seat is free now, so the page can offer to hold
+    those again in one click."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    since = now - timedelta(hours=LAPSED_LOOKBACK_HOURS)
+    pairs: dict[tuple[int, int], object] = {}
+    for hold in Hold.objects.filter(
+        family=family, status=Hold.Status.EXPIRED, ended_at__gte=since
+    ).order_by("-ended_at"):
+        pairs.setdefault((hold.student_id, hold.offering_id), hold.ended_at)
+    lapsed_orders = Order.objects.filter(
+        family=family, status=Order.Status.EXPIRED, created_at__gte=since
+    )
+    for enrollment in Enrollment.objects.filter(order__in=lapsed_orders):
+        pairs.setdefault((enrollment.student_id, enrollment.offering_id), None)
+    if not pairs:
+        return []
+    taken = set(
+        Hold.objects.filter(family=family, status__in=Hold.SEAT_TAKING).values_list(
+            "student_id", "offering_id"
+        )
+    )
+    taken |= set(
+        Enrollment.objects.filter(
+            family=family,
+            status__in=(
+                Enrollment.Status.RESERVED,
+                Enrollment.Status.PENDING,
+                Enrollment.Status.ACTIVE,
+            ),
+        ).values_list("student_id", "offering_id")
+    )
+    taken |= set(
+        WaitlistEntry.objects.filter(family=family, status__in=WaitlistEntry.LIVE).values_list(
+            "student_id", "offering_id"
+        )
+    )
+    wanted = [pair for pair in pairs if pair not in taken]
+    students = Student.objects.in_bulk([s for s, _ in wanted])
+    offerings = Offering.objects.in_bulk([o for _, o in wanted])
+    items = []
+    for student_id, offering_id in wanted:
+        student, offering = students.get(student_id), offerings.get(offering_id)
+        if student is None or offering is None:
+            continue
+        items.append(
+            {
+                "student": student,
+                "offering": offering,
+                "ended_at": pairs[(student_id, offering_id)],
+                "has_seats": offering.openings > 0 and offering.status != Offering.Status.DRAFT,
+            }
+        )
+    return sorted(items, key=lambda i: (i["offering"].name, i["student"].first_name))

@@ -6,6 +6,7 @@ admin's drop, cancel and waitlist removal). Orders (checkout, confirmation, expi
 from .cart import (
     cart_add,
     cart_clear,
+    cart_hold_again,
     cart_refresh,
     cart_remove,
     hold_expire_if_due,
@@ -36,6 +37,7 @@ from .waitlist import (
 __all__ = [
     "cart_add",
     "cart_clear",
+    "cart_hold_again",
     "cart_refresh",
     "cart_remove",
     "enrollment_staff_cancel",

@@ -163,3 +163,19 @@ def staff_hold_delete(*, hold_id: int) -> None:
         if hold.status in Hold.SEAT_TAKING:
             hold_release(hold, status=Hold.Status.RELEASED, now=now)
         settle(offering, portal, now)
+
+
+def cart_hold_again(
+    *, family: Family, items: list[tuple[int, int]]
+) -> tuple[list[Hold], list[tuple[tuple[int, int], ApplicationError]]]:
+    """Hold these again after a hold or an unpaid order ran out: each (student, offering)
+    goes through ``cart_add`` on its own (every rule, the offering's lock), so one that filled
+    up meanwhile is refused without stopping the others. Returns the new holds and the
+    refusals."""
+    held, refused = [], []
+    for student_id, offering_id in dict.fromkeys(items):  # once each, in order
+        try:
+            held.append(cart_add(family=family, student_id=student_id, offering_id=offering_id))
+        except ApplicationError as exc:
+            refused.append(((student_id, offering_id), exc))
+    return held, refused
