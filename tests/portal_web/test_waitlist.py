@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from portal.enrollment import services
 from portal.enrollment.models import Hold, WaitlistEntry
@@ -69,7 +70,8 @@ def test_an_offer_shows_its_deadline_and_accept_moves_it_into_the_cart(
     ).status_code in (200, 302)  # the emailed page exists (sign-in first)
     page = html(family_web.web.get("/waitlist/"))
     assert "A seat is offered to Mia." in page
-    assert f'datetime="{entry.hold.expires_at.isoformat()[:19]}' in page
+    local = timezone.localtime(entry.hold.expires_at, family_web.tenant.zone)
+    assert f'datetime="{local.isoformat()}"' in page  # in the business's zone
     assert f'action="/waitlist/{entry.pk}/accept/"' in page
     assert f'action="/waitlist/{entry.pk}/decline/"' in page
     response = family_web.web.post(f"/waitlist/{entry.pk}/accept/")
