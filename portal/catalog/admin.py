@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.config.admin_time import TenantZoneNoteMixin
+
 from .models import AvailabilitySlot, Level, Location, Offering, Program, StaffProfile, Term
 
 
@@ -54,7 +56,8 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin):
+class OfferingAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
+    zone_note_fieldsets = ("Price and registration",)
     list_display = (
         "name",
         "kind",

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from .admin_time import TenantZoneNoteMixin
 from .models import Announcement, PortalSettings
 
 
 @admin.register(PortalSettings)
-class PortalSettingsAdmin(admin.ModelAdmin):
+class PortalSettingsAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
+    zone_note_fieldsets = ("Registration",)
     fieldsets = (
         ("Portal", {"fields": (
             "portal_enabled", "mobile_app_enabled", "visitors_may_create_accounts",
@@ -55,7 +57,8 @@ class PortalSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
+    zone_note_fieldsets = (None,)
     list_display = ("title", "kind", "severity", "audience", "starts_at", "ends_at", "is_published")
     list_filter = ("kind", "severity", "audience", "is_published")
     search_fields = ("title", "body")

@@ -93,6 +93,7 @@ def test_opens_8_00_typed_in_the_admin_is_8_00_in_chicago(
     # The admin shows it back as typed.
     page = chicago_staff.get(f"/admin/portal_catalog/offering/{offering.pk}/change/")
     assert 'name="registration_opens_at_1" value="08:00:00"' in page.content.decode()
+    assert "Dates and times are in America/Chicago, the business" in page.content.decode()
     # The API gives it with the business's offset.
     body = client_for(chicago).get(f"{API}/offerings/{offering.pk}").json()
     assert body["registration_opens_at"] == f"{day}T08:00:00{offset}"
@@ -240,3 +241,17 @@ def test_autopay_bills_on_the_business_day_across_auckland_dst(
         from portal.billing.models import AutopayCharge
 
         assert AutopayCharge.objects.get().period == period
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/portal_config/portalsettings/1/change/",
+        "/admin/portal_config/announcement/add/",
+        "/admin/portal_catalog/offering/add/",
+    ],
+)
+def test_admin_forms_with_dates_name_the_zone_they_are_typed_in(chicago_staff, path):
+    page = chicago_staff.get(path)
+    assert page.status_code == 200
+    assert "Dates and times are in America/Chicago, the business" in page.content.decode()
