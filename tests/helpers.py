@@ -7,11 +7,14 @@ another test module or a conftest; tests/test_layout.py checks it."""
 from __future__ import annotations
 
 import json
+import zoneinfo
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
@@ -88,6 +91,17 @@ SESSION_TENANTS = {
     "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
     "b": {"slug": "beta", "name": "Beta Swim School", "owner_email": "owner@beta.test"},
 }
+
+
+# The session tenants' time zone (Tenant.timezone's default). Requests and tasks count days in
+# it, so a test comparing with what they did uses its date, not UTC's (they differ for hours
+# each day).
+SESSION_ZONE = zoneinfo.ZoneInfo(Tenant._meta.get_field("timezone").default)
+
+
+def tenant_today() -> date:
+    """Today in the session tenants' zone (docs/tenancy.md, "Time")."""
+    return timezone.localdate(timezone=SESSION_ZONE)
 
 
 def session_tenant(key: str) -> Tenant:

@@ -1,14 +1,13 @@
 from datetime import date, time, timedelta
 
-from django.utils import timezone
-
 from portal.catalog.models import Offering
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment
 from portal.orders import services as orders
 from tests.factories import GuardianFactory, OfferingFactory, StudentFactory
+from tests.helpers import tenant_today
 
-TODAY = timezone.localdate()
+TODAY = tenant_today()  # the portal's "today" in requests and tasks
 
 
 def next_weekday(weekday: int, after_days: int = 7) -> date:

@@ -16,7 +16,13 @@ from portal.enrollment.models import Enrollment, Order
 from portal.orders import services as orders
 from portal.orders import tenders
 from tenants.models import Tenant
-from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
+from tests.helpers import (
+    assert_cross_tenant_denied,
+    assert_error,
+    client_for,
+    make_actor,
+    tenant_today,
+)
 from tests.portal.billing_helpers import SECRET, STRIPE, deliver, intent, signed_event
 from tests.portal.enrollment_helpers import make_offering
 
@@ -442,7 +448,6 @@ def test_payment_methods_follow_the_policy_and_the_primary_guardian(connected):
 
 
 def test_statement_pdf_for_a_date_range(connected):
-    from django.utils import timezone
 
     offering = make_offering(tuition=0, registration_fee=0, name="Rec Gym")
     enrollment.cart_add(
@@ -457,7 +462,7 @@ def test_statement_pdf_for_a_date_range(connected):
         currency="USD",
         source_key="test:credit",
     )
-    today = timezone.localdate().isoformat()
+    today = tenant_today().isoformat()
     response = connected.client().get(f"{API}/ledger/statement?from={today}&to={today}")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -3,7 +3,6 @@ from datetime import date, time, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.catalog.models import Offering, age_on
@@ -17,12 +16,12 @@ from tests.factories import (
     StudentFactory,
     TermFactory,
 )
-from tests.helpers import assert_error, client_for
+from tests.helpers import assert_error, client_for, tenant_today
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/offerings"
-TODAY = timezone.localdate()
+TODAY = tenant_today()
 
 
 def names(response) -> list[str]:
