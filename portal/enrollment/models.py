@@ -125,10 +125,6 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order {self.pk} ({self.status})"
 
-    @property
-    def is_invoice(self) -> bool:
-        return self.kind in self.INVOICE_KINDS
-
     def lapsed(self, now=None) -> bool:
         """Unpaid past its deadline (its seats are released, it can no longer be paid)."""
         return (

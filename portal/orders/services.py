@@ -472,7 +472,3 @@ def orders_refresh(*, family: Family) -> None:
         family=family, status=Order.Status.AWAITING_PAYMENT, expires_at__lte=now
     ).values_list("pk", flat=True):
         order_expire(order_id=order_id, now=now)
-
-
-def order_tenders(order: Order) -> list[OrderTender]:
-    return list(OrderTender.objects.filter(order=order, status__in=OrderTender.LIVE))

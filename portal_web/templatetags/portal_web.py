@@ -62,13 +62,6 @@ def as_date(value):
 
 
 @register.filter
-def as_datetime(value):
-    if isinstance(value, datetime) or not value:
-        return value
-    return parse_datetime(str(value))
-
-
-@register.filter
 def day_name(code):
     """A weekday code ("mon") or index (0 = Monday) -> its translated name."""
     if isinstance(code, int) and 0 <= code < 7:
