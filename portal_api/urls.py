@@ -1,7 +1,8 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from branded_apps import api as branded_app_api
+from saas_platform.api.docs import ApiDocsView
 
 from .views import (
     auth,
@@ -193,5 +194,5 @@ urlpatterns = [
     path(
         "schema", SpectacularAPIView.as_view(urlconf="saas_platform.urls_tenant"), name="api-schema"
     ),
-    path("docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

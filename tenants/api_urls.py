@@ -1,5 +1,7 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
+
+from saas_platform.api.docs import ApiDocsView
 
 from . import api
 
@@ -22,5 +24,5 @@ urlpatterns = [
         SpectacularAPIView.as_view(urlconf="saas_platform.urls_public"),
         name="platform-schema",
     ),
-    path("docs", SpectacularRedocView.as_view(url_name="platform-schema"), name="platform-docs"),
+    path("docs", ApiDocsView.as_view(url_name="platform-schema"), name="platform-docs"),
 ]
