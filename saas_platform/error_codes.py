@@ -409,6 +409,8 @@ REQUESTS = _codes(
 # portal.orders
 ORDERS = _codes(
     "portal.orders",
+    ("autopay_charge_not_found", 404, "No such autopay charge."),
+    ("autopay_in_progress", 409, "The autopay charge is being collected right now."),
     ("cart_empty", 400, "Your cart is empty."),
     ("gift_certificate_empty", 409, "This gift certificate has no balance left."),
     ("hold_expired", 409, "A seat hold in the order has expired."),
@@ -432,6 +434,10 @@ ORDERS = _codes(
 # portal.billing
 BILLING = _codes(
     "portal.billing",
+    ("idempotency_key_reused", 409, "The idempotency key was used for another staff posting."),
+    ("invalid_amount", 400, "The amount is not a valid money amount (like 12.50)."),
+    ("ledger_entry_not_found", 404, "No such ledger entry."),
+    ("not_a_payment", 409, "Only a payment ledger entry has a receipt."),
     ("card_declined", 402, "The card was declined by the payment provider."),
     (
         "invalid_signature",
@@ -512,6 +518,21 @@ STAFF = _codes(
     ("unknown_role", 400, "The role named is not owner, manager, front_desk or coach."),
 )
 
+# portal.families
+FAMILIES = _codes(
+    "portal.families",
+    ("family_not_found", 404, "No such family."),
+    ("guardian_has_no_login", 409, "The guardian has no active login to invite."),
+    ("guardian_not_found", 404, "No such guardian in the family."),
+    ("invalid_search", 400, "The family search text is too short or too long."),
+)
+
+# portal.reports
+REPORTS = _codes(
+    "portal.reports",
+    ("report_not_found", 404, "No report with this name."),
+)
+
 # portal_api
 API = _codes(
     "portal_api",
@@ -541,6 +562,8 @@ ALL = (
     PRIVACY,
     PUSH,
     STAFF,
+    FAMILIES,
+    REPORTS,
     API,
     WEB,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
 from saas_platform import csp
@@ -17,6 +18,7 @@ class ApiDocsView(SpectacularRedocView):
 
     template_name = "saas_platform/api_docs.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         nonce = str(getattr(request, "csp_nonce", "")) or "none"

@@ -377,8 +377,12 @@ def test_the_scan_finds_the_codes_of_each_kind_of_site():
 
 
 def test_every_code_in_the_source_is_registered():
-    missing = {code: FOUND[code] for code in FOUND if code not in error_codes.REGISTRY}
-    assert missing == {}, "register these in saas_platform/error_codes.py"
+    missing = sorted(code for code in FOUND if code not in error_codes.REGISTRY)
+    listing = "\n".join(f"  {code}: raised at {', '.join(FOUND[code])}" for code in missing)
+    assert not missing, (
+        "Register these codes (status, meaning) in saas_platform/error_codes.py, then run "
+        f"python -m saas_platform.error_codes > docs/errors.md:\n{listing}"
+    )
 
 
 def test_every_registered_code_is_used():
