@@ -16,6 +16,7 @@ from .views import (
     portal,
     privacy,
     requests,
+    staff_enrollments,
     store,
     theme,
 )
@@ -174,6 +175,21 @@ urlpatterns = [
         "staff/requests/<int:request_id>/decide",
         requests.StaffRequestDecideApi.as_view(),
         name="api-staff-request-decide",
+    ),
+    path(
+        "staff/enrollments/pending",
+        staff_enrollments.StaffEnrollmentPendingListApi.as_view(),
+        name="api-staff-enrollments-pending",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/approve",
+        staff_enrollments.StaffEnrollmentApproveApi.as_view(),
+        name="api-staff-enrollment-approve",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/deny",
+        staff_enrollments.StaffEnrollmentDenyApi.as_view(),
+        name="api-staff-enrollment-deny",
     ),
     path("staff/domains", domains.StaffDomainListApi.as_view(), name="api-staff-domains"),
     path(

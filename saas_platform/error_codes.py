@@ -390,6 +390,11 @@ REQUESTS = _codes(
     ("drops_disabled", 400, "This business does not take drop requests online."),
     ("enrollment_not_active", 409, "This enrollment is not active."),
     ("enrollment_not_found", 404, "We could not find that enrollment."),
+    (
+        "enrollment_not_pending",
+        409,
+        "Only an enrollment pending approval can be decided or cancelled; this one is not.",
+    ),
     ("makeup_class_full", 400, "The class has no makeup seats left on that date."),
     ("makeup_not_eligible", 400, "The makeup token is not valid for that kind of class."),
     ("makeup_token_expired", 400, "The makeup token has expired."),
@@ -515,6 +520,7 @@ PUSH = _codes(
 # portal.staff
 STAFF = _codes(
     "portal.staff",
+    ("not_a_staff_account", 403, "The account signing in to the staff console is not staff."),
     ("unknown_role", 400, "The role named is not owner, manager, front_desk or coach."),
 )
 

@@ -207,6 +207,7 @@ TENANT_APPS = [
     "portal.push",
     "portal_api",
     "portal_web",
+    "portal_console",
     "theming",
     "branded_apps",
     # Last: its post_migrate builds the role groups from every other app's permissions.
@@ -294,6 +295,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal_web.context.portal",
+                "portal_console.context.console",
             ],
         },
     },

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal_api.urls")),
+    path("console/", include("portal_console.urls")),
     path("", include("portal_web.urls")),
 ]
 handler404 = "saas_platform.views.not_found"

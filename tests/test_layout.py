@@ -15,6 +15,7 @@ PACKAGES = {
     "portal",
     "portal_api",
     "portal_web",
+    "portal_console",
     "theming",
     "branded_apps",
     "mobile",  # the family app (TypeScript): tests/mobile runs its toolchain

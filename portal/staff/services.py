@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.db.models import Q
 
+from portal.accounts.errors import INVALID_CREDENTIALS
 from saas_platform.errors import ApplicationError
 from saas_platform.users.models import User
 
@@ -75,3 +76,23 @@ def owner_role_ensure(*, tenant) -> None:
     owner = User.objects.filter(email__iexact=tenant.owner_email).first()
     if owner is not None and owner.is_staff:
         staff_role_set(user=owner, role="owner")
+
+
+def staff_authenticate(*, email: str, password: str, request=None) -> User:
+    """Check a staff member's credentials for this business (through the sign-in lockout of
+    saas_platform.login_guard). A family's login is refused: the console is for staff."""
+    from django.contrib.auth import authenticate
+
+    from saas_platform.login_guard import raise_if_locked
+
+    user = authenticate(request, username=(email or "").strip(), password=password or "")
+    if user is None:
+        raise_if_locked(request)  # login_locked (429) after too many failures
+        raise ApplicationError(*INVALID_CREDENTIALS, status=401)
+    if not user.is_staff:
+        raise ApplicationError(
+            "not_a_staff_account",
+            "This account is not a staff account of this business.",
+            status=403,
+        )
+    return user

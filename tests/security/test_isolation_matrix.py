@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
@@ -73,13 +74,22 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/stripe/onboarding": "O",
     "GET /api/v1/staff/requests": "O M F",
     "POST /api/v1/staff/requests/{request_id}/decide": "O M F",
+    "GET /api/v1/staff/enrollments/pending": "O M F",
+    "POST /api/v1/staff/enrollments/{enrollment_id}/approve": "O M F",
+    "POST /api/v1/staff/enrollments/{enrollment_id}/deny": "O M F",
     "GET /api/v1/staff/domains": "O",
     "POST /api/v1/staff/domains": "O",
     "GET /api/v1/staff/domains/{domain_id}": "O",
     "DELETE /api/v1/staff/domains/{domain_id}": "O",
     "POST /api/v1/staff/domains/{domain_id}/verify": "O",
     "POST /api/v1/staff/domains/{domain_id}/primary": "O",
+    # The staff console's pages (portal_console).
+    "GET /console/": "O M F C",
+    "GET /console/enrollments/": "O M F",
+    "POST /console/enrollments/{enrollment_id}/decide": "O M F",
 }
+# Console pages anyone may open (signing in and out).
+CONSOLE_PUBLIC = {"GET /console/login/", "POST /console/login/", "POST /console/logout/"}
 ROLE_LETTERS = {"O": "owner", "M": "manager", "F": "front_desk", "C": "coach"}
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -154,6 +164,7 @@ def world(tenant_a, tenant_b):
         "request_id": 1,
         "pass_id": 1,
         "entry_id": 1,
+        "enrollment_id": 1,
         "device_id": 1,
         "domain_id": 1,
         "number": 1,
@@ -322,8 +333,25 @@ def staff_operations() -> list[tuple[str, Route, str]]:
     ]
 
 
+def console_pages() -> list[tuple[str, str, object]]:
+    """(key, path, view) of every console page and method, from the tenant URL map."""
+    pages = []
+    for path, view in api_routes("saas_platform.urls_tenant", "/console/").items():
+        methods = getattr(view, "console_methods", None)
+        assert methods, f"{path}: declare its methods with portal_console.access.methods"
+        pages += [(f"{method} {path}", path, view) for method in methods]
+    return pages
+
+
 def test_every_staff_route_has_an_entry_in_the_role_matrix():
+    pages = console_pages()
+    for key, _path, view in pages:
+        if key in CONSOLE_PUBLIC:
+            assert not hasattr(view, "console_permission"), key
+        else:
+            assert getattr(view, "console_permission", ()), f"{key} declares no permission"
     keys = [key for key, _, _ in staff_operations()]
+    keys += [key for key, _, _ in pages if key not in CONSOLE_PUBLIC]
     missing = sorted(set(keys) - set(ROLE_MATRIX))
     stale = sorted(set(ROLE_MATRIX) - set(keys))
     assert missing == [], f"add these staff routes to ROLE_MATRIX: {missing}"
@@ -342,7 +370,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     }
     actors["no role"] = make_actor(tenant_a, email="matrix-norole@alpha.test", staff=True)
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
-           "domain_id": 1}  # fmt: skip
+           "domain_id": 1, "enrollment_id": 1}  # fmt: skip
     tried = 0
     for key, route, method in staff_operations():
         allowed = {ROLE_LETTERS[letter] for letter in ROLE_MATRIX[key].split()}
@@ -360,4 +388,25 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
                 assert body["fields"]["permission"][0].startswith("portal_staff."), context
             tried += 1
     assert tried == len(staff_operations()) * 5
+    # The console's pages, with each role's signed-in session.
+    for key, path, _view in console_pages():
+        if key in CONSOLE_PUBLIC:
+            continue
+        allowed = {ROLE_LETTERS[letter] for letter in ROLE_MATRIX[key].split()}
+        method, _ = key.split(" ", 1)
+        url = fill(path, ids)
+        for role, actor in actors.items():
+            client = Client(HTTP_HOST=host_of(tenant_a))
+            with tenant_context(tenant_a):
+                client.force_login(actor.user)
+            connection.set_schema_to_public()
+            response = client.post(url, {}) if method == "POST" else client.get(url)
+            context = f"{role}: {key} -> {response.status_code}"
+            if role in allowed:
+                assert response.status_code not in (401, 403), context
+                assert response.status_code < 500, context
+            else:
+                assert response.status_code == 403, context
+                assert "Not for your role" in response.content.decode(), context
+            tried += 1
     print(f"[roles] staff operations {len(staff_operations())}, role attempts {tried}")

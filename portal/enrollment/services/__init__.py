@@ -3,6 +3,7 @@ waitlist offers), ``cart`` (holds), ``waitlist`` (a family's place in line) and 
 admin's drop, cancel and waitlist removal). Orders (checkout, confirmation, expiry) are
 ``portal.orders``."""
 
+from .approval import enrollment_approve, enrollment_deny, enrollment_paid_amount
 from .cart import (
     cart_add,
     cart_clear,
@@ -40,6 +41,9 @@ __all__ = [
     "cart_hold_again",
     "cart_refresh",
     "cart_remove",
+    "enrollment_approve",
+    "enrollment_deny",
+    "enrollment_paid_amount",
     "enrollment_staff_cancel",
     "enrollment_staff_drop",
     "expire_due",

@@ -1,0 +1,87 @@
+"""Reads for the staff console and the staff API: today's classes, the dashboard's counts and
+this month's figures, pending enrollments. Every date is the business's (the request runs in
+the tenant's time zone: tenants.routing)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from portal.catalog.models import Offering
+from portal.enrollment.models import Enrollment, WaitlistEntry
+from saas_platform.staff_permissions import perm, staff_has_perm
+
+
+def offerings_visible_to(user) -> QuerySet[Offering]:
+    """Offerings whose roster the user may see: all with ``view_rosters``, else (a coach) only
+    those the user teaches (``StaffProfile.user``)."""
+    offerings = Offering.objects.all()
+    if staff_has_perm(user, perm("view_rosters")):
+        return offerings
+    return offerings.filter(instructors__user=user).distinct()
+
+
+def offerings_meeting_on(*, day: date, user) -> list[Offering]:
+    """The offerings that meet on ``day`` and that the user may see, by start time, each with
+    ``active_count`` (students enrolled)."""
+    candidates = (
+        offerings_visible_to(user)
+        .filter(status=Offering.Status.PUBLISHED, start_date__lte=day, end_date__gte=day)
+        .select_related("program", "location")
+        .annotate(active_count=Count("enrollments", filter=Q(enrollments__status="active")))
+        .order_by("start_time", "name", "pk")
+    )
+    return [offering for offering in candidates if day.weekday() in offering.meeting_days()]
+
+
+def enrollments_pending() -> QuerySet[Enrollment]:
+    return (
+        Enrollment.objects.filter(status=Enrollment.Status.PENDING)
+        .select_related("student", "offering", "family", "order")
+        .order_by("created_at", "pk")
+    )
+
+
+def dashboard_counts() -> dict[str, int]:
+    """What waits for staff: each count opens its list."""
+    from portal.billing.models import Payment
+    from portal.requests.models import Request
+
+    since = timezone.now() - timedelta(days=30)
+    return {
+        "pending_enrollments": enrollments_pending().count(),
+        "requests_to_decide": Request.objects.filter(status="pending").count(),
+        "waitlist_offers_out": WaitlistEntry.objects.filter(
+            status=WaitlistEntry.Status.OFFERED
+        ).count(),
+        "failed_payments": Payment.objects.filter(status="failed", created_at__gte=since).count(),
+    }
+
+
+def month_figures(*, today: date) -> dict[str, int]:
+    """This month so far, in the business's days: enrollments started, drops, revenue (card
+    payments less refunds, minor units) and what families owe now (positive balances)."""
+    from portal.billing.models import LedgerEntry, Payment
+
+    first = today.replace(day=1)
+    start = timezone.make_aware(datetime.combine(first, time.min), timezone.get_current_timezone())
+    paid = Payment.objects.filter(status="succeeded", created_at__gte=start)
+    totals = paid.aggregate(amount=Sum("amount"), refunded=Sum("amount_refunded"))
+    balances = (
+        LedgerEntry.objects.values("family_id")
+        .annotate(balance=Sum("amount"))
+        .filter(balance__gt=0)
+    )
+    return {
+        "enrollments": Enrollment.objects.filter(
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PENDING],
+            created_at__gte=start,
+        ).count(),
+        "drops": Enrollment.objects.filter(
+            status=Enrollment.Status.DROPPED, end_date__gte=first, end_date__lte=today
+        ).count(),
+        "revenue": (totals["amount"] or 0) - (totals["refunded"] or 0),
+        "owed": sum(row["balance"] for row in balances),
+    }

@@ -1,0 +1,53 @@
+"""What every console page shows around its content: the business, its published theme and
+logo (the family portal's branding), and the navigation the signed-in role may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from saas_platform.staff_permissions import perm, staff_has_perm
+from theming.services import theme_current
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+    permissions: tuple[str, ...]  # any one of them opens the item
+
+
+NAV = (
+    NavItem("dashboard", _("Dashboard"), "/console/", ("view_dashboard",)),
+    NavItem("enrollments", _("Enrollments"), "/console/enrollments/", ("manage_enrollments",)),
+)
+
+
+def nav_for(user) -> list[NavItem]:
+    return [
+        item
+        for item in NAV
+        if any(staff_has_perm(user, perm(codename)) for codename in item.permissions)
+    ]
+
+
+def console(request) -> dict:
+    """Template context processor: only console pages pay for it."""
+    if not request.path_info.startswith("/console/"):
+        return {}
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return {}
+    theme = theme_current()
+    snapshot = (theme.snapshot or {}) if theme else {}
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated and user.is_staff
+    return {
+        "console_tenant": tenant,
+        "console_theme": theme,
+        "console_logo_url": snapshot.get("logo_url") or "",
+        "console_nav": nav_for(user) if signed_in else [],
+        "console_user": user if signed_in else None,
+    }
