@@ -322,7 +322,11 @@ ENROLLMENT = _codes(
     ("already_waitlisted", 409, "The student is already on this waitlist."),
     ("busy", 503, "Many families are registering right now. Please try again in a moment."),
     ("cart_item_not_found", 404, "No such item in the family's cart."),
-    ("enrollment_not_pending", 409, "Only an enrollment pending approval can be cancelled."),
+    (
+        "enrollment_not_pending",
+        409,
+        "Only an enrollment pending approval can be decided (approved, denied) or cancelled.",
+    ),
     (
         "enrollment_reserved_by_order",
         409,
@@ -390,11 +394,6 @@ REQUESTS = _codes(
     ("drops_disabled", 400, "This business does not take drop requests online."),
     ("enrollment_not_active", 409, "This enrollment is not active."),
     ("enrollment_not_found", 404, "We could not find that enrollment."),
-    (
-        "enrollment_not_pending",
-        409,
-        "Only an enrollment pending approval can be decided or cancelled; this one is not.",
-    ),
     ("makeup_class_full", 400, "The class has no makeup seats left on that date."),
     ("makeup_not_eligible", 400, "The makeup token is not valid for that kind of class."),
     ("makeup_token_expired", 400, "The makeup token has expired."),
