@@ -390,8 +390,52 @@ if AWS_STORAGE_BUCKET_NAME:
         MEDIA_ORIGIN = f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
 # Seconds a branded-app bundle's download link (presigned on S3) stays valid.
 BRANDED_APP_DOWNLOAD_TTL = env_int("BRANDED_APP_DOWNLOAD_TTL", 900)
+# Tenant backups (tenants/backup.py) never go where media is: their own S3 bucket, private
+# (no public ACL, presigned access only) and encrypted at rest by the server
+# (TENANT_BACKUP_SSE: AES256, or aws:kms with TENANT_BACKUP_KMS_KEY_ID), on the same S3
+# endpoint and credentials as media; without a bucket, a local folder outside MEDIA_ROOT that
+# nothing serves (owner-only permissions).
+TENANT_BACKUP_BUCKET = os.environ.get("TENANT_BACKUP_BUCKET", "")
+TENANT_BACKUP_ROOT = Path(env_str("TENANT_BACKUP_ROOT", str(BASE_DIR / "backups"))).resolve()
+TENANT_BACKUP_SSE = env_str("TENANT_BACKUP_SSE", "AES256")
+TENANT_BACKUP_KMS_KEY_ID = os.environ.get("TENANT_BACKUP_KMS_KEY_ID", "")
+if TENANT_BACKUP_SSE not in {"AES256", "aws:kms"}:
+    raise ImproperlyConfigured("TENANT_BACKUP_SSE must be AES256 or aws:kms.")
+if TENANT_BACKUP_BUCKET and TENANT_BACKUP_BUCKET == AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured(
+        "TENANT_BACKUP_BUCKET must not be the media bucket (AWS_STORAGE_BUCKET_NAME)."
+    )
+if TENANT_BACKUP_ROOT.is_relative_to(Path(MEDIA_ROOT).resolve()):
+    raise ImproperlyConfigured("TENANT_BACKUP_ROOT must not be inside MEDIA_ROOT.")
+if TENANT_BACKUP_BUCKET:
+    _backup_object_parameters = {"ServerSideEncryption": TENANT_BACKUP_SSE}
+    if TENANT_BACKUP_SSE == "aws:kms" and TENANT_BACKUP_KMS_KEY_ID:
+        _backup_object_parameters["SSEKMSKeyId"] = TENANT_BACKUP_KMS_KEY_ID
+    _backup_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": TENANT_BACKUP_BUCKET,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "custom_domain": None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": _backup_object_parameters,
+        },
+    }
+else:
+    _backup_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(TENANT_BACKUP_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "backups": _backup_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

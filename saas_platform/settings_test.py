@@ -41,6 +41,9 @@ if os.environ.get(HERMETIC_MARK) != "1":
     os.environ["SECRET_KEY"] = "test-only-secret-key"  # noqa: S105
     os.environ["PLATFORM_DOMAIN"] = "testserver.local"
     os.environ["CACHE_KEY_PREFIX"] = f"test-{os.getpid()}"
+    os.environ["TENANT_BACKUP_ROOT"] = str(
+        Path(tempfile.gettempdir()) / f"saas-platform-test-backups-{os.getpid()}"
+    )
     os.environ[HERMETIC_MARK] = "1"
 # pytest-xdist workers inherit the controller's environment: each gets keys of its own, as it
 # gets a database of its own (test_<name>_gw0, ...).

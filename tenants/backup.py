@@ -1,7 +1,8 @@
 """Per-tenant backup, restore and offboarding.
 
-A backup is two objects in the backup storage (``STORAGES["backups"]`` when configured, else
-the default storage: S3 when ``AWS_STORAGE_BUCKET_NAME`` is set, local files otherwise), under
+A backup is two objects in the private backup storage (``STORAGES["backups"]``: the
+``TENANT_BACKUP_BUCKET`` S3 bucket, private and encrypted server-side, or the local
+``TENANT_BACKUP_ROOT`` folder; never the media storage), under
 ``backups/<slug>/<UTC time>-<id>/``:
 
 - ``archive.tar.gz``: ``manifest.json``, ``schema.sql`` (``pg_dump --schema=<slug>``: the
@@ -40,6 +41,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage, storages
 from django.core.management import call_command
@@ -68,9 +70,27 @@ def _quiet(message: str) -> None:
     logger.info(message)
 
 
+def _same_place(backups: Storage, media: Storage) -> bool:
+    bucket = getattr(backups, "bucket_name", None)
+    if bucket is not None:
+        return bucket == getattr(media, "bucket_name", None)
+    location = getattr(backups, "location", None)
+    media_location = getattr(media, "location", None)
+    if location is None or media_location is None:
+        return False
+    return Path(location).resolve().is_relative_to(Path(media_location).resolve())
+
+
 def backup_storage() -> Storage:
-    """Where archives go: a dedicated (private) ``backups`` storage when configured."""
-    return storages["backups"] if "backups" in settings.STORAGES else default_storage
+    """Where archives go: the private ``backups`` storage (settings: its own bucket with
+    server-side encryption and no public access, or a local folder nothing serves). Never the
+    media storage, whose files may be public: refused if they are the same place."""
+    if "backups" not in settings.STORAGES:
+        raise ImproperlyConfigured("STORAGES has no 'backups' entry (see settings.py).")
+    storage = storages["backups"]
+    if _same_place(storage, default_storage):
+        raise ImproperlyConfigured("Tenant backups must not be stored with media.")
+    return storage
 
 
 def _prefix() -> str:
@@ -224,6 +244,7 @@ def tenant_backup(
         raise ApplicationError(
             "tenant_schema_missing", f"The tenant “{slug}” has no schema to back up.", status=409
         )
+    storage = backup_storage()  # refuses the media storage before any work
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     folder = f"{_prefix()}/{slug}/{stamp}-{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory(prefix="tenant-backup-") as tmp:
@@ -286,7 +307,6 @@ def tenant_backup(
             "sha256": _sha256_file(archive),
             "bytes": archive.stat().st_size,
         }
-        storage = backup_storage()
         progress(f"uploading {archive.stat().st_size} bytes to {folder}/")
         with archive.open("rb") as fh:
             archive_key = storage.save(f"{folder}/archive.tar.gz", File(fh))

@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
         folder = os.path.relpath(str(item.path), tests_dir).split(os.sep)[0]
         if folder in _FOLDER_MARKS:
             item.add_marker(_FOLDER_MARKS[folder])
-        if {"s3_server", "s3_storage"} & set(getattr(item, "fixturenames", ())):
+        if {"s3_server", "s3_storage", "s3_backups"} & set(getattr(item, "fixturenames", ())):
             item.add_marker("s3")
         for marker, group in _GROUPS.items():
             if item.get_closest_marker(marker):

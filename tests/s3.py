@@ -8,6 +8,8 @@ a fresh bucket for one test, so code under test takes the same path it takes in 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,6 +26,9 @@ from botocore.config import Config
 
 ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
+# The one bucket anonymous clients may read (as a public media bucket is): tests compare what
+# the server serves to anyone there and elsewhere.
+PUBLIC_BUCKET = "public-media"
 
 
 def _free_port() -> int:
@@ -78,7 +83,8 @@ def s3_server_start(timeout: float = 60.0) -> S3Server:
                         "name": "tests",
                         "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
                         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                    }
+                    },
+                    {"name": "anonymous", "actions": [f"Read:{PUBLIC_BUCKET}"]},
                 ]
             }
         )
@@ -110,7 +116,9 @@ def s3_server_start(timeout: float = 60.0) -> S3Server:
         "-s3.port.lance=0",
     ]
     log = open(Path(data_dir) / "weed.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    # A key for server-side encryption (SSE-S3), as a production store has.
+    env = {**os.environ, "WEED_S3_SSE_KEY": secrets.token_hex(32)}
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = S3Server(
         endpoint=f"http://127.0.0.1:{ports['s3']}", process=process, data_dir=data_dir
     )
@@ -152,6 +160,46 @@ class S3Bucket:
     def object_keys(self, prefix: str = "") -> list[str]:
         response = self.client().list_objects_v2(Bucket=self.name, Prefix=prefix)
         return sorted(item["Key"] for item in response.get("Contents", []))
+
+
+def s3_options(server: S3Server, bucket: str, **extra) -> dict:
+    """django-storages' S3 options for one bucket of the test server."""
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": server.endpoint,
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+        "region_name": "us-east-1",
+        "signature_version": "s3v4",
+        "addressing_style": "path",
+        "file_overwrite": False,
+        **extra,
+    }
+
+
+@pytest.fixture
+def s3_backups(s3_server, settings):
+    """Tenant backups go to a bucket of their own on the S3 server, configured as
+    settings.py configures TENANT_BACKUP_BUCKET (private, server-side encrypted)."""
+    name = "backups-" + uuid.uuid4().hex[:12]
+    s3_server.client().create_bucket(Bucket=name)
+    options = s3_options(
+        s3_server,
+        name,
+        default_acl="private",
+        querystring_auth=True,
+        object_parameters={"ServerSideEncryption": "AES256"},
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    bucket = S3Bucket(server=s3_server, name=name)
+    yield bucket
+    client = s3_server.client()
+    for key in bucket.object_keys():
+        client.delete_object(Bucket=name, Key=key)
+    client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture

@@ -172,6 +172,40 @@ def test_media_goes_to_s3_when_a_bucket_is_set():
     assert default["OPTIONS"]["endpoint_url"] == "http://s3:8333"
 
 
+def test_backups_get_a_private_encrypted_bucket_of_their_own():
+    s3 = {"AWS_STORAGE_BUCKET_NAME": "media", "AWS_S3_ENDPOINT_URL": "http://s3:8333"}
+    s = settings_with(**PRODUCTION, **s3, TENANT_BACKUP_BUCKET="platform-backups")
+    backups = s["STORAGES"]["backups"]
+    assert backups["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = backups["OPTIONS"]
+    assert (
+        options["bucket_name"]
+        == "platform-backups"
+        != s["STORAGES"]["default"]["OPTIONS"]["bucket_name"]
+    )
+    assert options["default_acl"] == "private" and options["querystring_auth"] is True
+    assert options["custom_domain"] is None and options["endpoint_url"] == "http://s3:8333"
+    assert options["object_parameters"] == {"ServerSideEncryption": "AES256"}
+    kms = settings_with(
+        **PRODUCTION, **s3, TENANT_BACKUP_BUCKET="b", TENANT_BACKUP_SSE="aws:kms",
+        TENANT_BACKUP_KMS_KEY_ID="key-1",
+    )  # fmt: skip
+    assert kms["STORAGES"]["backups"]["OPTIONS"]["object_parameters"] == {
+        "ServerSideEncryption": "aws:kms",
+        "SSEKMSKeyId": "key-1",
+    }
+    # Without a bucket: a local folder outside MEDIA_ROOT, owner-only; never the media storage.
+    local = settings_with(**PRODUCTION, **s3)["STORAGES"]["backups"]
+    assert local["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert local["OPTIONS"]["file_permissions_mode"] == 0o600
+    with pytest.raises(RuntimeError, match="must not be the media bucket"):
+        settings_with(**PRODUCTION, **s3, TENANT_BACKUP_BUCKET="media")
+    with pytest.raises(RuntimeError, match="TENANT_BACKUP_SSE must be"):
+        settings_with(**PRODUCTION, TENANT_BACKUP_SSE="none")
+    with pytest.raises(RuntimeError, match="must not be inside MEDIA_ROOT"):
+        settings_with(**PRODUCTION, MEDIA_ROOT="/srv/media", TENANT_BACKUP_ROOT="/srv/media/b")
+
+
 def test_bad_values_are_clear_errors():
     with pytest.raises(RuntimeError, match="LOG_FORMAT must be json or plain"):
         settings_with(**PRODUCTION, LOG_FORMAT="xml")

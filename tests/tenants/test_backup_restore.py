@@ -8,8 +8,10 @@ import io
 import json
 from datetime import time as clock
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
@@ -260,14 +262,81 @@ def test_commands(committed, cleanup_backups):
     assert Tenant.objects.get(schema_name="rt-cmd-copy").status == Tenant.Status.OFFBOARDED
 
 
-def test_round_trip_through_s3(committed, s3_storage, cleanup_backups):
-    """The same round trip with the default storage on an S3 server (SeaweedFS)."""
+def test_round_trip_through_s3(committed, s3_storage, s3_backups, cleanup_backups):
+    """The same round trip with media and backups on an S3 server (SeaweedFS), each in its own
+    bucket: nothing of a backup lands in the media bucket."""
     _round_trip(committed)
-    keys = s3_storage.object_keys("backups/")
+    keys = s3_backups.object_keys("backups/")
     assert any(k.startswith("backups/rt-src/") and k.endswith("/archive.tar.gz") for k in keys)
     assert any(k.startswith("backups/rt-copy/") and k.endswith("/manifest.json") for k in keys)
+    assert s3_storage.object_keys("backups/") == []
     media = s3_storage.object_keys("rt-src/")
     assert any(k.startswith("rt-src/brand/logo-") for k in media)
+
+
+def test_backups_are_private_and_encrypted_even_when_media_is_public(
+    committed, s3_server, s3_backups, cleanup_backups, settings
+):
+    """Media is public (the brand images load from the bucket): an anonymous GET of a media
+    object answers 200. An anonymous GET of a backup object is refused, and the object is
+    encrypted at rest."""
+    import urllib.error
+    import urllib.request
+
+    from tests.s3 import PUBLIC_BUCKET, s3_options
+
+    client = s3_server.client()
+    if PUBLIC_BUCKET not in [b["Name"] for b in client.list_buckets().get("Buckets", [])]:
+        client.create_bucket(Bucket=PUBLIC_BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_options(s3_server, PUBLIC_BUCKET, querystring_auth=False),
+        },
+    }
+    settings.AWS_STORAGE_BUCKET_NAME = PUBLIC_BUCKET
+    tenant_provision(slug="rt-priv", name="Private Backups", owner_email="o@priv.test")
+    committed.append("rt-priv")
+    logo = default_storage.save("rt-priv/brand/logo.png", ContentFile(_png("#112233")))
+    try:
+        result = backup.tenant_backup(slug="rt-priv")
+
+        def anonymous_get(bucket: str, key: str) -> int:
+            try:
+                url = f"{s3_server.endpoint}/{bucket}/{key}"
+                return urllib.request.urlopen(url).status  # noqa: S310 (the test server)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert anonymous_get(PUBLIC_BUCKET, logo) == 200  # the server does serve anonymous reads
+        for key in (result.archive_key, result.manifest_key):
+            assert anonymous_get(s3_backups.name, key) == 403, key
+            head = client.head_object(Bucket=s3_backups.name, Key=key)
+            assert head["ServerSideEncryption"] == "AES256", key
+        # Nothing of the backup is in the media bucket.
+        listed = client.list_objects_v2(Bucket=PUBLIC_BUCKET, Prefix="backups/")
+        assert listed.get("KeyCount", 0) == 0
+        # Backups stored with media are refused outright.
+        private = settings.STORAGES
+        settings.STORAGES = {**private, "backups": private["default"]}
+        with pytest.raises(ImproperlyConfigured, match="must not be stored with media"):
+            backup.tenant_backup(slug="rt-priv")
+        settings.STORAGES = private
+    finally:
+        default_storage.delete(logo)
+
+
+def test_local_backups_are_outside_media_and_owner_only(committed, cleanup_backups, settings):
+    tenant_provision(slug="rt-local", name="Local Backups", owner_email="o@local.test")
+    committed.append("rt-local")
+    result = backup.tenant_backup(slug="rt-local")
+    storage = backup.backup_storage()
+    path = Path(storage.path(result.archive_key))
+    assert not path.resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve())
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert not default_storage.exists(result.archive_key)
 
 
 def test_restoring_an_older_backup_migrates_it(committed, cleanup_backups, settings):
