@@ -147,8 +147,17 @@ def cart_add(request):
             student_id=_int_field(request, "student"),
             offering_id=_int_field(request, "offering"),
             keyword=(request.POST.get("keyword") or "")[:100],
+            admission_pass=request.COOKIES.get("wr_pass", ""),
         )
     except ApplicationError as exc:
+        if exc.code == "waiting_room_pass_required":
+            opening = exc.fields["opening"][0]
+            return error_page(
+                request,
+                exc,
+                back_url=reverse("portal-waiting-room", args=[int(opening)]),
+                back_label=_("Go to the waiting room"),
+            )
         return error_page(
             request, exc, back_url=_back_to_offering(request), back_label=_("Back to the class")
         )
@@ -267,6 +276,7 @@ def checkout(request):
             idempotency_key=key,
             gift_certificate_code=code,
             use_account_credit=request.POST.get("use_account_credit", "1") != "0",
+            admission_pass=request.COOKIES.get("wr_pass", ""),
         )
     except ApplicationError as exc:
         if exc.code in LAPSED:

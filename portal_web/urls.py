@@ -13,6 +13,7 @@ from . import (
     views_requests,
     views_staff,
     views_store,
+    waiting_room,
 )
 from . import calendar as calendar_feed
 
@@ -59,6 +60,17 @@ urlpatterns = [
         name="portal-waitlist-decline",
     ),
     path("checkout/", shopping.checkout, name="portal-checkout"),
+    path("waiting-room/<int:opening_id>/", waiting_room.opening_page, name="portal-waiting-room"),
+    path(
+        "waiting-room/<int:opening_id>/join/",
+        waiting_room.opening_join,
+        name="portal-waiting-room-join",
+    ),
+    path(
+        "waiting-room/<int:opening_id>/status.json",
+        waiting_room.opening_status,
+        name="portal-waiting-room-status",
+    ),
     path("orders/<int:order_id>/", shopping.order_detail, name="portal-order"),
     path("orders/<int:order_id>/receipt/", shopping.order_receipt, name="portal-order-receipt"),
     path("orders/<int:order_id>/pay/", shopping.order_pay_saved, name="portal-order-pay-saved"),

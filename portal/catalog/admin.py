@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from portal.config.admin_time import TenantZoneNoteMixin
 
-from .models import AvailabilitySlot, Level, Location, Offering, Program, StaffProfile, Term
+from .models import (
+    AvailabilitySlot,
+    Level,
+    Location,
+    Offering,
+    Program,
+    RegistrationOpening,
+    StaffProfile,
+    Term,
+)
 
 
 class LevelInline(admin.TabularInline):
@@ -95,3 +104,14 @@ class OfferingAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
             from portal.enrollment.services import offering_seats_changed
 
             offering_seats_changed(offering_id=obj.pk)
+
+
+@admin.register(RegistrationOpening)
+class RegistrationOpeningAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
+    """Staff schedule an opening here (times in the business's zone); they watch the queue and
+    pause it through ``/api/v1/staff/openings/<id>/queue`` and ``.../pause``."""
+
+    list_display = ("name", "opens_at", "ends_at", "admit_per_minute", "pass_minutes", "paused")
+    filter_horizontal = ("offerings",)
+    readonly_fields = ("paused",)
+    zone_note_fieldsets = (None,)

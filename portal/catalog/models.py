@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -367,3 +367,55 @@ def age_on(born: date, on: date) -> int:
     if (on.month, on.day) < (born.month, born.day):
         years -= 1
     return years
+
+
+class RegistrationOpening(models.Model):
+    """A registration day the business schedules: from ``opens_at`` (entered and shown in the
+    business's time zone) its offerings can only be added to a cart, or checked out, with a
+    waiting-room pass (portal.catalog.waiting_room). Families who arrive early wait in a
+    pre-queue that is shuffled at random at the opening; later arrivals queue in order."""
+
+    name = models.CharField(max_length=100)
+    opens_at = models.DateTimeField(help_text="In the business's time zone.")
+    ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="From then on the offerings need no pass. Empty: until staff end it.",
+    )
+    offerings = models.ManyToManyField(Offering, related_name="registration_openings")
+    admit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="Families let in per minute. Empty: as fast as checkout can take them (a "
+        "family is let in each time one finishes checking out or lets its pass lapse, with "
+        "at most “checkout slots” families checking out at once).",
+    )
+    checkout_slots = models.PositiveIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text="Families checking out at the same time when admission follows checkout.",
+    )
+    pass_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="How long an admitted family's pass lasts (one per family account).",
+    )
+    paused = models.BooleanField(default=False, help_text="Nobody new is let in while paused.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-opens_at",)
+        permissions = [
+            ("manage_registration_openings", "Can watch and pause registration-opening queues"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.ends_at and self.ends_at <= self.opens_at:
+            raise ValidationError({"ends_at": "The opening must end after it opens."})
+
+    def in_effect(self, now) -> bool:
+        return self.ends_at is None or now < self.ends_at

@@ -22,6 +22,7 @@ from django.utils import timezone
 from portal.accounts.models import Family
 from portal.billing.models import AutopayCharge, SavedPaymentMethod
 from portal.billing.services import ledger_balance, ledger_record_order
+from portal.catalog import waiting_room
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.enrollment import eligibility
@@ -140,6 +141,7 @@ def checkout(
     idempotency_key: str | None = None,
     gift_certificate_code: str = "",
     use_account_credit: bool = True,
+    admission_pass: str = "",
 ) -> Order:
     """Turn the cart's holds into one order priced on the server, then pay what a gift
     certificate and account credit cover (tenders, in that order). Nothing left to pay confirms
@@ -176,6 +178,12 @@ def checkout(
             return recent  # a double-submitted checkout of a cart that just became this order
         raise ApplicationError("cart_empty", "Your cart is empty.", status=400)
     # Rules that need no lock first, so a refusal never waits on a busy offering.
+    openings = waiting_room.require_pass(
+        offering_ids={h.offering_id for h in holds},
+        family_id=family.pk,
+        token=admission_pass,
+        now=timezone.now(),
+    )
     eligibility.check_policies(family, [h.student for h in holds])
     _check_card_on_file(family, holds, portal)
     key = _idempotency_key(holds, idempotency_key)
@@ -240,6 +248,11 @@ def checkout(
                 tenders.tender_account_credit(order=order)
             if tenders.amount_due(order) == 0:
                 order_confirm_locked(order, portal=portal, now=now)
+            # The family's checkout slot in a registration opening goes to the next family.
+            if openings:
+                transaction.on_commit(
+                    lambda: waiting_room.family_checked_out(family_id=family.pk, openings=openings)
+                )
     except IntegrityError:
         existing = Order.objects.filter(family=family, idempotency_key=key).first()
         if existing is None:

@@ -13,6 +13,12 @@ from portal.orders import services as orders
 
 from .base import FamilyApi
 
+
+def admission_pass(request) -> str:
+    """The family's waiting-room pass: the app's header, or the web portal's cookie."""
+    return request.headers.get("X-Waiting-Room-Pass") or request.COOKIES.get("wr_pass", "")
+
+
 ADD_ERRORS = (
     "Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, "
     "`schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, "
@@ -20,7 +26,9 @@ ADD_ERRORS = (
     "`priority_registration_only` (403), `priority_keyword_required` (403), "
     "`new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), "
     "`past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the "
-    "policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503)."
+    "policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503), "
+    "`waiting_room_pass_required` (403; the offering is in a registration opening: send the pass "
+    "from `GET /api/v1/openings/{id}/queue` in `X-Waiting-Room-Pass`; `fields.opening`)."
 )
 
 
@@ -167,6 +175,7 @@ class CartItemListApi(FamilyApi):
             student_id=v["student"],
             offering_id=v["offering"],
             keyword=v["keyword"],
+            admission_pass=admission_pass(request),
         )
         return _cart_response(self, request, status.HTTP_201_CREATED)
 
@@ -220,6 +229,7 @@ class CheckoutApi(FamilyApi):
             idempotency_key=key or None,
             gift_certificate_code=v["gift_certificate_code"],
             use_account_credit=v["use_account_credit"],
+            admission_pass=admission_pass(request),
         )
         order = order_selectors.order_get(request.guardian.family, order.pk)
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)

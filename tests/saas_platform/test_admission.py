@@ -134,7 +134,7 @@ def test_overloaded_web_visitors_get_the_branded_waiting_room(tenant_a):
     assert 'data-next="/classes/?age=5"' in html
     assert "<script>" not in html  # CSP: only our own file, no inline script
     spanish = web_client(tenant_a).get("/classes/", HTTP_ACCEPT_LANGUAGE="es")
-    assert spanish.status_code == 429 and "Estás en la fila" in spanish.content.decode()
+    assert spanish.status_code == 429 and "Está en la fila" in spanish.content.decode()
 
 
 def test_overloaded_the_widget_json_keeps_cors(tenant_a):

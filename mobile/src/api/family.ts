@@ -151,7 +151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Hold a seat for one of your students. Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503). */
+        /** @description Hold a seat for one of your students. Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503), `waiting_room_pass_required` (403; the offering is in a registration opening: send the pass from `GET /api/v1/openings/{id}/queue` in `X-Waiting-Room-Pass`; `fields.opening`). */
         post: operations["cart_items_create"];
         delete?: never;
         options?: never;
@@ -429,7 +429,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The family's charges, payments, discounts, refunds and credits with a running balance (positive: owed) and what of it is past due. `period=30d` (default) or `all`. Pay the balance with `POST /balance/pay`. */
+        /** @description The family's charges, payments, discounts, refunds and credits with a running balance (positive: owed) and what of it is past due; `unpaid_orders` are checkouts and purchases still waiting for payment (not in the ledger yet), and `owed` adds them to the balance. `period=30d` (default) or `all`. Pay the balance with `POST /balance/pay`. */
         get: operations["ledger"];
         put?: never;
         post?: never;
@@ -480,7 +480,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Search the classes, camps and events a family can join, with availability. Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), `login_required` (401, when the business hides the list from visitors), `search_busy` (429 with `Retry-After: 30`, over the business's searches per minute; never for a signed-in family with a live cart hold or unpaid order), `portal_disabled` (503). Availability comes from a cache a few seconds old at most; checkout re-checks every seat. */
+        /** @description Search the classes, camps and events a family can join, with availability. Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), `login_required` (401, when the business hides the list from visitors), `server_busy` (429 with `Retry-After`, only while the server is over its latency target and this business over its fair share; docs/rush.md), `portal_disabled` (503). Availability comes from a cache a few seconds old at most; checkout re-checks every seat. */
         get: operations["offerings_search"];
         put?: never;
         post?: never;
@@ -531,10 +531,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Upcoming offerings a student may join by age on the start date, gender and level. Give `student`, or `age` (and optionally `gender`, `level`). Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), `login_required` (401, when the business hides the list from visitors), `search_busy` (429 with `Retry-After: 30`, over the business's searches per minute; never for a signed-in family with a live cart hold or unpaid order), `portal_disabled` (503). Availability comes from a cache a few seconds old at most; checkout re-checks every seat. */
+        /** @description Upcoming offerings a student may join by age on the start date, gender and level. Give `student`, or `age` (and optionally `gender`, `level`). Errors: `invalid_filter` (400, names the parameter), `invalid_page` (400), `login_required` (401, when the business hides the list from visitors), `server_busy` (429 with `Retry-After`, only while the server is over its latency target and this business over its fair share; docs/rush.md), `portal_disabled` (503). Availability comes from a cache a few seconds old at most; checkout re-checks every seat. */
         get: operations["offerings_match"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/openings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
+        get: operations["openings_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/openings/{opening_id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your place, estimated wait and, once admitted, your pass. Poll every `poll_seconds`. Errors: `opening_not_found` (404), `invalid_ticket` (400). */
+        get: operations["opening_queue_status"];
+        put?: never;
+        /** @description Join the waiting room (idempotent: every device of the family shares one place). Before the opening you are in the pre-queue, shuffled at random at the opening; after it you queue in order. Errors: `opening_not_found` (404), `opening_closed` (409). */
+        post: operations["opening_queue_join"];
         delete?: never;
         options?: never;
         head?: never;
@@ -967,6 +1002,91 @@ export interface paths {
         put?: never;
         /** @description Looks up the TXT record now. Errors: `domain_verification_record_missing`, `domain_verification_mismatch`, `domain_verification_unavailable` (503). */
         post: operations["staff_domains_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/enrollments/{enrollment_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Approve a pending enrollment; the family is told. `enrollment_not_pending` (409) once decided, `offering_full` (409) when it needs a seat and none is left, `enrollment_not_found` (404). */
+        post: operations["staff_enrollment_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/enrollments/{enrollment_id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Deny a pending enrollment: the seat is freed and what was paid for it goes back as account credit or a refund to the card (a refund Stripe refuses becomes credit); the family is told. `enrollment_not_pending` (409), `enrollment_not_found` (404). */
+        post: operations["staff_enrollment_deny"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/enrollments/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Enrollments waiting for approval, oldest first. `paid` is what the family paid for the seat, in minor units. */
+        get: operations["staff_enrollments_pending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/openings/{opening_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Pause (`true`) or resume letting families in; passes given stay valid. */
+        post: operations["staff_opening_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/openings/{opening_id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The live queue: pre-queue, waiting, checking out, admitted, the rate. Needs `portal_catalog.manage_registration_openings`. */
+        get: operations["staff_opening_queue"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1509,6 +1629,14 @@ export interface components {
          * @enum {string}
          */
         DecisionEnum: "approve" | "deny";
+        DecisionOutput: {
+            id: number;
+            status: string;
+            /** @description Minor units given back (deny). */
+            returned: number;
+            /** @description refund, credit or none. */
+            returned_as: string;
+        };
         DeletionRequestAccepted: {
             id: number;
             status: string;
@@ -1775,6 +1903,9 @@ export interface components {
         Ledger: {
             entries: components["schemas"]["LedgerOutput"][];
             balance: number;
+            unpaid_orders: components["schemas"]["UnpaidOrderOutput"][];
+            /** @description Everything owed: the positive balance plus the unpaid orders. */
+            owed: number;
             credit: number;
             /** @description Owed on charges older than the business's grace period. */
             past_due: number;
@@ -1915,6 +2046,22 @@ export interface components {
             /** Format: uri */
             url: string;
         };
+        OpeningOutput: {
+            id: number;
+            name: string;
+            /**
+             * Format: date-time
+             * @description In the business's time zone.
+             */
+            opens_at: string;
+            /** Format: date-time */
+            ends_at: string | null;
+            readonly offerings: number[];
+            /** @description Null: as fast as checkout can take them. */
+            admit_per_minute: number | null;
+            pass_minutes: number;
+            paused: boolean;
+        };
         OrderOutput: {
             id: number;
             kind: components["schemas"]["OrderOutputKindEnum"];
@@ -1969,6 +2116,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["OfferingOutput"][];
+        };
+        PaginatedPendingEnrollmentOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["PendingEnrollmentOutput"][];
         };
         PaginatedRequestOutputList: {
             /** @example 123 */
@@ -2035,6 +2197,25 @@ export interface components {
             failure_message: string;
             /** @description Pass to Stripe.js as stripeAccount. */
             readonly stripe_account: string;
+        };
+        PendingEnrollmentOutput: {
+            id: number;
+            status: string;
+            readonly student: {
+                [key: string]: unknown;
+            };
+            readonly offering: {
+                [key: string]: unknown;
+            };
+            readonly family: {
+                [key: string]: unknown;
+            };
+            /** Format: date */
+            start_date: string;
+            order_id: number | null;
+            readonly paid: number;
+            /** Format: date-time */
+            created_at: string;
         };
         /**
          * @description * `ios` - iOS
@@ -2173,6 +2354,33 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        QueueOutput: {
+            state: components["schemas"]["StateEnum"];
+            /** @description 1: you are next. */
+            position: number | null;
+            ahead: number | null;
+            estimated_wait_seconds: number | null;
+            seconds_to_open: number | null;
+            /** @description When admitted: send it as `X-Waiting-Room-Pass`. */
+            pass_token: string;
+            /** Format: date-time */
+            pass_expires_at: string | null;
+            /** @description Send it as `X-Waiting-Room-Ticket` when polling. */
+            ticket?: string;
+            poll_seconds: number;
+        };
+        QueueOverviewOutput: {
+            opened: boolean;
+            pre_queue: number;
+            waiting: number;
+            checking_out: number;
+            admitted: number;
+            checked_out: number;
+            admitted_last_minute: number;
+            paused: boolean;
+            /** Format: double */
+            estimated_rate_per_minute: number;
+        };
         RefOutput: {
             id: number;
             name: string;
@@ -2219,6 +2427,12 @@ export interface components {
          * @enum {string}
          */
         ScopeEnum: "family" | "student";
+        /**
+         * @description * `credit` - credit
+         *     * `refund` - refund
+         * @enum {string}
+         */
+        SettleAsEnum: "credit" | "refund";
         SetupIntentSecret: {
             client_secret: string;
             stripe_account: string;
@@ -2235,6 +2449,19 @@ export interface components {
             policies?: components["schemas"]["ConsentInput"][];
             /** @default default */
             device?: string;
+        };
+        StaffEnrollmentApproveInput: {
+            /** @default  */
+            note?: string;
+        };
+        StaffEnrollmentDenyInput: {
+            /** @default credit */
+            settle_as?: components["schemas"]["SettleAsEnum"];
+            /** @default  */
+            note?: string;
+        };
+        StaffOpeningPauseInput: {
+            paused: boolean;
         };
         /** @description Context: ``portal``; bios, photos and availability follow its visibility switches. */
         StaffOutput: {
@@ -2258,6 +2485,17 @@ export interface components {
             /** @default  */
             note?: string;
         };
+        /**
+         * @description * `not_joined` - not_joined
+         *     * `before_opening` - before_opening
+         *     * `waiting` - waiting
+         *     * `paused` - paused
+         *     * `admitted` - admitted
+         *     * `expired` - expired
+         *     * `closed` - closed
+         * @enum {string}
+         */
+        StateEnum: "not_joined" | "before_opening" | "waiting" | "paused" | "admitted" | "expired" | "closed";
         /**
          * @description * `queued` - Queued
          *     * `rendering` - Rendering
@@ -2347,6 +2585,15 @@ export interface components {
          * @enum {string}
          */
         TypeEnum: "absence" | "makeup" | "transfer" | "drop";
+        UnpaidOrderOutput: {
+            order_id: number;
+            kind: string;
+            description: string;
+            /** @description Minor units. */
+            amount_due: number;
+            /** Format: date-time */
+            expires_at: string | null;
+        };
         VersionOutput: {
             number: number;
             /** Format: date-time */
@@ -3646,6 +3893,94 @@ export interface operations {
             };
         };
     };
+    openings_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpeningOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    opening_queue_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opening_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    opening_queue_join: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opening_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     orders_list: {
         parameters: {
             query?: never;
@@ -4585,6 +4920,171 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DomainOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_enrollment_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                enrollment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StaffEnrollmentApproveInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_enrollment_deny: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                enrollment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StaffEnrollmentDenyInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_enrollments_pending: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPendingEnrollmentOutputList"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_opening_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opening_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffOpeningPauseInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOverviewOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_opening_queue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opening_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOverviewOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */

@@ -14,7 +14,6 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Exchange a platform admin's email and password for a bearer token. */
         post: operations["platform_token"];
         delete?: never;
         options?: never;

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.catalog import waiting_room
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
@@ -23,13 +24,25 @@ EXPIRY_WARNING = timedelta(minutes=3)
 # --- cart ------------------------------------------------------------------------------------
 
 
-def cart_add(*, family: Family, student_id: int, offering_id: int, keyword: str = "") -> Hold:
+def cart_add(
+    *,
+    family: Family,
+    student_id: int,
+    offering_id: int,
+    keyword: str = "",
+    admission_pass: str = "",
+) -> Hold:
     """Hold a seat for one of the family's students: checked against every rule, then taken
-    under the offering's lock if one is free. Expires after the business's hold timer."""
+    under the offering's lock if one is free. Expires after the business's hold timer. An
+    offering in a registration opening needs the family's waiting-room pass
+    (``admission_pass``; portal.catalog.waiting_room)."""
     portal = portal_settings_get()
     student = selectors.student_for_family(family, student_id)
     offering = selectors.offering_visible(offering_id, portal)
     now = timezone.now()
+    waiting_room.require_pass(
+        offering_ids=[offering.pk], family_id=family.pk, token=admission_pass, now=now
+    )
     eligibility.check_all(
         family=family, student=student, offering=offering, portal=portal, now=now, keyword=keyword
     )

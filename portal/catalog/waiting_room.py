@@ -1,0 +1,528 @@
+"""The fair virtual waiting room of a registration opening (docs/rush.md).
+
+State lives in Redis, per tenant schema and opening (``<prefix>:wr:<schema>:<id>:<part>``):
+
+- ``pre``: sorted set of families who joined before the opening. Each gets a random score in
+  [0, 1) when it first joins (joining again, from another tab or device, keeps it), so the order
+  of the pre-queue is a uniform random shuffle that does not depend on who came first; it is
+  revealed at the opening, when the first ``advance`` moves the whole set into ``queue``.
+- ``queue``: sorted set, the line. Later arrivals get ``1 + n`` (n from ``seq``): first in,
+  first out, behind every early arrival.
+- ``active``: family -> pass expiry (ms): families checking out now (their pass is live).
+- ``passes``: family -> pass expiry (ms): one pass per family account.
+- ``order`` / ``qscore`` / ``admitted_at``: admission order, the queue score each family had,
+  when it was admitted (fairness and throughput figures, the estimated wait).
+- ``bucket``: the token bucket of a fixed admission rate; ``paused``: staff paused the queue.
+
+Admission (``advance``, one Lua script, atomic and cheap: a few O(log n) sorted-set
+operations, driven by the families' own polls and joins so no scheduler is needed): with
+``admit_per_minute`` set, a token bucket at that rate; otherwise *as fast as checkout can take
+them*: a closed loop that keeps at most ``checkout_slots`` families checking out, so each
+finished checkout (``family_checked_out``) or lapsed pass lets the next family in and the
+admission rate is the measured checkout rate.
+
+A pass is ``django.core.signing`` of (schema, opening, family, expiry): it is bound to the
+family account and the tenant, and ``require_pass`` checks it before a cart add or checkout of
+the opening's offerings. The poll ticket (``ticket_for``) is signed the same way so status polls
+need no session or database.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core import signing
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from saas_platform.errors import ApplicationError
+from saas_platform.redis import redis_client as _redis
+from saas_platform.redis import redis_key
+
+from .models import RegistrationOpening
+
+logger = logging.getLogger(__name__)
+
+PASS_SALT = "portal.catalog.waiting_room.pass"  # noqa: S105 - a signing salt
+TICKET_SALT = "portal.catalog.waiting_room.ticket"
+CONFIG_TTL = 2.0  # seconds a process trusts its copy of an opening's settings
+TICK_MS = 50
+PARTS = (
+    "pre", "queue", "shuffled", "active", "passes", "order", "qscore",
+    "admitted_at", "bucket", "seq", "tick", "paused", "orderseq", "done",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OpeningConfig:
+    id: int
+    schema: str
+    name: str
+    opens_at: datetime
+    ends_at: datetime | None
+    admit_per_minute: int | None
+    checkout_slots: int
+    pass_minutes: int
+    paused: bool
+
+    @property
+    def opens_ms(self) -> int:
+        return int(self.opens_at.timestamp() * 1000)
+
+    def in_effect(self, now: datetime) -> bool:
+        return self.ends_at is None or now < self.ends_at
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    state: str  # not_joined | before_opening | waiting | admitted | expired | paused | closed
+    position: int | None = None  # 1 = next
+    ahead: int | None = None
+    estimated_wait_seconds: int | None = None
+    seconds_to_open: int | None = None
+    pass_token: str = ""
+    pass_expires_at: datetime | None = None
+
+
+def not_found() -> ApplicationError:
+    return ApplicationError("opening_not_found", _("No such registration opening."), status=404)
+
+
+# --- settings, cached per process --------------------------------------------------------
+
+_configs: dict[tuple[str, int], tuple[float, OpeningConfig]] = {}
+_configs_lock = threading.Lock()
+
+
+def _snapshot(opening: RegistrationOpening) -> OpeningConfig:
+    return OpeningConfig(
+        id=opening.pk,
+        schema=connection.schema_name,
+        name=opening.name,
+        opens_at=opening.opens_at,
+        ends_at=opening.ends_at,
+        admit_per_minute=opening.admit_per_minute,
+        checkout_slots=opening.checkout_slots,
+        pass_minutes=opening.pass_minutes,
+        paused=opening.paused,
+    )
+
+
+def opening_config(opening_id: int) -> OpeningConfig:
+    """An opening's settings, from this process's copy when it is under ``CONFIG_TTL`` old
+    (status polls then run no SQL)."""
+    key = (connection.schema_name, opening_id)
+    now = time.monotonic()
+    hit = _configs.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    opening = RegistrationOpening.objects.filter(pk=opening_id).first()
+    if opening is None:
+        raise not_found()
+    config = _snapshot(opening)
+    with _configs_lock:
+        _configs[key] = (now + CONFIG_TTL, config)
+    return config
+
+
+def configs_clear() -> None:
+    _configs.clear()
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+def _keys(config: OpeningConfig) -> dict[str, str]:
+    return {part: redis_key("wr", config.schema, str(config.id), part) for part in PARTS}
+
+
+# KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
+# ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms
+_ADVANCE = """
+local now = tonumber(ARGV[1])
+local opens = tonumber(ARGV[2])
+local rate = tonumber(ARGV[3])
+local slots = tonumber(ARGV[4])
+local pass_ms = tonumber(ARGV[5])
+if now < opens then return 0 end
+if redis.call('SET', KEYS[3], '1', 'NX') then
+  redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[1])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local paused = redis.call('EXISTS', KEYS[11]) == 1
+local n = 0
+local tokens = 0
+if rate > 0 then
+  local b = redis.call('HMGET', KEYS[9], 'tokens', 'last')
+  tokens = tonumber(b[1]) or 0
+  local last = tonumber(b[2]) or opens
+  if not paused then
+    local cap = math.max(1, rate / 30)
+    tokens = math.min(cap, tokens + (now - last) * rate / 60000)
+  end
+  n = math.floor(tokens)
+else
+  n = slots - redis.call('ZCARD', KEYS[4])
+end
+if paused or n <= 0 then
+  if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens, 'last', now) end
+  return 0
+end
+local popped = redis.call('ZPOPMIN', KEYS[2], n)
+local count = 0
+for i = 1, #popped, 2 do
+  local fam = popped[i]
+  local expiry = now + pass_ms
+  redis.call('ZADD', KEYS[4], expiry, fam)
+  redis.call('HSET', KEYS[5], fam, expiry)
+  redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[12]), fam)
+  redis.call('HSET', KEYS[7], fam, popped[i + 1])
+  redis.call('ZADD', KEYS[8], now, fam)
+  count = count + 1
+end
+if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens - count, 'last', now) end
+return count
+"""
+
+# KEYS: pre queue shuffled passes seq active  ARGV: family random_score now_ms opens_ms
+# Returns 'admitted', 'pre' or 'queued'. A family whose pass lapsed joins at the back again.
+_JOIN = """
+local fam = ARGV[1]
+local now = tonumber(ARGV[3])
+local expiry = tonumber(redis.call('HGET', KEYS[4], fam) or '0')
+if expiry > now then return 'admitted' end
+if expiry > 0 then
+  redis.call('HDEL', KEYS[4], fam)
+  redis.call('ZREM', KEYS[6], fam)
+elseif redis.call('ZSCORE', KEYS[2], fam) then
+  return 'queued'
+end
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  if expiry == 0 and (now < tonumber(ARGV[4]) or redis.call('ZSCORE', KEYS[1], fam)) then
+    redis.call('ZADD', KEYS[1], 'NX', ARGV[2], fam)
+    return 'pre'
+  end
+end
+redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[5]), fam)
+return 'queued'
+"""
+
+
+class _Scripts:
+    client_id = None
+    advance = None
+    join = None
+
+
+def _scripts():
+    client = _redis()
+    if _Scripts.client_id != id(client):
+        _Scripts.advance = client.register_script(_ADVANCE)
+        _Scripts.join = client.register_script(_JOIN)
+        _Scripts.client_id = id(client)
+    return client
+
+
+def _now_ms(now: datetime) -> int:
+    return int(now.timestamp() * 1000)
+
+
+def advance(config: OpeningConfig, now: datetime) -> int:
+    """Let in whoever may come in now; returns how many."""
+    _scripts()
+    k = _keys(config)
+    return int(
+        _Scripts.advance(
+            keys=[
+                k[p]
+                for p in (
+                    "pre",
+                    "queue",
+                    "shuffled",
+                    "active",
+                    "passes",
+                    "order",
+                    "qscore",
+                    "admitted_at",
+                    "bucket",
+                    "tick",
+                    "paused",
+                    "orderseq",
+                )
+            ],
+            args=[
+                _now_ms(now),
+                config.opens_ms,
+                config.admit_per_minute or 0,
+                config.checkout_slots,
+                config.pass_minutes * 60_000,
+            ],
+        )
+    )
+
+
+def _opened(config: OpeningConfig, now: datetime) -> bool:
+    return now >= config.opens_at
+
+
+# --- tickets and passes --------------------------------------------------------------------
+
+
+def ticket_for(config: OpeningConfig, family_id: int) -> str:
+    return signing.dumps({"s": config.schema, "o": config.id, "f": family_id}, salt=TICKET_SALT)
+
+
+def family_from_ticket(config: OpeningConfig, ticket: str) -> int | None:
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT)
+    except signing.BadSignature:
+        return None
+    if data.get("s") != config.schema or data.get("o") != config.id:
+        return None
+    family = data.get("f")
+    return family if isinstance(family, int) else None
+
+
+def _pass_token(config: OpeningConfig, family_id: int, expiry_ms: int) -> str:
+    return signing.dumps(
+        {"s": config.schema, "o": config.id, "f": family_id, "x": expiry_ms}, salt=PASS_SALT
+    )
+
+
+def pass_required_error(opening: RegistrationOpening | OpeningConfig, now: datetime):
+    local = timezone.localtime(opening.opens_at)
+    when = local.strftime("%Y-%m-%d %H:%M")
+    if now < opening.opens_at:
+        message = _(
+            "Registration for %(name)s opens at %(when)s. Join the waiting room: families who "
+            "join before then are put in a random order at the opening."
+        ) % {"name": opening.name, "when": when}
+    else:
+        message = _(
+            "Registration for %(name)s goes through the waiting room: join the line and you "
+            "will get a pass when it is your turn."
+        ) % {"name": opening.name}
+    return ApplicationError(
+        "waiting_room_pass_required",
+        message,
+        status=403,
+        fields={"opening": [str(opening.pk if hasattr(opening, "pk") else opening.id)]},
+    )
+
+
+def openings_in_effect(offering_ids, now: datetime) -> list[RegistrationOpening]:
+    ids = list(offering_ids)
+    if not ids:
+        return []
+    return list(
+        RegistrationOpening.objects.filter(offerings__id__in=ids)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .distinct()
+        .order_by("opens_at")
+    )
+
+
+def require_pass(
+    *, offering_ids, family_id: int, token: str, now: datetime
+) -> list[RegistrationOpening]:
+    """Refuse (``waiting_room_pass_required``, 403) a cart add or checkout of an offering in an
+    opening in effect, unless ``token`` is a live pass of this family for that opening.
+    Returns the openings concerned (one query)."""
+    openings = openings_in_effect(offering_ids, now)
+    if not openings:
+        return []
+    data = None
+    if token:
+        try:
+            data = signing.loads(token, salt=PASS_SALT)
+        except signing.BadSignature:
+            data = None
+    for opening in openings:
+        ok = (
+            isinstance(data, dict)
+            and data.get("s") == connection.schema_name
+            and data.get("o") == opening.pk
+            and data.get("f") == family_id
+            and isinstance(data.get("x"), int)
+            and data["x"] > _now_ms(now)
+        )
+        if not ok:
+            raise pass_required_error(opening, now)
+    return openings
+
+
+def family_checked_out(
+    *, family_id: int, openings: list[RegistrationOpening], now: datetime | None = None
+) -> None:
+    """A family with a pass finished checking out: its checkout slot goes to the next family
+    (the closed loop). Call after commit. Redis trouble is logged, never raised."""
+    now = now or timezone.now()
+    try:
+        client = _redis()
+        for opening in openings:
+            k = _keys(_snapshot(opening))
+            pipe = client.pipeline(transaction=False)
+            pipe.zrem(k["active"], str(family_id))
+            pipe.zadd(k["done"], {str(family_id): _now_ms(now)})
+            pipe.execute()
+    except Exception as exc:  # a slot then frees when the pass lapses
+        logger.warning("waiting room: could not free a checkout slot (%s)", exc)
+
+
+# --- the family's side ---------------------------------------------------------------------
+
+
+def queue_join(*, opening_id: int, family_id: int, now: datetime | None = None) -> QueueStatus:
+    """Join the line (idempotent per family: tabs and devices share one place)."""
+    now = now or timezone.now()
+    config = opening_config(opening_id)
+    if not config.in_effect(now):
+        raise ApplicationError(
+            "opening_closed",
+            _("Registration for %(name)s has ended.") % {"name": config.name},
+            status=409,
+        )
+    _scripts()
+    k = _keys(config)
+    score = secrets.randbelow(2**52) / 2**52
+    _Scripts.join(
+        keys=[k["pre"], k["queue"], k["shuffled"], k["passes"], k["seq"], k["active"]],
+        args=[str(family_id), repr(score), _now_ms(now), config.opens_ms],
+    )
+    return queue_status(opening_id=opening_id, family_id=family_id, now=now)
+
+
+def _rate_per_second(config: OpeningConfig, client, k, now: datetime) -> float:
+    if config.admit_per_minute:
+        return config.admit_per_minute / 60
+    window = 30_000
+    since = max(config.opens_ms, _now_ms(now) - window)
+    span = (_now_ms(now) - since) / 1000
+    measured = client.zcount(k["admitted_at"], since, "+inf") if span >= 5 else 0
+    # Until there is a measure, assume every admitted family uses its whole pass.
+    floor = config.checkout_slots / (config.pass_minutes * 60)
+    return max(floor, measured / span) if span >= 5 else floor
+
+
+def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None) -> QueueStatus:
+    """Where the family stands; lets in whoever may come in first. No SQL (cached settings)."""
+    now = now or timezone.now()
+    config = opening_config(opening_id)
+    if not config.in_effect(now):
+        return QueueStatus(state="closed")
+    client = _scripts()
+    k = _keys(config)
+    if _opened(config, now):
+        advance(config, now)
+    fam = str(family_id)
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(k["passes"], fam)
+    pipe.zrank(k["queue"], fam)
+    pipe.zscore(k["pre"], fam)
+    pipe.exists(k["paused"])
+    expiry, rank, pre, paused = pipe.execute()
+    now_ms = _now_ms(now)
+    if expiry is not None:
+        expiry = int(float(expiry))
+        if expiry > now_ms:
+            return QueueStatus(
+                state="admitted",
+                pass_token=_pass_token(config, family_id, expiry),
+                pass_expires_at=datetime.fromtimestamp(expiry / 1000, tz=UTC),
+            )
+        return QueueStatus(state="expired")
+    if not _opened(config, now):
+        if pre is None:
+            return QueueStatus(
+                state="not_joined", seconds_to_open=math.ceil((config.opens_ms - now_ms) / 1000)
+            )
+        return QueueStatus(
+            state="before_opening",
+            seconds_to_open=math.ceil((config.opens_ms - now_ms) / 1000),
+        )
+    if rank is None:
+        if pre is not None:  # the shuffle has not run yet (another process's tick)
+            return QueueStatus(state="waiting")
+        return QueueStatus(state="not_joined")
+    rate = _rate_per_second(config, client, k, now)
+    wait = math.ceil((rank + 1) / rate) if rate > 0 else None
+    return QueueStatus(
+        state="paused" if paused else "waiting",
+        position=rank + 1,
+        ahead=rank,
+        estimated_wait_seconds=wait,
+    )
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+def queue_overview(*, opening: RegistrationOpening, now: datetime | None = None) -> dict:
+    """The live queue for staff: counts, rate, paused."""
+    now = now or timezone.now()
+    config = _snapshot(opening)
+    client = _scripts()
+    k = _keys(config)
+    if _opened(config, now) and config.in_effect(now):
+        advance(config, now)
+    now_ms = _now_ms(now)
+    pipe = client.pipeline(transaction=False)
+    pipe.zcard(k["pre"])
+    pipe.zcard(k["queue"])
+    pipe.zcount(k["active"], now_ms, "+inf")
+    pipe.zcard(k["order"])
+    pipe.zcard(k["done"])
+    pipe.exists(k["paused"])
+    pipe.zcount(k["admitted_at"], now_ms - 60_000, "+inf")
+    pre, waiting, active, admitted, done, paused, last_minute = pipe.execute()
+    opened = _opened(config, now)
+    return {
+        "opened": opened,
+        "pre_queue": 0 if opened else pre,
+        "waiting": waiting if opened else 0,
+        "checking_out": active,
+        "admitted": admitted,
+        "checked_out": done,
+        "admitted_last_minute": last_minute,
+        "paused": bool(paused),
+        "estimated_rate_per_minute": round(_rate_per_second(config, client, k, now) * 60, 1),
+    }
+
+
+def opening_pause(*, opening: RegistrationOpening, paused: bool) -> RegistrationOpening:
+    """Stop (or resume) letting families in. Passes already given stay valid."""
+    opening.paused = paused
+    opening.save(update_fields=["paused"])
+    key = _keys(_snapshot(opening))["paused"]
+    client = _redis()
+    if paused:
+        client.set(key, "1")
+    else:
+        client.delete(key)
+    _configs.pop((connection.schema_name, opening.pk), None)
+    logger.info("registration opening %s %s", opening.pk, "paused" if paused else "resumed")
+    return opening
+
+
+def queue_clear(*, opening: RegistrationOpening) -> None:
+    """Forget an opening's queue (tests, and staff deleting an opening)."""
+    k = _keys(_snapshot(opening))
+    _redis().delete(*k.values())
+    _configs.pop((connection.schema_name, opening.pk), None)
+
+
+def admission_log(*, opening: RegistrationOpening) -> list[tuple[str, float]]:
+    """(family, queue score) in admission order: the fairness figure of the benchmark."""
+    client = _redis()
+    k = _keys(_snapshot(opening))
+    order = client.zrange(k["order"], 0, -1)
+    scores = client.hmget(k["qscore"], order) if order else []
+    return [(f.decode(), float(s)) for f, s in zip(order, scores, strict=True)]

@@ -1,0 +1,200 @@
+"""Registration openings and their waiting room, for apps (portal.catalog.waiting_room).
+
+A family joins (``POST /openings/{id}/queue``) and gets a ticket; it polls
+``GET /openings/{id}/queue`` (every 2 s or so) with the ticket in ``X-Waiting-Room-Ticket`` (no
+session, no database) or its bearer token; when admitted the answer carries the signed pass, to
+send as ``X-Waiting-Room-Pass`` with the cart add and checkout of the opening's offerings.
+Staff with ``portal_catalog.manage_registration_openings`` watch the queue and pause it."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+
+from portal.catalog import waiting_room
+from portal.catalog.models import RegistrationOpening
+from saas_platform.errors import ApplicationError
+
+from ..permissions import CatalogVisible, IsFamilyMember
+from .base import PortalApi
+
+MANAGE = "portal_catalog.manage_registration_openings"
+
+
+class OpeningOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    opens_at = serializers.DateTimeField(help_text="In the business's time zone.")
+    ends_at = serializers.DateTimeField(allow_null=True)
+    offerings = serializers.SerializerMethodField()
+    admit_per_minute = serializers.IntegerField(
+        allow_null=True, help_text="Null: as fast as checkout can take them."
+    )
+    pass_minutes = serializers.IntegerField()
+    paused = serializers.BooleanField()
+
+    def get_offerings(self, opening) -> list[int]:
+        return sorted(o.pk for o in opening.offerings.all())
+
+
+class QueueOutput(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=(
+            "not_joined",
+            "before_opening",
+            "waiting",
+            "paused",
+            "admitted",
+            "expired",
+            "closed",
+        )
+    )
+    position = serializers.IntegerField(allow_null=True, help_text="1: you are next.")
+    ahead = serializers.IntegerField(allow_null=True)
+    estimated_wait_seconds = serializers.IntegerField(allow_null=True)
+    seconds_to_open = serializers.IntegerField(allow_null=True)
+    pass_token = serializers.CharField(
+        allow_blank=True, help_text="When admitted: send it as `X-Waiting-Room-Pass`."
+    )
+    pass_expires_at = serializers.DateTimeField(allow_null=True)
+    ticket = serializers.CharField(
+        required=False, help_text="Send it as `X-Waiting-Room-Ticket` when polling."
+    )
+    poll_seconds = serializers.IntegerField()
+
+
+def queue_body(result: waiting_room.QueueStatus, ticket: str = "") -> dict:
+    body = {
+        "state": result.state,
+        "position": result.position,
+        "ahead": result.ahead,
+        "estimated_wait_seconds": result.estimated_wait_seconds,
+        "seconds_to_open": result.seconds_to_open,
+        "pass_token": result.pass_token,
+        "pass_expires_at": result.pass_expires_at.isoformat() if result.pass_expires_at else None,
+        "poll_seconds": 2,
+    }
+    if ticket:
+        body["ticket"] = ticket
+    return body
+
+
+class OpeningListApi(PortalApi):
+    permission_classes = [CatalogVisible]
+
+    @extend_schema(operation_id="openings_list", responses=OpeningOutput(many=True))
+    def get(self, request):
+        now = timezone.now()
+        openings = [
+            o
+            for o in RegistrationOpening.objects.prefetch_related("offerings").order_by("opens_at")
+            if o.in_effect(now)
+        ]
+        return Response(OpeningOutput(openings, many=True).data)
+
+
+class OpeningQueueApi(PortalApi):
+    """POST joins (a signed-in family); GET polls (ticket or signed-in family)."""
+
+    def get_permissions(self):
+        if self.request.method == "POST" or not self.request.headers.get("X-Waiting-Room-Ticket"):
+            return [IsFamilyMember()]
+        return [permissions.AllowAny()]
+
+    @extend_schema(
+        operation_id="opening_queue_join",
+        request=None,
+        responses={200: QueueOutput},
+        description="Join the waiting room (idempotent: every device of the family shares one "
+        "place). Before the opening you are in the pre-queue, shuffled at random at the "
+        "opening; after it you queue in order. Errors: `opening_not_found` (404), "
+        "`opening_closed` (409).",
+    )
+    def post(self, request, opening_id: int):
+        family_id = request.guardian.family_id
+        result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
+        ticket = waiting_room.ticket_for(waiting_room.opening_config(opening_id), family_id)
+        return Response(queue_body(result, ticket), status=status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="opening_queue_status",
+        responses={200: QueueOutput},
+        description="Your place, estimated wait and, once admitted, your pass. Poll every "
+        "`poll_seconds`. Errors: `opening_not_found` (404), `invalid_ticket` (400).",
+    )
+    def get(self, request, opening_id: int):
+        ticket = request.headers.get("X-Waiting-Room-Ticket", "")
+        config = waiting_room.opening_config(opening_id)
+        if ticket:
+            family_id = waiting_room.family_from_ticket(config, ticket)
+            if family_id is None:
+                raise ApplicationError(
+                    "invalid_ticket", "This waiting-room ticket is not valid here.", status=400
+                )
+        else:
+            family_id = request.guardian.family_id
+        result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
+        return Response(queue_body(result))
+
+
+class CanManageOpenings(permissions.BasePermission):
+    message = "You need the permission to manage registration openings."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user is not None and user.is_authenticated and user.has_perm(MANAGE))
+
+
+class QueueOverviewOutput(serializers.Serializer):
+    opened = serializers.BooleanField()
+    pre_queue = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    checking_out = serializers.IntegerField()
+    admitted = serializers.IntegerField()
+    checked_out = serializers.IntegerField()
+    admitted_last_minute = serializers.IntegerField()
+    paused = serializers.BooleanField()
+    estimated_rate_per_minute = serializers.FloatField()
+
+
+def _opening(opening_id: int) -> RegistrationOpening:
+    opening = RegistrationOpening.objects.filter(pk=opening_id).first()
+    if opening is None:
+        raise waiting_room.not_found()
+    return opening
+
+
+class StaffOpeningQueueApi(PortalApi):
+    permission_classes = [CanManageOpenings]
+
+    @extend_schema(
+        operation_id="staff_opening_queue",
+        responses={200: QueueOverviewOutput},
+        description="The live queue: pre-queue, waiting, checking out, admitted, the rate. "
+        "Needs `portal_catalog.manage_registration_openings`.",
+    )
+    def get(self, request, opening_id: int):
+        return Response(waiting_room.queue_overview(opening=_opening(opening_id)))
+
+
+class StaffOpeningPauseApi(PortalApi):
+    permission_classes = [CanManageOpenings]
+
+    class Input(serializers.Serializer):
+        paused = serializers.BooleanField()
+
+    @extend_schema(
+        operation_id="staff_opening_pause",
+        request=Input,
+        responses={200: QueueOverviewOutput},
+        description="Pause (`true`) or resume letting families in; passes given stay valid.",
+    )
+    def post(self, request, opening_id: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        opening = waiting_room.opening_pause(
+            opening=_opening(opening_id), paused=data.validated_data["paused"]
+        )
+        return Response(waiting_room.queue_overview(opening=opening))

@@ -1,0 +1,275 @@
+"""The registration opening's waiting room (portal.catalog.waiting_room) and its API: the
+pre-queue shuffled at the opening, FIFO after, pacing (a fixed rate, or checkout's own pace),
+one pass per family, passes required for cart add and checkout, staff watch and pause, and
+tenant isolation."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from portal.catalog import waiting_room
+from portal.catalog.models import RegistrationOpening
+from portal.enrollment import services
+from portal.enrollment.models import Hold
+from portal.orders import services as orders
+from tests.helpers import assert_error, client_for, make_actor
+from tests.portal.enrollment_helpers import accept_policies, make_family, make_offering
+
+pytestmark = pytest.mark.django_db
+
+
+def make_opening(offerings, *, opens_in: float = -1.0, **kwargs) -> RegistrationOpening:
+    opening = RegistrationOpening.objects.create(
+        name=kwargs.pop("name", "Fall registration"),
+        opens_at=timezone.now() + timedelta(seconds=opens_in),
+        **kwargs,
+    )
+    opening.offerings.set(offerings)
+    return opening
+
+
+@pytest.fixture(autouse=True)
+def _clean_queues():
+    yield
+    for schema in ("alpha", "beta"):
+        try:
+            connection.set_schema(schema)
+            for opening in RegistrationOpening.objects.all():
+                waiting_room.queue_clear(opening=opening)
+        except Exception:  # noqa: S110 - the schema may not exist in this test
+            pass
+    waiting_room.configs_clear()
+    connection.set_schema_to_public()
+
+
+def at(opening, seconds: float):
+    return opening.opens_at + timedelta(seconds=seconds)
+
+
+def test_pre_queue_is_shuffled_at_the_opening_and_later_arrivals_queue_in_order(in_tenant_a):
+    opening = make_opening([make_offering()], opens_in=60, checkout_slots=1, pass_minutes=5)
+    early = list(range(1, 41))
+    for family_id in early:
+        state = waiting_room.queue_join(
+            opening_id=opening.pk, family_id=family_id, now=at(opening, -30)
+        )
+        assert state.state == "before_opening" and state.position is None
+        assert state.seconds_to_open == 30
+    # Joining again (another tab) keeps the place.
+    waiting_room.queue_join(opening_id=opening.pk, family_id=1, now=at(opening, -20))
+    for family_id in (101, 102, 103):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 1))
+    positions = {
+        f: waiting_room.queue_status(opening_id=opening.pk, family_id=f, now=at(opening, 2))
+        for f in [*early, 101, 102, 103]
+    }
+    admitted = [f for f, s in positions.items() if s.state == "admitted"]
+    assert len(admitted) == 1 and admitted[0] in early  # one slot: an early arrival first
+    waiting = {f: s.position for f, s in positions.items() if s.state == "waiting"}
+    assert sorted(waiting.values()) == list(range(1, 43))
+    # Every early arrival is ahead of every later one; the later ones keep their order.
+    assert max(waiting[f] for f in early if f in waiting) < waiting[101]
+    assert waiting[101] < waiting[102] < waiting[103]
+    # The shuffle is not the order of arrival.
+    order = sorted((p, f) for f, p in waiting.items() if f in early)
+    assert [f for _, f in order] != sorted(f for _, f in order)
+    assert all(
+        s.estimated_wait_seconds and s.estimated_wait_seconds > 0
+        for s in positions.values()
+        if s.state == "waiting"
+    )
+
+
+def test_fixed_rate_paces_admission_and_pause_stops_it(in_tenant_a):
+    opening = make_opening([make_offering()], opens_in=-1, admit_per_minute=60)
+    for family_id in range(1, 11):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 0))
+    config = waiting_room.opening_config(opening.pk)
+    waiting_room.advance(config, at(opening, 0.2))
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 0.3))
+    assert overview["admitted"] == 0  # a second per family: none yet in 0.3 s
+    waiting_room.advance(config, at(opening, 3.5))
+    assert waiting_room.queue_overview(opening=opening, now=at(opening, 3.6))["admitted"] == 2
+    waiting_room.opening_pause(opening=opening, paused=True)
+    waiting_room.advance(config, at(opening, 10))
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 10.1))
+    assert overview["paused"] and overview["admitted"] == 2
+    status = waiting_room.queue_status(opening_id=opening.pk, family_id=10, now=at(opening, 10.2))
+    assert status.state == "paused" and status.position is not None
+    waiting_room.opening_pause(opening=opening, paused=False)
+    waiting_room.advance(config, at(opening, 11))
+    assert waiting_room.queue_overview(opening=opening, now=at(opening, 11.1))["admitted"] >= 3
+    assert waiting_room.queue_overview(opening=opening, now=at(opening, 11.1))["admitted"] <= 4
+
+
+def test_checkout_paced_admission_lets_one_in_per_finished_checkout(in_tenant_a):
+    opening = make_opening([make_offering()], checkout_slots=2, pass_minutes=5)
+    for family_id in range(1, 6):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 0))
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 0.1))
+    assert overview["checking_out"] == 2 and overview["waiting"] == 3
+    first = next(
+        f
+        for f in range(1, 6)
+        if waiting_room.queue_status(opening_id=opening.pk, family_id=f, now=at(opening, 0.2)).state
+        == "admitted"
+    )
+    waiting_room.family_checked_out(family_id=first, openings=[opening], now=at(opening, 1))
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 1.2))
+    assert overview["checking_out"] == 2 and overview["waiting"] == 2 and overview["admitted"] == 3
+    # A pass that lapses frees its slot too.
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 5 * 60 + 2))
+    assert overview["admitted"] == 5 and overview["waiting"] == 0
+
+
+def test_one_pass_per_family_and_it_expires(in_tenant_a):
+    opening = make_opening([make_offering()], checkout_slots=1, pass_minutes=1)
+    first = waiting_room.queue_join(opening_id=opening.pk, family_id=7, now=at(opening, 0))
+    assert first.state == "admitted" and first.pass_token
+    again = waiting_room.queue_join(opening_id=opening.pk, family_id=7, now=at(opening, 5))
+    assert again.state == "admitted" and again.pass_expires_at == first.pass_expires_at
+    later = waiting_room.queue_status(opening_id=opening.pk, family_id=7, now=at(opening, 61))
+    assert later.state == "expired" and not later.pass_token
+    back = waiting_room.queue_join(opening_id=opening.pk, family_id=7, now=at(opening, 62))
+    assert back.state in ("admitted", "waiting")  # joins at the back of the line
+
+
+def test_cart_add_and_checkout_need_the_familys_live_pass(family_a):
+    offering = make_offering(name="Vault", capacity=5, tuition=0)
+    other = make_offering(name="Beam", capacity=5, tuition=0, start_time=time(9), end_time=time(10))
+    opening = make_opening([offering], checkout_slots=5)
+    family = family_a.family
+    accept_policies(family)
+    kid = family_a.student.pk
+    with pytest.raises(Exception) as refused:
+        services.cart_add(family=family, student_id=kid, offering_id=offering.pk)
+    assert refused.value.code == "waiting_room_pass_required"
+    assert refused.value.fields == {"opening": [str(opening.pk)]}
+    assert not Hold.objects.filter(family=family).exists()
+    # Not in the opening: no pass needed.
+    services.cart_add(family=family, student_id=kid, offering_id=other.pk)
+    # Someone else's pass is no pass.
+    stranger, _ = make_family("stranger@alpha.test")
+    theirs = waiting_room.queue_join(opening_id=opening.pk, family_id=stranger.pk)
+    with pytest.raises(Exception) as refused:
+        services.cart_add(
+            family=family, student_id=kid, offering_id=offering.pk, admission_pass=theirs.pass_token
+        )
+    assert refused.value.code == "waiting_room_pass_required"
+    mine = waiting_room.queue_join(opening_id=opening.pk, family_id=family.pk)
+    services.cart_add(
+        family=family, student_id=kid, offering_id=offering.pk, admission_pass=mine.pass_token
+    )
+    with pytest.raises(Exception) as refused:
+        orders.checkout(family=family)
+    assert refused.value.code == "waiting_room_pass_required"
+    order = orders.checkout(family=family, admission_pass=mine.pass_token)
+    assert order.status == "confirmed"
+
+
+def test_opening_ended_needs_no_pass_and_refuses_joins(family_a):
+    offering = make_offering(name="Rings", capacity=5, tuition=0)
+    opening = make_opening([offering], opens_in=-120)
+    opening.ends_at = timezone.now() - timedelta(seconds=1)
+    opening.save()
+    accept_policies(family_a.family)
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    with pytest.raises(Exception) as refused:
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_a.family.pk)
+    assert refused.value.code == "opening_closed"
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def test_api_join_poll_with_ticket_and_use_the_pass(family_a):
+    offering = make_offering(name="Floor", capacity=3, tuition=0)
+    opening = make_opening([offering], checkout_slots=10)
+    accept_policies(family_a.family)
+    client = family_a.client()
+    listed = client_for(family_a.tenant).get("/api/v1/openings")
+    assert listed.status_code == 200
+    assert listed.json()[0]["id"] == opening.pk and listed.json()[0]["offerings"] == [offering.pk]
+    joined = client.post(f"/api/v1/openings/{opening.pk}/queue")
+    assert joined.status_code == 200, joined.content
+    body = joined.json()
+    assert body["state"] == "admitted" and body["pass_token"] and body["ticket"]
+    assert body["poll_seconds"] == 2
+    polled = client_for(family_a.tenant).get(
+        f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=body["ticket"]
+    )
+    assert polled.status_code == 200 and polled.json()["state"] == "admitted"
+    cart = {"offering": offering.pk, "student": family_a.student.pk}
+    assert_error(
+        client.post("/api/v1/cart/items", cart, format="json"), 403, "waiting_room_pass_required"
+    )
+    added = client.post(
+        "/api/v1/cart/items", cart, format="json", HTTP_X_WAITING_ROOM_PASS=body["pass_token"]
+    )
+    assert added.status_code == 201, added.content
+    done = client.post(
+        "/api/v1/checkout", {}, format="json", HTTP_X_WAITING_ROOM_PASS=body["pass_token"]
+    )
+    assert done.status_code == 201, done.content
+
+
+def test_api_bad_input_and_permissions(family_a, tenant_b):
+    opening = make_opening([make_offering()])
+    anonymous = client_for(family_a.tenant)
+    assert anonymous.post(f"/api/v1/openings/{opening.pk}/queue").status_code == 401
+    assert anonymous.get(f"/api/v1/openings/{opening.pk}/queue").status_code == 401
+    assert_error(
+        anonymous.get(f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET="forged"),
+        400,
+        "invalid_ticket",
+    )
+    assert_error(family_a.client().post("/api/v1/openings/999999/queue"), 404, "opening_not_found")
+    # A ticket from tenant A means nothing in tenant B (another schema, another opening).
+    ticket = family_a.client().post(f"/api/v1/openings/{opening.pk}/queue").json()["ticket"]
+    connection.set_tenant(tenant_b)
+    other = make_opening([make_offering()])
+    connection.set_schema_to_public()
+    cross = client_for(tenant_b).get(
+        f"/api/v1/openings/{other.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=ticket
+    )
+    assert_error(cross, 400, "invalid_ticket")
+    # The family's token from A is refused on B's host.
+    assert family_a.client(tenant_b).post(f"/api/v1/openings/{other.pk}/queue").status_code == 401
+
+
+def test_staff_watch_and_pause_with_the_named_permission(family_a, tenant_a):
+    from django.contrib.auth.models import Permission
+
+    opening = make_opening([make_offering()], checkout_slots=1)
+    family_a.client().post(f"/api/v1/openings/{opening.pk}/queue")
+    manager = make_actor(tenant_a, email="manager@alpha.test", staff=True)
+    coach = make_actor(tenant_a, email="coach@alpha.test", staff=True)
+    connection.set_tenant(tenant_a)
+    manager.user.user_permissions.add(
+        Permission.objects.get(codename="manage_registration_openings")
+    )
+    connection.set_schema_to_public()
+    url = f"/api/v1/staff/openings/{opening.pk}/queue"
+    assert client_for(tenant_a).get(url).status_code == 401
+    assert client_for(tenant_a, token=coach.token).get(url).status_code == 403
+    assert family_a.client().get(url).status_code == 403
+    seen = client_for(tenant_a, token=manager.token).get(url)
+    assert seen.status_code == 200, seen.content
+    assert seen.json()["admitted"] == 1 and seen.json()["paused"] is False
+    pause = f"/api/v1/staff/openings/{opening.pk}/pause"
+    assert client_for(tenant_a, token=coach.token).post(pause, {"paused": True}).status_code == 403
+    bad = client_for(tenant_a, token=manager.token).post(pause, {"paused": "maybe"}, format="json")
+    assert bad.status_code == 400
+    done = client_for(tenant_a, token=manager.token).post(pause, {"paused": True}, format="json")
+    assert done.status_code == 200 and done.json()["paused"] is True
+    connection.set_tenant(tenant_a)
+    assert RegistrationOpening.objects.get(pk=opening.pk).paused
+    connection.set_schema_to_public()
+    missing = client_for(tenant_a, token=manager.token).get("/api/v1/staff/openings/999999/queue")
+    assert_error(missing, 404, "opening_not_found")

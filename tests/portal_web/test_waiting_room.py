@@ -1,0 +1,118 @@
+"""The waiting room pages (portal_web/waiting_room.py): join, poll, the pass cookie, cart add
+with and without it, Spanish, bad input and other tenants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from portal.catalog import waiting_room
+from portal.catalog.models import RegistrationOpening
+from portal.enrollment.models import Hold
+from tests.helpers import web_client
+from tests.portal.enrollment_helpers import accept_policies, make_offering
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def opening(family_web):
+    connection.set_tenant(family_web.tenant)
+    offering = make_offering(name="Tumble Tots", capacity=4, tuition=0)
+    opening = RegistrationOpening.objects.create(
+        name="Fall registration",
+        opens_at=timezone.now() + timedelta(minutes=5),
+        checkout_slots=1,
+        pass_minutes=10,
+    )
+    opening.offerings.set([offering])
+    accept_policies(family_web.family)
+    connection.set_schema_to_public()
+    yield opening
+    connection.set_tenant(family_web.tenant)
+    waiting_room.queue_clear(opening=opening)
+    waiting_room.configs_clear()
+    connection.set_schema_to_public()
+
+
+def _open_now(opening, tenant):
+    connection.set_tenant(tenant)
+    RegistrationOpening.objects.filter(pk=opening.pk).update(
+        opens_at=timezone.now() - timedelta(seconds=1)
+    )
+    waiting_room.configs_clear()
+    connection.set_schema_to_public()
+
+
+def test_visitor_sees_the_opening_and_a_way_to_sign_in(opening, family_web):
+    page = web_client(family_web.tenant).get(f"/waiting-room/{opening.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Fall registration" in html and "Sign in to join the line" in html
+    assert "data-status-url" not in html  # nothing to poll before joining
+    assert "/static/portal_web/waiting_room.js" in html
+
+
+def test_join_before_the_opening_then_admitted_with_a_pass_cookie(opening, family_web):
+    client = family_web.web
+    page = client.get(f"/waiting-room/{opening.pk}/")
+    assert "Join the line" in page.content.decode()
+    joined = client.post(f"/waiting-room/{opening.pk}/join/")
+    assert joined.status_code == 302 and joined["Location"] == f"/waiting-room/{opening.pk}/"
+    assert f"wr_ticket_{opening.pk}" in joined.cookies
+    status = client.get(f"/waiting-room/{opening.pk}/status.json")
+    assert status.status_code == 200 and status["Cache-Control"] == "no-store"
+    body = status.json()
+    assert body["state"] == "before_opening" and "random order" in body["message"]
+    page = client.get(f"/waiting-room/{opening.pk}/").content.decode()
+    assert 'data-poll-ms="2000"' in page and "random order" in page
+    # Cart add before the opening: refused, with the way to the waiting room.
+    add = {"offering": opening.offerings.first().pk, "student": family_web.student.pk}
+    refused = client.post("/cart/add/", add)
+    assert refused.status_code == 403
+    assert f'href="/waiting-room/{opening.pk}/"' in refused.content.decode()
+    _open_now(opening, family_web.tenant)
+    status = client.get(f"/waiting-room/{opening.pk}/status.json")
+    assert status.json()["state"] == "admitted" and status.json()["pass_expires_text"]
+    assert status.cookies["wr_pass"]["httponly"] and status.cookies["wr_pass"]["max-age"]
+    assert client.post("/cart/add/", add).status_code == 302
+    connection.set_tenant(family_web.tenant)
+    assert Hold.objects.filter(family=family_web.family, status="active").count() == 1
+
+
+def test_status_without_a_ticket_or_with_a_bad_one(opening, family_web):
+    client = web_client(family_web.tenant)
+    missing = client.get(f"/waiting-room/{opening.pk}/status.json")
+    assert missing.status_code == 400 and missing.json()["code"] == "invalid_ticket"
+    client.cookies[f"wr_ticket_{opening.pk}"] = "forged"
+    assert client.get(f"/waiting-room/{opening.pk}/status.json").status_code == 400
+    unknown = client.get("/waiting-room/999999/status.json")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "opening_not_found"
+    assert client.get("/waiting-room/999999/").status_code == 404
+    assert client.get(f"/waiting-room/{opening.pk}/join/").status_code in (302, 405)
+
+
+def test_join_needs_a_family_sign_in(opening, family_web):
+    response = web_client(family_web.tenant).post(f"/waiting-room/{opening.pk}/join/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_another_tenants_ticket_means_nothing(opening, family_web, tenant_b):
+    family_web.web.post(f"/waiting-room/{opening.pk}/join/")
+    ticket = family_web.web.cookies[f"wr_ticket_{opening.pk}"].value
+    connection.set_tenant(tenant_b)
+    other = RegistrationOpening.objects.create(name="Beta day", opens_at=timezone.now())
+    connection.set_schema_to_public()
+    client = web_client(tenant_b)
+    client.cookies[f"wr_ticket_{other.pk}"] = ticket
+    assert client.get(f"/waiting-room/{other.pk}/status.json").status_code == 400
+
+
+def test_spanish(opening, family_web):
+    family_web.web.post(f"/waiting-room/{opening.pk}/join/")
+    page = family_web.web.get(f"/waiting-room/{opening.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    html = page.content.decode()
+    assert "orden aleatorio" in html and "La inscripción abre el" in html
