@@ -61,3 +61,17 @@ def test_tests_mirror_the_packages():
         "test_layout.py",
         "test_readme.py",
     }
+
+
+def test_no_two_apps_ship_the_same_template_name():
+    """Django's app template loader takes the first app's file of a name and hides the rest:
+    two apps' ``emails/payment_receipt.txt`` once sent a ledger receipt with an order's subject."""
+    seen: dict[str, list[str]] = {}
+    for folder in ROOT.glob("*/**/templates"):
+        if ".venv" in folder.parts or "node_modules" in folder.parts:
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file():
+                name = path.relative_to(folder).as_posix()
+                seen.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

@@ -272,7 +272,7 @@ def receipt_resend(*, family_id: int, entry_id: int, by=None) -> LedgerEntry:
     with transaction.atomic():
         notify_family(
             family_id,
-            "payment_receipt",
+            "ledger_payment_receipt",
             {
                 "amount": f"{amount_format(-entry.amount, currency=entry.currency)} "
                 f"{entry.currency}",

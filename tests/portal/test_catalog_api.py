@@ -145,6 +145,7 @@ def test_search_lists_upcoming_published_offerings_with_availability(catalog):
     }
     assert girls["price"] == {
         "tuition": 12000,
+        "tuition_billing": "term",
         "registration_fee": 2500,
         "deposit": 0,
         "currency": "USD",
