@@ -252,7 +252,7 @@ def receipt_resend(*, family_id: int, entry_id: int, by=None) -> LedgerEntry:
     """Email the family a receipt for one payment on their ledger (card or offline) again."""
     entry = (
         LedgerEntry.objects.filter(pk=entry_id, family_id=family_id)
-        .select_related("payment")
+        .select_related("payment", "order")
         .first()
     )
     if entry is None:
@@ -262,26 +262,27 @@ def receipt_resend(*, family_id: int, entry_id: int, by=None) -> LedgerEntry:
     if entry.kind != LedgerEntry.Kind.PAYMENT or entry.amount >= 0:
         raise ApplicationError("not_a_payment", "Only a payment has a receipt.", status=409)
     posting = getattr(entry, "staff_posting", None)
-    if posting is not None:
-        method = posting.get_method_display().split(" (")[0]
-    elif entry.payment is not None:
-        method = "Card"
-    else:
-        method = "Payment"
-    zone = _zone()
+    order = entry.order if entry.payment_id else None
     with transaction.atomic():
-        notify_family(
-            family_id,
-            "ledger_payment_receipt",
-            {
-                "amount": f"{amount_format(-entry.amount, currency=entry.currency)} "
-                f"{entry.currency}",
-                "date": f"{timezone.localtime(entry.created_at, zone):%B %-d, %Y}",
-                "method": method,
-                "description": entry.description,
-                "reference": f"R-{entry.pk}",
-            },
-        )
+        if order is not None and order.status == order.Status.CONFIRMED:
+            # A card payment of an order: the order's own receipt, as the family first got it.
+            from portal.orders.services import _receipt_context
+
+            notify_family(family_id, "payment_receipt", _receipt_context(order))
+        else:
+            method = posting.get_method_display().split(" (")[0] if posting else "Card"
+            notify_family(
+                family_id,
+                "ledger_payment_receipt",
+                {
+                    "amount": f"{amount_format(-entry.amount, currency=entry.currency)} "
+                    f"{entry.currency}",
+                    "date": f"{timezone.localtime(entry.created_at, _zone()):%B %-d, %Y}",
+                    "method": method,
+                    "description": entry.description,
+                    "reference": f"R-{entry.pk}",
+                },
+            )
         audit_record(action="receipt_resent", obj=entry, user=by, fields={})
     return entry
 

@@ -282,3 +282,16 @@ def test_only_a_payment_has_a_receipt(family_a):
         staff.receipt_resend(family_id=other.pk, entry_id=charge.ledger_entry_id)
     assert caught.value.code == "ledger_entry_not_found"
     assert mail.outbox == []
+
+
+def test_a_card_payment_gets_its_orders_receipt_again(
+    paid, clerk, django_capture_on_commit_callbacks
+):
+    from portal.billing.services import ledger_record_payment
+
+    entry = ledger_record_payment(payment=paid)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.receipt_resend(family_id=paid.family_id, entry_id=entry.pk, by=clerk)
+    (message,) = mail.outbox
+    assert message.subject.endswith(f"(order {paid.order_id})")
+    assert "Paid by card: 120.00 USD" in message.body
