@@ -322,3 +322,102 @@ def policies_accept(request):
         return render(request, "portal_web/family.html", context, status=exc.status)
     messages.success(request, _("Thank you: the policies are accepted."))
     return redirect("portal-family")
+
+
+@family_required
+def family_export(request):
+    """Everything the business holds about the family, as a JSON download: the same document
+    as ``GET /api/v1/family/export`` (``portal.privacy.services.family_export``, audited)."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.http import HttpResponse
+
+    from portal.privacy.services import family_export as export
+
+    if request.method != "GET":
+        from django.http import HttpResponseNotAllowed
+
+        return HttpResponseNotAllowed(["GET"])
+    data = export(family=request.guardian.family)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="family-export.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _account_context(request, **extra) -> dict:
+    guardian = request.guardian
+    context = {
+        "nav": "family",
+        "you": guardian,
+        "values": {
+            "first_name": guardian.first_name,
+            "last_name": guardian.last_name,
+            "phone": guardian.phone,
+        },
+    }
+    context.update(extra)
+    return context
+
+
+@family_required
+def account_settings(request):
+    """The signed-in guardian's own account: name and phone, and the password."""
+    if request.method != "POST":
+        return render(request, "portal_web/account_settings.html", _account_context(request))
+    try:
+        values = clean_text(
+            request.POST,
+            {"first_name": 100, "last_name": 100, "phone": 30},
+            required=("first_name", "last_name"),
+        )
+        services.guardian_self_update(guardian=request.guardian, **values)
+    except ApplicationError as exc:
+        context = _account_context(request, error=exc, errors=field_errors(exc))
+        context["values"] = request.POST
+        return render(request, "portal_web/account_settings.html", context, status=exc.status)
+    messages.success(request, _("Your details are saved."))
+    return redirect("portal-account")
+
+
+@require_POST
+@family_required
+def password_change(request):
+    from django.contrib.auth import update_session_auth_hash
+
+    try:
+        new = request.POST.get("new_password", "")
+        if len(new) > 128:
+            raise _invalid(
+                "new_password",
+                _("Ensure this field has no more than %(n)d characters.") % {"n": 128},
+            )
+        user = services.password_change(
+            user=request.user,
+            current_password=request.POST.get("current_password", "")[:128],
+            new_password=new,
+        )
+    except ApplicationError as exc:
+        context = _account_context(request, pw_error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/account_settings.html", context, status=exc.status)
+    update_session_auth_hash(request, user)  # stay signed in here; other sessions end
+    messages.success(request, _("Your password is changed."))
+    return redirect("portal-account")
+
+
+@require_POST
+@family_required
+def guardian_remove(request, guardian_id: int):
+    """The primary guardian removes another guardian (after confirming on the family page)."""
+    try:
+        services.guardian_remove(guardian=request.guardian, guardian_id=guardian_id)
+    except ApplicationError as exc:
+        return error_page(
+            request, exc, back_url=reverse("portal-family"), back_label=_("Back to my family")
+        )
+    messages.success(request, _("The guardian is removed and can no longer sign in."))
+    return redirect("portal-family")

@@ -33,9 +33,17 @@ urlpatterns = [
     # The signed-in family.
     path("family/", family.family_profile, name="portal-family"),
     path("family/edit/", family.family_edit, name="portal-family-edit"),
+    path("family/export/", family.family_export, name="portal-family-export"),
     path("family/students/add/", family.student_add, name="portal-student-add"),
     path("family/students/<int:student_id>/", family.student_edit, name="portal-student-edit"),
     path("family/guardians/add/", family.guardian_add, name="portal-guardian-add"),
+    path(
+        "family/guardians/<int:guardian_id>/remove/",
+        family.guardian_remove,
+        name="portal-guardian-remove",
+    ),
+    path("account/", family.account_settings, name="portal-account"),
+    path("account/password/", family.password_change, name="portal-password-change"),
     path("family/contacts/add/", family.contact_add, name="portal-contact-add"),
     path(
         "family/contacts/<int:contact_id>/delete/",

@@ -29,8 +29,8 @@ from portal_api.views.store import (
     PunchPassRedeemInput,
     VisitorGiftPurchaseApi,
 )
+from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
-from saas_platform.login_guard import client_address
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors, login_redirect, suspended_page

@@ -282,6 +282,7 @@ ACCOUNTS = _codes(
     ("last_name_required", 400, "A last name is required."),
     ("last_name_too_long", 400, "The last name is too long."),
     ("level_not_found", 400, "That level does not exist."),
+    ("password_incorrect", 400, "The current password given to change it is not correct."),
     ("password_reused", 400, "Choose a password you have not used here before."),
     ("password_too_common", 400, "The password is too common."),
     (
@@ -295,6 +296,7 @@ ACCOUNTS = _codes(
     ("policies_required", 400, "Accept at least one policy."),
     ("policy_not_found", 400, "That policy does not exist."),
     ("policy_version_changed", 409, "A policy changed since the family read it; read it again."),
+    ("primary_guardian_not_removable", 409, "The primary guardian cannot be removed."),
     ("primary_guardian_only", 403, "Only the primary guardian can change this."),
     ("referral_source_invalid", 400, "The referral source is not one of the offered choices."),
     ("referral_source_required", 400, "Tell us how you heard about us."),

@@ -466,3 +466,74 @@ def calendar_feed_revoke(*, family: Family) -> bool:
 
     deleted, _ = CalendarFeed.objects.filter(family=family).delete()
     return bool(deleted)
+
+
+# --- a guardian's own account ----------------------------------------------------------------
+
+
+@transaction.atomic
+def guardian_self_update(
+    *, guardian: Guardian, first_name: str, last_name: str, phone: str = ""
+) -> Guardian:
+    """A guardian edits their own name and phone (any guardian, for themselves). Every field's
+    problem is reported at once (``fields``), under the first problem's code."""
+    problems: list[ApplicationError] = []
+    clean = {}
+    for field, label, value in (
+        ("first_name", "First name", first_name),
+        ("last_name", "Last name", last_name),
+    ):
+        try:
+            clean[field] = _name(value, field, label)
+        except ApplicationError as exc:
+            problems.append(exc)
+    phone = (phone or "").strip()
+    if phone and (len(phone) > 30 or not any(ch.isdigit() for ch in phone)):
+        problems.append(_field("phone", "phone_invalid", "Enter a phone number."))
+    if problems:
+        fields = {k: v for exc in problems for k, v in exc.fields.items()}
+        raise ApplicationError(problems[0].code, problems[0].message, fields=fields)
+    first_name, last_name = clean["first_name"], clean["last_name"]
+    guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+    guardian.first_name, guardian.last_name, guardian.phone = first_name, last_name, phone
+    guardian.save(update_fields=["first_name", "last_name", "phone"])
+    User.objects.filter(pk=guardian.user_id).update(full_name=f"{first_name} {last_name}")
+    return guardian
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> User:
+    """Change the password while signed in: the current one first, then Django's validators."""
+    if not user.check_password(current_password or ""):
+        raise _field(
+            "current_password", "password_incorrect", "Your current password is not correct."
+        )
+    password_check(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def guardian_remove(*, guardian: Guardian, guardian_id: int) -> None:
+    """The primary guardian removes another guardian: their login stops working at once (the
+    account is deactivated and its app tokens revoked); what they did stays on record."""
+    _require_primary(guardian)
+    removed = (
+        Guardian.objects.select_for_update()
+        .filter(pk=guardian_id, family_id=guardian.family_id)
+        .first()
+    )
+    if removed is None:
+        raise ApplicationError("guardian_not_found", "No such guardian in the family.", status=404)
+    if removed.is_primary or removed.pk == guardian.pk:
+        raise ApplicationError(
+            "primary_guardian_not_removable",
+            "The primary guardian cannot be removed.",
+            status=409,
+        )
+    from saas_platform.users.models import ApiToken
+
+    if removed.user_id:
+        User.objects.filter(pk=removed.user_id).update(is_active=False)
+        ApiToken.objects.filter(user_id=removed.user_id).delete()
+    removed.delete()
