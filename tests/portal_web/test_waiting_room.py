@@ -115,4 +115,4 @@ def test_spanish(opening, family_web):
     family_web.web.post(f"/waiting-room/{opening.pk}/join/")
     page = family_web.web.get(f"/waiting-room/{opening.pk}/", HTTP_ACCEPT_LANGUAGE="es")
     html = page.content.decode()
-    assert "orden aleatorio" in html and "La inscripción abre el" in html
+    assert "orden aleatorio" in html and "La inscripción abre:" in html

@@ -1,0 +1,201 @@
+"""The registration opening's waiting room in a real browser, in English and in Spanish: a
+family joins the pre-queue before the opening, the page follows the opening, its place in line
+and its admission without a reload (waiting_room.js polling every 2 s), the pass lets it add the
+opening's class to the cart, and once the pass has ended the page says so and the cart refuses.
+axe-core checks every page."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from portal.catalog import waiting_room
+from portal.catalog.models import RegistrationOpening
+from portal.enrollment.models import Hold
+from saas_platform.redis import redis_client
+from tests.e2e.data import catalog_create
+
+pytestmark = pytest.mark.e2e
+
+TEXT = {
+    "en": {
+        "join": "Join the line",
+        "random": "random order",
+        "place": "Your place in line:",
+        "turn": "It is your turn!",
+        "ended": "Your pass has ended.",
+        "again": "Join the line again",
+        "to_room": "Go to the waiting room",
+    },
+    "es": {
+        "join": "Unirse a la fila",
+        "random": "orden aleatorio",
+        "place": "Su lugar en la fila:",
+        "turn": "¡Es su turno!",
+        "ended": "Su pase ha terminado.",
+        "again": "Volver a la fila",
+        "to_room": "Ir a la sala de espera",
+    },
+}
+LOCALES = {"en": "en-US", "es": "es-MX"}
+
+
+def _family(tenant, email):
+    from tests.factories import GuardianFactory, StudentFactory
+    from tests.portal.enrollment_helpers import accept_policies
+
+    with tenant_context(tenant):
+        guardian = GuardianFactory(email=email, first_name="Dana")
+        StudentFactory(family=guardian.family, first_name="Mia", last_name="Rivera")
+        accept_policies(guardian.family)
+        return guardian.family.pk
+
+
+def _sign_in(page, axe, e2e_tenant, email):
+    from tests.factories import PASSWORD
+
+    page.goto(e2e_tenant("/login/"))
+    axe.check(page)
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("load")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_pre_queue_opening_admission_and_pass_expiry(e2e_tenant, browser, axe, request, language):
+    # bypass_csp: axe-core is injected as an inline script, which the portal's CSP forbids.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale=LOCALES[language], bypass_csp=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on(
+        "framenavigated",
+        lambda frame: (
+            axe.visited.append(_path(frame.url))
+            if frame == page.main_frame and frame.url.startswith("http")
+            else None
+        ),
+    )
+    request.node._e2e_pages = [page]
+    try:
+        _run(e2e_tenant, page, axe, language)
+    finally:
+        context.close()
+
+
+def _shots(page, name: str) -> None:
+    """With E2E_SHOTS=<folder>: the page at phone, tablet and desktop widths (for review)."""
+    folder = os.environ.get("E2E_SHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for width in (390, 768, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _run(e2e_tenant, page, axe, language):
+    t = TEXT[language]
+    tenant = e2e_tenant.tenant
+    offerings = catalog_create(tenant)
+    free = offerings["free"]
+    email = f"wr-{language}@kestrel.test"
+    ours = _family(tenant, email)
+    with tenant_context(tenant):
+        opening = RegistrationOpening.objects.create(
+            name="Fall registration",
+            opens_at=timezone.now() + timedelta(seconds=12),
+            checkout_slots=1,
+            pass_minutes=10,
+        )
+        opening.offerings.set([free, offerings["paid"]])
+        # Two other families are in the pre-queue too; one checkout slot.
+        others = [_family(tenant, f"other{n}-{language}@kestrel.test") for n in (1, 2)]
+        for family_id in others:
+            waiting_room.queue_join(opening_id=opening.pk, family_id=family_id)
+    try:
+        _sign_in(page, axe, e2e_tenant, email)
+        axe.check(page, context="(signed in)")
+
+        # Pre-queue: join before the opening.
+        page.goto(e2e_tenant(f"/waiting-room/{opening.pk}/"))
+        axe.check(page)
+        page.get_by_role("button", name=t["join"], exact=True).click()
+        page.wait_for_load_state("load")
+        room = page.locator(".waiting-room")
+        assert room.get_attribute("data-state") == "before_opening"
+        assert t["random"] in page.inner_text("main")
+        axe.check(page, context="(pre-queue)")
+        _shots(page, f"pre-queue-{language}")
+        page.evaluate("window.__sameDocument = true")
+
+        # The opening: the page follows it without a reload.
+        page.wait_for_function(
+            "() => ['waiting', 'admitted'].includes("
+            "document.querySelector('.waiting-room').dataset.state)",
+            timeout=30_000,
+        )
+        with tenant_context(tenant):
+            while room.get_attribute("data-state") != "admitted":
+                assert t["place"] in page.inner_text("main")
+                position = page.locator(".waiting-room__position").inner_text()
+                assert position.isdigit() and 1 <= int(position) <= 2
+                _shots(page, f"waiting-{language}")
+                # The family checking out finishes: the next one is let in.
+                admitted = [int(f) for f, _ in waiting_room.admission_log(opening=opening)]
+                waiting_room.family_checked_out(family_id=admitted[-1], openings=[opening])
+                page.wait_for_timeout(2_500)
+        assert page.evaluate("window.__sameDocument === true")  # never reloaded
+        assert t["turn"] in page.inner_text("main")
+        axe.check(page, context="(admitted)")
+        _shots(page, f"admitted-{language}")
+
+        # The pass works: the opening's class goes into the cart.
+        page.locator(f".waiting-room__offerings a[href='/classes/{free.pk}/']").click()
+        page.wait_for_load_state("load")
+        axe.check(page)
+        page.locator("select[name=student]").select_option(label="Mia Rivera")
+        page.locator("form[action$='/cart/add/'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        axe.check(page, context="(cart)")
+        with tenant_context(tenant):
+            assert Hold.objects.filter(family_id=ours, offering=free, status="active").exists()
+
+            # The pass ends (as if its minutes had run out).
+            key = waiting_room._keys(waiting_room._snapshot(opening))["passes"]
+            past = int((timezone.now() - timedelta(seconds=1)).timestamp() * 1000)
+            redis_client().hset(key, str(ours), past)
+        page.goto(e2e_tenant(f"/waiting-room/{opening.pk}/"))
+        page.wait_for_function(
+            "() => document.querySelector('.waiting-room').dataset.state === 'expired'"
+        )
+        assert t["ended"] in page.inner_text("main")
+        page.get_by_role("button", name=t["again"], exact=True).wait_for()
+        axe.check(page, context="(pass ended)")
+        _shots(page, f"expired-{language}")
+        page.goto(e2e_tenant(f"/classes/{offerings['paid'].pk}/"))
+        axe.check(page)
+        page.locator("select[name=student]").select_option(label="Mia Rivera")
+        page.locator("form[action$='/cart/add/'] button[type=submit]").click()
+        page.wait_for_load_state("load")
+        page.get_by_role("link", name=t["to_room"]).wait_for()
+        axe.check(page, context="(refused without a pass)")
+        axe.assert_every_page_checked()
+    finally:
+        with tenant_context(tenant):
+            waiting_room.queue_clear(opening=opening)
