@@ -25,6 +25,13 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/offerings"
 
 
+@pytest.fixture(autouse=True)
+def _long_interval(monkeypatch):
+    """Requests through the test client may take seconds on a busy machine: an interval long
+    enough that the state a test sets up does not roll over (and go idle) mid-test."""
+    monkeypatch.setattr(controller, "interval", 30.0)
+
+
 def _overload() -> None:
     """A standing queue: every sample over the target for more than an interval."""
     start = time.monotonic()
