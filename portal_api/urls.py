@@ -18,6 +18,9 @@ from .views import (
     privacy,
     requests,
     staff_enrollments,
+    staff_families,
+    staff_money,
+    staff_reports,
     store,
     theme,
 )
@@ -207,6 +210,69 @@ urlpatterns = [
         "staff/enrollments/<int:enrollment_id>/deny",
         staff_enrollments.StaffEnrollmentDenyApi.as_view(),
         name="api-staff-enrollment-deny",
+    ),
+    path("staff/families", staff_families.FamilySearchApi.as_view(), name="api-staff-families"),
+    path(
+        "staff/families/<int:family_id>",
+        staff_families.FamilyDetailApi.as_view(),
+        name="api-staff-family",
+    ),
+    path(
+        "staff/families/<int:family_id>/charges",
+        staff_families.FamilyChargeApi.as_view(),
+        name="api-staff-family-charge",
+    ),
+    path(
+        "staff/families/<int:family_id>/credits",
+        staff_families.FamilyCreditApi.as_view(),
+        name="api-staff-family-credit",
+    ),
+    path(
+        "staff/families/<int:family_id>/payments",
+        staff_families.FamilyOfflinePaymentApi.as_view(),
+        name="api-staff-family-offline-payment",
+    ),
+    path(
+        "staff/families/<int:family_id>/payments/<int:payment_id>/refund",
+        staff_families.FamilyPaymentRefundApi.as_view(),
+        name="api-staff-family-payment-refund",
+    ),
+    path(
+        "staff/families/<int:family_id>/ledger/<int:entry_id>/receipt",
+        staff_families.ReceiptResendApi.as_view(),
+        name="api-staff-family-receipt",
+    ),
+    path(
+        "staff/families/<int:family_id>/guardians/<int:guardian_id>/invite",
+        staff_families.InviteResendApi.as_view(),
+        name="api-staff-family-invite",
+    ),
+    path("staff/receivables", staff_money.ReceivablesApi.as_view(), name="api-staff-receivables"),
+    path(
+        "staff/autopay/runs", staff_money.AutopayRunListApi.as_view(), name="api-staff-autopay-runs"
+    ),
+    path(
+        "staff/autopay/charges",
+        staff_money.AutopayChargeListApi.as_view(),
+        name="api-staff-autopay-charges",
+    ),
+    path(
+        "staff/autopay/charges/<int:charge_id>/retry",
+        staff_money.AutopayRetryApi.as_view(),
+        name="api-staff-autopay-retry",
+    ),
+    path("staff/payouts", staff_money.PayoutListApi.as_view(), name="api-staff-payouts"),
+    path(
+        "staff/balance-transactions",
+        staff_money.BalanceTransactionListApi.as_view(),
+        name="api-staff-balance-transactions",
+    ),
+    path("staff/reports", staff_reports.ReportListApi.as_view(), name="api-staff-reports"),
+    path("staff/reports/<slug:name>", staff_reports.ReportApi.as_view(), name="api-staff-report"),
+    path(
+        "staff/reports/<slug:name>/csv",
+        staff_reports.ReportCsvApi.as_view(),
+        name="api-staff-report-csv",
     ),
     path("staff/domains", domains.StaffDomainListApi.as_view(), name="api-staff-domains"),
     path(

@@ -21,6 +21,7 @@ from saas_platform.errors import ApplicationError
 
 from . import gateway
 from .models import LedgerEntry, Payment, Refund, SavedPaymentMethod, StripeCustomer
+from .money import amount_format
 
 logger = logging.getLogger(__name__)
 
@@ -296,10 +297,11 @@ def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = 
         refundable = _refundable(payment)
         amount = refundable if amount is None else amount
         if amount <= 0 or amount > refundable:
+            left = amount_format(max(refundable, 0), currency=payment.currency)
             raise ApplicationError(
                 "refund_too_large",
-                f"At most {refundable} can be refunded on this payment.",
-                fields={"amount": [f"Between 1 and {refundable}."]},
+                f"At most {left} {payment.currency} can be refunded on this payment.",
+                fields={"amount": [f"At most {left}."]},
             )
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255])
     _refund_send(refund)

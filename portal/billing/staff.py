@@ -291,3 +291,10 @@ def _zone():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(getattr(connection.tenant, "timezone", "") or "UTC")
+
+
+def payment_refundable(payment: Payment) -> int:
+    """What may still be refunded on a payment (paid, less refunded and refunds under way)."""
+    if payment.status != Payment.Status.SUCCEEDED:
+        return 0
+    return max(services._refundable(payment), 0)

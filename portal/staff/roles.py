@@ -133,6 +133,7 @@ ROLES: dict[str, Role] = {
                 "view_rosters",
                 "take_attendance",
                 "take_payment",
+                "resend_emails",
                 "view_money",
             ),
             medical=False,

@@ -83,6 +83,23 @@ ROLE_MATRIX: dict[str, str] = {
     "DELETE /api/v1/staff/domains/{domain_id}": "O",
     "POST /api/v1/staff/domains/{domain_id}/verify": "O",
     "POST /api/v1/staff/domains/{domain_id}/primary": "O",
+    "GET /api/v1/staff/families": "O M F",
+    "GET /api/v1/staff/families/{family_id}": "O M F",
+    "POST /api/v1/staff/families/{family_id}/charges": "O M F",
+    "POST /api/v1/staff/families/{family_id}/credits": "O M",
+    "POST /api/v1/staff/families/{family_id}/payments": "O M F",
+    "POST /api/v1/staff/families/{family_id}/payments/{payment_id}/refund": "O M",
+    "POST /api/v1/staff/families/{family_id}/ledger/{entry_id}/receipt": "O M F",
+    "POST /api/v1/staff/families/{family_id}/guardians/{guardian_id}/invite": "O M F",
+    "GET /api/v1/staff/receivables": "O M F",
+    "GET /api/v1/staff/autopay/runs": "O M F",
+    "GET /api/v1/staff/autopay/charges": "O M F",
+    "POST /api/v1/staff/autopay/charges/{charge_id}/retry": "O M F",
+    "GET /api/v1/staff/payouts": "O M",
+    "GET /api/v1/staff/balance-transactions": "O M",
+    "GET /api/v1/staff/reports": "O M",
+    "GET /api/v1/staff/reports/{name}": "O M",
+    "GET /api/v1/staff/reports/{name}/csv": "O M",
     # The staff console's pages (portal_console).
     "GET /console/": "O M F C",
     "GET /console/enrollments/": "O M F",
@@ -167,6 +184,10 @@ def world(tenant_a, tenant_b):
         "enrollment_id": 1,
         "device_id": 1,
         "domain_id": 1,
+        "family_id": 1,
+        "guardian_id": 1,
+        "charge_id": 1,
+        "name": "revenue",
         "number": 1,
         "field": "logo",
         "locale": "en-US",
@@ -370,7 +391,8 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     }
     actors["no role"] = make_actor(tenant_a, email="matrix-norole@alpha.test", staff=True)
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
-           "domain_id": 1, "enrollment_id": 1}  # fmt: skip
+           "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
+           "charge_id": 1, "name": "revenue"}  # fmt: skip
     tried = 0
     for key, route, method in staff_operations():
         allowed = {ROLE_LETTERS[letter] for letter in ROLE_MATRIX[key].split()}

@@ -208,7 +208,7 @@ def test_a_partial_refund_then_the_rest_never_more(paid, clerk):
             family_id=paid.family_id, payment_id=paid.pk, amount=8001, by=clerk
         )
     assert caught.value.code == "refund_too_large"
-    assert caught.value.message == "At most 8000 can be refunded on this payment."
+    assert caught.value.message == "At most 80.00 USD can be refunded on this payment."
     assert len(responses.calls) == 1 and Refund.objects.count() == 1
     responses.post(f"{STRIPE}/v1/refunds", json={"id": "re_2", "object": "refund"})
     payment = staff.staff_payment_refund(
