@@ -12,6 +12,7 @@ import os
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.catalog.availability import availability_clear_touched
@@ -148,6 +149,7 @@ def _public_schema_and_fresh_routes():
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
+    timezone.deactivate()  # a zone a test activated (tenant_in_zone) ends with it
     routing.router.clear()
     # Per-process and Redis caches of data a test made (and rolled back), and search counts.
     tenant_config.clear()
@@ -189,9 +191,12 @@ def staff_b(tenant_b) -> Actor:
 
 @pytest.fixture
 def in_tenant_a(tenant_a):
-    """Run the test body in tenant A's schema (factories create there)."""
+    """Run the test body in tenant A's schema (factories create there) and time zone, as a
+    request on its host or a task in its schema would: services the test calls count the
+    business's days (docs/tenancy.md, "Time"); tenant_in_zone() moves both."""
     connection.set_tenant(tenant_a)
-    yield tenant_a
+    with timezone.override(tenant_a.zone):
+        yield tenant_a
     connection.set_schema_to_public()
 
 

@@ -110,8 +110,9 @@ def session_tenant(key: str) -> Tenant:
 
 def tenant_in_zone(tenant: Tenant, zone: str) -> Tenant:
     """The tenant with its time zone changed for this test (the test's transaction undoes it):
-    its row, this instance, the routing cache (the next request routes to the changed row) and
-    the connection when it is in the tenant's schema (tasks read the zone from it)."""
+    its row, this instance, the routing cache (the next request routes to the changed row) and,
+    when the connection is in the tenant's schema, the connection (tasks read the zone from it)
+    and the test body's active zone (until the test ends)."""
     from tenants import routing
 
     Tenant.objects.filter(pk=tenant.pk).update(timezone=zone)
@@ -119,6 +120,7 @@ def tenant_in_zone(tenant: Tenant, zone: str) -> Tenant:
     routing.router.clear()
     if connection.schema_name == tenant.schema_name:
         connection.set_tenant(tenant)
+        timezone.activate(tenant.zone)  # the test body too, like in_tenant_a
     return tenant
 
 

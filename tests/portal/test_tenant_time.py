@@ -180,10 +180,10 @@ def test_an_email_sent_by_a_task_gives_times_in_the_business_zone(
     )
     Hold.objects.filter(family=holder).update(expires_at=timezone.now() - timedelta(seconds=1))
     mail.outbox.clear()
-    assert timezone.get_current_timezone_name() == "UTC"  # as in a worker between tasks
-    with django_capture_on_commit_callbacks(execute=True):
+    with timezone.override(None), django_capture_on_commit_callbacks(execute=True):
+        assert timezone.get_current_timezone_name() == "UTC"  # as in a worker between tasks
         expire_due_task.apply()
-    assert timezone.get_current_timezone_name() == "UTC"  # restored after the task
+        assert timezone.get_current_timezone_name() == "UTC"  # restored after the task
     entry = WaitlistEntry.objects.get(family=family_a.family)
     assert entry.status == "offered"
     local = timezone.localtime(entry.hold.expires_at, CHICAGO)
@@ -233,6 +233,7 @@ def test_autopay_bills_on_the_business_day_across_auckland_dst(
     with (
         override_settings(STRIPE_SECRET_KEY="sk_test_platform"),
         mock.patch("django.utils.timezone.now", return_value=now),
+        timezone.override(None),  # a worker's: the task must bring the tenant's zone
     ):
         # As beat runs it: in the tenant's schema, with no request and no zone around it.
         result = autopay_run_task.apply().get()
