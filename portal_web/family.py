@@ -352,7 +352,7 @@ def family_export(request):
 def _account_context(request, **extra) -> dict:
     guardian = request.guardian
     context = {
-        "nav": "family",
+        "nav": "account",
         "you": guardian,
         "values": {
             "first_name": guardian.first_name,

@@ -20,7 +20,11 @@ _emails = itertools.count(1)
 
 
 def _open_nav(page, name: str) -> None:
-    """Follow a link of the site's main navigation by its name."""
+    """Follow a link of the site's main navigation by its name (on a phone, the navigation is
+    behind the Menu button first)."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
     page.wait_for_load_state("load")
 
