@@ -317,6 +317,19 @@ CONFIG = _codes(
 )
 
 # portal.enrollment
+CATALOG = _codes(
+    "portal.catalog",
+    ("invalid_ticket", 400, "The waiting-room ticket is missing, forged or from another portal."),
+    ("opening_closed", 409, "The registration opening has ended: its line takes nobody new."),
+    ("opening_not_found", 404, "No such registration opening."),
+    (
+        "waiting_room_pass_required",
+        403,
+        "The offering is in a registration opening: add or check it out with the family's live "
+        "waiting-room pass (`fields.opening` names the opening).",
+    ),
+)
+
 ENROLLMENT = _codes(
     "portal.enrollment",
     ("already_enrolled", 409, "The student is already enrolled in the offering."),
@@ -561,6 +574,7 @@ ALL = (
     BRANDED_APPS,
     ACCOUNTS,
     CONFIG,
+    CATALOG,
     ENROLLMENT,
     REQUESTS,
     ORDERS,

@@ -83,6 +83,12 @@ def post_fork(server, worker) -> None:
 
     for conn in connections.all(initialized_only=True):
         conn.close()
+    # A psycopg pool opened in the master has no worker threads in this process: drop it, and
+    # the worker opens its own on first use.
+    for conn in connections.all():
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None and conn.settings_dict.get("OPTIONS", {}).get("pool"):
+            close_pool()
     # redis-py's connection pools notice the fork themselves and reconnect in the worker.
 
 

@@ -153,6 +153,20 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# A connection pool per process (Django's psycopg pool): at most DATABASE_POOL_MAX_SIZE
+# connections however many threads serve requests; a request that finds none free waits up to
+# DATABASE_POOL_TIMEOUT seconds instead of PostgreSQL answering "too many clients". Size it so
+# processes x max size stays under max_connections (or PgBouncer's pool, infra/pgbouncer/).
+# 0 turns it off (then DATABASE_CONN_MAX_AGE keeps one connection per thread).
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 1), DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        "max_idle": 300,
+    }
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # Issue `SET search_path` only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True
