@@ -3,7 +3,7 @@ message a parent understands. Checked when a seat is added to the cart and again
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -91,7 +91,9 @@ def check_registration_window(offering: Offering, portal, now: datetime) -> None
     if cutoff is not None:
         first = offering.meetings(limit=1)
         if first:
+            # A UTC instant, so the cutoff adds real minutes even across a DST change.
             starts = timezone.make_aware(datetime.combine(first[0], offering.start_time))
+            starts = starts.astimezone(UTC)
             if now > starts + timedelta(minutes=cutoff):
                 raise refuse(
                     "registration_closed",

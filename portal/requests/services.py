@@ -4,7 +4,7 @@ business's rules, plus cancel and the staff decision. The family is emailed on e
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -48,7 +48,10 @@ def _enrollment(family: Family, enrollment_id) -> Enrollment:
 
 
 def _meeting_start(offering: Offering, day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, offering.start_time))
+    """The meeting's start on the business's clock (the active zone), as a UTC instant: adding
+    or taking hours then counts real hours, also across a daylight-saving change (the same
+    arithmetic on a zoned datetime would move the wall clock instead)."""
+    return timezone.make_aware(datetime.combine(day, offering.start_time)).astimezone(UTC)
 
 
 def _notify(req: Request) -> None:

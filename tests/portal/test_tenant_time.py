@@ -256,3 +256,59 @@ def test_admin_forms_with_dates_name_the_zone_they_are_typed_in(chicago_staff, p
     page = chicago_staff.get(path)
     assert page.status_code == 200
     assert "Dates and times are in America/Chicago, the business" in page.content.decode()
+
+
+# A class at 9:00 on the Sundays Auckland's clocks change: reported absences need 24 hours'
+# notice, counted in real hours from 9:00 on the business's clock.
+@pytest.mark.parametrize(
+    ("meeting", "utc_now", "status"),
+    [
+        # 9:00 NZST on Apr 5 is 21:00 UTC on Apr 4; the clock went back an hour that night,
+        # so 24 hours before is 10:00 NZDT on Apr 4.
+        ("2026-04-05", "2026-04-03T20:30:00+00:00", 201),  # Apr 4, 09:30 NZDT
+        ("2026-04-05", "2026-04-03T21:30:00+00:00", 400),  # Apr 4, 10:30 NZDT
+        # 9:00 NZDT on Sep 27 is 20:00 UTC on Sep 26; the clock went forward, so 24 hours
+        # before is 08:00 NZST on Sep 26.
+        ("2026-09-27", "2026-09-25T19:30:00+00:00", 201),  # Sep 26, 07:30 NZST
+        ("2026-09-27", "2026-09-25T20:30:00+00:00", 400),  # Sep 26, 08:30 NZST
+    ],
+)
+def test_absence_notice_counts_from_the_class_on_the_business_clock_across_auckland_dst(
+    in_tenant_a, family_a, meeting, utc_now, status
+):
+    from datetime import date, time
+
+    tenant_in_zone(in_tenant_a, "Pacific/Auckland")
+    portal_settings_update(absences_enabled=True, absence_notice_hours=24)
+    day = date.fromisoformat(meeting)
+    offering = make_offering(
+        name="Sunday Tumbling",
+        start_date=day - timedelta(weeks=4),
+        end_date=day + timedelta(weeks=4),
+        weekdays=[6],
+        start_time=time(9),
+        end_time=time(10),
+    )
+    enrollment = Enrollment.objects.create(
+        family=family_a.family,
+        student=family_a.student,
+        offering=offering,
+        status="active",
+        start_date=offering.start_date,
+    )
+    assert day in offering.meetings()
+    with mock.patch("django.utils.timezone.now", return_value=datetime.fromisoformat(utc_now)):
+        response = family_a.client().post(
+            f"{API}/requests",
+            {"type": "absence", "enrollment": enrollment.pk, "meeting_date": meeting},
+            format="json",
+        )
+    if status == 201:
+        assert response.status_code == 201, response.content
+    else:
+        assert_error(
+            response,
+            400,
+            "absence_too_late",
+            "Absences must be reported at least 24 hours before class.",
+        )
