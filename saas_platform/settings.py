@@ -208,6 +208,12 @@ TENANT_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "saas_platform.users",
+    # The audit trail of money and enrollments: row triggers and their event tables, in each
+    # tenant schema (portal.privacy.history); "pghistory.admin" shows it to staff, read-only.
+    # Before portal.privacy, whose ready() completes pgtrigger's set-up.
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "portal.catalog",
     "portal.accounts",
     "portal.config",
@@ -228,6 +234,15 @@ TENANT_APPS = [
     "portal.staff",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+# pgtrigger installs triggers through migrations only (so each tenant schema gets them when
+# migrated, and clones copy them); never on its own after migrate.
+PGTRIGGER_INSTALL_ON_MIGRATE = False
+# pgtrigger's helper function goes into each tenant schema with its triggers (not one shared
+# copy in public that every tenant migration would replace at once under deploy_migrate).
+PGTRIGGER_SCHEMA = ""
+PGHISTORY_INSTALL_CONTEXT_FUNC_ON_MIGRATE = False
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -287,8 +302,10 @@ MIDDLEWARE = [
     "saas_platform.login_guard.LoginLockoutMiddleware",
     # Cache-Control: no-store on every family, staff and platform-admin API answer.
     "saas_platform.api.caching.ApiNoStoreMiddleware",
-    # Who is acting (user, address, request id) for the audit log (portal.privacy).
+    # Who is acting (user, address, request id) for the audit log (portal.privacy) and for
+    # the database's audit trail (pghistory context).
     "portal.privacy.middleware.AuditContextMiddleware",
+    "portal.privacy.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.config.middleware.PortalAvailabilityMiddleware",

@@ -324,7 +324,10 @@ def schema_clone(*, schema_name: str) -> None:
             # this schema, never a later commit (the next synchronous commit flushes the WAL
             # before it), and provisioning resumes by cloning again.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(sql)
+        # The DDL goes to the driver's own cursor, past Django's execute wrappers: an audit
+        # context open around provisioning (a request or a task, portal.privacy.history) would
+        # prepend a parameterised statement and turn the DDL's "%" signs into placeholders.
+        cursor.cursor.execute(sql)
 
 
 def schema_migrate(*, schema_name: str) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.privacy.history import audited
 
+
+@audited()
 class Payment(models.Model):
     """One attempt to pay an order by card. It is recorded (``creating``) and committed before
     Stripe is called with the attempt's idempotency key, so no row lock is held during the call
@@ -71,6 +74,7 @@ class Payment(models.Model):
         return f"Payment {self.pk} for order {self.order_id} ({self.status})"
 
 
+@audited()
 class Refund(models.Model):
     """Money given back on a payment: recorded (``pending``) and committed before Stripe is
     called with the refund's own idempotency key, then completed in a second transaction, so no
@@ -103,6 +107,7 @@ class Refund(models.Model):
         return f"Refund of {self.amount} on payment {self.payment_id} ({self.status})"
 
 
+@audited()
 class LedgerEntry(models.Model):
     """One line of a family's account. Positive amounts increase what the family owes
     (charges), negative ones decrease it (payments, credits, discounts); refunds give back
@@ -208,6 +213,7 @@ class SavedPaymentMethod(models.Model):
         return f"{self.brand} •••• {self.last4}"
 
 
+@audited()
 class AutopayCharge(models.Model):
     """Collecting one invoice order off-session from the family's default saved card: a
     month's tuition (billed once per family and period) or a transfer's price difference.

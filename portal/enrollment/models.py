@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.privacy.history import audited
+
 
 class Hold(models.Model):
     class Status(models.TextChoices):
@@ -59,6 +61,7 @@ class Hold(models.Model):
         return max(int((self.expires_at - now).total_seconds()), 0)
 
 
+@audited()
 class Order(models.Model):
     """What a family buys or owes, priced on the server by ``portal.orders``, the one owner of an
     order's money: ``total`` is the sum of its lines (discounts are negative lines); account
@@ -134,6 +137,7 @@ class Order(models.Model):
         )
 
 
+@audited()
 class OrderLine(models.Model):
     class Kind(models.TextChoices):
         TUITION = "tuition", "Tuition"
@@ -163,6 +167,7 @@ class OrderLine(models.Model):
         return f"{self.description}: {self.amount}"
 
 
+@audited()
 class Enrollment(models.Model):
     class Status(models.TextChoices):
         RESERVED = "reserved", "Reserved (awaiting payment)"
@@ -211,6 +216,7 @@ class Enrollment(models.Model):
         return f"{self.student} in {self.offering} ({self.status})"
 
 
+@audited()
 class RegistrationFeeCharge(models.Model):
     """A registration fee paid for a family (or a student) in a registration year, so the fee
     is charged once."""
@@ -235,6 +241,7 @@ class RegistrationFeeCharge(models.Model):
         return f"Registration fee {self.registration_year} for {self.family_id}"
 
 
+@audited()
 class WaitlistEntry(models.Model):
     class Status(models.TextChoices):
         WAITING = "waiting", "Waiting"

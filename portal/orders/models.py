@@ -8,7 +8,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.privacy.history import audited
 
+
+@audited()
 class OrderTender(models.Model):
     class Kind(models.TextChoices):
         ACCOUNT_CREDIT = "account_credit", "Account credit"

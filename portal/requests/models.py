@@ -6,7 +6,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from portal.privacy.history import audited
 
+
+@audited()
 class MakeupToken(models.Model):
     class Status(models.TextChoices):
         AVAILABLE = "available", "Available"
@@ -32,6 +35,7 @@ class MakeupToken(models.Model):
         return f"Makeup token for {self.student} (until {self.expires_on})"
 
 
+@audited()
 class Request(models.Model):
     class Type(models.TextChoices):
         ABSENCE = "absence", "Absence"

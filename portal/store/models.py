@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.catalog.models import Offering
+from portal.privacy.history import audited
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
 
@@ -29,6 +30,7 @@ def normalize_code(value: str) -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+@audited()
 class GiftCertificate(models.Model):
     class Status(models.TextChoices):
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
@@ -131,6 +133,7 @@ class PunchPassProduct(models.Model):
         return self.name
 
 
+@audited()
 class PunchPass(models.Model):
     """A family's pass: active once its order is confirmed, until ``expires_on`` (inclusive) or
     until its visits are used. ``visits_left`` changes only under the pass's row lock."""
@@ -187,6 +190,7 @@ class PunchPass(models.Model):
         return self.expires_on is not None and self.expires_on < today
 
 
+@audited()
 class PunchRedemption(models.Model):
     """One visit: a single-day enrollment of a student in one meeting of an offering."""
 

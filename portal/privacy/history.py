@@ -1,0 +1,91 @@
+"""The audit trail of money and enrollments, written by PostgreSQL itself.
+
+``audited()`` marks a model for django-pghistory: AFTER INSERT / UPDATE / DELETE row triggers
+(installed by the model's app migrations, so they exist in every tenant schema: the template,
+its clones and the spare pool) copy each changed row into an append-only ``<Model>Event``
+table beside it. Saves, ``QuerySet.update()``, ``bulk_create``, cascades and raw SQL are all
+recorded; nothing in Django can skip them. Each event links to a ``pghistory.Context`` row
+saying who acted: the request's user, address, method and path and request id
+(``HistoryContextMiddleware``), or the Celery task's name, id and the request id that
+enqueued it (``task_history_context``).
+
+Personal free text (reasons, notes, descriptions naming a student, gift recipients) and
+bearer secrets (client secrets, gift codes) are left out of the copies, so a family's
+anonymisation (portal.privacy.services) leaves nothing personal behind in the history."""
+
+from __future__ import annotations
+
+import pghistory
+
+# Columns never copied into the history (see above).
+PRIVATE_FIELDS = {
+    "reason",
+    "staff_note",
+    "note",
+    "description",
+    "client_secret",
+    "code",
+    "recipient_name",
+    "recipient_email",
+    "message",
+    "failure_message",
+    "last_error",
+}
+
+
+def audited():
+    """Class decorator: record every insert, update and delete of the model by trigger."""
+
+    def wrap(model):
+        names = {f.name for f in model._meta.local_fields}
+        return pghistory.track(
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=sorted(names & PRIVATE_FIELDS),
+            append_only=True,
+        )(model)
+
+    return wrap
+
+
+def tracked_models() -> list:
+    """Every model whose changes the database records, with its event model."""
+    from pghistory.core import event_models
+
+    return sorted(
+        {m.pgh_tracked_model for m in event_models() if m._meta.app_label.startswith("portal_")},
+        key=lambda m: m._meta.label,
+    )
+
+
+_open_contexts: dict[str, object] = {}
+
+
+def _task_started(task_id=None, task=None, **kwargs) -> None:
+    """Celery: the changes a task makes are recorded under a context naming the task and the
+    request id that enqueued it (the header saas_platform.observability adds)."""
+    from saas_platform.observability import TASK_HEADER, current_request_id
+
+    request_id = getattr(getattr(task, "request", None), TASK_HEADER, None)
+    context = pghistory.context(
+        task=getattr(task, "name", "") or "",
+        task_id=task_id or "",
+        request_id=request_id or current_request_id() or "",
+        actor="system",
+    )
+    context.__enter__()
+    _open_contexts[task_id or ""] = context
+
+
+def _task_finished(task_id=None, **kwargs) -> None:
+    context = _open_contexts.pop(task_id or "", None)
+    if context is not None:
+        context.__exit__(None, None, None)
+
+
+def connect_task_history() -> None:
+    from celery import signals
+
+    signals.task_prerun.connect(_task_started, weak=False, dispatch_uid="history_task_started")
+    signals.task_postrun.connect(_task_finished, weak=False, dispatch_uid="history_task_done")
