@@ -263,6 +263,7 @@ class AutopayCharge(models.Model):
         return f"Autopay {what} for {self.family_id} ({self.status})"
 
 
+@audited()
 class StaffPosting(models.Model):
     """A charge, a credit or an offline payment (cash, cheque) that staff posted on a family's
     account, with the note and reference they gave. Its ledger entry is written in the same

@@ -24,6 +24,7 @@ EXPECTED = {
     "portal_billing.LedgerEntry",
     "portal_billing.Payment",
     "portal_billing.Refund",
+    "portal_billing.StaffPosting",
     "portal_enrollment.Enrollment",
     "portal_enrollment.Order",
     "portal_enrollment.OrderLine",

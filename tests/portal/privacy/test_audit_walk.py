@@ -25,6 +25,7 @@ from portal.billing.models import (
     Payment,
     Refund,
     SavedPaymentMethod,
+    StaffPosting,
     StripeCustomer,
 )
 from portal.config.services import portal_settings_update
@@ -58,7 +59,9 @@ MODULES = [
     "portal.orders.payments",
     "portal.orders.autopay",
     "portal.orders.tenders",
+    "portal.orders.autopay_runs",
     "portal.billing.services",
+    "portal.billing.staff",
     "portal.store.services",
     "portal.store.purchases",
     "portal.requests.services",
@@ -72,11 +75,14 @@ MODULES = [
 READERS = {
     "portal.orders.services.order_not_found": "builds an error",
     "portal.orders.services.order_not_payable": "builds an error",
-    "portal.orders.services.order_tenders": "reads an order's tenders",
     "portal.orders.tenders.amount_due": "arithmetic on an order",
     "portal.orders.tenders.credit_available": "reads the ledger",
     "portal.orders.tenders.tendered": "arithmetic on an order",
     "portal.orders.autopay.autopay_next": "reads the next charge for the app",
+    "portal.orders.autopay_runs.autopay_runs_list": "reads autopay runs",
+    "portal.orders.autopay_runs.autopay_charge_list": "reads autopay charges",
+    "portal.billing.staff.family_not_found": "builds an error",
+    "portal.billing.staff.receipt_resend": "emails a receipt again, writes no money row",
     "portal.billing.services.ledger_balance": "reads the ledger",
     "portal.billing.services.payment_intent_fetch": "asks Stripe, writes nothing",
     "portal.billing.services.stripe_onboarding_link": "asks Stripe for a link",
@@ -216,6 +222,10 @@ def card_payment_and_refunds(actor, watch):
         from portal.billing import services as billing
 
         billing.payment_refund(payment_id=payment.pk, amount=1000, reason="Missed a class")
+        from portal.billing.staff import staff_payment_refund
+
+        stripe.post(f"{STRIPE}/v1/refunds", json={"id": "re_3", "object": "refund", "amount": 700})
+        staff_payment_refund(family_id=actor.family.pk, payment_id=payment.pk, amount=700)
         stale = Refund.objects.create(payment=payment, amount=500, status=Refund.Status.PENDING)
         Refund.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(days=1))
         stripe.post(f"{STRIPE}/v1/refunds", json={"id": "re_2", "object": "refund", "amount": 500})
@@ -341,7 +351,7 @@ def seats_and_waitlists(actor, watch):
         seats.staff_hold_delete(hold_id=fourth_entry.hold_id)
         seats.waitlist_advance_for(offering_id=offering.pk)
         seats.offering_seats_changed(offering_id=offering.pk)
-        seats.cart_add(family=other, student_id=other_kid.pk, offering_id=offering.pk)
+        seats.cart_hold_again(family=other, items=[(other_kid.pk, offering.pk)])
         seats.cart_clear(family=other)
         hold = seats.cart_add(family=third, student_id=third_kid.pk, offering_id=offering.pk)
         again = seats.waitlist_join(family=other, student_id=other_kid.pk, offering_id=offering.pk)
@@ -429,6 +439,16 @@ def store_purchases(actor, watch):
     assert PunchRedemption.objects.exists()
 
 
+def staff_postings(actor, watch):
+    from portal.billing import staff
+
+    with watch():
+        staff.ledger_charge_post(family_id=actor.family.pk, amount=2000, description="Leotard")
+        staff.ledger_credit_post(family_id=actor.family.pk, amount=500, description="Goodwill")
+        staff.offline_payment_record(family_id=actor.family.pk, amount=1500, method="cash")
+    assert StaffPosting.objects.filter(family_id=actor.family.pk).count() == 3
+
+
 def monthly_autopay(actor, watch):
     day = TODAY.replace(day=min(TODAY.day, 28))
     portal_settings_update(billing_day=day.day)
@@ -454,6 +474,10 @@ def monthly_autopay(actor, watch):
         assert autopay.autopay_run(today=day) == {"billed": 1, "attempted": 1}
         charge = AutopayCharge.objects.get()
         autopay.autopay_attempt(charge_id=charge.pk)  # already paid: records nothing new
+        from portal.orders.autopay_runs import autopay_retry
+
+        AutopayCharge.objects.filter(pk=charge.pk).update(status="failed")
+        autopay_retry(charge_id=charge.pk)
     assert charge.order.status == "confirmed"
 
 
@@ -486,6 +510,7 @@ SCENARIOS = {
             "portal.store.services.gift_certificates_activate",
             "portal.store.services.punch_passes_activate",
             "portal.billing.services.payment_refund",
+            "portal.billing.staff.staff_payment_refund",
             "portal.billing.services.refunds_resume",
             "portal.billing.services.charge_refunded_sync",
             "portal.billing.services.dispute_flag",
@@ -535,6 +560,7 @@ SCENARIOS = {
             "portal.enrollment.services.cart.cart_refresh",
             "portal.enrollment.services.cart.cart_remove",
             "portal.enrollment.services.cart.cart_clear",
+            "portal.enrollment.services.cart.cart_hold_again",
             "portal.enrollment.services.cart.staff_hold_delete",
             "portal.enrollment.services.cart.hold_expire_if_due",
             "portal.orders.services.order_confirm",
@@ -578,9 +604,22 @@ SCENARIOS = {
         },
         {Order, OrderLine, GiftCertificate, PunchPass, PunchRedemption, Enrollment, Payment},
     ),
+    "staff_postings": (
+        staff_postings,
+        {
+            "portal.billing.staff.ledger_charge_post",
+            "portal.billing.staff.ledger_credit_post",
+            "portal.billing.staff.offline_payment_record",
+        },
+        {StaffPosting, LedgerEntry},
+    ),
     "monthly_autopay": (
         monthly_autopay,
-        {"portal.orders.autopay.autopay_run", "portal.orders.autopay.autopay_attempt"},
+        {
+            "portal.orders.autopay.autopay_run",
+            "portal.orders.autopay.autopay_attempt",
+            "portal.orders.autopay_runs.autopay_retry",
+        },
         {AutopayCharge, Order, OrderLine, LedgerEntry, Payment},
     ),
 }
