@@ -327,7 +327,8 @@ def schema_clone(*, schema_name: str) -> None:
         # The DDL goes to the driver's own cursor, past Django's execute wrappers: an audit
         # context open around provisioning (a request or a task, portal.privacy.history) would
         # prepend a parameterised statement and turn the DDL's "%" signs into placeholders.
-        cursor.cursor.execute(sql)
+        with connection.wrap_database_errors:  # Django's error classes, as cursor.execute's
+            cursor.cursor.execute(sql)
 
 
 def schema_migrate(*, schema_name: str) -> None:

@@ -33,13 +33,14 @@ class HistoryContextMiddleware:
         from django.core.handlers.asgi import ASGIRequest
         from django.core.handlers.wsgi import WSGIRequest
 
+        from saas_platform.client_address import client_address
         from saas_platform.observability import current_request_id
 
         metadata = {
             "request_id": current_request_id() or "",
             "method": request.method,
             "url": request.path[:500],
-            "ip": request.META.get("REMOTE_ADDR") or None,
+            "ip": client_address(request),
             **actor_metadata(getattr(request, "user", None)),
         }
         with pghistory.context(**metadata):
