@@ -82,6 +82,7 @@ READERS = {
     "portal.orders.autopay_runs.autopay_runs_list": "reads autopay runs",
     "portal.orders.autopay_runs.autopay_charge_list": "reads autopay charges",
     "portal.billing.staff.family_not_found": "builds an error",
+    "portal.billing.staff.payment_refundable": "arithmetic on a payment",
     "portal.billing.staff.receipt_resend": "emails a receipt again, writes no money row",
     "portal.billing.services.ledger_balance": "reads the ledger",
     "portal.billing.services.payment_intent_fetch": "asks Stripe, writes nothing",
