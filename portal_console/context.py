@@ -22,6 +22,9 @@ class NavItem:
 NAV = (
     NavItem("dashboard", _("Dashboard"), "/console/", ("view_dashboard",)),
     NavItem("enrollments", _("Enrollments"), "/console/enrollments/", ("manage_enrollments",)),
+    NavItem("families", _("Families"), "/console/families/", ("view_families",)),
+    NavItem("receivables", _("Receivables"), "/console/receivables/", ("view_money",)),
+    NavItem("reports", _("Reports"), "/console/reports/", ("view_reports",)),
 )
 
 

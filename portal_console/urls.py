@@ -2,9 +2,41 @@
 
 from django.urls import path
 
-from . import views
+from . import money_views, views
 
 urlpatterns = [
+    path("families/", money_views.family_search, name="console-families"),
+    path("families/<int:family_id>/", money_views.family_detail, name="console-family"),
+    path(
+        "families/<int:family_id>/charge", money_views.family_charge, name="console-family-charge"
+    ),
+    path(
+        "families/<int:family_id>/credit", money_views.family_credit, name="console-family-credit"
+    ),
+    path(
+        "families/<int:family_id>/payment",
+        money_views.family_payment,
+        name="console-family-payment",
+    ),
+    path(
+        "families/<int:family_id>/payments/<int:payment_id>/refund",
+        money_views.family_refund,
+        name="console-family-refund",
+    ),
+    path(
+        "families/<int:family_id>/ledger/<int:entry_id>/receipt",
+        money_views.family_receipt,
+        name="console-family-receipt",
+    ),
+    path(
+        "families/<int:family_id>/guardians/<int:guardian_id>/invite",
+        money_views.family_invite,
+        name="console-family-invite",
+    ),
+    path("receivables/", money_views.receivables, name="console-receivables"),
+    path("reports/", money_views.report, name="console-reports"),
+    path("reports/<slug:name>/", money_views.report, name="console-report"),
+    path("reports/<slug:name>/csv", money_views.report_csv, name="console-report-csv"),
     path("", views.dashboard, name="console-dashboard"),
     path("login/", views.login_view, name="console-login"),
     path("logout/", views.logout_view, name="console-logout"),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Family
 
@@ -22,11 +23,11 @@ from .models import LedgerEntry
 
 BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
 BUCKET_LABELS = {
-    "current": "Current",
-    "days_1_30": "1-30 days",
-    "days_31_60": "31-60 days",
-    "days_61_90": "61-90 days",
-    "days_over_90": "Over 90 days",
+    "current": _("Current"),
+    "days_1_30": _("1-30 days"),
+    "days_31_60": _("31-60 days"),
+    "days_61_90": _("61-90 days"),
+    "days_over_90": _("Over 90 days"),
 }
 
 

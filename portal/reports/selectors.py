@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.billing.models import LedgerEntry
 from portal.billing.money import amount_format
@@ -163,6 +164,13 @@ def _offerings(params: dict):
     return offerings
 
 
+ENROLLMENT_TITLES = {
+    "program": _("Enrollment by program"),
+    "offering": _("Enrollment by class"),
+    "level": _("Enrollment by level"),
+}
+
+
 def enrollment_report(params: dict) -> Report:
     group_by = _choice(params, "group_by", ("program", "offering", "level"), "program")
     offerings = _offerings(params)
@@ -173,12 +181,15 @@ def enrollment_report(params: dict) -> Report:
     enrollments = Enrollment.objects.filter(offering__in=offerings, status__in=LIVE)
     if group_by == "level":
         rows = [
-            {"level": r["student__level__name"] or "No level", **_pick(r, "active", "pending")}
+            {
+                "level": r["student__level__name"] or str(_("No level")),
+                **_pick(r, "active", "pending"),
+            }
             for r in enrollments.values("student__level__name", "student__level__position")
             .annotate(**counts)
             .order_by("student__level__position", "student__level__name")
         ]
-        columns = [Column("level", "Level")]
+        columns = [Column("level", _("Level"))]
     elif group_by == "program":
         capacity = dict(
             offerings.values("program__name")
@@ -204,8 +215,8 @@ def enrollment_report(params: dict) -> Report:
             for name in sorted(capacity)
         ]
         columns = [
-            Column("program", "Program"),
-            Column("offerings", "Classes", "int"),
+            Column("program", _("Program")),
+            Column("offerings", _("Classes"), "int"),
         ]
     else:
         by_offering = {
@@ -226,15 +237,15 @@ def enrollment_report(params: dict) -> Report:
             )
         ]
         columns = [
-            Column("program", "Program"),
-            Column("offering", "Class"),
-            Column("kind", "Kind"),
-            Column("start_date", "Starts", "date"),
+            Column("program", _("Program")),
+            Column("offering", _("Class")),
+            Column("kind", _("Kind")),
+            Column("start_date", _("Starts"), "date"),
         ]
-    columns += [Column("active", "Enrolled", "int"), Column("pending", "Pending", "int")]
+    columns += [Column("active", _("Enrolled"), "int"), Column("pending", _("Pending"), "int")]
     if group_by != "level":
-        columns.append(Column("capacity", "Capacity", "int"))
-    return Report("enrollment", f"Enrollment by {group_by}", columns, rows, {"group_by": group_by})
+        columns.append(Column("capacity", _("Capacity"), "int"))
+    return Report("enrollment", ENROLLMENT_TITLES[group_by], columns, rows, {"group_by": group_by})
 
 
 def _pick(row: dict, *keys: str) -> dict:
@@ -270,16 +281,16 @@ def fill_rate_report(params: dict) -> Report:
         for o in offerings
     ]
     columns = [
-        Column("program", "Program"),
-        Column("offering", "Class"),
-        Column("start_date", "Starts", "date"),
-        Column("capacity", "Capacity", "int"),
-        Column("enrolled", "Enrolled", "int"),
-        Column("openings", "Openings", "int"),
-        Column("fill_rate", "Fill rate (%)", "percent"),
-        Column("waiting", "Waiting", "int"),
+        Column("program", _("Program")),
+        Column("offering", _("Class")),
+        Column("start_date", _("Starts"), "date"),
+        Column("capacity", _("Capacity"), "int"),
+        Column("enrolled", _("Enrolled"), "int"),
+        Column("openings", _("Openings"), "int"),
+        Column("fill_rate", _("Fill rate (%)"), "percent"),
+        Column("waiting", _("Waiting"), "int"),
     ]
-    return Report("fill-rate", "Fill rate", columns, rows)
+    return Report("fill-rate", _("Fill rate"), columns, rows)
 
 
 # --- money --------------------------------------------------------------------------------
@@ -327,17 +338,17 @@ def revenue_report(params: dict) -> Report:
         )
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     columns = [
-        Column("month", "Month", "month"),
-        Column("charges", "Charged", "money"),
-        Column("discounts", "Discounts", "money"),
-        Column("credits", "Credits", "money"),
-        Column("payments", "Collected", "money"),
-        Column("refunds", "Refunded", "money"),
-        Column("net_collected", "Net collected", "money"),
+        Column("month", _("Month"), "month"),
+        Column("charges", _("Charged"), "money"),
+        Column("discounts", _("Discounts"), "money"),
+        Column("credits", _("Credits"), "money"),
+        Column("payments", _("Collected"), "money"),
+        Column("refunds", _("Refunded"), "money"),
+        Column("net_collected", _("Net collected"), "money"),
     ]
     return Report(
         "revenue",
-        "Revenue by month",
+        _("Revenue by month"),
         columns,
         rows,
         {"from": f"{start:%Y-%m}", "to": f"{end:%Y-%m}"},
@@ -381,15 +392,15 @@ def waitlist_report(params: dict) -> Report:
         for o in offerings
     ]
     columns = [
-        Column("program", "Program"),
-        Column("offering", "Class"),
-        Column("capacity", "Capacity", "int"),
-        Column("enrolled", "Enrolled", "int"),
-        Column("waiting", "Waiting", "int"),
-        Column("offered", "Offers out", "int"),
-        Column("waiting_since", "Waiting since", "date"),
+        Column("program", _("Program")),
+        Column("offering", _("Class")),
+        Column("capacity", _("Capacity"), "int"),
+        Column("enrolled", _("Enrolled"), "int"),
+        Column("waiting", _("Waiting"), "int"),
+        Column("offered", _("Offers out"), "int"),
+        Column("waiting_since", _("Waiting since"), "date"),
     ]
-    return Report("waitlist", "Waitlist demand", columns, rows)
+    return Report("waitlist", _("Waitlist demand"), columns, rows)
 
 
 def drops_report(params: dict) -> Report:
@@ -429,18 +440,18 @@ def drops_report(params: dict) -> Report:
             }
         )
     columns = [
-        Column("requested_on", "Requested", "date"),
-        Column("family", "Family"),
-        Column("student", "Student"),
-        Column("program", "Program"),
-        Column("offering", "Class"),
-        Column("last_day", "Last day", "date"),
-        Column("status", "Status"),
-        Column("reason", "Reason"),
+        Column("requested_on", _("Requested"), "date"),
+        Column("family", _("Family")),
+        Column("student", _("Student")),
+        Column("program", _("Program")),
+        Column("offering", _("Class")),
+        Column("last_day", _("Last day"), "date"),
+        Column("status", _("Status")),
+        Column("reason", _("Reason")),
     ]
     return Report(
         "drops",
-        "Drops with reasons",
+        _("Drops with reasons"),
         columns,
         rows,
         {"from": start.isoformat(), "to": end.isoformat()},

@@ -104,6 +104,18 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /console/": "O M F C",
     "GET /console/enrollments/": "O M F",
     "POST /console/enrollments/{enrollment_id}/decide": "O M F",
+    "GET /console/families/": "O M F",
+    "GET /console/families/{family_id}/": "O M F",
+    "POST /console/families/{family_id}/charge": "O M F",
+    "POST /console/families/{family_id}/credit": "O M",
+    "POST /console/families/{family_id}/payment": "O M F",
+    "POST /console/families/{family_id}/payments/{payment_id}/refund": "O M",
+    "POST /console/families/{family_id}/ledger/{entry_id}/receipt": "O M F",
+    "POST /console/families/{family_id}/guardians/{guardian_id}/invite": "O M F",
+    "GET /console/receivables/": "O M F",
+    "GET /console/reports/": "O M",
+    "GET /console/reports/{name}/": "O M",
+    "GET /console/reports/{name}/csv": "O M",
 }
 # Console pages anyone may open (signing in and out).
 CONSOLE_PUBLIC = {"GET /console/login/", "POST /console/login/", "POST /console/logout/"}
