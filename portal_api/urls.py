@@ -31,6 +31,12 @@ urlpatterns = [
     path("auth/signup", auth.SignupApi.as_view(), name="api-signup"),
     path("auth/token", auth.TokenApi.as_view(), name="api-token"),
     path("auth/logout", auth.LogoutApi.as_view(), name="api-logout"),
+    path("auth/devices", auth.SignedInDeviceListApi.as_view(), name="api-devices-signed-in"),
+    path(
+        "auth/devices/<int:device_id>",
+        auth.SignedInDeviceRevokeApi.as_view(),
+        name="api-device-signed-in-revoke",
+    ),
     path("auth/password-reset", auth.PasswordResetApi.as_view(), name="api-password-reset"),
     path(
         "auth/password-reset/confirm",

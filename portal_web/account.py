@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
 from portal.accounts import services
 from portal.accounts.models import Policy
@@ -17,9 +18,10 @@ from portal.accounts.services import PolicyConsent
 from saas_platform.api.throttling import SimpleRateThrottle
 from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
+from saas_platform.users import services as user_services
 
 from .context import portal_context_get
-from .helpers import field_errors, safe_next
+from .helpers import error_page, family_required, field_errors, safe_next
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -177,3 +179,35 @@ def password_reset(request):
     services.password_reset_request(email=email)
     context["sent"] = True
     return render(request, "portal_web/password_reset.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def signed_in_devices(request):
+    """The apps and devices signed in to this account (bearer tokens), and a way to sign each
+    out. A new password signs them all out."""
+    if request.method == "POST":
+        try:
+            token_id = int(request.POST.get("device", ""))
+        except ValueError:
+            token_id = 0
+        try:
+            token = user_services.api_token_revoke_for(user=request.user, token_id=token_id)
+        except ApplicationError as error:
+            return error_page(
+                request,
+                error,
+                back_url=reverse("portal-devices"),
+                back_label=_("Back to your devices"),
+            )
+        messages.success(
+            request, _("%(device)s is signed out.") % {"device": token.name or _("The device")}
+        )
+        return redirect("portal-devices")
+    devices = user_services.api_token_list(user=request.user)
+    rows = [{"token": t, "expires_at": t.expires_at()} for t in devices]
+    return render(
+        request,
+        "portal_web/devices.html",
+        {"devices": rows, "nav": "family"},
+    )

@@ -30,6 +30,7 @@ urlpatterns = [
     path("login/", account.login_view, name="portal-login"),
     path("logout/", account.logout_view, name="portal-logout"),
     path("account/password-reset/", account.password_reset, name="portal-password-reset-request"),
+    path("account/devices/", account.signed_in_devices, name="portal-devices"),
     # The signed-in family.
     path("family/", family.family_profile, name="portal-family"),
     path("family/edit/", family.family_edit, name="portal-family-edit"),

@@ -35,6 +35,11 @@ def _codes(app: str, *entries: tuple[str, int, str]) -> tuple[ErrorCode, ...]:
 PLATFORM = _codes(
     "saas_platform",
     ("account_inactive", 403, "This account is not active."),
+    (
+        "signed_in_device_not_found",
+        404,
+        "No such signed-in device of yours (or it is already signed out).",
+    ),
     ("authentication_failed", 401, "The credentials or token sent are not valid."),
     ("error", 400, "An API error of a kind without a code of its own (a bug to give it one)."),
     ("invalid_input", 400, "The input is not valid; `fields` maps each input to its problems."),

@@ -376,6 +376,9 @@ for _cidr in TRUSTED_PROXY_CIDRS:
         ipaddress.ip_network(_cidr, strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"TRUSTED_PROXY_CIDRS: {_cidr!r} is not a network.") from None
+# API bearer tokens (apps) expire after this many days without use; every use extends them
+# (sliding). 0: they never expire.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
 # Owner set-password links and password-reset links stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 

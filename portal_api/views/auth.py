@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from portal.accounts import services
 from portal.accounts.services import PolicyConsent
 from saas_platform.api.throttling import ScopedRateThrottle
+from saas_platform.users import services as user_services
 from saas_platform.users.models import ApiToken
 from saas_platform.users.services import api_token_revoke
 
@@ -225,4 +226,60 @@ class PasswordResetConfirmApi(PortalApi):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignedInDeviceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    device = serializers.CharField(source="name", help_text="The name the app signed in with.")
+    created_at = serializers.DateTimeField(help_text="When it signed in.")
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Unless used before then (each use extends it)."
+    )
+    current = serializers.BooleanField(help_text="The token this request was made with.")
+
+
+def _device_rows(request, tokens) -> list[dict]:
+    current = request.auth.pk if isinstance(request.auth, ApiToken) else None
+    return [
+        {
+            "id": t.pk,
+            "name": t.name,
+            "created_at": t.created_at,
+            "last_used_at": t.last_used_at,
+            "expires_at": t.expires_at(),
+            "current": t.pk == current,
+        }
+        for t in tokens
+    ]
+
+
+class SignedInDeviceListApi(PortalApi):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_devices_list",
+        responses=SignedInDeviceOutput(many=True),
+        description="The apps and devices signed in to your account (one bearer token each), "
+        "most recently used first. A token unused for `API_TOKEN_TTL_DAYS` expires; a new "
+        "password signs every device out.",
+    )
+    def get(self, request):
+        tokens = user_services.api_token_list(user=request.user)
+        return Response(SignedInDeviceOutput(_device_rows(request, tokens), many=True).data)
+
+
+class SignedInDeviceRevokeApi(PortalApi):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_devices_revoke",
+        request=None,
+        responses={204: None},
+        description="Sign one of your devices out (its token stops working at once). Errors: "
+        "`signed_in_device_not_found` (404: not one of yours, or already signed out).",
+    )
+    def delete(self, request, device_id: int):
+        user_services.api_token_revoke_for(user=request.user, token_id=device_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,7 +15,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <token>`` against the hashed tokens of the current schema.
 
     Tokens live in the schema of the host they were issued on, so a token from tenant A is
-    simply unknown on tenant B's host (and on the platform host)."""
+    simply unknown on tenant B's host (and on the platform host). A token unused for
+    ``API_TOKEN_TTL_DAYS`` has expired (sliding: each use extends it) and is revoked when it
+    is next presented."""
 
     keyword = "Bearer"
 
@@ -38,6 +40,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
+        expires_at = token.expires_at()
+        if expires_at is not None and expires_at <= now:
+            ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+            raise exceptions.AuthenticationFailed("This token has expired. Sign in again.")
         if (
             token.last_used_at is None
             or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS

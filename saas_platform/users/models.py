@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -62,7 +63,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = (self.email or "").strip().lower()
+        # set_password() leaves the raw value in _password until the save (Django's rehash of
+        # an old hash at sign-in clears it first, so an upgrade is not a change).
+        password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            # A new password (reset, change, admin) ends every sign-in made with the old one:
+            # every API token is revoked here, in the same transaction as the save; sessions
+            # end by Django's session hash (a session whose hash no longer matches the
+            # password is flushed at its next request).
+            ApiToken.objects.active().filter(user=self).update(revoked_at=timezone.now())
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
@@ -107,6 +117,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+    def expires_at(self):
+        """When this token stops working unless it is used before (sliding: every use moves
+        it); None when tokens do not expire (``API_TOKEN_TTL_DAYS`` = 0)."""
+        from django.conf import settings
+
+        days = int(getattr(settings, "API_TOKEN_TTL_DAYS", 0) or 0)
+        if not days:
+            return None
+        return (self.last_used_at or self.created_at) + timedelta(days=days)
 
     @staticmethod
     def hash(raw: str) -> str:

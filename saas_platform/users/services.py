@@ -33,6 +33,31 @@ def api_token_revoke(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
+def api_token_list(*, user: User):
+    """The user's signed-in apps and devices (live tokens), most recently used first."""
+    from django.db.models import F
+
+    now = timezone.now()
+    tokens = ApiToken.objects.active().filter(user=user)
+    return [
+        t
+        for t in tokens.order_by(F("last_used_at").desc(nulls_last=True), "-created_at")
+        if (t.expires_at() is None or t.expires_at() > now)
+    ]
+
+
+def api_token_revoke_for(*, user: User, token_id: int) -> ApiToken:
+    """Sign one of the user's own devices out. Someone else's token, or one already revoked,
+    is ``signed_in_device_not_found`` (404): nobody learns whose an id is."""
+    token = ApiToken.objects.active().filter(user=user, pk=token_id).first()
+    if token is None:
+        raise ApplicationError(
+            "signed_in_device_not_found", "No such signed-in device.", status=404
+        )
+    api_token_revoke(token=token)
+    return token
+
+
 def user_get_or_create_staff_owner(*, email: str, full_name: str = "") -> tuple[User, bool]:
     """The business owner's account in the current tenant schema: staff and superuser of that
     schema's admin, with no password until they follow their set-password link."""

@@ -22,6 +22,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The apps and devices signed in to your account (one bearer token each), most recently used first. A token unused for `API_TOKEN_TTL_DAYS` expires; a new password signs every device out. */
+        get: operations["auth_devices_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Sign one of your devices out (its token stops working at once). Errors: `signed_in_device_not_found` (404: not one of yours, or already signed out). */
+        delete: operations["auth_devices_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -938,6 +972,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/autopay/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Autopay charges of one run (or all), optionally of one status: `status=failed` and `status=needs_action` are the ones to chase. `invalid_filter` (400). */
+        get: operations["staff_autopay_charges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/autopay/charges/{charge_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Charge a failed autopay charge's saved card again now. A paid charge is answered as it is (nobody is charged twice); `autopay_in_progress` (409) while it is being collected, `autopay_charge_not_found` (404). */
+        post: operations["staff_autopay_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/autopay/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Autopay runs, newest month first (one-off charges of transfers last, `period` null), with their charges by status and the failures. */
+        get: operations["staff_autopay_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/balance-transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Charges, refunds, fees and payouts on the business's Stripe balance, with Stripe's and the platform's fees; cached 5 minutes. Errors as `GET /staff/payouts`. */
+        get: operations["staff_balance_transactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/domains": {
         parameters: {
             query?: never;
@@ -1059,6 +1161,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/families": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Families whose name, guardian (name, email, phone digits) or student matches every word of `q` (2 to 100 characters); at most 50, by name. `invalid_search` (400). */
+        get: operations["staff_families_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One family's whole account: guardians (and whether each chose a password), students (no medical notes), enrollments, waitlist, requests, the ledger with its balance, saved cards, card payments with what is left to refund, staff postings and autopay charges. `family_not_found` (404). */
+        get: operations["staff_family_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Post a charge on the family's account (a fee, a lost item…). `invalid_amount` (400: not a positive decimal like 12.50), `invalid_input` (400), `family_not_found` (404), `idempotency_key_reused` (409). */
+        post: operations["staff_family_charge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Give the family account credit; their next checkout spends it. `invalid_amount` (400: not a positive decimal like 12.50), `invalid_input` (400), `family_not_found` (404), `idempotency_key_reused` (409). */
+        post: operations["staff_family_credit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/guardians/{guardian_id}/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Email a guardian a fresh link to choose their password. `guardian_not_found` (404), `guardian_has_no_login` (409). */
+        post: operations["staff_family_invite_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/ledger/{entry_id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Email the family the receipt of one payment on its ledger again (sent once the request commits). `ledger_entry_not_found` (404), `not_a_payment` (409). */
+        post: operations["staff_family_receipt_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Record money taken at the desk (cash, cheque, other) with its reference; it lowers the balance like a card payment. `invalid_amount` (400: not a positive decimal like 12.50), `invalid_input` (400), `family_not_found` (404), `idempotency_key_reused` (409). */
+        post: operations["staff_family_offline_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/payments/{payment_id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Refund a card payment of this family, whole or in part, on the business's Stripe account. Never above what was paid and not already refunded: `refund_too_large` (400), `payment_not_refundable` (409), `payment_not_found` (404), `invalid_amount` (400), `payment_provider_error` (502). */
+        post: operations["staff_family_payment_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/openings/{opening_id}/pause": {
         parameters: {
             query?: never;
@@ -1104,6 +1342,91 @@ export interface paths {
         put?: never;
         /** @description Refund all or part of a payment. `refund_too_large` (400), `payment_not_refundable` (409), `payment_not_found` (404). */
         post: operations["staff_payments_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The business's payouts to its bank as Stripe reports them (its connected account), newest first; cached 5 minutes. `payments_not_configured` (409), `payment_provider_error` (502), `invalid_filter` (400). */
+        get: operations["staff_payouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/receivables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Who owes what and for how long: each family that owes money, most first, with what it owes by days past due (current, 1-30, 31-60, 61-90, over 90). Payments and credits settle the oldest charges first; a charge is due `grace_days` after it was posted (the portal's past-due setting), days counted in the business's time zone. */
+        get: operations["staff_receivables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The names of the reports: `GET /staff/reports/{name}` (JSON) and `GET /staff/reports/{name}/csv`. Attendance is not among them yet (no attendance records exist). */
+        get: operations["staff_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/reports/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One report: enrollment, fill-rate, revenue, waitlist or drops. `report_not_found` (404), `invalid_filter` (400). */
+        get: operations["staff_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/reports/{name}/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The same report as a CSV file (money in the currency, like 12.50). */
+        get: operations["staff_report_csv"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1441,6 +1764,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AgedRow: {
+            family_id: number;
+            family_name: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly total: string;
+            /** @description Not yet due. */
+            readonly current: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_1_30: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_31_60: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_61_90: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_over_90: string;
+            /** Format: date */
+            oldest_charge_on: string | null;
+            days_overdue: number;
+        };
+        AgedTotals: {
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly total: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly current: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_1_30: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_31_60: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_61_90: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_over_90: string;
+        };
         AnnouncementOutput: {
             id: number;
             title: string;
@@ -1473,6 +1829,44 @@ export interface components {
             readonly build_needed: {
                 [key: string]: unknown;
             };
+        };
+        AutopayOutput: {
+            id: number;
+            family_id: number;
+            family: string;
+            /** Format: date */
+            period: string | null;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            order_id: number;
+            status: string;
+            attempts: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            last_error: string;
+        };
+        BalanceTransactionListOutput: {
+            transactions: components["schemas"]["BalanceTransactionOutput"][];
+            has_more: boolean;
+            /** @description Minor units of this page: amount, fee, net, stripe_fee, application_fee. */
+            totals: {
+                [key: string]: number;
+            };
+        };
+        BalanceTransactionOutput: {
+            id: string;
+            type: string;
+            reporting_category: string;
+            readonly amount: string;
+            readonly fee: string;
+            readonly net: string;
+            currency: string;
+            /** Format: date-time */
+            created: string | null;
+            /** Format: date */
+            available_on: string | null;
+            description: string;
+            fee_details: components["schemas"]["FeeOutput"][];
         };
         BrandImage: {
             /** Format: uri */
@@ -1571,6 +1965,14 @@ export interface components {
             /** Format: date-time */
             created_at: string | null;
         };
+        CardOutput: {
+            id: number;
+            brand: string;
+            last4: string;
+            exp_month: number | null;
+            exp_year: number | null;
+            is_default: boolean;
+        };
         CartItemListInput: {
             offering: number;
             student: number;
@@ -1588,6 +1990,18 @@ export interface components {
             total: number;
             currency: string;
             hold_timer_minutes: number;
+        };
+        ChargeInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            description: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
         };
         CheckoutInput: {
             /** @description Optional; the same key (or the same cart) always yields the same order. */
@@ -1610,6 +2024,12 @@ export interface components {
          * @enum {string}
          */
         ClassListLayoutEnum: "list" | "grid" | "calendar";
+        ColumnOutput: {
+            key: string;
+            label: string;
+            /** @description text, int, money, percent, date or month */
+            kind: string;
+        };
         ConsentInput: {
             policy: number;
             version: number;
@@ -1622,6 +2042,19 @@ export interface components {
             name: string;
             relationship: string;
             phone: string;
+        };
+        CreditInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            /** @default  */
+            description?: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
         };
         /**
          * @description * `approve` - approve
@@ -1731,6 +2164,19 @@ export interface components {
             confirm: boolean;
             reason?: string;
         };
+        FamilyDetailOutput: {
+            family: components["schemas"]["FamilyOutput"];
+            guardians: components["schemas"]["GuardianOutput"][];
+            students: components["schemas"]["StudentOutput"][];
+            enrollments: components["schemas"]["EnrollmentOutput"][];
+            waitlist: components["schemas"]["WaitlistOutput"][];
+            requests: components["schemas"]["RequestOutput"][];
+            ledger: components["schemas"]["LedgerOutput"];
+            payment_methods: components["schemas"]["CardOutput"][];
+            payments: components["schemas"]["PaymentOutput"][];
+            postings: components["schemas"]["PostingOutput"][];
+            autopay: components["schemas"]["AutopayOutput"][];
+        };
         FamilyExportOutput: {
             format: string;
             version: number;
@@ -1815,6 +2261,23 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        FamilySearchOutput: {
+            id: number;
+            name: string;
+            status: string;
+            is_guest: boolean;
+            /** @description Owed (positive) or credit (negative). */
+            readonly balance: string;
+            guardians: components["schemas"]["GuardianBrief"][];
+            students: components["schemas"]["StudentBrief"][];
+        };
+        FeeOutput: {
+            /** @description stripe_fee, application_fee, tax… */
+            type: string;
+            /** @description Minor units, as Stripe reports it. */
+            amount: number;
+            description: string;
+        };
         FilterIdOutput: {
             id: number;
             name: string;
@@ -1866,6 +2329,15 @@ export interface components {
             recipient_name: string;
             recipient_email: string;
             order_id: number | null;
+        };
+        GuardianBrief: {
+            id: number;
+            first_name: string;
+            last_name: string;
+            /** Format: email */
+            email: string;
+            phone: string;
+            is_primary: boolean;
         };
         GuardianListInput: {
             first_name: string;
@@ -1956,6 +2428,13 @@ export interface components {
             expires_on: string;
         };
         /**
+         * @description * `cash` - Cash
+         *     * `cheque` - Cheque
+         *     * `other` - Other (bank transfer, card terminal...)
+         * @enum {string}
+         */
+        MethodEnum: "cash" | "cheque" | "other";
+        /**
          * @description One search result. Context: ``portal`` (settings), ``currency`` and optionally
          *     ``availability`` (offering id -> cached availability).
          */
@@ -2042,6 +2521,25 @@ export interface components {
             name: string;
             kind: string;
         };
+        OfflinePaymentInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            /** @default  */
+            description?: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
+            method: components["schemas"]["MethodEnum"];
+            /**
+             * @description Cheque number…
+             * @default
+             */
+            reference?: string;
+        };
         OnboardingLink: {
             /** Format: uri */
             url: string;
@@ -2101,6 +2599,21 @@ export interface components {
         OrderPayInput: {
             /** @description One of your saved cards (GET /payment-methods) to charge now, instead of the Payment Element. */
             payment_method?: number;
+        };
+        PaginatedAutopayOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["AutopayOutput"][];
         };
         PaginatedOfferingOutputList: {
             /** @example 123 */
@@ -2198,6 +2711,23 @@ export interface components {
             /** @description Pass to Stripe.js as stripeAccount. */
             readonly stripe_account: string;
         };
+        PayoutListOutput: {
+            payouts: components["schemas"]["PayoutOutput"][];
+            has_more: boolean;
+        };
+        PayoutOutput: {
+            id: string;
+            readonly amount: string;
+            currency: string;
+            status: string;
+            /** Format: date */
+            arrival_date: string | null;
+            /** Format: date-time */
+            created: string | null;
+            method: string;
+            description: string;
+            failure_message: string;
+        };
         PendingEnrollmentOutput: {
             id: number;
             status: string;
@@ -2266,6 +2796,36 @@ export interface components {
             currency: string;
             locale: string;
             contact_email: string;
+        };
+        PostingOutput: {
+            id: number;
+            kind: string;
+            method: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            description: string;
+            reference: string;
+            note: string;
+            ledger_entry_id: number;
+            readonly posted_by: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PostingResult: {
+            id: number;
+            kind: string;
+            method: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            description: string;
+            reference: string;
+            note: string;
+            ledger_entry_id: number;
+            readonly posted_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The family's balance after it. */
+            readonly balance: string;
         };
         PreflightOutput: {
             ready: boolean;
@@ -2381,9 +2941,49 @@ export interface components {
             /** Format: double */
             estimated_rate_per_minute: number;
         };
+        ReceivablesOutput: {
+            /**
+             * Format: date
+             * @description Today in the business's time zone.
+             */
+            as_of: string;
+            /** @description Days after posting a charge falls due. */
+            grace_days: number;
+            currency: string;
+            families: components["schemas"]["AgedRow"][];
+            totals: components["schemas"]["AgedTotals"];
+        };
         RefOutput: {
             id: number;
             name: string;
+        };
+        RefundInput: {
+            /** @description e.g. 12.50; omit to refund what is left. */
+            amount?: string;
+            /** @default  */
+            reason?: string;
+        };
+        RefundOutput: {
+            id: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount_refunded: string;
+            readonly refundable: string;
+            status: string;
+        };
+        ReportOutput: {
+            name: string;
+            title: string;
+            currency: string;
+            params: {
+                [key: string]: string;
+            };
+            columns: components["schemas"]["ColumnOutput"][];
+            /** @description One object per row, keyed by column; money as decimal strings (12.50). */
+            rows: {
+                [key: string]: unknown;
+            }[];
         };
         RequestInput: {
             type: components["schemas"]["TypeEnum"];
@@ -2421,6 +3021,31 @@ export interface components {
             /** Format: date-time */
             decided_at: string | null;
         };
+        ResentOutput: {
+            sent: boolean;
+        };
+        RunOutput: {
+            /**
+             * Format: date
+             * @description Month billed; null: one-off.
+             */
+            period: string | null;
+            charges: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            /** @description Failed or waiting for the family. */
+            failed: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly failed_amount: string;
+            by_status: {
+                [key: string]: components["schemas"]["RunStatus"];
+            };
+        };
+        RunStatus: {
+            count: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+        };
         /**
          * @description * `family` - Any student of the family
          *     * `student` - One student
@@ -2436,6 +3061,25 @@ export interface components {
         SetupIntentSecret: {
             client_secret: string;
             stripe_account: string;
+        };
+        SignedInDeviceOutput: {
+            id: number;
+            /** @description The name the app signed in with. */
+            device: string;
+            /**
+             * Format: date-time
+             * @description When it signed in.
+             */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @description Unless used before then (each use extends it).
+             */
+            expires_at: string | null;
+            /** @description The token this request was made with. */
+            current: boolean;
         };
         SignupInput: {
             first_name: string;
@@ -2505,6 +3149,11 @@ export interface components {
          * @enum {string}
          */
         Status845Enum: "queued" | "rendering" | "uploading" | "ready" | "failed";
+        StudentBrief: {
+            id: number;
+            first_name: string;
+            last_name: string;
+        };
         StudentInput: {
             first_name: string;
             last_name: string;
@@ -2634,11 +3283,12 @@ export interface components {
         };
         WaitlistOutput: {
             id: number;
+            student: string;
+            offering_id: number;
+            offering: string;
             status: string;
-            student: components["schemas"]["StudentRef"];
-            offering: components["schemas"]["OfferingRef"];
-            readonly position: number | null;
-            readonly offer_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
         };
         /** @description Every API error. `code` is stable and machine-readable; `message` is for people; `fields` maps input names to their problems (empty when the error is not about particular inputs). */
         Error: {
@@ -2674,6 +3324,63 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AnnouncementOutput"][];
                 };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_devices_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInDeviceOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_devices_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was refused (see `code`). */
             "4XX": {
@@ -4754,6 +5461,137 @@ export interface operations {
             };
         };
     };
+    staff_autopay_charges: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description YYYY-MM, or one-off */
+                period?: string;
+                status?: "charging" | "failed" | "needs_action" | "pending" | "succeeded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAutopayOutputList"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_autopay_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                charge_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutopayOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_autopay_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_balance_transactions: {
+        parameters: {
+            query?: {
+                /** @description 1 to 100 */
+                limit?: number;
+                /** @description Only what this payout (po_…) paid. */
+                payout?: string;
+                /** @description Read past the 5-minute cache. */
+                refresh?: "1";
+                /** @description The last id of the previous page. */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalanceTransactionListOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_domains_list: {
         parameters: {
             query?: never;
@@ -5034,6 +5872,265 @@ export interface operations {
             };
         };
     };
+    staff_families_search: {
+        parameters: {
+            query: {
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilySearchOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyDetailOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_charge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChargeInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostingResult"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_credit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostingResult"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_invite_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+                guardian_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_receipt_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_offline_payment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfflinePaymentInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostingResult"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_payment_refund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+                payment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefundInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_opening_pause: {
         parameters: {
             query?: never;
@@ -5119,6 +6216,187 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaymentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_payouts: {
+        parameters: {
+            query?: {
+                /** @description 1 to 100 */
+                limit?: number;
+                /** @description Read past the 5-minute cache. */
+                refresh?: "1";
+                /** @description The last id of the previous page. */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutListOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_receivables: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivablesOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_reports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_report: {
+        parameters: {
+            query?: {
+                /** @description 1 (default): classes not yet ended; 0: all */
+                current?: "0" | "1";
+                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                from?: string;
+                /** @description enrollment */
+                group_by?: "level" | "offering" | "program";
+                /** @description enrollment, fill-rate, waitlist */
+                kind?: "camp" | "class" | "event";
+                /** @description enrollment, fill-rate, waitlist */
+                program?: number;
+                /** @description drops: pending, approved, denied, cancelled */
+                status?: string;
+                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_report_csv: {
+        parameters: {
+            query?: {
+                /** @description 1 (default): classes not yet ended; 0: all */
+                current?: "0" | "1";
+                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                from?: string;
+                /** @description enrollment */
+                group_by?: "level" | "offering" | "program";
+                /** @description enrollment, fill-rate, waitlist */
+                kind?: "camp" | "class" | "event";
+                /** @description enrollment, fill-rate, waitlist */
+                program?: number;
+                /** @description drops: pending, approved, denied, cancelled */
+                status?: string;
+                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description The request was refused (see `code`). */
