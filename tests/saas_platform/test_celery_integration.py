@@ -72,3 +72,37 @@ def test_beat_task_resumes_stalled_provisioning(committed, real_worker):
             break
         time.sleep(0.1)
     assert tenant.status == "active"
+
+
+ZONES_SEEN: list[str] = []
+
+
+@celery_app.task(name="tests.record_zone")
+def record_zone_task() -> None:
+    from django.utils import timezone
+
+    ZONES_SEEN.append(timezone.get_current_timezone_name())
+
+
+def test_a_worker_runs_a_tenants_task_in_the_tenants_time_zone(committed, real_worker):
+    """On a real worker the tenant comes from the task's schema header (tenant-schemas-celery
+    switches the schema in task_prerun, then TenantZoneTask activates its zone)."""
+    from django_tenants.utils import tenant_context
+
+    from tests.helpers import session_tenant
+
+    tenant = session_tenant("a")
+    before = tenant.timezone
+    Tenant.objects.filter(pk=tenant.pk).update(timezone="Pacific/Auckland")  # committed
+    tenant.timezone = "Pacific/Auckland"
+    ZONES_SEEN.clear()
+    try:
+        with tenant_context(tenant):
+            record_zone_task.delay()
+        record_zone_task.delay()  # from the public schema: UTC
+        deadline = time.monotonic() + 30
+        while len(ZONES_SEEN) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        Tenant.objects.filter(pk=tenant.pk).update(timezone=before)
+    assert sorted(ZONES_SEEN) == ["Pacific/Auckland", "UTC"]
