@@ -8,7 +8,7 @@ and times are wall-clock times in the business's time zone (with its VTIMEZONE).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.db import connection
@@ -23,8 +23,7 @@ from icalendar import Calendar, Event
 from portal.accounts.models import Family
 from portal.accounts.selectors import calendar_feed_family
 from portal.accounts.services import calendar_feed_regenerate, calendar_feed_revoke
-from portal.enrollment.models import Enrollment
-from portal.requests.models import Request
+from portal.requests.selectors import family_meetings
 
 from .helpers import family_required
 
@@ -66,21 +65,6 @@ def family_calendar(*, family: Family, tenant, base_url: str) -> bytes:
     cal.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT6H")
 
-    absences = {
-        (r.enrollment_id, r.meeting_date): r.status
-        for r in Request.objects.filter(
-            family=family,
-            type=Request.Type.ABSENCE,
-            status__in=[Request.Status.PENDING, Request.Status.APPROVED],
-        )
-    }
-    enrollments = (
-        Enrollment.objects.filter(family=family, status=Enrollment.Status.ACTIVE)
-        .select_related("student", "offering__location", "offering__program")
-        .prefetch_related("offering__instructors")
-        .order_by("pk")
-    )
-
     def add(uid, offering, day, summary, stamp, *, cancelled=False):
         event = Event()
         event.add("uid", f"{uid}@{host}")
@@ -101,38 +85,23 @@ def family_calendar(*, family: Family, tenant, base_url: str) -> bytes:
         event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
         cal.add_component(event)
 
-    for enrollment in enrollments:
-        offering = enrollment.offering
-        last = enrollment.end_date or offering.end_date
-        first = max(enrollment.start_date, since)
-        stamp = enrollment.updated_at
-        for day in offering.meetings():
-            if day < first or day > last:
-                continue
-            name = f"{enrollment.student.first_name}: {offering.name}"
-            absent = (enrollment.pk, day) in absences
-            if absent:
-                name = _("%(name)s (absent)") % {"name": name}
-            add(f"enrollment-{enrollment.pk}-{day:%Y%m%d}", offering, day, name, stamp,
-                cancelled=absent)  # fmt: skip
-
-    makeups = (
-        Request.objects.filter(
-            family=family,
-            type=Request.Type.MAKEUP,
-            status=Request.Status.APPROVED,
-            meeting_date__gte=since,
-        )
-        .select_related("student", "target_offering__location", "target_offering__program")
-        .prefetch_related("target_offering__instructors")
-    )
-    for req in makeups:
-        offering = req.target_offering
-        name = _("%(student)s: %(offering)s (makeup)") % {
-            "student": req.student.first_name,
-            "offering": offering.name,
-        }
-        add(f"makeup-{req.pk}", offering, req.meeting_date, name, req.decided_at or req.created_at)
+    # The same meetings the schedule page shows (portal.requests.selectors.family_meetings).
+    for meeting in family_meetings(family=family, start=since, end=date.max):
+        offering, day = meeting.offering, meeting.day
+        if meeting.kind == "makeup":
+            req = meeting.request
+            name = _("%(student)s: %(offering)s (makeup)") % {
+                "student": meeting.student.first_name,
+                "offering": offering.name,
+            }
+            add(f"makeup-{req.pk}", offering, day, name, req.decided_at or req.created_at)
+            continue
+        enrollment = meeting.enrollment
+        name = f"{meeting.student.first_name}: {offering.name}"
+        if meeting.absent:
+            name = _("%(name)s (absent)") % {"name": name}
+        add(f"enrollment-{enrollment.pk}-{day:%Y%m%d}", offering, day, name,
+            enrollment.updated_at, cancelled=meeting.absent)  # fmt: skip
 
     cal.add_missing_timezones()
     return cal.to_ical()

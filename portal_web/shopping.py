@@ -25,6 +25,7 @@ from portal.enrollment.models import Order, WaitlistEntry
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
+from portal.requests.selectors import family_meetings
 from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
@@ -439,19 +440,12 @@ def enrollments(request):
 
 @family_required
 def schedule(request):
-    """The next four weeks of meetings of the family's current enrollments, by day."""
+    """The next four weeks of the family's meetings, by day, with reported absences and
+    approved makeups applied: the same meetings as the calendar feed."""
     family = request.guardian.family
     today = timezone.localdate()
-    horizon = today + timedelta(days=28)
     days = defaultdict(list)
-    for e in selectors.enrollment_list(family):
-        if e.status not in ("active", "pending", "reserved"):
-            continue
-        for day in selectors.next_meetings(e, count=40):
-            if day <= horizon:
-                days[day].append(e)
-    agenda = [
-        {"day": day, "items": sorted(items, key=lambda e: e.offering.start_time)}
-        for day, items in sorted(days.items())
-    ]
+    for meeting in family_meetings(family=family, start=today, end=today + timedelta(days=28)):
+        days[meeting.day].append(meeting)
+    agenda = [{"day": day, "items": items} for day, items in sorted(days.items())]
     return render(request, "portal_web/schedule.html", {"nav": "enrollments", "agenda": agenda})

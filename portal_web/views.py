@@ -13,8 +13,44 @@ from .context import portal_context_get
 def home(request):
     # A disabled portal never gets here (portal.config.middleware).
     context = portal_context_get(request)
-    announcements = list(announcement_list(family=context.get("family")))
-    return render(request, "portal_web/home.html", {"announcements": announcements, "nav": "home"})
+    family = context.get("family")
+    announcements = list(announcement_list(family=family))
+    page = {"announcements": announcements, "nav": "home"}
+    if family is not None and family.status != "suspended":
+        page["dashboard"] = _family_dashboard(family)
+    return render(request, "portal_web/home.html", page)
+
+
+def _family_dashboard(family) -> dict:
+    """The signed-in family's home: its next classes (absences and makeups applied, as on the
+    schedule), what it owes and the next autopay, policies to sign, seats offered to it, and
+    its open requests. Reads only."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.accounts.selectors import policies_pending
+    from portal.billing.selectors import ledger_get
+    from portal.enrollment.models import WaitlistEntry
+    from portal.enrollment.selectors import waitlist_list
+    from portal.orders.autopay import autopay_next
+    from portal.requests.models import Request
+    from portal.requests.selectors import family_meetings
+
+    today = timezone.localdate()
+    meetings = family_meetings(family=family, start=today, end=today + timedelta(days=14))
+    return {
+        "meetings": meetings[:6],
+        "ledger": ledger_get(family=family, period="30d"),
+        "autopay": autopay_next(family=family),
+        "policies": list(policies_pending(family)),
+        "offers": [e for e in waitlist_list(family) if e.status == WaitlistEntry.Status.OFFERED],
+        "requests": list(
+            Request.objects.filter(family=family, status=Request.Status.PENDING)
+            .select_related("student")
+            .order_by("-created_at")[:5]
+        ),
+    }
 
 
 def csrf_failure(request, reason: str = ""):
