@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from .models import AppBuild, AppListing, BrandedApp
@@ -26,6 +27,20 @@ class AppOutput(serializers.ModelSerializer):
             "build_needed",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "BuildNeeded",
+            {
+                "needed": serializers.BooleanField(),
+                "reasons": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="The binary fields that changed since the last ready build, or "
+                    "`no_build_yet`.",
+                ),
+                "last_ready_build": serializers.IntegerField(allow_null=True),
+            },
+        )
+    )
     def get_build_needed(self, app) -> dict:
         return self.context["build_needed"]
 
@@ -82,6 +97,13 @@ class BuildDetailOutput(BuildOutput):
     class Meta(BuildOutput.Meta):
         fields = [*BuildOutput.Meta.fields, "download", "manifest"]
 
+    @extend_schema_field(
+        inline_serializer(
+            "BuildDownload",
+            {"url": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            allow_null=True,
+        )
+    )
     def get_download(self, build) -> dict | None:
         from .services import build_download_url
 

@@ -31,6 +31,8 @@ class IsFamilyMember(permissions.BasePermission):
 class CatalogVisible(permissions.BasePermission):
     """Visitors browse the catalog only when the business shows it to them."""
 
+    allows_visitors = True  # documented as public (saas_platform.api.openapi.AutoSchema)
+
     def has_permission(self, request, view) -> bool:
         if request.user is not None and request.user.is_authenticated:
             return True

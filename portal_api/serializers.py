@@ -3,6 +3,7 @@ in portal_api.filters."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.catalog.models import WEEKDAY_CODES, Offering, StaffProfile
@@ -28,9 +29,27 @@ class InstructorRefOutput(serializers.Serializer):
 class ScheduleOutput(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    days = serializers.ListField(child=serializers.CharField())
+    days = serializers.ListField(child=serializers.ChoiceField(choices=WEEKDAY_CODES))
     start_time = serializers.TimeField(format="%H:%M")
     end_time = serializers.TimeField(format="%H:%M")
+
+
+class IdNameOutput(serializers.Serializer):
+    """A reference by id with a name to show (``StudentRefOutput`` has the first name)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StudentRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    first_name = serializers.CharField()
+
+
+class WeeklyScheduleOutput(serializers.Serializer):
+    days = serializers.ListField(child=serializers.ChoiceField(choices=WEEKDAY_CODES))
+    start_time = serializers.CharField(help_text="HH:MM in the business's time zone.")
+    end_time = serializers.CharField(help_text="HH:MM in the business's time zone.")
 
 
 class MoneyOutput(serializers.Serializer):
@@ -87,14 +106,17 @@ class OfferingOutput(serializers.Serializer):
     price = serializers.SerializerMethodField()
     availability = serializers.SerializerMethodField()
 
+    @extend_schema_field(LevelOutput(many=True))
     def get_levels(self, offering) -> list[dict]:
         if not self.context["portal"].show_levels:
             return []
         return LevelOutput(offering.levels.all(), many=True).data
 
+    @extend_schema_field(InstructorRefOutput(many=True))
     def get_instructors(self, offering) -> list[dict]:
         return InstructorRefOutput(offering.instructors.all(), many=True).data
 
+    @extend_schema_field(ScheduleOutput)
     def get_schedule(self, offering) -> dict:
         return ScheduleOutput(
             {
@@ -106,9 +128,11 @@ class OfferingOutput(serializers.Serializer):
             }
         ).data
 
+    @extend_schema_field(AgesOutput)
     def get_ages(self, offering) -> dict:
         return {"min": offering.min_age, "max": offering.max_age}
 
+    @extend_schema_field(MoneyOutput)
     def get_price(self, offering) -> dict:
         return {
             "tuition": offering.tuition,
@@ -118,6 +142,7 @@ class OfferingOutput(serializers.Serializer):
             "currency": self.context["currency"],
         }
 
+    @extend_schema_field(AvailabilityOutput)
     def get_availability(self, offering) -> dict:
         cached = self.context.get("availability", {}).get(offering.pk)
         return availability(offering, self.context["portal"], cached)
@@ -169,6 +194,14 @@ def _ref(obj) -> dict | None:
     return None if obj is None else {"id": obj.pk, "name": str(obj.name)}
 
 
+class StaffAvailabilityOutput(serializers.Serializer):
+    day = serializers.ChoiceField(choices=list(WEEKDAY_CODES))
+    start_time = serializers.CharField(help_text="HH:MM in the business's time zone.")
+    end_time = serializers.CharField(help_text="HH:MM in the business's time zone.")
+    location = serializers.CharField(allow_null=True)
+    note = serializers.CharField()
+
+
 class StaffOutput(serializers.Serializer):
     """Context: ``portal``; bios, photos and availability follow its visibility switches."""
 
@@ -187,6 +220,9 @@ class StaffOutput(serializers.Serializer):
             return None
         return staff.photo.url
 
+    @extend_schema_field(
+        StaffAvailabilityOutput(many=True, allow_null=True, help_text="Null when hidden.")
+    )
     def get_availability(self, staff: StaffProfile) -> list[dict] | None:
         if not self.context["portal"].staff_availability_visible:
             return None
@@ -217,5 +253,6 @@ class OfferingDetailOutput(OfferingOutput):
     def get_meetings(self, offering) -> list[str]:
         return [day.isoformat() for day in offering.meetings()]
 
+    @extend_schema_field(StaffOutput(many=True))
     def get_instructors(self, offering) -> list[dict]:
         return StaffOutput(offering.instructors.all(), many=True, context=self.context).data

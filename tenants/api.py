@@ -85,8 +85,8 @@ class TenantCollectionApi(PlatformApi):
         operation_id="platform_tenants_list",
     )
     def get(self, request):
-        status_filter = request.query_params.get("status") or None
-        if status_filter and status_filter not in {
+        status_filter = request.query_params.get("status")
+        if status_filter is not None and status_filter not in {
             "provisioning",
             "active",
             "suspended",

@@ -3,7 +3,7 @@ make primary, remove. The rules live in tenants.domains."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -33,6 +33,17 @@ class DomainOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "DomainVerification",
+            {
+                "type": serializers.ChoiceField(choices=["TXT"]),
+                "name": serializers.CharField(),
+                "value": serializers.CharField(),
+            },
+            allow_null=True,
+        )
+    )
     def get_verification(self, domain: Domain) -> dict | None:
         """The DNS record to add (custom domains not yet verified)."""
         if not domain.is_custom or domain.verified_at is not None:

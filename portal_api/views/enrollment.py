@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -11,6 +11,7 @@ from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
 
+from ..serializers import WeeklyScheduleOutput
 from .base import FamilyApi
 
 
@@ -268,6 +269,7 @@ class EnrollmentOutput(serializers.Serializer):
     instructors = serializers.SerializerMethodField()
     next_meetings = serializers.SerializerMethodField()
 
+    @extend_schema_field(WeeklyScheduleOutput)
     def get_schedule(self, e) -> dict:
         return {
             "days": [WEEKDAY_CODES[d] for d in e.offering.weekdays],

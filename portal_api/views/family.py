@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -9,6 +9,7 @@ from portal.accounts.errors import contact_not_found, student_not_found
 from portal.accounts.models import EmergencyContact, Policy, Student
 from portal.accounts.selectors import family_get, policies_pending
 
+from ..serializers import IdNameOutput
 from .auth import ConsentInput, consents_from
 from .base import FamilyApi, PortalApi, client_ip
 
@@ -33,6 +34,7 @@ class StudentOutput(serializers.Serializer):
     medical_notes = serializers.CharField()
     is_active = serializers.BooleanField()
 
+    @extend_schema_field(IdNameOutput(allow_null=True))
     def get_level(self, student) -> dict | None:
         if student.level is None:
             return None
@@ -78,9 +80,11 @@ class FamilyOutput(serializers.Serializer):
     policies_to_accept = serializers.SerializerMethodField()
     you = serializers.SerializerMethodField()
 
+    @extend_schema_field(PendingPolicyOutput(many=True))
     def get_policies_to_accept(self, family) -> list[dict]:
         return PendingPolicyOutput(policies_pending(family), many=True).data
 
+    @extend_schema_field(GuardianOutput)
     def get_you(self, family) -> dict:
         return GuardianOutput(self.context["guardian"]).data
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from branded_apps.services import app_release
+from portal.config.models import PortalSettings
 from portal.config.selectors import announcement_list
 from theming.services import theme_current
 
@@ -26,6 +27,21 @@ PUBLIC_SETTINGS = (
     "registration_year_start_month", "sibling_discount_percents", "multi_class_discount_percents",
     "staff_bios_visible", "staff_availability_visible", "welcome_heading", "welcome_message",
 )  # fmt: skip
+
+
+class PortalSettingsOutput(serializers.ModelSerializer):
+    """The public portal settings (``PUBLIC_SETTINGS``), typed from the model's fields. Only
+    describes the answer: the view builds it from the settings object."""
+
+    priority_registration_starts_at = serializers.DateTimeField(
+        allow_null=True, help_text="In the business's zone, with its offset."
+    )
+    priority_registration_ends_at = serializers.DateTimeField(allow_null=True)
+    new_family_enrollment_opens_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = PortalSettings
+        fields = PUBLIC_SETTINGS
 
 
 class AnnouncementOutput(serializers.Serializer):
@@ -58,11 +74,29 @@ class PortalConfigApi(PortalApi):
                         "contact_email": serializers.CharField(),
                     },
                 ),
-                "settings": serializers.DictField(),
+                "settings": PortalSettingsOutput(),
                 "referral_sources": serializers.ListField(child=serializers.CharField()),
                 "announcements": AnnouncementOutput(many=True),
-                "theme": serializers.DictField(allow_null=True),
-                "app": serializers.DictField(),
+                "theme": inline_serializer(
+                    "PortalTheme",
+                    {
+                        "version": serializers.IntegerField(),
+                        "css_url": serializers.URLField(),
+                        "tokens_url": serializers.URLField(),
+                        "app_config_url": serializers.URLField(),
+                        "logo_url": serializers.URLField(allow_null=True),
+                    },
+                    allow_null=True,
+                ),
+                "app": inline_serializer(
+                    "PortalAppRelease",
+                    {
+                        "latest_build": serializers.IntegerField(
+                            allow_null=True, help_text="The newest store-ready build's number."
+                        ),
+                        "latest_version": serializers.CharField(allow_null=True),
+                    },
+                ),
                 "payments": inline_serializer(
                     "PortalPayments",
                     {

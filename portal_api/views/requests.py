@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -10,6 +15,7 @@ from saas_platform.api.pagination import Pagination
 from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 
+from ..serializers import IdNameOutput, StudentRefOutput
 from .base import FamilyApi, PortalApi
 
 REQUEST_ERRORS = (
@@ -39,9 +45,11 @@ class RequestOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
 
+    @extend_schema_field(StudentRefOutput)
     def get_student(self, req) -> dict:
         return {"id": req.student_id, "first_name": req.student.first_name}
 
+    @extend_schema_field(IdNameOutput(allow_null=True))
     def get_target_offering(self, req) -> dict | None:
         if req.target_offering is None:
             return None
@@ -195,7 +203,7 @@ class MakeupTokenListApi(FamilyApi):
             "MakeupToken",
             {
                 "id": serializers.IntegerField(),
-                "student": serializers.DictField(),
+                "student": StudentRefOutput(),
                 "program": serializers.CharField(),
                 "kind": serializers.CharField(),
                 "status": serializers.CharField(),

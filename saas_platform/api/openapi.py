@@ -8,6 +8,8 @@ like. No 5xx is documented: a server error is a bug."""
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 ERROR_SCHEMA = {
@@ -30,8 +32,13 @@ METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
 
 
 def error_responses(result, generator, request, public):
+    from saas_platform.error_codes import REGISTRY
+
     components = result.setdefault("components", {}).setdefault("schemas", {})
-    components["Error"] = ERROR_SCHEMA
+    schema = copy.deepcopy(ERROR_SCHEMA)
+    # Every code the API can answer with (docs/errors.md says what each means).
+    schema["properties"]["code"]["enum"] = sorted(REGISTRY)
+    components["Error"] = schema
     ref = {"$ref": "#/components/schemas/Error"}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
@@ -49,7 +56,12 @@ def error_responses(result, generator, request, public):
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """Names a serializer nested in a view (``SignupApi.Input``) after its view
+    """Public operations are documented with ``security: []``: those every permission of the
+    view lets an anonymous caller through (drf-spectacular lists them as "a token, a session
+    or nothing"), and those a permission marks ``allows_visitors`` (the catalog, which the
+    business may show to visitors; a visitor it does not gets 401 ``login_required``).
+
+    Names a serializer nested in a view (``SignupApi.Input``) after its view
     (``SignupInput``): the views all call theirs ``Input``, and same-named components would
     otherwise be merged into one, documenting every request body as the first one's."""
 
@@ -59,3 +71,17 @@ class AutoSchema(SpectacularAutoSchema):
         if outer and "<locals>" not in outer:
             return outer.rpartition(".")[2].removesuffix("Api").removesuffix("View") + name
         return super().get_serializer_name(serializer, direction)
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and self._is_public(operation):
+            operation["security"] = []
+        return operation
+
+    def _is_public(self, operation) -> bool:
+        if {} in operation.get("security", []):
+            return True
+        return any(
+            getattr(permission, "allows_visitors", False)
+            for permission in self.view.get_permissions()
+        )

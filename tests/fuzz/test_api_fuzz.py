@@ -4,7 +4,9 @@ the staff routes, as staff; on the platform host as a platform admin.
 
 Checks on every answer: no 5xx; the status code and the body are documented in the schema
 (every operation documents its success response and the shared ``4XX`` Error schema,
-saas_platform/api/openapi.py); every 4xx carries ``code``, ``message`` and ``fields``.
+saas_platform/api/openapi.py, whose ``code`` is the enum of the registered error codes);
+input the schema forbids is refused with a 4xx (``negative_data_rejection``); every 4xx
+carries ``code``, ``message`` and ``fields``.
 
 Bounded for CI: ``FUZZ_EXAMPLES`` examples per operation and generation mode (positive: valid
 input; negative: input the schema forbids), seed ``FUZZ_SEED`` (``random`` for a fresh one).
@@ -32,6 +34,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -63,6 +66,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    negative_data_rejection,
     error_has_code,
 ]
 
