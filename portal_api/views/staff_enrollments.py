@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -12,6 +12,7 @@ from portal.staff import selectors
 from saas_platform.api.pagination import Pagination
 from saas_platform.api.permissions import staff_permission
 
+from ..serializers import IdNameOutput
 from .base import PortalApi
 
 
@@ -26,12 +27,15 @@ class PendingEnrollmentOutput(serializers.Serializer):
     paid = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(IdNameOutput)
     def get_student(self, enrollment) -> dict:
         return {"id": enrollment.student_id, "name": str(enrollment.student)}
 
+    @extend_schema_field(IdNameOutput)
     def get_offering(self, enrollment) -> dict:
         return {"id": enrollment.offering_id, "name": enrollment.offering.name}
 
+    @extend_schema_field(IdNameOutput)
     def get_family(self, enrollment) -> dict:
         return {"id": enrollment.family_id, "name": enrollment.family.name}
 
