@@ -385,7 +385,7 @@ class FamilyOfflinePaymentApi(PortalApi):
         return Response(PostingResult(posting).data, status=status.HTTP_201_CREATED)
 
 
-class RefundInput(serializers.Serializer):
+class FamilyRefundInput(serializers.Serializer):
     amount = AmountInput(required=False, help_text="e.g. 12.50; omit to refund what is left.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 
@@ -406,7 +406,7 @@ class FamilyPaymentRefundApi(PortalApi):
 
     @extend_schema(
         operation_id="staff_family_payment_refund",
-        request=RefundInput,
+        request=FamilyRefundInput,
         responses=RefundOutput,
         description="Refund a card payment of this family, whole or in part, on the business's "
         "Stripe account. Never above what was paid and not already refunded: "
@@ -414,7 +414,7 @@ class FamilyPaymentRefundApi(PortalApi):
         "`invalid_amount` (400), `payment_provider_error` (502).",
     )
     def post(self, request, family_id: int, payment_id: int):
-        data = RefundInput(data=request.data)
+        data = FamilyRefundInput(data=request.data)
         data.is_valid(raise_exception=True)
         raw = data.validated_data.get("amount")
         payment = money.staff_payment_refund(

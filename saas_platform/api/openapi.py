@@ -69,8 +69,16 @@ class AutoSchema(SpectacularAutoSchema):
         cls = serializer if isinstance(serializer, type) else type(serializer)
         outer, _, name = cls.__qualname__.rpartition(".")
         if outer and "<locals>" not in outer:
-            return outer.rpartition(".")[2].removesuffix("Api").removesuffix("View") + name
-        return super().get_serializer_name(serializer, direction)
+            name = outer.rpartition(".")[2].removesuffix("Api").removesuffix("View") + name
+        elif not outer:
+            name = super().get_serializer_name(serializer, direction)
+        # The staff API's shapes of the same things (a family, its students, its ledger) are
+        # other shapes: named after their module (staff_families.FamilyOutput is
+        # StaffFamilyOutput), so they never merge into the family API's components.
+        module = cls.__module__.rpartition(".")[2]
+        if module.startswith("staff_") and not name.startswith("Staff"):
+            name = "Staff" + name
+        return name
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
