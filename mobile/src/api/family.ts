@@ -1764,38 +1764,9 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        AgedRow: {
-            family_id: number;
-            family_name: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly total: string;
-            /** @description Not yet due. */
-            readonly current: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_1_30: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_31_60: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_61_90: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_over_90: string;
-            /** Format: date */
-            oldest_charge_on: string | null;
-            days_overdue: number;
-        };
-        AgedTotals: {
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly total: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly current: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_1_30: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_31_60: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_61_90: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly days_over_90: string;
+        AgesOutput: {
+            min: number | null;
+            max: number | null;
         };
         AnnouncementOutput: {
             id: number;
@@ -1826,48 +1797,20 @@ export interface components {
             identifiers_locked?: boolean;
             /** Format: date-time */
             readonly updated_at: string;
-            readonly build_needed: {
-                [key: string]: unknown;
-            };
+            readonly build_needed: components["schemas"]["BuildNeeded"];
         };
-        AutopayOutput: {
-            id: number;
-            family_id: number;
-            family: string;
-            /** Format: date */
-            period: string | null;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
-            order_id: number;
-            status: string;
-            attempts: number;
-            /** Format: date-time */
-            next_attempt_at: string | null;
-            last_error: string;
+        AvailabilityOutput: {
+            status: components["schemas"]["AvailabilityOutputStatusEnum"];
+            /** @description Null when the business shows only FULL / OPEN. */
+            openings: number | null;
+            waitlist: number;
         };
-        BalanceTransactionListOutput: {
-            transactions: components["schemas"]["BalanceTransactionOutput"][];
-            has_more: boolean;
-            /** @description Minor units of this page: amount, fee, net, stripe_fee, application_fee. */
-            totals: {
-                [key: string]: number;
-            };
-        };
-        BalanceTransactionOutput: {
-            id: string;
-            type: string;
-            reporting_category: string;
-            readonly amount: string;
-            readonly fee: string;
-            readonly net: string;
-            currency: string;
-            /** Format: date-time */
-            created: string | null;
-            /** Format: date */
-            available_on: string | null;
-            description: string;
-            fee_details: components["schemas"]["FeeOutput"][];
-        };
+        /**
+         * @description * `OPEN` - OPEN
+         *     * `FULL` - FULL
+         * @enum {string}
+         */
+        AvailabilityOutputStatusEnum: "OPEN" | "FULL";
         BrandImage: {
             /** Format: uri */
             file: string;
@@ -1924,10 +1867,19 @@ export interface components {
             started_at?: string | null;
             /** Format: date-time */
             finished_at?: string | null;
-            readonly download: {
-                [key: string]: unknown;
-            } | null;
+            readonly download: components["schemas"]["BuildDownload"] | null;
             manifest: unknown;
+        };
+        BuildDownload: {
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        BuildNeeded: {
+            needed: boolean;
+            /** @description The binary fields that changed since the last ready build, or `no_build_yet`. */
+            reasons: string[];
+            last_ready_build: number | null;
         };
         BuildOutput: {
             /** @description Also the stores' build number / versionCode. */
@@ -1965,14 +1917,6 @@ export interface components {
             /** Format: date-time */
             created_at: string | null;
         };
-        CardOutput: {
-            id: number;
-            brand: string;
-            last4: string;
-            exp_month: number | null;
-            exp_year: number | null;
-            is_default: boolean;
-        };
         CartItemListInput: {
             offering: number;
             student: number;
@@ -1990,18 +1934,6 @@ export interface components {
             total: number;
             currency: string;
             hold_timer_minutes: number;
-        };
-        ChargeInput: {
-            /** @description In the business's currency, e.g. 12.50 (not cents). */
-            amount: string;
-            description: string;
-            /** @default  */
-            note?: string;
-            /**
-             * @description Send the same key again (a retry) and the posting is made once.
-             * @default
-             */
-            idempotency_key?: string;
         };
         CheckoutInput: {
             /** @description Optional; the same key (or the same cart) always yields the same order. */
@@ -2024,12 +1956,6 @@ export interface components {
          * @enum {string}
          */
         ClassListLayoutEnum: "list" | "grid" | "calendar";
-        ColumnOutput: {
-            key: string;
-            label: string;
-            /** @description text, int, money, percent, date or month */
-            kind: string;
-        };
         ConsentInput: {
             policy: number;
             version: number;
@@ -2043,33 +1969,34 @@ export interface components {
             relationship: string;
             phone: string;
         };
-        CreditInput: {
-            /** @description In the business's currency, e.g. 12.50 (not cents). */
-            amount: string;
-            /** @default  */
-            description?: string;
-            /** @default  */
-            note?: string;
-            /**
-             * @description Send the same key again (a retry) and the posting is made once.
-             * @default
-             */
-            idempotency_key?: string;
-        };
+        /**
+         * @description * `mon` - mon
+         *     * `tue` - tue
+         *     * `wed` - wed
+         *     * `thu` - thu
+         *     * `fri` - fri
+         *     * `sat` - sat
+         *     * `sun` - sun
+         * @enum {string}
+         */
+        DayEnum: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+        /**
+         * @description * `mon` - mon
+         *     * `tue` - tue
+         *     * `wed` - wed
+         *     * `thu` - thu
+         *     * `fri` - fri
+         *     * `sat` - sat
+         *     * `sun` - sun
+         * @enum {string}
+         */
+        DaysEnum: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /**
          * @description * `approve` - approve
          *     * `deny` - deny
          * @enum {string}
          */
         DecisionEnum: "approve" | "deny";
-        DecisionOutput: {
-            id: number;
-            status: string;
-            /** @description Minor units given back (deny). */
-            returned: number;
-            /** @description refund, credit or none. */
-            returned_as: string;
-        };
         DeletionRequestAccepted: {
             id: number;
             status: string;
@@ -2126,10 +2053,7 @@ export interface components {
             verified: boolean;
             /** Format: date-time */
             verified_at?: string | null;
-            /** @description The DNS record to add (custom domains not yet verified). */
-            readonly verification: {
-                [key: string]: unknown;
-            } | null;
+            readonly verification: components["schemas"]["DomainVerification"] | null;
             /** Format: date-time */
             last_checked_at?: string | null;
             /** @description The code of the last failed verification. */
@@ -2137,6 +2061,16 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        DomainVerification: {
+            type: components["schemas"]["DomainVerificationTypeEnum"];
+            name: string;
+            value: string;
+        };
+        /**
+         * @description * `TXT` - TXT
+         * @enum {string}
+         */
+        DomainVerificationTypeEnum: "TXT";
         EmergencyContactListInput: {
             name: string;
             phone: string;
@@ -2152,9 +2086,7 @@ export interface components {
             start_date: string;
             /** Format: date */
             end_date: string | null;
-            readonly schedule: {
-                [key: string]: unknown;
-            };
+            readonly schedule: components["schemas"]["WeeklyScheduleOutput"];
             readonly location: string | null;
             readonly instructors: string[];
             readonly next_meetings: string[];
@@ -2163,19 +2095,6 @@ export interface components {
             /** @description Must be true: you understand your account will be closed. */
             confirm: boolean;
             reason?: string;
-        };
-        FamilyDetailOutput: {
-            family: components["schemas"]["FamilyOutput"];
-            guardians: components["schemas"]["GuardianOutput"][];
-            students: components["schemas"]["StudentOutput"][];
-            enrollments: components["schemas"]["EnrollmentOutput"][];
-            waitlist: components["schemas"]["WaitlistOutput"][];
-            requests: components["schemas"]["RequestOutput"][];
-            ledger: components["schemas"]["LedgerOutput"];
-            payment_methods: components["schemas"]["CardOutput"][];
-            payments: components["schemas"]["PaymentOutput"][];
-            postings: components["schemas"]["PostingOutput"][];
-            autopay: components["schemas"]["AutopayOutput"][];
         };
         FamilyExportOutput: {
             format: string;
@@ -2254,29 +2173,8 @@ export interface components {
             guardians: components["schemas"]["GuardianOutput"][];
             students: components["schemas"]["StudentOutput"][];
             emergency_contacts: components["schemas"]["ContactOutput"][];
-            readonly policies_to_accept: {
-                [key: string]: unknown;
-            }[];
-            readonly you: {
-                [key: string]: unknown;
-            };
-        };
-        FamilySearchOutput: {
-            id: number;
-            name: string;
-            status: string;
-            is_guest: boolean;
-            /** @description Owed (positive) or credit (negative). */
-            readonly balance: string;
-            guardians: components["schemas"]["GuardianBrief"][];
-            students: components["schemas"]["StudentBrief"][];
-        };
-        FeeOutput: {
-            /** @description stripe_fee, application_fee, tax… */
-            type: string;
-            /** @description Minor units, as Stripe reports it. */
-            amount: number;
-            description: string;
+            readonly policies_to_accept: components["schemas"]["PendingPolicyOutput"][];
+            readonly you: components["schemas"]["GuardianOutput"];
         };
         FilterIdOutput: {
             id: number;
@@ -2330,15 +2228,6 @@ export interface components {
             recipient_email: string;
             order_id: number | null;
         };
-        GuardianBrief: {
-            id: number;
-            first_name: string;
-            last_name: string;
-            /** Format: email */
-            email: string;
-            phone: string;
-            is_primary: boolean;
-        };
         GuardianListInput: {
             first_name: string;
             last_name: string;
@@ -2372,6 +2261,15 @@ export interface components {
             expires_at: string;
             readonly seconds_left: number;
         };
+        /** @description A reference by id with a name to show (``StudentRefOutput`` has the first name). */
+        IdNameOutput: {
+            id: number;
+            name: string;
+        };
+        InstructorRefOutput: {
+            id: number;
+            display_name: string;
+        };
         Ledger: {
             entries: components["schemas"]["LedgerOutput"][];
             balance: number;
@@ -2396,6 +2294,12 @@ export interface components {
             /** @description Running balance after this entry. */
             balance: number;
         };
+        LevelOutput: {
+            id: number;
+            name: string;
+            position: number;
+            program_id: number | null;
+        };
         LineOutput: {
             kind: string;
             description: string;
@@ -2418,9 +2322,7 @@ export interface components {
         };
         MakeupToken: {
             id: number;
-            student: {
-                [key: string]: unknown;
-            };
+            student: components["schemas"]["StudentRefOutput"];
             program: string;
             kind: string;
             status: string;
@@ -2434,6 +2336,22 @@ export interface components {
          * @enum {string}
          */
         MethodEnum: "cash" | "cheque" | "other";
+        MoneyOutput: {
+            /** @description Minor units (cents). */
+            tuition: number;
+            /** @description Minor units (cents). */
+            registration_fee: number;
+            /** @description Due at registration, minor units (cents). */
+            deposit: number;
+            /**
+             * @description `monthly`: `tuition` is per month (the first at checkout, then autopay on the business's billing day); `term`: once, at registration.
+             *
+             *     * `term` - term
+             *     * `monthly` - monthly
+             */
+            tuition_billing: components["schemas"]["TuitionBillingEnum"];
+            currency: string;
+        };
         /**
          * @description One search result. Context: ``portal`` (settings), ``currency`` and optionally
          *     ``availability`` (offering id -> cached availability).
@@ -2445,25 +2363,13 @@ export interface components {
             program: components["schemas"]["RefOutput"];
             location: components["schemas"]["RefOutput"] | null;
             term: components["schemas"]["RefOutput"] | null;
-            readonly levels: {
-                [key: string]: unknown;
-            }[];
-            readonly instructors: {
-                [key: string]: unknown;
-            }[];
-            readonly schedule: {
-                [key: string]: unknown;
-            };
-            readonly ages: {
-                [key: string]: unknown;
-            };
+            readonly levels: components["schemas"]["LevelOutput"][];
+            readonly instructors: components["schemas"]["StaffOutput"][];
+            readonly schedule: components["schemas"]["ScheduleOutput"];
+            readonly ages: components["schemas"]["AgesOutput"];
             gender: string;
-            readonly price: {
-                [key: string]: unknown;
-            };
-            readonly availability: {
-                [key: string]: unknown;
-            };
+            readonly price: components["schemas"]["MoneyOutput"];
+            readonly availability: components["schemas"]["AvailabilityOutput"];
             description: string;
             readonly registration_mode: string;
             camp_selection: string;
@@ -2496,49 +2402,18 @@ export interface components {
             program: components["schemas"]["RefOutput"];
             location: components["schemas"]["RefOutput"] | null;
             term: components["schemas"]["RefOutput"] | null;
-            readonly levels: {
-                [key: string]: unknown;
-            }[];
-            readonly instructors: {
-                [key: string]: unknown;
-            }[];
-            readonly schedule: {
-                [key: string]: unknown;
-            };
-            readonly ages: {
-                [key: string]: unknown;
-            };
+            readonly levels: components["schemas"]["LevelOutput"][];
+            readonly instructors: components["schemas"]["InstructorRefOutput"][];
+            readonly schedule: components["schemas"]["ScheduleOutput"];
+            readonly ages: components["schemas"]["AgesOutput"];
             gender: string;
-            readonly price: {
-                [key: string]: unknown;
-            };
-            readonly availability: {
-                [key: string]: unknown;
-            };
+            readonly price: components["schemas"]["MoneyOutput"];
+            readonly availability: components["schemas"]["AvailabilityOutput"];
         };
         OfferingRef: {
             id: number;
             name: string;
             kind: string;
-        };
-        OfflinePaymentInput: {
-            /** @description In the business's currency, e.g. 12.50 (not cents). */
-            amount: string;
-            /** @default  */
-            description?: string;
-            /** @default  */
-            note?: string;
-            /**
-             * @description Send the same key again (a retry) and the posting is made once.
-             * @default
-             */
-            idempotency_key?: string;
-            method: components["schemas"]["MethodEnum"];
-            /**
-             * @description Cheque number…
-             * @default
-             */
-            reference?: string;
         };
         OnboardingLink: {
             /** Format: uri */
@@ -2560,6 +2435,12 @@ export interface components {
             pass_minutes: number;
             paused: boolean;
         };
+        /**
+         * @description * `numbers` - Number of openings
+         *     * `full_open` - FULL / OPEN
+         * @enum {string}
+         */
+        OpeningsDisplayEnum: "numbers" | "full_open";
         OrderOutput: {
             id: number;
             kind: components["schemas"]["OrderOutputKindEnum"];
@@ -2600,21 +2481,6 @@ export interface components {
             /** @description One of your saved cards (GET /payment-methods) to charge now, instead of the Payment Element. */
             payment_method?: number;
         };
-        PaginatedAutopayOutputList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["AutopayOutput"][];
-        };
         PaginatedOfferingOutputList: {
             /** @example 123 */
             count: number;
@@ -2630,21 +2496,6 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["OfferingOutput"][];
         };
-        PaginatedPendingEnrollmentOutputList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["PendingEnrollmentOutput"][];
-        };
         PaginatedRequestOutputList: {
             /** @example 123 */
             count: number;
@@ -2659,6 +2510,36 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["RequestOutput"][];
+        };
+        PaginatedStaffAutopayOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["StaffAutopayOutput"][];
+        };
+        PaginatedStaffPendingEnrollmentOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["StaffPendingEnrollmentOutput"][];
         };
         PasswordResetAccepted: {
             message: string;
@@ -2711,41 +2592,9 @@ export interface components {
             /** @description Pass to Stripe.js as stripeAccount. */
             readonly stripe_account: string;
         };
-        PayoutListOutput: {
-            payouts: components["schemas"]["PayoutOutput"][];
-            has_more: boolean;
-        };
-        PayoutOutput: {
-            id: string;
-            readonly amount: string;
-            currency: string;
-            status: string;
-            /** Format: date */
-            arrival_date: string | null;
-            /** Format: date-time */
-            created: string | null;
-            method: string;
-            description: string;
-            failure_message: string;
-        };
-        PendingEnrollmentOutput: {
-            id: number;
-            status: string;
-            readonly student: {
-                [key: string]: unknown;
-            };
-            readonly offering: {
-                [key: string]: unknown;
-            };
-            readonly family: {
-                [key: string]: unknown;
-            };
-            /** Format: date */
-            start_date: string;
-            order_id: number | null;
-            readonly paid: number;
-            /** Format: date-time */
-            created_at: string;
+        PendingPolicyOutput: {
+            policy: components["schemas"]["PolicyOutput"];
+            student_id: number | null;
         };
         /**
          * @description * `ios` - iOS
@@ -2766,19 +2615,18 @@ export interface components {
             version: number;
             required_at_signup: boolean;
         };
+        PortalAppRelease: {
+            /** @description The newest store-ready build's number. */
+            latest_build: number | null;
+            latest_version: string | null;
+        };
         PortalConfig: {
             tenant: components["schemas"]["PortalTenant"];
-            settings: {
-                [key: string]: unknown;
-            };
+            settings: components["schemas"]["PortalSettingsOutput"];
             referral_sources: string[];
             announcements: components["schemas"]["AnnouncementOutput"][];
-            theme: {
-                [key: string]: unknown;
-            } | null;
-            app: {
-                [key: string]: unknown;
-            };
+            theme: components["schemas"]["PortalTheme"] | null;
+            app: components["schemas"]["PortalAppRelease"];
             payments: components["schemas"]["PortalPayments"];
         };
         PortalPayments: {
@@ -2789,6 +2637,120 @@ export interface components {
             /** @description Whether families may keep cards on file. */
             saved_cards: boolean;
         };
+        /**
+         * @description The public portal settings (``PUBLIC_SETTINGS``), typed from the model's fields. Only
+         *     describes the answer: the view builds it from the settings object.
+         */
+        PortalSettingsOutput: {
+            /** @description Families may use the mobile app and this business's own app. */
+            mobile_app_enabled?: boolean;
+            /** @description Visitors may create a family account online. */
+            visitors_may_create_accounts?: boolean;
+            /** @description List weekly classes. */
+            show_classes?: boolean;
+            /** @description List camps. */
+            show_camps?: boolean;
+            /** @description List events. */
+            show_events?: boolean;
+            /** @description List punch passes for sale. */
+            show_punch_passes?: boolean;
+            /** @description Visitors who are not signed in may browse the class list. */
+            list_visible_when_logged_out?: boolean;
+            /**
+             * @description Show the number of openings, or only FULL / OPEN.
+             *
+             *     * `numbers` - Number of openings
+             *     * `full_open` - FULL / OPEN
+             */
+            openings_display?: components["schemas"]["OpeningsDisplayEnum"];
+            /** @description Show the levels of each offering. */
+            show_levels?: boolean;
+            /** @description Minutes a seat stays held in a cart before it is released (1-120). */
+            hold_timer_minutes?: number;
+            /**
+             * @description Default for every offering.
+             *
+             *     * `auto_approve` - Enroll at once when requirements are met
+             *     * `request` - Staff approve each request first
+             */
+            registration_mode?: components["schemas"]["RegistrationModeEnum"];
+            /**
+             * Format: date-time
+             * @description In the business's zone, with its offset.
+             */
+            priority_registration_starts_at: string | null;
+            /** Format: date-time */
+            priority_registration_ends_at: string | null;
+            /**
+             * @description Who may register during the priority window.
+             *
+             *     * `keyword` - Families with a keyword
+             *     * `returning` - Returning families
+             *     * `keyword_or_returning` - Keyword holders and returning families
+             */
+            priority_registration_mode?: components["schemas"]["PriorityRegistrationModeEnum"];
+            /** @description Families without any past enrollment may enroll. */
+            new_families_may_enroll?: boolean;
+            /** Format: date-time */
+            new_family_enrollment_opens_at: string | null;
+            /** @description Ask how the family heard about the business at signup. */
+            referral_source_required?: boolean;
+            /** @description Families may report absences. */
+            absences_enabled?: boolean;
+            /** @description Absences must be reported at least this many hours before the class. */
+            absence_notice_hours?: number;
+            /** @description Families may book makeup classes with their tokens. */
+            makeups_enabled?: boolean;
+            /** @description Days a makeup token stays valid (1-365). */
+            makeup_token_expiry_days?: number;
+            /** @description Families may ask to move an enrollment to another class. */
+            transfers_enabled?: boolean;
+            /** @description Transfers may only move a student to the next level. */
+            transfers_next_level_only?: boolean;
+            /** @description Families may ask to drop an enrollment. */
+            drops_enabled?: boolean;
+            /** @description A drop takes effect at least this many days after it is requested. */
+            drop_notice_days?: number;
+            /** @description Families must say why they drop. */
+            drop_reason_required?: boolean;
+            /**
+             * @description Whether families may, or must, keep a payment method on file for autopay.
+             *
+             *     * `off` - Do not store payment methods
+             *     * `optional` - Families may save a payment method
+             *     * `required` - A saved method for autopay is required
+             */
+            stored_payment_method_policy?: components["schemas"]["StoredPaymentMethodPolicyEnum"];
+            /**
+             * @description Charge an offering's registration fee once per family or once per student in each term.
+             *
+             *     * `family` - Once per family
+             *     * `student` - Once per student
+             */
+            registration_fee_scope?: components["schemas"]["RegistrationFeeScopeEnum"];
+            /** @description Sell gift certificates and accept them at checkout. */
+            gift_certificates_enabled?: boolean;
+            /** @description Sell punch passes (N visits) and let families redeem them. */
+            punch_passes_enabled?: boolean;
+            /** @description A family joining a class that has started begins on a real meeting date, never between meetings. */
+            force_start_on_meeting_date?: boolean;
+            /** @description Hours a family has to accept a waitlist offer before it goes to the next family (1-336). */
+            waitlist_offer_hours?: number;
+            /** @description Month (1-12) a registration year starts; the registration fee is charged once per registration year. */
+            registration_year_start_month?: number;
+            /** @description Discount on each additional student's tuition in one order, by position: “0,10,15” gives the 2nd student 10% and the 3rd and later 15%. Empty: none. */
+            sibling_discount_percents?: string;
+            /** @description Discount for a student's additional classes in one order, by position: “0,10,20” gives the 2nd class 10% and the 3rd and later 20%. Empty: none. */
+            multi_class_discount_percents?: string;
+            /** @description Show staff bios and photos. */
+            staff_bios_visible?: boolean;
+            /** @description Show staff availability for private lessons. */
+            staff_availability_visible?: boolean;
+            /** @description Heading on the portal's home page. */
+            welcome_heading?: string;
+            /** @description Plain text shown under the heading. */
+            welcome_message?: string;
+        };
         PortalTenant: {
             name: string;
             slug: string;
@@ -2797,35 +2759,16 @@ export interface components {
             locale: string;
             contact_email: string;
         };
-        PostingOutput: {
-            id: number;
-            kind: string;
-            method: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
-            description: string;
-            reference: string;
-            note: string;
-            ledger_entry_id: number;
-            readonly posted_by: string;
-            /** Format: date-time */
-            created_at: string;
-        };
-        PostingResult: {
-            id: number;
-            kind: string;
-            method: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
-            description: string;
-            reference: string;
-            note: string;
-            ledger_entry_id: number;
-            readonly posted_by: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description The family's balance after it. */
-            readonly balance: string;
+        PortalTheme: {
+            version: number;
+            /** Format: uri */
+            css_url: string;
+            /** Format: uri */
+            tokens_url: string;
+            /** Format: uri */
+            app_config_url: string;
+            /** Format: uri */
+            logo_url: string | null;
         };
         PreflightOutput: {
             ready: boolean;
@@ -2838,6 +2781,13 @@ export interface components {
             message: string;
             blocking: boolean;
         };
+        /**
+         * @description * `keyword` - Families with a keyword
+         *     * `returning` - Returning families
+         *     * `keyword_or_returning` - Keyword holders and returning families
+         * @enum {string}
+         */
+        PriorityRegistrationModeEnum: "keyword" | "returning" | "keyword_or_returning";
         PunchPassBuyInput: {
             product: number;
             /** @description For one-student passes. */
@@ -2941,52 +2891,24 @@ export interface components {
             /** Format: double */
             estimated_rate_per_minute: number;
         };
-        ReceivablesOutput: {
-            /**
-             * Format: date
-             * @description Today in the business's time zone.
-             */
-            as_of: string;
-            /** @description Days after posting a charge falls due. */
-            grace_days: number;
-            currency: string;
-            families: components["schemas"]["AgedRow"][];
-            totals: components["schemas"]["AgedTotals"];
-        };
         RefOutput: {
             id: number;
             name: string;
         };
-        RefundInput: {
-            /** @description e.g. 12.50; omit to refund what is left. */
-            amount?: string;
-            /** @default  */
-            reason?: string;
-        };
-        RefundOutput: {
-            id: number;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount_refunded: string;
-            readonly refundable: string;
-            status: string;
-        };
-        ReportOutput: {
-            name: string;
-            title: string;
-            currency: string;
-            params: {
-                [key: string]: string;
-            };
-            columns: components["schemas"]["ColumnOutput"][];
-            /** @description One object per row, keyed by column; money as decimal strings (12.50). */
-            rows: {
-                [key: string]: unknown;
-            }[];
-        };
+        /**
+         * @description * `family` - Once per family
+         *     * `student` - Once per student
+         * @enum {string}
+         */
+        RegistrationFeeScopeEnum: "family" | "student";
+        /**
+         * @description * `auto_approve` - Enroll at once when requirements are met
+         *     * `request` - Staff approve each request first
+         * @enum {string}
+         */
+        RegistrationModeEnum: "auto_approve" | "request";
         RequestInput: {
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["RequestInputTypeEnum"];
             enrollment?: number;
             /** Format: date */
             meeting_date?: string;
@@ -2997,19 +2919,23 @@ export interface components {
             /** @default  */
             reason?: string;
         };
+        /**
+         * @description * `absence` - absence
+         *     * `makeup` - makeup
+         *     * `transfer` - transfer
+         *     * `drop` - drop
+         * @enum {string}
+         */
+        RequestInputTypeEnum: "absence" | "makeup" | "transfer" | "drop";
         RequestOutput: {
             id: number;
             type: string;
             status: string;
-            readonly student: {
-                [key: string]: unknown;
-            };
+            readonly student: components["schemas"]["StudentRefOutput"];
             enrollment_id: number | null;
             /** Format: date */
             meeting_date: string | null;
-            readonly target_offering: {
-                [key: string]: unknown;
-            } | null;
+            readonly target_offering: components["schemas"]["IdNameOutput"] | null;
             /** Format: date */
             effective_date: string | null;
             price_difference: number | null;
@@ -3021,30 +2947,16 @@ export interface components {
             /** Format: date-time */
             decided_at: string | null;
         };
-        ResentOutput: {
-            sent: boolean;
-        };
-        RunOutput: {
-            /**
-             * Format: date
-             * @description Month billed; null: one-off.
-             */
-            period: string | null;
-            charges: number;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
-            /** @description Failed or waiting for the family. */
-            failed: number;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly failed_amount: string;
-            by_status: {
-                [key: string]: components["schemas"]["RunStatus"];
-            };
-        };
-        RunStatus: {
-            count: number;
-            /** @description In the business's currency, e.g. 12.50. */
-            readonly amount: string;
+        ScheduleOutput: {
+            /** Format: date */
+            start_date: string;
+            /** Format: date */
+            end_date: string;
+            days: components["schemas"]["DaysEnum"][];
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
         };
         /**
          * @description * `family` - Any student of the family
@@ -3094,6 +3006,133 @@ export interface components {
             /** @default default */
             device?: string;
         };
+        StaffAgedRow: {
+            family_id: number;
+            family_name: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly total: string;
+            /** @description Not yet due. */
+            readonly current: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_1_30: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_31_60: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_61_90: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_over_90: string;
+            /** Format: date */
+            oldest_charge_on: string | null;
+            days_overdue: number;
+        };
+        StaffAgedTotals: {
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly total: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly current: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_1_30: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_31_60: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_61_90: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly days_over_90: string;
+        };
+        StaffAutopayOutput: {
+            id: number;
+            family_id: number;
+            family: string;
+            /** Format: date */
+            period: string | null;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            order_id: number;
+            status: string;
+            attempts: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            last_error: string;
+        };
+        StaffAvailabilityOutput: {
+            day: components["schemas"]["DayEnum"];
+            /** @description HH:MM in the business's time zone. */
+            start_time: string;
+            /** @description HH:MM in the business's time zone. */
+            end_time: string;
+            location: string | null;
+            note: string;
+        };
+        StaffBalanceTransactionListOutput: {
+            transactions: components["schemas"]["StaffBalanceTransactionOutput"][];
+            has_more: boolean;
+            /** @description Minor units of this page: amount, fee, net, stripe_fee, application_fee. */
+            totals: {
+                [key: string]: number;
+            };
+        };
+        StaffBalanceTransactionOutput: {
+            id: string;
+            type: string;
+            reporting_category: string;
+            readonly amount: string;
+            readonly fee: string;
+            readonly net: string;
+            currency: string;
+            /** Format: date-time */
+            created: string | null;
+            /** Format: date */
+            available_on: string | null;
+            description: string;
+            fee_details: components["schemas"]["StaffFeeOutput"][];
+        };
+        StaffCardOutput: {
+            id: number;
+            brand: string;
+            last4: string;
+            exp_month: number | null;
+            exp_year: number | null;
+            is_default: boolean;
+        };
+        StaffChargeInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            description: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
+        };
+        StaffColumnOutput: {
+            key: string;
+            label: string;
+            /** @description text, int, money, percent, date or month */
+            kind: string;
+        };
+        StaffCreditInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            /** @default  */
+            description?: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
+        };
+        StaffDecisionOutput: {
+            id: number;
+            status: string;
+            /** @description Minor units given back (deny). */
+            returned: number;
+            /** @description refund, credit or none. */
+            returned_as: string;
+        };
         StaffEnrollmentApproveInput: {
             /** @default  */
             note?: string;
@@ -3103,6 +3142,134 @@ export interface components {
             settle_as?: components["schemas"]["SettleAsEnum"];
             /** @default  */
             note?: string;
+        };
+        StaffEnrollmentOutput: {
+            id: number;
+            student_id: number;
+            student: string;
+            offering_id: number;
+            offering: string;
+            program: string;
+            status: string;
+            /** Format: date */
+            start_date: string;
+            /** Format: date */
+            end_date: string | null;
+        };
+        StaffFamilyDetailOutput: {
+            family: components["schemas"]["StaffFamilyOutput"];
+            guardians: components["schemas"]["StaffGuardianOutput"][];
+            students: components["schemas"]["StaffStudentOutput"][];
+            enrollments: components["schemas"]["StaffEnrollmentOutput"][];
+            waitlist: components["schemas"]["StaffWaitlistOutput"][];
+            requests: components["schemas"]["StaffRequestOutput"][];
+            ledger: components["schemas"]["StaffLedgerOutput"];
+            payment_methods: components["schemas"]["StaffCardOutput"][];
+            payments: components["schemas"]["StaffPaymentOutput"][];
+            postings: components["schemas"]["StaffPostingOutput"][];
+            autopay: components["schemas"]["StaffAutopayOutput"][];
+        };
+        StaffFamilyOutput: {
+            id: number;
+            name: string;
+            status: string;
+            is_guest: boolean;
+            address_line1: string;
+            address_line2: string;
+            city: string;
+            region: string;
+            postal_code: string;
+            country: string;
+            staff_notes: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        StaffFamilyRefundInput: {
+            /** @description e.g. 12.50; omit to refund what is left. */
+            amount?: string;
+            /** @default  */
+            reason?: string;
+        };
+        StaffFamilySearchOutput: {
+            id: number;
+            name: string;
+            status: string;
+            is_guest: boolean;
+            /** @description Owed (positive) or credit (negative). */
+            readonly balance: string;
+            guardians: components["schemas"]["StaffGuardianBrief"][];
+            students: components["schemas"]["StaffStudentBrief"][];
+        };
+        StaffFeeOutput: {
+            /** @description stripe_fee, application_fee, tax… */
+            type: string;
+            /** @description Minor units, as Stripe reports it. */
+            amount: number;
+            description: string;
+        };
+        StaffGuardianBrief: {
+            id: number;
+            first_name: string;
+            last_name: string;
+            /** Format: email */
+            email: string;
+            phone: string;
+            is_primary: boolean;
+        };
+        StaffGuardianOutput: {
+            id: number;
+            first_name: string;
+            last_name: string;
+            /** Format: email */
+            email: string;
+            phone: string;
+            relationship: string;
+            is_primary: boolean;
+            has_login: boolean;
+            /** @description False: the invitation was never used. */
+            password_set: boolean;
+        };
+        StaffLedgerEntryOutput: {
+            id: number;
+            kind: string;
+            description: string;
+            /** @description + owed, - paid or credited. */
+            readonly amount: string;
+            /** @description Running balance after this entry. */
+            readonly balance: string;
+            order_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            readonly has_receipt: boolean;
+        };
+        StaffLedgerOutput: {
+            entries: components["schemas"]["StaffLedgerEntryOutput"][];
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly balance: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly credit: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly past_due: string;
+            currency: string;
+        };
+        StaffOfflinePaymentInput: {
+            /** @description In the business's currency, e.g. 12.50 (not cents). */
+            amount: string;
+            /** @default  */
+            description?: string;
+            /** @default  */
+            note?: string;
+            /**
+             * @description Send the same key again (a retry) and the posting is made once.
+             * @default
+             */
+            idempotency_key?: string;
+            method: components["schemas"]["MethodEnum"];
+            /**
+             * @description Cheque number…
+             * @default
+             */
+            reference?: string;
         };
         StaffOpeningPauseInput: {
             paused: boolean;
@@ -3114,9 +3281,95 @@ export interface components {
             title: string;
             readonly bio: string | null;
             readonly photo_url: string | null;
-            readonly availability: {
-                [key: string]: unknown;
-            }[] | null;
+            /** @description Null when hidden. */
+            readonly availability: components["schemas"]["StaffAvailabilityOutput"][] | null;
+        };
+        StaffPaymentOutput: {
+            id: number;
+            order_id: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount_refunded: string;
+            /** @description What may still be refunded. */
+            readonly refundable: string;
+            status: string;
+            off_session: boolean;
+            disputed: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        StaffPayoutListOutput: {
+            payouts: components["schemas"]["StaffPayoutOutput"][];
+            has_more: boolean;
+        };
+        StaffPayoutOutput: {
+            id: string;
+            readonly amount: string;
+            currency: string;
+            status: string;
+            /** Format: date */
+            arrival_date: string | null;
+            /** Format: date-time */
+            created: string | null;
+            method: string;
+            description: string;
+            failure_message: string;
+        };
+        StaffPendingEnrollmentOutput: {
+            id: number;
+            status: string;
+            readonly student: components["schemas"]["IdNameOutput"];
+            readonly offering: components["schemas"]["IdNameOutput"];
+            readonly family: components["schemas"]["IdNameOutput"];
+            /** Format: date */
+            start_date: string;
+            order_id: number | null;
+            readonly paid: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        StaffPostingOutput: {
+            id: number;
+            kind: string;
+            method: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            description: string;
+            reference: string;
+            note: string;
+            ledger_entry_id: number;
+            readonly posted_by: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        StaffPostingResult: {
+            id: number;
+            kind: string;
+            method: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            description: string;
+            reference: string;
+            note: string;
+            ledger_entry_id: number;
+            readonly posted_by: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The family's balance after it. */
+            readonly balance: string;
+        };
+        StaffReceivablesOutput: {
+            /**
+             * Format: date
+             * @description Today in the business's time zone.
+             */
+            as_of: string;
+            /** @description Days after posting a charge falls due. */
+            grace_days: number;
+            currency: string;
+            families: components["schemas"]["StaffAgedRow"][];
+            totals: components["schemas"]["StaffAgedTotals"];
         };
         StaffRefundInput: {
             /** @description Minor units; omit to refund what is left. */
@@ -3124,10 +3377,90 @@ export interface components {
             /** @default  */
             reason?: string;
         };
+        StaffRefundOutput: {
+            id: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount_refunded: string;
+            readonly refundable: string;
+            status: string;
+        };
+        StaffReportOutput: {
+            name: string;
+            title: string;
+            currency: string;
+            params: {
+                [key: string]: string;
+            };
+            columns: components["schemas"]["StaffColumnOutput"][];
+            /** @description One object per row, keyed by column; money as decimal strings (12.50). */
+            rows: {
+                [key: string]: unknown;
+            }[];
+        };
         StaffRequestDecideInput: {
             decision: components["schemas"]["DecisionEnum"];
             /** @default  */
             note?: string;
+        };
+        StaffRequestOutput: {
+            id: number;
+            type: string;
+            status: string;
+            student: string;
+            reason: string;
+            staff_note: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        StaffResentOutput: {
+            sent: boolean;
+        };
+        StaffRunOutput: {
+            /**
+             * Format: date
+             * @description Month billed; null: one-off.
+             */
+            period: string | null;
+            charges: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            /** @description Failed or waiting for the family. */
+            failed: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly failed_amount: string;
+            by_status: {
+                [key: string]: components["schemas"]["StaffRunStatus"];
+            };
+        };
+        StaffRunStatus: {
+            count: number;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+        };
+        StaffStudentBrief: {
+            id: number;
+            first_name: string;
+            last_name: string;
+        };
+        StaffStudentOutput: {
+            id: number;
+            first_name: string;
+            last_name: string;
+            /** Format: date */
+            date_of_birth: string;
+            level?: string | null;
+            is_active: boolean;
+        };
+        StaffWaitlistOutput: {
+            id: number;
+            student: string;
+            offering_id: number;
+            offering: string;
+            status: string;
+            /** Format: date-time */
+            created_at: string;
         };
         /**
          * @description * `not_joined` - not_joined
@@ -3149,11 +3482,13 @@ export interface components {
          * @enum {string}
          */
         Status845Enum: "queued" | "rendering" | "uploading" | "ready" | "failed";
-        StudentBrief: {
-            id: number;
-            first_name: string;
-            last_name: string;
-        };
+        /**
+         * @description * `off` - Do not store payment methods
+         *     * `optional` - Families may save a payment method
+         *     * `required` - A saved method for autopay is required
+         * @enum {string}
+         */
+        StoredPaymentMethodPolicyEnum: "off" | "optional" | "required";
         StudentInput: {
             first_name: string;
             last_name: string;
@@ -3171,13 +3506,15 @@ export interface components {
             /** Format: date */
             date_of_birth: string;
             gender: string;
-            readonly level: {
-                [key: string]: unknown;
-            } | null;
+            readonly level: components["schemas"]["IdNameOutput"] | null;
             medical_notes: string;
             is_active: boolean;
         };
         StudentRef: {
+            id: number;
+            first_name: string;
+        };
+        StudentRefOutput: {
             id: number;
             first_name: string;
         };
@@ -3227,13 +3564,11 @@ export interface components {
             currency: string;
         };
         /**
-         * @description * `absence` - absence
-         *     * `makeup` - makeup
-         *     * `transfer` - transfer
-         *     * `drop` - drop
+         * @description * `term` - term
+         *     * `monthly` - monthly
          * @enum {string}
          */
-        TypeEnum: "absence" | "makeup" | "transfer" | "drop";
+        TuitionBillingEnum: "term" | "monthly";
         UnpaidOrderOutput: {
             order_id: number;
             kind: string;
@@ -3283,17 +3618,26 @@ export interface components {
         };
         WaitlistOutput: {
             id: number;
-            student: string;
-            offering_id: number;
-            offering: string;
             status: string;
-            /** Format: date-time */
-            created_at: string;
+            student: components["schemas"]["StudentRef"];
+            offering: components["schemas"]["OfferingRef"];
+            readonly position: number | null;
+            readonly offer_expires_at: string | null;
+        };
+        WeeklyScheduleOutput: {
+            days: components["schemas"]["DaysEnum"][];
+            /** @description HH:MM in the business's time zone. */
+            start_time: string;
+            /** @description HH:MM in the business's time zone. */
+            end_time: string;
         };
         /** @description Every API error. `code` is stable and machine-readable; `message` is for people; `fields` maps input names to their problems (empty when the error is not about particular inputs). */
         Error: {
-            /** @example invalid_input */
-            code: string;
+            /**
+             * @example invalid_input
+             * @enum {string}
+             */
+            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "already_enrolled" | "already_in_cart" | "already_waitlisted" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_invalid" | "email_taken" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_disabled" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_permission_required" | "student_inactive" | "student_not_found" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "webhooks_not_configured";
             message: string;
             fields: {
                 [key: string]: string[];
@@ -5483,7 +5827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedAutopayOutputList"];
+                    "application/json": components["schemas"]["PaginatedStaffAutopayOutputList"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5513,7 +5857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AutopayOutput"];
+                    "application/json": components["schemas"]["StaffAutopayOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5541,7 +5885,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunOutput"][];
+                    "application/json": components["schemas"]["StaffRunOutput"][];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5578,7 +5922,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BalanceTransactionListOutput"];
+                    "application/json": components["schemas"]["StaffBalanceTransactionListOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5791,7 +6135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DecisionOutput"];
+                    "application/json": components["schemas"]["StaffDecisionOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5825,7 +6169,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DecisionOutput"];
+                    "application/json": components["schemas"]["StaffDecisionOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5858,7 +6202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedPendingEnrollmentOutputList"];
+                    "application/json": components["schemas"]["PaginatedStaffPendingEnrollmentOutputList"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5888,7 +6232,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FamilySearchOutput"][];
+                    "application/json": components["schemas"]["StaffFamilySearchOutput"][];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5918,7 +6262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FamilyDetailOutput"];
+                    "application/json": components["schemas"]["StaffFamilyDetailOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5943,7 +6287,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChargeInput"];
+                "application/json": components["schemas"]["StaffChargeInput"];
             };
         };
         responses: {
@@ -5952,7 +6296,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostingResult"];
+                    "application/json": components["schemas"]["StaffPostingResult"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -5977,7 +6321,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreditInput"];
+                "application/json": components["schemas"]["StaffCreditInput"];
             };
         };
         responses: {
@@ -5986,7 +6330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostingResult"];
+                    "application/json": components["schemas"]["StaffPostingResult"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6017,7 +6361,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ResentOutput"];
+                    "application/json": components["schemas"]["StaffResentOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6048,7 +6392,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ResentOutput"];
+                    "application/json": components["schemas"]["StaffResentOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6073,7 +6417,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["OfflinePaymentInput"];
+                "application/json": components["schemas"]["StaffOfflinePaymentInput"];
             };
         };
         responses: {
@@ -6082,7 +6426,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostingResult"];
+                    "application/json": components["schemas"]["StaffPostingResult"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6108,7 +6452,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefundInput"];
+                "application/json": components["schemas"]["StaffFamilyRefundInput"];
             };
         };
         responses: {
@@ -6117,7 +6461,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RefundOutput"];
+                    "application/json": components["schemas"]["StaffRefundOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6250,7 +6594,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PayoutListOutput"];
+                    "application/json": components["schemas"]["StaffPayoutListOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6278,7 +6622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReceivablesOutput"];
+                    "application/json": components["schemas"]["StaffReceivablesOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -6351,7 +6695,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportOutput"];
+                    "application/json": components["schemas"]["StaffReportOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
