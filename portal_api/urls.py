@@ -19,6 +19,7 @@ from .views import (
     requests,
     staff_enrollments,
     staff_families,
+    staff_members,
     staff_money,
     staff_reports,
     store,
@@ -279,6 +280,12 @@ urlpatterns = [
         "staff/reports/<slug:name>/csv",
         staff_reports.ReportCsvApi.as_view(),
         name="api-staff-report-csv",
+    ),
+    path("staff/members", staff_members.StaffMemberListApi.as_view(), name="api-staff-members"),
+    path(
+        "staff/members/<int:user_id>/role",
+        staff_members.StaffMemberRoleApi.as_view(),
+        name="api-staff-member-role",
     ),
     path("staff/domains", domains.StaffDomainListApi.as_view(), name="api-staff-domains"),
     path(

@@ -25,6 +25,7 @@ NAV = (
     NavItem("families", _("Families"), "/console/families/", ("view_families",)),
     NavItem("receivables", _("Receivables"), "/console/receivables/", ("view_money",)),
     NavItem("reports", _("Reports"), "/console/reports/", ("view_reports",)),
+    NavItem("staff", _("Staff"), "/console/staff/", ("manage_staff",)),
 )
 
 

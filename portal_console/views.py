@@ -14,7 +14,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.enrollment import services as enrollment_services
 from portal.staff import selectors
-from portal.staff.services import staff_authenticate
+from portal.staff.roles import ROLES
+from portal.staff.services import staff_authenticate, staff_invite, staff_role_change
 from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
@@ -141,3 +142,61 @@ def enrollment_decide(request, enrollment_id: int):
         messages.error(request, exc.message)
         return _pending_page(request, status=exc.status)
     return redirect("/console/enrollments/")
+
+
+def _staff_page(request, status: int = 200, **extra):
+    return render(
+        request,
+        "portal_console/staff.html",
+        {
+            "nav": "staff",
+            "members": selectors.staff_members(),
+            "roles": list(ROLES.values()),
+            "values": {},
+            **extra,
+        },
+        status=status,
+    )
+
+
+@methods("GET")
+@console_page("manage_staff")
+def staff(request):
+    return _staff_page(request)
+
+
+@methods("POST")
+@console_page("manage_staff")
+def staff_invite_view(request):
+    values = {
+        "email": request.POST.get("email", "")[:254],
+        "full_name": request.POST.get("full_name", "")[:150],
+        "role": request.POST.get("role", ""),
+    }
+    try:
+        member = staff_invite(**values)
+    except ApplicationError as exc:
+        return _staff_page(request, status=exc.status, error=exc, values=values)
+    messages.success(
+        request,
+        _("%(email)s is invited; they choose a password from the email.") % {"email": member.email},
+    )
+    return redirect("/console/staff/")
+
+
+@methods("POST")
+@console_page("manage_staff")
+def staff_role_view(request, user_id: int):
+    role = request.POST.get("role", "")
+    try:
+        member = staff_role_change(user_id=user_id, role=role or None, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _staff_page(request, status=exc.status)
+    if role:
+        messages.success(request, _("%(email)s's role is changed.") % {"email": member.email})
+    else:
+        messages.success(
+            request, _("%(email)s is no longer on the staff.") % {"email": member.email}
+        )
+    return redirect("/console/staff/")

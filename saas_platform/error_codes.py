@@ -539,7 +539,16 @@ PUSH = _codes(
 # portal.staff
 STAFF = _codes(
     "portal.staff",
+    ("already_staff", 409, "The address invited is already on the staff (change its role)."),
+    (
+        "email_is_a_family_login",
+        409,
+        "The address invited signs in as a family; staff need an address of their own.",
+    ),
     ("not_a_staff_account", 403, "The account signing in to the staff console is not staff."),
+    ("own_role_unchangeable", 409, "Nobody changes their own role (ask another owner)."),
+    ("staff_not_found", 404, "We could not find that staff member."),
+    ("staff_outranks_you", 403, "The staff member has more rights than the one changing them."),
     ("unknown_role", 400, "The role named is not owner, manager, front_desk or coach."),
 )
 

@@ -85,3 +85,15 @@ def month_figures(*, today: date) -> dict[str, int]:
         "revenue": (totals["amount"] or 0) - (totals["refunded"] or 0),
         "owed": sum(row["balance"] for row in balances),
     }
+
+
+def staff_members() -> list:
+    """The business's staff, each with ``role`` (a Role or None), by email."""
+    from saas_platform.users.models import User
+
+    from .roles import role_of
+
+    members = list(User.objects.filter(is_staff=True).prefetch_related("groups").order_by("email"))
+    for member in members:
+        member.role = role_of(member)
+    return members

@@ -96,3 +96,91 @@ def staff_authenticate(*, email: str, password: str, request=None) -> User:
             status=403,
         )
     return user
+
+
+def _clean_email(email: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = (email or "").strip().lower()
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(
+            "invalid_input",
+            "Enter a valid email address.",
+            fields={"email": ["Enter a valid email address."]},
+        ) from None
+    return email
+
+
+@transaction.atomic
+def staff_invite(*, email: str, role: str, full_name: str = "") -> User:
+    """Invite someone to the business's staff with a role: a staff login with no password yet
+    and an email (through the outbox, after the commit) with a link to choose one. An address
+    a family signs in with is refused (``email_is_a_family_login``, 409), one already staff
+    too (``already_staff``, 409: change its role instead)."""
+    from portal.accounts.models import Guardian
+    from portal.outbox.services import outbox_enqueue
+
+    from .tasks import send_staff_invite_task
+
+    email = _clean_email(email)
+    if role not in ROLES:
+        raise ApplicationError(
+            "unknown_role",
+            f"Unknown role “{role}”.",
+            fields={"role": [f"Use one of: {', '.join(ROLES)}."]},
+        )
+    full_name = (full_name or "").strip()[:150]
+    existing = User.objects.select_for_update().filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.is_staff:
+            raise ApplicationError(
+                "already_staff",
+                f"{email} is already on the staff; change their role instead.",
+                status=409,
+                fields={"email": ["Already on the staff."]},
+            )
+        if Guardian.objects.filter(user=existing).exists():
+            raise ApplicationError(
+                "email_is_a_family_login",
+                f"{email} signs in as a family; invite staff with an address of their own.",
+                status=409,
+                fields={"email": ["A family signs in with this address."]},
+            )
+    user = existing or User.objects.create_user(email=email, full_name=full_name)
+    user = staff_role_set(user=user, role=role)
+    outbox_enqueue(send_staff_invite_task, user.pk, role)
+    return user
+
+
+@transaction.atomic
+def staff_role_change(*, user_id: int, role: str | None, by: User) -> User:
+    """Change a staff member's role, or (``None``) take them off the staff: their login stops
+    opening anything staff, and their tokens and sessions are left to expire with no rights.
+    Nobody changes their own role (an owner cannot lock the business out of itself)."""
+    user = User.objects.filter(pk=user_id, is_staff=True).first()
+    if user is None:
+        raise ApplicationError(
+            "staff_not_found", "We could not find that staff member.", status=404
+        )
+    if user.pk == by.pk:
+        raise ApplicationError(
+            "own_role_unchangeable",
+            "You cannot change your own role; ask another owner.",
+            status=409,
+        )
+    if user.is_superuser and not by.is_superuser:
+        raise ApplicationError(
+            "staff_outranks_you",
+            "This account has more rights than yours.",
+            status=403,
+        )
+    user = staff_role_set(user=user, role=role)
+    if role is None:
+        User.objects.filter(pk=user.pk).update(is_staff=False)
+        user.is_staff = False
+    return user

@@ -125,6 +125,17 @@ def test_owner_and_coach_in_the_console(viewport, e2e_tenant, browser, axe, requ
         assert statuses == {first.pk: "active", second.pk: "denied"}
         # Nothing scrolls sideways.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        # The owner invites a front-desk colleague.
+        page.get_by_role("link", name="Staff", exact=True).click()
+        page.wait_for_url(e2e_tenant("/console/staff/"))
+        page.get_by_label("Email").fill(f"desk{width}@kestrel.test")
+        page.get_by_label("Role", exact=True).select_option("front_desk")
+        page.get_by_role("button", name="Send the invitation").click()
+        page.wait_for_url(e2e_tenant("/console/staff/"))
+        assert page.get_by_text(f"desk{width}@kestrel.test is invited").is_visible()
+        axe.check(page, context="(staff)")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shoot(page, f"console-staff-{width}.png")
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(e2e_tenant("/console/login/"))
         # The coach: their own class only, no enrollments.
