@@ -39,9 +39,18 @@ STAFF_PERMISSIONS: dict[str, str] = {
 VIEW_MEDICAL = "portal_privacy.view_medical"
 
 
+# Named permissions of other apps that roles hold and staff routes check.
+OTHER_PERMISSIONS: dict[str, str] = {
+    "portal_catalog.manage_registration_openings": "Watch and pause registration waiting rooms",
+}
+
+
 def perm(codename: str) -> str:
-    """``app_label.codename`` of a staff permission; an unknown codename is a programming
-    error, caught at import time by the callers that declare their permissions."""
+    """``app_label.codename`` of a staff permission (a full name from OTHER_PERMISSIONS is
+    returned as it is); an unknown name is a programming error, caught at import time by the
+    callers that declare their permissions."""
+    if codename in OTHER_PERMISSIONS or codename == VIEW_MEDICAL:
+        return codename
     if codename not in STAFF_PERMISSIONS:
         raise KeyError(f"Unknown staff permission {codename!r}")
     return f"{APP_LABEL}.{codename}"

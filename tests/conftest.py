@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from portal.catalog.availability import availability_clear_touched
 from portal.catalog.search_cache import search_cache_clear_touched
+from portal.staff.roles import ROLES
 from saas_platform.admission import controller as admission_controller
 from saas_platform.admission import floor_reset_touched
 from saas_platform.process_cache import tenant_config
@@ -101,7 +102,10 @@ def django_db_setup(
             reuse=reuse,
             verbosity=request.config.option.verbose,
             prepare=_prepare_database,
-            shape=repr(SESSION_TENANTS),
+            # The role groups are written when the template is migrated: a change of roles
+            # (code, no migration) must rebuild the prepared database too.
+            shape=repr(SESSION_TENANTS)
+            + repr(sorted((k, sorted(r.permissions)) for k, r in ROLES.items())),
         )
         connection.set_schema_to_public()
     yield

@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saas_platform.staff_permissions import STAFF_PERMISSIONS, VIEW_MEDICAL, perm
+from saas_platform.staff_permissions import (
+    OTHER_PERMISSIONS,
+    STAFF_PERMISSIONS,
+    VIEW_MEDICAL,
+    perm,
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,8 @@ ROLES: dict[str, Role] = {
             "onboarding.",
             staff=tuple(STAFF_PERMISSIONS),
             medical=True,
-            admin=_models("view add change delete", *_FAMILIES, *_CATALOG, *_SETTINGS)
+            admin=tuple(OTHER_PERMISSIONS)
+            + _models("view add change delete", *_FAMILIES, *_CATALOG, *_SETTINGS)
             + _models("view change", *_ENROLLMENT, *_MONEY)
             + _models("view", "portal_accounts.policyacceptance", "portal_privacy.auditentry")
             + _models("view change", "portal_privacy.deletionrequest")
@@ -115,7 +121,8 @@ ROLES: dict[str, Role] = {
             "theme, branded app and reports; not staff, domains or Stripe onboarding.",
             staff=MANAGER_STAFF,
             medical=True,
-            admin=_models("view add change", *_FAMILIES, *_CATALOG, *_SETTINGS)
+            admin=tuple(OTHER_PERMISSIONS)
+            + _models("view add change", *_FAMILIES, *_CATALOG, *_SETTINGS)
             + _models("view change", *_ENROLLMENT)
             + _models("view", *_MONEY, "portal_accounts.policyacceptance"),
         ),
@@ -175,6 +182,7 @@ def roles_table_markdown() -> str:
         "|---|---|" + "---|" * len(roles),
     ]
     rows = [(perm(c), text) for c, text in STAFF_PERMISSIONS.items()]
+    rows += list(OTHER_PERMISSIONS.items())
     rows.append((VIEW_MEDICAL, "See students' medical notes and emergency contacts (audited)"))
     for name, text in rows:
         marks = " | ".join("yes" if name in r.permissions else "—" for r in roles)

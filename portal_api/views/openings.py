@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
+from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 
 from ..permissions import CatalogVisible, IsFamilyMember
@@ -139,14 +140,6 @@ class OpeningQueueApi(PortalApi):
         return Response(queue_body(result))
 
 
-class CanManageOpenings(permissions.BasePermission):
-    message = "You need the permission to manage registration openings."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user is not None and user.is_authenticated and user.has_perm(MANAGE))
-
-
 class QueueOverviewOutput(serializers.Serializer):
     opened = serializers.BooleanField()
     pre_queue = serializers.IntegerField()
@@ -167,7 +160,7 @@ def _opening(opening_id: int) -> RegistrationOpening:
 
 
 class StaffOpeningQueueApi(PortalApi):
-    permission_classes = [CanManageOpenings]
+    permission_classes = [staff_permission(MANAGE)]
 
     @extend_schema(
         operation_id="staff_opening_queue",
@@ -180,7 +173,7 @@ class StaffOpeningQueueApi(PortalApi):
 
 
 class StaffOpeningPauseApi(PortalApi):
-    permission_classes = [CanManageOpenings]
+    permission_classes = [staff_permission(MANAGE)]
 
     class Input(serializers.Serializer):
         paused = serializers.BooleanField()
