@@ -157,7 +157,7 @@ def test_no_staff_api_answer_carries_medical_notes(household, tenant_a):
     from tests.helpers import api_routes
 
     owner = make_actor(tenant_a, email="api-owner@alpha.test", role="owner")
-    samples = {"number": 1, "locale": "en-US", "domain_id": 1}
+    samples = {"number": 1, "locale": "en-US", "domain_id": 1, "opening_id": 1}
     for path, callback in api_routes("saas_platform.urls_tenant", "/api/v1/staff").items():
         if "get" not in getattr(callback.cls, "http_method_names", []) or not hasattr(
             callback.cls, "get"
