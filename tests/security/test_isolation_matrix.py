@@ -22,6 +22,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
+from portal.accounts.models import Family
 from saas_platform.api.permissions import StaffPermission
 from saas_platform.staff_permissions import OTHER_PERMISSIONS, STAFF_PERMISSIONS, perm
 from saas_platform.users.services import api_token_issue
@@ -188,6 +189,16 @@ def world(tenant_a, tenant_b):
     with tenant_context(tenant_b):
         b_guardian = GuardianFactory(email="matrix-parent@beta.test")
         _, b_family_token = api_token_issue(user=b_guardian.user, name="matrix")
+    # A family id of A's that B does not also have (each schema numbers its own rows, so B's
+    # one family may carry the same id as A's, and B's staff rightly see their own).
+    a_family_id = guardian.family_id
+    while True:
+        with tenant_context(tenant_b):
+            b_has_it = Family.objects.filter(pk=a_family_id).exists()
+        if not b_has_it:
+            break
+        with tenant_context(tenant_a):
+            a_family_id = GuardianFactory(email=f"matrix-{a_family_id}@alpha.test").family_id
     connection.set_schema_to_public()
     ids = {
         "student_id": student.pk,
@@ -207,7 +218,7 @@ def world(tenant_a, tenant_b):
         "opening_id": 1,
         "device_id": 1,
         "domain_id": 1,
-        "family_id": 1,
+        "family_id": a_family_id,
         "guardian_id": 1,
         "charge_id": 1,
         "name": "revenue",
