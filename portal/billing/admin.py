@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from portal.privacy.history_admin import HistoryLinkMixin
 from saas_platform.errors import ApplicationError
 from saas_platform.staff_permissions import perm
 
@@ -8,7 +9,7 @@ from .models import AutopayCharge, LedgerEntry, Payment, StripeEvent
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(HistoryLinkMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "family",
@@ -21,7 +22,10 @@ class PaymentAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "disputed")
     search_fields = ("family__name", "stripe_payment_intent_id", "order__pk")
-    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "client_secret"]
+    readonly_fields = [
+        *(f.name for f in Payment._meta.fields if f.name != "client_secret"),
+        "history",
+    ]
     exclude = ("client_secret",)
     actions = ["refund_in_full"]
 
@@ -45,11 +49,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(HistoryLinkMixin, admin.ModelAdmin):
     list_display = ("created_at", "family", "kind", "description", "amount", "currency")
     list_filter = ("kind",)
     search_fields = ("family__name", "description")
-    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+    readonly_fields = [*(f.name for f in LedgerEntry._meta.fields), "history"]
 
     def has_add_permission(self, request):
         return False
@@ -63,7 +67,7 @@ class StripeEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(AutopayCharge)
-class AutopayChargeAdmin(admin.ModelAdmin):
+class AutopayChargeAdmin(HistoryLinkMixin, admin.ModelAdmin):
     list_display = (
         "period",
         "family",
@@ -75,7 +79,7 @@ class AutopayChargeAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "period")
     search_fields = ("family__name",)
-    readonly_fields = [f.name for f in AutopayCharge._meta.fields]
+    readonly_fields = [*(f.name for f in AutopayCharge._meta.fields), "history"]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from portal.privacy.history_admin import HistoryLinkMixin
 from saas_platform.errors import ApplicationError
 
 from . import services
@@ -63,7 +64,7 @@ class HoldAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(NoDeleteMixin, admin.ModelAdmin):
+class EnrollmentAdmin(HistoryLinkMixin, NoDeleteMixin, admin.ModelAdmin):
     """Staff drop an active enrollment (the seat frees today) or cancel one pending approval;
     both recount the offering under its lock. Money (refunds, credits) is separate."""
 
@@ -82,6 +83,7 @@ class EnrollmentAdmin(NoDeleteMixin, admin.ModelAdmin):
         "transferred_from",
         "created_at",
         "updated_at",
+        "history",
     )
     fields = (*readonly_fields, "staff_note")
     actions = ["drop_enrollments", "cancel_enrollments"]
@@ -115,7 +117,7 @@ class EnrollmentAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(NoDeleteMixin, admin.ModelAdmin):
+class WaitlistEntryAdmin(HistoryLinkMixin, NoDeleteMixin, admin.ModelAdmin):
     """Staff reorder a list by editing priorities (lower goes first) and take students off it
     (an offered seat passes to the next family)."""
 
@@ -142,6 +144,7 @@ class WaitlistEntryAdmin(NoDeleteMixin, admin.ModelAdmin):
         "created_at",
         "offered_at",
         "note",
+        "history",
     )
 
     actions = ["remove_from_waitlist"]

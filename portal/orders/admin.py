@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from portal.enrollment.models import Order, OrderLine
+from portal.privacy.history_admin import HistoryLinkMixin
 
 from .models import OrderTender
 
@@ -29,7 +30,7 @@ class OrderTenderInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(HistoryLinkMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "family",
@@ -42,7 +43,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "kind")
     search_fields = ("family__name", "pk")
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "history"]
     inlines = [OrderLineInline, OrderTenderInline]
 
     def has_add_permission(self, request):

@@ -214,6 +214,19 @@ def test_staff_read_the_history_in_the_admin_and_cannot_change_it(in_tenant_a, f
     assert "{&quot;status&quot;: [&quot;reserved&quot;, &quot;active&quot;]" in html
     connection.set_tenant(in_tenant_a)
     assert client.get("/admin/pghistory/middlewareevents/add/").status_code == 403
+    # The enrollment's own page links to its history.
+    connection.set_tenant(in_tenant_a)
+    change = client.get(f"/admin/portal_enrollment/enrollment/{enrollment.pk}/change/")
+    assert change.status_code == 200
+    link = f"obj=portal_enrollment.Enrollment%3A{enrollment.pk}&amp;method=tracks"
+    assert link in change.content.decode()
+    connection.set_tenant(in_tenant_a)
+    one = client.get(
+        f"/admin/pghistory/middlewareevents/?obj=portal_enrollment.Enrollment%3A{enrollment.pk}"
+        "&method=tracks"
+    )
+    assert one.status_code == 200
+    assert "{&quot;status&quot;: [&quot;reserved&quot;, &quot;active&quot;]" in one.content.decode()
     connection.set_tenant(in_tenant_a)
     assert enrollment.events.exists()
     coach = make_actor(in_tenant_a, email="coach@alpha.test", staff=True)
