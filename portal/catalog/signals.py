@@ -5,7 +5,7 @@ from django.dispatch import receiver
 from saas_platform.users.models import User
 
 from .availability import offerings_changed
-from .models import Level, Location, Offering, Program, StaffProfile, Term
+from .models import Level, Location, Offering, Program, RegistrationOpening, StaffProfile, Term
 from .search_cache import catalog_changed
 
 
@@ -41,3 +41,15 @@ for _through in (Offering.levels.through, Offering.instructors.through):
     m2m_changed.connect(
         _catalog_changed, sender=_through, dispatch_uid=f"search_pages_m2m_{_through.__name__}"
     )
+
+
+@receiver(post_save, sender=RegistrationOpening, dispatch_uid="catalog_opening_saved")
+@receiver(post_delete, sender=RegistrationOpening, dispatch_uid="catalog_opening_deleted")
+@receiver(
+    m2m_changed, sender=RegistrationOpening.offerings.through, dispatch_uid="catalog_opening_m2m"
+)
+def opening_changed(sender, **kwargs) -> None:
+    """Which offerings need a waiting-room pass: this process sees a change at once."""
+    from .waiting_room import configs_clear
+
+    configs_clear()

@@ -135,6 +135,7 @@ def opening_config(opening_id: int) -> OpeningConfig:
 
 def configs_clear() -> None:
     _configs.clear()
+    _gated.clear()
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -318,8 +319,42 @@ def pass_required_error(opening: RegistrationOpening | OpeningConfig, now: datet
     )
 
 
+_gated: dict[str, tuple[float, frozenset[int]]] = {}
+
+
+def gated_offerings_clear(schema: str | None = None) -> None:
+    """Forget this process's copy (a model signal calls it when an opening changes)."""
+    if schema is None:
+        _gated.clear()
+    else:
+        _gated.pop(schema, None)
+
+
+def _gated_offerings() -> frozenset[int]:
+    """Ids of offerings in any opening not yet ended, per process for ``CONFIG_TTL`` seconds:
+    a cart add or checkout of other offerings (nearly all of them, nearly always) then runs no
+    query for the waiting room. An opening saved in this process is seen at once (signal),
+    one saved in another within ``CONFIG_TTL``."""
+    schema = connection.schema_name
+    now = time.monotonic()
+    hit = _gated.get(schema)
+    if hit and hit[0] > now:
+        return hit[1]
+    ids = frozenset(
+        RegistrationOpening.offerings.through.objects.filter(
+            Q(registrationopening__ends_at__isnull=True)
+            | Q(registrationopening__ends_at__gt=timezone.now())
+        ).values_list("offering_id", flat=True)
+    )
+    # Read inside a transaction that later rolls back, the copy can only hold offerings too
+    # many (each then costs the query below, which finds no opening), never too few: a new
+    # opening clears it (signal).
+    _gated[schema] = (now + CONFIG_TTL, ids)
+    return ids
+
+
 def openings_in_effect(offering_ids, now: datetime) -> list[RegistrationOpening]:
-    ids = list(offering_ids)
+    ids = [i for i in offering_ids if i in _gated_offerings()]
     if not ids:
         return []
     return list(
