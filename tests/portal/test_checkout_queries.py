@@ -108,7 +108,9 @@ def measure(family_a):
 BOUNDS = {"hold": 30, "checkout": 36, "pay": 53}
 
 
-def test_hold_checkout_and_saved_card_payment_stay_within_their_query_budget(family_a):
+def test_hold_checkout_and_saved_card_payment_stay_within_their_query_budget(family_a, monkeypatch):
+    # A slow machine must not let the per-process copies lapse between the steps.
+    monkeypatch.setattr(waiting_room, "CONFIG_TTL", 600.0)
     steps = measure(family_a)
     assert {name: n for name, (n, _) in steps.items()} == {
         name: min(n, BOUNDS[name]) for name, (n, _) in steps.items()
