@@ -20,6 +20,13 @@ from .models import BINARY_FIELDS, COLOUR_ROLES, FONT_STACKS, Brand, ThemeVersio
 from .tokens import build_tokens
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# Pixels an uploaded image may claim before anything decodes it: the largest allowed image
+# (a 4000 x 4000 logo). A few kilobytes can claim a gigapixel (a decompression bomb); the size
+# is read from the header and checked first, and Pillow's own limit is set to the same number
+# so nothing else in the process decodes a bigger one (it raises DecompressionBombError at
+# twice that, warns above it).
+MAX_IMAGE_PIXELS = 4000 * 4000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 IMAGE_RULES = {
     # field: (min side, max side, square, exact size)
     "logo": (32, 4000, False, None),
@@ -50,14 +57,14 @@ def brand_update(**changes) -> Brand:
         elif field.startswith("dark_") and field[5:] in COLOUR_ROLES:
             value = "" if value in ("", None) else parse_hex(value, field)
         elif field == "font":
-            if value not in FONT_STACKS:
+            if not isinstance(value, str) or value not in FONT_STACKS:
                 raise _bad(
                     "font",
                     "font_not_offered",
                     f"Choose a font from the list: {', '.join(FONT_STACKS)}.",
                 )
         elif field in CHOICE_FIELDS:
-            if value not in CHOICE_FIELDS[field].values:
+            if not isinstance(value, str) or value not in CHOICE_FIELDS[field].values:
                 raise _bad(
                     field,
                     "invalid_choice",
@@ -93,11 +100,20 @@ def brand_image_upload(*, field: str, name: str, data: bytes) -> Brand:
             field, "image_type_unsupported", "SVG images are not accepted; use PNG, JPEG or WebP."
         )
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
             kind, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, SyntaxError):
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _bad(
+                    field,
+                    "image_size_invalid",
+                    f"This image is {width}x{height} pixels; images may be at most 4000 a side.",
+                )
+            image.verify()
+    except Image.DecompressionBombError:
+        raise _bad(
+            field, "image_size_invalid", "This image is too large; at most 4000 pixels a side."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _bad(field, "image_type_unsupported", "Use a PNG, JPEG or WebP image.") from None
     if kind not in FORMATS:
         raise _bad(field, "image_type_unsupported", "Use a PNG, JPEG or WebP image.")

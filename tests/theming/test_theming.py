@@ -254,3 +254,49 @@ def test_each_business_serves_its_own_theme(staff, tenant_b):
     staff.client().patch(f"{API}/staff/theme/draft", {"primary": "#7c3aed"}, format="json")
     staff.client().post(f"{API}/staff/theme/publish")
     assert "#7c3aed" not in client_for(tenant_b).get("/theme.css").content.decode()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A few bytes of PNG whose header claims ``width`` x ``height`` (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("size", [(100_000, 100_000), (5000, 5000), (4001, 4000), (70_000, 1)])
+def test_images_claiming_huge_dimensions_are_refused_before_decoding(staff, size):
+    from theming.models import Brand
+
+    before = Brand.objects.filter(logo__gt="").count()
+    response = upload(staff, "logo", _png_claiming(*size), "bomb.png")
+    assert_error(response, 400, "image_size_invalid")
+    assert Brand.objects.filter(logo__gt="").count() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"font": [1]},
+        {"font": {"a": 1}},
+        {"header_style": ["x"]},
+        {"density": {"x": 1}},
+        {"primary": [1]},
+        {"dark_primary": {"x": "#000"}},
+        {"corner_radius": [4]},
+    ],
+)
+def test_wrong_types_inside_fields_are_a_400(staff, body):
+    response = staff.client().patch(f"{API}/staff/theme/draft", body, format="json")
+    assert 400 <= response.status_code < 500, response.content
+    assert response.json()["code"]
