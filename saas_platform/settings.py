@@ -279,6 +279,8 @@ APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 MIDDLEWARE = [
     "saas_platform.observability.RequestIdMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
+    # NUL characters in the path, query string or form fields: 400 (saas_platform/input_guard.py).
+    "saas_platform.input_guard.BadInputMiddleware",
     "saas_platform.hosts.AllowedHostsMiddleware",
     # CORS for the family app's web build, from APP_WEB_ORIGINS only (empty: none).
     "saas_platform.app_cors.AppWebCorsMiddleware",
@@ -540,7 +542,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON refused before it can become a 500: too deep, NUL, lone surrogates (parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["saas_platform.api.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "saas_platform.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "saas_platform.api.exception_handler.exception_handler",

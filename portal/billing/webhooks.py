@@ -54,7 +54,13 @@ def _signed_at(header: str) -> int | None:
 
 
 def _short_str(value, limit: int = 64) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= limit and "\x00" not in value
+    if not isinstance(value, str) or not 0 < len(value) <= limit or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")  # a lone surrogate ("\ud800") cannot be stored
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _event_fields(payload: str) -> tuple[str, str, str, str] | None:
