@@ -47,6 +47,7 @@ SLOW_MARKERS := e2e or fuzz or faults or s3 or integration
 test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(DEVENV) && $(PYTEST) $(PYTEST_ARGS)
 
 # The loop for every change: no browser, no install of browser deps, no lint.
@@ -64,6 +65,7 @@ mobile-web: install mobile/node_modules/.installed
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
