@@ -46,6 +46,7 @@ urlpatterns = [
         views.enrollment_decide,
         name="console-enrollment-decide",
     ),
+    path("rosters/<int:offering_id>/", views.roster, name="console-roster"),
     path("staff/", views.staff, name="console-staff"),
     path("staff/invite", views.staff_invite_view, name="console-staff-invite"),
     path("staff/<int:user_id>/role", views.staff_role_view, name="console-staff-role"),

@@ -200,3 +200,30 @@ def staff_role_view(request, user_id: int):
             request, _("%(email)s is no longer on the staff.") % {"email": member.email}
         )
     return redirect("/console/staff/")
+
+
+@methods("GET")
+@console_page("take_attendance", "view_rosters", any_of=True)
+def roster(request, offering_id: int):
+    """A class's roster today (a coach: only their own classes; another's is not found)."""
+    from django.http import Http404
+
+    from portal.privacy.selectors import can_view_medical
+
+    today = timezone.localdate()
+    found = selectors.roster_get(offering_id=offering_id, user=request.user, day=today)
+    if found is None:
+        raise Http404("No such class for you.")
+    offering, rows = found
+    return render(
+        request,
+        "portal_console/roster.html",
+        {
+            "nav": "dashboard",
+            "offering": offering,
+            "rows": rows,
+            "today": today,
+            # Without the permission not even a flag: which children have notes is medical too.
+            "medical": can_view_medical(request.user),
+        },
+    )

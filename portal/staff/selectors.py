@@ -97,3 +97,40 @@ def staff_members() -> list:
     for member in members:
         member.role = role_of(member)
     return members
+
+
+def roster_get(*, offering_id: int, user, day: date) -> tuple[Offering, list[dict]] | None:
+    """An offering's roster on ``day`` for a staff member who may see it (None otherwise:
+    another coach's class, or no such class). Each row: the student, their age that day, their
+    family, and their medical notes only when the user holds ``view_medical``, in which case
+    each student's read is audited (who, which student, when)."""
+    from portal.catalog.models import age_on
+    from portal.privacy.audit import audit_record
+    from portal.privacy.selectors import can_view_medical
+
+    offering = offerings_visible_to(user).filter(pk=offering_id).first()
+    if offering is None:
+        return None
+    enrollments = (
+        Enrollment.objects.filter(offering=offering, status=Enrollment.Status.ACTIVE)
+        .filter(start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .select_related("student", "family")
+        .order_by("student__first_name", "student__last_name", "pk")
+    )
+    medical = can_view_medical(user)
+    rows = []
+    for enrollment in enrollments:
+        student = enrollment.student
+        rows.append(
+            {
+                "student": student,
+                "age": age_on(student.date_of_birth, day),
+                "family": enrollment.family,
+                "medical_notes": student.medical_notes if medical else None,
+            }
+        )
+        if medical:
+            audit_record(action="read_medical", obj=student, fields={"read": ["medical_notes"],
+                                                                     "via": "roster"})  # fmt: skip
+    return offering, rows

@@ -163,3 +163,38 @@ def test_another_businesss_session_opens_nothing(pending, in_tenant_a, tenant_b)
     assert response.status_code in (302, 403)
     connection.set_tenant(in_tenant_a)
     assert Enrollment.objects.get(pk=pending.pk).status == "pending"
+
+
+def test_rosters_a_coach_sees_own_classes_and_medical_reads_are_audited(in_tenant_a):
+    from portal.accounts.models import Student
+    from portal.privacy.models import AuditEntry
+
+    today = timezone.localdate()
+    mine = make_offering(name="Coach's Tumblers", start_date=today - timedelta(days=7),
+                         weekdays=[today.weekday()])  # fmt: skip
+    other = make_offering(name="Other Class", start_date=today - timedelta(days=7),
+                          weekdays=[today.weekday()])  # fmt: skip
+    family, kid = make_family("roster@alpha.test", first_name="Zoe")
+    Student.objects.filter(pk=kid.pk).update(medical_notes="Peanut allergy")
+    Enrollment.objects.create(family=family, student=kid, offering=mine, status="active",
+                              start_date=today - timedelta(days=7))  # fmt: skip
+    coach = staff_member(in_tenant_a, "coach@alpha.test", "coach")
+    mine.instructors.add(StaffProfile.objects.create(display_name="Coach Kim", user=coach))
+    desk = staff_member(in_tenant_a, "desk@alpha.test", "front_desk")
+    # The coach (who holds view_medical) sees the notes; each read is audited.
+    coach_client = signed_in(in_tenant_a, coach)
+    response = coach_client.get(f"/console/rosters/{mine.pk}/")
+    assert response.status_code == 200
+    assert "Zoe" in page(response) and "Peanut allergy" in page(response)
+    (read,) = AuditEntry.objects.filter(action="read_medical")
+    assert read.actor_email == "coach@alpha.test" and read.object_id == str(kid.pk)
+    assert read.object_type == "portal_accounts.student"
+    # Another coach's class is not found for this coach.
+    assert coach_client.get(f"/console/rosters/{other.pk}/").status_code == 404
+    # The front desk sees every roster, without medical notes or even a flag, and no read.
+    response = signed_in(in_tenant_a, desk).get(f"/console/rosters/{mine.pk}/")
+    assert response.status_code == 200 and "Zoe" in page(response)
+    assert "Peanut" not in page(response) and "Medical" not in page(response)
+    assert AuditEntry.objects.filter(action="read_medical").count() == 1
+    # Another business's class id finds nothing.
+    assert signed_in(in_tenant_a, desk).get("/console/rosters/999999/").status_code == 404

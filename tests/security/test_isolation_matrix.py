@@ -123,6 +123,7 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /console/reports/": "O M",
     "GET /console/reports/{name}/": "O M",
     "GET /console/reports/{name}/csv": "O M",
+    "GET /console/rosters/{offering_id}/": "O M F C",
     "GET /console/staff/": "O",
     "POST /console/staff/invite": "O",
     "POST /console/staff/{user_id}/role": "O",
@@ -426,7 +427,8 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     actors["no role"] = make_actor(tenant_a, email="matrix-norole@alpha.test", staff=True)
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
-           "charge_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1}  # fmt: skip
+           "charge_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
+           "offering_id": 999999}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():
