@@ -116,3 +116,20 @@ def test_spanish(opening, family_web):
     page = family_web.web.get(f"/waiting-room/{opening.pk}/", HTTP_ACCEPT_LANGUAGE="es")
     html = page.content.decode()
     assert "orden aleatorio" in html and "La inscripción abre:" in html
+
+
+def test_a_warm_status_poll_by_ticket_runs_no_sql(opening, family_web):
+    """The app's and a cookie-less poll: the ticket alone, no session: no SQL once warm. (A
+    signed-in browser's poll also loads its session and user for the audit context: 2 queries.)"""
+    from django.test.utils import CaptureQueriesContext
+
+    family_web.web.post(f"/waiting-room/{opening.pk}/join/")
+    client = web_client(family_web.tenant)
+    name = f"wr_ticket_{opening.pk}"
+    client.cookies[name] = family_web.web.cookies[name].value
+    poll = f"/waiting-room/{opening.pk}/status.json"
+    assert client.get(poll).json()["state"] == "before_opening"  # warms this process's copies
+    connection.set_schema_to_public()
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(poll).status_code == 200
+    assert [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET ")] == []
