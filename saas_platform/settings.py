@@ -279,9 +279,9 @@ APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 MIDDLEWARE = [
     "saas_platform.observability.RequestIdMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
+    "saas_platform.hosts.AllowedHostsMiddleware",
     # NUL characters in the path, query string or form fields: 400 (saas_platform/input_guard.py).
     "saas_platform.input_guard.BadInputMiddleware",
-    "saas_platform.hosts.AllowedHostsMiddleware",
     # CORS for the family app's web build, from APP_WEB_ORIGINS only (empty: none).
     "saas_platform.app_cors.AppWebCorsMiddleware",
     "tenants.routing.TenantRoutingMiddleware",

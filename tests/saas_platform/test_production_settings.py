@@ -119,10 +119,12 @@ def test_production_defaults_are_secure():
     assert s["log_handler"]["formatter"] == "json" and s["log_handler"]["filters"] == ["context"]
     assert s["sentry_active"] is False
     middleware = s["MIDDLEWARE"]
-    assert middleware[:5] == [
+    assert middleware[:6] == [
         "saas_platform.observability.RequestIdMiddleware",
         "saas_platform.health.HealthCheckMiddleware",
         "saas_platform.hosts.AllowedHostsMiddleware",
+        # NUL characters anywhere in the request: 400 before any view or query sees them.
+        "saas_platform.input_guard.BadInputMiddleware",
         # CORS preflights of the app's web build are answered before any tenant lookup.
         "saas_platform.app_cors.AppWebCorsMiddleware",
         "tenants.routing.TenantRoutingMiddleware",
