@@ -27,6 +27,7 @@ from portal.catalog.models import (
     Term,
 )
 from portal.catalog.selectors import offering_get, offering_match, offering_search
+from portal.enrollment.eligibility import student_ineligibility
 from portal_api.filters import GENDERS, _choice, _int, bad, parse_offering_filters
 from portal_api.serializers import OfferingDetailOutput, OfferingOutput
 from saas_platform.errors import ApplicationError
@@ -208,7 +209,14 @@ def offering_detail(request, offering_id: int):
     data = OfferingDetailOutput(
         offering, context={"portal": portal, "currency": connection.tenant.currency}
     ).data
-    students = list(family.students.filter(is_active=True)) if family else []
+    students = (
+        list(family.students.filter(is_active=True).select_related("level")) if family else []
+    )
+    # Who may take it, and why not, before the family tries (the cart checks again).
+    picker = sorted(
+        ({"student": st, "why_not": student_ineligibility(st, offering)} for st in students),
+        key=lambda row: (bool(row["why_not"]), row["student"].first_name),
+    )
     return render(
         request,
         "portal_web/offering.html",
@@ -216,6 +224,8 @@ def offering_detail(request, offering_id: int):
             "nav": "classes",
             "o": data,
             "students": students,
+            "picker": picker,
+            "any_eligible": any(not row["why_not"] for row in picker),
             "priority_open": portal.priority_window_open(),
             # Aware datetimes: the template shows them in the business's zone (the request's).
             "registration_opens_at": _upcoming(offering.registration_opens_at),

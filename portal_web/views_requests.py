@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.catalog.models import Offering
 from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
+from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
 from portal.enrollment.selectors import enrollment_list, next_meetings
 from portal.requests import services
@@ -124,8 +125,10 @@ def absence(request, enrollment_id: int):
 
 
 def _transfer_targets(enrollment: Enrollment, portal) -> list[Offering]:
+    """Classes the student may move into: only those it is eligible for (age, gender, level)."""
     qs = offering_search(filters=OfferingFilters(), visible_kinds=portal.shown_kinds())
-    return list(qs.exclude(pk=enrollment.offering_id)[:100])
+    candidates = qs.exclude(pk=enrollment.offering_id).prefetch_related("levels")[:200]
+    return offerings_for_student(enrollment.student, candidates)[:100]
 
 
 @require_http_methods(["GET", "POST"])
@@ -235,12 +238,15 @@ def makeup(request, token_id: int):
     )
     if token is None:
         return _not_found(request, "makeup_token", _("We could not find that makeup token."))
-    targets = list(
+    targets = offerings_for_student(
+        token.student,
         offering_search(
             filters=OfferingFilters(kinds=[token.kind], program_ids=[token.program_id]),
             visible_kinds=portal.shown_kinds(),
-        ).filter(start_date__lte=token.expires_on)[:100]
-    )
+        )
+        .filter(start_date__lte=token.expires_on)
+        .prefetch_related("levels")[:200],
+    )[:100]
     chosen = None
     raw = (request.POST.get("offering") or request.GET.get("offering") or "").strip()
     if raw.isdigit():

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.accounts.selectors import guardian_for_user
 from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
+from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Order
 from portal.orders import payments as order_payments
 from portal.store import purchases, services
@@ -269,6 +270,9 @@ def punch_redeem(request, pass_id: int):
     if punch.product.program_id:
         filters.program_ids = [punch.product.program_id]
     targets = list(offering_search(filters=filters, visible_kinds=portal.shown_kinds())[:100])
+    if punch.student_id:
+        # A pass for one student lists only the classes that student may take.
+        targets = offerings_for_student(punch.student, targets)
     raw = (request.POST.get("offering") or request.GET.get("offering") or "").strip()
     chosen = next((o for o in targets if raw.isdigit() and o.pk == int(raw)), None)
     dates = []

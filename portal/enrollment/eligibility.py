@@ -266,3 +266,18 @@ def check_all(
     check_student(student, offering)
     check_not_taken(student, offering, ignore_hold=ignore_hold)
     check_schedule(student, offering, ignore_hold=ignore_hold)
+
+
+def student_ineligibility(student: Student, offering: Offering) -> str:
+    """Why the student may not take the offering (age on its start date, gender, level), or ""
+    when it may: what pickers show before the family tries."""
+    try:
+        check_student(student, offering)
+    except ApplicationError as exc:
+        return exc.message
+    return ""
+
+
+def offerings_for_student(student: Student, offerings) -> list[Offering]:
+    """Only the offerings the student may take (for makeup, transfer and punch-pass pickers)."""
+    return [o for o in offerings if not student_ineligibility(student, o)]
