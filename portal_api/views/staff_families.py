@@ -93,7 +93,7 @@ class FamilySearchApi(PortalApi):
         return Response(FamilySearchOutput(found, many=True).data)
 
 
-class GuardianOutput(serializers.Serializer):
+class StaffGuardianOutput(serializers.Serializer):
     id = serializers.IntegerField(source="guardian.pk")
     first_name = serializers.CharField(source="guardian.first_name")
     last_name = serializers.CharField(source="guardian.last_name")
@@ -105,7 +105,7 @@ class GuardianOutput(serializers.Serializer):
     password_set = serializers.BooleanField(help_text="False: the invitation was never used.")
 
 
-class StudentOutput(serializers.Serializer):
+class StaffStudentOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     first_name = serializers.CharField()
     last_name = serializers.CharField()
@@ -114,7 +114,7 @@ class StudentOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
-class EnrollmentOutput(serializers.Serializer):
+class StaffEnrollmentOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     student_id = serializers.IntegerField()
     student = serializers.CharField()
@@ -126,7 +126,7 @@ class EnrollmentOutput(serializers.Serializer):
     end_date = serializers.DateField(allow_null=True)
 
 
-class WaitlistOutput(serializers.Serializer):
+class StaffWaitlistOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     student = serializers.CharField()
     offering_id = serializers.IntegerField()
@@ -135,7 +135,7 @@ class WaitlistOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RequestOutput(serializers.Serializer):
+class StaffRequestOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     type = serializers.CharField()
     status = serializers.CharField()
@@ -159,7 +159,7 @@ class LedgerEntryOutput(serializers.Serializer):
         return entry["kind"] == "payment" and entry["amount"] < 0
 
 
-class LedgerOutput(serializers.Serializer):
+class StaffLedgerOutput(serializers.Serializer):
     entries = LedgerEntryOutput(many=True)
     balance = MoneyField()
     credit = MoneyField()
@@ -176,7 +176,7 @@ class CardOutput(serializers.Serializer):
     is_default = serializers.BooleanField()
 
 
-class PaymentOutput(serializers.Serializer):
+class StaffPaymentOutput(serializers.Serializer):
     id = serializers.IntegerField(source="payment.pk")
     order_id = serializers.IntegerField(source="payment.order_id")
     amount = MoneyField(source="payment.amount")
@@ -220,7 +220,7 @@ class AutopayOutput(serializers.Serializer):
     last_error = serializers.CharField()
 
 
-class FamilyOutput(serializers.Serializer):
+class StaffFamilyOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
     status = serializers.CharField()
@@ -236,15 +236,15 @@ class FamilyOutput(serializers.Serializer):
 
 
 class FamilyDetailOutput(serializers.Serializer):
-    family = FamilyOutput()
-    guardians = GuardianOutput(many=True)
-    students = StudentOutput(many=True)
-    enrollments = EnrollmentOutput(many=True)
-    waitlist = WaitlistOutput(many=True)
-    requests = RequestOutput(many=True)
-    ledger = LedgerOutput()
+    family = StaffFamilyOutput()
+    guardians = StaffGuardianOutput(many=True)
+    students = StaffStudentOutput(many=True)
+    enrollments = StaffEnrollmentOutput(many=True)
+    waitlist = StaffWaitlistOutput(many=True)
+    requests = StaffRequestOutput(many=True)
+    ledger = StaffLedgerOutput()
     payment_methods = CardOutput(many=True)
-    payments = PaymentOutput(many=True)
+    payments = StaffPaymentOutput(many=True)
     postings = PostingOutput(many=True)
     autopay = AutopayOutput(many=True)
 

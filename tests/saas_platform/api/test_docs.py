@@ -68,3 +68,23 @@ def test_the_docs_page_references_only_same_origin_assets(in_tenant_a, host, pat
 def test_only_the_docs_pages_allow_blob_workers(in_tenant_a):
     csp = client_for(in_tenant_a).get("/api/v1/portal")["Content-Security-Policy"]
     assert "blob:" not in csp
+
+
+@pytest.mark.parametrize("urlconf", ["saas_platform.urls_tenant", "saas_platform.urls_public"])
+def test_the_schema_has_no_two_serializers_under_one_component_name(urlconf):
+    """Two serializers with one class name become one OpenAPI component: drf-spectacular keeps
+    whichever it meets first, so the other endpoint's documented (and the app's generated) type is
+    wrong. Each component name must belong to one serializer."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    try:
+        schema = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
+        collisions = [w for w in GENERATOR_STATS._warn_cache if "identical names" in w]
+    finally:
+        GENERATOR_STATS.reset()
+    assert collisions == []
+    if urlconf.endswith("tenant"):
+        waitlist = schema["components"]["schemas"]["WaitlistOutput"]["properties"]
+        assert {"position", "offer_expires_at"} <= set(waitlist)
