@@ -24,6 +24,8 @@ NAV = (
     NavItem("enrollments", _("Enrollments"), "/console/enrollments/", ("manage_enrollments",)),
     NavItem("families", _("Families"), "/console/families/", ("view_families",)),
     NavItem("receivables", _("Receivables"), "/console/receivables/", ("view_money",)),
+    NavItem("autopay", _("Autopay"), "/console/autopay/", ("view_money",)),
+    NavItem("payouts", _("Payouts"), "/console/payouts/", ("view_payouts",)),
     NavItem("reports", _("Reports"), "/console/reports/", ("view_reports",)),
     NavItem("staff", _("Staff"), "/console/staff/", ("manage_staff",)),
 )

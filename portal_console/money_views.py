@@ -321,3 +321,82 @@ def report_csv(request, name: str):
     response = HttpResponse(result.csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{result.name}.csv"'
     return response
+
+
+@methods("GET")
+@console_page("view_money")
+def autopay(request):
+    from portal.orders.autopay_runs import RETRYABLE, autopay_charge_list, autopay_runs_list
+
+    runs = [
+        {
+            **run,
+            "amount_display": _fmt(request, run["amount"]),
+            "failed_display": _fmt(request, run["failed_amount"]),
+        }
+        for run in autopay_runs_list()
+    ]
+    failing = [
+        {"charge": c, "amount_display": _fmt(request, c.amount)}
+        for c in autopay_charge_list().filter(status__in=RETRYABLE)[:200]
+    ]
+    return render(
+        request,
+        "portal_console/autopay.html",
+        {
+            "nav": "autopay",
+            "runs": runs,
+            "failing": failing,
+            "can_retry": staff_has_perm(request.user, perm("take_payment")),
+        },
+    )
+
+
+@methods("POST")
+@console_page("take_payment")
+def autopay_retry(request, charge_id: int):
+    from portal.orders.autopay_runs import autopay_retry as retry
+
+    try:
+        charge = retry(charge_id=charge_id, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("/console/autopay/")
+    if charge.status == charge.Status.SUCCEEDED:
+        messages.success(request, _("The card was charged."))
+    else:
+        messages.error(
+            request,
+            _("The card was not charged: %(reason)s") % {"reason": charge.last_error or "—"},
+        )
+    return redirect("/console/autopay/")
+
+
+@methods("GET")
+@console_page("view_payouts")
+def payouts(request):
+    from portal.billing.stripe_reports import balance_transactions_list, payouts_list
+
+    refresh = request.GET.get("refresh") == "1"
+    try:
+        listed = payouts_list(limit=20, refresh=refresh)
+        fees = balance_transactions_list(limit=100, refresh=refresh)["totals"]
+        error = None
+    except ApplicationError as exc:
+        listed, fees, error = None, None, exc
+    rows = [
+        {**p, "amount_display": f"{amount_format(p['amount'], currency=p['currency'])} "
+         f"{p['currency']}"}
+        for p in (listed or {}).get("payouts", [])
+    ]  # fmt: skip
+    return render(
+        request,
+        "portal_console/payouts.html",
+        {
+            "nav": "payouts",
+            "payouts": rows,
+            "fees": {k: _fmt(request, v) for k, v in fees.items()} if fees else None,
+            "error": error,
+        },
+        status=200 if error is None or error.status < 500 else 502,
+    )

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.accounts.models import Family, Guardian, Student
-from portal.billing.models import LedgerEntry
+from portal.billing.models import AutopayCharge, LedgerEntry
+from portal.enrollment.models import Order
 from portal.staff.services import staff_role_set
 from saas_platform.users.models import User
 
@@ -51,6 +52,16 @@ def money_data(tenant) -> dict:
                 created_at=timezone.now() - timedelta(days=days),
             )  # fmt: skip
             families[name] = family
+        order = Order.objects.create(
+            family=families["Chen"], currency=tenant.currency, subtotal=9500, total=9500,
+            idempotency_key="autopay:e2e", status="awaiting_payment", kind="tuition",
+        )  # fmt: skip
+        AutopayCharge.objects.create(
+            family=families["Chen"], period=timezone.localdate().replace(day=1), amount=9500,
+            currency=tenant.currency, order=order, status="failed", attempts=1,
+            last_error="Your card was declined.",
+            next_attempt_at=timezone.now() + timedelta(days=1),
+        )  # fmt: skip
     connection.set_schema_to_public()
     return {"owner": owner, "families": families}
 
@@ -136,6 +147,18 @@ def test_front_desk_takes_cash_and_the_owner_reads_the_money(
         page.wait_for_url(e2e_tenant("/console/reports/revenue/"))
         axe.check(page, context="(revenue report)")
         shoot(page, f"console-reports-{width}.png")
+        page.get_by_role("link", name="Autopay", exact=True).click()
+        page.wait_for_url(e2e_tenant("/console/autopay/"))
+        assert page.get_by_text("Your card was declined.").is_visible()
+        assert page.get_by_role("button", name="Charge the card now").is_visible()
+        axe.check(page, context="(autopay)")
+        no_sideways_scroll(page)
+        shoot(page, f"console-autopay-{width}.png")
+        page.get_by_role("link", name="Payouts", exact=True).click()
+        page.wait_for_url(e2e_tenant("/console/payouts/"))
+        assert page.get_by_role("alert").is_visible()  # no Stripe account connected here
+        axe.check(page, context="(payouts)")
+        page.goto(e2e_tenant("/console/reports/revenue/"))
         with page.expect_download() as download:
             page.get_by_role("link", name="Download CSV").click()
         saved = download.value

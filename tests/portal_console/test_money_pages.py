@@ -163,3 +163,51 @@ def test_another_businesss_session_counts_for_nothing(in_tenant_a, rivera, tenan
     assert posted.status_code in (302, 403)
     connection.set_tenant(in_tenant_a)
     assert LedgerEntry.objects.count() == 0
+
+
+@responses.activate
+@override_settings(STRIPE_SECRET_KEY="sk_test_platform", STRIPE_MAX_NETWORK_RETRIES=0)
+def test_autopay_failures_are_retried_from_the_page(in_tenant_a, rivera):
+    from datetime import date
+
+    from portal.billing.models import AutopayCharge, SavedPaymentMethod, StripeCustomer
+
+    Tenant.objects.filter(pk=in_tenant_a.pk).update(stripe_account_id="acct_alpha")
+    in_tenant_a.stripe_account_id = "acct_alpha"
+    connection.set_tenant(in_tenant_a)
+    order = Order.objects.create(
+        family=rivera, currency="USD", subtotal=9500, total=9500, idempotency_key="autopay:x",
+        status="awaiting_payment", kind="tuition",
+    )  # fmt: skip
+    order.lines.create(kind="tuition", description="Team Gym, May", amount=9500)
+    charge = AutopayCharge.objects.create(
+        family=rivera, period=date(2026, 5, 1), amount=9500, currency="USD", order=order,
+        status="failed", attempts=1, last_error="Your card was declined.",
+    )  # fmt: skip
+    StripeCustomer.objects.create(family=rivera, customer_id="cus_1")
+    SavedPaymentMethod.objects.create(family=rivera, stripe_payment_method_id="pm_1",
+                                      is_default=True)  # fmt: skip
+    owner = signed_in(in_tenant_a, "money-owner@alpha.test", "owner")
+    listing = text(owner.get("/console/autopay/"))
+    assert "May 2026" in listing and "Your card was declined." in listing
+    assert "95.00 USD" in listing
+    intent = {"id": "pi_r", "object": "payment_intent", "status": "succeeded", "amount": 9500,
+              "currency": "usd", "client_secret": "s"}  # fmt: skip
+    responses.post(f"{STRIPE}/v1/payment_intents", json=intent)
+    responses.get(f"{STRIPE}/v1/payment_intents/pi_r", json=intent)
+    done = owner.post(f"/console/autopay/{charge.pk}/retry")
+    assert done.status_code == 302
+    charge.refresh_from_db()
+    assert charge.status == "succeeded" and charge.attempts == 2
+    assert "The card was charged." in text(owner.get("/console/autopay/"))
+    coach = signed_in(in_tenant_a, "money-coach@alpha.test", "coach")
+    assert coach.get("/console/autopay/").status_code == 403
+
+
+@override_settings(STRIPE_SECRET_KEY="")
+def test_payouts_page_says_when_stripe_is_not_connected(in_tenant_a):
+    owner = signed_in(in_tenant_a, "money-owner@alpha.test", "owner")
+    page = owner.get("/console/payouts/")
+    assert page.status_code == 200 and "does not take online payments yet" in text(page)
+    desk = signed_in(in_tenant_a, "money-desk@alpha.test", "front_desk")
+    assert desk.get("/console/payouts/").status_code == 403
