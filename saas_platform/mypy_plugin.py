@@ -18,11 +18,13 @@ from mypy.types import AnyType, TypeOfAny
 
 WRAPPER = "django.db.backends.base.base.BaseDatabaseWrapper"
 TENANT_ATTRIBUTES = ("tenant", "schema_name", "set_tenant", "set_schema", "set_schema_to_public")
+# The PostgreSQL backend's own (django-tenants' wrapper extends it): the server's version.
+BACKEND_ATTRIBUTES = ("pg_version",)
 
 
 def _add_tenant_attributes(ctx: ClassDefContext) -> None:
     info = ctx.cls.info
-    for name in TENANT_ATTRIBUTES:
+    for name in (*TENANT_ATTRIBUTES, *BACKEND_ATTRIBUTES):
         if name in info.names:
             continue
         var = Var(name, AnyType(TypeOfAny.explicit))

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .models import Family, Guardian, Policy, PolicyAcceptance
 
 
-def guardian_for_user(user) -> Guardian | None:
+def guardian_for_user(user: Any) -> Guardian | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return Guardian.objects.select_related("family").filter(user=user).first()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from portal.accounts.models import Guardian
@@ -12,7 +14,7 @@ from saas_platform.errors import ApplicationError
 from .errors import guardian_not_found
 
 
-def guardian_invite_resend(*, family_id: int, guardian_id: int, by=None) -> Guardian:
+def guardian_invite_resend(*, family_id: int, guardian_id: int, by: Any = None) -> Guardian:
     """Email a guardian a fresh link to choose their password (the invitation a new guardian
     gets, again). The link is made when the email is sent, so it is valid for the usual
     ``PASSWORD_RESET_TIMEOUT`` from then; the email leaves once this commits."""

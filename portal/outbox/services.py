@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -41,7 +42,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50
 
 
-def outbox_enqueue(task, *args, eta: datetime | None = None, **kwargs) -> OutboxMessage:
+def outbox_enqueue(
+    task: Any, *args: Any, eta: datetime | None = None, **kwargs: Any
+) -> OutboxMessage:
     """Queue ``task(*args, **kwargs)`` with the current transaction (arguments must be JSON).
     Outside a transaction the row commits at once and is published straight away."""
     name = task if isinstance(task, str) else task.name

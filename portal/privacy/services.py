@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, Func, Value
+from django.db.models import CharField, F, Func, QuerySet, Value
 from django.utils import timezone
 
 from portal.accounts.models import (
@@ -40,7 +41,7 @@ EXPORT_VERSION = 1
 _SECRET_FIELDS = {"client_secret", "password", "key_hash", "token", "idempotency_key"}
 
 
-def _rows(queryset) -> list[dict]:
+def _rows(queryset: QuerySet[Any]) -> list[dict]:
     model = queryset.model
     names = [f.attname for f in model._meta.concrete_fields if f.attname not in _SECRET_FIELDS]
     return list(queryset.order_by("pk").values(*names))
