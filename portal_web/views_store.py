@@ -270,7 +270,7 @@ def punch_redeem(request, pass_id: int):
     if punch.product.program_id:
         filters.program_ids = [punch.product.program_id]
     targets = list(offering_search(filters=filters, visible_kinds=portal.shown_kinds())[:100])
-    if punch.student_id:
+    if punch.student is not None:  # a null foreign key reads as None without a query
         # A pass for one student lists only the classes that student may take.
         targets = offerings_for_student(punch.student, targets)
     raw = (request.POST.get("offering") or request.GET.get("offering") or "").strip()
