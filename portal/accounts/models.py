@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Family(models.Model):
@@ -85,10 +86,10 @@ class Guardian(models.Model):
 
 class Student(models.Model):
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        NONBINARY = "nonbinary", "Non-binary"
-        UNSPECIFIED = "unspecified", "Prefer not to say"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NONBINARY = "nonbinary", _("Non-binary")
+        UNSPECIFIED = "unspecified", _("Prefer not to say")
 
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="students")
     first_name = models.CharField(max_length=100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.privacy.history import audited
 
@@ -114,11 +115,11 @@ class LedgerEntry(models.Model):
     money the family paid, so they are positive."""
 
     class Kind(models.TextChoices):
-        CHARGE = "charge", "Charge"
-        DISCOUNT = "discount", "Discount"
-        PAYMENT = "payment", "Payment"
-        REFUND = "refund", "Refund"
-        CREDIT = "credit", "Credit"
+        CHARGE = "charge", _("Charge")
+        DISCOUNT = "discount", _("Discount")
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+        CREDIT = "credit", _("Credit")
 
     family = models.ForeignKey(
         "portal_accounts.Family", on_delete=models.PROTECT, related_name="ledger"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.privacy.history import audited
 
@@ -69,10 +70,10 @@ class Order(models.Model):
     against the order, never lines; ``amount_due`` = total - live tenders is what a card pays."""
 
     class Status(models.TextChoices):
-        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-        CONFIRMED = "confirmed", "Confirmed"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     class Kind(models.TextChoices):
         REGISTRATION = "registration", "Registration"
@@ -170,13 +171,13 @@ class OrderLine(models.Model):
 @audited()
 class Enrollment(models.Model):
     class Status(models.TextChoices):
-        RESERVED = "reserved", "Reserved (awaiting payment)"
-        PENDING = "pending", "Pending approval"
-        ACTIVE = "active", "Enrolled"
-        DENIED = "denied", "Denied"
-        DROPPED = "dropped", "Dropped"
-        CANCELLED = "cancelled", "Cancelled"
-        TRANSFERRED = "transferred", "Transferred"
+        RESERVED = "reserved", _("Reserved (awaiting payment)")
+        PENDING = "pending", _("Pending approval")
+        ACTIVE = "active", _("Enrolled")
+        DENIED = "denied", _("Denied")
+        DROPPED = "dropped", _("Dropped")
+        CANCELLED = "cancelled", _("Cancelled")
+        TRANSFERRED = "transferred", _("Transferred")
 
     LIVE = (Status.RESERVED, Status.PENDING, Status.ACTIVE)
 
@@ -244,13 +245,13 @@ class RegistrationFeeCharge(models.Model):
 @audited()
 class WaitlistEntry(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        OFFERED = "offered", "Offered a seat"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        LAPSED = "lapsed", "Offer lapsed"
-        LEFT = "left", "Left the list"
-        SKIPPED = "skipped", "Skipped (not eligible)"
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered a seat")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        LAPSED = "lapsed", _("Offer lapsed")
+        LEFT = "left", _("Left the list")
+        SKIPPED = "skipped", _("Skipped (not eligible)")
 
     LIVE = (Status.WAITING, Status.OFFERED)
 

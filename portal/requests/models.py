@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.privacy.history import audited
 
@@ -38,16 +39,16 @@ class MakeupToken(models.Model):
 @audited()
 class Request(models.Model):
     class Type(models.TextChoices):
-        ABSENCE = "absence", "Absence"
-        MAKEUP = "makeup", "Makeup"
-        TRANSFER = "transfer", "Transfer"
-        DROP = "drop", "Drop"
+        ABSENCE = "absence", _("Absence")
+        MAKEUP = "makeup", _("Makeup")
+        TRANSFER = "transfer", _("Transfer")
+        DROP = "drop", _("Drop")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        DENIED = "denied", "Denied"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+        CANCELLED = "cancelled", _("Cancelled")
 
     type = models.CharField(max_length=10, choices=Type.choices, db_index=True)
     status = models.CharField(

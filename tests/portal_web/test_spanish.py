@@ -1,0 +1,27 @@
+"""Spanish complete where the family reads it: statuses and request types come from the
+models' choices and are translated like the templates."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.requests import services as request_services
+from tests.portal.enrollment_helpers import enroll, make_offering
+
+pytestmark = pytest.mark.django_db
+
+
+def test_request_types_and_statuses_read_in_spanish(family_web):
+    offering = make_offering(name="Rec Gym", capacity=5)
+    enrollment = enroll(family_web.family, family_web.student, offering)
+    request_services.absence_request(
+        family=family_web.family,
+        enrollment_id=enrollment.pk,
+        meeting_date=offering.meetings()[1],
+    )
+    family_web.web.cookies["django_language"] = "es"
+    page = family_web.web.get("/requests/").content.decode()
+    assert "Ausencia" in page and ">Absence<" not in page
+    assert "Aprobado" in page or "Pendiente" in page
+    enrollments = family_web.web.get("/enrollments/").content.decode()
+    assert ">Enrolled<" not in enrollments
