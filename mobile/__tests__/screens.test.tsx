@@ -1,5 +1,7 @@
 import { act, fireEvent, screen, waitFor } from "@testing-library/react-native";
 
+import { forgetWaitingRoomPass } from "../src/api/client";
+
 import { fakeApi, offering, PORTAL, TOKENS } from "./server";
 import { renderApp } from "./render";
 
@@ -161,4 +163,69 @@ test("the shared app finds a business in the platform directory", async () => {
   expect(await screen.findByRole("button", { name: "Sign in" })).toBeTruthy();
   expect(calls.some((c) => c.path === "/api/platform/v1/directory?q=acme")).toBe(true);
   expect(calls.some((c) => c.path === "/api/v1/portal")).toBe(true);
+});
+
+test("a class in a registration opening joins the line, shows the place live, and adds with the pass", async () => {
+  let polls = 0;
+  const waiting = (position: number) => ({ state: "waiting", position, ahead: position - 1, estimated_wait_seconds: position * 40, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 5 });
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
+    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": (call) =>
+      call.headers.get("X-Waiting-Room-Pass") === "PASS-1"
+        ? { status: 201, body: { id: 1 } }
+        : { status: 403, body: { code: "waiting_room_pass_required", message: "This class is in a registration opening.", fields: { opening: ["3"] } } },
+    "POST /api/v1/openings/3/queue": { body: { ...waiting(3), ticket: "T-1" } },
+    "GET /api/v1/openings/3/queue": () => {
+      polls += 1;
+      return polls === 1
+        ? { body: waiting(2) }
+        : { body: { state: "admitted", position: null, ahead: null, estimated_wait_seconds: null, seconds_to_open: null, pass_token: "PASS-1", pass_expires_at: "2030-01-04T22:10:00Z", poll_seconds: 2 } };
+    },
+    "GET /api/v1/cart": { body: { items: [], lines: [], subtotal: 0, discount_total: 0, total: 0, currency: "USD", hold_timer_minutes: 15 } },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Rush Tumblers"));
+  fireEvent.press(await screen.findByRole("button", { name: "Add to cart" }));
+  expect(await screen.findByText("You are number 3 in line.")).toBeTruthy();
+  expect(screen.getByText("Estimated wait: about 2 min.")).toBeTruthy();
+  // The place updates live (the API asked for 5 s; the app polls at most every 2 s).
+  expect(await screen.findByText("You are number 2 in line.", {}, { timeout: 2600 })).toBeTruthy();
+  await waitFor(() => expect(calls.filter((c) => c.path === "/api/v1/cart/items")).toHaveLength(2), { timeout: 2600 });
+  const polled = calls.filter((c) => c.method === "GET" && c.path === "/api/v1/openings/3/queue");
+  expect(polled.every((c) => c.headers.get("X-Waiting-Room-Ticket") === "T-1")).toBe(true);
+  const [first, second] = calls.filter((c) => c.path === "/api/v1/cart/items");
+  expect(first.headers.get("X-Waiting-Room-Pass")).toBeNull();
+  expect(second.headers.get("X-Waiting-Room-Pass")).toBe("PASS-1");
+  expect(second.body).toEqual({ offering: 5, student: 9 });
+  forgetWaitingRoomPass();
+}, 15000);
+
+test("an expired pass is explained in Spanish and the family can join the line again", async () => {
+  let joins = 0;
+  fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
+    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    "POST /api/v1/openings/3/queue": () => {
+      joins += 1;
+      return { body: { state: joins === 1 ? "expired" : "before_opening", position: null, ahead: null, estimated_wait_seconds: null, seconds_to_open: joins === 1 ? null : 90, pass_token: "", pass_expires_at: null, poll_seconds: 2, ticket: "T" } };
+    },
+    "GET /api/v1/openings/3/queue": { body: { state: "before_opening", position: null, ahead: null, estimated_wait_seconds: null, seconds_to_open: 88, pass_token: "", pass_expires_at: null, poll_seconds: 2 } },
+  });
+  renderApp({ language: "es" });
+  fireEvent.press(await screen.findByRole("button", { name: "Clases" }));
+  fireEvent.press(await screen.findByText("Rush Tumblers"));
+  fireEvent.press(await screen.findByRole("button", { name: "Agregar al carrito" }));
+  expect(await screen.findByText(/Tu pase venció antes de terminar el pago/)).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Volver a la fila" }));
+  expect(await screen.findByText(/La inscripción abre en 90 segundos/)).toBeTruthy();
+  expect(joins).toBe(2);
 });

@@ -217,6 +217,15 @@ export const en = {
   "waiting.title": "Hang tight",
   "waiting.body": "Lots of families are here right now. We will try again in {seconds} seconds.",
   "waiting.position": "You are number {position} in line.",
+  "queue.title": "Registration is opening",
+  "queue.before": "Registration opens in {seconds} seconds. You have a place: at the opening everyone who is here is put in line in a random order, so there is no need to hurry.",
+  "queue.position": "You are number {position} in line.",
+  "queue.wait": "Estimated wait: about {minutes} min.",
+  "queue.paused": "The business has paused the line for a moment. You keep your place.",
+  "queue.admitted": "It is your turn! Your pass is good until {time}: we are adding the class now.",
+  "queue.expired": "Your pass expired before checkout finished, so the place went to the next family. Join the line again to try once more.",
+  "queue.closed": "This registration opening has closed.",
+  "queue.rejoin": "Join the line again",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -436,6 +445,15 @@ export const es: Record<MessageKey, string> = {
   "waiting.title": "Un momento",
   "waiting.body": "Hay muchas familias en este momento. Volveremos a intentar en {seconds} segundos.",
   "waiting.position": "Eres el número {position} en la fila.",
+  "queue.title": "Se abre la inscripción",
+  "queue.before": "La inscripción abre en {seconds} segundos. Ya tienes un lugar: al abrir, todos los que están aquí se ponen en la fila en orden aleatorio, así que no hace falta apurarse.",
+  "queue.position": "Eres el número {position} en la fila.",
+  "queue.wait": "Espera estimada: unos {minutes} min.",
+  "queue.paused": "El negocio pausó la fila un momento. Conservas tu lugar.",
+  "queue.admitted": "¡Es tu turno! Tu pase vale hasta las {time}: estamos agregando la clase.",
+  "queue.expired": "Tu pase venció antes de terminar el pago, así que el lugar pasó a la siguiente familia. Vuelve a la fila para intentarlo otra vez.",
+  "queue.closed": "Esta apertura de inscripciones ya cerró.",
+  "queue.rejoin": "Volver a la fila",
 };
 
 export type Language = "en" | "es";

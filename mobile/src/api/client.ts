@@ -20,6 +20,27 @@ export class ApiError extends Error {
 
 export type Auth = { token: string | null; language: string; onUnauthorized?: () => void };
 
+/** Registration openings (docs/rush.md): the pass an admitted family got from
+ * `GET /api/v1/openings/{id}/queue`, sent as `X-Waiting-Room-Pass` with every cart add and
+ * checkout until it expires (one pass per family; an expired one is dropped, not sent). */
+type WaitingRoomPass = { opening: string; token: string; expiresAt: number };
+let waitingRoomPass: WaitingRoomPass | null = null;
+
+export function keepWaitingRoomPass(opening: string, token: string, expiresAt: string | null) {
+  waitingRoomPass = { opening, token, expiresAt: expiresAt ? Date.parse(expiresAt) : Date.now() + 10 * 60_000 };
+}
+
+export function currentWaitingRoomPass(now: number = Date.now()): WaitingRoomPass | null {
+  if (waitingRoomPass && waitingRoomPass.expiresAt <= now) waitingRoomPass = null;
+  return waitingRoomPass;
+}
+
+export function forgetWaitingRoomPass() {
+  waitingRoomPass = null;
+}
+
+const PASS_PATHS = ["/api/v1/cart/items", "/api/v1/checkout"];
+
 /** `origin` is the business's host (https://acme.example.com); paths carry /api/v1/. */
 export function familyClient(origin: string, auth: () => Auth) {
   const client = createClient<paths>({ baseUrl: origin.replace(/\/$/, "") });
@@ -28,6 +49,10 @@ export function familyClient(origin: string, auth: () => Auth) {
       const { token, language } = auth();
       if (token) request.headers.set("Authorization", `Bearer ${token}`);
       request.headers.set("Accept-Language", language);
+      const pass = currentWaitingRoomPass();
+      if (pass && request.method === "POST" && PASS_PATHS.includes(new URL(request.url).pathname)) {
+        request.headers.set("X-Waiting-Room-Pass", pass.token);
+      }
       return request;
     },
     onResponse({ response }) {

@@ -1,11 +1,20 @@
-// Registration rushes: when the business is shedding load (`search_busy`, 429) or a waiting
-// room holds the family (`waiting_room*`, with Retry-After and maybe a position), wait and try
-// again by itself, like the web portal's "Whoa!" page but without losing the screen.
-import { useEffect, useState } from "react";
+// Registration rushes. When the business is shedding load (`search_busy`, `busy`, any 429 with
+// Retry-After) the screen waits and tries again by itself, like the web portal's "Whoa!" page
+// but without losing the screen. When a cart add answers `waiting_room_pass_required`, the class
+// is in a registration opening (docs/rush.md): the family joins the opening's queue through the
+// API, sees its place and estimated wait (polled at the API's `poll_seconds`, at most every 2 s),
+// and once admitted keeps the pass (sent as `X-Waiting-Room-Pass` by the API client) and tries
+// the add again.
+import { useCallback, useEffect, useRef, useState } from "react";
 
-import { ApiError } from "../api/client";
+import { ApiError, keepWaitingRoomPass, ok } from "../api/client";
+import type { components } from "../api/family";
+import { dateTime } from "../format";
 import { useI18n } from "../i18n";
-import { Body, Notice, Title } from "../ui";
+import { useApi, useSession } from "../session";
+import { Body, Button, Notice, Title } from "../ui";
+
+type Queue = components["schemas"]["QueueOutput"];
 
 export function isWaitingRoom(error: unknown): error is ApiError {
   return (
@@ -14,7 +23,19 @@ export function isWaitingRoom(error: unknown): error is ApiError {
   );
 }
 
+/** The opening a `waiting_room_pass_required` answer names, if any. */
+export function openingOf(error: ApiError): number | null {
+  if (error.code !== "waiting_room_pass_required") return null;
+  const id = Number((error.fields?.opening ?? [])[0]);
+  return Number.isInteger(id) && id > 0 ? id : null;
+}
+
 export default function WaitingRoom({ error, retry }: { error: ApiError; retry: () => void }) {
+  const opening = openingOf(error);
+  return opening !== null ? <OpeningQueue opening={opening} retry={retry} /> : <Busy error={error} retry={retry} />;
+}
+
+function Busy({ error, retry }: { error: ApiError; retry: () => void }) {
   const { t } = useI18n();
   const [seconds, setSeconds] = useState(error.retryAfter ?? 30);
   useEffect(() => {
@@ -35,6 +56,89 @@ export default function WaitingRoom({ error, retry }: { error: ApiError; retry: 
       {"\n"}
       <Body>{t("waiting.body", { seconds })}</Body>
       {position ? <Body>{`\n${t("waiting.position", { position })}`}</Body> : null}
+    </Notice>
+  );
+}
+
+const MAX_POLL_SECONDS = 2;
+
+function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }) {
+  const { t, language } = useI18n();
+  const api = useApi();
+  const { config } = useSession();
+  const zone = config?.tenant.timezone ?? "UTC";
+  const [queue, setQueue] = useState<Queue | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [round, setRound] = useState(0); // a new round joins the line again (after expiry)
+  const ticket = useRef<string>("");
+  const retried = useRef(false);
+  // The caller's retry is a new function each render: keep the latest without restarting the poll.
+  const retryRef = useRef(retry);
+  retryRef.current = retry;
+
+  const join = useCallback(() => {
+    retried.current = false;
+    setQueue(null);
+    setRound((r) => r + 1);
+  }, []);
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async (first: boolean) => {
+      try {
+        const answer = first
+          ? await ok(api.POST("/api/v1/openings/{opening_id}/queue", { params: { path: { opening_id: opening } } }))
+          : await ok(
+              api.GET("/api/v1/openings/{opening_id}/queue", {
+                params: { path: { opening_id: opening } },
+                headers: ticket.current ? { "X-Waiting-Room-Ticket": ticket.current } : {},
+              }),
+            );
+        if (stopped) return;
+        if (answer.ticket) ticket.current = answer.ticket;
+        setQueue(answer);
+        setFailure(null);
+        if (answer.state === "admitted" && answer.pass_token) {
+          keepWaitingRoomPass(String(opening), answer.pass_token, answer.pass_expires_at);
+          if (!retried.current) {
+            retried.current = true;
+            retryRef.current();
+          }
+          return;
+        }
+        if (answer.state === "expired" || answer.state === "closed") return;
+        const wait = Math.min(Math.max(answer.poll_seconds || 1, 0.5), MAX_POLL_SECONDS);
+        timer = setTimeout(() => void poll(false), wait * 1000);
+      } catch (exc) {
+        if (stopped) return;
+        setFailure(exc);
+        timer = setTimeout(() => void poll(first), MAX_POLL_SECONDS * 1000);
+      }
+    };
+    void poll(true);
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, [api, opening, round]);
+
+  const lines: string[] = [];
+  if (queue?.state === "before_opening" && queue.seconds_to_open !== null) lines.push(t("queue.before", { seconds: Math.max(0, Math.round(queue.seconds_to_open)) }));
+  if (queue?.state === "paused") lines.push(t("queue.paused"));
+  if ((queue?.state === "waiting" || queue?.state === "paused") && queue.position !== null) lines.push(t("queue.position", { position: queue.position }));
+  if (queue?.state === "waiting" && queue.estimated_wait_seconds !== null) lines.push(t("queue.wait", { minutes: Math.max(1, Math.ceil(queue.estimated_wait_seconds / 60)) }));
+  if (queue?.state === "admitted") lines.push(t("queue.admitted", { time: queue.pass_expires_at ? dateTime(queue.pass_expires_at, zone, language) : "" }));
+  if (queue?.state === "expired") lines.push(t("queue.expired"));
+  if (queue?.state === "closed") lines.push(t("queue.closed"));
+  return (
+    <Notice>
+      <Title level={2}>{t("queue.title")}</Title>
+      {lines.map((line) => (
+        <Body key={line}>{line}</Body>
+      ))}
+      {failure instanceof ApiError ? <Body muted>{failure.message}</Body> : null}
+      {queue?.state === "expired" ? <Button kind="secondary" title={t("queue.rejoin")} onPress={join} /> : null}
     </Notice>
   );
 }
