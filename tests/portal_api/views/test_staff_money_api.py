@@ -102,10 +102,11 @@ def test_front_desk_finds_a_family_and_takes_cash(staff, rivera, tenant_a):
         ("charges", {"amount": "9999999999", "description": "x"}, "invalid_amount", "amount"),
         ("charges", {"amount": ["1"], "description": "x"}, "invalid_input", "amount"),
         ("charges", {"amount": "1.00"}, "invalid_input", "description"),
-        ("charges", {"amount": "1.00", "description": "a\x00b"}, "invalid_input", "description"),
         ("payments", {"amount": "5.00", "method": "gold"}, "invalid_input", "method"),
         ("payments", {"amount": "5.00"}, "invalid_input", "method"),
         ("credits", {"amount": True}, "invalid_input", "amount"),
+        # A NUL anywhere in the body is refused by the API's parser before the view.
+        ("charges", {"amount": "1.00", "description": "a\x00b"}, "malformed_request", ""),
     ],
 )
 def test_bad_amounts_and_fields_change_nothing(staff, rivera, tenant_a, path, body, code, field):
@@ -113,7 +114,7 @@ def test_bad_amounts_and_fields_change_nothing(staff, rivera, tenant_a, path, bo
         staff["owner"].client().post(f"{API}/families/{rivera.pk}/{path}", body, format="json")
     )
     error = assert_error(response, 400, code)
-    assert field in error["fields"], error
+    assert field in error["fields"] or code == "malformed_request", error
     in_a(tenant_a)
     assert LedgerEntry.objects.count() == 0 and StaffPosting.objects.count() == 0
 
