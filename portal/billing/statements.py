@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from pathlib import Path
 
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from .models import LedgerEntry
@@ -16,7 +19,25 @@ def _money(amount: int, currency: str) -> str:
     return f"{sign}{abs(amount) // 100:,}.{abs(amount) % 100:02d} {currency}"
 
 
-def _text(value: str) -> str:
+# DejaVu Sans renders every character a name or a Spanish label holds (dashes, accents, "ñ");
+# Debian's fonts-dejavu-core puts it here (infra/Dockerfile installs it). Without it the PDF
+# falls back to the core Helvetica, which is Latin-1 only.
+DEJAVU_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+
+
+def _unicode_font(pdf: FPDF) -> str:
+    for folder in DEJAVU_DIRS:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            pdf.add_font("DejaVu", "", str(regular))
+            pdf.add_font("DejaVu", "B", str(bold))
+            return "DejaVu"
+    return ""
+
+
+def _text(value: str, unicode_font: bool = False) -> str:
+    if unicode_font:
+        return value
     # The core fonts are Latin-1; keep names readable whatever they contain.
     return value.encode("latin-1", "replace").decode("latin-1")
 
@@ -35,31 +56,47 @@ def statement_pdf(*, family, tenant, start: date, end: date) -> bytes:
     currency = tenant.currency
 
     pdf = FPDF(format="Letter")
-    pdf.set_title(f"Statement {start} to {end}")
+    family_font = _unicode_font(pdf)
+    font = family_font or "Helvetica"
+
+    def text(value: str) -> str:
+        return _text(str(value), bool(family_font))
+
+    # Labels and dates in the language of the request (the family's), dates in its format.
+    first, last = date_format(start, "DATE_FORMAT"), date_format(end, "DATE_FORMAT")
+    pdf.set_title(text(_("Statement %(start)s to %(end)s") % {"start": first, "end": last}))
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _text(tenant.name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 7, _text(f"Statement for {family.name}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"{start:%B %-d, %Y} to {end:%B %-d, %Y}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "B", 16)
+    pdf.cell(0, 10, text(tenant.name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, "", 11)
+    pdf.cell(
+        0, 7, text(_("Statement for %(name)s") % {"name": family.name}),
+        new_x="LMARGIN", new_y="NEXT",
+    )  # fmt: skip
+    pdf.cell(
+        0, 7, text(_("%(start)s to %(end)s") % {"start": first, "end": last}),
+        new_x="LMARGIN", new_y="NEXT",
+    )  # fmt: skip
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(font, "B", 10)
     widths = (28, 92, 35, 35)
-    for width, title in zip(widths, ("Date", "Description", "Amount", "Balance"), strict=True):
-        pdf.cell(width, 8, title, border="B")
+    titles = (_("Date"), _("Description"), _("Amount"), _("Balance"))
+    for width, title in zip(widths, titles, strict=True):
+        pdf.cell(width, 8, text(title), border="B")
     pdf.ln()
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(120, 7, "Opening balance")
+    pdf.set_font(font, "", 10)
+    pdf.cell(120, 7, text(_("Opening balance")))
     pdf.cell(35, 7, "")
     pdf.cell(35, 7, _money(opening, currency), new_x="LMARGIN", new_y="NEXT")
     balance = opening
     for entry in rows:
         balance += entry.amount
-        pdf.cell(widths[0], 7, timezone.localtime(entry.created_at, tz).strftime("%Y-%m-%d"))
-        pdf.cell(widths[1], 7, _text(entry.description[:60]))
+        day = timezone.localtime(entry.created_at, tz).date()
+        pdf.cell(widths[0], 7, text(date_format(day, "SHORT_DATE_FORMAT")))
+        pdf.cell(widths[1], 7, text(entry.description[:60]))
         pdf.cell(widths[2], 7, _money(entry.amount, currency))
         pdf.cell(widths[3], 7, _money(balance, currency), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(155, 8, "Closing balance (positive: owed)", border="T")
+    pdf.set_font(font, "B", 10)
+    pdf.cell(155, 8, text(_("Closing balance (positive: owed)")), border="T")
     pdf.cell(35, 8, _money(balance, currency), border="T", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
