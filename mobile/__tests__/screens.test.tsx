@@ -229,3 +229,54 @@ test("an expired pass is explained in Spanish and the family can join the line a
   expect(await screen.findByText(/La inscripción abre en 90 segundos/)).toBeTruthy();
   expect(joins).toBe(2);
 });
+
+test("monthly tuition reads /month with the billing day, on the class and in the cart before checkout", async () => {
+  const monthly = { ...offering(6, "Swim Monthly"), price: { tuition: 6500, registration_fee: 0, deposit: 0, currency: "USD", tuition_billing: "monthly" } };
+  fakeApi({
+    ...base,
+    "GET /api/v1/portal": { body: { ...PORTAL, settings: { ...PORTAL.settings, billing_day: 15 } } },
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [monthly] } },
+    "GET /api/v1/offerings/6": { body: { ...monthly, description: "", meetings: [] } },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": { status: 201, body: { id: 1 } },
+    "GET /api/v1/cart": {
+      body: {
+        items: [{ id: 1, student: { id: 9, first_name: "Mia" }, offering: { id: 6, name: "Swim Monthly", kind: "class" }, expires_at: "2030-01-01T00:00:00Z", seconds_left: 600, tuition: 6500, tuition_billing: "monthly" }],
+        lines: [{ kind: "tuition", description: "Swim Monthly — Mia", amount: 6500 }],
+        subtotal: 6500, discount_total: 0, total: 6500, currency: "USD", hold_timer_minutes: 15,
+      },
+    },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Swim Monthly"));
+  expect(await screen.findByText("Tuition: $65.00/month")).toBeTruthy();
+  expect(screen.getByText("The first month is paid at checkout; then autopay charges your saved card on day 15 of each month.")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Add to cart" }));
+  expect(await screen.findByText(/after that, autopay charges your saved card on day 15 of each month/i)).toBeTruthy();
+  expect(screen.getByText("Swim Monthly — Mia: $65.00/month")).toBeTruthy();
+  expect(screen.getByRole("button", { name: "Check out" })).toBeTruthy();
+});
+
+test("the balance counts unpaid orders, as the API answers it", async () => {
+  fakeApi({
+    ...base,
+    "GET /api/v1/ledger": {
+      body: {
+        entries: [], balance: 2000, credit: 0, past_due: 500, currency: "USD", owed: 14000,
+        unpaid_orders: [{ order_id: 42, kind: "registration", description: "Tumble Tots — Mia", amount_due: 12000, expires_at: null }],
+      },
+    },
+    "GET /api/v1/payment-methods": { body: [] },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "More" }));
+  fireEvent.press(await screen.findByRole("button", { name: "Billing" }));
+  expect(await screen.findByText("Total owed")).toBeTruthy();
+  expect(screen.getByText("$140.00")).toBeTruthy();
+  expect(screen.getByText("$20.00")).toBeTruthy(); // the ledger balance on its own
+  expect(screen.getByText("Order 42 · $120.00")).toBeTruthy();
+  expect(screen.getByText("Tumble Tots — Mia")).toBeTruthy();
+  expect(screen.getByText("Past due: $5.00")).toBeTruthy();
+});

@@ -50,6 +50,15 @@ class HoldOutput(serializers.Serializer):
     offering = OfferingRef()
     expires_at = serializers.DateTimeField()
     seconds_left = serializers.SerializerMethodField()
+    tuition = serializers.IntegerField(
+        source="offering.tuition", help_text="Minor units: for the offering, or per month."
+    )
+    tuition_billing = serializers.ChoiceField(
+        source="offering.tuition_billing",
+        choices=["term", "monthly"],
+        help_text="`monthly`: the first month is in this cart's total, then autopay charges the "
+        "saved card on the portal's `billing_day` each month (show it before checkout).",
+    )
 
     def get_seconds_left(self, hold) -> int:
         return hold.seconds_left()

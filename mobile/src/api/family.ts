@@ -2295,6 +2295,15 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             readonly seconds_left: number;
+            /** @description Minor units: for the offering, or per month. */
+            tuition: number;
+            /**
+             * @description `monthly`: the first month is in this cart's total, then autopay charges the saved card on the portal's `billing_day` each month (show it before checkout).
+             *
+             *     * `term` - term
+             *     * `monthly` - monthly
+             */
+            tuition_billing: components["schemas"]["TuitionBillingEnum"];
         };
         /** @description A reference by id with a name to show (``StudentRefOutput`` has the first name). */
         IdNameOutput: {
@@ -2787,6 +2796,8 @@ export interface components {
             welcome_heading?: string;
             /** @description Plain text shown under the heading. */
             welcome_message?: string;
+            /** @description Day of the month (1-28) autopay bills monthly tuition. */
+            billing_day?: number;
         };
         PortalTenant: {
             name: string;

@@ -21,7 +21,6 @@ export default function BillingScreen() {
   const ledger = useLoad(() => ok(api.GET("/api/v1/ledger", { params: { query: { period } } })), [api, period]);
   const cardsOn = settings?.stored_payment_method_policy !== "off";
   const cards = useLoad(async () => (cardsOn ? ok(api.GET("/api/v1/payment-methods")) : []), [api, cardsOn]);
-  const orders = useLoad(() => ok(api.GET("/api/v1/orders")), [api]);
   const action = useAction();
   const presentSheet = usePaymentSheet();
   const zone = config?.tenant.timezone ?? "UTC";
@@ -47,23 +46,36 @@ export default function BillingScreen() {
       const from = `${new Date().getFullYear()}-01-01`;
       await openStatement(`${business!.origin}/api/v1/ledger/statement?from=${from}&to=${today}`, token!);
     });
-  const unpaid = (orders.data ?? []).filter((o) => o.status === "awaiting_payment");
+  // The ledger answers the unpaid orders too (checkouts not yet paid are not in the ledger).
+  const unpaid = l?.unpaid_orders ?? [];
   return (
-    <Screen onRefresh={() => { void ledger.reload(); void cards.reload(); void orders.reload(); }}>
+    <Screen onRefresh={() => { void ledger.reload(); void cards.reload(); }}>
       <Title>{t("billing.title")}</Title>
       <ErrorNotice error={action.error} />
       {unpaid.length > 0 && <Title level={2}>{t("billing.unpaid")}</Title>}
-      {unpaid.map((o) => (
-        <Card key={o.id} label={t("order.title", { id: o.id })} onPress={() => navigation.navigate("Order", { id: o.id })}>
-          <Body>{`${t("order.title", { id: o.id })} · ${money(o.total, o.currency, language)}`}</Body>
-        </Card>
-      ))}
+      {l &&
+        unpaid.map((o) => (
+          <Card key={o.order_id} label={t("order.title", { id: o.order_id })} onPress={() => navigation.navigate("Order", { id: o.order_id })}>
+            <Body>{`${t("order.title", { id: o.order_id })} · ${money(o.amount_due, l.currency, language)}`}</Body>
+            {o.description ? <Body muted>{o.description}</Body> : null}
+          </Card>
+        ))}
       {l && (
         <Card>
           <View style={{ flexDirection: "row", justifyContent: "space-between" }}>
             <Title level={3}>{t("billing.balance")}</Title>
             <Title level={3}>{money(l.balance, l.currency, language)}</Title>
           </View>
+          {l.owed !== l.balance ? (
+            <>
+              <View style={{ flexDirection: "row", justifyContent: "space-between" }}>
+                <Title level={3}>{t("billing.owed")}</Title>
+                <Title level={3}>{money(l.owed, l.currency, language)}</Title>
+              </View>
+              <Body muted>{t("billing.owedNote")}</Body>
+            </>
+          ) : null}
+          {l.past_due > 0 ? <Body>{`${t("billing.pastDue")}: ${money(l.past_due, l.currency, language)}`}</Body> : null}
           {l.credit ? <Body>{`${t("billing.credit")}: ${money(l.credit, l.currency, language)}`}</Body> : null}
         </Card>
       )}

@@ -9,7 +9,7 @@ import type { Hold } from "../api/types";
 import { countdown, money } from "../format";
 import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
-import { useApi } from "../session";
+import { useApi, useSession } from "../session";
 import { useTheme } from "../theme";
 import { Body, Button, Card, ErrorNotice, Field, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
 
@@ -50,7 +50,9 @@ export default function CartScreen() {
   }, [api, focused]);
   const [gift, setGift] = useState("");
   const action = useAction();
+  const { settings } = useSession();
   const c = cart.data;
+  const monthly = (c?.items ?? []).filter((hold) => hold.tuition_billing === "monthly");
   const remove = (holdId: number) =>
     action.run(async () => {
       await ok(api.DELETE("/api/v1/cart/items/{hold_id}", { params: { path: { hold_id: holdId } } }));
@@ -94,6 +96,14 @@ export default function CartScreen() {
       )}
       {c && c.items.length > 0 && (
         <>
+          {monthly.length > 0 ? (
+            <Notice>
+              <Body>{t("cart.monthly", { day: settings?.billing_day ?? 1 })}</Body>
+              {monthly.map((hold) => (
+                <Body key={hold.id}>{`${hold.offering.name} — ${hold.student.first_name}: ${t("price.perMonth", { amount: money(hold.tuition, c.currency, language) })}`}</Body>
+              ))}
+            </Notice>
+          ) : null}
           <Field label={t("cart.gift")} value={gift} onChangeText={setGift} autoCapitalize="characters" />
           <ErrorNotice error={action.error} />
           <Button title={t("cart.checkout")} onPress={checkout} busy={action.busy} />

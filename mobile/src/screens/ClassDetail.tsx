@@ -48,7 +48,8 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
       <Body>{`${day(o.schedule.start_date, language)} – ${day(o.schedule.end_date, language)}`}</Body>
       {o.ages.min !== null || o.ages.max !== null ? <Body>{t("detail.ages", { min: o.ages.min ?? 0, max: o.ages.max ?? "+" })}</Body> : null}
       {settings?.show_levels !== false && o.levels.length > 0 ? <Body>{o.levels.map((l) => l.name).join(", ")}</Body> : null}
-      <Body>{`${t("detail.tuition")}: ${money(o.price.tuition, o.price.currency, language)}${o.price.registration_fee ? ` · ${t("detail.fee")}: ${money(o.price.registration_fee, o.price.currency, language)}` : ""}`}</Body>
+      <Body>{`${t("detail.tuition")}: ${o.price.tuition_billing === "monthly" ? t("price.perMonth", { amount: money(o.price.tuition, o.price.currency, language) }) : money(o.price.tuition, o.price.currency, language)}${o.price.registration_fee ? ` · ${t("detail.fee")}: ${money(o.price.registration_fee, o.price.currency, language)}` : ""}`}</Body>
+      {o.price.tuition_billing === "monthly" ? <Body muted>{t("price.billingDay", { day: settings?.billing_day ?? 1 })}</Body> : null}
       <Body>{availabilityText(t, o)}</Body>
       {o.description ? <Body>{o.description}</Body> : null}
       {o.instructors.length > 0 && (
