@@ -20,11 +20,15 @@ $(STAMP): pyproject.toml
 demo: install
 	$(PY) -m saas_platform.devservices demo
 
-# The browser tests (tests/e2e) need Debian's chromium and axe-core from the npm registry.
+# The browser tests (tests/e2e) need Debian's chromium and axe-core from the npm registry; the
+# statement PDF tests need Debian's DejaVu fonts.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser-deps: node_modules/.installed mobile/node_modules/.installed
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for tests/e2e"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@# The statement PDF is set in DejaVu Sans (portal/billing/statements.py; tests check it).
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { echo "Installing Debian's fonts-dejavu-core"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-dejavu-core; }
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
