@@ -50,6 +50,8 @@ if os.environ.get(HERMETIC_MARK) != "1":
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker and not os.environ["CACHE_KEY_PREFIX"].endswith(f"-{_worker}"):
     os.environ["CACHE_KEY_PREFIX"] += f"-{_worker}"
+    # Backups too: a test's clean-up empties the backup folder, never another worker's.
+    os.environ["TENANT_BACKUP_ROOT"] += f"-{_worker}"
 
 from .settings import *  # noqa: E402, F403
 

@@ -84,7 +84,15 @@ def live_server_url(django_db_setup, django_db_blocker):
     thread.is_ready.wait()
     if thread.error:
         raise thread.error
+    # Links a cache may keep (the website widget, paginated search) carry the configured port,
+    # never the Host header's (saas_platform.hosts.public_origin): here, the live server's, as
+    # `make demo` sets PLATFORM_URL_PORT to its own.
+    from django.conf import settings
+
+    previous_port = settings.PLATFORM_URL_PORT
+    settings.PLATFORM_URL_PORT = str(thread.port)
     yield thread.port
+    settings.PLATFORM_URL_PORT = previous_port
     thread.terminate()
     # A request thread still holding a keep-alive socket may keep its database connection;
     # end such sessions so the test database can be dropped.
