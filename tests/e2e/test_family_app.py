@@ -17,6 +17,7 @@ import stripe
 from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import tenant_context
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from portal.accounts.models import Guardian
 from portal.billing.models import SavedPaymentMethod, StripeCustomer
@@ -143,8 +144,15 @@ def test_the_family_journey_in_the_app(
             page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
 
             # 2. Sign up (with the business's required policies).
-            button(page, "New here? Create an account").click()
-            page.get_by_label("First name").filter(visible=True).fill("Dana")
+            first_name = page.get_by_label("First name").filter(visible=True)
+            for _ in range(3):  # a tap during the screen's entry transition may be dropped
+                button(page, "New here? Create an account").click()
+                try:
+                    first_name.wait_for(timeout=10_000)
+                    break
+                except PlaywrightTimeout:
+                    continue
+            first_name.fill("Dana")
             page.get_by_label("Last name").filter(visible=True).fill("Rivera")
             page.get_by_label("Email").filter(visible=True).fill(email)
             page.get_by_label("Password").filter(visible=True).fill("a long and unusual passphrase")
