@@ -167,6 +167,22 @@ if DATABASE_POOL_MAX_SIZE > 0:
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         "max_idle": 300,
     }
+# Behind PgBouncer (infra/pgbouncer/pgbouncer.ini, docs/operations.md): "session" or
+# "transaction" pooling. Either way no server-side cursors and no prepared statements (a server
+# connection may serve another client between two statements), and PgBouncer is the pool, so the
+# process keeps none. In transaction mode each new connection must show that the server reports
+# search_path (saas_platform.pgbouncer), or PgBouncer could not give a client its tenant's
+# schema back on another server connection.
+DATABASE_PGBOUNCER = env_str("DATABASE_PGBOUNCER", "").strip().lower()
+if DATABASE_PGBOUNCER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_PGBOUNCER must be empty, session or transaction.")
+if DATABASE_PGBOUNCER:
+    if DATABASE_POOL_MAX_SIZE > 0:
+        raise ImproperlyConfigured(
+            "DATABASE_POOL_MAX_SIZE must be 0 behind PgBouncer (PgBouncer is the pool)."
+        )
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # Issue `SET search_path` only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True

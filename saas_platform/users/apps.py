@@ -11,3 +11,7 @@ class UsersConfig(AppConfig):
         from saas_platform.api import strict_json
 
         strict_json.install()
+        # Behind PgBouncer in transaction mode, refuse a server that cannot keep search_path.
+        from saas_platform import pgbouncer
+
+        pgbouncer.install()
