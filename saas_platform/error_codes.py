@@ -561,6 +561,18 @@ FAMILIES = _codes(
     ("invalid_search", 400, "The family search text is too short or too long."),
 )
 
+# portal.attendance
+ATTENDANCE = _codes(
+    "portal.attendance",
+    (
+        "attendance_changed",
+        409,
+        "The student's attendance changed since it was read (another device); read it again.",
+    ),
+    ("attendance_too_early", 409, "Attendance is taken from the day of the meeting."),
+    ("student_not_on_roster", 404, "The student is not on the roster of that meeting."),
+)
+
 # portal.reports
 REPORTS = _codes(
     "portal.reports",
@@ -598,6 +610,7 @@ ALL = (
     PUSH,
     STAFF,
     FAMILIES,
+    ATTENDANCE,
     REPORTS,
     API,
     WEB,

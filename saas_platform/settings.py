@@ -236,6 +236,7 @@ TENANT_APPS = [
     "portal.enrollment",
     "portal.orders",
     "portal.requests",
+    "portal.attendance",
     "portal.billing",
     "portal.store",
     "portal.privacy",

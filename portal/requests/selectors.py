@@ -20,6 +20,7 @@ class Meeting:
     absent: bool = False
     enrollment: object | None = None
     request: object | None = None
+    attendance: str = ""  # the mark staff took (portal.attendance): present, late, absent...
 
     @property
     def sort_key(self):
@@ -29,7 +30,11 @@ class Meeting:
 def family_meetings(*, family, start: date, end: date) -> list[Meeting]:
     """Every meeting of the family's students from ``start`` to ``end`` (inclusive): each
     meeting of an active enrollment within its dates, marked ``absent`` when an absence is
-    reported (pending or approved), plus approved makeups. Sorted by day and time."""
+    reported (pending or approved), plus approved makeups, each with the attendance mark staff
+    took ("" until then). Sorted by day and time."""
+    from portal.attendance.selectors import family_attendance
+
+    marks = family_attendance(family=family, start=start, end=end)
     absences = {
         (r.enrollment_id, r.meeting_date)
         for r in Request.objects.filter(
@@ -61,6 +66,7 @@ def family_meetings(*, family, start: date, end: date) -> list[Meeting]:
                         kind="class",
                         absent=(enrollment.pk, day) in absences,
                         enrollment=enrollment,
+                        attendance=marks.get((offering.pk, enrollment.student_id, day), ""),
                     )
                 )
     makeups = (
@@ -83,6 +89,9 @@ def family_meetings(*, family, start: date, end: date) -> list[Meeting]:
                 student=req.student,
                 kind="makeup",
                 request=req,
+                attendance=marks.get(
+                    (req.target_offering_id, req.student_id, req.meeting_date), ""
+                ),
             )
         )
     return sorted(meetings, key=lambda m: m.sort_key)

@@ -23,6 +23,7 @@ from portal.orders.services import invoice_create
 from saas_platform.errors import ApplicationError, violated_constraint
 
 from .models import MakeupToken, Request
+from .tokens import makeup_token_for_absence
 
 STATUS_WORDS = {"pending": "received", "approved": "approved", "denied": "denied",
                 "cancelled": "cancelled"}  # fmt: skip
@@ -448,15 +449,8 @@ def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Req
 
 def _approve(req: Request, portal, *, note: str, by) -> None:
     now = timezone.now()
-    if req.type == Request.Type.ABSENCE and portal.absence_issues_makeup_token:
-        offering = req.enrollment.offering
-        req.issued_token = MakeupToken.objects.create(
-            family_id=req.family_id,
-            student_id=req.student_id,
-            program_id=offering.program_id,
-            kind=offering.kind,
-            expires_on=timezone.localdate() + timedelta(days=portal.makeup_token_expiry_days),
-        )
+    if req.type == Request.Type.ABSENCE:
+        req.issued_token = makeup_token_for_absence(enrollment=req.enrollment, portal=portal)
     elif req.type == Request.Type.TRANSFER:
         _apply_transfer(req, portal, now)
     elif req.type == Request.Type.DROP:

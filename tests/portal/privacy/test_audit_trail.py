@@ -20,6 +20,7 @@ from tests.helpers import make_actor
 from tests.portal.enrollment_helpers import TODAY, enroll, make_offering
 
 EXPECTED = {
+    "portal_attendance.Attendance",
     "portal_billing.AutopayCharge",
     "portal_billing.LedgerEntry",
     "portal_billing.Payment",

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.test import override_settings
 from django.utils import timezone
 
+from portal.attendance.models import Attendance
 from portal.billing.models import (
     AutopayCharge,
     LedgerEntry,
@@ -69,6 +70,8 @@ MODULES = [
     "portal.enrollment.services.seats",
     "portal.enrollment.services.waitlist",
     "portal.enrollment.services.staff",
+    "portal.attendance.services",
+    "portal.requests.tokens",
 ]
 
 # Public functions that change no audited row, and why.
@@ -102,6 +105,7 @@ READERS = {
     "portal.store.services.visitor_token": "signs an order id",
     "portal.store.services.visitor_order": "reads an order by token",
     "portal.requests.services.transfer_preview": "prices a transfer, writes nothing",
+    "portal.attendance.services.meeting_check": "checks a meeting's date",
     "portal.enrollment.services.seats.lock_offerings": "takes row locks",
     "portal.enrollment.services.seats.recount": "recomputes seat counters from the rows",
     "portal.enrollment.services.seats.schedule_hold_expiry": "enqueues a task",
@@ -406,6 +410,38 @@ def family_requests(actor, watch):
     assert Order.objects.filter(kind="adjustment").exists()
 
 
+def attendance_marks(actor, watch):
+    from portal.attendance import services as attendance
+    from portal.catalog.models import StaffProfile
+    from saas_platform.users.models import User
+
+    start = TODAY - timedelta(days=14)
+    offering = make_offering(name="Rec Gym", start_date=start, weekdays=[TODAY.weekday()])
+    Enrollment.objects.create(
+        family=actor.family,
+        student=actor.student,
+        offering=offering,
+        status="active",
+        start_date=start,
+    )
+    coach = User.objects.create_user(
+        email="walk-coach@alpha.test", is_staff=True, is_superuser=True
+    )
+    offering.instructors.add(StaffProfile.objects.create(display_name="Coach", user=coach))
+    with watch():
+        for status in ("excused", "present"):  # a token issued, then revoked
+            attendance.attendance_mark(
+                offering_id=offering.pk,
+                meeting_date=TODAY - timedelta(days=7),
+                student_id=actor.student.pk,
+                status=status,
+                by=coach,
+            )
+        attendance.attendance_mark_all_present(
+            offering_id=offering.pk, meeting_date=TODAY, by=coach
+        )
+
+
 def store_purchases(actor, watch):
     product = PunchPassProduct.objects.create(
         name="10 open gym visits", visits=10, price=15000, valid_days=90
@@ -590,6 +626,15 @@ SCENARIOS = {
             "portal.requests.services.makeup_tokens_expire",
         },
         {Request, MakeupToken, Enrollment, Order, OrderLine, LedgerEntry},
+    ),
+    "attendance_marks": (
+        attendance_marks,
+        {
+            "portal.attendance.services.attendance_mark",
+            "portal.attendance.services.attendance_mark_all_present",
+            "portal.requests.tokens.makeup_token_for_absence",
+        },
+        {Attendance, MakeupToken},
     ),
     "store_purchases": (
         store_purchases,
