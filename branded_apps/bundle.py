@@ -71,9 +71,19 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def baked_colours(inputs: dict) -> dict:
+    """The theme colours the binary bakes in (a change needs a new build): the Android
+    adaptive launcher icon's background and the splash screen's background."""
+    theme = inputs.get("theme")
+    if not theme:
+        return {"launcher_background": "", "splash_background": ""}
+    colours = colour_hex(theme["tokens"])
+    return {"launcher_background": colours["primary"], "splash_background": colours["background"]}
+
+
 def expo_config(inputs: dict) -> dict:
     app, tenant, theme = inputs["app"], inputs["tenant"], inputs["theme"]
-    colours = colour_hex(theme["tokens"])
+    baked = baked_colours(inputs)
     config = {
         "name": app["display_name"],
         "slug": tenant["slug"],
@@ -84,7 +94,7 @@ def expo_config(inputs: dict) -> dict:
         "splash": {
             "image": "./assets/splash.png",
             "resizeMode": "contain",
-            "backgroundColor": colours["background"],
+            "backgroundColor": baked["splash_background"],
         },
         "ios": {
             "bundleIdentifier": app["ios_bundle_id"],
@@ -98,7 +108,7 @@ def expo_config(inputs: dict) -> dict:
             "icon": "./assets/icon.png",
             "adaptiveIcon": {
                 "foregroundImage": "./assets/adaptive-icon-foreground.png",
-                "backgroundColor": colours["primary"],
+                "backgroundColor": baked["launcher_background"],
             },
         },
         "extra": {
@@ -156,7 +166,8 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
     yield "app.config.json", _json(expo_config(inputs))
     yield "tokens.json", _json(tokens)
     yield "assets/icon.png", images.png(icon)
-    yield "assets/splash.png", images.png(images.splash(artwork, colours["background"]))
+    baked = baked_colours(inputs)
+    yield "assets/splash.png", images.png(images.splash(artwork, baked["splash_background"]))
     yield (
         "assets/adaptive-icon-foreground.png",
         images.png(images.adaptive_foreground(icon, images.ICON_SIZE)),
@@ -181,7 +192,7 @@ def _files(inputs: dict, sources: dict[str, bytes], step: Callable[[str], None])
         )
         yield (
             f"{res}/mipmap-{density}/ic_launcher_background.png",
-            images.png(images.solid(colours["primary"], (size, size))),
+            images.png(images.solid(baked["launcher_background"], (size, size))),
         )
     yield f"{res}/mipmap-anydpi-v26/ic_launcher.xml", ADAPTIVE_ICON_XML.encode()
     yield f"{res}/values/colors.xml", emitters.android_colors_xml(tokens).encode()

@@ -43,8 +43,10 @@ APP_FIELDS = (
 LISTING_FIELDS = rules.LISTING_FIELDS
 # Changing any of these needs a new binary in the stores; everything else the apps fetch at run
 # time from GET /api/v1/portal (theme colours, layout, feature switches, announcements).
+# Two theme colours are baked too: the primary colour is the Android adaptive launcher icon's
+# background, the background colour the splash screen's (theming.models.BINARY_FIELDS).
 BINARY_FIELDS = ("display_name", "ios_bundle_id", "android_package", "scheme", "app_icon",
-                 "splash_artwork")  # fmt: skip
+                 "splash_artwork", "launcher_background", "splash_background")  # fmt: skip
 IDENTIFIER_FIELDS = ("ios_bundle_id", "android_package")
 # A build that has not reported progress for this long is taken to be lost with its worker.
 STALLED_AFTER = timedelta(minutes=15)
@@ -251,8 +253,11 @@ def build_inputs(*, build_number: int | None = None) -> dict:
 
 
 def binary_fingerprint(inputs: dict) -> dict:
+    from .bundle import baked_colours
+
     app, refs = inputs["app"], inputs["images"]
     return {
+        **baked_colours(inputs),
         "display_name": app["display_name"],
         "ios_bundle_id": app["ios_bundle_id"],
         "android_package": app["android_package"],

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.catalog.models import WEEKDAY_CODES, Offering, StaffProfile
+from saas_platform.storage import media_absolute_url
 
 
 class RefOutput(serializers.Serializer):
@@ -218,7 +219,7 @@ class StaffOutput(serializers.Serializer):
     def get_photo_url(self, staff: StaffProfile) -> str | None:
         if not self.context["portal"].staff_bios_visible or not staff.photo:
             return None
-        return staff.photo.url
+        return media_absolute_url(staff.photo.name)
 
     @extend_schema_field(
         StaffAvailabilityOutput(many=True, allow_null=True, help_text="Null when hidden.")

@@ -97,6 +97,21 @@ urlpatterns = [
         name="api-staff-theme-image",
     ),
     path(
+        "staff/theme/contrast",
+        theme.StaffThemeContrastApi.as_view(),
+        name="api-staff-theme-contrast",
+    ),
+    path(
+        "staff/theme/contrast/fix",
+        theme.StaffThemeContrastFixApi.as_view(),
+        name="api-staff-theme-contrast-fix",
+    ),
+    path(
+        "staff/theme/versions/<int:number>/rollback",
+        theme.StaffThemeRollbackApi.as_view(),
+        name="api-staff-theme-rollback",
+    ),
+    path(
         "staff/theme/publish", theme.StaffThemePublishApi.as_view(), name="api-staff-theme-publish"
     ),
     path(

@@ -171,6 +171,11 @@ THEMING = _codes(
     ("image_too_large", 400, "Images may be at most 5 MB."),
     ("image_type_mismatch", 400, "The image's content does not match its file name's extension."),
     ("image_type_unsupported", 400, "SVG images are not accepted; use PNG, JPEG or WebP."),
+    (
+        "theme_version_not_found",
+        404,
+        "This business never published a theme version of that number.",
+    ),
     ("invalid_choice", 400, "The value is not one of the offered choices."),
     ("invalid_colour", 400, "A colour is not a valid CSS hex colour."),
     ("radius_out_of_range", 400, "The corner radius must be a whole number from 0 to 24."),

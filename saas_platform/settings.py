@@ -420,7 +420,8 @@ AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # Links go through /media/ on the business's host (saas_platform.storage).
+        "BACKEND": "saas_platform.storage.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
@@ -441,6 +442,8 @@ if AWS_STORAGE_BUCKET_NAME:
         MEDIA_ORIGIN = "/".join(_s3["endpoint_url"].split("/")[:3])
     else:
         MEDIA_ORIGIN = f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+# Seconds the presigned link that /media/<path> redirects to on S3 stays valid.
+MEDIA_SIGNED_URL_TTL = env_int("MEDIA_SIGNED_URL_TTL", 3600)
 # Seconds a branded-app bundle's download link (presigned on S3) stays valid.
 BRANDED_APP_DOWNLOAD_TTL = env_int("BRANDED_APP_DOWNLOAD_TTL", 900)
 # Tenant backups (tenants/backup.py) never go where media is: their own S3 bucket, private

@@ -15,10 +15,16 @@ FONT_STACKS = {
     "source-sans": ["Source Sans 3", "system-ui", "sans-serif"],
 }
 COLOUR_ROLES = ("primary", "secondary", "accent", "background", "surface", "text", "error")
-# Delivered to the apps at runtime (they fetch the theme) or baked into the app binary.
+# Delivered to the apps at runtime (they fetch the theme) ...
 RUNTIME_FIELDS = {*COLOUR_ROLES, *(f"dark_{r}" for r in COLOUR_ROLES), "font", "header_style",
                   "class_list_layout", "corner_radius", "density", "logo", "favicon"}  # fmt: skip
-BINARY_FIELDS = {"app_icon"}
+# ... and baked into the branded app's binary (branded_apps/bundle.py), where a change only
+# reaches families in a new build: the icon; the primary colour, the Android adaptive
+# launcher icon's background; the background colour, the splash screen's; the logo, the splash
+# screen's artwork. A field can be in both sets (the portal and the running app repaint at
+# once, the launcher and the splash wait for the build). tests/branded_apps checks this set
+# against what the bundle really bakes.
+BINARY_FIELDS = {"app_icon", "primary", "background", "logo"}
 
 
 def _colour(default: str, **kwargs) -> models.CharField:
@@ -102,6 +108,9 @@ class ThemeVersion(models.Model):
     )
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.CharField(max_length=254, blank=True, help_text="Email of the publisher.")
+    rolled_back_to = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The earlier version this one published again."
+    )
 
     class Meta:
         ordering = ("-number",)

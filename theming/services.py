@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from saas_platform.errors import ApplicationError
 from saas_platform.process_cache import tenant_config
+from saas_platform.storage import media_absolute_url
 
 from .colors import AA_TEXT, AA_UI, check_pairs, parse_hex
 from .models import BINARY_FIELDS, COLOUR_ROLES, FONT_STACKS, Brand, ThemeVersion
@@ -148,50 +149,104 @@ def brand_image_upload(*, field: str, name: str, data: bytes) -> Brand:
     return brand
 
 
+def brand_image_remove(*, field: str) -> Brand:
+    """Take the logo, favicon or app icon off the draft. The file stays in storage: published
+    versions may still show it (and a rollback may bring it back)."""
+    if field not in IMAGE_RULES:
+        raise _bad(field, "unknown_field", f"“{field}” is not a brand image.")
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+        setattr(brand, field, "")
+        brand.save(update_fields=[field, "updated_at"])
+    return brand
+
+
 def _url(path: str) -> str:
-    return default_storage.url(path) if path else ""
+    """Absolute on the business's host: /media/ serves the file whatever the storage."""
+    return media_absolute_url(path)
+
+
+SNAPSHOT_FIELDS = (
+    *COLOUR_ROLES,
+    *(f"dark_{r}" for r in COLOUR_ROLES),
+    "font",
+    "header_style",
+    "class_list_layout",
+    "corner_radius",
+    "density",
+    "logo",
+    "favicon",
+    "app_icon",
+)
 
 
 def snapshot(brand: Brand) -> dict:
-    fields = [
-        *COLOUR_ROLES,
-        *(f"dark_{r}" for r in COLOUR_ROLES),
-        "font",
-        "header_style",
-        "class_list_layout",
-        "corner_radius",
-        "density",
-        "logo",
-        "favicon",
-        "app_icon",
-    ]
-    data = {name: getattr(brand, name) for name in fields}
+    data = {name: getattr(brand, name) for name in SNAPSHOT_FIELDS}
     data["logo_url"] = _url(brand.logo)
     data["favicon_url"] = _url(brand.favicon)
     return data
 
 
+# (name, foreground field, background field, required ratio); the foreground is what a fix
+# changes (the background stays the business's choice).
+CONTRAST_PAIRS = (
+    ("text on background", "text", "background", AA_TEXT),
+    ("text on surface", "text", "surface", AA_TEXT),
+    ("error on background", "error", "background", AA_TEXT),
+    ("primary on background", "primary", "background", AA_UI),
+    ("accent on background", "accent", "background", AA_UI),
+)
+DARK_CONTRAST_PAIRS = (
+    ("dark text on dark background", "dark_text", "dark_background", AA_TEXT),
+    ("dark text on dark surface", "dark_text", "dark_surface", AA_TEXT),
+    ("dark error on dark background", "dark_error", "dark_background", AA_TEXT),
+    ("dark primary on dark background", "dark_primary", "dark_background", AA_UI),
+)
+PAIR_FIELD = {name: fg for name, fg, _bg, _r in CONTRAST_PAIRS + DARK_CONTRAST_PAIRS}
+
+
 def contrast_failures(data: dict) -> list:
-    pairs = [
-        ("text on background", data["text"], data["background"], AA_TEXT),
-        ("text on surface", data["text"], data["surface"], AA_TEXT),
-        ("error on background", data["error"], data["background"], AA_TEXT),
-        ("primary on background", data["primary"], data["background"], AA_UI),
-        ("accent on background", data["accent"], data["background"], AA_UI),
-    ]
+    pairs = list(CONTRAST_PAIRS)
     if all(data.get(f"dark_{r}") for r in COLOUR_ROLES):
-        pairs += [
-            ("dark text on dark background", data["dark_text"], data["dark_background"], AA_TEXT),
-            ("dark text on dark surface", data["dark_text"], data["dark_surface"], AA_TEXT),
-            ("dark error on dark background", data["dark_error"], data["dark_background"], AA_TEXT),
-            (
-                "dark primary on dark background",
-                data["dark_primary"],
-                data["dark_background"],
-                AA_UI,
-            ),
-        ]
-    return check_pairs(pairs)
+        pairs += DARK_CONTRAST_PAIRS
+    return check_pairs([(name, data[fg], data[bg], ratio) for name, fg, bg, ratio in pairs])
+
+
+def failure_details(failures: list) -> list[dict]:
+    """Each failing pair as a dict, with the draft field its suggested fix changes."""
+    return [{**f.as_dict(), "field": PAIR_FIELD[f.pair]} for f in failures]
+
+
+def brand_contrast_check() -> list[dict]:
+    """The draft's failing pairs (empty when it may be published)."""
+    return failure_details(contrast_failures(snapshot(brand_get())))
+
+
+def brand_contrast_fix(*, fields: list[str] | None = None) -> Brand:
+    """Apply the suggested colour of every failing pair (or only of ``fields``) to the draft,
+    in one edit. A colour in two pairs (text on background and on surface) is fixed for the
+    stricter one: the suggestion is checked again until both pass."""
+    allowed = set(PAIR_FIELD.values())
+    if fields is not None:
+        unknown = [f for f in fields if f not in allowed]
+        if unknown:
+            raise _bad(
+                unknown[0], "unknown_field", f"“{unknown[0]}” is not a colour a fix can change."
+            )
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+        for _round in range(4):
+            failures = [
+                f
+                for f in contrast_failures(snapshot(brand))
+                if fields is None or PAIR_FIELD[f.pair] in fields
+            ]
+            if not failures:
+                break
+            for failure in failures:
+                setattr(brand, PAIR_FIELD[failure.pair], failure.suggestion)
+        brand.save()
+    return brand
 
 
 def theme_publish(*, published_by: str = "") -> ThemeVersion:
@@ -202,7 +257,7 @@ def theme_publish(*, published_by: str = "") -> ThemeVersion:
         data = snapshot(brand)
         failures = contrast_failures(data)
         if failures:
-            details = [f.as_dict() for f in failures]
+            details = failure_details(failures)
             raise ApplicationError(
                 "contrast_failed",
                 f"{len(failures)} colour pair(s) are hard to read: "
@@ -213,24 +268,55 @@ def theme_publish(*, published_by: str = "") -> ThemeVersion:
                 ),
                 fields={"colours": [json.dumps(d) for d in details]},
             )
-        previous = ThemeVersion.objects.select_for_update().order_by("-number").first()
-        changed = sorted(
-            k
-            for k, v in data.items()
-            if not k.endswith("_url") and (previous is None or previous.snapshot.get(k) != v)
+        return _version_create(data, published_by=published_by)
+
+
+def theme_rollback(*, number: int, published_by: str = "") -> ThemeVersion:
+    """Publish again what version ``number`` published, as the next version (versions stay
+    immutable and the history says what happened), and make it the draft too, so the next
+    edit starts from what families see."""
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
+        target = (
+            ThemeVersion.objects.filter(number=number).first()
+            if isinstance(number, int) and not isinstance(number, bool) and number > 0
+            else None
         )
-        tokens = build_tokens(data)
-        etag = hashlib.sha256(json.dumps(tokens, sort_keys=True).encode()).hexdigest()
-        version = ThemeVersion.objects.create(
-            number=(previous.number + 1) if previous else 1,
-            snapshot=data,
-            tokens=tokens,
-            etag=etag,
-            changed_fields=changed,
-            needs_app_build=previous is not None and bool(set(changed) & BINARY_FIELDS),
-            published_by=published_by,
-        )
-        _share_logo(data["logo_url"])
+        if target is None:
+            raise ApplicationError(
+                "theme_version_not_found",
+                "There is no published version with that number.",
+                status=404,
+            )
+        for name in SNAPSHOT_FIELDS:
+            if name in target.snapshot:
+                setattr(brand, name, target.snapshot[name])
+        brand.save()
+        return _version_create(snapshot(brand), published_by=published_by, rolled_back_to=number)
+
+
+def _version_create(data: dict, *, published_by: str, rolled_back_to: int | None = None):
+    """The next version from ``data``; the caller holds the Brand row's lock."""
+    previous = ThemeVersion.objects.select_for_update().order_by("-number").first()
+    changed = sorted(
+        k
+        for k, v in data.items()
+        if not k.endswith("_url") and (previous is None or previous.snapshot.get(k) != v)
+    )
+    tokens = build_tokens(data)
+    etag = hashlib.sha256(json.dumps(tokens, sort_keys=True).encode()).hexdigest()
+    version = ThemeVersion.objects.create(
+        number=(previous.number + 1) if previous else 1,
+        snapshot=data,
+        tokens=tokens,
+        etag=etag,
+        changed_fields=changed,
+        # The first version is what the first build is made from.
+        needs_app_build=previous is not None and bool(set(changed) & BINARY_FIELDS),
+        published_by=published_by,
+        rolled_back_to=rolled_back_to,
+    )
+    _share_logo(data["logo_url"])
     return version
 
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 from theming import emitters, services
-from theming.models import COLOUR_ROLES, RUNTIME_FIELDS, Brand, ThemeVersion
+from theming.models import BINARY_FIELDS, COLOUR_ROLES, RUNTIME_FIELDS, Brand, ThemeVersion
 
 from .base import PortalApi
 
@@ -138,6 +138,80 @@ class StaffThemeImageApi(PortalApi):
         brand = services.brand_image_upload(field=field, name=upload.name, data=upload.read())
         return Response(BrandOutput(brand).data)
 
+    @extend_schema(
+        operation_id="staff_theme_image_remove",
+        responses=BrandOutput,
+        description="Take the logo, favicon or app_icon off the draft (published versions keep "
+        "theirs until the next publish). `unknown_field` (400) for another name.",
+    )
+    def delete(self, request, field: str):
+        return Response(BrandOutput(services.brand_image_remove(field=field)).data)
+
+
+class ContrastFailureOutput(serializers.Serializer):
+    pair = serializers.CharField()
+    field = serializers.CharField(help_text="The draft colour the suggested fix changes.")
+    foreground = serializers.CharField()
+    background = serializers.CharField()
+    ratio = serializers.FloatField()
+    required = serializers.FloatField()  # type: ignore[assignment]  # a field, not Field.required
+    suggestion = serializers.CharField()
+
+
+class ContrastOutput(serializers.Serializer):
+    passes = serializers.BooleanField()
+    failures = ContrastFailureOutput(many=True)
+
+
+class StaffThemeContrastApi(PortalApi):
+    permission_classes = [staff_permission("edit_theme")]
+
+    @extend_schema(
+        operation_id="staff_theme_contrast",
+        responses=ContrastOutput,
+        description="The draft's WCAG 2.2 AA check: each failing pair, its ratio, what it needs "
+        "and the nearest colour that passes.",
+    )
+    def get(self, request):
+        failures = services.brand_contrast_check()
+        return Response({"passes": not failures, "failures": failures})
+
+
+class ContrastFixOutput(serializers.Serializer):
+    draft = BrandOutput()
+    contrast = ContrastOutput()
+
+
+class StaffThemeContrastFixApi(PortalApi):
+    permission_classes = [staff_permission("edit_theme")]
+
+    class Input(serializers.Serializer):
+        fields = serializers.ListField(  # type: ignore[assignment]  # the field named "fields"
+            child=serializers.CharField(max_length=32),
+            required=False,
+            max_length=20,
+            help_text='Only fix these colours (e.g. ["text"]); all failing ones by default.',
+        )
+
+    @extend_schema(
+        operation_id="staff_theme_contrast_fix",
+        request=Input,
+        responses=ContrastFixOutput,
+        description="Apply the suggested colours to the draft in one edit. `unknown_field` "
+        "(400) for a name that is not a colour a fix changes.",
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        brand = services.brand_contrast_fix(fields=data.validated_data.get("fields"))
+        failures = services.brand_contrast_check()
+        return Response(
+            {
+                "draft": BrandOutput(brand).data,
+                "contrast": {"passes": not failures, "failures": failures},
+            }
+        )
+
 
 class VersionOutput(serializers.ModelSerializer):
     runtime_changes = serializers.SerializerMethodField()
@@ -153,6 +227,7 @@ class VersionOutput(serializers.ModelSerializer):
             "needs_app_build",
             "runtime_changes",
             "binary_changes",
+            "rolled_back_to",
             "etag",
         ]
 
@@ -160,7 +235,7 @@ class VersionOutput(serializers.ModelSerializer):
         return [f for f in version.changed_fields if f in RUNTIME_FIELDS]
 
     def get_binary_changes(self, version) -> list[str]:
-        return [f for f in version.changed_fields if f not in RUNTIME_FIELDS]
+        return [f for f in version.changed_fields if f in BINARY_FIELDS]
 
 
 class StaffThemePublishApi(PortalApi):
@@ -185,3 +260,19 @@ class StaffThemeVersionsApi(PortalApi):
     @extend_schema(operation_id="staff_theme_versions", responses=VersionOutput(many=True))
     def get(self, request):
         return Response(VersionOutput(ThemeVersion.objects.all(), many=True).data)
+
+
+class StaffThemeRollbackApi(PortalApi):
+    permission_classes = [staff_permission("publish_theme")]
+
+    @extend_schema(
+        operation_id="staff_theme_rollback",
+        request=None,
+        responses={201: VersionOutput},
+        description="Publish again what version `number` published, as the next version; the "
+        "draft becomes it too. `theme_version_not_found` (404) for a number this business never "
+        "published.",
+    )
+    def post(self, request, number: int):
+        version = services.theme_rollback(number=number, published_by=request.user.email)
+        return Response(VersionOutput(version).data, status=status.HTTP_201_CREATED)

@@ -420,12 +420,22 @@ def test_runtime_changes_need_no_new_build_but_binary_ones_do(
     portal = client.get(f"{API}/portal").json()
     assert portal["app"] == {"latest_build": 1, "latest_version": "1.0.0"}
     assert client.get(APP).json()["build_needed"]["needed"] is False
-    # New colours reach installed apps through GET /api/v1/portal: no build needed.
-    client.patch(f"{API}/staff/theme/draft", {"primary": "#7c3aed"}, format="json")
+    # Colours the binary does not bake reach installed apps through GET /api/v1/portal: no
+    # build needed.
+    client.patch(f"{API}/staff/theme/draft", {"secondary": "#7c3aed"}, format="json")
     published = client.post(f"{API}/staff/theme/publish").json()
-    assert published["needs_app_build"] is False
+    assert published["needs_app_build"] is False and published["binary_changes"] == []
     assert client.get(f"{API}/portal").json()["theme"]["version"] == published["number"]
     assert client.get(APP).json()["build_needed"]["needed"] is False
+    # The primary colour is the Android launcher icon's background: the running app repaints
+    # at once, the launcher waits for a build, and both answers say so.
+    client.patch(f"{API}/staff/theme/draft", {"primary": "#6d28d9"}, format="json")
+    published = client.post(f"{API}/staff/theme/publish").json()
+    assert published["needs_app_build"] is True and published["binary_changes"] == ["primary"]
+    assert "primary" in published["runtime_changes"]
+    assert client.get(APP).json()["build_needed"] == {
+        "needed": True, "reasons": ["launcher_background"], "last_ready_build": 1,
+    }  # fmt: skip
     # A new icon and a new name only reach families in a new binary.
     new_icon = Image.new("RGB", (1024, 1024), (15, 118, 110))
     buffer = io.BytesIO()
@@ -434,8 +444,8 @@ def test_runtime_changes_need_no_new_build_but_binary_ones_do(
     assert client.post(f"{API}/staff/theme/publish").json()["needs_app_build"] is True
     client.patch(APP, {"display_name": "Alpha Gym Club"}, format="json")
     needed = client.get(APP).json()["build_needed"]
-    assert needed == {"needed": True, "reasons": ["display_name", "app_icon"],
-                      "last_ready_build": 1}  # fmt: skip
+    assert needed == {"needed": True, "reasons": ["display_name", "app_icon",
+                      "launcher_background"], "last_ready_build": 1}  # fmt: skip
 
 
 # --- permissions and isolation ---------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_media_goes_to_s3_when_a_bucket_is_set():
         **PRODUCTION, AWS_STORAGE_BUCKET_NAME="media", AWS_S3_ENDPOINT_URL="http://s3:8333"
     )
     default = s["STORAGES"]["default"]
-    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["BACKEND"] == "saas_platform.storage.MediaS3Storage"
     assert default["OPTIONS"]["bucket_name"] == "media"
     assert default["OPTIONS"]["endpoint_url"] == "http://s3:8333"
 

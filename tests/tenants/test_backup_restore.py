@@ -91,7 +91,7 @@ def _fill(tenant: Tenant) -> dict[str, bytes]:
         photo_path = coach.photo.name
     connection.set_schema_to_public()
     assert logo_path.startswith(f"{tenant.schema_name}/")
-    assert not photo_path.startswith(f"{tenant.schema_name}/")
+    assert photo_path.startswith(f"{tenant.schema_name}/staff/")
     return {logo_path: logo, photo_path: photo}
 
 

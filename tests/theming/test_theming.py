@@ -158,7 +158,9 @@ def test_draft_edits_preview_and_publish(staff, in_tenant_a):
     published = staff.client().post(f"{API}/staff/theme/publish")
     assert published.status_code == 201
     body = published.json()
-    assert body["number"] == 2 and body["needs_app_build"] is False
+    # The primary colour is also baked into the branded app's launcher icon.
+    assert body["number"] == 2 and body["needs_app_build"] is True
+    assert body["binary_changes"] == ["primary"]
     assert set(body["runtime_changes"]) >= {"primary", "font", "class_list_layout", "corner_radius"}
     assert "#7c3aed" in client_for(in_tenant_a).get("/theme.css").content.decode()
     assert ThemeVersion.objects.get(number=1).snapshot["primary"] == "#1d4ed8"  # immutable
