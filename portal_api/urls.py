@@ -22,6 +22,7 @@ from .views import (
     staff_members,
     staff_money,
     staff_reports,
+    staff_settings,
     store,
     theme,
 )
@@ -296,6 +297,7 @@ urlpatterns = [
         staff_reports.ReportCsvApi.as_view(),
         name="api-staff-report-csv",
     ),
+    path("staff/settings", staff_settings.StaffSettingsApi.as_view(), name="api-staff-settings"),
     path("staff/members", staff_members.StaffMemberListApi.as_view(), name="api-staff-members"),
     path(
         "staff/members/<int:user_id>/role",

@@ -28,6 +28,12 @@ NAV = (
     NavItem("payouts", _("Payouts"), "/console/payouts/", ("view_payouts",)),
     NavItem("reports", _("Reports"), "/console/reports/", ("view_reports",)),
     NavItem("staff", _("Staff"), "/console/staff/", ("manage_staff",)),
+    NavItem(
+        "settings",
+        _("Settings"),
+        "/console/settings/",
+        ("manage_settings", "edit_theme", "manage_payments_onboarding"),
+    ),
 )
 
 

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import money_views, views
+from portal.config.settings_schema import PAGES_BY_KEY
+
+from . import money_views, settings_views, views
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
@@ -53,4 +55,15 @@ urlpatterns = [
     path("staff/", views.staff, name="console-staff"),
     path("staff/invite", views.staff_invite_view, name="console-staff-invite"),
     path("staff/<int:user_id>/role", views.staff_role_view, name="console-staff-role"),
+    path("settings/", settings_views.settings_index, name="console-settings"),
+    # One route per page of portal.config.settings_schema (named console-settings-<key>).
+    *(
+        path(
+            f"settings/{key}/",
+            settings_views.settings_page,
+            {"key": key},
+            name=f"console-settings-{key}",
+        )
+        for key in PAGES_BY_KEY
+    ),
 ]

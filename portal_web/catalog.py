@@ -110,6 +110,8 @@ def class_search(request):
         "selected": {name: params.getlist(name) for name in ("kind", "day", "time_of_day")},
         "filtered": any(v for k, v in params.items() if k not in ("q", "page")),
         "choices": _filter_choices(portal),
+        # The filters the business shows, in its order (Settings > Portal and class list).
+        "filter_order": portal.search_filter_list,
     }
     try:
         filters = parse_offering_filters(params)

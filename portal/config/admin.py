@@ -10,11 +10,11 @@ class PortalSettingsAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
     fieldsets = (
         ("Portal", {"fields": (
             "portal_enabled", "mobile_app_enabled", "visitors_may_create_accounts",
-            "list_visible_when_logged_out", "class_search_rate_limit",
+            "list_visible_when_logged_out",
         )}),
         ("What the class list shows", {"fields": (
             "show_classes", "show_camps", "show_events", "show_punch_passes", "openings_display",
-            "show_levels",
+            "show_levels", "class_search_filters",
         )}),
         ("Checkout", {"fields": ("hold_timer_minutes",)}),
         ("Registration", {"fields": (
@@ -46,7 +46,10 @@ class PortalSettingsAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
         )}),
         ("Staff pages", {"fields": ("staff_bios_visible", "staff_availability_visible")}),
         ("Home page", {"fields": ("welcome_heading", "welcome_message")}),
+        # Run by the platform, not the business: shown, not editable here or in the console.
+        ("Platform", {"fields": ("class_search_rate_limit",)}),
     )  # fmt: skip
+    readonly_fields = ("class_search_rate_limit",)
 
     def has_add_permission(self, request):
         # One row per business, created when the business is provisioned.

@@ -11,6 +11,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+# Class-search filters a business may show, in the default order (the search form, the apps'
+# filter sheet). "dates" is the pair from/to.
+SEARCH_FILTERS = (
+    "kind", "program", "location", "level", "instructor", "term", "day", "time_of_day", "age",
+    "gender", "dates", "has_openings",
+)  # fmt: skip
+
 
 class PortalSettings(models.Model):
     SINGLETON_ID = 1
@@ -66,6 +73,12 @@ class PortalSettings(models.Model):
         help_text="Show the number of openings, or only FULL / OPEN.",
     )
     show_levels = models.BooleanField(default=True, help_text="Show the levels of each offering.")
+    class_search_filters = models.CharField(
+        max_length=200,
+        default=",".join(SEARCH_FILTERS),
+        help_text="The class-search filters families see, in this order, comma-separated; leave "
+        "one out to hide it. Known filters: " + ", ".join(SEARCH_FILTERS) + ".",
+    )
     class_search_rate_limit = models.PositiveIntegerField(
         default=600,
         validators=[MinValueValidator(10), MaxValueValidator(100_000)],
@@ -338,6 +351,10 @@ class PortalSettings(models.Model):
             errors["gift_certificate_amounts"] = (
                 "Use whole amounts in minor units, comma-separated."
             )
+        try:
+            _ = self.search_filter_list
+        except ValueError as exc:
+            errors["class_search_filters"] = str(exc)
         if self.referral_source_required and not self.referral_source_list:
             errors["referral_sources"] = "List the choices families pick their referral from."
         if errors:
@@ -381,6 +398,19 @@ class PortalSettings(models.Model):
         if any(not p.isdigit() or int(p) <= 0 for p in parts):
             raise ValueError("bad amounts")
         return [int(p) for p in parts]
+
+    @property
+    def search_filter_list(self) -> list[str]:
+        """The filters families see, in order (``ValueError`` on an unknown or repeated one)."""
+        names = [p.strip() for p in (self.class_search_filters or "").split(",") if p.strip()]
+        for name in names:
+            if name not in SEARCH_FILTERS:
+                raise ValueError(
+                    f"Unknown filter “{name[:40]}”. Use some of: {', '.join(SEARCH_FILTERS)}."
+                )
+        if len(set(names)) != len(names):
+            raise ValueError("Name each filter once.")
+        return names
 
     @property
     def keyword_list(self) -> list[str]:

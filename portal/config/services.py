@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from saas_platform.errors import ApplicationError
 
 from .models import PortalSettings
 
@@ -19,10 +24,55 @@ def portal_settings_ensure(*, tenant=None) -> PortalSettings:
 
 @transaction.atomic
 def portal_settings_update(**changes) -> PortalSettings:
-    """Change settings, validating the whole row (staff admin and API use this)."""
+    """Change settings, validating the whole row (the Django admin and internal callers)."""
     row = PortalSettings.objects.select_for_update().get(id=PortalSettings.SINGLETON_ID)
     for field, value in changes.items():
         setattr(row, field, value)
     row.full_clean()
     row.save()
+    return row
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, bool | int | str | None) else str(value)
+
+
+def settings_fields_check(*, names: list[str]) -> None:
+    """``unknown_field`` for any name that is not a setting staff can change."""
+    from .settings_schema import EDITABLE_FIELDS
+
+    unknown = sorted(set(map(str, names)) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            "unknown_field",
+            f"“{unknown[0][:60]}” is not a setting staff can change.",
+            fields={name[:60]: ["Not a setting staff can change."] for name in unknown[:20]},
+        )
+
+
+def portal_settings_change(*, changes: dict[str, Any]) -> PortalSettings:
+    """Staff change settings (the console's pages and ``/api/v1/staff/settings``): only the
+    fields of ``settings_schema.EDITABLE_FIELDS``, the whole row validated by the model's rules,
+    each change audited. Refuses with ``unknown_field`` or ``invalid_input`` (fields name the
+    problems) and changes nothing then."""
+    from portal.privacy.audit import audit_record
+
+    settings_fields_check(names=list(changes))
+    with transaction.atomic():
+        portal_settings_ensure()
+        row = PortalSettings.objects.select_for_update().get(id=PortalSettings.SINGLETON_ID)
+        changed = {}
+        for field, value in changes.items():
+            if getattr(row, field) != value:
+                changed[field] = [_jsonable(getattr(row, field)), _jsonable(value)]
+            setattr(row, field, value)
+        try:
+            row.full_clean()
+        except ValidationError as exc:
+            fields = {name: list(messages) for name, messages in exc.message_dict.items()}
+            first = next(iter(fields.values()))[0]
+            raise ApplicationError("invalid_input", first, fields=fields) from None
+        if changed:
+            row.save()
+            audit_record(action="settings_change", obj=row, fields=changed)
     return row

@@ -17,6 +17,7 @@ from portal.catalog.selectors import (
     offering_search,
     staff_list,
 )
+from portal.config.models import SEARCH_FILTERS
 from saas_platform.api.pagination import Pagination
 from saas_platform.errors import ApplicationError
 
@@ -138,6 +139,11 @@ class OfferingFiltersOutput(serializers.Serializer):
     days = serializers.ListField(child=serializers.CharField())
     times_of_day = serializers.ListField(child=serializers.CharField())
     genders = serializers.ListField(child=serializers.CharField())
+    order = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SEARCH_FILTERS)),
+        help_text="The filters the business shows families, in its order (``dates`` is the "
+        "from/to pair); a filter not listed is hidden.",
+    )
 
 
 class OfferingFiltersApi(CatalogApi):
@@ -159,6 +165,7 @@ class OfferingFiltersApi(CatalogApi):
             days=list(WEEKDAY_CODES),
             times_of_day=list(TIMES_OF_DAY),
             genders=["female", "male"],
+            order=self.portal.search_filter_list,
         )
         return Response(OfferingFiltersOutput(options).data)
 

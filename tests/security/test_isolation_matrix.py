@@ -85,6 +85,8 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/enrollments/{enrollment_id}/deny": "O M F",
     "GET /api/v1/staff/openings/{opening_id}/queue": "O M",
     "POST /api/v1/staff/openings/{opening_id}/pause": "O M",
+    "GET /api/v1/staff/settings": "O M",
+    "PATCH /api/v1/staff/settings": "O M",
     "GET /api/v1/staff/members": "O",
     "POST /api/v1/staff/members": "O",
     "POST /api/v1/staff/members/{user_id}/role": "O",
@@ -134,6 +136,22 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /console/staff/": "O",
     "POST /console/staff/invite": "O",
     "POST /console/staff/{user_id}/role": "O",
+    # Settings (portal_console/settings_views.py): owner and manager.
+    "GET /console/settings/": "O M",
+    "GET /console/settings/registration/": "O M",
+    "POST /console/settings/registration/": "O M",
+    "GET /console/settings/checkout/": "O M",
+    "POST /console/settings/checkout/": "O M",
+    "GET /console/settings/requests/": "O M",
+    "POST /console/settings/requests/": "O M",
+    "GET /console/settings/staff-pages/": "O M",
+    "POST /console/settings/staff-pages/": "O M",
+    "GET /console/settings/display/": "O M",
+    "POST /console/settings/display/": "O M",
+    "GET /console/settings/payments-store/": "O M",
+    "POST /console/settings/payments-store/": "O M",
+    "GET /console/settings/features/": "O M",
+    "POST /console/settings/features/": "O M",
 }
 # Console pages anyone may open (signing in and out).
 CONSOLE_PUBLIC = {"GET /console/login/", "POST /console/login/", "POST /console/logout/"}

@@ -1502,6 +1502,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The business's portal settings and how the console groups them. Amounts (gift_certificate_*) in minor units; times in the business's zone. */
+        get: operations["staff_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Change some settings; the others stay. Validated as on the console's pages: `invalid_input` (400, `fields` says which and why; nothing changes), `unknown_field` (400, a name that is not a setting staff can change, e.g. the platform's class_search_rate_limit). */
+        patch: operations["staff_settings_update"];
+        trace?: never;
+    };
     "/api/v1/staff/stripe/onboarding": {
         parameters: {
             query?: never;
@@ -2335,6 +2353,13 @@ export interface components {
             recipient_email: string;
             order_id: number | null;
         };
+        /**
+         * @description * `settings` - settings
+         *     * `staff` - staff
+         *     * `other` - other
+         * @enum {string}
+         */
+        GroupEnum: "settings" | "staff" | "other";
         GuardianListInput: {
             first_name: string;
             last_name: string;
@@ -2508,6 +2533,8 @@ export interface components {
             days: string[];
             times_of_day: string[];
             genders: string[];
+            /** @description The filters the business shows families, in its order (``dates`` is the from/to pair); a filter not listed is hidden. */
+            order: components["schemas"]["OrderEnum"][];
         };
         /**
          * @description One search result. Context: ``portal`` (settings), ``currency`` and optionally
@@ -2559,6 +2586,22 @@ export interface components {
          * @enum {string}
          */
         OpeningsDisplayEnum: "numbers" | "full_open";
+        /**
+         * @description * `kind` - kind
+         *     * `program` - program
+         *     * `location` - location
+         *     * `level` - level
+         *     * `instructor` - instructor
+         *     * `term` - term
+         *     * `day` - day
+         *     * `time_of_day` - time_of_day
+         *     * `age` - age
+         *     * `gender` - gender
+         *     * `dates` - dates
+         *     * `has_openings` - has_openings
+         * @enum {string}
+         */
+        OrderEnum: "kind" | "program" | "location" | "level" | "instructor" | "term" | "day" | "time_of_day" | "age" | "gender" | "dates" | "has_openings";
         OrderOutput: {
             id: number;
             kind: components["schemas"]["OrderOutputKindEnum"];
@@ -2670,6 +2713,13 @@ export interface components {
         PasswordResetInput: {
             email: string;
         };
+        /**
+         * @description * `allow` - Allow enrollment
+         *     * `block` - Block enrollment
+         *     * `request` - Turn enrollment into a request
+         * @enum {string}
+         */
+        PastDuePolicyEnum: "allow" | "block" | "request";
         PatchedFamilyDetailInput: {
             name?: string;
             address_line1?: string;
@@ -2678,6 +2728,167 @@ export interface components {
             region?: string;
             postal_code?: string;
             country?: string;
+        };
+        /** @description Every setting staff may change, typed from the model (choices, bounds, help text). */
+        PatchedStaffSettings: {
+            /**
+             * @description Default for every offering.
+             *
+             *     * `auto_approve` - Enroll at once when requirements are met
+             *     * `request` - Staff approve each request first
+             */
+            registration_mode?: components["schemas"]["RegistrationModeEnum"];
+            /** @description Pending requests and transfers hold a seat. */
+            pending_requests_count_against_openings?: boolean;
+            /** @description Online enrollment closes this many minutes after an offering's first meeting starts (0: at the start). Empty: families may join until it ends, from the next meeting. */
+            enrollment_cutoff_minutes_after_start?: number | null;
+            /** @description A family joining a class that has started begins on a real meeting date, never between meetings. */
+            force_start_on_meeting_date?: boolean;
+            /** @description Hours a family has to accept a waitlist offer before it goes to the next family (1-336). */
+            waitlist_offer_hours?: number;
+            /**
+             * Format: date-time
+             * @description Start of the priority-registration window.
+             */
+            priority_registration_starts_at?: string | null;
+            /**
+             * Format: date-time
+             * @description End of the window; after it everyone may register.
+             */
+            priority_registration_ends_at?: string | null;
+            /**
+             * @description Who may register during the priority window.
+             *
+             *     * `keyword` - Families with a keyword
+             *     * `returning` - Returning families
+             *     * `keyword_or_returning` - Keyword holders and returning families
+             */
+            priority_registration_mode?: components["schemas"]["PriorityRegistrationModeEnum"];
+            /** @description Keywords (one per line) that let a family register early. */
+            priority_keywords?: string;
+            /** @description Visitors may create a family account online. */
+            visitors_may_create_accounts?: boolean;
+            /** @description Families without any past enrollment may enroll. */
+            new_families_may_enroll?: boolean;
+            /**
+             * Format: date-time
+             * @description If set, new families may enroll only from this moment (e.g. after the returning families' window).
+             */
+            new_family_enrollment_opens_at?: string | null;
+            /** @description Families marked inactive may enroll. */
+            inactive_families_may_enroll?: boolean;
+            /**
+             * @description What happens when a family with a past-due balance enrolls.
+             *
+             *     * `allow` - Allow enrollment
+             *     * `block` - Block enrollment
+             *     * `request` - Turn enrollment into a request
+             */
+            past_due_policy?: components["schemas"]["PastDuePolicyEnum"];
+            /** @description A charge the family has not paid becomes past due this many days after it is posted to the ledger (payments settle the oldest charges first); 0: at once. */
+            past_due_after_days?: number;
+            /** @description Ask how the family heard about the business at signup. */
+            referral_source_required?: boolean;
+            /** @description Choices offered at signup, one per line (e.g. Friend, Google). */
+            referral_sources?: string;
+            /** @description Minutes a seat stays held in a cart before it is released (1-120). */
+            hold_timer_minutes?: number;
+            /** @description Families may report absences. */
+            absences_enabled?: boolean;
+            /** @description Absences must be reported at least this many hours before the class. */
+            absence_notice_hours?: number;
+            /** @description Approve reported absences without staff review. */
+            absences_auto_approve?: boolean;
+            /** @description An approved absence gives the student a makeup token. */
+            absence_issues_makeup_token?: boolean;
+            /** @description Families may book makeup classes with their tokens. */
+            makeups_enabled?: boolean;
+            /** @description Days a makeup token stays valid (1-365). */
+            makeup_token_expiry_days?: number;
+            /** @description Extra makeup students a class may take beyond its capacity. */
+            makeup_seats_per_class?: number;
+            /** @description Families may ask to move an enrollment to another class. */
+            transfers_enabled?: boolean;
+            /** @description Transfers may only move a student to the next level. */
+            transfers_next_level_only?: boolean;
+            /** @description An enrollment may be transferred once. */
+            one_transfer_per_enrollment?: boolean;
+            /** @description Families may ask to drop an enrollment. */
+            drops_enabled?: boolean;
+            /** @description A drop takes effect at least this many days after it is requested. */
+            drop_notice_days?: number;
+            /** @description Families must say why they drop. */
+            drop_reason_required?: boolean;
+            /** @description Show staff bios and photos. */
+            staff_bios_visible?: boolean;
+            /** @description Show staff availability for private lessons. */
+            staff_availability_visible?: boolean;
+            /** @description When off, families see “Our Customer Portal is currently unavailable” and nobody can log in, enroll, request or pay. */
+            portal_enabled?: boolean;
+            /** @description Visitors who are not signed in may browse the class list. */
+            list_visible_when_logged_out?: boolean;
+            /** @description Heading on the portal's home page. */
+            welcome_heading?: string;
+            /** @description Plain text shown under the heading. */
+            welcome_message?: string;
+            /** @description List weekly classes. */
+            show_classes?: boolean;
+            /** @description List camps. */
+            show_camps?: boolean;
+            /** @description List events. */
+            show_events?: boolean;
+            /**
+             * @description Show the number of openings, or only FULL / OPEN.
+             *
+             *     * `numbers` - Number of openings
+             *     * `full_open` - FULL / OPEN
+             */
+            openings_display?: components["schemas"]["OpeningsDisplayEnum"];
+            /** @description Show the levels of each offering. */
+            show_levels?: boolean;
+            /** @description The class-search filters families see, in this order, comma-separated; leave one out to hide it. Known filters: kind, program, location, level, instructor, term, day, time_of_day, age, gender, dates, has_openings. */
+            class_search_filters?: string;
+            /**
+             * @description Whether families may, or must, keep a payment method on file for autopay.
+             *
+             *     * `off` - Do not store payment methods
+             *     * `optional` - Families may save a payment method
+             *     * `required` - A saved method for autopay is required
+             */
+            stored_payment_method_policy?: components["schemas"]["StoredPaymentMethodPolicyEnum"];
+            /** @description Day of the month (1-28) autopay bills monthly tuition. */
+            billing_day?: number;
+            /** @description Days after a failed autopay charge to try again, comma-separated (e.g. 1,3,7). */
+            autopay_retry_days?: string;
+            /**
+             * @description Charge an offering's registration fee once per family or once per student in each term.
+             *
+             *     * `family` - Once per family
+             *     * `student` - Once per student
+             */
+            registration_fee_scope?: components["schemas"]["RegistrationFeeScopeEnum"];
+            /** @description Month (1-12) a registration year starts; the registration fee is charged once per registration year. */
+            registration_year_start_month?: number;
+            /** @description Discount on each additional student's tuition in one order, by position: “0,10,15” gives the 2nd student 10% and the 3rd and later 15%. Empty: none. */
+            sibling_discount_percents?: string;
+            /** @description Discount for a student's additional classes in one order, by position: “0,10,20” gives the 2nd class 10% and the 3rd and later 20%. Empty: none. */
+            multi_class_discount_percents?: string;
+            /** @description Sell gift certificates and accept them at checkout. */
+            gift_certificates_enabled?: boolean;
+            /** @description Visitors without an account may buy gift certificates. */
+            gift_certificates_visitors_may_buy?: boolean;
+            /** @description Fixed amounts offered, in minor units, comma-separated (e.g. 2500,5000). */
+            gift_certificate_amounts?: string;
+            /** @description Smallest amount a family may choose, in minor units. */
+            gift_certificate_min?: number;
+            /** @description Largest amount a family may choose, in minor units. */
+            gift_certificate_max?: number;
+            /** @description Sell punch passes (N visits) and let families redeem them. */
+            punch_passes_enabled?: boolean;
+            /** @description List punch passes for sale. */
+            show_punch_passes?: boolean;
+            /** @description Families may use the mobile app and this business's own app. */
+            mobile_app_enabled?: boolean;
         };
         PatchedStudentInput: {
             first_name?: string;
@@ -2870,6 +3081,8 @@ export interface components {
             welcome_message?: string;
             /** @description Day of the month (1-28) autopay bills monthly tuition. */
             billing_day?: number;
+            /** @description The class-search filters families see, in this order, comma-separated; leave one out to hide it. Known filters: kind, program, location, level, instructor, term, day, time_of_day, age, gender, dates, has_openings. */
+            class_search_filters?: string;
         };
         PortalTenant: {
             name: string;
@@ -3583,6 +3796,180 @@ export interface components {
             count: number;
             /** @description In the business's currency, e.g. 12.50. */
             readonly amount: string;
+        };
+        /** @description Every setting staff may change, typed from the model (choices, bounds, help text). */
+        StaffSettings: {
+            /**
+             * @description Default for every offering.
+             *
+             *     * `auto_approve` - Enroll at once when requirements are met
+             *     * `request` - Staff approve each request first
+             */
+            registration_mode?: components["schemas"]["RegistrationModeEnum"];
+            /** @description Pending requests and transfers hold a seat. */
+            pending_requests_count_against_openings?: boolean;
+            /** @description Online enrollment closes this many minutes after an offering's first meeting starts (0: at the start). Empty: families may join until it ends, from the next meeting. */
+            enrollment_cutoff_minutes_after_start?: number | null;
+            /** @description A family joining a class that has started begins on a real meeting date, never between meetings. */
+            force_start_on_meeting_date?: boolean;
+            /** @description Hours a family has to accept a waitlist offer before it goes to the next family (1-336). */
+            waitlist_offer_hours?: number;
+            /**
+             * Format: date-time
+             * @description Start of the priority-registration window.
+             */
+            priority_registration_starts_at?: string | null;
+            /**
+             * Format: date-time
+             * @description End of the window; after it everyone may register.
+             */
+            priority_registration_ends_at?: string | null;
+            /**
+             * @description Who may register during the priority window.
+             *
+             *     * `keyword` - Families with a keyword
+             *     * `returning` - Returning families
+             *     * `keyword_or_returning` - Keyword holders and returning families
+             */
+            priority_registration_mode?: components["schemas"]["PriorityRegistrationModeEnum"];
+            /** @description Keywords (one per line) that let a family register early. */
+            priority_keywords?: string;
+            /** @description Visitors may create a family account online. */
+            visitors_may_create_accounts?: boolean;
+            /** @description Families without any past enrollment may enroll. */
+            new_families_may_enroll?: boolean;
+            /**
+             * Format: date-time
+             * @description If set, new families may enroll only from this moment (e.g. after the returning families' window).
+             */
+            new_family_enrollment_opens_at?: string | null;
+            /** @description Families marked inactive may enroll. */
+            inactive_families_may_enroll?: boolean;
+            /**
+             * @description What happens when a family with a past-due balance enrolls.
+             *
+             *     * `allow` - Allow enrollment
+             *     * `block` - Block enrollment
+             *     * `request` - Turn enrollment into a request
+             */
+            past_due_policy?: components["schemas"]["PastDuePolicyEnum"];
+            /** @description A charge the family has not paid becomes past due this many days after it is posted to the ledger (payments settle the oldest charges first); 0: at once. */
+            past_due_after_days?: number;
+            /** @description Ask how the family heard about the business at signup. */
+            referral_source_required?: boolean;
+            /** @description Choices offered at signup, one per line (e.g. Friend, Google). */
+            referral_sources?: string;
+            /** @description Minutes a seat stays held in a cart before it is released (1-120). */
+            hold_timer_minutes?: number;
+            /** @description Families may report absences. */
+            absences_enabled?: boolean;
+            /** @description Absences must be reported at least this many hours before the class. */
+            absence_notice_hours?: number;
+            /** @description Approve reported absences without staff review. */
+            absences_auto_approve?: boolean;
+            /** @description An approved absence gives the student a makeup token. */
+            absence_issues_makeup_token?: boolean;
+            /** @description Families may book makeup classes with their tokens. */
+            makeups_enabled?: boolean;
+            /** @description Days a makeup token stays valid (1-365). */
+            makeup_token_expiry_days?: number;
+            /** @description Extra makeup students a class may take beyond its capacity. */
+            makeup_seats_per_class?: number;
+            /** @description Families may ask to move an enrollment to another class. */
+            transfers_enabled?: boolean;
+            /** @description Transfers may only move a student to the next level. */
+            transfers_next_level_only?: boolean;
+            /** @description An enrollment may be transferred once. */
+            one_transfer_per_enrollment?: boolean;
+            /** @description Families may ask to drop an enrollment. */
+            drops_enabled?: boolean;
+            /** @description A drop takes effect at least this many days after it is requested. */
+            drop_notice_days?: number;
+            /** @description Families must say why they drop. */
+            drop_reason_required?: boolean;
+            /** @description Show staff bios and photos. */
+            staff_bios_visible?: boolean;
+            /** @description Show staff availability for private lessons. */
+            staff_availability_visible?: boolean;
+            /** @description When off, families see “Our Customer Portal is currently unavailable” and nobody can log in, enroll, request or pay. */
+            portal_enabled?: boolean;
+            /** @description Visitors who are not signed in may browse the class list. */
+            list_visible_when_logged_out?: boolean;
+            /** @description Heading on the portal's home page. */
+            welcome_heading?: string;
+            /** @description Plain text shown under the heading. */
+            welcome_message?: string;
+            /** @description List weekly classes. */
+            show_classes?: boolean;
+            /** @description List camps. */
+            show_camps?: boolean;
+            /** @description List events. */
+            show_events?: boolean;
+            /**
+             * @description Show the number of openings, or only FULL / OPEN.
+             *
+             *     * `numbers` - Number of openings
+             *     * `full_open` - FULL / OPEN
+             */
+            openings_display?: components["schemas"]["OpeningsDisplayEnum"];
+            /** @description Show the levels of each offering. */
+            show_levels?: boolean;
+            /** @description The class-search filters families see, in this order, comma-separated; leave one out to hide it. Known filters: kind, program, location, level, instructor, term, day, time_of_day, age, gender, dates, has_openings. */
+            class_search_filters?: string;
+            /**
+             * @description Whether families may, or must, keep a payment method on file for autopay.
+             *
+             *     * `off` - Do not store payment methods
+             *     * `optional` - Families may save a payment method
+             *     * `required` - A saved method for autopay is required
+             */
+            stored_payment_method_policy?: components["schemas"]["StoredPaymentMethodPolicyEnum"];
+            /** @description Day of the month (1-28) autopay bills monthly tuition. */
+            billing_day?: number;
+            /** @description Days after a failed autopay charge to try again, comma-separated (e.g. 1,3,7). */
+            autopay_retry_days?: string;
+            /**
+             * @description Charge an offering's registration fee once per family or once per student in each term.
+             *
+             *     * `family` - Once per family
+             *     * `student` - Once per student
+             */
+            registration_fee_scope?: components["schemas"]["RegistrationFeeScopeEnum"];
+            /** @description Month (1-12) a registration year starts; the registration fee is charged once per registration year. */
+            registration_year_start_month?: number;
+            /** @description Discount on each additional student's tuition in one order, by position: “0,10,15” gives the 2nd student 10% and the 3rd and later 15%. Empty: none. */
+            sibling_discount_percents?: string;
+            /** @description Discount for a student's additional classes in one order, by position: “0,10,20” gives the 2nd class 10% and the 3rd and later 20%. Empty: none. */
+            multi_class_discount_percents?: string;
+            /** @description Sell gift certificates and accept them at checkout. */
+            gift_certificates_enabled?: boolean;
+            /** @description Visitors without an account may buy gift certificates. */
+            gift_certificates_visitors_may_buy?: boolean;
+            /** @description Fixed amounts offered, in minor units, comma-separated (e.g. 2500,5000). */
+            gift_certificate_amounts?: string;
+            /** @description Smallest amount a family may choose, in minor units. */
+            gift_certificate_min?: number;
+            /** @description Largest amount a family may choose, in minor units. */
+            gift_certificate_max?: number;
+            /** @description Sell punch passes (N visits) and let families redeem them. */
+            punch_passes_enabled?: boolean;
+            /** @description List punch passes for sale. */
+            show_punch_passes?: boolean;
+            /** @description Families may use the mobile app and this business's own app. */
+            mobile_app_enabled?: boolean;
+        };
+        StaffSettingsAnswer: {
+            settings: components["schemas"]["StaffSettings"];
+            pages: components["schemas"]["StaffSettingsPage"][];
+            currency: string;
+            timezone: string;
+        };
+        StaffSettingsPage: {
+            key: string;
+            group: components["schemas"]["GroupEnum"];
+            title: string;
+            fields: string[];
+            preview_path: string;
         };
         StaffStudentBrief: {
             id: number;
@@ -7055,6 +7442,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffSettingsAnswer"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedStaffSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffSettings"];
                 };
             };
             /** @description The request was refused (see `code`). */
