@@ -6,8 +6,8 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from portal_api.views.base import PortalApi
 from saas_platform.api.permissions import staff_permission
 from saas_platform.errors import ApplicationError
 
@@ -32,7 +32,7 @@ def app_output(app) -> dict:
     return AppOutput(app, context={"build_needed": services.build_needed()}).data
 
 
-class StaffApi(PortalApi):
+class StaffApi(APIView):
     permission_classes = [staff_permission("manage_app")]
 
 
@@ -161,7 +161,7 @@ class StaffAppBuildRetryApi(StaffApi):
         return Response(BuildOutput(build).data, status=status.HTTP_202_ACCEPTED)
 
 
-class AppBuildDownloadApi(PortalApi):
+class AppBuildDownloadApi(APIView):
     """The bundle behind a signed, expiring link (local storage; S3 links go to the bucket)."""
 
     permission_classes = [permissions.AllowAny]

@@ -1,10 +1,10 @@
-"""Class search, "find the right class" and one offering: the API's parsing
-(portal_api.filters), selectors (portal.catalog.selectors) and output shapes
-(portal_api.serializers, which apply the portal's visibility settings), drawn as pages."""
+"""Class search, "find the right class" and one offering: the catalog's query parsing
+(portal.catalog.filters), selectors (portal.catalog.selectors) and output shapes
+(portal.catalog.outputs, which apply the portal's visibility settings), the ones the API uses,
+drawn as pages."""
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.accounts.errors import student_not_found
-from portal.accounts.models import Student
+from portal.catalog.filters import parse_offering_filters, parse_offering_match
 from portal.catalog.models import (
     WEEKDAY_CODES,
     Level,
@@ -26,10 +25,9 @@ from portal.catalog.models import (
     StaffProfile,
     Term,
 )
+from portal.catalog.outputs import OfferingDetailOutput, OfferingOutput
 from portal.catalog.selectors import offering_get, offering_match, offering_search
 from portal.enrollment.eligibility import student_ineligibility
-from portal_api.filters import GENDERS, _choice, _int, bad, parse_offering_filters
-from portal_api.serializers import OfferingDetailOutput, OfferingOutput
 from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
@@ -124,20 +122,6 @@ def class_search(request):
     return render(request, "portal_web/classes.html", context)
 
 
-def _parse_birthdate(params) -> date | None:
-    raw = (params.get("born") or "").strip()
-    if not raw:
-        return None
-    try:
-        born = date.fromisoformat(raw)
-    except ValueError:
-        message = _("“%(value)s” is not a date; use YYYY-MM-DD.") % {"value": raw}
-        raise bad("born", message) from None
-    if born > timezone.localdate():
-        raise bad("born", _("The date of birth is in the future."))
-    return born
-
-
 def class_finder(request):
     """ "Find the right class": one of the family's students, or an age or a birth date with
     gender and level (the API's /offerings/match, plus a birth date for visitors so the age is
@@ -160,31 +144,13 @@ def class_finder(request):
     if not asked:
         return render(request, "portal_web/class_finder.html", context)
     try:
-        born = age = level = None
-        gender = "unspecified"
-        if params.get("student"):
-            raw = params["student"].strip()
-            student = (
-                Student.objects.select_related("level").filter(pk=int(raw), family=family).first()
-                if raw.isdigit() and family
-                else None
-            )
-            if student is None:
-                raise student_not_found()
-            born, gender, level = student.date_of_birth, student.gender, student.level
-        else:
-            born = _parse_birthdate(params)
-            age = _int(params, "age", 0, 120, _("Age")) if born is None else None
-            if born is None and age is None:
-                raise bad("age", _("Give a student, an age or a date of birth."))
-            gender = (_choice(params, "gender", GENDERS) or ["unspecified"])[0]
-            level_id = _int(params, "level", 1, 10**9, _("Level"))
-            if level_id is not None:
-                level = Level.objects.filter(pk=level_id).first()
-                if level is None:
-                    raise bad("level", _("Unknown level %(id)s.") % {"id": level_id})
+        match = parse_offering_match(params, family=family, allow_birthdate=True)
         qs = offering_match(
-            born=born, age=age, gender=gender, level=level, visible_kinds=portal.shown_kinds()
+            born=match.born,
+            age=match.age,
+            gender=match.gender,
+            level=match.level,
+            visible_kinds=portal.shown_kinds(),
         )
         page, rows, query = _paginate(request, qs, params)
     except ApplicationError as exc:

@@ -5,8 +5,8 @@ The script fetches ``/embed/offerings.json`` from the tenant host with ``credent
 no cookie is sent or set, so nothing depends on third-party cookies, and "Enroll" links open the
 portal on its own host (the offering's page), where the family signs in first-party. These two
 endpoints are the only ones that answer cross-origin requests (``Access-Control-Allow-Origin:
-*`` without credentials). Search uses the API's filter parser and output, so the widget, the
-portal and the apps apply one rule set."""
+*`` without credentials). Search uses the catalog's filter parser and output shapes (the API's
+too), so the widget, the portal and the apps apply one rule set."""
 
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.catalog.availability import availability_for
+from portal.catalog.filters import KNOWN, bad, parse_offering_filters
 from portal.catalog.models import Level, Location, Program, StaffProfile, Term
+from portal.catalog.outputs import OfferingOutput
 from portal.catalog.selectors import offering_search
 from portal.config.selectors import portal_settings_get
-from portal_api.filters import KNOWN, bad, parse_offering_filters
-from portal_api.serializers import OfferingOutput
 from saas_platform.errors import ApplicationError
 from saas_platform.hosts import public_origin
 
-# Widget-only parameters; everything else is a class-search filter (portal_api.filters).
+# Widget-only parameters; everything else is a class-search filter (portal.catalog.filters).
 WIDGET_PARAMS = {"limit", "lang"}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

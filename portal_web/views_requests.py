@@ -1,6 +1,7 @@
 """Requests pages: report an absence, book a makeup with a token, ask for a transfer (with the
-price preview) or a drop, see and cancel requests. Input is parsed by the API's serializer and
-every rule is the service's (portal.requests.services), exactly as for the API."""
+price preview) or a drop, see and cancel requests. Input is parsed by the request's input schema
+(portal.requests.inputs, the API's too) and every rule is the service's
+(portal.requests.services), exactly as for the API."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
 from portal.enrollment.selectors import enrollment_list, next_meetings
 from portal.requests import services
+from portal.requests.inputs import RequestInput
 from portal.requests.models import MakeupToken, Request
-from portal_api.views.requests import RequestInput
 from saas_platform.errors import ApplicationError
 
 from .api_input import api_validate

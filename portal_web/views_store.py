@@ -1,6 +1,7 @@
 """Store pages: gift certificates (buy as a family or, when the business allows it, as a
 visitor; check a code's balance, which is then used at checkout) and punch passes (buy, use a
-visit). Input goes through the API's serializers and every rule is portal.store.services'."""
+visit). Input goes through the store's input schemas (portal.store.inputs, the API's too) and
+every rule is portal.store.services'."""
 
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Order
 from portal.orders import payments as order_payments
 from portal.store import purchases, services
-from portal.store.models import GiftCertificate, PunchPass
-from portal_api.views.store import (
-    GiftCertificateListApi,
+from portal.store.inputs import (
+    GiftCertificateListInput,
     PunchPassBuyInput,
     PunchPassRedeemInput,
-    VisitorGiftPurchaseApi,
+    VisitorGiftPurchaseInput,
 )
+from portal.store.models import GiftCertificate, PunchPass
 from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
 
@@ -130,7 +131,7 @@ def gift_buy(request):
         return suspended_page(request)
     try:
         data = api_validate(
-            GiftCertificateListApi.Input,
+            GiftCertificateListInput,
             {
                 "amount": _amount(request.POST),
                 "recipient_name": request.POST.get("recipient_name", ""),
@@ -147,7 +148,7 @@ def gift_buy(request):
 def _visitor_gift_buy(request):
     try:
         data = api_validate(
-            VisitorGiftPurchaseApi.Input,
+            VisitorGiftPurchaseInput,
             {
                 "buyer_name": request.POST.get("buyer_name", ""),
                 "buyer_email": request.POST.get("buyer_email", ""),

@@ -1,5 +1,5 @@
-"""Reads of the catalog. Search takes already-validated filters (portal_api parses them) and
-returns a queryset whose page costs a constant number of queries."""
+"""Reads of the catalog. Search takes already-validated filters (portal.catalog.filters parses
+them) and returns a queryset whose page costs a constant number of queries."""
 
 from __future__ import annotations
 

@@ -4,10 +4,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from portal.accounts.errors import student_not_found
-from portal.accounts.models import Student
 from portal.catalog.availability import availability_by_ids, availability_for
-from portal.catalog.models import WEEKDAY_CODES, Level
+from portal.catalog.filters import bad, parse_offering_filters, parse_offering_match
+from portal.catalog.models import WEEKDAY_CODES
+from portal.catalog.outputs import OfferingDetailOutput, OfferingOutput, StaffOutput, availability
 from portal.catalog.search_cache import page_get, page_put
 from portal.catalog.selectors import (
     TIMES_OF_DAY,
@@ -21,8 +21,6 @@ from portal.config.models import SEARCH_FILTERS
 from saas_platform.api.pagination import Pagination
 from saas_platform.errors import ApplicationError
 
-from ..filters import _choice, _int, bad, parse_offering_filters
-from ..serializers import OfferingDetailOutput, OfferingOutput, StaffOutput, availability
 from .base import CatalogApi, PortalApi
 
 SEARCH_PARAMETERS = [
@@ -212,38 +210,13 @@ class OfferingMatchApi(CatalogApi):
         "level. Give `student`, or `age` (and optionally `gender`, `level`). " + SEARCH_ERRORS,
     )
     def get(self, request):
-        params = request.query_params
-        unknown = sorted(set(params) - {"student", "age", "gender", "level", "page", "page_size"})
-        if unknown:
-            raise bad(unknown[0], f"Unknown filter “{unknown[0]}”.")
-        born = age = None
-        gender, level = "unspecified", None
-        if params.get("student"):
-            raw = params["student"].strip()
-            if not raw.isdigit():
-                raise bad("student", f"“{raw}” is not a student id.")
-            family = self.family_of_requester()
-            student = (
-                Student.objects.select_related("level").filter(pk=int(raw), family=family).first()
-                if family
-                else None
-            )
-            if student is None:
-                raise student_not_found()
-            born, gender, level = student.date_of_birth, student.gender, student.level
-        else:
-            age = _int(params, "age", 0, 120, "Age")
-            if age is None:
-                raise bad("age", "Give a student or an age.")
-            gender = (_choice(params, "gender", {"female", "male", "nonbinary", "unspecified"})
-                      or ["unspecified"])[0]  # fmt: skip
-            level_id = _int(params, "level", 1, 10**9, "Level")
-            if level_id is not None:
-                level = Level.objects.filter(pk=level_id).first()
-                if level is None:
-                    raise bad("level", f"Unknown level {level_id}.")
+        match = parse_offering_match(request.query_params, family=self.family_of_requester())
         qs = offering_match(
-            born=born, age=age, gender=gender, level=level, visible_kinds=self.portal.shown_kinds()
+            born=match.born,
+            age=match.age,
+            gender=match.gender,
+            level=match.level,
+            visible_kinds=self.portal.shown_kinds(),
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)

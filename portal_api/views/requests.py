@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from portal.requests import services
+from portal.requests.inputs import RequestInput
 from portal.requests.models import MakeupToken, Request
 from saas_platform.api.pagination import Pagination
 from saas_platform.api.permissions import staff_permission
@@ -57,29 +58,6 @@ class RequestOutput(serializers.Serializer):
 
     def get_makeup_token_issued(self, req) -> int | None:
         return req.issued_token_id
-
-
-class RequestInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=Request.Type.values)
-    enrollment = serializers.IntegerField(required=False, min_value=1)
-    meeting_date = serializers.DateField(required=False)
-    offering = serializers.IntegerField(required=False, min_value=1)
-    makeup_token = serializers.IntegerField(required=False, min_value=1)
-    effective_date = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-    NEEDS = {
-        "absence": ("enrollment", "meeting_date"),
-        "makeup": ("makeup_token", "offering", "meeting_date"),
-        "transfer": ("enrollment", "offering"),
-        "drop": ("enrollment", "effective_date"),
-    }
-
-    def validate(self, attrs):
-        missing = [f for f in self.NEEDS[attrs["type"]] if f not in attrs]
-        if missing:
-            raise serializers.ValidationError({f: ["This field is required."] for f in missing})
-        return attrs
 
 
 def _requests(family):

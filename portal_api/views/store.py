@@ -9,6 +9,12 @@ from portal.enrollment.models import Order
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.store import purchases, services
+from portal.store.inputs import (
+    GiftCertificateListInput,
+    PunchPassBuyInput,
+    PunchPassRedeemInput,
+    VisitorGiftPurchaseInput,
+)
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 from saas_platform.api.throttling import ScopedRateThrottle
 
@@ -30,13 +36,7 @@ class GiftCertificateOutput(serializers.Serializer):
 
 
 class GiftCertificateListApi(FamilyApi):
-    class Input(serializers.Serializer):
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
-        recipient_name = serializers.CharField(max_length=300, allow_blank=True)
-        recipient_email = serializers.CharField(max_length=254)
-        message = serializers.CharField(
-            max_length=500, required=False, allow_blank=True, default=""
-        )
+    Input = GiftCertificateListInput
 
     @extend_schema(
         operation_id="gift_certificates_list", responses=GiftCertificateOutput(many=True)
@@ -161,24 +161,6 @@ class PunchPassProductListApi(PortalApi):
         return Response(PunchPassProductOutput(products, many=True).data)
 
 
-class PunchPassBuyInput(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1)
-    student = serializers.IntegerField(
-        min_value=1, required=False, allow_null=True, help_text="For one-student passes."
-    )
-
-
-class PunchPassRedeemInput(serializers.Serializer):
-    offering = serializers.IntegerField(min_value=1)
-    meeting_date = serializers.DateField()
-    student = serializers.IntegerField(
-        min_value=1,
-        required=False,
-        allow_null=True,
-        help_text="Who is coming (required for family passes).",
-    )
-
-
 class PunchPassListApi(FamilyApi):
     Input = PunchPassBuyInput
 
@@ -241,15 +223,7 @@ class VisitorGiftPurchaseApi(PortalApi):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "portal-auth"
 
-    class Input(serializers.Serializer):
-        buyer_name = serializers.CharField(max_length=300, allow_blank=True)
-        buyer_email = serializers.CharField(max_length=254)
-        amount = serializers.IntegerField(min_value=1, help_text="Minor units.")
-        recipient_name = serializers.CharField(max_length=300, allow_blank=True)
-        recipient_email = serializers.CharField(max_length=254)
-        message = serializers.CharField(
-            max_length=500, required=False, allow_blank=True, default=""
-        )
+    Input = VisitorGiftPurchaseInput
 
     @extend_schema(
         operation_id="gift_certificates_buy_as_visitor",

@@ -519,9 +519,9 @@ def search_paths(tenant, repeats: int = 20) -> dict:
     from rest_framework import serializers
 
     from portal.catalog.models import Level, Offering, StaffProfile
+    from portal.catalog.outputs import OfferingOutput
     from portal.catalog.selectors import OfferingFilters, offering_search
     from portal.config.selectors import portal_settings_get
-    from portal_api.serializers import OfferingOutput
 
     with tenant_context(tenant):
         portal = portal_settings_get()

@@ -271,8 +271,8 @@ def test_fast_search_serializer_and_batched_relations_match_the_generic_path(in_
     from rest_framework import serializers
 
     from portal.catalog.models import Level, StaffProfile
+    from portal.catalog.outputs import OfferingOutput
     from portal.catalog.selectors import OfferingFilters, offering_search
-    from portal_api.serializers import OfferingOutput
     from tests.factories import LevelFactory, LocationFactory, ProgramFactory, StaffFactory
 
     gym = ProgramFactory(name="Gym")

@@ -839,7 +839,6 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         get: operations["staff_app"];
         put?: never;
         post?: never;
@@ -857,7 +856,6 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         get: operations["staff_app_builds"];
         put?: never;
         /** @description Queue a build (after the pre-flight check). Follow `status` and `progress` at the build's URL. Refusals: `preflight_failed` (400, each problem in `fields`), `build_in_progress` (409), `tenant_not_active` (409). */
@@ -926,7 +924,6 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         get: operations["staff_app_listings"];
         put?: never;
         post?: never;
@@ -943,12 +940,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         get: operations["staff_app_listing"];
         /** @description Create or change the store text of one locale (fastlane metadata). Limits: name and subtitle 30, keywords 100 bytes (each keyword over 2 characters), promotional text 170, description 4000 plain text, Google Play short description 80 and full description 4000. */
         put: operations["staff_app_listing_save"];
         post?: never;
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         delete: operations["staff_app_listing_delete"];
         options?: never;
         head?: never;
@@ -2334,6 +2329,7 @@ export interface components {
             balance: number;
             currency: string;
         };
+        /** @description A family buys a gift certificate (named after the API's list view, which takes it). */
         GiftCertificateListInput: {
             /** @description Minor units. */
             amount: number;
@@ -4135,6 +4131,7 @@ export interface components {
             /** @description For the status endpoint. */
             status_token: string;
         };
+        /** @description A visitor buys a gift certificate without an account. */
         VisitorGiftPurchaseInput: {
             buyer_name: string;
             buyer_email: string;
