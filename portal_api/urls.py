@@ -17,6 +17,7 @@ from .views import (
     portal,
     privacy,
     requests,
+    staff_desk,
     staff_enrollments,
     staff_families,
     staff_members,
@@ -233,6 +234,36 @@ urlpatterns = [
         "staff/enrollments/<int:enrollment_id>/deny",
         staff_enrollments.StaffEnrollmentDenyApi.as_view(),
         name="api-staff-enrollment-deny",
+    ),
+    path(
+        "staff/families/<int:family_id>/enrollments",
+        staff_desk.DeskEnrollApi.as_view(),
+        name="api-staff-family-enroll",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/drop",
+        staff_desk.DeskDropApi.as_view(),
+        name="api-staff-enrollment-drop",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/transfer",
+        staff_desk.DeskTransferApi.as_view(),
+        name="api-staff-enrollment-transfer",
+    ),
+    path(
+        "staff/offerings/<int:offering_id>/waitlist",
+        staff_desk.OfferingWaitlistApi.as_view(),
+        name="api-staff-offering-waitlist",
+    ),
+    path(
+        "staff/waitlist/<int:entry_id>/offer",
+        staff_desk.WaitlistOfferApi.as_view(),
+        name="api-staff-waitlist-offer",
+    ),
+    path(
+        "staff/waitlist/<int:entry_id>/move",
+        staff_desk.WaitlistMoveApi.as_view(),
+        name="api-staff-waitlist-move",
     ),
     path("staff/families", staff_families.FamilySearchApi.as_view(), name="api-staff-families"),
     path(

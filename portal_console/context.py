@@ -23,6 +23,7 @@ NAV = (
     NavItem("dashboard", _("Dashboard"), "/console/", ("view_dashboard",)),
     NavItem("enrollments", _("Enrollments"), "/console/enrollments/", ("manage_enrollments",)),
     NavItem("families", _("Families"), "/console/families/", ("view_families",)),
+    NavItem("waitlists", _("Waitlists"), "/console/waitlists/", ("manage_enrollments",)),
     NavItem("receivables", _("Receivables"), "/console/receivables/", ("view_money",)),
     NavItem("autopay", _("Autopay"), "/console/autopay/", ("view_money",)),
     NavItem("payouts", _("Payouts"), "/console/payouts/", ("view_payouts",)),

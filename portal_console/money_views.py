@@ -17,6 +17,7 @@ from portal.billing import staff as money
 from portal.billing.models import StaffPosting
 from portal.billing.money import amount_format, amount_parse
 from portal.billing.receivables import BUCKET_LABELS, BUCKETS, receivables_aged
+from portal.enrollment.selectors import offerings_for_desk
 from portal.families import selectors as families
 from portal.families import services as family_services
 from portal.reports.selectors import REPORTS, report_run
@@ -68,7 +69,13 @@ def _family_page(request, family_id: int, *, status: int = 200, form: str = "", 
     view = families.family_overview(family_id=family_id)
     can = {
         name: staff_has_perm(request.user, perm(name))
-        for name in ("take_payment", "post_credit", "refund_payment", "resend_emails")
+        for name in (
+            "take_payment",
+            "post_credit",
+            "refund_payment",
+            "resend_emails",
+            "manage_enrollments",
+        )
     }
     ledger = view["ledger"]
     entries = [
@@ -104,6 +111,7 @@ def _family_page(request, family_id: int, *, status: int = 200, form: str = "", 
             "currency": request.tenant.currency,
             "form": form,
             "values": values or {},
+            "desk_offerings": list(offerings_for_desk()) if can["manage_enrollments"] else [],
         },
         status=status,
     )

@@ -4,7 +4,7 @@ from django.urls import path
 
 from portal.config.settings_schema import PAGES_BY_KEY
 
-from . import money_views, settings_views, views
+from . import desk_views, money_views, settings_views, views
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
@@ -34,6 +34,29 @@ urlpatterns = [
         "families/<int:family_id>/guardians/<int:guardian_id>/invite",
         money_views.family_invite,
         name="console-family-invite",
+    ),
+    path("families/<int:family_id>/enroll", desk_views.family_enroll, name="console-family-enroll"),
+    path(
+        "enrollments/<int:enrollment_id>/drop",
+        desk_views.enrollment_drop,
+        name="console-enrollment-drop",
+    ),
+    path(
+        "enrollments/<int:enrollment_id>/transfer",
+        desk_views.enrollment_transfer,
+        name="console-enrollment-transfer",
+    ),
+    path("waitlists/", desk_views.waitlists, name="console-waitlists"),
+    path("waitlists/<int:offering_id>/", desk_views.waitlist, name="console-waitlist"),
+    path(
+        "waitlists/entries/<int:entry_id>/offer",
+        desk_views.waitlist_offer,
+        name="console-waitlist-offer",
+    ),
+    path(
+        "waitlists/entries/<int:entry_id>/move",
+        desk_views.waitlist_move,
+        name="console-waitlist-move",
     ),
     path("receivables/", money_views.receivables, name="console-receivables"),
     path("autopay/", money_views.autopay, name="console-autopay"),

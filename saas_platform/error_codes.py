@@ -367,6 +367,11 @@ ENROLLMENT = _codes(
     ("no_offer", 409, "No seat is offered to the family on this waitlist yet."),
     ("not_on_waitlist", 409, "You are no longer on this waitlist."),
     ("offer_expired", 409, "The waitlist offer expired before it was accepted."),
+    (
+        "waitlist_not_waiting",
+        409,
+        "Staff can offer a seat only to a student still waiting (not offered, left or skipped).",
+    ),
     ("offering_ended", 409, "The offering has ended."),
     ("offering_full", 409, "The offering is full (the family can join its waitlist)."),
     (

@@ -200,6 +200,23 @@ class Enrollment(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="transferred_to"
     )
     staff_note = models.TextField(blank=True)
+    # DO_NOTHING: users also live in the public schema (like Request.decided_by).
+    enrolled_by = models.ForeignKey(
+        "users.User",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        help_text="The staff member who enrolled the student at the front desk.",
+    )
+    override_rules = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Codes of the rules a staff override set aside (eligibility, capacity, "
+        "registration window).",
+    )
+    override_reason = models.TextField(blank=True)
+    override_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

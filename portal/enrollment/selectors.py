@@ -141,3 +141,50 @@ def lapsed_item_list(family, now=None) -> list[dict]:
             }
         )
     return sorted(items, key=lambda i: (i["offering"].name, i["student"].first_name))
+
+
+# --- staff: the front desk ---------------------------------------------------------------
+
+
+def waitlist_entry_view(entry: WaitlistEntry, position: int | None = None) -> WaitlistEntry:
+    """The entry with ``position`` (None when no longer live) and ``offer_expires_at``."""
+    from .services.waitlist import waitlist_position
+
+    entry.position = position if position is not None else waitlist_position(entry)
+    entry.offer_expires_at = (
+        entry.hold.expires_at
+        if entry.status == WaitlistEntry.Status.OFFERED and entry.hold_id
+        else None
+    )
+    return entry
+
+
+def waitlist_for_offering(*, offering_id: int) -> list[WaitlistEntry]:
+    """A class's live waitlist in line order, each entry with its position (1 = next)."""
+    if not Offering.objects.filter(pk=offering_id).exists():
+        raise not_found("offering")
+    entries = (
+        WaitlistEntry.objects.filter(offering_id=offering_id, status__in=WaitlistEntry.LIVE)
+        .select_related("student", "family", "hold")
+        .order_by("priority", "created_at", "pk")
+    )
+    return [waitlist_entry_view(e, position) for position, e in enumerate(entries, start=1)]
+
+
+def offerings_with_waitlists() -> QuerySet[Offering]:
+    """Classes that have students waiting (or offers out), most waiting first."""
+    return (
+        Offering.objects.filter(waitlist_count__gt=0)
+        .select_related("program")
+        .order_by("-waitlist_count", "name", "pk")
+    )
+
+
+def offerings_for_desk(today=None) -> QuerySet[Offering]:
+    """Classes the front desk may enroll into: published and not ended, by name."""
+    today = today or timezone.localdate()
+    return (
+        Offering.objects.filter(status=Offering.Status.PUBLISHED, end_date__gte=today)
+        .select_related("program")
+        .order_by("name", "start_date", "pk")
+    )

@@ -264,11 +264,12 @@ def _remaining(offering: Offering, since: date) -> tuple[int, int]:
     return len([d for d in meetings if d >= since]), max(len(meetings), 1)
 
 
-def transfer_preview(*, family: Family, enrollment_id, offering_id) -> dict:
+def transfer_preview(*, family: Family, enrollment_id, offering_id, by_staff: bool = False) -> dict:
     """The prorated price difference of moving to another offering (positive: the family owes
-    it; negative: a credit), with the rules checked as the request would check them."""
+    it; negative: a credit), with the rules checked as the request would check them. Staff
+    (``by_staff``) transfer at the desk even when families may not ask online."""
     portal = portal_settings_get()
-    if not portal.transfers_enabled:
+    if not portal.transfers_enabled and not by_staff:
         raise _refuse(
             "transfers_disabled", "This business does not take transfer requests online.", 403
         )

@@ -25,6 +25,8 @@ from .seats import (
 from .staff import (
     enrollment_staff_cancel,
     enrollment_staff_drop,
+    waitlist_staff_move,
+    waitlist_staff_offer,
     waitlist_staff_remove,
 )
 from .waitlist import (
@@ -59,6 +61,8 @@ __all__ = [
     "waitlist_decline",
     "waitlist_join",
     "waitlist_position",
+    "waitlist_staff_move",
+    "waitlist_staff_offer",
     "waitlist_staff_remove",
     "warn_expiring_holds",
 ]

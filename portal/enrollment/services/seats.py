@@ -166,7 +166,6 @@ def settle_offerings(offering_ids) -> None:
 def waitlist_offer_seats(offering: Offering, portal, now: datetime) -> int:
     """Under the offering's lock: offer free seats to the first eligible waiting families."""
     offered = 0
-    tenant = connection.tenant
     waiting = (
         WaitlistEntry.objects.filter(offering=offering, status=WaitlistEntry.Status.WAITING)
         .select_related("family", "student__level")
@@ -186,32 +185,40 @@ def waitlist_offer_seats(offering: Offering, portal, now: datetime) -> int:
             entry.note = exc.message[:255]
             entry.save(update_fields=["status", "note"])
             continue
-        hold = Hold.objects.create(
-            family=entry.family,
-            student=entry.student,
-            offering=offering,
-            status=Hold.Status.OFFER,
-            created_at=now,
-            expires_at=now + timedelta(hours=portal.waitlist_offer_hours),
-        )
-        entry.status = WaitlistEntry.Status.OFFERED
-        entry.offered_at = now
-        entry.hold = hold
-        entry.save(update_fields=["status", "offered_at", "hold"])
-        schedule_hold_expiry(hold)
-        notify_family(
-            entry.family_id,
-            "waitlist_offer",
-            {
-                "offering": offering.name,
-                "student": entry.student.first_name,
-                "expires": timezone.localtime(hold.expires_at).strftime("%b %-d at %-I:%M %p"),
-                "url": tenant.url("/waitlist/"),
-            },
-        )
+        waitlist_offer_make(entry, offering, portal, now)
         free -= 1
         offered += 1
     return offered
+
+
+def waitlist_offer_make(entry: WaitlistEntry, offering: Offering, portal, now: datetime) -> Hold:
+    """Offer ``entry`` a seat: a hold for the offer window, the entry marked offered, the
+    family emailed. Under the offering's lock; the automatic offers and a staff member's offer
+    by hand are the same offer."""
+    hold = Hold.objects.create(
+        family=entry.family,
+        student=entry.student,
+        offering=offering,
+        status=Hold.Status.OFFER,
+        created_at=now,
+        expires_at=now + timedelta(hours=portal.waitlist_offer_hours),
+    )
+    entry.status = WaitlistEntry.Status.OFFERED
+    entry.offered_at = now
+    entry.hold = hold
+    entry.save(update_fields=["status", "offered_at", "hold"])
+    schedule_hold_expiry(hold)
+    notify_family(
+        entry.family_id,
+        "waitlist_offer",
+        {
+            "offering": offering.name,
+            "student": entry.student.first_name,
+            "expires": timezone.localtime(hold.expires_at).strftime("%b %-d at %-I:%M %p"),
+            "url": connection.tenant.url("/waitlist/"),
+        },
+    )
+    return hold
 
 
 def offering_seats_changed(*, offering_id: int) -> None:

@@ -13,7 +13,7 @@ from saas_platform.errors import ApplicationError
 
 from ..errors import not_found
 from ..models import Enrollment, Hold, WaitlistEntry
-from .seats import hold_release, lock_offerings, settle
+from .seats import hold_release, lock_offerings, recount, settle
 
 
 def _locked_enrollment(enrollment_id: int) -> tuple[Enrollment, object]:
@@ -101,3 +101,105 @@ def waitlist_staff_remove(*, entry_id: int) -> WaitlistEntry:
         entry.save(update_fields=["status", "note"])
         settle(offering, portal, now)
     return entry
+
+
+def waitlist_staff_offer(*, entry_id: int, by, override_reason: str = "") -> WaitlistEntry:
+    """Offer a waiting student a seat by hand, out of turn: the same offer (hold, window,
+    email) as the automatic ones. The student must still be eligible. With no free seat the
+    offer needs a reason (a seat above the capacity), recorded on the entry and audited."""
+    from portal.privacy.audit import audit_record
+
+    from .. import eligibility
+    from .seats import waitlist_offer_make
+
+    override_reason = override_reason.strip() if isinstance(override_reason, str) else ""
+    portal = portal_settings_get()
+    now = timezone.now()
+    entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise not_found("waitlist_entry")
+    with transaction.atomic():
+        offering = lock_offerings([entry.offering_id])[entry.offering_id]
+        settle(offering, portal, now)
+        entry = (
+            WaitlistEntry.objects.select_for_update(of=("self",))
+            .select_related("student__level", "family")
+            .get(pk=entry_id)
+        )
+        if entry.status != WaitlistEntry.Status.WAITING:
+            raise ApplicationError(
+                "waitlist_not_waiting",
+                f"Only a waiting student can be offered a seat; this entry is "
+                f"{entry.get_status_display().lower()}.",
+                status=409,
+            )
+        eligibility.check_student(entry.student, offering)
+        eligibility.check_not_taken(entry.student, offering)
+        over = offering.openings <= 0
+        if over and not override_reason:
+            raise ApplicationError(
+                "offering_full",
+                f"{offering.name} is full: give a reason to offer a seat above its capacity.",
+                status=409,
+                fields={"override_reason": ["Give a reason to offer a seat above capacity."]},
+            )
+        waitlist_offer_make(entry, offering, portal, now)
+        if over:
+            entry.note = f"Offered above capacity: {override_reason}"[:255]
+            entry.save(update_fields=["note"])
+        recount(offering, portal)
+        audit_record(
+            action="waitlist_staff_offer",
+            obj=entry,
+            user=by,
+            fields={
+                "offering": offering.pk,
+                "override_reason": override_reason[:200] if over else "",
+            },
+        )
+    return entry
+
+
+def waitlist_staff_move(*, entry_id: int, position: int, by=None) -> WaitlistEntry:
+    """Put a live waitlist entry at ``position`` (1 = next in line) among the offering's live
+    entries, renumbering their priorities in steps of 10. Under the offering's lock."""
+    from portal.privacy.audit import audit_record
+
+    if not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 10000:
+        raise ApplicationError(
+            "invalid_input",
+            "The position is a whole number from 1.",
+            fields={"position": ["A whole number from 1."]},
+        )
+    entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise not_found("waitlist_entry")
+    with transaction.atomic():
+        lock_offerings([entry.offering_id])
+        live = list(
+            WaitlistEntry.objects.select_for_update(of=("self",))
+            .filter(offering_id=entry.offering_id, status__in=WaitlistEntry.LIVE)
+            .order_by("priority", "created_at", "pk")
+        )
+        moving = next((e for e in live if e.pk == entry_id), None)
+        if moving is None:
+            entry.refresh_from_db()
+            raise ApplicationError(
+                "not_on_waitlist",
+                f"This entry is no longer on the waitlist ({entry.get_status_display().lower()}).",
+                status=409,
+            )
+        before = live.index(moving) + 1
+        live.remove(moving)
+        live.insert(min(position, len(live) + 1) - 1, moving)
+        for index, row in enumerate(live, start=1):
+            if row.priority != index * 10:
+                row.priority = index * 10
+                row.save(update_fields=["priority"])
+        audit_record(
+            action="waitlist_staff_move",
+            obj=moving,
+            user=by,
+            fields={"from": before, "to": live.index(moving) + 1},
+        )
+    return moving
