@@ -17,6 +17,7 @@ that transaction commits (no network call while holding row locks), through the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -181,12 +182,13 @@ def desk_enroll(
         )
         recount(offering, portal)
         for line in order.lines.filter(kind="registration_fee"):
-            RegistrationFeeCharge.objects.get_or_create(
-                family_id=family.pk,
-                student_id=line.student_id,
-                registration_year=line.registration_year,
-                defaults={"order": order},
-            )
+            # Owed or paid, the fee is the family's for the year: no second fee meanwhile.
+            lookup: dict[str, Any] = {
+                "family_id": family.pk,
+                "student_id": line.student_id,
+                "registration_year": line.registration_year,
+            }
+            RegistrationFeeCharge.objects.get_or_create(**lookup, defaults={"order": order})
         # As an invoice: account credit pays first, the charges reach the ledger at once.
         tenders.tender_account_credit(order=order)
         ledger_record_order(order=order)
