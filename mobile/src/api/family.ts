@@ -1139,6 +1139,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/enrollments/{enrollment_id}/drop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Drop an active enrollment with the family's reason, recorded as an approved drop request (the drops report lists it). `drop_reason_required` (400), `enrollment_not_active` (409, e.g. already dropped), `enrollment_not_found` (404). */
+        post: operations["staff_enrollment_drop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/enrollments/{enrollment_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Move an active enrollment to another class now, with the prorated difference owed or credited as for a family's transfer. `offering_full` (409), `enrollment_not_active` (409), `same_offering` (400), `offering_not_found` (404). */
+        post: operations["staff_enrollment_transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/enrollments/pending": {
         parameters: {
             query?: never;
@@ -1218,6 +1252,23 @@ export interface paths {
         put?: never;
         /** @description Give the family account credit; their next checkout spends it. `invalid_amount` (400: not a positive decimal like 12.50), `invalid_input` (400), `family_not_found` (404), `idempotency_key_reused` (409). */
         post: operations["staff_family_credit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/families/{family_id}/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Enroll a student of the family at the front desk with the family's prices and rules. A rule that refuses (`too_young`, `offering_full`, `registration_closed`, ...) answers its own code unless `override_reason` is given; `already_enrolled` (409) and a class not published or ended are never overridden. Payment: cash or cheque (recorded as an offline payment), a saved card (charged after the seat is taken; a refusal leaves it owed, see `card_error`), or owed. */
+        post: operations["staff_family_enroll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1321,6 +1372,23 @@ export interface paths {
         put?: never;
         /** @description Change a staff member's role; `null` takes them off the staff. `own_role_unchangeable` (409), `staff_not_found` (404), `staff_outranks_you` (403). */
         post: operations["staff_member_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/offerings/{offering_id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The class's live waitlist in order (position 1 is next). `offering_not_found` (404). */
+        get: operations["staff_offering_waitlist"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1647,6 +1715,40 @@ export interface paths {
         put?: never;
         /** @description Publish again what version `number` published, as the next version; the draft becomes it too. `theme_version_not_found` (404) for a number this business never published. */
         post: operations["staff_theme_rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/waitlist/{entry_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Move the entry to `position` (1 = next in line); answers the list in its new order. `not_on_waitlist` (409), `waitlist_entry_not_found` (404). */
+        post: operations["staff_waitlist_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/waitlist/{entry_id}/offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Offer this waiting student a seat now (the usual offer: hold, window, email). `waitlist_not_waiting` (409), `offering_full` (409) without a reason, `waitlist_entry_not_found` (404). */
+        post: operations["staff_waitlist_offer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2896,6 +2998,14 @@ export interface components {
             level?: number | null;
             medical_notes?: string;
         };
+        /**
+         * @description * `owed` - owed
+         *     * `cash` - cash
+         *     * `cheque` - cheque
+         *     * `card` - card
+         * @enum {string}
+         */
+        PaymentEnum: "owed" | "cash" | "cheque" | "card";
         PaymentMethodOutput: {
             id: number;
             brand: string;
@@ -3470,6 +3580,81 @@ export interface components {
             /** @description refund, credit or none. */
             returned_as: string;
         };
+        StaffDeskDropInput: {
+            /** @description Why the family drops. */
+            reason: string;
+            /**
+             * Format: date
+             * @description Last day; today if omitted.
+             */
+            effective_date?: string | null;
+            /**
+             * @description Credit the unused tuition, prorated by meetings.
+             * @default false
+             */
+            credit_unused?: boolean;
+            /** @default  */
+            note?: string;
+        };
+        StaffDeskEnrollInput: {
+            student_id: number;
+            offering_id: number;
+            /**
+             * @description owed (the family pays later), cash, cheque, or card (a saved card).
+             *
+             *     * `owed` - owed
+             *     * `cash` - cash
+             *     * `cheque` - cheque
+             *     * `card` - card
+             * @default owed
+             */
+            payment?: components["schemas"]["PaymentEnum"];
+            /**
+             * @description Cheque number.
+             * @default
+             */
+            reference?: string;
+            saved_method_id?: number | null;
+            /**
+             * @description Sets aside the rules that refuse (eligibility, capacity, registration window); recorded with who and when.
+             * @default
+             */
+            override_reason?: string;
+            /** @default  */
+            note?: string;
+        };
+        StaffDeskEnrollmentOutput: {
+            id: number;
+            status: string;
+            /** Format: date */
+            start_date: string;
+            order_id: number;
+            /** @description What the enrollment costs (the family's prices). */
+            readonly amount: string;
+            /** @description Still owed on the order. */
+            readonly owed: string;
+            /** @description owed, cash, cheque, card, credit or free. */
+            paid_with: string;
+            override_rules: string[];
+            override_reason: string;
+            /** @description Why the saved card was not charged, if so. */
+            card_error: string;
+        };
+        StaffDeskRequestOutput: {
+            request_id: number;
+            type: string;
+            status: string;
+            enrollment_id: number;
+            /** Format: date */
+            effective_date: string | null;
+            /** @description Transfer: owed (positive) or credited (negative). */
+            readonly price_difference: string | null;
+        };
+        StaffDeskTransferInput: {
+            offering_id: number;
+            /** @default  */
+            note?: string;
+        };
         StaffEnrollmentApproveInput: {
             /** @default  */
             note?: string;
@@ -3985,6 +4170,30 @@ export interface components {
             /** @description Only fix these colours (e.g. ["text"]); all failing ones by default. */
             fields?: string[];
         };
+        StaffWaitlistEntryOutput: {
+            id: number;
+            position: number;
+            status: string;
+            readonly student: components["schemas"]["IdNameOutput"];
+            readonly family: components["schemas"]["IdNameOutput"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            offered_at: string | null;
+            /** Format: date-time */
+            offer_expires_at: string | null;
+            note: string;
+        };
+        StaffWaitlistMoveInput: {
+            position: number;
+        };
+        StaffWaitlistOfferInput: {
+            /**
+             * @description Needed when the class has no free seat (an offer above capacity).
+             * @default
+             */
+            override_reason?: string;
+        };
         StaffWaitlistOutput: {
             id: number;
             student: string;
@@ -4172,7 +4381,7 @@ export interface components {
              * @example invalid_input
              * @enum {string}
              */
-            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_disabled" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "webhooks_not_configured";
+            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_disabled" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
             message: string;
             fields: {
                 [key: string]: string[];
@@ -6718,6 +6927,74 @@ export interface operations {
             };
         };
     };
+    staff_enrollment_drop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                enrollment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffDeskDropInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDeskRequestOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_enrollment_transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                enrollment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffDeskTransferInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDeskRequestOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_enrollments_pending: {
         parameters: {
             query?: {
@@ -6866,6 +7143,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffPostingResult"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_enroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffDeskEnrollInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDeskEnrollmentOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -7091,6 +7402,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffMemberOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_offering_waitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffWaitlistEntryOutput"][];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -7798,6 +8139,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_waitlist_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffWaitlistMoveInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffWaitlistEntryOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_waitlist_offer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StaffWaitlistOfferInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffWaitlistEntryOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
