@@ -10,6 +10,14 @@ from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
 
 
+def mobile_app_disabled_error(tenant) -> ApplicationError:
+    return ApplicationError(
+        "mobile_app_disabled",
+        f"{tenant.name} has turned its app off. Use the portal on the web instead.",
+        status=403,
+    )
+
+
 class IsFamilyMember(permissions.BasePermission):
     """A signed-in guardian of a family that is not suspended. Sets ``request.guardian``."""
 
@@ -24,6 +32,10 @@ class IsFamilyMember(permissions.BasePermission):
             )
         if guardian.family.status == Family.Status.SUSPENDED:
             raise family_suspended_error(connection.tenant)
+        if request.auth is not None and not portal_settings_get(request).mobile_app_enabled:
+            # Bearer tokens are the apps' sign-in (the web portal uses its session): with the
+            # app switched off, an app signed in earlier stops too.
+            raise mobile_app_disabled_error(connection.tenant)
         request.guardian = guardian
         return True
 

@@ -119,7 +119,20 @@ def class_search(request):
         context.update(error=exc, errors=field_errors(exc), offerings=[])
         return render(request, "portal_web/classes.html", context, status=exc.status)
     context.update(page=page, offerings=rows, query=query)
+    if portal_context_get(request)["layout"]["class_list_layout"] == "calendar":
+        context["week"] = _week(rows)
     return render(request, "portal_web/classes.html", context)
+
+
+def _week(rows) -> list[tuple[str, list]]:
+    """The page's offerings by the weekday they meet on, earliest first (the calendar layout);
+    an offering meeting on several days appears on each. Days without classes are left out."""
+    week = []
+    for code in WEEKDAY_CODES:
+        day = [row for row in rows if code in (row.get("schedule") or {}).get("days", [])]
+        if day:
+            week.append((code, sorted(day, key=lambda r: str(r["schedule"].get("start_time")))))
+    return week
 
 
 def class_finder(request):

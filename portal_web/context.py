@@ -27,6 +27,11 @@ def portal_context_get(request) -> dict:
         "theme": theme,
         "logo_url": snapshot.get("logo_url") or "",
         "favicon_url": snapshot.get("favicon_url") or "",
+        # The published header style and class-list layout (the brand's choices).
+        "layout": {
+            "header_style": snapshot.get("header_style") or "left",
+            "class_list_layout": snapshot.get("class_list_layout") or "list",
+        },
         "guardian": guardian,
         "family": guardian.family if guardian else None,
     }
@@ -34,7 +39,7 @@ def portal_context_get(request) -> dict:
     return context
 
 
-KEYS = ("tenant", "portal", "theme", "logo_url", "favicon_url", "guardian", "family")
+KEYS = ("tenant", "portal", "theme", "logo_url", "favicon_url", "layout", "guardian", "family")
 
 
 def _past_due(request) -> int:

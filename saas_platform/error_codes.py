@@ -229,7 +229,12 @@ BRANDED_APPS = _codes(
     ("listing_not_found", 404, "The app has no store listing in that locale."),
     ("listing_missing", 400, "The branded app has no store listing in its primary locale."),
     ("locale_invalid", 400, "Use a locale like en-US, es-MX or fr."),
-    ("mobile_app_disabled", 400, "Turn on the mobile app in the portal settings."),
+    (
+        "mobile_app_disabled",
+        403,
+        "The business has turned its mobile app off (portal settings): app sign-in and app "
+        "tokens are refused, and no app build is prepared until it is turned on again.",
+    ),
     ("name_missing", 400, "The app needs a name."),
     (
         "name_truncated_on_home_screen",

@@ -7,13 +7,18 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import escape
 
+from .fonts import font_face_css
 from .tokens import LAYOUT_EXTENSION, colour_hex
 
 
 def css(tokens: dict, version: int) -> str:
     light = colour_hex(tokens)
     layout = tokens["$extensions"][LAYOUT_EXTENSION]
-    lines = [f"/* Theme v{version}: generated from the published design tokens. */", ":root {"]
+    lines = [f"/* Theme v{version}: generated from the published design tokens. */"]
+    faces = font_face_css(tokens["font"]["family"]["$value"])
+    if faces:
+        lines.append(faces.rstrip("\n"))
+    lines.append(":root {")
     lines += [f"  --color-{name}: {value};" for name, value in sorted(light.items())]
     font = ", ".join(f'"{f}"' if " " in f else f for f in tokens["font"]["family"]["$value"])
     radius = tokens["radius"]["base"]["$value"]

@@ -12,6 +12,7 @@ from saas_platform.users import services as user_services
 from saas_platform.users.models import ApiToken
 from saas_platform.users.services import api_token_revoke
 
+from ..permissions import mobile_app_disabled_error
 from .base import PortalApi, client_ip
 
 
@@ -87,9 +88,12 @@ class SignupApi(PortalApi):
         "apps). Errors: `signup_disabled` (403), `email_taken` (409), `email_invalid`, "
         "`password_too_weak`, `password_too_common`, `policies_not_accepted`, "
         "`policy_version_changed` (409), `signature_required`, `referral_source_required`, "
-        "`referral_source_invalid`, `first_name_required`, `last_name_required`.",
+        "`referral_source_invalid`, `first_name_required`, `last_name_required`, "
+        "`mobile_app_disabled` (403, the business has turned its app off).",
     )
     def post(self, request):
+        if not self.portal.mobile_app_enabled:
+            raise mobile_app_disabled_error(self.tenant)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -152,9 +156,13 @@ class TokenApi(PortalApi):
         ],
         description="Exchange email and password for a bearer token (`Authorization: Bearer "
         "<token>`). Errors: `invalid_credentials` (401), `family_suspended` (403), "
-        "`login_locked` (429, with `Retry-After`: too many wrong passwords from this address).",
+        "`login_locked` (429, with `Retry-After`: too many wrong passwords from this address), "
+        "`mobile_app_disabled` (403, the business has turned its app off: families use the "
+        "web portal).",
     )
     def post(self, request):
+        if not self.portal.mobile_app_enabled:
+            raise mobile_app_disabled_error(self.tenant)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -116,7 +116,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Create a family account with its primary guardian and sign in (a token for apps). Errors: `signup_disabled` (403), `email_taken` (409), `email_invalid`, `password_too_weak`, `password_too_common`, `policies_not_accepted`, `policy_version_changed` (409), `signature_required`, `referral_source_required`, `referral_source_invalid`, `first_name_required`, `last_name_required`. */
+        /** @description Create a family account with its primary guardian and sign in (a token for apps). Errors: `signup_disabled` (403), `email_taken` (409), `email_invalid`, `password_too_weak`, `password_too_common`, `policies_not_accepted`, `policy_version_changed` (409), `signature_required`, `referral_source_required`, `referral_source_invalid`, `first_name_required`, `last_name_required`, `mobile_app_disabled` (403, the business has turned its app off). */
         post: operations["auth_signup"];
         delete?: never;
         options?: never;
@@ -133,7 +133,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Exchange email and password for a bearer token (`Authorization: Bearer <token>`). Errors: `invalid_credentials` (401), `family_suspended` (403), `login_locked` (429, with `Retry-After`: too many wrong passwords from this address). */
+        /** @description Exchange email and password for a bearer token (`Authorization: Bearer <token>`). Errors: `invalid_credentials` (401), `family_suspended` (403), `login_locked` (429, with `Retry-After`: too many wrong passwords from this address), `mobile_app_disabled` (403, the business has turned its app off: families use the web portal). */
         post: operations["auth_token"];
         delete?: never;
         options?: never;
