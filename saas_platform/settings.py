@@ -132,6 +132,10 @@ PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost").lower().strip(".")
 # Scheme and port used when the platform builds absolute links (set-password emails, API URLs).
 PLATFORM_URL_SCHEME = env_str("PLATFORM_URL_SCHEME", "http" if DEBUG else "https")
 PLATFORM_URL_PORT = os.environ.get("PLATFORM_URL_PORT", "")
+# The public IPv4 address of the platform's ingress: the A record a business creates for an
+# apex custom domain (a subdomain uses a CNAME to <slug>.<PLATFORM_DOMAIN> instead). Empty:
+# the platform console tells the business to ask the operator for it.
+PLATFORM_INGRESS_IPV4 = env_str("PLATFORM_INGRESS_IPV4", "")
 # The platform's own host names. Tenants' custom domains are not listed: they pass because the
 # routing table serves them (saas_platform.hosts.AllowedHostsMiddleware); any other host gets
 # the routing's 404. With DEBUG every host is accepted.
@@ -213,6 +217,7 @@ SHARED_APPS = [
     # Redoc's bundle as our own static file: the API docs load nothing from a CDN (CSP 'self').
     "drf_spectacular_sidecar",
     "portal.demo",
+    "platform_console",
 ]
 # auth, sessions, admin and users exist in the public schema (platform admins) and again in
 # every tenant schema (staff and families): a session or token from one tenant means nothing in
@@ -327,6 +332,8 @@ MIDDLEWARE = [
     "portal.privacy.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # "Opening soon" for a business not launched yet (its signed-in staff see the portal).
+    "tenants.launch_gate.LaunchGateMiddleware",
     "portal.config.middleware.PortalAvailabilityMiddleware",
 ]
 

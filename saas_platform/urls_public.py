@@ -9,6 +9,7 @@ from tenants import views
 urlpatterns = [
     path("", views.landing, name="platform-landing"),
     path("admin/", platform_admin_site.urls),
+    path("console/", include("platform_console.urls")),
     path("api/platform/v1/", include("tenants.api_urls")),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
 ]

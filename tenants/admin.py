@@ -16,10 +16,22 @@ from .models import Domain, SchemaTemplate, SpareSchema, Tenant
 
 
 class DomainInline(admin.TabularInline):
+    """Read-only: a domain is added, verified (only by its DNS check) and removed through
+    tenants.domains, from the platform console or the business's own admin and API."""
+
     model = Domain
     extra = 0
     fields = ("domain", "is_primary", "is_custom", "verified_at", "created_at")
-    readonly_fields = ("created_at",)
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tenant, site=platform_admin_site)
@@ -79,10 +91,32 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(Domain, site=platform_admin_site)
 class DomainAdmin(admin.ModelAdmin):
+    """View only, with the DNS check as the one way to verify: nobody marks a domain verified
+    by hand (``verified_at`` is written by ``tenants.domains.domain_verify`` alone)."""
+
     list_display = ("domain", "tenant", "is_primary", "is_custom", "verified_at", "created_at")
     search_fields = ("domain", "tenant__name", "tenant__schema_name")
     list_filter = ("is_primary", "is_custom")
-    raw_id_fields = ("tenant",)
+    actions = ["verify_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Check the DNS record and verify")
+    def verify_now(self, request, queryset):
+        for domain in queryset:
+            try:
+                domain_services.domain_verify(domain=domain)
+            except ApplicationError as exc:
+                self.message_user(request, f"{domain.domain}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{domain.domain} is verified.", messages.SUCCESS)
 
 
 @admin.register(SchemaTemplate, site=platform_admin_site)

@@ -4,7 +4,7 @@ tenant host can reach them, and only public-schema staff users (platform admins)
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.utils import get_public_schema_name
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
@@ -25,7 +25,6 @@ from .serializers import (
     TokenInput,
     TokenOutput,
 )
-from .tasks import tenant_provision_task
 
 
 class IsPlatformAdmin(permissions.BasePermission):
@@ -111,23 +110,24 @@ class TenantCollectionApi(PlatformApi):
         "`slug_too_long`, `slug_invalid_characters`, `slug_must_start_with_letter`, "
         "`slug_ends_with_hyphen`, `slug_double_hyphen`, `slug_reserved`, `slug_taken` (409), "
         "`name_required`, `owner_email_invalid`, `contact_email_invalid`, `timezone_invalid`, "
-        "`currency_unsupported`, `locale_unsupported`, `invalid_input`.",
+        "`currency_unsupported`, `locale_unsupported`, `plan_unknown`, `invalid_input`. The "
+        "business is created unlaunched: it is public and listed once launched from the "
+        "platform console.",
     )
     def post(self, request):
         data = TenantCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with transaction.atomic():
-            tenant = services.tenant_register(
-                name=v["name"],
-                slug=v["slug"],
-                owner_email=v["owner_email"],
-                contact_email=v.get("contact_email"),
-                timezone_name=v["timezone"],
-                currency=v["currency"],
-                locale=v["locale"],
-            )
-            transaction.on_commit(lambda: tenant_provision_task.delay(tenant.schema_name))
+        tenant = services.tenant_onboard(
+            name=v["name"],
+            slug=v["slug"],
+            owner_email=v["owner_email"],
+            contact_email=v.get("contact_email"),
+            timezone_name=v["timezone"],
+            currency=v["currency"],
+            locale=v["locale"],
+            plan=v.get("plan") or None,
+        )
         body = TenantOutput(tenant).data
         return Response(
             body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]}

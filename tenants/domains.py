@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -124,6 +125,38 @@ def record_name(domain: str) -> str:
 
 def record_value(token: str) -> str:
     return f"{VALUE_PREFIX}{token}"
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    type: str  # "CNAME", "A" or "TXT"
+    name: str
+    value: str  # empty: the operator has not configured it (PLATFORM_INGRESS_IPV4)
+    purpose: str  # "route" or "proof"
+
+
+def is_apex(host: str) -> bool:
+    """A registrable domain itself (example.com), which cannot carry a CNAME next to its other
+    records, as opposed to a subdomain (portal.example.com). Counted by labels: a domain under a
+    two-label public suffix (example.co.uk) reads as a subdomain; its business uses the A
+    record instead if its DNS provider refuses the CNAME."""
+    return len(host.split(".")) == 2
+
+
+def dns_records(domain: Domain) -> list[DnsRecord]:
+    """What the business creates at its DNS provider for a custom domain: the record that sends
+    visitors to the platform (a CNAME to its platform host for a subdomain, an A record to the
+    ingress address for an apex domain) and the TXT record that proves control. Only the TXT
+    record is checked (``domain_verify``); verification is the only way a domain routes."""
+    tenant = domain.tenant
+    if is_apex(domain.domain):
+        route = DnsRecord("A", domain.domain, settings.PLATFORM_INGRESS_IPV4, "route")
+    else:
+        route = DnsRecord("CNAME", domain.domain, f"{tenant.platform_host}.", "route")
+    proof = DnsRecord(
+        "TXT", record_name(domain.domain), record_value(domain.verification_token), "proof"
+    )
+    return [route, proof]
 
 
 # --- selectors --------------------------------------------------------------------------------

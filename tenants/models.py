@@ -93,6 +93,26 @@ class Tenant(TenantMixin):
         blank=True,
         help_text="Storage key of the archive exported when the tenant was offboarded.",
     )
+    launched_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the platform launched the business. Until then its family portal shows "
+        "an “opening soon” notice (staff keep their console) and the directory leaves "
+        "it out.",
+    )
+    listed_in_directory = models.BooleanField(
+        default=True,
+        help_text="Listed in the platform directory (the shared app's “find your school”) "
+        "once launched. A business may opt out.",
+    )
+    plan = models.ForeignKey(
+        "tenants.Plan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The platform subscription plan the business is billed for.",
+    )
 
     # Schemas are created by tenants.services.tenant_provision (cloned from the template),
     # never implicitly on save, and never dropped by deleting a row.
@@ -108,6 +128,10 @@ class Tenant(TenantMixin):
     @property
     def slug(self) -> str:
         return self.schema_name
+
+    @property
+    def is_launched(self) -> bool:
+        return self.launched_at is not None
 
     @property
     def platform_host(self) -> str:
@@ -130,6 +154,61 @@ class Tenant(TenantMixin):
     def url(self, path: str = "/") -> str:
         port = f":{settings.PLATFORM_URL_PORT}" if settings.PLATFORM_URL_PORT else ""
         return f"{settings.PLATFORM_URL_SCHEME}://{self.primary_host}{port}{path}"
+
+
+class Plan(models.Model):
+    """A monthly subscription the platform bills businesses for (Stripe Billing on the
+    platform's own account: ``stripe_price_id`` is a recurring monthly Price)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    monthly_price = models.PositiveIntegerField(help_text="In minor units of ``currency``.")
+    currency = models.CharField(max_length=3, choices=CURRENCIES, default="USD")
+    student_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Active students allowed; empty: no limit."
+    )
+    grace_days = models.PositiveIntegerField(
+        default=14,
+        help_text="Days a business may stay over the student limit (warned) before new "
+        "enrollments are refused.",
+    )
+    stripe_price_id = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True, help_text="Offered to new businesses.")
+
+    class Meta:
+        ordering = ("monthly_price", "code")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """A business's subscription to its plan on the platform's Stripe account. ``status``
+    mirrors Stripe's subscription status (customer.subscription.* and invoice.payment_failed
+    webhooks move it); ``over_limit_since`` starts the grace period."""
+
+    class Status(models.TextChoices):
+        NONE = "none", "Not subscribed"
+        INCOMPLETE = "incomplete", "Incomplete"
+        TRIALING = "trialing", "Trial"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        UNPAID = "unpaid", "Unpaid"
+        CANCELED = "canceled", "Canceled"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="subscription")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NONE)
+    stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    last_payment_error = models.CharField(max_length=300, blank=True)
+    over_limit_since = models.DateTimeField(
+        null=True, blank=True, help_text="First seen over the plan's student limit."
+    )
+    updated_at = models.DateTimeField(default=dj_timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.tenant.schema_name}: {self.status}"
 
 
 class Domain(DomainMixin):

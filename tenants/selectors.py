@@ -23,5 +23,8 @@ def tenant_get(*, slug: str) -> Tenant:
 
 
 def directory_list(*, q: str | None = None) -> QuerySet[Tenant]:
-    """Businesses the shared mobile app may list: active ones only."""
-    return tenant_list(status=Tenant.Status.ACTIVE, q=q)
+    """Businesses the shared mobile app and the platform's landing page may list: active,
+    launched, and not opted out of the directory."""
+    return tenant_list(status=Tenant.Status.ACTIVE, q=q).filter(
+        launched_at__isnull=False, listed_in_directory=True
+    )

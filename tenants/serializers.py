@@ -25,6 +25,12 @@ class TenantCreateInput(serializers.Serializer):
     locale = serializers.CharField(
         default="en", max_length=10, help_text=f"One of {', '.join(c for c, _ in LOCALES)}."
     )
+    plan = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="The code of the subscription plan (e.g. starter); none chosen yet if left out.",
+    )
 
 
 class TenantOutput(serializers.ModelSerializer):
@@ -32,6 +38,7 @@ class TenantOutput(serializers.ModelSerializer):
     portal_url = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     domains = serializers.SerializerMethodField()
+    plan = serializers.SerializerMethodField(help_text="The plan's code; null: none chosen.")
 
     class Meta:
         model = Tenant
@@ -48,6 +55,9 @@ class TenantOutput(serializers.ModelSerializer):
             "provisioned_at",
             "status_changed_at",
             "provisioning_error",
+            "launched_at",
+            "listed_in_directory",
+            "plan",
             "portal_url",
             "status_url",
             "domains",
@@ -55,6 +65,9 @@ class TenantOutput(serializers.ModelSerializer):
 
     def get_portal_url(self, tenant: Tenant) -> str:
         return tenant.url()
+
+    def get_plan(self, tenant: Tenant) -> str | None:
+        return tenant.plan.code if tenant.plan else None
 
     def get_status_url(self, tenant: Tenant) -> str:
         return reverse("platform-tenant-detail", kwargs={"slug": tenant.schema_name})

@@ -23,7 +23,7 @@ from saas_platform.users.services import user_get_or_create_staff_owner
 from . import routing
 from .errors import ProvisioningFailed, TenantNotFound
 from .hooks import provisioning_hooks
-from .models import CURRENCIES, LOCALES, Domain, Tenant, validate_timezone
+from .models import CURRENCIES, LOCALES, Domain, Plan, Subscription, Tenant, validate_timezone
 from .schema_pool import schema_create
 from .slugs import slug_validate
 
@@ -88,6 +88,15 @@ def _validate_details(
     return cleaned
 
 
+def _plan_for(code: str | None) -> Plan | None:
+    if not code:
+        return None
+    plan = Plan.objects.filter(code=code, is_active=True).first()
+    if plan is None:
+        raise _field_error("plan", "plan_unknown", f"“{code[:40]}” is not a plan on offer.")
+    return plan
+
+
 def tenant_register(
     *,
     name: str,
@@ -97,9 +106,13 @@ def tenant_register(
     timezone_name: str = "America/New_York",
     currency: str = "USD",
     locale: str = "en",
+    plan: str | None = None,
+    launched: bool = False,
 ) -> Tenant:
     """Validate a new business and reserve its slug (status ``provisioning``; it does not route
-    until ``tenant_provision`` finishes)."""
+    until ``tenant_provision`` finishes). A business is onboarded unlaunched: its family portal
+    says "opening soon" and the directory leaves it out until ``tenant_launch``. ``launched``
+    is for the operator's CLI and the demo, which make businesses that are public at once."""
     slug_validate(slug)
     details = _validate_details(
         name=name,
@@ -109,6 +122,7 @@ def tenant_register(
         currency=currency,
         locale=locale,
     )
+    chosen_plan = _plan_for(plan)
     taken = ApplicationError(
         "slug_taken",
         f"The slug “{slug}” is already taken.",
@@ -119,7 +133,7 @@ def tenant_register(
         raise taken
     try:
         with transaction.atomic():
-            return Tenant.objects.create(
+            tenant = Tenant.objects.create(
                 schema_name=slug,
                 name=details["name"],
                 owner_email=details["owner_email"],
@@ -128,7 +142,11 @@ def tenant_register(
                 currency=details["currency"],
                 locale=details["locale"],
                 status=Tenant.Status.PROVISIONING,
+                plan=chosen_plan,
+                launched_at=timezone.now() if launched else None,
             )
+            Subscription.objects.create(tenant=tenant)
+            return tenant
     except IntegrityError:
         raise taken from None
 
@@ -162,6 +180,8 @@ def tenant_provision(
     timezone_name: str = "America/New_York",
     currency: str = "USD",
     locale: str = "en",
+    plan: str | None = None,
+    launched: bool = False,
     exist_ok: bool = False,
 ) -> ProvisionResult:
     """Create a routable tenant, or finish one a previous attempt left half-way.
@@ -188,6 +208,8 @@ def tenant_provision(
             timezone_name=timezone_name,
             currency=currency,
             locale=locale,
+            plan=plan,
+            launched=launched,
         )
     elif tenant.status != Tenant.Status.PROVISIONING:
         if exist_ok:
@@ -286,3 +308,120 @@ def tenant_reactivate(*, slug: str) -> Tenant:
         to=Tenant.Status.ACTIVE,
         verb="reactivated",
     )
+
+
+def tenant_launch(*, slug: str) -> Tenant:
+    """Make an active business public: its family portal opens and the directory may list it.
+    Idempotent (launching twice keeps the first date). The launch checklist is the caller's
+    to enforce (``portal.tenancy.services.tenant_launch_checked``): it reads the tenant's
+    schema, which this layer knows nothing of."""
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().filter(schema_name=slug).first()
+        if tenant is None:
+            raise TenantNotFound(slug)
+        if tenant.launched_at is not None:
+            return tenant
+        if tenant.status != Tenant.Status.ACTIVE:
+            raise ApplicationError(
+                "invalid_status_transition",
+                f"A tenant that is {tenant.status} cannot be launched.",
+                status=409,
+            )
+        tenant.launched_at = timezone.now()
+        tenant.save(update_fields=["launched_at"])
+        routing.invalidate_on_commit()
+    logger.info("tenant %s launched", slug)
+    return tenant
+
+
+def tenant_directory_set(*, slug: str, listed: bool) -> Tenant:
+    """Opt a business in or out of the platform directory (it shows there only once
+    launched)."""
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().filter(schema_name=slug).first()
+        if tenant is None:
+            raise TenantNotFound(slug)
+        if tenant.listed_in_directory != listed:
+            tenant.listed_in_directory = listed
+            tenant.save(update_fields=["listed_in_directory"])
+            routing.invalidate_on_commit()
+    return tenant
+
+
+def platform_admin_authenticate(*, email: str, password: str, request=None) -> User:
+    """Check a platform admin's credentials (a staff user of the public schema) through the
+    sign-in lockout, as the platform API's token exchange does."""
+    from django.contrib.auth import authenticate
+
+    from saas_platform.login_guard import raise_if_locked
+
+    user = authenticate(request, username=(email or "").strip(), password=password or "")
+    if user is None:
+        raise_if_locked(request)  # login_locked (429) after too many failures
+        raise ApplicationError(
+            "invalid_credentials", "The email or password is not correct.", status=401
+        )
+    if not user.is_staff:
+        raise ApplicationError(
+            "not_a_platform_admin", "This account is not a platform admin.", status=403
+        )
+    return user
+
+
+def tenant_onboard(
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    contact_email: str | None = None,
+    timezone_name: str = "America/New_York",
+    currency: str = "USD",
+    locale: str = "en",
+    plan: str | None = None,
+) -> Tenant:
+    """Onboard a business (the platform API and the platform console): validate it, reserve its
+    slug and provision it in the background once the reservation commits. It starts unlaunched
+    (see ``tenant_launch``)."""
+    from .tasks import tenant_provision_task
+
+    with transaction.atomic():
+        tenant = tenant_register(
+            name=name,
+            slug=slug,
+            owner_email=owner_email,
+            contact_email=contact_email,
+            timezone_name=timezone_name,
+            currency=currency,
+            locale=locale,
+            plan=plan,
+        )
+        transaction.on_commit(lambda: tenant_provision_task.delay(tenant.schema_name))
+    return tenant
+
+
+def tenant_offboard_request(*, slug: str, confirm: str) -> Tenant:
+    """Ask for a business to be offboarded (the platform console): ``confirm`` must repeat its
+    slug. Suspends it now, so families and staff are off at once, and runs the export and
+    removal (``tenants.backup.tenant_offboard``) in a task after the commit."""
+    from .tasks import tenant_offboard_task
+
+    if (confirm or "").strip() != slug:
+        raise ApplicationError(
+            "offboard_not_confirmed",
+            f"Type the business's slug “{slug}” to confirm: its data is exported, then deleted.",
+            fields={"confirm": [f"Type “{slug}” to confirm."]},
+        )
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().filter(schema_name=slug).first()
+        if tenant is None:
+            raise TenantNotFound(slug)
+        if tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED):
+            raise ApplicationError(
+                "invalid_status_transition",
+                f"A tenant that is {tenant.status} cannot be offboarded.",
+                status=409,
+            )
+    if tenant.status == Tenant.Status.ACTIVE:
+        tenant = tenant_suspend(slug=slug)
+    transaction.on_commit(lambda: tenant_offboard_task.delay(slug))
+    return tenant

@@ -65,3 +65,17 @@ def domain_recheck_verified_task() -> dict[str, int]:
     from .domains import domain_recheck_verified
 
     return domain_recheck_verified()
+
+
+@shared_task(name="tenants.tasks.tenant_offboard_task", acks_late=True)
+def tenant_offboard_task(slug: str) -> str:
+    """Offboard a business asked for from the platform console (suspend, export, drop). Safe to
+    run twice: an offboarded business is refused and left as it is."""
+    from .backup import tenant_offboard
+
+    try:
+        result = tenant_offboard(slug=slug)
+    except ApplicationError as exc:
+        logger.error("offboarding %s failed: %s", slug, exc.message)
+        return exc.code
+    return result.manifest_key

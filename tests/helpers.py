@@ -88,8 +88,18 @@ def api_routes(urlconf: str, prefix: str) -> dict[str, object]:
 
 
 SESSION_TENANTS = {
-    "a": {"slug": "alpha", "name": "Alpha Gymnastics", "owner_email": "owner@alpha.test"},
-    "b": {"slug": "beta", "name": "Beta Swim School", "owner_email": "owner@beta.test"},
+    "a": {
+        "slug": "alpha",
+        "name": "Alpha Gymnastics",
+        "owner_email": "owner@alpha.test",
+        "launched": True,
+    },
+    "b": {
+        "slug": "beta",
+        "name": "Beta Swim School",
+        "owner_email": "owner@beta.test",
+        "launched": True,
+    },
 }
 
 

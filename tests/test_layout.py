@@ -16,6 +16,7 @@ PACKAGES = {
     "portal_api",
     "portal_web",
     "portal_console",
+    "platform_console",
     "theming",
     "branded_apps",
     "mobile",  # the family app (TypeScript): tests/mobile runs its toolchain

@@ -242,7 +242,7 @@ def e2e_tenant(committed, live_server_url):
     slug = f"etoe{os.getpid() % 10000}x{next(_slugs)}"
     committed.append(slug)
     tenant = tenant_provision(
-        slug=slug, name="Kestrel Gymnastics", owner_email="owner@kestrel.test"
+        slug=slug, name="Kestrel Gymnastics", owner_email="owner@kestrel.test", launched=True
     ).tenant
     connection.set_schema_to_public()
     return E2ETenant(tenant=tenant, port=live_server_url)

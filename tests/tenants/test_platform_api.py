@@ -151,7 +151,12 @@ def test_create_provisions_through_celery_and_answers_202(
     assert detail["status"] == "active"
     assert detail["domains"] == ["gamma.testserver.local"]
     assert detail["portal_url"] == "http://gamma.testserver.local/"
-    assert client_for(Tenant.objects.get(schema_name="gamma")).get("/").status_code == 200
+    assert detail["launched_at"] is None and detail["listed_in_directory"] is True
+    # Onboarded unlaunched: routable, but families see "opening soon" (503) until launch.
+    gamma = client_for(Tenant.objects.get(schema_name="gamma"))
+    assert gamma.get("/").status_code == 503
+    assert gamma.get("/api/v1/portal").json()["code"] == "portal_not_launched"
+    assert gamma.get("/console/login/").status_code == 200
 
 
 def test_create_enqueues_only_after_commit(platform_admin, django_capture_on_commit_callbacks):

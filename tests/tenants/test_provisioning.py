@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import schema_exists, tenant_context
 
 from saas_platform.errors import ApplicationError
@@ -106,6 +107,13 @@ def test_provision_creates_a_routable_tenant_with_owner_settings_and_link():
         assert PortalSettings.objects.get().welcome_heading == "Welcome to Gamma Dance"
     assert result.set_password_url.startswith("http://gamma.testserver.local/account/set-password/")
     connection.set_schema_to_public()
+    # Routable, but not launched: families see "opening soon" until the platform launches it.
+    assert tenant.launched_at is None
+    response = client_for(tenant).get("/")
+    assert response.status_code == 503
+    assert "customer portal is opening soon" in response.content.decode()
+    Tenant.objects.filter(pk=tenant.pk).update(launched_at=timezone.now())
+    routing.router.clear()
     response = client_for(tenant).get("/")
     assert response.status_code == 200
     assert b"Gamma Dance" in response.content
@@ -207,7 +215,7 @@ def test_a_failing_step_leaves_nothing_that_routes_and_resume_finishes(monkeypat
     assert result.tenant.status == Tenant.Status.ACTIVE
     assert result.tenant.provisioning_error == ""
     routing.router.clear()
-    assert client_for(result.tenant).get("/").status_code == 200
+    assert client_for(result.tenant).get("/console/login/").status_code == 200
 
 
 def test_a_failing_clone_creates_no_schema(monkeypatch):

@@ -15,6 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default="America/New_York")
         parser.add_argument("--currency", default="USD")
         parser.add_argument("--locale", default="en")
+        parser.add_argument("--plan", default=None, help="A plan code (e.g. starter).")
+        parser.add_argument(
+            "--launch",
+            action="store_true",
+            help="Launch at once (public and listed). Without it the business waits for its "
+            "launch from the platform console, like one onboarded there.",
+        )
         parser.add_argument(
             "--exist-ok", action="store_true", help="Succeed quietly if the tenant is active."
         )
@@ -29,6 +36,8 @@ class Command(BaseCommand):
                 timezone_name=options["timezone"],
                 currency=options["currency"],
                 locale=options["locale"],
+                plan=options["plan"],
+                launched=options["launch"],
                 exist_ok=options["exist_ok"],
             )
         except ApplicationError as exc:

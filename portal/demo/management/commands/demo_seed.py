@@ -57,6 +57,7 @@ class Command(BaseCommand):
                 owner_email=spec["owner_email"],
                 timezone_name=spec["timezone_name"],
                 currency=spec["currency"],
+                launched=True,
                 exist_ok=True,
             )
             tenant = result.tenant
