@@ -48,8 +48,9 @@ def test_api_provisions_a_third_tenant_that_then_routes(committed, real_worker):
     assert status == "active"
     tenant = Tenant.objects.get(schema_name="omega")
     page = client_for(tenant).get("/")
-    assert page.status_code == 200
-    assert b"Omega Martial Arts" in page.content
+    # It routes: onboarded unlaunched, its family portal says it is opening soon.
+    assert page.status_code == 503
+    assert b"Omega Martial Arts" in page.content and b"opening soon" in page.content
 
 
 def test_beat_task_resumes_stalled_provisioning(committed, real_worker):

@@ -21,7 +21,7 @@ from django_tenants.utils import quote_schema_name, schema_exists, tenant_contex
 from PIL import Image
 
 from saas_platform.errors import ApplicationError
-from tenants import backup
+from tenants import backup, routing
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_provision
 from tests.helpers import client_for
@@ -165,6 +165,12 @@ def _round_trip(committed) -> None:
         assert added.pk > max(row[0] for row in original["portal_accounts_family"])
         added.delete()
     connection.set_schema_to_public()
+    # A copy under a new slug is a new business: it routes, unlaunched until the platform
+    # launches it.
+    assert copy.tenant.launched_at is None
+    assert client_for(copy.tenant).get("/").status_code == 503
+    Tenant.objects.filter(pk=copy.tenant.pk).update(launched_at=copy.tenant.created_at)
+    routing.router.clear()
     page = client_for(copy.tenant).get("/")
     assert page.status_code == 200 and "Round Trip Copy" in page.content.decode()
 
