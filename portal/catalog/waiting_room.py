@@ -423,6 +423,21 @@ def family_checked_out(
         logger.warning("waiting room: could not free a checkout slot (%s)", exc)
 
 
+def queue_leave(*, opening_id: int, family_id: int) -> None:
+    """The family gives up its place, or its pass and checkout slot (it found nothing left, or
+    is done): the slot goes to the next family at once instead of when the pass lapses. It may
+    join again, at the back."""
+    config = opening_config(opening_id)
+    k = _keys(config)
+    fam = str(family_id)
+    pipe = _redis().pipeline(transaction=True)
+    pipe.zrem(k["active"], fam)
+    pipe.hdel(k["passes"], fam)
+    pipe.zrem(k["queue"], fam)
+    pipe.zrem(k["pre"], fam)
+    pipe.execute()
+
+
 # --- the family's side ---------------------------------------------------------------------
 
 

@@ -101,6 +101,7 @@ class OpeningQueueApi(PortalApi):
 
     def get_permissions(self):
         if self.request.method == "POST" or not self.request.headers.get("X-Waiting-Room-Ticket"):
+            # GET and DELETE with a ticket need no session: the ticket names the family.
             return [IsFamilyMember()]
         return [permissions.AllowAny()]
 
@@ -138,6 +139,28 @@ class OpeningQueueApi(PortalApi):
             family_id = request.guardian.family_id
         result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
         return Response(queue_body(result))
+
+    @extend_schema(
+        operation_id="opening_queue_leave",
+        request=None,
+        responses={204: None},
+        description="Leave the waiting room: give up your place, or your pass and checkout slot "
+        "(say, every class you wanted is full), so the next family comes in at once. You may "
+        "join again, at the back. Errors: `opening_not_found` (404), `invalid_ticket` (400).",
+    )
+    def delete(self, request, opening_id: int):
+        ticket = request.headers.get("X-Waiting-Room-Ticket", "")
+        config = waiting_room.opening_config(opening_id)
+        if ticket:
+            family_id = waiting_room.family_from_ticket(config, ticket)
+            if family_id is None:
+                raise ApplicationError(
+                    "invalid_ticket", "This waiting-room ticket is not valid here.", status=400
+                )
+        else:
+            family_id = request.guardian.family_id
+        waiting_room.queue_leave(opening_id=opening_id, family_id=family_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class QueueOverviewOutput(serializers.Serializer):

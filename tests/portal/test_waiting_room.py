@@ -185,6 +185,38 @@ def test_opening_ended_needs_no_pass_and_refuses_joins(family_a):
     assert refused.value.code == "opening_closed"
 
 
+def test_leaving_frees_the_checkout_slot_at_once(in_tenant_a):
+    opening = make_opening([make_offering()], checkout_slots=1, pass_minutes=10)
+    for family_id in (1, 2, 3):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 0))
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 0.1))
+    assert overview["checking_out"] == 1 and overview["waiting"] == 2
+    first = next(
+        f
+        for f in (1, 2, 3)
+        if waiting_room.queue_status(opening_id=opening.pk, family_id=f, now=at(opening, 0.2)).state
+        == "admitted"
+    )
+    waiting_room.queue_leave(opening_id=opening.pk, family_id=first)
+    # Its pass is gone (and with it the right to add the opening's classes) ...
+    gone = waiting_room.queue_status(opening_id=opening.pk, family_id=first, now=at(opening, 1))
+    assert gone.state == "not_joined" and not gone.pass_token
+    # ... and the next family is in well before the 10-minute pass would have lapsed.
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 1.1))
+    assert overview["checking_out"] == 1 and overview["waiting"] == 1 and overview["admitted"] == 2
+    # A family still in line that leaves is out of the line; it may join again, at the back.
+    waiting = next(
+        f
+        for f in (1, 2, 3)
+        if waiting_room.queue_status(opening_id=opening.pk, family_id=f, now=at(opening, 1.2)).state
+        == "waiting"
+    )
+    waiting_room.queue_leave(opening_id=opening.pk, family_id=waiting)
+    assert waiting_room.queue_overview(opening=opening, now=at(opening, 1.3))["waiting"] == 0
+    back = waiting_room.queue_join(opening_id=opening.pk, family_id=waiting, now=at(opening, 2))
+    assert back.state == "waiting" and back.position == 1
+
+
 # --- API ------------------------------------------------------------------------------------
 
 
@@ -217,6 +249,40 @@ def test_api_join_poll_with_ticket_and_use_the_pass(family_a):
         "/api/v1/checkout", {}, format="json", HTTP_X_WAITING_ROOM_PASS=body["pass_token"]
     )
     assert done.status_code == 201, done.content
+
+
+def test_api_leave_with_ticket_or_token_frees_the_pass(family_a, tenant_b):
+    offering = make_offering(name="Beam", capacity=3, tuition=0)
+    opening = make_opening([offering], checkout_slots=1)
+    client = family_a.client()
+    url = f"/api/v1/openings/{opening.pk}/queue"
+    body = client.post(url).json()
+    assert body["state"] == "admitted"
+    anonymous = client_for(family_a.tenant)
+    assert anonymous.delete(url).status_code == 401
+    assert_error(anonymous.delete(url, HTTP_X_WAITING_ROOM_TICKET="forged"), 400, "invalid_ticket")
+    left = anonymous.delete(url, HTTP_X_WAITING_ROOM_TICKET=body["ticket"])
+    assert left.status_code == 204
+    assert client.get(url).json()["state"] == "not_joined"
+    # The pass it had is no longer accepted.
+    cart = {"offering": offering.pk, "student": family_a.student.pk}
+    refused = client.post(
+        "/api/v1/cart/items", cart, format="json", HTTP_X_WAITING_ROOM_PASS=body["pass_token"]
+    )
+    assert_error(refused, 403, "waiting_room_pass_required")
+    # Joined again, then left with the bearer token alone.
+    assert client.post(url).json()["state"] == "admitted"
+    assert client.delete(url).status_code == 204
+    assert client.get(url).json()["state"] == "not_joined"
+    assert_error(client.delete("/api/v1/openings/999999/queue"), 404, "opening_not_found")
+    # The ticket means nothing on another tenant's opening; the token is refused there.
+    connection.set_tenant(tenant_b)
+    other = make_opening([make_offering()])
+    connection.set_schema_to_public()
+    other_url = f"/api/v1/openings/{other.pk}/queue"
+    cross = client_for(tenant_b).delete(other_url, HTTP_X_WAITING_ROOM_TICKET=body["ticket"])
+    assert_error(cross, 400, "invalid_ticket")
+    assert family_a.client(tenant_b).delete(other_url).status_code == 401
 
 
 def test_api_bad_input_and_permissions(family_a, tenant_b):

@@ -604,7 +604,8 @@ export interface paths {
         put?: never;
         /** @description Join the waiting room (idempotent: every device of the family shares one place). Before the opening you are in the pre-queue, shuffled at random at the opening; after it you queue in order. Errors: `opening_not_found` (404), `opening_closed` (409). */
         post: operations["opening_queue_join"];
-        delete?: never;
+        /** @description Leave the waiting room: give up your place, or your pass and checkout slot (say, every class you wanted is full), so the next family comes in at once. You may join again, at the back. Errors: `opening_not_found` (404), `invalid_ticket` (400). */
+        delete: operations["opening_queue_leave"];
         options?: never;
         head?: never;
         patch?: never;
@@ -5764,6 +5765,35 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["QueueOutput"];
                 };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    opening_queue_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                opening_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was refused (see `code`). */
             "4XX": {
