@@ -12,9 +12,12 @@ never asserts on time. Uses its own database, created and dropped here.
    127.0.0.1: class search on 1,000 offerings vs. a trivial DRF endpoint, a registration-day
    rush at 10x the search limit, 200 families racing for 20 seats, and routing with 1 vs.
    1,000 tenants over HTTP.
+5. The registration opening (tests/bench/opening.py): 3,000 families arrive within 10 s of an
+   opening for 300 seats in 20 classes while a second business has ordinary traffic
+   (``BENCH_OPENING_SCALE=0.1`` for a quick run).
 
-``BENCH_ONLY`` (comma-separated: provisioning, routing, checkout, load, migrations, backup) runs
-a subset.
+``BENCH_ONLY`` (comma-separated: provisioning, routing, checkout, load, opening, migrations,
+backup) runs a subset.
 """
 
 from __future__ import annotations
@@ -351,7 +354,15 @@ def main() -> None:
     tables = len(template_refresh().ddl.split("CREATE TABLE")) - 1  # the captured DDL
 
     only = {part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()}
-    wanted = only or {"provisioning", "routing", "checkout", "load", "migrations", "backup"}
+    wanted = only or {
+        "provisioning",
+        "routing",
+        "checkout",
+        "load",
+        "opening",
+        "migrations",
+        "backup",
+    }
     if "routing" in wanted:
         wanted.add("provisioning")  # routing measures the tenants provisioning made
     runs = int(os.environ.get("BENCH_PROVISION_RUNS", "7"))
@@ -379,6 +390,12 @@ def main() -> None:
         import load
 
         load_figures = load.run_all()
+    connection.set_schema_to_public()
+    opening_figures = None
+    if "opening" in wanted:
+        import opening
+
+        opening_figures = opening.run()
     connection.close()
     if prov is not None:
         _report_provisioning(prov, runs, tables)
@@ -388,6 +405,8 @@ def main() -> None:
         _report_checkout(checkout)
     if load_figures is not None:
         load.report(load_figures)
+    if opening_figures is not None:
+        opening.report(opening_figures)
     _drop(url)
     # Deploy migrations (500 tenants) and per-tenant backups: own processes and databases.
     for name in ("migrations", "backup"):

@@ -1,0 +1,480 @@
+"""The opening-minute benchmark (issue 21, point 5), run by tests/bench/run.py
+(``BENCH_ONLY=opening make bench``).
+
+gunicorn with ``saas_platform/gunicorn_conf.py`` (DEBUG off) on 127.0.0.1. Business A schedules
+a registration opening for its 20 free classes of 15 seats (300 seats), paced "as fast as
+checkout can take them" (the closed loop, 100 families checking out at once). 3,000 families
+arrive within 10 s of the opening (half before it: the shuffled pre-queue; half after: in
+order) and go through join -> wait (polling every 2 s) -> admitted -> hold -> checkout (nothing
+due) -> leave when every class they tried was full; tests/bench/opening_driver.py (asyncio +
+aiohttp, its own process) plays them. Meanwhile business B has ordinary traffic: class searches
+paced by wrk at ``BENCH_OPENING_CALM_RPS`` (20/s), measured alone first (calm) and then during
+the opening. Before the opening, in the same run and on the same server, wrk measures the
+trivial endpoint's throughput and the cached search's, for scale.
+
+Reports registrations per minute end to end, time to admission p50/p99, the position updates'
+spacing, fairness (Spearman's rank correlation between each family's place in the line after the
+shuffle and its admission order, from the queue's own record), oversold seats (checked in the
+database), 5xx (gunicorn's access log and the driver), B's p99 during the opening against calm,
+and the trivial endpoint's throughput.
+
+``BENCH_OPENING_SCALE`` (1.0) scales families and seats down for a quick run (0.1: 300 families
+for 30 seats); ``BENCH_OPENING_MAX_SECONDS`` (150) bounds the part after the opening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+import load
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSES = 20
+SEARCH = "/api/v1/offerings"
+TRIVIAL = "/api/v1/theme/tokens.json"
+
+
+def _spearman(xs: list[float], ys: list[float]) -> float:
+    """Spearman's rank correlation (no ties in our data: distinct scores and positions)."""
+    n = len(xs)
+    if n < 2:
+        return float("nan")
+
+    def ranks(values: list[float]) -> list[int]:
+        order = sorted(range(n), key=values.__getitem__)
+        out = [0] * n
+        for rank, index in enumerate(order):
+            out[index] = rank
+        return out
+
+    rx, ry = ranks(xs), ranks(ys)
+    d2 = sum((a - b) ** 2 for a, b in zip(rx, ry, strict=True))
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+def build(*, families: int, seats_per_class: int) -> dict:
+    """Business A (the opening: 20 free classes, ``families`` families with API tokens) and
+    business B (ordinary: 200 classes)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from portal.accounts.models import Family, Guardian, Student
+    from portal.catalog.models import Offering, Program
+    from saas_platform.users.models import ApiToken, User
+    from tenants.services import tenant_provision
+
+    def classes(program, count: int, capacity: int, tuition: int, prefix: str) -> list[Offering]:
+        today = timezone.localdate()
+        rows = []
+        for i in range(count):
+            start = today + timedelta(days=14 + i % 30)
+            rows.append(
+                Offering(
+                    name=f"{prefix} {i:03d}",
+                    program=program,
+                    capacity=capacity,
+                    start_date=start,
+                    end_date=start + timedelta(weeks=10),
+                    start_time=clock(9 + i % 10),
+                    end_time=clock(10 + i % 10),
+                    weekdays=[start.weekday()],
+                    tuition=tuition,
+                    status=Offering.Status.PUBLISHED,
+                )
+            )
+        return Offering.objects.bulk_create(rows)
+
+    a = tenant_provision(
+        slug="bench-opening", name="Opening Bench", owner_email="o@opening.test"
+    ).tenant
+    with tenant_context(a):
+        program = Program.objects.create(name="Swim")
+        offerings = classes(program, CLASSES, seats_per_class, 0, "Opening class")
+        unusable = make_password(None)
+        users = User.objects.bulk_create(
+            User(email=f"parent{i}@opening.test", password=unusable) for i in range(families)
+        )
+        fams = Family.objects.bulk_create(Family(name=f"Family {i}") for i in range(families))
+        Guardian.objects.bulk_create(
+            Guardian(
+                family=f,
+                user=u,
+                first_name="P",
+                last_name=str(i),
+                email=u.email,
+                is_primary=True,
+            )
+            for i, (f, u) in enumerate(zip(fams, users, strict=True))
+        )
+        students = Student.objects.bulk_create(
+            Student(family=f, first_name=f"K{i}", last_name="O", date_of_birth=date(2016, 1, 1))
+            for i, f in enumerate(fams)
+        )
+        raws = [ApiToken.generate() for _ in users]
+        ApiToken.objects.bulk_create(
+            ApiToken(
+                user=u,
+                name="bench",
+                prefix=raw[: ApiToken.PREFIX_LENGTH],
+                key_hash=ApiToken.hash(raw),
+            )
+            for u, raw in zip(users, raws, strict=True)
+        )
+        lines = [f"{raw} {s.pk}" for raw, s in zip(raws, students, strict=True)]
+    b = tenant_provision(slug="bench-calm", name="Calm Bench", owner_email="o@calm.test").tenant
+    with tenant_context(b):
+        classes(Program.objects.create(name="Dance"), 200, 12, 9_000, "Calm class")
+    connection.set_schema_to_public()
+    return {
+        "a": a,
+        "b": b,
+        "host_a": a.primary_host,
+        "host_b": b.primary_host,
+        "offerings": [o.pk for o in offerings],
+        "families": lines,
+    }
+
+
+def _open(tenant, offerings: list[int], opens_at) -> int:
+    from django_tenants.utils import tenant_context
+
+    from portal.catalog.models import RegistrationOpening
+
+    with tenant_context(tenant):
+        opening = RegistrationOpening.objects.create(
+            name="Fall registration", opens_at=opens_at, checkout_slots=100, pass_minutes=10
+        )
+        opening.offerings.set(offerings)
+        return opening.pk
+
+
+def _wrk(server: load.Server, host: str, path: str, seconds: int, **kwargs) -> dict:
+    saved = load.HOST
+    load.HOST = host
+    try:
+        return load.wrk(server, path, seconds=seconds, **kwargs)
+    finally:
+        load.HOST = saved
+
+
+def _paced(server: load.Server, host: str, rps: float, stop: threading.Event, out: dict) -> None:
+    """wrk at ``rps`` searches a second on ``host`` until ``stop``; its figures into ``out``."""
+    connections = 4
+    gap = max(int(connections * 1000 / rps), 1)
+    fd, script = tempfile.mkstemp(suffix=".lua")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(load.PACE_LUA)
+    cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "10s", "--latency"]
+    cmd += ["-H", f"Host: {host}", "-H", "X-Forwarded-Proto: https", "-s", script]
+    cmd.append(server.url(SEARCH))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BENCH_GAP_MS": str(gap)},
+    )
+    stop.wait()
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=60)
+    os.unlink(script)
+    out.update(load._parse_wrk(stdout))
+
+
+def _calm_phase(server: load.Server, host: str, rps: float, seconds: float) -> dict:
+    stop = threading.Event()
+    out: dict = {}
+    thread = threading.Thread(target=_paced, args=(server, host, rps, stop, out))
+    thread.start()
+    time.sleep(seconds)
+    stop.set()
+    thread.join()
+    return out
+
+
+def _db_check(tenant, offerings: list[int]) -> dict:
+    from django.db.models import Count, Q
+    from django_tenants.utils import tenant_context
+
+    from portal.catalog.models import Offering
+
+    with tenant_context(tenant):
+        rows = Offering.objects.filter(pk__in=offerings).annotate(
+            enrolled=Count("enrollments", filter=Q(enrollments__status="active"))
+        )
+        oversold = sum(max(0, o.enrolled - o.capacity) for o in rows)
+        counter_wrong = sum(1 for o in rows if o.seats_taken > o.capacity)
+        return {
+            "capacity": sum(o.capacity for o in rows),
+            "enrolled": sum(o.enrolled for o in rows),
+            "oversold": oversold,
+            "counters_over_capacity": counter_wrong,
+        }
+
+
+def _fairness(tenant, opening_id: int) -> dict:
+    from django_tenants.utils import tenant_context
+
+    from portal.catalog import waiting_room
+    from portal.catalog.models import RegistrationOpening
+
+    with tenant_context(tenant):
+        log = waiting_room.admission_log(opening=RegistrationOpening.objects.get(pk=opening_id))
+    # A family that left and joined again has a second score; the log keeps its last one.
+    scores = [score for _, score in log]
+    return {
+        "admitted": len(log),
+        "spearman": _spearman(scores, list(range(len(scores)))),
+    }
+
+
+def run() -> dict:
+    from django.db import connection
+
+    scale = float(os.environ.get("BENCH_OPENING_SCALE", "1"))
+    families = max(20, round(3000 * scale))
+    seats_per_class = max(1, round(15 * scale))
+    max_seconds = float(os.environ.get("BENCH_OPENING_MAX_SECONDS", "150"))
+    calm_rps = float(os.environ.get("BENCH_OPENING_CALM_RPS", "20"))
+    calm_seconds = float(os.environ.get("BENCH_OPENING_CALM_SECONDS", "15"))
+    scale_seconds = int(os.environ.get("BENCH_OPENING_SCALE_SECONDS", "5"))
+    connections = int(os.environ.get("BENCH_OPENING_CONNECTIONS", "400"))
+
+    sys.stderr.write(f"  opening: building {families} families, {CLASSES} classes…\n")
+    data = build(families=families, seats_per_class=seats_per_class)
+    connection.close()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-opening-"))
+    families_file = workdir / "families.txt"
+    families_file.write_text("\n".join(data["families"]) + "\n")
+    server = load.Server(workdir)
+    server.start()
+    try:
+        for host in (data["host_a"], data["host_b"]):
+            _wrk(server, host, TRIVIAL, 2, connections=4)
+        _wrk(server, data["host_b"], SEARCH, 2, connections=4)
+        sys.stderr.write("  opening: trivial and search throughput…\n")
+        trivial = _wrk(server, data["host_a"], TRIVIAL, scale_seconds, connections=8)
+        search = _wrk(server, data["host_b"], SEARCH, scale_seconds, connections=8)
+        sys.stderr.write(f"  opening: business B calm, {calm_rps:.0f} searches/s…\n")
+        calm = _calm_phase(server, data["host_b"], calm_rps, calm_seconds)
+        server.reset_log()
+        from django.utils import timezone
+
+        lead = 8.0  # the first families arrive 5 s before the opening
+        opens_epoch = time.time() + lead
+        opening_id = _open(
+            data["a"],
+            data["offerings"],
+            timezone.now() + timedelta(seconds=opens_epoch - time.time()),
+        )
+        connection.close()
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds(server.proc.pid)
+        wall_before = time.time()
+        stop = threading.Event()
+        busy: dict = {}
+        b_thread = threading.Thread(
+            target=_paced, args=(server, data["host_b"], calm_rps, stop, busy)
+        )
+        b_thread.start()
+        sys.stderr.write(
+            f"  opening: {families} families arrive within 10 s of the opening (at most "
+            f"{max_seconds:.0f} s after it)…\n"
+        )
+        out_file = workdir / "driver.json"
+        driver = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("opening_driver.py")),
+                "--port",
+                str(server.port),
+                "--host",
+                data["host_a"],
+                "--opening",
+                str(opening_id),
+                "--offerings",
+                ",".join(map(str, data["offerings"])),
+                "--families",
+                str(families_file),
+                "--opens-at",
+                repr(opens_epoch),
+                "--connections",
+                str(connections),
+                "--max-seconds",
+                str(max_seconds),
+                "--out",
+                str(out_file),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=max_seconds + 300,
+        )
+        cpu_used = _cpu_seconds(server.proc.pid) - cpu_before
+        wall = time.time() - wall_before
+        load_after = os.getloadavg()[0]
+        stop.set()
+        b_thread.join()
+        if driver.returncode != 0:
+            raise RuntimeError(f"the driver failed: {driver.stderr[-2000:]}")
+        result = json.loads(out_file.read_text())
+        log = server.log()
+    finally:
+        server.stop()
+    db = _db_check(data["a"], data["offerings"])
+    fair = _fairness(data["a"], opening_id)
+    connection.close()
+    return {
+        "workers": server.workers,
+        "threads": server.threads,
+        "families": families,
+        "seats": CLASSES * seats_per_class,
+        "trivial": trivial,
+        "search": search,
+        "calm": calm,
+        "busy": busy,
+        "calm_rps": calm_rps,
+        "driver": result,
+        "server_statuses": _status_counts(log),
+        "db": db,
+        "fairness": fair,
+        "max_seconds": max_seconds,
+        "cpu": {"server_cpu_s": cpu_used, "wall_s": wall, "cores": os.cpu_count()},
+        "loadavg": (load_before, load_after),
+        "workdir": str(workdir),
+    }
+
+
+def _cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _status_counts(log: list[tuple[int, float, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status, _, _ in log:
+        key = f"{status // 100}xx"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _p(values: list[float], pct: float) -> float:
+    return load._pct(values, pct)
+
+
+def report(r: dict) -> None:
+    fams = r["driver"]["families"]
+    outcomes: dict[str, int] = {}
+    for f in fams:
+        outcomes[f.get("outcome", "?")] = outcomes.get(f.get("outcome", "?"), 0) + 1
+    registered = sorted(f["finished"] for f in fams if f.get("outcome") == "registered")
+    admitted = [f for f in fams if "admitted" in f]
+    # Time to admission: from when the family could first be let in (the opening, or its
+    # join if later) to the answer that told it it was in.
+    to_admission = [f["admitted"] - max(0.0, f["joined"]) for f in admitted]
+    gaps = [g for f in fams for g in f.get("gaps", [])]
+    lat = r["driver"]["latency"]
+    statuses = r["driver"]["statuses"]
+    client_5xx = sum(n for kind in statuses.values() for s, n in kind.items() if s.startswith("5"))
+    client_fail = sum(n for kind in statuses.values() for s, n in kind.items() if s == "0")
+    print()
+    print(
+        f"Registration opening (gunicorn, saas_platform/gunicorn_conf.py: {r['workers']} workers "
+        f"x {r['threads']} threads, DEBUG off; {r['families']} families within 10 s of the "
+        f"opening for {r['seats']} seats in {CLASSES} classes; asyncio/aiohttp driver)"
+    )
+    print(f"  outcomes                              {outcomes}")
+    if registered:
+        span = registered[-1]
+        rate = len(registered) / span * 60 if span > 0 else float("nan")
+        print(
+            f"  registrations end to end              {len(registered)} in {span:.1f} s after "
+            f"the opening = {rate:,.0f} a minute   (target >= 2,000)"
+        )
+        # The rate while seats were left: the first 90 % of them, from the first one.
+        k = max(1, int(len(registered) * 0.9)) - 1
+        if k > 0 and registered[k] > registered[0]:
+            print(
+                f"  ... first 90 % of them                {k + 1} in "
+                f"{registered[k]:.1f} s = {(k + 1) / registered[k] * 60:,.0f} a minute"
+            )
+    print(
+        f"  time to admission                     p50 {_p(to_admission, 50):6.1f} s  "
+        f"p99 {_p(to_admission, 99):6.1f} s  ({len(admitted)} admitted)"
+    )
+    if gaps:
+        print(
+            f"  spacing of status answers (waiting)   p50 {_p(gaps, 50):6.2f} s  "
+            f"p99 {_p(gaps, 99):6.2f} s   (target: updates within 2 s)"
+        )
+    for kind in ("join", "poll", "hold", "checkout", "leave"):
+        if lat.get(kind):
+            ms = [x * 1000 for x in lat[kind]]
+            print(
+                f"  {kind:<8} {len(ms):6d} requests          p50 {_p(ms, 50):7.1f} ms  "
+                f"p99 {_p(ms, 99):7.1f} ms   statuses {statuses.get(kind)}"
+            )
+    f = r["fairness"]
+    print(
+        f"  fairness (Spearman, place after the shuffle vs admission order, "
+        f"{f['admitted']} admitted) {f['spearman']:.4f}   (target >= 0.99)"
+    )
+    db = r["db"]
+    print(
+        f"  seats: {db['enrolled']} enrolled of {db['capacity']}; oversold {db['oversold']}; "
+        f"counters over capacity {db['counters_over_capacity']}   (target 0)"
+    )
+    print(
+        f"  5xx: server {r['server_statuses'].get('5xx', 0)}, driver {client_5xx}; "
+        f"connection errors {client_fail}; server answers {r['server_statuses']}   (target 0)"
+    )
+    for line in r["driver"]["errors"][:5]:
+        print(f"    {line}")
+    calm, busy = r["calm"], r["busy"]
+    ratio = busy.get("p99", float("nan")) / calm.get("p99", float("nan"))
+    print(
+        f"  business B searches at {r['calm_rps']:.0f}/s: calm p99 {calm.get('p99', 0):6.1f} ms, "
+        f"during the opening p99 {busy.get('p99', 0):6.1f} ms = {ratio:.2f}x   (target <= 1.5x); "
+        f"non-2xx {busy.get('non2xx', 0)}"
+    )
+    t, s = r["trivial"], r["search"]
+    ratio_ts = s["rps"] / t["rps"] if t["rps"] else float("nan")
+    print(
+        f"  same server, before the opening: trivial endpoint {t['rps']:7.1f} req/s, cached "
+        f"search {s['rps']:7.1f} req/s, ratio {ratio_ts:.2f}   (target >= 0.5)"
+    )
+    for label, out in (("trivial", t), ("search", s)):
+        if not out["rps"]:
+            print(f"    {label}: wrk said {out['raw'][-400:]!r}")
+    c = r["cpu"]
+    print(
+        f"  machine: gunicorn used {c['server_cpu_s']:.0f} CPU-seconds in {c['wall_s']:.0f} s "
+        f"({c['server_cpu_s'] / c['wall_s']:.2f} of {c['cores']} cores); load average "
+        f"{r['loadavg'][0]:.1f} before, {r['loadavg'][1]:.1f} after"
+    )
+    mean_gap = statistics.mean(gaps) if gaps else float("nan")
+    print(f"  (mean spacing of status answers {mean_gap:.2f} s; workdir {r['workdir']})")

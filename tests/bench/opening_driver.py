@@ -1,0 +1,239 @@
+"""The families of the opening-minute benchmark (tests/bench/opening.py), as a load generator in
+its own process: asyncio and aiohttp, one coroutine per family, sharing a bounded pool of
+keep-alive connections to gunicorn on 127.0.0.1.
+
+Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around the opening):
+
+1. joins the waiting room (``POST /api/v1/openings/{id}/queue`` with its bearer token), keeps the
+   ticket;
+2. polls ``GET /api/v1/openings/{id}/queue`` with the ticket every ``poll_seconds`` (2 s, on a
+   fixed schedule as the page's timer does) until it is admitted, recording each answer;
+3. with the pass, looks at the classes (``GET /api/v1/offerings``, the cached page with current
+   availability) and adds one still open to the cart (in a random order; one that filled up
+   meanwhile answers ``offering_full`` and the next is tried, at most ``--tries``; ``busy``, the
+   seat lock waited over 3 s, is retried after its ``Retry-After``),
+   checks out (``POST /api/v1/checkout``; the classes are free, so nothing is due and the order
+   is confirmed at once), and pays the order if anything is due (``POST /orders/{id}/pay`` with
+   the saved card, which this data set does not have);
+4. leaves the waiting room (``DELETE``) when it found no seat, so its checkout slot goes to the
+   next family.
+
+Every request after the join goes out on the family's own schedule; the connections
+(``--connections``) are shared as a browser's would not be, so the figures are the server's
+under this many concurrent requests, not 3,000 open sockets.
+
+Writes one JSON document: per family its arrival, join and admission times (seconds since the
+opening, client clock), the gaps between status answers while waiting, its outcome and when it
+finished; per request kind the latencies and statuses. Never asserts; opening.py reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from collections import Counter, defaultdict
+
+import aiohttp
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.errors: list[str] = []
+
+    def add(self, kind: str, status: int, seconds: float) -> None:
+        self.latency[kind].append(seconds)
+        self.statuses[kind][str(status)] += 1
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    rec: Recorder,
+    kind: str,
+    method: str,
+    url: str,
+    *,
+    headers: dict,
+    body: dict | None = None,
+) -> tuple[int, dict]:
+    started = time.monotonic()
+    try:
+        async with session.request(method, url, headers=headers, json=body) as response:
+            raw = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        rec.add(kind, 0, time.monotonic() - started)
+        if len(rec.errors) < 20:
+            rec.errors.append(f"{kind}: {exc!r}")
+        return 0, {}
+    rec.add(kind, status, time.monotonic() - started)
+    if status >= 500 and len(rec.errors) < 20:
+        rec.errors.append(f"{kind}: {status} {raw[:200]!r}")
+    try:
+        return status, json.loads(raw) if raw else {}
+    except ValueError:
+        return status, {}
+
+
+async def family(
+    session: aiohttp.ClientSession,
+    rec: Recorder,
+    args: argparse.Namespace,
+    opens_at: float,
+    token: str,
+    student: int,
+    arrival: float,
+    rng: random.Random,
+) -> dict:
+    base = f"http://127.0.0.1:{args.port}"
+    common = {"Host": args.host, "X-Forwarded-Proto": "https"}
+    auth = {**common, "Authorization": f"Bearer {token}"}
+    queue_url = f"{base}/api/v1/openings/{args.opening}/queue"
+    out: dict = {"arrival": arrival}
+    await asyncio.sleep(max(0.0, opens_at + arrival - time.time()))
+    status, body = await call(session, rec, "join", "POST", queue_url, headers=auth)
+    out["joined"] = time.time() - opens_at
+    if status != 200:
+        out["outcome"] = f"join_{status}"
+        return out
+    ticket = body.get("ticket", "")
+    poll_headers = {**common, "X-Waiting-Room-Ticket": ticket}
+    gaps: list[float] = []
+    last_answer = time.time()
+    positions = 0
+    next_poll = time.time() + float(body.get("poll_seconds") or 2)
+    while body.get("state") != "admitted":
+        if time.time() - opens_at > args.max_seconds:
+            out["outcome"] = "timed_out_waiting"
+            out["gaps"] = gaps
+            return out
+        if body.get("state") in ("closed", "expired", "not_joined"):
+            out["outcome"] = f"state_{body.get('state')}"
+            return out
+        await asyncio.sleep(max(0.0, next_poll - time.time()))
+        next_poll += float(body.get("poll_seconds") or 2)
+        status, answer = await call(session, rec, "poll", "GET", queue_url, headers=poll_headers)
+        now = time.time()
+        if status == 200:
+            if answer.get("position") is not None:
+                positions += 1
+            if now - opens_at > 0 and body.get("state") not in ("before_opening",):
+                gaps.append(now - last_answer)
+            last_answer = now
+            body = answer
+    out["admitted"] = time.time() - opens_at
+    out["gaps"] = gaps
+    out["positions_seen"] = positions
+    pass_headers = {**auth, "X-Waiting-Room-Pass": body.get("pass_token", "")}
+    # The family looks at the classes (the cached search, availability merged in) and tries
+    # those still open, in a random order.
+    wanted = set(args.offerings)
+    status, page = await call(
+        session, rec, "search", "GET", f"{base}/api/v1/offerings?page_size=50", headers=auth
+    )
+    open_now = [
+        item["id"]
+        for item in page.get("results", [])
+        if item.get("id") in wanted and item.get("availability", {}).get("status") == "OPEN"
+    ]
+    rng.shuffle(open_now)
+    for offering in open_now[: args.tries]:
+        for _attempt in range(4):  # `busy` (503, the seat lock waited 3 s) says retry
+            status, answer = await call(
+                session,
+                rec,
+                "hold",
+                "POST",
+                f"{base}/api/v1/cart/items",
+                headers=pass_headers,
+                body={"offering": offering, "student": student},
+            )
+            if status != 503 or answer.get("code") != "busy":
+                break
+            await asyncio.sleep(2)
+        if status in (200, 201):
+            break
+        if answer.get("code") not in ("offering_full",):
+            out["outcome"] = f"hold_{status}_{answer.get('code', '')}"
+            await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+            return out
+    else:
+        out["outcome"] = "full"
+        out["finished"] = time.time() - opens_at
+        await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+        return out
+    status, order = await call(
+        session, rec, "checkout", "POST", f"{base}/api/v1/checkout", headers=pass_headers, body={}
+    )
+    if status not in (200, 201):
+        out["outcome"] = f"checkout_{status}_{order.get('code', '')}"
+        return out
+    if order.get("amount_due") not in (None, 0, "0", "0.00") and args.saved_method:
+        status, _ = await call(
+            session,
+            rec,
+            "pay",
+            "POST",
+            f"{base}/api/v1/orders/{order['id']}/pay",
+            headers=auth,
+            body={"saved_method": args.saved_method},
+        )
+        if status not in (200, 201):
+            out["outcome"] = f"pay_{status}"
+            return out
+    out["outcome"] = "registered"
+    out["finished"] = time.time() - opens_at
+    return out
+
+
+async def main(args: argparse.Namespace) -> dict:
+    with open(args.families) as fh:
+        families = [line.split() for line in fh.read().splitlines() if line.strip()]
+    rng = random.Random(args.seed)
+    n = len(families)
+    half = args.arrive_seconds / 2
+    arrivals = [-half + args.arrive_seconds * i / max(n - 1, 1) for i in range(n)]
+    rng.shuffle(arrivals)
+    rec = Recorder()
+    # Idle connections are closed by the client before gunicorn's 5 s keep-alive closes them,
+    # so a request is never sent on a connection the server is closing.
+    connector = aiohttp.TCPConnector(limit=args.connections, keepalive_timeout=3)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        results = await asyncio.gather(
+            *(
+                family(session, rec, args, args.opens_at, token, int(student), arrival, rng)
+                for (token, student), arrival in zip(families, arrivals, strict=True)
+            )
+        )
+    return {
+        "families": results,
+        "latency": rec.latency,
+        "statuses": {k: dict(v) for k, v in rec.statuses.items()},
+        "errors": rec.errors,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--opening", type=int, required=True)
+    parser.add_argument("--offerings", type=lambda s: [int(x) for x in s.split(",")], required=True)
+    parser.add_argument("--families", required=True, help="file: '<token> <student id>' a line")
+    parser.add_argument("--opens-at", type=float, required=True, help="epoch seconds")
+    parser.add_argument("--arrive-seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=400)
+    parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=150.0)
+    parser.add_argument("--saved-method", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--out", required=True)
+    ns = parser.parse_args()
+    result = asyncio.run(main(ns))
+    with open(ns.out, "w") as fh:
+        json.dump(result, fh)
