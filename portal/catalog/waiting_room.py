@@ -29,6 +29,7 @@ need no session or database.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import secrets
@@ -36,6 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core import signing
 from django.db import connection
@@ -142,7 +144,19 @@ def configs_clear() -> None:
 
 
 def _keys(config: OpeningConfig) -> dict[str, str]:
-    return {part: redis_key("wr", config.schema, str(config.id), part) for part in PARTS}
+    return _keys_for(redis_key(), config.schema, config.id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys_for(prefix: str, schema: str, opening_id: int) -> dict[str, str]:
+    # Cached per (key prefix, schema, opening): a poll builds no key strings. Callers only read.
+    return {part: ":".join((prefix, "wr", schema, str(opening_id), part)) for part in PARTS}
+
+
+ADVANCE_KEYS = (
+    "pre", "queue", "shuffled", "active", "passes", "order", "qscore",
+    "admitted_at", "bucket", "tick", "paused", "orderseq",
+)  # fmt: skip
 
 
 # KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
@@ -218,18 +232,29 @@ return 'queued'
 
 
 class _Scripts:
-    client_id = None
-    advance = None
-    join = None
+    advance: Any = None
+    join: Any = None
 
 
 def _scripts():
+    """This request's Redis client, the scripts registered once per process (they are always
+    called with an explicit client, so a test or a reconnect that changes the client is
+    followed; redis-py loads a script again if the server lost it)."""
     client = _redis()
-    if _Scripts.client_id != id(client):
+    if _Scripts.advance is None:
         _Scripts.advance = client.register_script(_ADVANCE)
         _Scripts.join = client.register_script(_JOIN)
-        _Scripts.client_id = id(client)
     return client
+
+
+def _advance_args(config: OpeningConfig, now: datetime) -> list:
+    return [
+        _now_ms(now),
+        config.opens_ms,
+        config.admit_per_minute or 0,
+        config.checkout_slots,
+        config.pass_minutes * 60_000,
+    ]
 
 
 def _now_ms(now: datetime) -> int:
@@ -238,34 +263,11 @@ def _now_ms(now: datetime) -> int:
 
 def advance(config: OpeningConfig, now: datetime) -> int:
     """Let in whoever may come in now; returns how many."""
-    _scripts()
+    client = _scripts()
     k = _keys(config)
     return int(
         _Scripts.advance(
-            keys=[
-                k[p]
-                for p in (
-                    "pre",
-                    "queue",
-                    "shuffled",
-                    "active",
-                    "passes",
-                    "order",
-                    "qscore",
-                    "admitted_at",
-                    "bucket",
-                    "tick",
-                    "paused",
-                    "orderseq",
-                )
-            ],
-            args=[
-                _now_ms(now),
-                config.opens_ms,
-                config.admit_per_minute or 0,
-                config.checkout_slots,
-                config.pass_minutes * 60_000,
-            ],
+            keys=[k[p] for p in ADVANCE_KEYS], args=_advance_args(config, now), client=client
         )
     )
 
@@ -451,26 +453,40 @@ def queue_join(*, opening_id: int, family_id: int, now: datetime | None = None) 
             _("Registration for %(name)s has ended.") % {"name": config.name},
             status=409,
         )
-    _scripts()
+    client = _scripts()
     k = _keys(config)
     score = secrets.randbelow(2**52) / 2**52
     _Scripts.join(
         keys=[k["pre"], k["queue"], k["shuffled"], k["passes"], k["seq"], k["active"]],
         args=[str(family_id), repr(score), _now_ms(now), config.opens_ms],
+        client=client,
     )
     return queue_status(opening_id=opening_id, family_id=family_id, now=now)
 
 
-def _rate_per_second(config: OpeningConfig, client, k, now: datetime) -> float:
+RATE_WINDOW_MS = 30_000
+
+
+def _rate_since(config: OpeningConfig, now: datetime) -> int:
+    return max(config.opens_ms, _now_ms(now) - RATE_WINDOW_MS)
+
+
+def _rate_from(config: OpeningConfig, now: datetime, admitted_since: int) -> float:
+    """Admissions a second: the fixed rate, or those of the last 30 s (``admitted_since``
+    counted from ``_rate_since``)."""
     if config.admit_per_minute:
         return config.admit_per_minute / 60
-    window = 30_000
-    since = max(config.opens_ms, _now_ms(now) - window)
-    span = (_now_ms(now) - since) / 1000
-    measured = client.zcount(k["admitted_at"], since, "+inf") if span >= 5 else 0
+    span = (_now_ms(now) - _rate_since(config, now)) / 1000
     # Until there is a measure, assume every admitted family uses its whole pass.
     floor = config.checkout_slots / (config.pass_minutes * 60)
-    return max(floor, measured / span) if span >= 5 else floor
+    return max(floor, admitted_since / span) if span >= 5 else floor
+
+
+def _rate_per_second(config: OpeningConfig, client, k, now: datetime) -> float:
+    measured = 0
+    if not config.admit_per_minute:
+        measured = client.zcount(k["admitted_at"], _rate_since(config, now), "+inf")
+    return _rate_from(config, now, measured)
 
 
 def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None) -> QueueStatus:
@@ -481,15 +497,21 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         return QueueStatus(state="closed")
     client = _scripts()
     k = _keys(config)
-    if _opened(config, now):
-        advance(config, now)
     fam = str(family_id)
+    # One round trip: let in whoever may come in, then read this family's place and the rate.
     pipe = client.pipeline(transaction=False)
+    opened = _opened(config, now)
+    if opened:
+        _Scripts.advance(
+            keys=[k[p] for p in ADVANCE_KEYS], args=_advance_args(config, now), client=pipe
+        )
     pipe.hget(k["passes"], fam)
     pipe.zrank(k["queue"], fam)
     pipe.zscore(k["pre"], fam)
     pipe.exists(k["paused"])
-    expiry, rank, pre, paused = pipe.execute()
+    pipe.zcount(k["admitted_at"], _rate_since(config, now), "+inf")
+    results = pipe.execute()
+    expiry, rank, pre, paused, admitted_since = results[1:] if opened else results
     now_ms = _now_ms(now)
     if expiry is not None:
         expiry = int(float(expiry))
@@ -513,7 +535,7 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         if pre is not None:  # the shuffle has not run yet (another process's tick)
             return QueueStatus(state="waiting")
         return QueueStatus(state="not_joined")
-    rate = _rate_per_second(config, client, k, now)
+    rate = _rate_from(config, now, admitted_since)
     wait = math.ceil((rank + 1) / rate) if rate > 0 else None
     return QueueStatus(
         state="paused" if paused else "waiting",
