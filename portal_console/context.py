@@ -28,6 +28,12 @@ NAV = (
     NavItem("autopay", _("Autopay"), "/console/autopay/", ("view_money",)),
     NavItem("payouts", _("Payouts"), "/console/payouts/", ("view_payouts",)),
     NavItem("reports", _("Reports"), "/console/reports/", ("view_reports",)),
+    NavItem(
+        "openings",
+        _("Waiting rooms"),
+        "/console/openings/",
+        ("portal_catalog.manage_registration_openings",),
+    ),
     NavItem("staff", _("Staff"), "/console/staff/", ("manage_staff",)),
     NavItem(
         "settings",

@@ -4,7 +4,7 @@ from django.urls import path
 
 from portal.config.settings_schema import PAGES_BY_KEY
 
-from . import desk_views, money_views, settings_views, views
+from . import desk_views, money_views, openings_views, settings_views, views
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
@@ -75,6 +75,13 @@ urlpatterns = [
         name="console-enrollment-decide",
     ),
     path("rosters/<int:offering_id>/", views.roster, name="console-roster"),
+    path("openings/", openings_views.openings, name="console-openings"),
+    path("openings/status.json", openings_views.openings_status, name="console-openings-status"),
+    path(
+        "openings/<int:opening_id>/pause",
+        openings_views.opening_pause,
+        name="console-opening-pause",
+    ),
     path("staff/", views.staff, name="console-staff"),
     path("staff/invite", views.staff_invite_view, name="console-staff-invite"),
     path("staff/<int:user_id>/role", views.staff_role_view, name="console-staff-role"),

@@ -9,7 +9,15 @@ from datetime import date, time
 from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
-from .models import Level, Location, Offering, Program, StaffProfile, Term
+from .models import (
+    Level,
+    Location,
+    Offering,
+    Program,
+    RegistrationOpening,
+    StaffProfile,
+    Term,
+)
 
 TIMES_OF_DAY = {
     "morning": (time(0, 0), time(12, 0)),
@@ -226,3 +234,16 @@ def offering_filter_options(*, visible_kinds: list[str], show_levels: bool) -> d
         ),
         "terms": list(Term.objects.filter(end_date__gte=timezone.localdate()).values("id", "name")),
     }
+
+
+def registration_openings_for_staff(*, now) -> QuerySet[RegistrationOpening]:
+    """The openings staff watch: those still in effect (no end, or ending in the future) and
+    those that ended in the last day, soonest first."""
+    from datetime import timedelta
+
+    recent = now - timedelta(days=1)
+    return (
+        RegistrationOpening.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gte=recent))
+        .prefetch_related("offerings")
+        .order_by("opens_at", "pk")
+    )

@@ -144,8 +144,12 @@ ROLES: dict[str, Role] = {
                 "view_money",
             ),
             medical=False,
-            admin=_models("view change", *_FAMILIES)
-            + _models("view", *_ENROLLMENT, "portal_catalog.offering"),
+            # The desk watches the registration-day line and may pause it.
+            admin=(
+                "portal_catalog.manage_registration_openings",
+                *_models("view change", *_FAMILIES),
+                *_models("view", *_ENROLLMENT, "portal_catalog.offering"),
+            ),
         ),
         Role(
             key="coach",
