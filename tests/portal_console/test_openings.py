@@ -201,3 +201,15 @@ def test_another_business_sees_and_pauses_nothing_here(in_tenant_a, busy_opening
     connection.set_tenant(in_tenant_a)
     busy_opening.refresh_from_db()
     assert not busy_opening.paused
+
+
+def test_the_page_in_spanish(in_tenant_a, busy_opening):
+    client = signed_in(in_tenant_a, "wr-es@alpha.test", "manager")
+    html = client.get("/console/openings/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    for text in ("Salas de espera", "En la fila", "Pagando ahora", "Pausar la fila"):
+        assert text in html
+    client.post(
+        f"/console/openings/{busy_opening.pk}/pause", {"paused": "1"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    html = client.get("/console/openings/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "está en pausa" in html and "Volver a dejar pasar a las familias" in html
