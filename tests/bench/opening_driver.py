@@ -79,6 +79,10 @@ async def call(
         return status, {}
 
 
+def answer_cadence(body: dict) -> float:
+    return float(body.get("poll_seconds") or 2)
+
+
 async def family(
     session: aiohttp.ClientSession,
     rec: Recorder,
@@ -105,7 +109,8 @@ async def family(
     gaps: list[float] = []
     last_answer = time.time()
     positions = 0
-    next_poll = time.time() + float(body.get("poll_seconds") or 2)
+    cadence = args.poll_seconds or float(body.get("poll_seconds") or 2)
+    next_poll = time.time() + cadence
     while body.get("state") != "admitted":
         if time.time() - opens_at > args.max_seconds:
             out["outcome"] = "timed_out_waiting"
@@ -115,7 +120,7 @@ async def family(
             out["outcome"] = f"state_{body.get('state')}"
             return out
         await asyncio.sleep(max(0.0, next_poll - time.time()))
-        next_poll += float(body.get("poll_seconds") or 2)
+        next_poll += args.poll_seconds or float(answer_cadence(body))
         status, answer = await call(session, rec, "poll", "GET", queue_url, headers=poll_headers)
         now = time.time()
         if status == 200:
@@ -232,6 +237,9 @@ if __name__ == "__main__":
     parser.add_argument("--max-seconds", type=float, default=150.0)
     parser.add_argument("--saved-method", type=int, default=0)
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument(
+        "--poll-seconds", type=float, default=0.0, help="override the server's poll_seconds"
+    )
     parser.add_argument("--out", required=True)
     ns = parser.parse_args()
     result = asyncio.run(main(ns))
