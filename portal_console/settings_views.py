@@ -10,8 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from portal.config.forms import SettingsForm
-from portal.config.selectors import portal_settings_get
-from portal.config.services import portal_settings_change
+from portal.config.models import SignupQuestion
+from portal.config.selectors import portal_settings_get, signup_question_list
+from portal.config.services import (
+    portal_settings_change,
+    signup_question_delete,
+    signup_question_save,
+)
 from portal.config.settings_schema import PAGES_BY_KEY
 from saas_platform.errors import ApplicationError
 
@@ -76,3 +81,68 @@ def settings_page(request, key: str):
         ),
         status=status,
     )
+
+
+def _question_values(post) -> dict:
+    return {
+        "label": post.get("label", "")[:150],
+        "help_text": post.get("help_text", "")[:300],
+        "kind": post.get("kind", ""),
+        "choices": post.get("choices", "")[:2000],
+        "required": post.get("required") == "on",
+        "is_active": post.get("is_active") == "on",
+        "sort_order": _small_int(post.get("sort_order", "")),
+    }
+
+
+def _small_int(raw: str) -> int:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 4 else 0
+
+
+def _questions_page(request, status: int = 200, **extra):
+    extra.setdefault("values", {"is_active": True})
+    return render(
+        request,
+        "portal_console/settings_questions.html",
+        _context(
+            request,
+            "signup-questions",
+            questions=list(signup_question_list(include_inactive=True)),
+            kinds=SignupQuestion.Kind.choices,
+            **extra,
+        ),
+        status=status,
+    )
+
+
+@methods("GET", "POST")
+@console_page("manage_settings")
+def settings_questions(request):
+    """The business's own signup questions: the list, and a new one added."""
+    if request.method == "GET":
+        return _questions_page(request)
+    values = _question_values(request.POST)
+    try:
+        signup_question_save(values=values)
+    except ApplicationError as exc:
+        return _questions_page(request, status=exc.status, error=exc, values=values)
+    messages.success(request, _("Question added. Families answer it when they sign up."))
+    return redirect("/console/settings/signup-questions/")
+
+
+@methods("POST")
+@console_page("manage_settings")
+def settings_question(request, question_id: int):
+    """Change one question (``action=save``) or remove it (``action=delete``)."""
+    try:
+        if request.POST.get("action") == "delete":
+            signup_question_delete(question_id=question_id)
+            messages.success(request, _("Question removed; the answers already given stay."))
+        else:
+            signup_question_save(question_id=question_id, values=_question_values(request.POST))
+            messages.success(request, _("Question saved."))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _questions_page(request, status=exc.status)
+    return redirect("/console/settings/signup-questions/")

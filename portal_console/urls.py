@@ -86,6 +86,16 @@ urlpatterns = [
     path("staff/invite", views.staff_invite_view, name="console-staff-invite"),
     path("staff/<int:user_id>/role", views.staff_role_view, name="console-staff-role"),
     path("settings/", settings_views.settings_index, name="console-settings"),
+    path(
+        "settings/signup-questions/",
+        settings_views.settings_questions,
+        name="console-settings-questions",
+    ),
+    path(
+        "settings/signup-questions/<int:question_id>",
+        settings_views.settings_question,
+        name="console-settings-question",
+    ),
     # One route per page of portal.config.settings_schema (named console-settings-<key>).
     *(
         path(

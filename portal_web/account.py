@@ -15,6 +15,7 @@ from portal.accounts import services
 from portal.accounts.models import Policy
 from portal.accounts.selectors import guardian_for_user
 from portal.accounts.services import PolicyConsent
+from portal.config.selectors import signup_question_list
 from saas_platform.api.throttling import SimpleRateThrottle
 from saas_platform.client_address import client_address
 from saas_platform.errors import ApplicationError
@@ -90,6 +91,7 @@ def signup(request):
         "nav": "signup",
         "policies": policies,
         "referral_sources": portal.referral_source_list,
+        "signup_questions": list(signup_question_list()),
         "values": request.POST if request.method == "POST" else {},
         "next": safe_next(request, ""),
         "accepted_ids": {
@@ -115,6 +117,11 @@ def signup(request):
             referral_source=post.get("referral_source", ""),
             consents=_consents_from_post(post, policies),
             ip=client_address(request),
+            answers={
+                key.removeprefix("question_"): value[:1000]
+                for key, value in post.items()
+                if key.startswith("question_")
+            },
         )
     except ApplicationError as exc:
         context.update(error=exc, errors=field_errors(exc))

@@ -331,6 +331,18 @@ ACCOUNTS = _codes(
     ("reset_link_invalid", 400, "This reset link is invalid or has expired. Ask for a new one."),
     ("signature_required", 400, "Accepting a policy needs a typed signature."),
     (
+        "signup_answer_invalid",
+        400,
+        "An answer to a signup question is not one of its choices, not yes/no, or too long "
+        "(`fields` names `question_<id>`).",
+    ),
+    (
+        "signup_answer_required",
+        400,
+        "A signup question the business requires was not answered (`fields` names "
+        "`question_<id>`).",
+    ),
+    (
         "signup_disabled",
         403,
         "This business does not take new accounts online. Please contact them to register.",
@@ -342,6 +354,7 @@ ACCOUNTS = _codes(
 CONFIG = _codes(
     "portal.config",
     ("portal_disabled", 503, "The business has switched its customer portal off."),
+    ("signup_question_not_found", 404, "No such signup question of this business."),
 )
 
 # portal.enrollment

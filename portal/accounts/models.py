@@ -199,3 +199,29 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.family}"
+
+
+class SignupAnswer(models.Model):
+    """A family's answer to one of the business's signup questions (config.SignupQuestion). The
+    question's wording is kept with the answer, so a later edit or removal of the question does
+    not change what the family answered."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="signup_answers")
+    question = models.ForeignKey(
+        "portal_config.SignupQuestion",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="answers",
+    )
+    question_label = models.CharField(max_length=150)
+    value = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("question__sort_order", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("family", "question"), name="signup_answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_label}: {self.value}"

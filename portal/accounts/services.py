@@ -32,7 +32,15 @@ from .errors import (
     family_suspended_error,
     student_not_found,
 )
-from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
+from .models import (
+    EmergencyContact,
+    Family,
+    Guardian,
+    Policy,
+    PolicyAcceptance,
+    SignupAnswer,
+    Student,
+)
 
 FAMILY_FIELDS = (
     "name", "address_line1", "address_line2", "city", "region", "postal_code", "country",
@@ -153,10 +161,12 @@ def family_signup(
     referral_source: str = "",
     consents: list[PolicyConsent] | None = None,
     ip: str | None = None,
+    answers: dict[str, str] | None = None,
 ) -> tuple[Family, User]:
     """Create a family with its primary guardian's login. Refused when the business does not
     let visitors create accounts, for a taken email, a weak password, missing consent to the
-    signup policies, or a missing referral source the business asks for."""
+    signup policies, a missing referral source the business asks for, or a missing or invalid
+    answer to one of the business's signup questions (``answers``: question id -> answer)."""
     portal = portal_settings_get()
     if not portal.visitors_may_create_accounts:
         raise ApplicationError(
@@ -182,6 +192,7 @@ def family_signup(
                 "referral_source_invalid",
                 f"Choose one of: {', '.join(portal.referral_source_list)}.",
             )
+    answered = signup_answers_check(answers or {})
     consents = consents or []
     required = Policy.objects.filter(
         is_active=True, required_at_signup=True, scope=Policy.Scope.FAMILY
@@ -213,7 +224,46 @@ def family_signup(
         is_primary=True,
     )
     _record_consents(family=family, guardian=guardian, consents=consents, ip=ip)
+    SignupAnswer.objects.bulk_create(
+        SignupAnswer(family=family, question=q, question_label=q.label, value=value)
+        for q, value in answered
+    )
     return family, user
+
+
+def signup_answers_check(answers: dict) -> list:
+    """[(question, answer)] for the business's active signup questions, from ``answers``
+    (question id, as text or number -> answer). Refuses a required question left empty
+    (``signup_answer_required``) and an answer that is not one of a question's choices or is too
+    long (``signup_answer_invalid``); both name the field ``question_<id>``."""
+    from portal.config.models import SignupQuestion
+
+    if not isinstance(answers, dict):
+        raise _field("answers", "signup_answer_invalid", "Send the answers as an object.")
+    given = {str(key): value for key, value in answers.items()}
+    out = []
+    for question in SignupQuestion.objects.filter(is_active=True):
+        field = f"question_{question.pk}"
+        raw = given.get(str(question.pk), "")
+        value = (raw if isinstance(raw, str) else "").strip()
+        if raw not in ("", None) and not isinstance(raw, str):
+            raise _field(field, "signup_answer_invalid", f"Answer “{question.label}” in words.")
+        if not value:
+            if question.required:
+                raise _field(field, "signup_answer_required", f"Please answer: {question.label}")
+            continue
+        if len(value) > 1000:
+            raise _field(field, "signup_answer_invalid", "Keep the answer under 1,000 characters.")
+        if question.kind == SignupQuestion.Kind.CHOICE and value not in question.choice_list:
+            raise _field(
+                field,
+                "signup_answer_invalid",
+                f"Choose one of: {', '.join(question.choice_list)}.",
+            )
+        if question.kind == SignupQuestion.Kind.YES_NO and value not in ("yes", "no"):
+            raise _field(field, "signup_answer_invalid", "Answer yes or no.")
+        out.append((question, value))
+    return out
 
 
 def family_authenticate(*, email: str, password: str, request=None) -> User:

@@ -491,3 +491,47 @@ class Announcement(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The announcement must end after it starts."})
+
+
+class SignupQuestion(models.Model):
+    """A question of the business's own that families answer when they create an account (on
+    the web portal and in the apps); answers are kept per family (accounts.SignupAnswer) and
+    shown to staff on the family's page."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Short answer"
+        CHOICE = "choice", "One of a list"
+        YES_NO = "yes_no", "Yes or no"
+
+    label = models.CharField(max_length=150, help_text="The question as families read it.")
+    help_text = models.CharField(
+        max_length=300, blank=True, help_text="Optional hint shown under the question."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(
+        blank=True, max_length=2000, help_text="For “one of a list”: the choices, one per line."
+    )
+    required = models.BooleanField(default=False, help_text="Families must answer it.")
+    is_active = models.BooleanField(default=True, help_text="Asked at signup.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("sort_order", "pk")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in (self.choices or "").splitlines() if line.strip()]
+
+    @property
+    def field_name(self) -> str:
+        """The answer's input name on signup forms and in error ``fields``."""
+        return f"question_{self.pk}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.CHOICE and len(self.choice_list) < 2:
+            raise ValidationError({"choices": "Give at least two choices, one per line."})
+        if any(len(c) > 100 for c in self.choice_list):
+            raise ValidationError({"choices": "Keep each choice under 100 characters."})

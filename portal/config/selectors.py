@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from saas_platform.process_cache import tenant_config
 
-from .models import Announcement, PortalSettings
+from .models import Announcement, PortalSettings, SignupQuestion
 from .services import portal_settings_ensure
 
 
@@ -50,3 +50,10 @@ def family_program_ids(family) -> list[int]:
         .values_list("program_id", flat=True)
         .distinct()
     )
+
+
+def signup_question_list(*, include_inactive: bool = False) -> QuerySet[SignupQuestion]:
+    """The business's signup questions in the order families see them (active ones only unless
+    ``include_inactive``)."""
+    qs = SignupQuestion.objects.all()
+    return qs if include_inactive else qs.filter(is_active=True)

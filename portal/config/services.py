@@ -76,3 +76,56 @@ def portal_settings_change(*, changes: dict[str, Any]) -> PortalSettings:
             row.save()
             audit_record(action="settings_change", obj=row, fields=changed)
     return row
+
+
+QUESTION_FIELDS = ("label", "help_text", "kind", "choices", "required", "is_active", "sort_order")
+
+
+def signup_question_save(*, question_id: int | None = None, values: dict[str, Any]):
+    """Add (``question_id`` None) or change one of the business's signup questions; refused
+    with ``invalid_input`` naming the fields, or ``signup_question_not_found``."""
+    from portal.privacy.audit import audit_record
+
+    from .models import SignupQuestion
+
+    with transaction.atomic():
+        if question_id is None:
+            question = SignupQuestion()
+        else:
+            question = SignupQuestion.objects.select_for_update().filter(pk=question_id).first()
+            if question is None:
+                raise ApplicationError(
+                    "signup_question_not_found", "No such signup question.", status=404
+                )
+        for name in QUESTION_FIELDS:
+            if name in values:
+                setattr(question, name, values[name])
+        try:
+            question.full_clean()
+        except ValidationError as exc:
+            fields = {name: list(messages) for name, messages in exc.message_dict.items()}
+            raise ApplicationError(
+                "invalid_input", next(iter(fields.values()))[0], fields=fields
+            ) from None
+        question.save()
+        saved = {name: _jsonable(getattr(question, name)) for name in QUESTION_FIELDS}
+        audit_record(action="signup_question_save", obj=question, fields=saved)
+    return question
+
+
+def signup_question_delete(*, question_id: int) -> None:
+    """Remove a question; families' answers keep the question's wording."""
+    from portal.privacy.audit import audit_record
+
+    from .models import SignupQuestion
+
+    with transaction.atomic():
+        question = SignupQuestion.objects.select_for_update().filter(pk=question_id).first()
+        if question is None:
+            raise ApplicationError(
+                "signup_question_not_found", "No such signup question.", status=404
+            )
+        audit_record(
+            action="signup_question_delete", obj=question, fields={"label": question.label}
+        )
+        question.delete()

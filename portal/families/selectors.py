@@ -107,6 +107,8 @@ def family_overview(*, family_id: int) -> dict:
             for g in family.guardians.all()
         ],
         "students": list(family.students.all()),
+        # Answers to the business's own signup questions (Settings > Signup questions).
+        "signup_answers": list(family.signup_answers.all()),
         "enrollments": list(
             Enrollment.objects.filter(family=family)
             .select_related("student", "offering__program")

@@ -51,6 +51,13 @@ class SignupApi(PortalApi):
         )
         policies = ConsentInput(many=True, required=False, default=list)
         device = serializers.CharField(max_length=100, required=False, default="default")
+        answers = serializers.DictField(
+            child=serializers.CharField(max_length=1000, allow_blank=True),
+            required=False,
+            default=dict,
+            help_text="Answers to the business's signup questions (``signup_questions`` in "
+            "/api/v1/portal), by question id: yes/no questions take ``yes`` or ``no``.",
+        )
 
     @extend_schema(
         operation_id="auth_signup",
@@ -89,6 +96,7 @@ class SignupApi(PortalApi):
         "`password_too_weak`, `password_too_common`, `policies_not_accepted`, "
         "`policy_version_changed` (409), `signature_required`, `referral_source_required`, "
         "`referral_source_invalid`, `first_name_required`, `last_name_required`, "
+        "`signup_answer_required`, `signup_answer_invalid` (field `question_<id>`), "
         "`mobile_app_disabled` (403, the business has turned its app off).",
     )
     def post(self, request):
@@ -106,6 +114,7 @@ class SignupApi(PortalApi):
             referral_source=v["referral_source"],
             consents=consents_from(v["policies"]),
             ip=client_ip(request),
+            answers=v["answers"],
         )
         token = services.family_token_issue(
             email=user.email, password=v["password"], device=v["device"], request=request

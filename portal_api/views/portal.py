@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from branded_apps.services import app_release
 from portal.config.models import PortalSettings
-from portal.config.selectors import announcement_list
+from portal.config.selectors import announcement_list, signup_question_list
 from theming.services import theme_current
 
 from .base import PortalApi
@@ -45,6 +45,16 @@ class PortalSettingsOutput(serializers.ModelSerializer):
         fields = PUBLIC_SETTINGS
 
 
+class SignupQuestionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    # Names shared with DRF's Field attributes; these are output keys, not field options.
+    label = serializers.CharField()  # type: ignore[assignment]
+    help_text = serializers.CharField()  # type: ignore[assignment]
+    kind = serializers.ChoiceField(choices=["text", "choice", "yes_no"])
+    choices = serializers.ListField(child=serializers.CharField(), source="choice_list")
+    required = serializers.BooleanField()  # type: ignore[assignment]
+
+
 class AnnouncementOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -77,6 +87,7 @@ class PortalConfigApi(PortalApi):
                 ),
                 "settings": PortalSettingsOutput(),
                 "referral_sources": serializers.ListField(child=serializers.CharField()),
+                "signup_questions": SignupQuestionOutput(many=True),
                 "announcements": AnnouncementOutput(many=True),
                 "theme": inline_serializer(
                     "PortalTheme",
@@ -138,6 +149,7 @@ class PortalConfigApi(PortalApi):
                 },
                 "settings": settings,
                 "referral_sources": portal.referral_source_list,
+                "signup_questions": SignupQuestionOutput(signup_question_list(), many=True).data,
                 "announcements": AnnouncementOutput(announcements, many=True).data,
                 "theme": theme_reference(theme_current()),
                 # Colours, layout, switches and announcements above reach installed apps at run

@@ -235,8 +235,15 @@ class StaffFamilyOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class StaffSignupAnswerOutput(serializers.Serializer):
+    question_id = serializers.IntegerField(allow_null=True, help_text="Null once removed.")
+    question = serializers.CharField(source="question_label")
+    value = serializers.CharField()
+
+
 class FamilyDetailOutput(serializers.Serializer):
     family = StaffFamilyOutput()
+    signup_answers = StaffSignupAnswerOutput(many=True)
     guardians = StaffGuardianOutput(many=True)
     students = StaffStudentOutput(many=True)
     enrollments = StaffEnrollmentOutput(many=True)

@@ -154,6 +154,9 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /console/staff/{user_id}/role": "O",
     # Settings (portal_console/settings_views.py): owner and manager.
     "GET /console/settings/": "O M",
+    "GET /console/settings/signup-questions/": "O M",
+    "POST /console/settings/signup-questions/": "O M",
+    "POST /console/settings/signup-questions/{question_id}": "O M",
     "GET /console/settings/registration/": "O M",
     "POST /console/settings/registration/": "O M",
     "GET /console/settings/checkout/": "O M",
@@ -469,7 +472,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
            "charge_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
-           "offering_id": 999999}  # fmt: skip
+           "offering_id": 999999, "question_id": 999999}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():
