@@ -4,7 +4,7 @@ from django.urls import path
 
 from portal.config.settings_schema import PAGES_BY_KEY
 
-from . import desk_views, money_views, openings_views, settings_views, views
+from . import branding_views, desk_views, money_views, openings_views, settings_views, views
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
@@ -65,6 +65,37 @@ urlpatterns = [
     path("reports/", money_views.report, name="console-reports"),
     path("reports/<slug:name>/", money_views.report, name="console-report"),
     path("reports/<slug:name>/csv", money_views.report_csv, name="console-report-csv"),
+    path("settings/branding/", branding_views.branding, name="console-settings-branding"),
+    path(
+        "settings/branding/colours",
+        branding_views.branding_colours,
+        name="console-branding-colours",
+    ),
+    path(
+        "settings/branding/images/<str:field>",
+        branding_views.branding_image,
+        name="console-branding-image",
+    ),
+    path(
+        "settings/branding/images/<str:field>/remove",
+        branding_views.branding_image_remove,
+        name="console-branding-image-remove",
+    ),
+    path(
+        "settings/branding/contrast-fix",
+        branding_views.branding_contrast_fix,
+        name="console-branding-contrast-fix",
+    ),
+    path(
+        "settings/branding/publish",
+        branding_views.branding_publish,
+        name="console-branding-publish",
+    ),
+    path(
+        "settings/branding/versions/<int:number>/rollback",
+        branding_views.branding_rollback,
+        name="console-branding-rollback",
+    ),
     path("", views.dashboard, name="console-dashboard"),
     path("login/", views.login_view, name="console-login"),
     path("logout/", views.logout_view, name="console-logout"),
