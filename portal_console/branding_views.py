@@ -68,11 +68,13 @@ def _label(field: str) -> str:
 
 
 def _version_row(version: ThemeVersion) -> dict:
+    first = version.number == 1  # everything "changed": the page says what it is instead
     return {
         "version": version,
-        "changed": [
-            _label(f) for f in version.changed_fields if f in RUNTIME_FIELDS | BINARY_FIELDS
-        ],
+        "first": first,
+        "changed": []
+        if first
+        else [_label(f) for f in version.changed_fields if f in RUNTIME_FIELDS | BINARY_FIELDS],
         "binary": [_label(f) for f in version.changed_fields if f in BINARY_FIELDS],
     }
 
