@@ -17,6 +17,8 @@ urlpatterns = [
         views.business_directory,
         name="platform-console-directory",
     ),
+    path("businesses/<str:slug>/plan", views.business_plan, name="platform-console-plan"),
+    path("businesses/<str:slug>/billing", views.business_billing, name="platform-console-billing"),
     path("businesses/<str:slug>/domains", views.domain_add, name="platform-console-domain-add"),
     path(
         "businesses/<str:slug>/domains/<int:domain_id>/verify",

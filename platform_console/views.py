@@ -17,10 +17,10 @@ from django.views.decorators.http import require_http_methods
 
 from portal.billing.money import amount_format
 from portal.tenancy import selectors as tenancy_selectors
-from portal.tenancy.services import tenant_launch_checked
+from portal.tenancy.services import plan_standing_for, tenant_launch_checked
 from saas_platform.errors import ApplicationError
 from tenants import domains as domain_services
-from tenants import selectors, services
+from tenants import plans, selectors, services
 from tenants.models import CURRENCIES, LOCALES, Plan, Tenant
 
 from .access import is_platform_admin, platform_page
@@ -169,6 +169,8 @@ def _detail(request, tenant: Tenant, error: ApplicationError | None = None, stat
             "revenue": amount_format(usage.revenue_30d, currency=tenant.currency),
             "domains": domains,
             "subscription": getattr(tenant, "subscription", None),
+            "plan_view": plan_standing_for(tenant=tenant),
+            "plans": Plan.objects.filter(is_active=True),
             "error": error,
         },
         status=status,
@@ -294,4 +296,25 @@ def domain_remove(request, slug: str, domain_id: int):
             domain=domain_services.domain_get(tenant=t, domain_id=domain_id)
         ),
         _("Domain removed."),
+    )
+
+
+@platform_page("POST")
+def business_plan(request, slug: str):
+    code = request.POST.get("plan", "")[:40]
+    return _answer(
+        request,
+        slug,
+        lambda t: plans.plan_change(slug=t.schema_name, plan_code=code),
+        _("Plan changed."),
+    )
+
+
+@platform_page("POST")
+def business_billing(request, slug: str):
+    return _answer(
+        request,
+        slug,
+        lambda t: plans.subscription_start(slug=t.schema_name),
+        _("Monthly billing started: Stripe emails the owner each invoice."),
     )

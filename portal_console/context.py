@@ -35,6 +35,7 @@ NAV = (
         ("portal_catalog.manage_registration_openings",),
     ),
     NavItem("staff", _("Staff"), "/console/staff/", ("manage_staff",)),
+    NavItem("plan", _("Plan"), "/console/plan/", ("manage_payments_onboarding",)),
     NavItem(
         "settings",
         _("Settings"),

@@ -98,6 +98,7 @@ urlpatterns = [
     ),
     path("", views.dashboard, name="console-dashboard"),
     path("login/", views.login_view, name="console-login"),
+    path("plan/", views.plan, name="console-plan"),
     path("logout/", views.logout_view, name="console-logout"),
     path("enrollments/", views.enrollments_pending, name="console-enrollments"),
     path(

@@ -16,6 +16,7 @@ from portal.enrollment import services as enrollment_services
 from portal.staff import selectors
 from portal.staff.roles import ROLES
 from portal.staff.services import staff_authenticate, staff_invite, staff_role_change
+from portal.tenancy.services import plan_standing_get
 from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
@@ -226,4 +227,16 @@ def roster(request, offering_id: int):
             # Without the permission not even a flag: which children have notes is medical too.
             "medical": can_view_medical(request.user),
         },
+    )
+
+
+@methods("GET")
+@console_page("manage_payments_onboarding")
+def plan(request):
+    """The business's platform plan: what it pays, its subscription's status, and where it
+    stands against the plan's student limit (a warning in the grace period, then refusal)."""
+    return render(
+        request,
+        "portal_console/plan.html",
+        {"nav": "plan", "standing": plan_standing_get(), "tenant": request.tenant},
     )

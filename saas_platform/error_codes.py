@@ -93,7 +93,18 @@ TENANTS = _codes(
     ),
     ("not_a_platform_admin", 403, "The account is not a platform admin."),
     ("offboard_not_confirmed", 400, "Offboarding needs the business's slug typed to confirm."),
+    ("plan_required", 409, "Choose a plan for the business before billing it."),
+    (
+        "plan_student_limit_reached",
+        409,
+        "Over the plan's active-student limit past its grace period: no new students online.",
+    ),
     ("plan_unknown", 400, "No plan on offer has this code."),
+    (
+        "platform_billing_unavailable",
+        503,
+        "Stripe Billing refused, could not be reached or is not configured; nothing changed.",
+    ),
     (
         "portal_not_launched",
         503,

@@ -12,7 +12,7 @@ from saas_platform.staff_permissions import perm, staff_has_perm
 
 from . import domains as domain_services
 from . import services
-from .models import Domain, SchemaTemplate, SpareSchema, Tenant
+from .models import Domain, Plan, SchemaTemplate, SpareSchema, Subscription, Tenant
 
 
 class DomainInline(admin.TabularInline):
@@ -249,3 +249,26 @@ class OwnDomainAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Domain, OwnDomainAdmin)
+
+
+@admin.register(Plan, site=platform_admin_site)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "monthly_price", "currency", "student_limit", "grace_days")
+    list_filter = ("is_active",)
+
+
+@admin.register(Subscription, site=platform_admin_site)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Read-only: Stripe's webhooks and tenants.plans write subscriptions."""
+
+    list_display = ("tenant", "status", "current_period_end", "over_limit_since")
+    list_filter = ("status",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

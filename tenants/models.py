@@ -205,10 +205,32 @@ class Subscription(models.Model):
     over_limit_since = models.DateTimeField(
         null=True, blank=True, help_text="First seen over the plan's student limit."
     )
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="Raised when a canceled subscription is started again (its key)."
+    )
     updated_at = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self) -> str:
         return f"{self.tenant.schema_name}: {self.status}"
+
+
+class PlatformStripeEvent(models.Model):
+    """A Stripe event of the platform's own account (plans), recorded once before it is
+    processed: a redelivery is a no-op."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=64)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=dj_timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
 
 
 class Domain(DomainMixin):

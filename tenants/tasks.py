@@ -79,3 +79,12 @@ def tenant_offboard_task(slug: str) -> str:
         logger.error("offboarding %s failed: %s", slug, exc.message)
         return exc.code
     return result.manifest_key
+
+
+@shared_task(name="tenants.tasks.platform_event_process_task", acks_late=True)
+def platform_event_process_task(event_id: str) -> str:
+    """Apply a platform-account Stripe event (plans): re-fetch the subscription, copy its
+    status. Safe to run twice."""
+    from .plans import platform_event_process
+
+    return platform_event_process(event_id=event_id)

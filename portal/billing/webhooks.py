@@ -111,6 +111,14 @@ def stripe_webhook(request):
     if fields is None:
         return _error("event_malformed", "The signed body is not a Stripe event.", 400)
     event_id, event_type, account, object_id = fields
+    if not account:  # the platform's own account: plan billing (tenants/plans.py)
+        from tenants.plans import platform_event_receive
+
+        return JsonResponse(
+            platform_event_receive(
+                event_id=event_id, event_type=event_type, obj=json.loads(payload)["data"]["object"]
+            )
+        )
     tenant = Tenant.objects.filter(stripe_account_id=account).first() if account else None
     if tenant is None:
         logger.info("stripe event %s for unknown account %r ignored", event_id, account)

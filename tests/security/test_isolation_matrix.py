@@ -157,6 +157,7 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /console/settings/branding/publish": "O M",
     "POST /console/settings/branding/versions/{number}/rollback": "O M",
     "GET /console/staff/": "O",
+    "GET /console/plan/": "O",
     "POST /console/staff/invite": "O",
     "POST /console/staff/{user_id}/role": "O",
     # Settings (portal_console/settings_views.py): owner and manager.

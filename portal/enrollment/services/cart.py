@@ -11,6 +11,7 @@ from portal.accounts.models import Family
 from portal.catalog import waiting_room
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
+from portal.tenancy.services import plan_enrollment_check
 from saas_platform.errors import ApplicationError
 
 from .. import eligibility, selectors
@@ -46,6 +47,7 @@ def cart_add(
     eligibility.check_all(
         family=family, student=student, offering=offering, portal=portal, now=now, keyword=keyword
     )
+    plan_enrollment_check(student_id=student.pk)  # the business's plan's student limit
     with transaction.atomic():
         offering = lock_offerings([offering.pk])[offering.pk]
         settle(offering, portal, now)
