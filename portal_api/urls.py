@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+import saas_platform.converters  # noqa: F401  (<isodate:...>)
 from branded_apps import api as branded_app_api
 from saas_platform.api.docs import ApiDocsView
 
@@ -17,6 +18,7 @@ from .views import (
     portal,
     privacy,
     requests,
+    staff_attendance,
     staff_desk,
     staff_enrollments,
     staff_families,
@@ -320,6 +322,36 @@ urlpatterns = [
         "staff/balance-transactions",
         staff_money.BalanceTransactionListApi.as_view(),
         name="api-staff-balance-transactions",
+    ),
+    path(
+        "staff/classes/today",
+        staff_attendance.StaffClassesTodayApi.as_view(),
+        name="api-staff-classes-today",
+    ),
+    path(
+        "staff/rosters/<int:offering_id>",
+        staff_attendance.StaffOfferingRosterApi.as_view(),
+        name="api-staff-roster",
+    ),
+    path(
+        "staff/rosters/<int:offering_id>/meetings/<isodate:day>",
+        staff_attendance.StaffMeetingRosterApi.as_view(),
+        name="api-staff-roster-meeting",
+    ),
+    path(
+        "staff/rosters/<int:offering_id>/meetings/<isodate:day>/csv",
+        staff_attendance.StaffMeetingRosterCsvApi.as_view(),
+        name="api-staff-roster-meeting-csv",
+    ),
+    path(
+        "staff/rosters/<int:offering_id>/meetings/<isodate:day>/attendance",
+        staff_attendance.StaffAttendanceMarkApi.as_view(),
+        name="api-staff-attendance-mark",
+    ),
+    path(
+        "staff/rosters/<int:offering_id>/meetings/<isodate:day>/attendance/all-present",
+        staff_attendance.StaffAttendanceAllPresentApi.as_view(),
+        name="api-staff-attendance-all-present",
     ),
     path("staff/reports", staff_reports.ReportListApi.as_view(), name="api-staff-reports"),
     path("staff/reports/<slug:name>", staff_reports.ReportApi.as_view(), name="api-staff-report"),

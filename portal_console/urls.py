@@ -2,9 +2,18 @@
 
 from django.urls import path
 
+import saas_platform.converters  # noqa: F401  (<isodate:...>)
 from portal.config.settings_schema import PAGES_BY_KEY
 
-from . import branding_views, desk_views, money_views, openings_views, settings_views, views
+from . import (
+    branding_views,
+    desk_views,
+    money_views,
+    openings_views,
+    roster_views,
+    settings_views,
+    views,
+)
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
@@ -106,7 +115,27 @@ urlpatterns = [
         views.enrollment_decide,
         name="console-enrollment-decide",
     ),
-    path("rosters/<int:offering_id>/", views.roster, name="console-roster"),
+    path("rosters/<int:offering_id>/", roster_views.offering_roster, name="console-roster"),
+    path(
+        "rosters/<int:offering_id>/<isodate:day>/",
+        roster_views.meeting_roster,
+        name="console-meeting",
+    ),
+    path(
+        "rosters/<int:offering_id>/<isodate:day>/mark",
+        roster_views.meeting_mark,
+        name="console-meeting-mark",
+    ),
+    path(
+        "rosters/<int:offering_id>/<isodate:day>/all-present",
+        roster_views.meeting_all_present,
+        name="console-meeting-all-present",
+    ),
+    path(
+        "rosters/<int:offering_id>/<isodate:day>/csv",
+        roster_views.meeting_csv,
+        name="console-meeting-csv",
+    ),
     path("openings/", openings_views.openings, name="console-openings"),
     path("openings/status.json", openings_views.openings_status, name="console-openings-status"),
     path(

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from portal.attendance import selectors as attendance_selectors
 from portal.enrollment import services as enrollment_services
 from portal.staff import selectors
 from portal.staff.roles import ROLES
@@ -80,13 +81,17 @@ def dashboard(request):
         currency = request.tenant.currency
         month["revenue_display"] = money(month["revenue"], currency)
         month["owed_display"] = money(month["owed"], currency)
+    classes = selectors.offerings_meeting_on(day=today, user=request.user)
+    attendance = attendance_selectors.day_summaries(offerings=classes, day=today)
+    for offering in classes:
+        offering.attendance_today = attendance[offering.pk]
     return render(
         request,
         "portal_console/dashboard.html",
         {
             "nav": "dashboard",
             "today": today,
-            "classes": selectors.offerings_meeting_on(day=today, user=request.user),
+            "classes": classes,
             "counts": selectors.dashboard_counts()
             if can("portal_staff.manage_enrollments")
             else None,
@@ -201,33 +206,6 @@ def staff_role_view(request, user_id: int):
             request, _("%(email)s is no longer on the staff.") % {"email": member.email}
         )
     return redirect("/console/staff/")
-
-
-@methods("GET")
-@console_page("take_attendance", "view_rosters", any_of=True)
-def roster(request, offering_id: int):
-    """A class's roster today (a coach: only their own classes; another's is not found)."""
-    from django.http import Http404
-
-    from portal.privacy.selectors import can_view_medical
-
-    today = timezone.localdate()
-    found = selectors.roster_get(offering_id=offering_id, user=request.user, day=today)
-    if found is None:
-        raise Http404("No such class for you.")
-    offering, rows = found
-    return render(
-        request,
-        "portal_console/roster.html",
-        {
-            "nav": "dashboard",
-            "offering": offering,
-            "rows": rows,
-            "today": today,
-            # Without the permission not even a flag: which children have notes is medical too.
-            "medical": can_view_medical(request.user),
-        },
-    )
 
 
 @methods("GET")

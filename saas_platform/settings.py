@@ -583,6 +583,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "REDOC_DIST": "SIDECAR",
+    # Choice sets several fields share, named once.
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceStatusEnum": "portal.attendance.models.Attendance.Status",
+    },
     # Every operation also documents its 4XX answers: the one error shape (tests/fuzz).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -277,3 +277,71 @@ def family_attendance(*, family, start: date, end: date) -> dict[tuple[int, int,
             student__family=family, meeting_date__gte=start, meeting_date__lte=end
         ).values_list("offering_id", "student_id", "meeting_date", "status")
     }
+
+
+def meeting_roster_table(*, offering: Offering, day: date, rows: list[RosterRow], medical: bool):
+    """The meeting's roster as a table (``portal.reports.selectors.Report``: the console's and
+    the API's CSV, cells a spreadsheet would run as formulas written as text). Medical columns
+    only when the rows carry them (they were read, and audited, by :func:`meeting_roster`)."""
+    from django.utils.translation import gettext as _
+
+    from portal.reports.selectors import Column, Report
+
+    columns = [
+        Column("student", _("Student")),
+        Column("age", _("Age"), "int"),
+        Column("flags", _("Flags")),
+        Column("attendance", _("Attendance")),
+        Column("family", _("Family")),
+        Column("guardian", _("Guardian")),
+        Column("phone", _("Phone")),
+    ]
+    if medical:
+        columns += [
+            Column("medical", _("Allergies and medical notes")),
+            Column("emergency", _("Emergency contacts")),
+        ]
+    labels = dict(Attendance.Status.choices)
+    table = []
+    for r in rows:
+        flags = [
+            name
+            for name, on in (
+                (_("new"), r.new),
+                (_("first class"), r.trial),
+                (_("makeup"), r.makeup),
+                (_("reported absent"), r.expected_absent),
+            )
+            if on
+        ]
+        out = {
+            "student": f"{r.student.first_name} {r.student.last_name}",
+            "age": r.age,
+            "flags": ", ".join(str(f) for f in flags),
+            "attendance": str(labels.get(r.status, "")),
+            "family": r.family.name,
+            "guardian": r.guardian_name,
+            "phone": r.guardian_phone,
+        }
+        if medical:
+            out["medical"] = r.medical_notes or ""
+            out["emergency"] = "; ".join(
+                f"{c.name} ({c.relationship}) {c.phone}"
+                if c.relationship
+                else f"{c.name} {c.phone}"
+                for c in r.emergency_contacts or []
+            )
+        table.append(out)
+    return Report(
+        name=f"roster-{offering.pk}-{day.isoformat()}",
+        title=f"{offering.name} {day.isoformat()}",
+        columns=columns,
+        rows=table,
+    )
+
+
+def day_summaries(*, offerings, day: date) -> dict[int, MeetingSummary]:
+    """Attendance taken or not at each offering's meeting on ``day`` (the dashboard)."""
+    return {
+        offering.pk: meeting_summaries(offering=offering, days=[day])[day] for offering in offerings
+    }

@@ -119,6 +119,12 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/staff/reports": "O M",
     "GET /api/v1/staff/reports/{name}": "O M",
     "GET /api/v1/staff/reports/{name}/csv": "O M",
+    "GET /api/v1/staff/classes/today": "O M F C",
+    "GET /api/v1/staff/rosters/{offering_id}": "O M F C",
+    "GET /api/v1/staff/rosters/{offering_id}/meetings/{day}": "O M F C",
+    "GET /api/v1/staff/rosters/{offering_id}/meetings/{day}/csv": "O M F C",
+    "POST /api/v1/staff/rosters/{offering_id}/meetings/{day}/attendance": "O M F C",
+    "POST /api/v1/staff/rosters/{offering_id}/meetings/{day}/attendance/all-present": "O M F C",
     # The staff console's pages (portal_console).
     "GET /console/": "O M F C",
     "GET /console/enrollments/": "O M F",
@@ -156,6 +162,10 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /console/settings/branding/contrast-fix": "O M",
     "POST /console/settings/branding/publish": "O M",
     "POST /console/settings/branding/versions/{number}/rollback": "O M",
+    "GET /console/rosters/{offering_id}/{day}/": "O M F C",
+    "POST /console/rosters/{offering_id}/{day}/mark": "O M F C",
+    "POST /console/rosters/{offering_id}/{day}/all-present": "O M F C",
+    "GET /console/rosters/{offering_id}/{day}/csv": "O M F C",
     "GET /console/staff/": "O",
     "GET /console/plan/": "O",
     "POST /console/staff/invite": "O",
@@ -257,6 +267,7 @@ def world(tenant_a, tenant_b):
         "student_id": student.pk,
         "contact_id": contact.pk,
         "offering_id": offering.pk,
+        "day": offering.meetings()[0].isoformat(),  # a meeting of A's class
         # Objects a family or staff would own; any id of A's is as good as another here, and
         # B has none of them.
         "hold_id": 1,
@@ -480,7 +491,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
            "charge_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
-           "offering_id": 999999, "question_id": 999999}  # fmt: skip
+           "offering_id": 999999, "question_id": 999999, "day": "2026-01-05"}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():

@@ -1036,6 +1036,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/classes/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The classes meeting today in the business's time zone (a coach: only their own), each with attendance taken (`taken`), partly (`partial`) or not. */
+        get: operations["staff_classes_today"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/domains": {
         parameters: {
             query?: never;
@@ -1566,6 +1583,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/rosters/{offering_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A class and its meetings from four weeks ago to two weeks ahead, each with how many are expected and marked. `offering_not_found` (404) for a class the caller does not teach (a coach) or that does not exist. */
+        get: operations["staff_roster_meetings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/rosters/{offering_id}/meetings/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Everyone expected at one meeting (enrolled students within their dates, then makeup students), with flags and the attendance taken. `not_a_meeting` (400) for a day the class does not meet; `offering_not_found` (404). */
+        get: operations["staff_roster_meeting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/rosters/{offering_id}/meetings/{day}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mark one student at one meeting. `excused` issues a makeup token by the business's rule (once; none when the family reported the absence); another mark withdraws it while unused. Refusals change nothing: `not_a_meeting` (400), `attendance_too_early` (409, a meeting still to come), `attendance_changed` (409), `student_not_on_roster` (404), `offering_not_found` (404). */
+        post: operations["staff_attendance_mark"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/rosters/{offering_id}/meetings/{day}/attendance/all-present": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mark everyone not yet marked present (a reported absence: excused). Marks already taken stay; `marked` is how many changed. */
+        post: operations["staff_attendance_all_present"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/rosters/{offering_id}/meetings/{day}/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The meeting's roster as CSV (medical columns only with the permission). */
+        get: operations["staff_roster_meeting_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/settings": {
         parameters: {
             query?: never;
@@ -2002,6 +2104,14 @@ export interface components {
             readonly updated_at: string;
             readonly build_needed: components["schemas"]["BuildNeeded"];
         };
+        /**
+         * @description * `present` - Present
+         *     * `late` - Late
+         *     * `absent` - Absent
+         *     * `excused` - Excused
+         * @enum {string}
+         */
+        AttendanceStatusEnum: "present" | "late" | "absent" | "excused";
         AvailabilityOutput: {
             status: components["schemas"]["AvailabilityOutputStatusEnum"];
             /** @description Null when the business shows only FULL / OPEN. */
@@ -2014,6 +2124,8 @@ export interface components {
          * @enum {string}
          */
         AvailabilityOutputStatusEnum: "OPEN" | "FULL";
+        /** @enum {unknown} */
+        BlankEnum: "";
         BrandImage: {
             /** Format: uri */
             file: string;
@@ -3306,7 +3418,7 @@ export interface components {
             created_at: string;
         };
         QueueOutput: {
-            state: components["schemas"]["StateEnum"];
+            state: components["schemas"]["QueueOutputStateEnum"];
             /** @description 1: you are next. */
             position: number | null;
             ahead: number | null;
@@ -3320,6 +3432,17 @@ export interface components {
             ticket?: string;
             poll_seconds: number;
         };
+        /**
+         * @description * `not_joined` - not_joined
+         *     * `before_opening` - before_opening
+         *     * `waiting` - waiting
+         *     * `paused` - paused
+         *     * `admitted` - admitted
+         *     * `expired` - expired
+         *     * `closed` - closed
+         * @enum {string}
+         */
+        QueueOutputStateEnum: "not_joined" | "before_opening" | "waiting" | "paused" | "admitted" | "expired" | "closed";
         QueueOverviewOutput: {
             opened: boolean;
             pre_queue: number;
@@ -3507,6 +3630,23 @@ export interface components {
             /** @description In the business's currency, e.g. 12.50. */
             readonly days_over_90: string;
         };
+        StaffAllPresentOutput: {
+            marked: number;
+        };
+        StaffAttendanceMarkInput: {
+            student_id: number;
+            status: components["schemas"]["AttendanceStatusEnum"];
+            /**
+             * @description The mark the caller last saw (empty: none). When it is no longer true the change is refused with `attendance_changed` (409).
+             *
+             *     * `` - not marked
+             *     * `present` - Present
+             *     * `late` - Late
+             *     * `absent` - Absent
+             *     * `excused` - Excused
+             */
+            was?: components["schemas"]["AttendanceStatusEnum"] | components["schemas"]["BlankEnum"];
+        };
         StaffAutopayOutput: {
             id: number;
             family_id: number;
@@ -3579,6 +3719,11 @@ export interface components {
             label: string;
             /** @description text, int, money, percent, date or month */
             kind: string;
+        };
+        StaffContactOutput: {
+            name: string;
+            relationship: string;
+            phone: string;
         };
         StaffCreditInput: {
             /** @description In the business's currency, e.g. 12.50 (not cents). */
@@ -3796,6 +3941,38 @@ export interface components {
             readonly past_due: string;
             currency: string;
         };
+        StaffMarkOutput: {
+            student_id: number;
+            /** Format: date */
+            date: string;
+            attendance: string;
+            changed: boolean;
+            makeup_token_id: number | null;
+            readonly makeup_token_issued: boolean;
+            makeup_token_revoked: boolean;
+        };
+        StaffMeetingRosterOutput: {
+            offering: components["schemas"]["StaffRosterClassOutput"];
+            /** Format: date */
+            date: string;
+            summary: components["schemas"]["StaffMeetingSummaryOutput"];
+            students: components["schemas"]["StaffRosterStudentOutput"][];
+        };
+        StaffMeetingSummaryOutput: {
+            /** Format: date */
+            date: string;
+            /** @description Students on the roster, makeups included. */
+            expected: number;
+            marked: number;
+            state: components["schemas"]["StaffMeetingSummaryOutputStateEnum"];
+        };
+        /**
+         * @description * `taken` - taken
+         *     * `partial` - partial
+         *     * `not_taken` - not_taken
+         * @enum {string}
+         */
+        StaffMeetingSummaryOutputStateEnum: "taken" | "partial" | "not_taken";
         StaffMemberListInput: {
             email: string;
             role: components["schemas"]["RoleEnum"];
@@ -3812,6 +3989,10 @@ export interface components {
         };
         StaffMemberRoleInput: {
             role: (components["schemas"]["RoleEnum"] | components["schemas"]["NullEnum"]) | null;
+        };
+        StaffOfferingRosterOutput: {
+            offering: components["schemas"]["StaffRosterClassOutput"];
+            meetings: components["schemas"]["StaffMeetingSummaryOutput"][];
         };
         StaffOfflinePaymentInput: {
             /** @description In the business's currency, e.g. 12.50 (not cents). */
@@ -3977,6 +4158,45 @@ export interface components {
         };
         StaffResentOutput: {
             sent: boolean;
+        };
+        StaffRosterClassOutput: {
+            id: number;
+            name: string;
+            program: string;
+            /** @default  */
+            location?: string | null;
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
+        };
+        StaffRosterStudentOutput: {
+            id: number;
+            first_name: string;
+            last_name: string;
+            age: number;
+            family_id: number;
+            family: string;
+            guardian: string;
+            guardian_phone: string;
+            enrollment_id?: number | null;
+            /** @description Comes in once with a makeup token. */
+            makeup: boolean;
+            /** @description First enrollment with the business within 30 days. */
+            new: boolean;
+            /** @description This meeting is the student's first of this class. */
+            first_class: boolean;
+            /** @description The family reported an absence. */
+            expected_absent: boolean;
+            /** @description present, late, absent, excused, or empty when not marked. */
+            attendance: string;
+            marked_by: string;
+            /** Format: date-time */
+            marked_at: string | null;
+            makeup_token_id?: number | null;
+            /** @description Only with the medical permission (each read audited). */
+            medical_notes: string | null;
+            emergency_contacts: components["schemas"]["StaffContactOutput"][] | null;
         };
         StaffRunOutput: {
             /**
@@ -4198,6 +4418,20 @@ export interface components {
             /** @description Only fix these colours (e.g. ["text"]); all failing ones by default. */
             fields?: string[];
         };
+        StaffTodayClassOutput: {
+            id: number;
+            name: string;
+            program: string;
+            /** @default  */
+            location?: string | null;
+            /** Format: time */
+            start_time: string;
+            /** Format: time */
+            end_time: string;
+            enrolled: number;
+            capacity: number;
+            attendance: components["schemas"]["StaffMeetingSummaryOutput"];
+        };
         StaffWaitlistEntryOutput: {
             id: number;
             position: number;
@@ -4231,17 +4465,6 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /**
-         * @description * `not_joined` - not_joined
-         *     * `before_opening` - before_opening
-         *     * `waiting` - waiting
-         *     * `paused` - paused
-         *     * `admitted` - admitted
-         *     * `expired` - expired
-         *     * `closed` - closed
-         * @enum {string}
-         */
-        StateEnum: "not_joined" | "before_opening" | "waiting" | "paused" | "admitted" | "expired" | "closed";
         /**
          * @description * `queued` - Queued
          *     * `rendering` - Rendering
@@ -6737,6 +6960,34 @@ export interface operations {
             };
         };
     };
+    staff_classes_today: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffTodayClassOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_domains_list: {
         parameters: {
             query?: never;
@@ -7837,6 +8088,168 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_roster_meetings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffOfferingRosterOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_roster_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meeting's date, YYYY-MM-DD. */
+                day: string;
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMeetingRosterOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_attendance_mark: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meeting's date, YYYY-MM-DD. */
+                day: string;
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffAttendanceMarkInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMarkOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_attendance_all_present: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meeting's date, YYYY-MM-DD. */
+                day: string;
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffAllPresentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_roster_meeting_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The meeting's date, YYYY-MM-DD. */
+                day: string;
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description The request was refused (see `code`). */
