@@ -24,7 +24,8 @@ from tests.helpers import host_of, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
-SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "1", "uuid": "0" * 32}
+SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "1", "uuid": "0" * 32,
+           "isodate": "2026-01-05"}  # fmt: skip
 DEEP = "[" * 5000 + "]" * 5000
 DEEP_OBJECT = '{"a":' * 3000 + "1" + "}" * 3000
 SURROGATE = '{"email": "\\ud800@x.test", "name": "\\udfff", "password": "\\ud83d", "q": "\\ud800"}'
