@@ -151,8 +151,9 @@ def _owner_connects_and_publishes(context, tenant, portal: str, axe) -> None:
     if _console_has("console-settings-branding"):
         page.goto(portal + "/console/settings/branding/")
         axe.check(page, context="(branding)")
-        page.get_by_role("button", name="Publish").first.click()
+        page.locator("#publish-button").click()
         page.wait_for_load_state("load")
+        assert page.get_by_text("is published").first.is_visible()
     else:
         from theming.services import theme_publish
 
