@@ -190,6 +190,16 @@ urlpatterns = [
         name="api-staff-refund",
     ),
     path(
+        "staff/stripe/account",
+        billing.StaffStripeAccountApi.as_view(),
+        name="api-staff-stripe-account",
+    ),
+    path(
+        "staff/stripe/account/refresh",
+        billing.StaffStripeAccountRefreshApi.as_view(),
+        name="api-staff-stripe-account-refresh",
+    ),
+    path(
         "staff/stripe/onboarding",
         billing.StaffStripeOnboardingApi.as_view(),
         name="api-staff-stripe-onboarding",

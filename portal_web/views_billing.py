@@ -30,11 +30,9 @@ from .helpers import error_page, family_required, field_errors
 
 def stripe_ready() -> bool:
     """Card forms are offered only when the platform and this business are set up for Stripe."""
-    return bool(
-        settings.STRIPE_SECRET_KEY
-        and settings.STRIPE_PUBLISHABLE_KEY
-        and getattr(connection.tenant, "stripe_account_id", "")
-    )
+    from portal.billing.gateway import online_payments_ready
+
+    return online_payments_ready()
 
 
 def _billing_context(request, **extra) -> dict:

@@ -534,6 +534,12 @@ BILLING = _codes(
         409,
         "This business does not take online payments yet. Please contact them to pay.",
     ),
+    (
+        "stripe_connect_unavailable",
+        409,
+        "Stripe onboarding cannot open here (a local Stripe stand-in, or a demo account).",
+    ),
+    ("stripe_demo_only", 409, "A demo Stripe connection exists only against the local stand-in."),
     ("refund_too_large", 400, "The refund is larger than what is left to refund on the payment."),
     ("webhooks_not_configured", 503, "Stripe webhooks are not configured (no signing secret)."),
 )

@@ -82,6 +82,15 @@ class Tenant(TenantMixin):
     stripe_charges_enabled = models.BooleanField(
         default=False, help_text="Stripe says the account can take payments (account.updated)."
     )
+    stripe_details_submitted = models.BooleanField(
+        default=False, help_text="Stripe says the owner finished its onboarding form."
+    )
+    stripe_requirements_due = models.JSONField(
+        default=list, blank=True, help_text="What Stripe still needs (requirements.currently_due)."
+    )
+    stripe_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the account's state was last fetched from Stripe."
+    )
     primary_domain = models.CharField(
         max_length=253,
         blank=True,

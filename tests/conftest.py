@@ -79,6 +79,11 @@ def _prepare_database() -> None:
     pool_fill()
     for spec in SESSION_TENANTS.values():
         tenant_provision(**spec, exist_ok=True)
+    # The session tenants stand for businesses Stripe has enabled: a test that sets their
+    # account id may take payments; tests of onboarding turn it off (portal.billing.connect).
+    Tenant.objects.filter(
+        schema_name__in=[spec["slug"] for spec in SESSION_TENANTS.values()]
+    ).update(stripe_charges_enabled=True)
     connection.set_schema_to_public()
 
 
@@ -105,6 +110,7 @@ def django_db_setup(
             # The role groups are written when the template is migrated: a change of roles
             # (code, no migration) must rebuild the prepared database too.
             shape=repr(SESSION_TENANTS)
+            + "stripe-charges-enabled"
             + repr(sorted((k, sorted(r.permissions)) for k, r in ROLES.items())),
         )
         connection.set_schema_to_public()

@@ -48,11 +48,33 @@ def connected_account() -> str:
     return account
 
 
+def charges_account() -> str:
+    """The account a new charge or saved card goes to: connected, and Stripe has enabled its
+    charges (``portal.billing.connect``). Reads and refunds of earlier payments only need
+    ``connected_account``."""
+    account = connected_account()
+    if not getattr(connection.tenant, "stripe_charges_enabled", False):
+        raise payments_not_configured()
+    return account
+
+
+def online_payments_ready() -> bool:
+    """Card payments may be offered: the platform's keys and the business's enabled account."""
+    tenant = connection.tenant
+    return bool(
+        settings.STRIPE_SECRET_KEY
+        and settings.STRIPE_PUBLISHABLE_KEY
+        and getattr(tenant, "stripe_account_id", "")
+        and getattr(tenant, "stripe_charges_enabled", False)
+    )
+
+
 def ensure_configured() -> None:
     """Raise ``payments_not_configured`` before anything is recorded for a payment that could
-    never be sent (no platform key, or the business has not connected its Stripe account)."""
+    never be sent (no platform key, the business has not connected its Stripe account, or
+    Stripe has not enabled its charges yet)."""
     client()
-    connected_account()
+    charges_account()
 
 
 def idempotency_key(kind: str, object_id, attempt: int = 1) -> str:

@@ -170,7 +170,7 @@ def payment_intent_send(*, payment: Payment) -> tuple[Payment, str]:
         )
         if payment.off_session:
             params["off_session"] = True
-    client, account = gateway.client(), gateway.connected_account()
+    client, account = gateway.client(), gateway.charges_account()
     try:
         intent = client.v1.payment_intents.create(
             params=params,
@@ -420,43 +420,13 @@ def dispute_flag(*, payment_intent_id: str) -> Payment | None:
     return payment
 
 
-def stripe_onboarding_link(*, tenant, return_url: str) -> str:
-    """Connect the business's Stripe account (created once) and return Stripe's onboarding
-    link for its staff."""
-    client = gateway.client()
-    from tenants.models import Tenant
+def stripe_onboarding_link(*, tenant, return_url: str, refresh_url: str = "") -> str:
+    """Stripe's onboarding link for the business (portal.billing.connect)."""
+    from .connect import connect_onboarding_link
 
-    account_id = tenant.stripe_account_id
-    if not account_id:
-        try:
-            account = client.v1.accounts.create(
-                params={
-                    "type": "standard",
-                    "email": tenant.contact_email,
-                    "metadata": {"tenant": tenant.schema_name},
-                },
-                options={"idempotency_key": f"tenant:{tenant.schema_name}:account:1"},
-            )
-        except stripe.StripeError as exc:
-            raise gateway.wrap(exc) from exc
-        account_id = account.id
-        Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id=account_id)
-        tenant.stripe_account_id = account_id
-        from tenants import routing
-
-        routing.invalidate_on_commit()
-    try:
-        link = client.v1.account_links.create(
-            params={
-                "account": account_id,
-                "refresh_url": return_url,
-                "return_url": return_url,
-                "type": "account_onboarding",
-            },
-        )
-    except stripe.StripeError as exc:
-        raise gateway.wrap(exc) from exc
-    return link.url
+    return connect_onboarding_link(
+        tenant=tenant, refresh_url=refresh_url or return_url, return_url=return_url
+    )
 
 
 # --- saved payment methods ----------------------------------------------------------------

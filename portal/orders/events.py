@@ -14,7 +14,6 @@ from portal.billing import gateway
 from portal.billing import services as billing
 from portal.billing.models import StripeEvent
 from portal.billing.webhooks import HANDLED
-from tenants.models import Tenant
 
 from . import payments
 
@@ -54,10 +53,9 @@ def event_apply(*, event_id: str) -> str:
         )
         billing.dispute_flag(payment_intent_id=charge.payment_intent)
     elif kind == "account.updated":
-        account = gateway.client().v1.accounts.retrieve(object_id)
-        Tenant.objects.filter(stripe_account_id=object_id).update(
-            stripe_charges_enabled=bool(account.charges_enabled)
-        )
+        from portal.billing.connect import connect_account_sync
+
+        connect_account_sync(account_id=object_id)
     if not found:
         if timezone.now() - event.received_at < EVENT_WAIT:
             StripeEvent.objects.filter(pk=event.pk).update(error="no matching payment yet")

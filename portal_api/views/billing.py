@@ -166,6 +166,27 @@ class StaffRefundApi(PortalApi):
         return Response(PaymentOutput(payment).data)
 
 
+class StripeAccountOutput(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["not_connected", "pending", "enabled"])
+    account_id = serializers.CharField(allow_null=True)
+    charges_enabled = serializers.BooleanField()
+    details_submitted = serializers.BooleanField()
+    requirements_due = serializers.ListField(child=serializers.CharField())
+    demo = serializers.BooleanField(help_text="A demo account (the local Stripe stand-in).")
+    demo_mode = serializers.BooleanField(
+        help_text="The platform runs against the local Stripe stand-in (no Connect)."
+    )
+    platform_configured = serializers.BooleanField()
+    checked_at = serializers.DateTimeField(allow_null=True)
+
+
+def _onboarding_urls(tenant) -> dict:
+    return {
+        "refresh_url": tenant.url("/console/settings/payments/resume"),
+        "return_url": tenant.url("/console/settings/payments/return"),
+    }
+
+
 class StaffStripeOnboardingApi(PortalApi):
     permission_classes = [staff_permission("manage_payments_onboarding")]
 
@@ -173,13 +194,47 @@ class StaffStripeOnboardingApi(PortalApi):
         operation_id="staff_stripe_onboarding",
         request=None,
         responses=inline_serializer("OnboardingLink", {"url": serializers.URLField()}),
-        description="Connect this business's Stripe account: returns Stripe's onboarding link.",
+        description="Connect this business's Stripe account (created once): Stripe's single-use "
+        "onboarding link, which returns to the console's payments page. "
+        "`stripe_connect_unavailable` (409) against the local Stripe stand-in.",
     )
     def post(self, request):
-        url = services.stripe_onboarding_link(
-            tenant=connection.tenant, return_url=connection.tenant.url("/admin/")
-        )
-        return Response({"url": url})
+        from portal.billing.connect import connect_onboarding_link
+
+        tenant = connection.tenant
+        return Response({"url": connect_onboarding_link(tenant=tenant, **_onboarding_urls(tenant))})
+
+
+class StaffStripeAccountApi(PortalApi):
+    permission_classes = [staff_permission("manage_payments_onboarding")]
+
+    @extend_schema(
+        operation_id="staff_stripe_account",
+        responses=StripeAccountOutput,
+        description="Where the business's Stripe onboarding stands; online payments are taken "
+        "only in the `enabled` state.",
+    )
+    def get(self, request):
+        from portal.billing.connect import connect_status
+
+        return Response(StripeAccountOutput(connect_status(tenant=connection.tenant)).data)
+
+
+class StaffStripeAccountRefreshApi(PortalApi):
+    permission_classes = [staff_permission("manage_payments_onboarding")]
+
+    @extend_schema(
+        operation_id="staff_stripe_account_refresh",
+        request=None,
+        responses=StripeAccountOutput,
+        description="Fetch the account's state from Stripe now (as the account.updated webhook "
+        "does).",
+    )
+    def post(self, request):
+        from portal.billing.connect import connect_refresh, connect_status
+
+        tenant = connect_refresh(tenant=connection.tenant)
+        return Response(StripeAccountOutput(connect_status(tenant=tenant)).data)
 
 
 class PaymentMethodOutput(serializers.Serializer):

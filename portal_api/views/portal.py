@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from branded_apps.services import app_release
+from portal.billing.gateway import online_payments_ready
 from portal.config.models import PortalSettings
 from portal.config.selectors import announcement_list, signup_question_list
 from theming.services import theme_current
@@ -157,9 +158,7 @@ class PortalConfigApi(PortalApi):
                 "app": app_release(),
                 "payments": {
                     "publishable_key": (
-                        django_settings.STRIPE_PUBLISHABLE_KEY
-                        if django_settings.STRIPE_PUBLISHABLE_KEY and tenant.stripe_account_id
-                        else None
+                        django_settings.STRIPE_PUBLISHABLE_KEY if online_payments_ready() else None
                     ),
                     "stripe_account": tenant.stripe_account_id or None,
                     "saved_cards": portal.stored_payment_method_policy != "off",

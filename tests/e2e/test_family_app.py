@@ -100,7 +100,9 @@ def test_the_family_journey_in_the_app(
     localstripe,
 ):
     tenant = e2e_tenant.tenant
-    Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id="acct_kestrel")
+    Tenant.objects.filter(pk=tenant.pk).update(
+        stripe_account_id="acct_kestrel", stripe_charges_enabled=True
+    )
     email = f"app-parent{next(_emails)}@kestrel.test"
     with tenant_context(tenant):
         seed_business(slug="acme", password="demo-pass-2026", family_emails=[])

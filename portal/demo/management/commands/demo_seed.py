@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from portal.billing.connect import connect_demo, connect_demo_mode
 from portal.config.selectors import portal_settings_get
 from portal.demo.branding import app_demo, brand_demo
 from portal.demo.data import seed_business
@@ -61,15 +62,11 @@ class Command(BaseCommand):
                 exist_ok=True,
             )
             tenant = result.tenant
-            if (
-                settings.STRIPE_API_BASE.startswith("http://127.0.0.1")
-                and not tenant.stripe_account_id
-            ):
-                # localstripe (make demo) has no Connect; any account id stands for the business.
-                Tenant.objects.filter(pk=tenant.pk).update(
-                    stripe_account_id=f"acct_demo_{tenant.slug}"
-                )
-                tenant.refresh_from_db()
+            if connect_demo_mode() and not tenant.stripe_charges_enabled:
+                # localstripe (make demo) has no Connect: the seeded businesses take the
+                # console's explicit demo connection (acct_demo_<slug>); a business onboarded
+                # later connects from its console's payments page.
+                connect_demo(tenant=tenant)
             with tenant_context(tenant):
                 owner, _ = user_get_or_create_staff_owner(email=tenant.owner_email)
                 if not owner.has_usable_password():
