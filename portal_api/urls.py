@@ -18,6 +18,7 @@ from .views import (
     portal,
     privacy,
     requests,
+    staff_activity,
     staff_attendance,
     staff_desk,
     staff_enrollments,
@@ -261,6 +262,12 @@ urlpatterns = [
         "staff/enrollments/<int:enrollment_id>/transfer",
         staff_desk.DeskTransferApi.as_view(),
         name="api-staff-enrollment-transfer",
+    ),
+    path("staff/activity", staff_activity.ActivityListApi.as_view(), name="api-staff-activity"),
+    path(
+        "staff/activity/<int:item_id>/mark",
+        staff_activity.ActivityMarkApi.as_view(),
+        name="api-staff-activity-mark",
     ),
     path(
         "staff/offerings/<int:offering_id>/waitlist",

@@ -6,6 +6,7 @@ import saas_platform.converters  # noqa: F401  (<isodate:...>)
 from portal.config.settings_schema import PAGES_BY_KEY
 
 from . import (
+    activity_views,
     branding_views,
     desk_views,
     money_views,
@@ -18,6 +19,11 @@ from . import (
 
 urlpatterns = [
     path("families/", money_views.family_search, name="console-families"),
+    path(
+        "families/unsigned-policies/",
+        activity_views.unsigned_policies,
+        name="console-unsigned-policies",
+    ),
     path("families/<int:family_id>/", money_views.family_detail, name="console-family"),
     path(
         "families/<int:family_id>/charge", money_views.family_charge, name="console-family-charge"
@@ -56,6 +62,8 @@ urlpatterns = [
         desk_views.enrollment_transfer,
         name="console-enrollment-transfer",
     ),
+    path("activity/", activity_views.activity, name="console-activity"),
+    path("activity/<int:item_id>/mark", activity_views.activity_mark, name="console-activity-mark"),
     path("waitlists/", desk_views.waitlists, name="console-waitlists"),
     path("waitlists/<int:offering_id>/", desk_views.waitlist, name="console-waitlist"),
     path(

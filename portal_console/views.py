@@ -96,6 +96,7 @@ def dashboard(request):
             if can("portal_staff.manage_enrollments")
             else None,
             "month": month,
+            "fill_rates": selectors.fill_rate_by_program(today=today) if month else [],
         },
     )
 

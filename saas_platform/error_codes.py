@@ -409,6 +409,7 @@ ENROLLMENT = _codes(
     ("no_offer", 409, "No seat is offered to the family on this waitlist yet."),
     ("not_on_waitlist", 409, "You are no longer on this waitlist."),
     ("offer_expired", 409, "The waitlist offer expired before it was accepted."),
+    ("activity_not_found", 404, "No such item in the online activity inbox."),
     (
         "waitlist_not_waiting",
         409,

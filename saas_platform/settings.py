@@ -247,6 +247,7 @@ TENANT_APPS = [
     "portal.privacy",
     "portal.outbox",
     "portal.push",
+    "portal.activity",
     "portal_api",
     "portal_web",
     "portal_console",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from portal.activity.services import activity_record
 from portal.catalog.models import Level
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError
@@ -337,6 +338,11 @@ def password_reset_confirm(*, uid: str, token: str, password: str) -> User:
     return user
 
 
+def _profile_changed(family_id: int, summary: str, obj) -> None:
+    """A family's own change to its profile lands in the staff's activity inbox."""
+    activity_record(kind="profile_changed", family_id=family_id, summary=summary, obj=obj)
+
+
 def _require_primary(guardian: Guardian) -> None:
     if not guardian.is_primary:
         raise ApplicationError(
@@ -362,6 +368,7 @@ def family_update(*, guardian: Guardian, **changes) -> Family:
         setattr(family, field, value.strip() if isinstance(value, str) else value)
     family.full_clean()
     family.save()
+    _profile_changed(family.pk, f"Family details changed ({', '.join(sorted(changes))})", family)
     return family
 
 
@@ -398,6 +405,7 @@ def student_create(*, guardian: Guardian, **values) -> Student:
     student = Student(family_id=guardian.family_id, **values)
     student.full_clean()
     student.save()
+    _profile_changed(student.family_id, f"Student added: {student.first_name}", student)
     return student
 
 
@@ -412,6 +420,11 @@ def student_update(*, guardian: Guardian, student: Student, **values) -> Student
         setattr(student, field, value)
     student.full_clean()
     student.save()
+    _profile_changed(
+        student.family_id,
+        f"{student.first_name}'s profile changed ({', '.join(sorted(values))})",
+        student,
+    )
     return student
 
 
@@ -483,7 +496,16 @@ def policies_accept(
 ) -> list[PolicyAcceptance]:
     if not consents:
         raise _field("policies", "policies_required", "Accept at least one policy.")
-    return _record_consents(family=guardian.family, guardian=guardian, consents=consents, ip=ip)
+    accepted = _record_consents(family=guardian.family, guardian=guardian, consents=consents, ip=ip)
+    if accepted:
+        titles = ", ".join(sorted({a.policy.title for a in accepted}))
+        activity_record(
+            kind="policy_accepted",
+            family_id=guardian.family_id,
+            summary=f"{guardian.first_name} accepted {titles}",
+            obj=accepted[0],
+        )
+    return accepted
 
 
 @transaction.atomic
@@ -548,6 +570,9 @@ def guardian_self_update(
     guardian.first_name, guardian.last_name, guardian.phone = first_name, last_name, phone
     guardian.save(update_fields=["first_name", "last_name", "phone"])
     User.objects.filter(pk=guardian.user_id).update(full_name=f"{first_name} {last_name}")
+    _profile_changed(
+        guardian.family_id, f"{first_name} {last_name} changed their details", guardian
+    )
     return guardian
 
 

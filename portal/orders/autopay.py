@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.activity.services import activity_record
 from portal.billing import gateway
 from portal.billing import services as billing
 from portal.billing.models import AutopayCharge, LedgerEntry, Payment, SavedPaymentMethod
@@ -214,6 +215,12 @@ def _failed(charge: AutopayCharge, portal, reason: str, *, final: bool) -> None:
         order=charge.order,
     )
     what = f"{charge.period:%B %Y}" if charge.period else charge.order.lines.first().description
+    activity_record(
+        kind="autopay_failed",
+        family_id=charge.family_id,
+        summary=f"Autopay for {what} failed (attempt {charge.attempts}): {reason}",
+        obj=charge,
+    )
     notify_family(
         charge.family_id,
         "autopay_failed",

@@ -13,6 +13,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
+from portal.activity.services import activity_record
 from portal.billing import gateway
 from portal.billing import services as billing
 from portal.billing.models import Payment, SavedPaymentMethod
@@ -136,6 +137,13 @@ def payment_refresh(*, payment_intent_id: str) -> Payment | None:
             else:
                 services.order_confirm_locked(order, portal=portal, now=now)
         billing.ledger_record_payment(payment=payment)
+        activity_record(
+            kind="payment",
+            family_id=payment.family_id,
+            summary=f"Paid {payment.amount // 100:,}.{payment.amount % 100:02d} "
+            f"{payment.currency} by card (order {order.pk})",
+            obj=payment,
+        )
     return payment
 
 

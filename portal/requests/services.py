@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.activity.services import activity_record
 from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_post
 from portal.catalog.models import Offering
@@ -74,6 +75,17 @@ def _notify(req: Request) -> None:
             "status": STATUS_WORDS[req.status],
             "note": req.staff_note,
         },
+    )
+
+
+def _activity(req: Request) -> None:
+    """The family's request (or its cancellation) lands in the staff's activity inbox."""
+    verb = "cancelled" if req.status == Request.Status.CANCELLED else "asked for"
+    activity_record(
+        kind="request",
+        family_id=req.family_id,
+        summary=f"{req.student.first_name}: {verb} {req.get_type_display().lower()}",
+        obj=req,
     )
 
 
@@ -171,6 +183,7 @@ def absence_request(
             _approve(req, portal, note="", by=None)
         else:
             _notify(req)
+            _activity(req)
     return req
 
 
@@ -253,6 +266,7 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
             decided_at=timezone.now(),
         )
         _notify(req)
+        _activity(req)
     return req
 
 
@@ -358,6 +372,7 @@ def transfer_request(*, family: Family, enrollment_id, offering_id, reason: str 
             reason=(reason or "")[:2000],
         )
         _notify(req)
+        _activity(req)
     return req
 
 
@@ -395,6 +410,7 @@ def drop_request(
             reason=reason[:2000],
         )
         _notify(req)
+        _activity(req)
     return req
 
 
@@ -417,6 +433,7 @@ def request_cancel(*, family: Family, request_id) -> Request:
         req.status = Request.Status.CANCELLED
         req.save(update_fields=["status"])
         _notify(req)
+        _activity(req)
     return req
 
 

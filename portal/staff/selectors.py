@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from portal.activity.selectors import activity_unprocessed_count
 from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from saas_platform.staff_permissions import perm, staff_has_perm
@@ -57,7 +58,79 @@ def dashboard_counts() -> dict[str, int]:
             status=WaitlistEntry.Status.OFFERED
         ).count(),
         "failed_payments": Payment.objects.filter(status="failed", created_at__gte=since).count(),
+        "unsigned_policies": len(families_with_unsigned_policies()),
+        "unprocessed_activity": activity_unprocessed_count(),
     }
+
+
+def families_with_unsigned_policies() -> list[dict]:
+    """Families with a live enrollment who have not accepted every active policy in its current
+    version (for the family, or for each active student under a per-student policy): each with
+    the titles missing. A few queries whatever the number of families."""
+    from portal.accounts.models import Family, Policy, PolicyAcceptance, Student
+
+    policies = list(Policy.objects.filter(is_active=True).order_by("title", "pk"))
+    if not policies:
+        return []
+    family_ids = set(
+        Enrollment.objects.filter(status__in=Enrollment.LIVE).values_list("family_id", flat=True)
+    )
+    accepted = set(
+        PolicyAcceptance.objects.filter(family_id__in=family_ids).values_list(
+            "family_id", "policy_id", "version", "student_id"
+        )
+    )
+    students: dict[int, list[int]] = {}
+    for student_id, family_id in Student.objects.filter(
+        family_id__in=family_ids, is_active=True
+    ).values_list("pk", "family_id"):
+        students.setdefault(family_id, []).append(student_id)
+    missing: dict[int, list[str]] = {}
+    for family_id in family_ids:
+        for policy in policies:
+            who = [None] if policy.scope == Policy.Scope.FAMILY else students.get(family_id, [])
+            if any((family_id, policy.pk, policy.version, sid) not in accepted for sid in who):
+                missing.setdefault(family_id, []).append(policy.title)
+    families = Family.objects.filter(pk__in=missing).order_by("name", "pk")
+    return [{"family": family, "policies": missing[family.pk]} for family in families]
+
+
+def fill_rate_by_program(*, today: date) -> list[dict]:
+    """Classes running or to come (published, not ended) by program: seats taken by active
+    enrollments over capacity, as a whole percent (None without capacity)."""
+    rows = (
+        Offering.objects.filter(status=Offering.Status.PUBLISHED, end_date__gte=today)
+        .values("program__name")
+        .annotate(
+            capacity=Sum("capacity"),
+            classes=Count("pk", distinct=True),
+        )
+        .order_by("program__name")
+    )
+    enrolled = dict(
+        Enrollment.objects.filter(
+            status=Enrollment.Status.ACTIVE,
+            offering__status=Offering.Status.PUBLISHED,
+            offering__end_date__gte=today,
+        )
+        .values("offering__program__name")
+        .annotate(n=Count("pk"))
+        .values_list("offering__program__name", "n")
+    )
+    out = []
+    for row in rows:
+        taken = enrolled.get(row["program__name"], 0)
+        capacity = row["capacity"] or 0
+        out.append(
+            {
+                "program": row["program__name"] or "—",
+                "classes": row["classes"],
+                "enrolled": taken,
+                "capacity": capacity,
+                "percent": round(100 * taken / capacity) if capacity else None,
+            }
+        )
+    return out
 
 
 def month_figures(*, today: date) -> dict[str, int]:

@@ -143,8 +143,11 @@ class StaffRefundApi(PortalApi):
     permission_classes = [staff_permission("refund_payment")]
 
     class Input(serializers.Serializer):
-        amount = serializers.IntegerField(
-            required=False, min_value=1, help_text="Minor units; omit to refund what is left."
+        amount = serializers.CharField(
+            required=False,
+            max_length=30,
+            help_text="In the business's currency, e.g. 12.50 (not cents); omit to refund "
+            "what is left.",
         )
         reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
@@ -152,16 +155,24 @@ class StaffRefundApi(PortalApi):
         operation_id="staff_payments_refund",
         request=Input,
         responses=PaymentOutput,
-        description="Refund all or part of a payment. `refund_too_large` (400), "
-        "`payment_not_refundable` (409), `payment_not_found` (404).",
+        description="Refund all or part of a payment; the amount is typed in the currency like "
+        "every staff amount (`invalid_amount`, 400, for cents or anything else). Prefer "
+        "`POST /api/v1/staff/families/{family_id}/payments/{payment_id}/refund`. "
+        "`refund_too_large` (400), `payment_not_refundable` (409), `payment_not_found` (404).",
     )
     def post(self, request, payment_id: int):
+        from portal.billing.money import amount_parse
+
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
+        typed = data.validated_data.get("amount")
+        amount = (
+            amount_parse(typed, currency=connection.tenant.currency)
+            if typed not in (None, "")
+            else None
+        )
         payment = services.payment_refund(
-            payment_id=payment_id,
-            amount=data.validated_data.get("amount"),
-            reason=data.validated_data["reason"],
+            payment_id=payment_id, amount=amount, reason=data.validated_data["reason"]
         )
         return Response(PaymentOutput(payment).data)
 

@@ -238,7 +238,7 @@ def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_te
     staff = make_actor(in_tenant_a, email="desk@alpha.test", role="manager")
     assert_error(
         connected.client().post(
-            f"{API}/staff/payments/{payment.pk}/refund", {"amount": 100}, format="json"
+            f"{API}/staff/payments/{payment.pk}/refund", {"amount": "1.00"}, format="json"
         ),
         403,
         "permission_denied",
@@ -246,7 +246,7 @@ def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_te
     responses.post(f"{STRIPE}/v1/refunds", json={"id": "re_1", "object": "refund", "amount": 5000})
     ok = staff.client().post(
         f"{API}/staff/payments/{payment.pk}/refund",
-        {"amount": 5000, "reason": "Missed classes"},
+        {"amount": "50.00", "reason": "Missed classes"},
         format="json",
     )
     assert ok.status_code == 200, ok.content
@@ -255,10 +255,15 @@ def test_staff_refund_part_and_never_more_than_paid(open_order, connected, in_te
     assert responses.calls[-1].request.headers["Idempotency-Key"] == f"alpha:refund:{payment.pk}:1"
     calls = len(responses.calls)
     too_much = staff.client().post(
-        f"{API}/staff/payments/{payment.pk}/refund", {"amount": 7001}, format="json"
+        f"{API}/staff/payments/{payment.pk}/refund", {"amount": "70.01"}, format="json"
     )
     message = "At most 70.00 USD can be refunded on this payment."
     assert_error(too_much, 400, "refund_too_large", message)
+    # Amounts are typed in the currency like every staff amount: "12,50" is not one.
+    typed = staff.client().post(
+        f"{API}/staff/payments/{payment.pk}/refund", {"amount": "12,50"}, format="json"
+    )
+    assert_error(typed, 400, "invalid_amount")
     assert len(responses.calls) == calls
     connection.set_tenant(connected.tenant)
     kinds = list(LedgerEntry.objects.values_list("kind", "amount"))

@@ -104,8 +104,9 @@ def measure(family_a):
 # Measured on this code (issue 21): hold 31, checkout 37, pay with a saved card 53 before the
 # waiting room's per-process cache of gated offerings; each step now runs one query less for
 # offerings outside an opening. The bounds are those figures: a query added to the rush's
-# path fails here (docs/rush.md, "Checkout profile").
-BOUNDS = {"hold": 30, "checkout": 36, "pay": 53}
+# path fails here (docs/rush.md, "Checkout profile"). Paying then gained two INSERTs, the staff
+# inbox's items for the enrollment and the payment (portal.activity, issue 18): 55.
+BOUNDS = {"hold": 30, "checkout": 36, "pay": 55}
 
 
 def test_hold_checkout_and_saved_card_payment_stay_within_their_query_budget(family_a, monkeypatch):

@@ -87,6 +87,8 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/enrollments/{enrollment_id}/drop": "O M F",
     "POST /api/v1/staff/enrollments/{enrollment_id}/transfer": "O M F",
     "GET /api/v1/staff/offerings/{offering_id}/waitlist": "O M F",
+    "GET /api/v1/staff/activity": "O M F",
+    "POST /api/v1/staff/activity/{item_id}/mark": "O M F",
     "POST /api/v1/staff/waitlist/{entry_id}/offer": "O M F",
     "POST /api/v1/staff/waitlist/{entry_id}/move": "O M F",
     "POST /api/v1/staff/enrollments/{enrollment_id}/approve": "O M F",
@@ -142,6 +144,9 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /console/families/{family_id}/enroll": "O M F",
     "POST /console/enrollments/{enrollment_id}/drop": "O M F",
     "POST /console/enrollments/{enrollment_id}/transfer": "O M F",
+    "GET /console/activity/": "O M F",
+    "GET /console/families/unsigned-policies/": "O M F",
+    "POST /console/activity/{item_id}/mark": "O M F",
     "GET /console/waitlists/": "O M F",
     "GET /console/waitlists/{offering_id}/": "O M F",
     "POST /console/waitlists/entries/{entry_id}/offer": "O M F",
@@ -293,6 +298,7 @@ def world(tenant_a, tenant_b):
         "family_id": a_family_id,
         "guardian_id": 1,
         "charge_id": 1,
+        "item_id": 1,
         "name": "revenue",
         "number": 1,
         "field": "logo",
@@ -498,7 +504,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     actors["no role"] = make_actor(tenant_a, email="matrix-norole@alpha.test", staff=True)
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
-           "charge_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
+           "charge_id": 1, "item_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
            "offering_id": 999999, "question_id": 999999, "day": "2026-01-05"}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0

@@ -12,6 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.activity.services import activity_record
 from portal.catalog.availability import offerings_changed
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
@@ -278,6 +279,13 @@ def enrollments_confirm(*, order: Order, portal, now: datetime) -> tuple[list[st
         enrollment.status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
         enrollment.save(update_fields=["status", "updated_at"])
         pending_any = pending_any or pending
+        activity_record(
+            kind="enrollment",
+            family_id=family.pk,
+            summary=f"{enrollment.student.first_name}: {enrollment.offering.name}"
+            + (" (pending approval)" if pending else " (enrolled)"),
+            obj=enrollment,
+        )
         summary.append(
             f"{enrollment.student.first_name}: {enrollment.offering.name} from "
             f"{enrollment.start_date:%b %-d}" + (" (pending approval)" if pending else "")

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts.models import Family
+from portal.activity.services import activity_record
 from portal.config.selectors import portal_settings_get
 from saas_platform.errors import ApplicationError, violated_constraint
 
@@ -83,6 +84,12 @@ def _waitlist_insert(family, student, offering, portal, now) -> WaitlistEntry:
             created_at=now,
         )
         recount(offering, portal)
+        activity_record(
+            kind="waitlist_join",
+            family_id=family.pk,
+            summary=f"{student.first_name}: joined the waitlist of {offering.name}",
+            obj=entry,
+        )
     return entry
 
 
@@ -148,6 +155,12 @@ def waitlist_accept(*, family: Family, entry_id: int) -> Hold:
         hold.save(update_fields=["status", "expires_at"])
         entry.status = WaitlistEntry.Status.ACCEPTED
         entry.save(update_fields=["status"])
+        activity_record(
+            kind="waitlist_accept",
+            family_id=family.pk,
+            summary=f"{hold.student.first_name}: accepted a seat in {offering.name}",
+            obj=entry,
+        )
         settle(offering, portal, now)
         schedule_hold_expiry(hold)
     return hold
