@@ -32,6 +32,7 @@ REPORT_TITLES = {
     "revenue": gettext_lazy("Revenue by month"),
     "waitlist": gettext_lazy("Waitlist demand"),
     "drops": gettext_lazy("Drops with reasons"),
+    "attendance": gettext_lazy("Attendance"),
 }
 
 

@@ -448,4 +448,15 @@ def schedule(request):
     for meeting in family_meetings(family=family, start=today, end=today + timedelta(days=28)):
         days[meeting.day].append(meeting)
     agenda = [{"day": day, "items": items} for day, items in sorted(days.items())]
-    return render(request, "portal_web/schedule.html", {"nav": "enrollments", "agenda": agenda})
+    # The last four weeks' classes with the attendance staff took.
+    recent = [
+        m
+        for m in family_meetings(family=family, start=today - timedelta(days=28), end=today)
+        if m.attendance and m.day < today
+    ]
+    recent.reverse()
+    return render(
+        request,
+        "portal_web/schedule.html",
+        {"nav": "enrollments", "agenda": agenda, "recent": recent},
+    )

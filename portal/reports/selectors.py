@@ -458,12 +458,113 @@ def drops_report(params: dict) -> Report:
     )
 
 
+# --- attendance -----------------------------------------------------------------------------
+
+
+def attendance_report(params: dict) -> Report:
+    """Attendance by class (or by student) over a range of the business's days: meetings held
+    (up to today), students expected at them (makeups included), marks present, late, absent
+    and excused, marks not taken, and the share attended (present or late) of the marks."""
+    from portal.attendance.models import Attendance
+    from portal.attendance.selectors import meeting_summaries
+
+    today = _today()
+    start = _date_param(params, "from", today - timedelta(days=27))
+    end = _date_param(params, "to", today)
+    if end < start or (end - start).days > MAX_DAYS:
+        raise _bad("to", "Give a range of at most ten years, start first.")
+    group_by = _choice(params, "group_by", ("offering", "student"), "offering")
+    offerings = _offerings({**params, "current": params.get("current", "0")})
+    offering_id = _int_param(params, "offering")
+    if offering_id is not None:
+        offerings = offerings.filter(pk=offering_id)
+    offerings = list(
+        offerings.filter(start_date__lte=min(end, today), end_date__gte=start)
+        .select_related("program")
+        .order_by("program__name", "name", "pk")
+    )
+    last = min(end, today)
+    marks = Attendance.objects.filter(
+        offering__in=offerings, meeting_date__gte=start, meeting_date__lte=last
+    )
+    statuses = Attendance.Status.values
+    rows: list[dict] = []
+    if group_by == "offering":
+        counts: dict[int, dict[str, int]] = {}
+        for offering_pk, status, n in (
+            marks.values_list("offering_id", "status").annotate(n=Count("pk")).order_by()
+        ):
+            counts.setdefault(offering_pk, {})[status] = n
+        for offering in offerings:
+            days = [d for d in offering.meetings() if start <= d <= last]
+            summaries = meeting_summaries(offering=offering, days=days)
+            expected = sum(s.expected for s in summaries.values())
+            by_status = counts.get(offering.pk, {})
+            marked = sum(by_status.values())
+            row = {
+                "program": offering.program.name,
+                "offering": offering.name,
+                "meetings": len(days),
+                "taken": sum(1 for s in summaries.values() if s.state == "taken"),
+                "expected": expected,
+                **{status: by_status.get(status, 0) for status in statuses},
+                "unmarked": max(expected - marked, 0),
+                "rate": _pct(by_status.get("present", 0) + by_status.get("late", 0), marked),
+            }
+            rows.append(row)
+        columns = [
+            Column("program", _("Program")),
+            Column("offering", _("Class")),
+            Column("meetings", _("Meetings"), "int"),
+            Column("taken", _("Attendance taken"), "int"),
+            Column("expected", _("Expected"), "int"),
+        ]
+    else:
+        counts_s: dict[tuple[int, int], dict[str, int]] = {}
+        names: dict[tuple[int, int], tuple[str, str, str]] = {}
+        for offering_pk, student_pk, first, last_name, status, n in (
+            marks.values_list(
+                "offering_id", "student_id", "student__first_name", "student__last_name", "status"
+            )
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts_s.setdefault((offering_pk, student_pk), {})[status] = n
+            names[(offering_pk, student_pk)] = (first, last_name, "")
+        by_pk = {o.pk: o for o in offerings}
+        for key in sorted(
+            counts_s, key=lambda k: (by_pk[k[0]].name, names[k][0], names[k][1], k[1])
+        ):
+            by_status = counts_s[key]
+            marked = sum(by_status.values())
+            first, last_name, _unused = names[key]
+            rows.append(
+                {
+                    "offering": by_pk[key[0]].name,
+                    "student": f"{first} {last_name}",
+                    **{status: by_status.get(status, 0) for status in statuses},
+                    "rate": _pct(by_status.get("present", 0) + by_status.get("late", 0), marked),
+                }
+            )
+        columns = [Column("offering", _("Class")), Column("student", _("Student"))]
+    labels = dict(Attendance.Status.choices)
+    columns += [Column(status, labels[status], "int") for status in statuses]
+    if group_by == "offering":
+        columns.append(Column("unmarked", _("Not marked"), "int"))
+    columns.append(Column("rate", _("Attended %"), "percent"))
+    title = _("Attendance by class") if group_by == "offering" else _("Attendance by student")
+    return Report(
+        "attendance", title, columns, rows, {"from": start.isoformat(), "to": end.isoformat()}
+    )
+
+
 REPORTS = {
     "enrollment": enrollment_report,
     "fill-rate": fill_rate_report,
     "revenue": revenue_report,
     "waitlist": waitlist_report,
     "drops": drops_report,
+    "attendance": attendance_report,
 }
 
 

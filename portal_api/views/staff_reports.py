@@ -13,15 +13,17 @@ from saas_platform.api.permissions import staff_permission
 from .base import PortalApi
 
 PARAMS = [
-    OpenApiParameter("group_by", str, enum=["program", "offering", "level"],
-                     description="enrollment"),
+    OpenApiParameter("group_by", str, enum=["program", "offering", "level", "student"],
+                     description="enrollment: program, offering, level; attendance: offering, "
+                                 "student"),
+    OpenApiParameter("offering", int, description="attendance: one class"),
     OpenApiParameter("kind", str, enum=["class", "camp", "event"],
                      description="enrollment, fill-rate, waitlist"),
     OpenApiParameter("program", int, description="enrollment, fill-rate, waitlist"),
     OpenApiParameter("current", str, enum=["1", "0"],
                      description="1 (default): classes not yet ended; 0: all"),
-    OpenApiParameter("from", str, description="revenue: YYYY-MM; drops: YYYY-MM-DD"),
-    OpenApiParameter("to", str, description="revenue: YYYY-MM; drops: YYYY-MM-DD"),
+    OpenApiParameter("from", str, description="revenue: YYYY-MM; drops, attendance: YYYY-MM-DD"),
+    OpenApiParameter("to", str, description="revenue: YYYY-MM; drops, attendance: YYYY-MM-DD"),
     OpenApiParameter("status", str, description="drops: pending, approved, denied, cancelled"),
 ]  # fmt: skip
 
@@ -83,7 +85,7 @@ class ReportApi(PortalApi):
         operation_id="staff_report",
         parameters=PARAMS,
         responses=ReportOutput,
-        description="One report: enrollment, fill-rate, revenue, waitlist or drops. "
+        description="One report: enrollment, fill-rate, revenue, waitlist, drops or attendance. "
         "`report_not_found` (404), `invalid_filter` (400).",
     )
     def get(self, request, name: str):

@@ -180,3 +180,18 @@ def test_a_coach_without_the_class_and_another_business(g, in_tenant_a, tenant_b
     )
     assert response.status_code == 404
     assert not Attendance.objects.exists()
+
+
+def test_the_family_schedule_shows_the_marks(g, in_tenant_a):
+    from tests.factories import PASSWORD
+    from tests.helpers import signed_in as family_signed_in
+
+    ada, _ben = g.students
+    coach = signed_in(in_tenant_a, g.coach.user)
+    coach.post(url(g, g.last_week, "mark"), {"student_id": ada.pk, "status": "excused"})
+    coach.post(url(g, tail="mark"), {"student_id": ada.pk, "status": "present"})
+    family = family_signed_in(in_tenant_a, ada.family.guardians.get().email, PASSWORD)
+    page = family.get("/schedule/").content.decode()
+    assert "Recent classes" in page and "excused" in page and "attended" in page
+    requests_page = family.get("/requests/").content.decode()
+    assert "Ada: " in requests_page and "valid until" in requests_page

@@ -1556,7 +1556,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One report: enrollment, fill-rate, revenue, waitlist or drops. `report_not_found` (404), `invalid_filter` (400). */
+        /** @description One report: enrollment, fill-rate, revenue, waitlist, drops or attendance. `report_not_found` (404), `invalid_filter` (400). */
         get: operations["staff_report"];
         put?: never;
         post?: never;
@@ -8161,17 +8161,19 @@ export interface operations {
             query?: {
                 /** @description 1 (default): classes not yet ended; 0: all */
                 current?: "0" | "1";
-                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                /** @description revenue: YYYY-MM; drops, attendance: YYYY-MM-DD */
                 from?: string;
-                /** @description enrollment */
-                group_by?: "level" | "offering" | "program";
+                /** @description enrollment: program, offering, level; attendance: offering, student */
+                group_by?: "level" | "offering" | "program" | "student";
                 /** @description enrollment, fill-rate, waitlist */
                 kind?: "camp" | "class" | "event";
+                /** @description attendance: one class */
+                offering?: number;
                 /** @description enrollment, fill-rate, waitlist */
                 program?: number;
                 /** @description drops: pending, approved, denied, cancelled */
                 status?: string;
-                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                /** @description revenue: YYYY-MM; drops, attendance: YYYY-MM-DD */
                 to?: string;
             };
             header?: never;
@@ -8206,17 +8208,19 @@ export interface operations {
             query?: {
                 /** @description 1 (default): classes not yet ended; 0: all */
                 current?: "0" | "1";
-                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                /** @description revenue: YYYY-MM; drops, attendance: YYYY-MM-DD */
                 from?: string;
-                /** @description enrollment */
-                group_by?: "level" | "offering" | "program";
+                /** @description enrollment: program, offering, level; attendance: offering, student */
+                group_by?: "level" | "offering" | "program" | "student";
                 /** @description enrollment, fill-rate, waitlist */
                 kind?: "camp" | "class" | "event";
+                /** @description attendance: one class */
+                offering?: number;
                 /** @description enrollment, fill-rate, waitlist */
                 program?: number;
                 /** @description drops: pending, approved, denied, cancelled */
                 status?: string;
-                /** @description revenue: YYYY-MM; drops: YYYY-MM-DD */
+                /** @description revenue: YYYY-MM; drops, attendance: YYYY-MM-DD */
                 to?: string;
             };
             header?: never;

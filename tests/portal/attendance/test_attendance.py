@@ -315,3 +315,50 @@ def test_the_family_schedule_shows_attended_and_absent(g):
         (g.last_week, "absent"),
         (g.today, "present"),
     ]
+
+
+def test_the_attendance_report_by_class_and_student(g):
+    from portal.reports.selectors import report_run
+
+    ada, ben = g.students
+    for day, student, status in (
+        (g.last_week, ada, "absent"),
+        (g.today, ada, "present"),
+        (g.today, ben, "late"),
+    ):
+        services.attendance_mark(
+            offering_id=g.offering.pk,
+            meeting_date=day,
+            student_id=student.pk,
+            status=status,
+            by=g.coach.user,
+        )
+    report = report_run(name="attendance", params={"from": g.last_week.isoformat()})
+    row = next(r for r in report.rows if r["offering"] == "Tumble Tots")
+    assert (row["meetings"], row["taken"], row["expected"]) == (2, 2, 3)
+    assert (row["present"], row["late"], row["absent"], row["unmarked"]) == (1, 1, 1, 0)
+    assert row["rate"] == 66.7
+    other = next(r for r in report.rows if r["offering"] == "Other Coach's Class")
+    assert other["unmarked"] == 2 and other["taken"] == 0
+    by_student = report_run(
+        name="attendance",
+        params={
+            "group_by": "student",
+            "offering": str(g.offering.pk),
+            "from": g.last_week.isoformat(),
+        },
+    )
+    assert [(r["student"], r["present"], r["absent"]) for r in by_student.rows] == [
+        ("Ada Lovelace", 1, 1),
+        ("Ben Okafor", 0, 0),
+    ]
+    assert "Ada Lovelace" in by_student.csv()
+    for params in (
+        {"from": "2026-13-01"},
+        {"group_by": "family"},
+        {"offering": "x"},
+        {"from": g.today.isoformat(), "to": g.last_week.isoformat()},
+    ):
+        with pytest.raises(ApplicationError) as caught:
+            report_run(name="attendance", params=params)
+        assert caught.value.code == "invalid_filter"

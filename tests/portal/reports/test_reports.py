@@ -165,7 +165,7 @@ def test_bad_parameters_are_refused(school, name, params, field):
 
 def test_an_unknown_report_is_a_404(in_tenant_a):
     with pytest.raises(ApplicationError) as caught:
-        report_run(name="attendance", params={})
+        report_run(name="retention", params={})
     assert (caught.value.code, caught.value.status) == ("report_not_found", 404)
 
 

@@ -237,7 +237,7 @@ def test_receivables_reports_and_csv(staff, rivera, tenant_a):
     assert (row["family_id"], row["total"], row["current"]) == (rivera.pk, "80.00", "80.00")
     assert aged["totals"]["total"] == "80.00" and aged["currency"] == "USD"
     assert owner.get(f"{API}/reports").json() == [
-        "enrollment", "fill-rate", "revenue", "waitlist", "drops"
+        "enrollment", "fill-rate", "revenue", "waitlist", "drops", "attendance"
     ]  # fmt: skip
     month = tenant_today()
     revenue = owner.get(f"{API}/reports/revenue").json()
@@ -250,7 +250,7 @@ def test_receivables_reports_and_csv(staff, rivera, tenant_a):
     assert download["Content-Disposition"] == 'attachment; filename="revenue.csv"'
     lines = list(csv.reader(io.StringIO(download.content.decode())))
     assert lines[0][:2] == ["Month", "Charged"] and lines[-1][1] == "80.00"
-    assert_error(owner.get(f"{API}/reports/attendance"), 404, "report_not_found")
+    assert_error(owner.get(f"{API}/reports/retention"), 404, "report_not_found")
     assert_error(owner.get(f"{API}/reports/revenue", {"from": "2026-13"}), 400, "invalid_filter")
     assert_error(owner.get(f"{API}/families", {"q": "x"}), 400, "invalid_search")
     assert_error(owner.get(f"{API}/autopay/charges", {"period": "May"}), 400, "invalid_filter")
