@@ -38,7 +38,7 @@ def bad(param: str, message: str) -> ApplicationError:
 
 
 def _values(params: QueryDict, name: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for raw in params.getlist(name):
         out.extend(v.strip() for v in raw.split(",") if v.strip())
     return out
@@ -124,7 +124,7 @@ def parse_offering_filters(params: QueryDict) -> OfferingFilters:
         weekdays=[WEEKDAY_CODES.index(d) for d in choice_values(params, "day", WEEKDAY_CODES)],
         times_of_day=choice_values(params, "time_of_day", set(TIMES_OF_DAY)),
         age=int_param(params, "age", 0, 120, _("Age")),
-        gender=(choice_values(params, "gender", GENDERS) or [None])[0],
+        gender=next(iter(choice_values(params, "gender", GENDERS)), None),
         has_openings=_bool(params, "has_openings"),
         text=text,
         date_from=_date(params, "from"),
@@ -156,8 +156,8 @@ def parse_offering_match(params: QueryDict, *, family, allow_birthdate: bool = F
     unknown = sorted(set(params) - known)
     if unknown:
         raise bad(unknown[0], _("Unknown filter “%(name)s”.") % {"name": unknown[0]})
-    if params.get("student"):
-        raw = params["student"].strip()
+    raw = (params.get("student") or "").strip()
+    if raw:
         if not raw.isdigit() or len(raw) > 12:
             raise bad("student", _("“%(value)s” is not a student id.") % {"value": raw})
         student = (

@@ -95,11 +95,11 @@ class OfferingOutput(serializers.Serializer):
     def get_levels(self, offering) -> list[dict]:
         if not self.context["portal"].show_levels:
             return []
-        return LevelOutput(offering.levels.all(), many=True).data
+        return list(LevelOutput(offering.levels.all(), many=True).data)
 
     @extend_schema_field(InstructorRefOutput(many=True))
     def get_instructors(self, offering) -> list[dict]:
-        return InstructorRefOutput(offering.instructors.all(), many=True).data
+        return list(InstructorRefOutput(offering.instructors.all(), many=True).data)
 
     @extend_schema_field(ScheduleOutput)
     def get_schedule(self, offering) -> dict:
@@ -201,7 +201,7 @@ class StaffOutput(serializers.Serializer):
         return staff.bio if self.context["portal"].staff_bios_visible else None
 
     def get_photo_url(self, staff: StaffProfile) -> str | None:
-        if not self.context["portal"].staff_bios_visible or not staff.photo:
+        if not self.context["portal"].staff_bios_visible or not staff.photo.name:
             return None
         return media_absolute_url(staff.photo.name)
 
@@ -240,4 +240,4 @@ class OfferingDetailOutput(OfferingOutput):
 
     @extend_schema_field(StaffOutput(many=True))
     def get_instructors(self, offering) -> list[dict]:
-        return StaffOutput(offering.instructors.all(), many=True, context=self.context).data
+        return list(StaffOutput(offering.instructors.all(), many=True, context=self.context).data)
