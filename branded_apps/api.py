@@ -8,8 +8,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 
 from . import preflight, services
 from .models import AppBuild, AppListing

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.api import PlatformApi
 from tenants.models import Tenant
 

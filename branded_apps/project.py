@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 # What of mobile/ a build needs (never node_modules, builds, tests or local files).
 SOURCE_FILES = ("package.json", "package-lock.json", "app.config.ts", "babel.config.js",
@@ -200,8 +200,8 @@ def review_account_ensure() -> dict:
 
     from django.db import connection, transaction
 
+    from kernel.users.models import User
     from portal.accounts.models import Family, Guardian, Student
-    from saas_platform.users.models import User
 
     tenant = connection.tenant
     email = f"app-review@{tenant.schema_name}.{settings.PLATFORM_DOMAIN}"

@@ -18,9 +18,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
-from saas_platform.process_cache import tenant_config
-from saas_platform.tasks import enqueue_on_commit
+from kernel.errors import ApplicationError
+from kernel.process_cache import tenant_config
+from kernel.tasks import enqueue_on_commit
 
 from . import project, rules
 from .bundle import bundle_render

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from kernel.errors import ApplicationError
 from portal.billing.money import amount_format
 from portal.tenancy import selectors as tenancy_selectors
 from portal.tenancy.services import plan_standing_for, tenant_launch_checked
-from saas_platform.errors import ApplicationError
 from tenants import domains as domain_services
 from tenants import plans, selectors, services
 from tenants.models import CURRENCIES, LOCALES, Plan, Tenant

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.db import connection
 from rest_framework import permissions
 
+from kernel.errors import ApplicationError
 from portal.accounts.errors import family_suspended_error
 from portal.accounts.models import Family
 from portal.accounts.selectors import guardian_for_user
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError
 
 
 def mobile_app_disabled_error(tenant) -> ApplicationError:
@@ -43,7 +43,7 @@ class IsFamilyMember(permissions.BasePermission):
 class CatalogVisible(permissions.BasePermission):
     """Visitors browse the catalog only when the business shows it to them."""
 
-    allows_visitors = True  # documented as public (saas_platform.api.openapi.AutoSchema)
+    allows_visitors = True  # documented as public (kernel.api.openapi.AutoSchema)
 
     def has_permission(self, request, view) -> bool:
         if request.user is not None and request.user.is_authenticated:

@@ -1,9 +1,9 @@
+import kernel.converters  # noqa: F401  (<isodate:...>)
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-import saas_platform.converters  # noqa: F401  (<isodate:...>)
 from branded_apps import api as branded_app_api
-from saas_platform.api.docs import ApiDocsView
+from kernel.api.docs import ApiDocsView
 
 from .views import (
     auth,

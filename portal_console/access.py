@@ -1,5 +1,5 @@
 """Who may open a console page: signed-in staff of this business holding the page's named
-permission (saas_platform/staff_permissions.py). Every console view is declared with
+permission (kernel/staff_permissions.py). Every console view is declared with
 ``@console_page("<codename>")``; the role matrix test reads ``view.console_permission``."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from functools import wraps
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 
-from saas_platform.staff_permissions import perm, staff_has_perm
+from kernel.staff_permissions import perm, staff_has_perm
 
 
 def console_page(*codenames: str, any_of: bool = False):

@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.activity import selectors, services
 from portal.activity.models import ActivityItem
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import perm, staff_has_perm
-from saas_platform.storage import media_path
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import perm, staff_has_perm
+from kernel.storage import media_path
 from theming import services
 from theming.models import BINARY_FIELDS, COLOUR_ROLES, RUNTIME_FIELDS, ThemeVersion
 

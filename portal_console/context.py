@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from saas_platform.staff_permissions import perm, staff_has_perm
+from kernel.staff_permissions import perm, staff_has_perm
 from theming.services import theme_current
 
 

@@ -12,13 +12,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.billing.money import amount_format
 from portal.enrollment import selectors as enrollment_selectors
 from portal.enrollment import services as enrollment_services
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.orders.desk import desk_enroll
 from portal.requests import staff as request_staff
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 from .money_views import _error, _family_page

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import perm, staff_has_perm
 from portal.billing import staff as money
 from portal.billing.models import StaffPosting
 from portal.billing.money import amount_format, amount_parse
@@ -21,8 +23,6 @@ from portal.enrollment.selectors import offerings_for_desk
 from portal.families import selectors as families
 from portal.families import services as family_services
 from portal.reports.selectors import REPORTS, report_run
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import perm, staff_has_perm
 
 from .access import console_page, methods
 

@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
 from portal.catalog.selectors import registration_openings_for_staff
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 

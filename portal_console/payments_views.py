@@ -12,8 +12,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.billing import connect
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 from .settings_nav import settings_nav_for

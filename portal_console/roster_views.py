@@ -18,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.attendance import selectors, services
 from portal.attendance.models import Attendance
 from portal.privacy.selectors import can_view_medical
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 

@@ -11,8 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from kernel.staff_permissions import perm, staff_has_perm
 from portal.config.settings_schema import GROUPS, PAGES
-from saas_platform.staff_permissions import perm, staff_has_perm
 
 
 @dataclass(frozen=True)

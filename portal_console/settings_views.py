@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.config.forms import SettingsForm
 from portal.config.models import SignupQuestion
 from portal.config.selectors import portal_settings_get, signup_question_list
@@ -18,7 +19,6 @@ from portal.config.services import (
     signup_question_save,
 )
 from portal.config.settings_schema import PAGES_BY_KEY
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 from .settings_nav import AREA_PERMISSIONS, settings_nav_for

@@ -12,13 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from kernel.errors import ApplicationError
 from portal.attendance import selectors as attendance_selectors
 from portal.enrollment import services as enrollment_services
 from portal.staff import selectors
 from portal.staff.roles import ROLES
 from portal.staff.services import staff_authenticate, staff_invite, staff_role_change
 from portal.tenancy.services import plan_standing_get
-from saas_platform.errors import ApplicationError
 
 from .access import console_page, methods
 

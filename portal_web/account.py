@@ -11,15 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from kernel.api.throttling import SimpleRateThrottle
+from kernel.client_address import client_address
+from kernel.errors import ApplicationError
+from kernel.users import services as user_services
 from portal.accounts import services
 from portal.accounts.models import Policy
 from portal.accounts.selectors import guardian_for_user
 from portal.accounts.services import PolicyConsent
 from portal.config.selectors import signup_question_list
-from saas_platform.api.throttling import SimpleRateThrottle
-from saas_platform.client_address import client_address
-from saas_platform.errors import ApplicationError
-from saas_platform.users import services as user_services
 
 from .context import portal_context_get
 from .helpers import error_page, family_required, field_errors, safe_next

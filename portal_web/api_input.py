@@ -3,8 +3,8 @@ API refuses, with the same field messages (``invalid_input`` and ``fields``)."""
 
 from __future__ import annotations
 
-from saas_platform.api.exception_handler import _fields
-from saas_platform.errors import ApplicationError
+from kernel.api.exception_handler import _fields
+from kernel.errors import ApplicationError
 
 
 def api_validate(serializer_class, data, **kwargs) -> dict:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.catalog.filters import parse_offering_filters, parse_offering_match
 from portal.catalog.models import (
     WEEKDAY_CODES,
@@ -28,7 +29,6 @@ from portal.catalog.models import (
 from portal.catalog.outputs import OfferingDetailOutput, OfferingOutput
 from portal.catalog.selectors import offering_get, offering_match, offering_search
 from portal.enrollment.eligibility import student_ineligibility
-from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
 from .helpers import error_page, field_errors

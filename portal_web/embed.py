@@ -23,14 +23,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kernel.errors import ApplicationError
+from kernel.hosts import public_origin
 from portal.catalog.availability import availability_for
 from portal.catalog.filters import KNOWN, bad, parse_offering_filters
 from portal.catalog.models import Level, Location, Program, StaffProfile, Term
 from portal.catalog.outputs import OfferingOutput
 from portal.catalog.selectors import offering_search
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError
-from saas_platform.hosts import public_origin
 
 # Widget-only parameters; everything else is a class-search filter (portal.catalog.filters).
 WIDGET_PARAMS = {"limit", "lang"}

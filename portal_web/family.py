@@ -12,14 +12,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kernel.client_address import client_address
+from kernel.errors import ApplicationError
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
 from portal.accounts.models import EmergencyContact, Student
 from portal.accounts.selectors import family_get, policies_pending
 from portal.accounts.services import PolicyConsent
 from portal.catalog.models import Level
-from saas_platform.client_address import client_address
-from saas_platform.errors import ApplicationError
 
 from .helpers import error_page, family_required, field_errors, safe_next
 

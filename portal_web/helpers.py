@@ -17,10 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kernel.errors import ApplicationError
 from portal.accounts.errors import family_suspended_error
 from portal.accounts.models import Family
 from portal.accounts.selectors import guardian_for_user
-from saas_platform.errors import ApplicationError
 
 
 def safe_next(request, default: str = "/") -> str:

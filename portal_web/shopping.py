@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kernel.errors import ApplicationError
 from portal.billing.models import SavedPaymentMethod
 from portal.catalog.models import Offering
 from portal.enrollment import selectors, services
@@ -26,7 +27,6 @@ from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
 from portal.requests.selectors import family_meetings
-from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
 from .helpers import error_page, family_required

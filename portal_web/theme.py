@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from saas_platform.staff_permissions import perm, staff_has_perm
+from kernel.staff_permissions import perm, staff_has_perm
 from theming.emitters import css
 from theming.services import theme_current, theme_preview_tokens
 

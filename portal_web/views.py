@@ -11,7 +11,7 @@ from .context import portal_context_get
 
 
 def home(request):
-    # A disabled portal never gets here (portal.config.middleware).
+    # A disabled portal never gets here (saas_platform.portal_availability).
     context = portal_context_get(request)
     family = context.get("family")
     announcements = list(announcement_list(family=family))

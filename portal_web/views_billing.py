@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from kernel.errors import ApplicationError
 from portal.billing import services
 from portal.billing.selectors import ledger_get, payment_method_list, statement_range
 from portal.billing.statements import statement_pdf
 from portal.config.selectors import portal_settings_get
 from portal.orders.autopay import autopay_next
 from portal.orders.services import balance_order_create
-from saas_platform.errors import ApplicationError
 
 from .helpers import error_page, family_required, field_errors
 

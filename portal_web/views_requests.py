@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kernel.errors import ApplicationError
 from portal.catalog.models import Offering
 from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
@@ -22,7 +23,6 @@ from portal.enrollment.selectors import enrollment_list, next_meetings
 from portal.requests import services
 from portal.requests.inputs import RequestInput
 from portal.requests.models import MakeupToken, Request
-from saas_platform.errors import ApplicationError
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors

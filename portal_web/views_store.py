@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.client_address import client_address
+from kernel.errors import ApplicationError
 from portal.accounts.selectors import guardian_for_user
 from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
@@ -31,8 +33,6 @@ from portal.store.inputs import (
     VisitorGiftPurchaseInput,
 )
 from portal.store.models import GiftCertificate, PunchPass
-from saas_platform.client_address import client_address
-from saas_platform.errors import ApplicationError
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors, login_redirect, suspended_page

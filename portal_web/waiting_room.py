@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from kernel.errors import ApplicationError
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
-from saas_platform.errors import ApplicationError
 
 from .context import portal_context_get
 from .helpers import error_page, family_required

@@ -1,15 +1,10 @@
-"""Two admin sites: the platform's (root host, public schema) and the businesses' (every tenant
-host, the tenant's schema). Each model is registered on the site whose schema holds it, so a
-tenant's staff never see platform tables and the platform admin never sees portal tables."""
+"""Shim: moved to ``kernel.admin_sites``.
 
-from django.contrib.admin import AdminSite
+Old imports keep working until the import rewrite; then it is deleted."""
 
+import sys
 
-class PlatformAdminSite(AdminSite):
-    site_header = "Platform administration"
-    site_title = "Platform admin"
-    index_title = "Tenants and platform users"
+from kernel import admin_sites as _moved
+from kernel.admin_sites import *  # noqa: F403
 
-
-# Its own instance named "admin" so the admin's URL names resolve in the public URL map.
-platform_admin_site = PlatformAdminSite(name="admin")
+sys.modules[__name__] = _moved

@@ -44,8 +44,8 @@ from django.http import JsonResponse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from saas_platform.redis import redis_client as _redis
-from saas_platform.redis import redis_key
+from kernel.redis import redis_client as _redis
+from kernel.redis import redis_key
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
 
-from saas_platform.observability import connect_celery_signals
+from kernel.observability import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings")
 

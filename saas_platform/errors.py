@@ -1,43 +1,10 @@
-"""The one application error type. Services raise it; the API exception handler and the web
-error pages render it as {"code", "message", "fields"}."""
+"""Shim: moved to ``kernel.errors``.
 
-from __future__ import annotations
+Old imports keep working until the import rewrite; then it is deleted."""
 
-from typing import Any
+import sys
 
+from kernel import errors as _moved
+from kernel.errors import *  # noqa: F403
 
-class ApplicationError(Exception):
-    """A failure the caller can act on, with a stable machine-readable ``code``.
-
-    ``status`` is the HTTP status the API answers with; ``fields`` maps input field names to
-    lists of messages when the problem is with particular inputs.
-    """
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int = 400,
-        fields: dict[str, list[str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.fields = fields or {}
-        self.headers = headers or {}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "fields": self.fields}
-
-    def __repr__(self) -> str:
-        return f"ApplicationError({self.code!r}, {self.message!r})"
-
-
-def violated_constraint(exc: BaseException) -> str | None:
-    """The name of the constraint a database ``IntegrityError`` broke (psycopg's diagnostics),
-    so a service can turn the loser of a race into the same refusal its own check gives."""
-    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
-    return getattr(diag, "constraint_name", None)
+sys.modules[__name__] = _moved

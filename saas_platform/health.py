@@ -29,7 +29,7 @@ def check_database() -> str:
 
 
 def check_redis() -> str:
-    from saas_platform.redis import redis_client
+    from kernel.redis import redis_client
 
     try:
         redis_client().ping()

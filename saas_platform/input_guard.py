@@ -3,7 +3,7 @@
 PostgreSQL cannot store a NUL character, and a lone UTF-16 surrogate cannot be encoded as
 UTF-8: either one reaching a query or an INSERT is a 500. ``BadInputMiddleware`` answers 400
 for a NUL in the path, the query string or a form field (web forms, on every route);
-``saas_platform.api.parsers.SafeJSONParser`` does the same for JSON bodies, and refuses JSON
+``kernel.api.parsers.SafeJSONParser`` does the same for JSON bodies, and refuses JSON
 nested deeper than ``MAX_JSON_DEPTH`` before parsing it (a few kilobytes of ``[[[[...`` would
 otherwise cost the parser's recursion and then every serializer that walks it).
 

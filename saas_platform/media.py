@@ -1,5 +1,5 @@
 """``/media/<path>`` on a business's host: its brand images and staff photos, and nothing
-else (see saas_platform.storage). Local files are streamed; on S3 the answer is a redirect to
+else (see kernel.storage). Local files are streamed; on S3 the answer is a redirect to
 a presigned link. Brand images are named by their content's hash, so they are cached for a
 year; staff photos for an hour."""
 

@@ -1,20 +1,10 @@
-"""The one Redis connection (the cache's own pool) and the one key naming, for the code that
-talks to Redis directly: routing and configuration generations, the search limiter, the
-availability and search-page caches.
+"""Shim: moved to ``kernel.redis``.
 
-Every key starts with the cache's ``KEY_PREFIX`` (``CACHE_KEY_PREFIX``), so two deployments, or
-two test runs, sharing a Redis never read each other's counters."""
+Old imports keep working until the import rewrite; then it is deleted."""
 
-from __future__ import annotations
+import sys
 
-from django.conf import settings
+from kernel import redis as _moved
+from kernel.redis import *  # noqa: F403
 
-
-def redis_client():
-    from django.core.cache import cache
-
-    return cache._cache.get_client(write=True)
-
-
-def redis_key(*parts: str) -> str:
-    return ":".join([settings.CACHES["default"].get("KEY_PREFIX", ""), *parts])
+sys.modules[__name__] = _moved

@@ -137,8 +137,8 @@ PLATFORM_URL_PORT = os.environ.get("PLATFORM_URL_PORT", "")
 # the platform console tells the business to ask the operator for it.
 PLATFORM_INGRESS_IPV4 = env_str("PLATFORM_INGRESS_IPV4", "")
 # The platform's own host names. Tenants' custom domains are not listed: they pass because the
-# routing table serves them (saas_platform.hosts.AllowedHostsMiddleware); any other host gets
-# the routing's 404. With DEBUG every host is accepted.
+# routing table serves them (saas_platform.allowed_hosts.AllowedHostsMiddleware); any other
+# host gets the routing's 404. With DEBUG every host is accepted.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else f"{PLATFORM_DOMAIN},.{PLATFORM_DOMAIN}")
 
 _database_url = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saas_platform")
@@ -175,7 +175,7 @@ if DATABASE_POOL_MAX_SIZE > 0:
 # "transaction" pooling. Either way no server-side cursors and no prepared statements (a server
 # connection may serve another client between two statements), and PgBouncer is the pool, so the
 # process keeps none. In transaction mode each new connection must show that the server reports
-# search_path (saas_platform.pgbouncer), or PgBouncer could not give a client its tenant's
+# search_path (kernel.pgbouncer), or PgBouncer could not give a client its tenant's
 # schema back on another server connection.
 DATABASE_PGBOUNCER = env_str("DATABASE_PGBOUNCER", "").strip().lower()
 if DATABASE_PGBOUNCER not in ("", "session", "transaction"):
@@ -211,12 +211,12 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
-    "saas_platform.users",
+    "kernel.users",
     "rest_framework",
     "drf_spectacular",
     # Redoc's bundle as our own static file: the API docs load nothing from a CDN (CSP 'self').
     "drf_spectacular_sidecar",
-    "portal.demo",
+    "demo",
     "platform_console",
 ]
 # auth, sessions, admin and users exist in the public schema (platform admins) and again in
@@ -228,7 +228,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
-    "saas_platform.users",
+    "kernel.users",
     # The audit trail of money and enrollments: row triggers and their event tables, in each
     # tenant schema (portal.privacy.history); "pghistory.admin" shows it to staff, read-only.
     # Before portal.privacy, whose ready() completes pgtrigger's set-up.
@@ -300,9 +300,9 @@ FAMILY_APP_SOURCE = env_str("FAMILY_APP_SOURCE", str(BASE_DIR / "mobile"))
 APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 
 MIDDLEWARE = [
-    "saas_platform.observability.RequestIdMiddleware",
+    "kernel.observability.RequestIdMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
-    "saas_platform.hosts.AllowedHostsMiddleware",
+    "saas_platform.allowed_hosts.AllowedHostsMiddleware",
     # NUL characters in the path, query string or form fields: 400 (saas_platform/input_guard.py).
     "saas_platform.input_guard.BadInputMiddleware",
     # CORS for the family app's web build, from APP_WEB_ORIGINS only (empty: none).
@@ -311,7 +311,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and request.csp_nonce; before XFrameOptionsMiddleware (it lifts
     # X-Frame-Options from the website-widget endpoints only).
-    "saas_platform.csp.ContentSecurityPolicyMiddleware",
+    "kernel.csp.ContentSecurityPolicyMiddleware",
     # Sheds only when this process is over its queueing-delay target, per-tenant fair share,
     # before sessions, authentication and DRF (saas_platform.admission).
     "saas_platform.admission.AdmissionControlMiddleware",
@@ -323,19 +323,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # 429 + Retry-After for sign-ins refused by the lockout (saas_platform.login_guard).
-    "saas_platform.login_guard.LoginLockoutMiddleware",
+    # 429 + Retry-After for sign-ins refused by the lockout (kernel.login_guard).
+    "kernel.login_guard.LoginLockoutMiddleware",
     # Cache-Control: no-store on every family, staff and platform-admin API answer.
-    "saas_platform.api.caching.ApiNoStoreMiddleware",
+    "kernel.api.caching.ApiNoStoreMiddleware",
     # Who is acting (user, address, request id) for the audit log (portal.privacy) and for
     # the database's audit trail (pghistory context).
-    "portal.privacy.middleware.AuditContextMiddleware",
-    "portal.privacy.middleware.HistoryContextMiddleware",
+    "saas_platform.audit_context.AuditContextMiddleware",
+    "saas_platform.audit_context.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # "Opening soon" for a business not launched yet (its signed-in staff see the portal).
     "tenants.launch_gate.LaunchGateMiddleware",
-    "portal.config.middleware.PortalAvailabilityMiddleware",
+    "saas_platform.portal_availability.PortalAvailabilityMiddleware",
 ]
 
 ROOT_URLCONF = "saas_platform.urls_tenant"
@@ -377,10 +377,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-# Password sign-in goes through the lockout first (saas_platform/login_guard.py); ModelBackend
+# Password sign-in goes through the lockout first (kernel/login_guard.py); ModelBackend
 # stays listed so sessions that name it keep working.
 AUTHENTICATION_BACKENDS = [
-    "saas_platform.login_guard.LockoutModelBackend",
+    "kernel.login_guard.LockoutModelBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Wrong passwords for one account from one address before it is locked out from there, wrong
@@ -393,7 +393,7 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 # address may not sign in anywhere (the per-tenant counters above cannot see a spray spread over
 # many businesses).
 LOGIN_PLATFORM_FAILURE_LIMIT = env_int("LOGIN_PLATFORM_FAILURE_LIMIT", 100)
-# Where the client's address comes from (saas_platform/client_address.py): how many reverse
+# Where the client's address comes from (kernel/client_address.py): how many reverse
 # proxies we run in front of the app (Caddy or the ingress: 1), whose X-Forwarded-For entries are
 # believed, and/or the networks those proxies' addresses are in. 0 and empty: REMOTE_ADDR only.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -428,8 +428,8 @@ AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
-        # Links go through /media/ on the business's host (saas_platform.storage).
-        "BACKEND": "saas_platform.storage.MediaS3Storage",
+        # Links go through /media/ on the business's host (kernel.storage).
+        "BACKEND": "kernel.storage.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
@@ -565,17 +565,17 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{PLATFORM_DOMAIN}"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "saas_platform.api.authentication.BearerTokenAuthentication",
+        "kernel.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON refused before it can become a 500: too deep, NUL, lone surrogates (parsers.py).
-    "DEFAULT_PARSER_CLASSES": ["saas_platform.api.parsers.SafeJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "saas_platform.api.pagination.Pagination",
+    "DEFAULT_PARSER_CLASSES": ["kernel.api.parsers.SafeJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "saas_platform.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "saas_platform.api.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "kernel.api.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "kernel.api.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {"platform-token": "20/minute", "portal-auth": "30/minute"},
 }
@@ -591,7 +591,7 @@ SPECTACULAR_SETTINGS = {
     # Every operation also documents its 4XX answers: the one error shape (tests/fuzz).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "saas_platform.api.openapi.error_responses",
+        "kernel.api.openapi.error_responses",
     ],
 }
 
@@ -693,15 +693,15 @@ STRIPE_APPLICATION_FEE_BPS = env_int("STRIPE_APPLICATION_FEE_BPS", 0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # "json": one JSON object per line (for log collectors); "plain": for people. Both carry the
-# request id and the tenant's schema (saas_platform/observability.py); JSON lines also carry the
-# client's address (saas_platform/client_address.py).
+# request id and the tenant's schema (kernel/observability.py); JSON lines also carry the
+# client's address (kernel/client_address.py).
 LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "saas_platform.observability.ContextFilter"}},
+    "filters": {"context": {"()": "kernel.observability.ContextFilter"}},
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(tenant)s %(request_id)s] %(message)s"
@@ -726,7 +726,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Errors to Sentry, only when a DSN is set (saas_platform/observability.py tags each event with
+# Errors to Sentry, only when a DSN is set (kernel/observability.py tags each event with
 # the tenant and the request id).
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
@@ -738,7 +738,7 @@ except ValueError:
 if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
     raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be a number from 0 to 1.")
 if SENTRY_DSN:
-    from saas_platform.observability import sentry_init
+    from kernel.observability import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,

@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 
-from portal.billing.webhooks import stripe_webhook
-from saas_platform.admin_sites import platform_admin_site
+from kernel.admin_sites import platform_admin_site
+from portal_api.views.stripe_webhooks import stripe_webhook
 from tenants import views
 
 urlpatterns = [

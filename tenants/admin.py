@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import connection
 
-from saas_platform.admin_sites import platform_admin_site
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import perm, staff_has_perm
+from kernel.admin_sites import platform_admin_site
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import perm, staff_has_perm
 
 from . import domains as domain_services
 from . import services

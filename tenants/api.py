@@ -11,11 +11,11 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from saas_platform.api.pagination import Pagination
-from saas_platform.api.throttling import ScopedRateThrottle
-from saas_platform.errors import ApplicationError
-from saas_platform.login_guard import raise_if_locked
-from saas_platform.users.services import api_token_issue
+from kernel.api.pagination import Pagination
+from kernel.api.throttling import ScopedRateThrottle
+from kernel.errors import ApplicationError
+from kernel.login_guard import raise_if_locked
+from kernel.users.services import api_token_issue
 
 from . import selectors, services
 from .serializers import (

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from saas_platform.api.docs import ApiDocsView
+from kernel.api.docs import ApiDocsView
 
 from . import api
 

@@ -49,7 +49,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tenants.utils import quote_schema_name, schema_context, schema_exists
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import routing
 from .errors import TenantNotFound

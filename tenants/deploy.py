@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_tenants.utils import quote_schema_name
 from tqdm import tqdm
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import schema_clone
 from .models import DeployRun, DeployRunSchema, SchemaTemplate, SpareSchema, Tenant

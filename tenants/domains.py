@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import routing
 from .models import Domain, Tenant

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .errors import TenantNotFound
 from .models import Plan, PlatformStripeEvent, Subscription, Tenant
@@ -261,7 +261,7 @@ def _subscription_id_of(event_type: str, obj: dict) -> str:
 def platform_event_receive(*, event_id: str, event_type: str, obj: dict) -> dict:
     """Record a platform-account event once and process it after the commit. Answers what the
     webhook endpoint returns."""
-    from saas_platform.tasks import enqueue_on_commit
+    from kernel.tasks import enqueue_on_commit
 
     from .tasks import platform_event_process_task
 

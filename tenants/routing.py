@@ -23,8 +23,8 @@ from django.template.loader import render_to_string
 from django.urls import set_urlconf
 from django.utils import timezone
 
-from saas_platform.redis import redis_client as _redis
-from saas_platform.redis import redis_key
+from kernel.redis import redis_client as _redis
+from kernel.redis import redis_key
 
 from .models import Domain, Tenant
 

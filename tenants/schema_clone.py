@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import quote_schema_name, schema_exists
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import SchemaTemplate
 

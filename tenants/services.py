@@ -16,9 +16,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context, schema_exists, tenant_context
 
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
-from saas_platform.users.services import user_get_or_create_staff_owner
+from kernel.errors import ApplicationError
+from kernel.users.models import User
+from kernel.users.services import user_get_or_create_staff_owner
 
 from . import routing
 from .errors import ProvisioningFailed, TenantNotFound
@@ -353,7 +353,7 @@ def platform_admin_authenticate(*, email: str, password: str, request=None) -> U
     sign-in lockout, as the platform API's token exchange does."""
     from django.contrib.auth import authenticate
 
-    from saas_platform.login_guard import raise_if_locked
+    from kernel.login_guard import raise_if_locked
 
     user = authenticate(request, username=(email or "").strip(), password=password or "")
     if user is None:

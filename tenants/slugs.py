@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 SLUG_MAX_LENGTH = 40
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import Tenant
 from .services import tenant_provision

@@ -15,14 +15,14 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from kernel.process_cache import tenant_config
+from kernel.users.models import User
+from kernel.users.services import api_token_issue
 from portal.catalog.availability import availability_clear_touched
 from portal.catalog.search_cache import search_cache_clear_touched
 from portal.staff.roles import ROLES
 from saas_platform.admission import controller as admission_controller
 from saas_platform.admission import floor_reset_touched
-from saas_platform.process_cache import tenant_config
-from saas_platform.users.models import User
-from saas_platform.users.services import api_token_issue
 from tenants import routing
 from tenants.models import Tenant
 from tenants.schema_clone import template_refresh

@@ -37,7 +37,7 @@ _SHAPING_SOURCES = (
     "tenants/services.py",
     "tenants/schema_clone.py",
     "tenants/schema_pool.py",
-    "saas_platform/users/services.py",
+    "kernel/users/services.py",
     "tests/database.py",
 )
 # This process's databases, once set up.

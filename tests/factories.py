@@ -8,10 +8,10 @@ from datetime import date, time, timedelta
 import factory
 from django.utils import timezone
 
+from kernel.users.models import User
 from portal.accounts.models import EmergencyContact, Family, Guardian, Policy, Student
 from portal.catalog.models import Level, Location, Offering, Program, StaffProfile, Term
 from portal.config.models import Announcement
-from saas_platform.users.models import User
 
 PASSWORD = "correct horse battery staple"
 

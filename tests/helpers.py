@@ -18,8 +18,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
-from saas_platform.users.models import User
-from saas_platform.users.services import api_token_issue
+from kernel.users.models import User
+from kernel.users.services import api_token_issue
 from tenants.models import Tenant
 
 
@@ -222,7 +222,7 @@ def race(tenant: Tenant, fn, jobs: list) -> list[tuple[str, object]]:
     ApplicationError comes back as ``("crash: ...", None)``."""
     import threading
 
-    from saas_platform.errors import ApplicationError
+    from kernel.errors import ApplicationError
 
     barrier = threading.Barrier(len(jobs))
     results: list[tuple[str, object]] = [("not run", None)] * len(jobs)

@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 PACKAGES = {
     "saas_platform",
+    "kernel",  # the shared kernel (users, errors, API base classes, Redis, caches)
+    "demo",  # demo data seeding (portal, theming and branded apps)
     "tenants",
     "portal",
     "portal_api",
@@ -59,6 +61,7 @@ def test_tests_mirror_the_packages():
     # Every top-level test module is about the project or the harness, not one package.
     assert {p.name for p in TESTS.glob("test_*.py")} == {
         "test_harness.py",
+        "test_layers.py",
         "test_layout.py",
         "test_readme.py",
     }

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import services
 from .models import Brand, ThemeVersion

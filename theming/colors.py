@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from coloraide import Color
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 AA_TEXT = 4.5

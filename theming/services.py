@@ -12,9 +12,9 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from PIL import Image, UnidentifiedImageError
 
-from saas_platform.errors import ApplicationError
-from saas_platform.process_cache import tenant_config
-from saas_platform.storage import media_absolute_url
+from kernel.errors import ApplicationError
+from kernel.process_cache import tenant_config
+from kernel.storage import media_absolute_url
 
 from .colors import AA_TEXT, AA_UI, check_pairs, parse_hex
 from .models import BINARY_FIELDS, COLOUR_ROLES, FONT_STACKS, Brand, ThemeVersion
@@ -341,7 +341,7 @@ def _theme_current_load() -> ThemeVersion | None:
 
 def theme_current() -> ThemeVersion | None:
     """The published theme, kept per process (versions are immutable; publishing one reaches
-    every process's cache at once through ``saas_platform.process_cache``)."""
+    every process's cache at once through ``kernel.process_cache``)."""
     return tenant_config.get("theme_current", _theme_current_load)
 
 

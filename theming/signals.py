@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from saas_platform.process_cache import tenant_config
+from kernel.process_cache import tenant_config
 
 from .models import ThemeVersion
 

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext as _
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def family_suspended_error(tenant) -> ApplicationError:

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from kernel.errors import ApplicationError
+from kernel.login_guard import raise_if_locked
+from kernel.users.models import User
+from kernel.users.services import api_token_issue
 from portal.activity.services import activity_record
 from portal.catalog.models import Level
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError
-from saas_platform.login_guard import raise_if_locked
-from saas_platform.users.models import User
-from saas_platform.users.services import api_token_issue
 
 from .errors import (
     INVALID_CREDENTIALS,
@@ -606,7 +606,7 @@ def guardian_remove(*, guardian: Guardian, guardian_id: int) -> None:
             "The primary guardian cannot be removed.",
             status=409,
         )
-    from saas_platform.users.models import ApiToken
+    from kernel.users.models import ApiToken
 
     if removed.user_id:
         User.objects.filter(pk=removed.user_id).update(is_active=False)

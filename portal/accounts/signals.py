@@ -2,7 +2,7 @@ from django.db import connection
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-from saas_platform.users.models import User
+from kernel.users.models import User
 
 from .models import Guardian
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import ActivityItem
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 
 from .models import ActivityItem
 

@@ -22,12 +22,12 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Enrollment
 from portal.privacy.audit import audit_record
 from portal.requests.models import MakeupToken, Request
 from portal.requests.tokens import makeup_token_for_absence
-from saas_platform.errors import ApplicationError
 
 from . import selectors
 from .models import Attendance

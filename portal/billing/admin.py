@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import perm
 from portal.privacy.history_admin import HistoryLinkMixin
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import perm
 
 from . import services
 from .models import AutopayCharge, LedgerEntry, Payment, StripeEvent

@@ -21,7 +21,7 @@ import stripe
 from django.conf import settings
 from django.db import transaction
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import gateway
 

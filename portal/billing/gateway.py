@@ -10,7 +10,7 @@ import stripe
 from django.conf import settings
 from django.db import connection
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def payments_not_configured() -> ApplicationError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 # ISO 4217 currencies whose minor unit is not the hundredth (Stripe's list); the others have 2.
 _EXPONENTS = {

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import LedgerEntry, SavedPaymentMethod
 

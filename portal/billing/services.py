@@ -15,9 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.enrollment.models import Order, OrderLine
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from . import gateway
 from .models import LedgerEntry, Payment, Refund, SavedPaymentMethod, StripeCustomer

@@ -14,10 +14,10 @@ import uuid
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.enrollment.notifications import notify_family
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from . import services
 from .models import LedgerEntry, Payment, StaffPosting

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import gateway
 from .receivables import tenant_zone

@@ -1,4 +1,5 @@
-"""POST /webhooks/stripe on the root host: one Connect endpoint for the platform.
+"""Stripe's webhook deliveries, received (one Connect endpoint for the platform; its view is
+portal_api.views.stripe_webhooks).
 
 The signature is checked on the raw body; the event id is recorded (unique) in the schema of
 the tenant whose account sent it before anything else; the answer is immediate, and a Celery
@@ -13,12 +14,10 @@ import time
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from django_tenants.utils import tenant_context
 
-from saas_platform.tasks import enqueue_on_commit
+from kernel.errors import ApplicationError
+from kernel.tasks import enqueue_on_commit
 from tenants.models import Tenant
 
 from .models import StripeEvent
@@ -30,10 +29,6 @@ HANDLED = {
     "payment_intent.canceled", "setup_intent.succeeded", "charge.refunded",
     "charge.dispute.created", "account.updated",
 }  # fmt: skip
-
-
-def _error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
 
 
 # Stripe's default: a signature older than this is a replay. Stripe's library refuses only old
@@ -87,29 +82,31 @@ def _event_fields(payload: str) -> tuple[str, str, str, str] | None:
     return event_id, event_type, account or "", object_id
 
 
-@csrf_exempt
-@require_POST
-def stripe_webhook(request):
+def stripe_event_receive(*, payload: bytes, signature: str) -> dict:
+    """Verify a webhook delivery and record its event in the connected account's tenant (once:
+    the event id is unique), enqueueing its processing on commit. Returns the answer's body;
+    raises ``ApplicationError`` (``webhooks_not_configured``, ``invalid_signature``,
+    ``event_malformed``) for a delivery Stripe must not count as received."""
     if not settings.STRIPE_WEBHOOK_SECRET:
-        return _error("webhooks_not_configured", "STRIPE_WEBHOOK_SECRET is not set.", 503)
-    header = request.headers.get("Stripe-Signature", "")
-    try:
-        payload = request.body.decode("utf-8")
-        stripe.WebhookSignature.verify_header(
-            payload, header, settings.STRIPE_WEBHOOK_SECRET, SIGNATURE_TOLERANCE
+        raise ApplicationError(
+            "webhooks_not_configured", "STRIPE_WEBHOOK_SECRET is not set.", status=503
         )
-        signed_at = _signed_at(header)
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            text, signature, settings.STRIPE_WEBHOOK_SECRET, SIGNATURE_TOLERANCE
+        )
+        signed_at = _signed_at(signature)
         if signed_at is None or signed_at > time.time() + SIGNATURE_TOLERANCE:
-            raise stripe.SignatureVerificationError("timestamp in the future", header, payload)
+            raise stripe.SignatureVerificationError("timestamp in the future", signature, text)
     except (ValueError, stripe.SignatureVerificationError):
-        return _error(
+        raise ApplicationError(
             "invalid_signature",
             "The Stripe signature is missing, wrong, too old or dated in the future.",
-            400,
-        )
-    fields = _event_fields(payload)
+        ) from None
+    fields = _event_fields(text)
     if fields is None:
-        return _error("event_malformed", "The signed body is not a Stripe event.", 400)
+        raise ApplicationError("event_malformed", "The signed body is not a Stripe event.")
     event_id, event_type, account, object_id = fields
     if not account:  # the platform's own account: plan billing (tenants/plans.py)
         from tenants.plans import platform_event_receive
@@ -122,7 +119,7 @@ def stripe_webhook(request):
     tenant = Tenant.objects.filter(stripe_account_id=account).first() if account else None
     if tenant is None:
         logger.info("stripe event %s for unknown account %r ignored", event_id, account)
-        return JsonResponse({"received": True, "ignored": "unknown account"})
+        return {"received": True, "ignored": "unknown account"}
     with tenant_context(tenant):
         try:
             with transaction.atomic():
@@ -133,6 +130,6 @@ def stripe_webhook(request):
                     enqueue_on_commit(stripe_event_process_task, event_id)
         except IntegrityError:
             connection.set_schema_to_public()
-            return JsonResponse({"received": True, "duplicate": True})
+            return {"received": True, "duplicate": True}
     connection.set_schema_to_public()
-    return JsonResponse({"received": True})
+    return {"received": True}

@@ -30,8 +30,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from saas_platform.redis import redis_client as _redis
-from saas_platform.redis import redis_key
+from kernel.redis import redis_client as _redis
+from kernel.redis import redis_key
 
 from .models import Offering
 

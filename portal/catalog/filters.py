@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.accounts.errors import student_not_found
 from portal.accounts.models import Student
 from portal.catalog.models import (
@@ -24,7 +25,6 @@ from portal.catalog.models import (
     Term,
 )
 from portal.catalog.selectors import TIMES_OF_DAY, OfferingFilters
-from saas_platform.errors import ApplicationError
 
 KNOWN = {
     "kind", "program", "location", "level", "instructor", "term", "day", "time_of_day", "age",

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from saas_platform.storage import staff_photo_upload_to
+from kernel.storage import staff_photo_upload_to
 
 WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
             (5, "Saturday"), (6, "Sunday")]  # fmt: skip
@@ -96,7 +96,7 @@ class StaffProfile(models.Model):
     display_name = models.CharField(max_length=100)
     title = models.CharField(max_length=100, blank=True, help_text="e.g. Head coach")
     bio = models.TextField(blank=True)
-    # Under the business's storage prefix, served at /media/ on its host (saas_platform.storage).
+    # Under the business's storage prefix, served at /media/ on its host (kernel.storage).
     photo = models.ImageField(upload_to=staff_photo_upload_to, blank=True)
     # DO_NOTHING: the user table also exists in the public schema, where this table does not;
     # deleting a user detaches its profile in portal.catalog.signals instead.

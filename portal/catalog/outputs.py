@@ -8,8 +8,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kernel.storage import media_absolute_url
 from portal.catalog.models import WEEKDAY_CODES, Offering, StaffProfile
-from saas_platform.storage import media_absolute_url
 
 
 class RefOutput(serializers.Serializer):

@@ -21,9 +21,9 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from saas_platform.hosts import public_origin
-from saas_platform.redis import redis_client as _redis
-from saas_platform.redis import redis_key
+from kernel.hosts import public_origin
+from kernel.redis import redis_client as _redis
+from kernel.redis import redis_key
 
 logger = logging.getLogger(__name__)
 

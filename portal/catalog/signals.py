@@ -2,7 +2,7 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from saas_platform.users.models import User
+from kernel.users.models import User
 
 from .availability import offerings_changed
 from .models import Level, Location, Offering, Program, RegistrationOpening, StaffProfile, Term

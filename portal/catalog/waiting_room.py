@@ -45,9 +45,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from saas_platform.errors import ApplicationError
-from saas_platform.redis import redis_client as _redis
-from saas_platform.redis import redis_key
+from kernel.errors import ApplicationError
+from kernel.redis import redis_client as _redis
+from kernel.redis import redis_key
 
 from .models import RegistrationOpening
 

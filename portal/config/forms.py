@@ -11,8 +11,8 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext as _
 
+from kernel.errors import ApplicationError
 from portal.billing.money import amount_format, amount_parse
-from saas_platform.errors import ApplicationError
 
 from .models import PortalSettings
 from .settings_schema import LINE_LIST_FIELDS, MONEY_FIELDS, MONEY_LIST_FIELDS, SettingsPage

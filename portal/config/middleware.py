@@ -1,42 +1,10 @@
-"""A business that switches its portal off: every family page and API call answers with the
-"currently unavailable" message. Staff keep their admin, and the owner's set-password link."""
+"""Shim: moved to ``saas_platform.portal_availability``.
 
-from __future__ import annotations
+Old imports keep working until the import rewrite; then it is deleted."""
 
-from django.http import JsonResponse
-from django.shortcuts import render
+import sys
 
-from .selectors import portal_settings_get
+from saas_platform import portal_availability as _moved
+from saas_platform.portal_availability import *  # noqa: F403
 
-UNAVAILABLE = "Our Customer Portal is currently unavailable."
-STAFF_PREFIXES = (
-    "/admin/",
-    "/static/",
-    "/media/",
-    "/account/set-password/",
-    "/api/v1/staff/",
-)
-
-
-class PortalAvailabilityMiddleware:
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        tenant = getattr(request, "tenant", None)
-        if tenant is None or getattr(tenant, "schema_name", "public") == "public":
-            return self.get_response(request)
-        if request.path.startswith(STAFF_PREFIXES):
-            return self.get_response(request)
-        if portal_settings_get(request).portal_enabled:
-            return self.get_response(request)
-        if request.path.startswith("/api/"):
-            response = JsonResponse(
-                {"code": "portal_disabled", "message": UNAVAILABLE, "fields": {}}, status=503
-            )
-        else:
-            response = render(
-                request, "portal_web/unavailable.html", {"tenant": tenant}, status=503
-            )
-        response["Retry-After"] = "300"
-        return response
+sys.modules[__name__] = _moved

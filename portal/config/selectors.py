@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from saas_platform.process_cache import tenant_config
+from kernel.process_cache import tenant_config
 
 from .models import Announcement, PortalSettings, SignupQuestion
 from .services import portal_settings_ensure
@@ -14,7 +14,7 @@ def _portal_settings_load() -> PortalSettings:
 
 
 def portal_settings_get(request=None) -> PortalSettings:
-    """The tenant's settings: kept per process (``saas_platform.process_cache``; a change
+    """The tenant's settings: kept per process (``kernel.process_cache``; a change
     reaches every process at once through Redis) and memoised on the request."""
     if request is not None:
         cached = getattr(request, "_portal_settings", None)

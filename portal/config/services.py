@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import PortalSettings
 

@@ -1,9 +1,9 @@
-"""Saved settings reach every process's cache (``saas_platform.process_cache``) at once."""
+"""Saved settings reach every process's cache (``kernel.process_cache``) at once."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from saas_platform.process_cache import tenant_config
+from kernel.process_cache import tenant_config
 
 from .models import PortalSettings
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from kernel.errors import ApplicationError
 from portal.privacy.history_admin import HistoryLinkMixin
-from saas_platform.errors import ApplicationError
 
 from . import services
 from .models import Enrollment, Hold, WaitlistEntry

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family, Student
 from portal.accounts.selectors import policies_pending
 from portal.billing.selectors import past_due_amount
 from portal.catalog.models import Offering, age_on
-from saas_platform.errors import ApplicationError
 
 from .models import Enrollment, Hold
 

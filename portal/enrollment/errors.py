@@ -1,4 +1,4 @@
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def not_found(what: str) -> ApplicationError:

@@ -7,12 +7,12 @@ import re
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family, Guardian, Student
 from portal.billing.models import AutopayCharge, LedgerEntry, Payment, Refund, StaffPosting
 from portal.billing.selectors import ledger_get, payment_method_list
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.requests.models import Request
-from saas_platform.errors import ApplicationError
 
 from .errors import family_not_found
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Guardian
 from portal.outbox.services import outbox_enqueue
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from .errors import guardian_not_found
 

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.activity.services import activity_record
 from portal.billing import gateway
 from portal.billing import services as billing
@@ -31,7 +32,6 @@ from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import Line
-from saas_platform.errors import ApplicationError
 
 from . import payments, services, tenders
 

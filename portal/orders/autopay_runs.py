@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.billing.models import AutopayCharge
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from .autopay import autopay_attempt
 

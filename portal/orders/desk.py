@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family, Student
 from portal.billing import staff as billing_staff
 from portal.billing.models import Payment
@@ -34,7 +35,6 @@ from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import price_items
 from portal.enrollment.services.seats import lock_offerings, recount, settle
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from . import tenders
 from .services import _first_attended, order_confirm_locked, order_create

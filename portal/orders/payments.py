@@ -13,6 +13,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.activity.services import activity_record
 from portal.billing import gateway
 from portal.billing import services as billing
@@ -20,7 +21,6 @@ from portal.billing.models import Payment, SavedPaymentMethod
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.services.seats import lock_offerings
-from saas_platform.errors import ApplicationError
 
 from . import services, tenders
 

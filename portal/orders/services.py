@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
+from kernel.tasks import enqueue_on_commit
 from portal.accounts.models import Family
 from portal.billing.models import AutopayCharge, SavedPaymentMethod
 from portal.billing.services import ledger_balance, ledger_record_order
@@ -38,8 +40,6 @@ from portal.enrollment.services.seats import (
     settle,
 )
 from portal.store import services as store
-from saas_platform.errors import ApplicationError
-from saas_platform.tasks import enqueue_on_commit
 
 from . import tenders
 from .models import OrderTender

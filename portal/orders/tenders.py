@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django.db.models import Sum
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_balance, ledger_post
 from portal.enrollment.models import Order
 from portal.store import services as store
-from saas_platform.errors import ApplicationError
 
 from .models import OrderTender
 

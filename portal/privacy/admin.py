@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .models import AuditEntry, DeletionRequest
 from .services import family_deletion_complete

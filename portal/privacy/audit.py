@@ -10,8 +10,8 @@ from contextvars import ContextVar, Token
 
 from django.db import connection
 
-from saas_platform.client_address import client_address
-from saas_platform.observability import current_request_id
+from kernel.client_address import client_address
+from kernel.observability import current_request_id
 
 _request: ContextVar = ContextVar("audit_request", default=None)
 

@@ -64,8 +64,8 @@ _open_contexts: dict[str, object] = {}
 
 def _task_started(task_id=None, task=None, **kwargs) -> None:
     """Celery: the changes a task makes are recorded under a context naming the task and the
-    request id that enqueued it (the header saas_platform.observability adds)."""
-    from saas_platform.observability import TASK_HEADER, current_request_id
+    request id that enqueued it (the header kernel.observability adds)."""
+    from kernel.observability import TASK_HEADER, current_request_id
 
     request_id = getattr(getattr(task, "request", None), TASK_HEADER, None)
     context = pghistory.context(

@@ -18,6 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, F, Func, QuerySet, Value
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
+from kernel.users.models import ApiToken, User
 from portal.accounts.models import (
     CalendarFeed,
     EmergencyContact,
@@ -30,8 +32,6 @@ from portal.billing.models import LedgerEntry, Payment, SavedPaymentMethod
 from portal.enrollment.models import Enrollment, Hold, Order, OrderLine, WaitlistEntry
 from portal.requests.models import MakeupToken, Request
 from portal.store.models import GiftCertificate, PunchPass
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import ApiToken, User
 
 from .audit import audit_record
 from .models import DeletionRequest

@@ -1,6 +1,6 @@
 """Error codes of push notifications (one code, one meaning)."""
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 PUSH_TOKEN_INVALID = "push_token_invalid"  # noqa: S105 - an error code
 PLATFORM_INVALID = "platform_invalid"

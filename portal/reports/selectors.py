@@ -16,13 +16,13 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry
 from portal.billing.money import amount_format
 from portal.billing.receivables import tenant_zone
 from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.requests.models import Request
-from saas_platform.errors import ApplicationError
 
 MAX_MONTHS = 60
 MAX_DAYS = 3660

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import perm
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import perm
 
 from . import services
 from .models import MakeupToken, Request

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError, violated_constraint
 from portal.accounts.models import Family
 from portal.activity.services import activity_record
 from portal.billing.models import LedgerEntry
@@ -21,7 +22,6 @@ from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import Line
 from portal.enrollment.services import lock_offerings, settle, settle_offerings
 from portal.orders.services import invoice_create
-from saas_platform.errors import ApplicationError, violated_constraint
 
 from .models import MakeupToken, Request
 from .tokens import makeup_token_for_absence

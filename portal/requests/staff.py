@@ -11,13 +11,13 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_post
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Enrollment
 from portal.enrollment.services import lock_offerings, settle
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from . import services
 from .models import Request

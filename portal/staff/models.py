@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db import models
 
-from saas_platform.staff_permissions import STAFF_PERMISSIONS
+from kernel.staff_permissions import STAFF_PERMISSIONS
 
 
 class StaffAccess(models.Model):
     """Holds no rows and has no table: it only owns the staff permissions
-    (``portal_staff.<codename>``, listed in saas_platform.staff_permissions), so they are
+    (``portal_staff.<codename>``, listed in kernel.staff_permissions), so they are
     created in every tenant schema like any model's permissions."""
 
     class Meta:

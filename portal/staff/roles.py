@@ -7,7 +7,7 @@ created with the business is also a superuser of its schema.
 
 Two kinds of permission make up a role:
 
-* **staff permissions** (``portal_staff.<codename>``, saas_platform/staff_permissions.py): the
+* **staff permissions** (``portal_staff.<codename>``, kernel/staff_permissions.py): the
   names every staff API route, console page and admin action checks;
 * **model permissions** (``<app>.view_<model>``...) for the Django admin, which stays for
   edge cases: a role sees in the admin at most what it may do elsewhere.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saas_platform.staff_permissions import (
+from kernel.staff_permissions import (
     OTHER_PERMISSIONS,
     STAFF_PERMISSIONS,
     VIEW_MEDICAL,
@@ -178,7 +178,7 @@ def role_of(user) -> Role | None:
 def roles_table_markdown() -> str:
     """The roles x staff permissions table of docs/security.md (a test checks the page holds
     exactly this)."""
-    from saas_platform.staff_permissions import STAFF_PERMISSIONS
+    from kernel.staff_permissions import STAFF_PERMISSIONS
 
     roles = list(ROLES.values())
     lines = [

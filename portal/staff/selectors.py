@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from kernel.staff_permissions import perm, staff_has_perm
 from portal.activity.selectors import activity_unprocessed_count
 from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment, WaitlistEntry
-from saas_platform.staff_permissions import perm, staff_has_perm
 
 
 def offerings_visible_to(user) -> QuerySet[Offering]:
@@ -162,7 +162,7 @@ def month_figures(*, today: date) -> dict[str, int]:
 
 def staff_members() -> list:
     """The business's staff, each with ``role`` (a Role or None), by email."""
-    from saas_platform.users.models import User
+    from kernel.users.models import User
 
     from .roles import role_of
 

@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.db.models import Q
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.accounts.errors import INVALID_CREDENTIALS
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 
 from .roles import ROLES
 
@@ -80,10 +80,10 @@ def owner_role_ensure(*, tenant) -> None:
 
 def staff_authenticate(*, email: str, password: str, request=None) -> User:
     """Check a staff member's credentials for this business (through the sign-in lockout of
-    saas_platform.login_guard). A family's login is refused: the console is for staff."""
+    kernel.login_guard). A family's login is refused: the console is for staff."""
     from django.contrib.auth import authenticate
 
-    from saas_platform.login_guard import raise_if_locked
+    from kernel.login_guard import raise_if_locked
 
     user = authenticate(request, username=(email or "").strip(), password=password or "")
     if user is None:

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 @shared_task(name="staff.send_invite", acks_late=True)
 def send_staff_invite_task(user_id: int, role: str) -> int:
     """The invitation to choose a password and sign in to the staff console."""
-    from saas_platform.users.models import User
+    from kernel.users.models import User
 
     from .roles import ROLES
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from kernel.staff_permissions import perm
 from portal.orders.models import OrderTender
-from saas_platform.staff_permissions import perm
 
 from . import services
 from .models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption

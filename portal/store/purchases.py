@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.services import _clean_email
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.errors import not_found
@@ -17,7 +18,6 @@ from portal.enrollment.models import Order, OrderLine
 from portal.enrollment.pricing import Line
 from portal.orders import payments
 from portal.orders import services as orders
-from saas_platform.errors import ApplicationError
 
 from .models import GiftCertificate, PunchPass, PunchPassProduct
 from .services import gift_certificates_enabled_check, punch_passes_enabled_check

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Student
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
@@ -24,7 +25,6 @@ from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.services import lock_offerings, recount, settle
 from portal.outbox.services import outbox_enqueue
-from saas_platform.errors import ApplicationError
 
 from .models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption, normalize_code
 

@@ -14,12 +14,12 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kernel.users.models import User
 from portal.accounts.models import Family, Policy
 from portal.billing.models import AutopayCharge, Payment, StripeEvent
 from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment
 from portal.outbox.models import OutboxMessage
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from theming.models import ThemeVersion
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from kernel.errors import ApplicationError
 from portal.billing.money import amount_format
 from portal.enrollment.models import Enrollment
-from saas_platform.errors import ApplicationError
 from tenants import plans
 from tenants import services as tenant_services
 from tenants.models import Tenant

@@ -5,12 +5,12 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from kernel.api.throttling import ScopedRateThrottle
+from kernel.users import services as user_services
+from kernel.users.models import ApiToken
+from kernel.users.services import api_token_revoke
 from portal.accounts import services
 from portal.accounts.services import PolicyConsent
-from saas_platform.api.throttling import ScopedRateThrottle
-from saas_platform.users import services as user_services
-from saas_platform.users.models import ApiToken
-from saas_platform.users.services import api_token_revoke
 
 from ..permissions import mobile_app_disabled_error
 from .base import PortalApi, client_ip

@@ -4,9 +4,9 @@ from django.db import connection
 from rest_framework import permissions
 from rest_framework.views import APIView
 
+from kernel.client_address import client_address
 from portal.accounts.selectors import guardian_for_user
 from portal.config.selectors import portal_settings_get
-from saas_platform.client_address import client_address
 
 from ..permissions import CatalogVisible, IsFamilyMember
 

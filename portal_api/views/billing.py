@@ -5,10 +5,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
 from portal.billing import services
 from portal.billing.selectors import ledger_get, statement_range
 from portal.orders import payments as order_payments
-from saas_platform.api.permissions import staff_permission
 
 from .base import FamilyApi, PortalApi
 

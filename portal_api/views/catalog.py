@@ -4,6 +4,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.pagination import Pagination
+from kernel.errors import ApplicationError
 from portal.catalog.availability import availability_by_ids, availability_for
 from portal.catalog.filters import bad, parse_offering_filters, parse_offering_match
 from portal.catalog.models import WEEKDAY_CODES
@@ -18,8 +20,6 @@ from portal.catalog.selectors import (
     staff_list,
 )
 from portal.config.models import SEARCH_FILTERS
-from saas_platform.api.pagination import Pagination
-from saas_platform.errors import ApplicationError
 
 from .base import CatalogApi, PortalApi
 

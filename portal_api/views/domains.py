@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, inline_ser
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from saas_platform.api.permissions import staff_permission
+from kernel.api.permissions import staff_permission
 from tenants import domains as domain_services
 from tenants.models import Domain
 

@@ -13,10 +13,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from ..permissions import CatalogVisible, IsFamilyMember
 from .base import PortalApi

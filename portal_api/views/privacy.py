@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.errors import ApplicationError
 from portal.privacy import services
-from saas_platform.errors import ApplicationError
 
 from .base import FamilyApi
 

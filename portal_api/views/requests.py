@@ -9,12 +9,12 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.pagination import Pagination
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.requests import services
 from portal.requests.inputs import RequestInput
 from portal.requests.models import MakeupToken, Request
-from saas_platform.api.pagination import Pagination
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from ..serializers import IdNameOutput, StudentRefOutput
 from .base import FamilyApi, PortalApi

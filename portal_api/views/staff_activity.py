@@ -7,11 +7,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.pagination import Pagination
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.activity import selectors, services
 from portal.activity.models import ActivityItem
-from saas_platform.api.pagination import Pagination
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from ..serializers import IdNameOutput
 from .base import PortalApi

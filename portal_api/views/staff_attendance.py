@@ -15,12 +15,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.attendance import selectors, services
 from portal.attendance.models import Attendance
 from portal.privacy.selectors import can_view_medical
 from portal.staff.selectors import offerings_meeting_on
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from .base import PortalApi
 

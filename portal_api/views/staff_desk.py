@@ -9,11 +9,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
 from portal.enrollment import selectors as enrollment_selectors
 from portal.enrollment import services as enrollment_services
 from portal.orders.desk import PAYMENT_CHOICES, desk_enroll
 from portal.requests import staff as request_staff
-from saas_platform.api.permissions import staff_permission
 
 from ..serializers import IdNameOutput
 from .base import PortalApi

@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.pagination import Pagination
+from kernel.api.permissions import staff_permission
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment
 from portal.staff import selectors
-from saas_platform.api.pagination import Pagination
-from saas_platform.api.permissions import staff_permission
 
 from ..serializers import IdNameOutput
 from .base import PortalApi

@@ -11,11 +11,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
 from portal.billing import staff as money
 from portal.billing.models import StaffPosting
 from portal.billing.money import amount_format, amount_parse
 from portal.families import selectors, services
-from saas_platform.api.permissions import staff_permission
 
 from .base import PortalApi
 
@@ -201,7 +201,7 @@ class PostingOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_posted_by(self, posting) -> str:
-        from saas_platform.users.models import User
+        from kernel.users.models import User
 
         user = User.objects.filter(pk=posting.posted_by_id).first()
         return user.email if user else ""

@@ -7,10 +7,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
 from portal.staff import selectors
 from portal.staff.roles import ROLES, role_of
 from portal.staff.services import staff_invite, staff_role_change
-from saas_platform.api.permissions import staff_permission
 
 from .base import PortalApi
 

@@ -10,12 +10,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.pagination import Pagination
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.billing import stripe_reports
 from portal.billing.receivables import receivables_aged
 from portal.orders import autopay_runs
-from saas_platform.api.pagination import Pagination
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from .base import PortalApi
 from .staff_families import AutopayOutput, MoneyField

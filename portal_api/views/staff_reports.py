@@ -7,8 +7,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
 from portal.reports.selectors import REPORTS, report_run
-from saas_platform.api.permissions import staff_permission
 
 from .base import PortalApi
 

@@ -8,12 +8,12 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from portal.config.models import PortalSettings
 from portal.config.selectors import portal_settings_get
 from portal.config.services import portal_settings_change, settings_fields_check
 from portal.config.settings_schema import EDITABLE_FIELDS, GROUPS, PAGES
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
 
 from .base import PortalApi
 

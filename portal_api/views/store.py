@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.throttling import ScopedRateThrottle
 from portal.enrollment.models import Order
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
@@ -16,7 +17,6 @@ from portal.store.inputs import (
     VisitorGiftPurchaseInput,
 )
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
-from saas_platform.api.throttling import ScopedRateThrottle
 
 from .base import FamilyApi, PortalApi
 from .billing import PaymentOutput

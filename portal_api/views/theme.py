@@ -6,8 +6,8 @@ from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from saas_platform.api.permissions import staff_permission
-from saas_platform.errors import ApplicationError
+from kernel.api.permissions import staff_permission
+from kernel.errors import ApplicationError
 from theming import emitters, services
 from theming.models import BINARY_FIELDS, COLOUR_ROLES, RUNTIME_FIELDS, Brand, ThemeVersion
 

@@ -1,26 +1,10 @@
-"""The API docs pages (Redoc) of both APIs."""
+"""Shim: moved to ``kernel.api.docs``.
 
-from __future__ import annotations
+Old imports keep working until the import rewrite; then it is deleted."""
 
-from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularRedocView
+import sys
 
-from saas_platform import csp
+from kernel.api import docs as _moved
+from kernel.api.docs import *  # noqa: F403
 
-
-class ApiDocsView(SpectacularRedocView):
-    """Redoc from our own static files (drf-spectacular-sidecar), without the web fonts
-    drf-spectacular's template loads from Google: the page works offline and under the
-    Content-Security-Policy (script-src 'self').
-
-    The policy is the site's own plus ``worker-src 'self' blob:``: Redoc runs its search index
-    in a worker it creates from a blob URL. Only these pages allow that."""
-
-    template_name = "saas_platform/api_docs.html"
-
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        nonce = str(getattr(request, "csp_nonce", "")) or "none"
-        response["Content-Security-Policy"] = csp.policy(nonce) + "; worker-src 'self' blob:"
-        return response
+sys.modules[__name__] = _moved

@@ -1,24 +1,10 @@
-"""DRF rate limits keyed by the client address of ``saas_platform.client_address``.
+"""Shim: moved to ``kernel.api.throttling``.
 
-DRF's own ``get_ident`` trusts ``X-Forwarded-For`` as the client sends it unless ``NUM_PROXIES``
-is set, so rotating the header gave unlimited sign-ups and reset emails. Every throttle the
-project uses derives from :class:`ClientAddressThrottleMixin` (tests/saas_platform checks)."""
+Old imports keep working until the import rewrite; then it is deleted."""
 
-from __future__ import annotations
+import sys
 
-from rest_framework import throttling
+from kernel.api import throttling as _moved
+from kernel.api.throttling import *  # noqa: F403
 
-from saas_platform.client_address import client_address
-
-
-class ClientAddressThrottleMixin:
-    def get_ident(self, request) -> str:
-        return client_address(request) or "unknown"
-
-
-class ScopedRateThrottle(ClientAddressThrottleMixin, throttling.ScopedRateThrottle):
-    pass
-
-
-class SimpleRateThrottle(ClientAddressThrottleMixin, throttling.SimpleRateThrottle):
-    pass
+sys.modules[__name__] = _moved

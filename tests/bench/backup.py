@@ -56,9 +56,9 @@ def fill(tenant, families: int) -> int:
     from django.core.files.storage import default_storage
     from django_tenants.utils import tenant_context
 
+    from kernel.users.models import User
     from portal.accounts.models import Family, Guardian, Student
     from portal.billing.models import LedgerEntry
-    from saas_platform.users.models import User
 
     with tenant_context(tenant):
         users = User.objects.bulk_create(

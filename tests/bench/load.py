@@ -297,10 +297,10 @@ def build_tenant(*, offerings: int = 1000) -> dict:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
+    from kernel.users.models import User
+    from kernel.users.services import api_token_issue
     from portal.accounts.models import Family, Guardian, Student
     from portal.catalog.models import Level, Location, Offering, Program, StaffProfile
-    from saas_platform.users.models import User
-    from saas_platform.users.services import api_token_issue
     from tenants.services import tenant_provision
 
     tenant = tenant_provision(

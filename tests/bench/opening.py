@@ -72,9 +72,9 @@ def build(*, families: int, seats_per_class: int) -> dict:
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
+    from kernel.users.models import ApiToken, User
     from portal.accounts.models import Family, Guardian, Student
     from portal.catalog.models import Offering, Program
-    from saas_platform.users.models import ApiToken, User
     from tenants.services import tenant_provision
 
     def classes(program, count: int, capacity: int, tuition: int, prefix: str) -> list[Offering]:

@@ -148,7 +148,7 @@ def codes(problems):
 def test_preflight_lists_every_blocking_problem(app_staff, tenant_a):
     connection.set_tenant(tenant_a)
     PortalSettings.objects.update(mobile_app_enabled=False)
-    from saas_platform.process_cache import tenant_config
+    from kernel.process_cache import tenant_config
 
     tenant_config.clear()
     report = app_staff.client().get(f"{APP}/preflight").json()
@@ -552,8 +552,8 @@ def test_bundle_goes_to_s3_under_the_tenant_prefix_with_an_expiring_link(
 def test_each_demo_business_builds_a_ready_bundle_on_s3(
     slug, s3_storage, app_staff, tenant_a, django_capture_on_commit_callbacks
 ):
-    from portal.demo.branding import APPS, app_demo, brand_demo
-    from portal.demo.data import seed_business
+    from demo.branding import APPS, app_demo, brand_demo
+    from demo.data import seed_business
     from tests.factories import PASSWORD
 
     connection.set_tenant(tenant_a)

@@ -20,7 +20,7 @@ from django_tenants.utils import tenant_context
 
 from branded_apps import project
 from branded_apps.models import AppListing
-from saas_platform.users.models import User
+from kernel.users.models import User
 from tests.branded_apps.helpers import download, request_build
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_a_source_change_refuses_a_retry_with_other_bytes(settings, tmp_path):
     (copy / "src").mkdir()
     (copy / "src" / "App.tsx").write_text("export default null;\n")
     settings.FAMILY_APP_SOURCE = str(copy)
-    from saas_platform.errors import ApplicationError
+    from kernel.errors import ApplicationError
 
     with pytest.raises(ApplicationError) as excinfo:
         project.source_for(ref)

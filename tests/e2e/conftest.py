@@ -85,7 +85,7 @@ def live_server_url(django_db_setup, django_db_blocker):
     if thread.error:
         raise thread.error
     # Links a cache may keep (the website widget, paginated search) carry the configured port,
-    # never the Host header's (saas_platform.hosts.public_origin): here, the live server's, as
+    # never the Host header's (kernel.hosts.public_origin): here, the live server's, as
     # `make demo` sets PLATFORM_URL_PORT to its own.
     from django.conf import settings
 

@@ -13,11 +13,11 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import Family, Guardian, Student
 from portal.catalog.models import Location, Offering, Program, StaffProfile
 from portal.enrollment.models import Enrollment
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"

@@ -15,7 +15,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 from PIL import Image, ImageDraw
 
-from saas_platform.users.models import User
+from kernel.users.models import User
 from theming.models import ThemeVersion
 
 pytestmark = [pytest.mark.e2e]

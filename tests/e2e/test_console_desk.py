@@ -17,13 +17,13 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import Family, Guardian, Student
 from portal.billing.models import Payment, StripeCustomer
 from portal.catalog.models import Location, Offering, Program
 from portal.enrollment import services as enrollment_services
 from portal.enrollment.models import Enrollment, Order
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from tests.localstripe import KEY
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
+from kernel.users.models import User
 from portal.catalog import waiting_room
 from portal.catalog.models import Offering, Program, RegistrationOpening
-from saas_platform.users.models import User
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from saas_platform.users.models import User
+from kernel.users.models import User
 from tenants.models import Tenant
 
 pytestmark = [pytest.mark.e2e]

@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.config.models import PortalSettings, SignupQuestion
-from saas_platform.users.models import User
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"

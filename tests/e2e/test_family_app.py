@@ -19,10 +19,10 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from demo.data import seed_business
 from portal.accounts.models import Guardian
 from portal.billing.models import SavedPaymentMethod, StripeCustomer
 from portal.catalog.models import Offering
-from portal.demo.data import seed_business
 from portal.enrollment import services as enrollment
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.requests.models import Request

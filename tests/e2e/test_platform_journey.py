@@ -16,8 +16,8 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import Policy
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from tests.factories import OfferingFactory
 

@@ -15,7 +15,7 @@ from branded_apps.models import BrandedApp
 from branded_apps.preflight import preflight_run
 from branded_apps.screenshots import screenshots_render
 from branded_apps.services import app_get, app_screenshots_record, build_inputs
-from portal.demo.data import seed_business
+from demo.data import seed_business
 
 pytestmark = [pytest.mark.e2e]
 

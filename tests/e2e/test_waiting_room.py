@@ -14,10 +14,10 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.redis import redis_client
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
 from portal.enrollment.models import Hold
-from saas_platform.redis import redis_client
 from tests.e2e.data import catalog_create
 
 pytestmark = pytest.mark.e2e

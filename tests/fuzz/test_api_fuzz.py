@@ -4,7 +4,7 @@ the staff routes, as staff; on the platform host as a platform admin.
 
 Checks on every answer: no 5xx; the status code and the body are documented in the schema
 (every operation documents its success response and the shared ``4XX`` Error schema,
-saas_platform/api/openapi.py, whose ``code`` is the enum of the registered error codes);
+kernel/api/openapi.py, whose ``code`` is the enum of the registered error codes);
 input the schema forbids is refused with a 4xx (``negative_data_rejection``); every 4xx
 carries ``code``, ``message`` and ``fields``.
 

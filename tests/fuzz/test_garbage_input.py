@@ -17,8 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django_tenants.utils import tenant_context
 
-from saas_platform.users.models import User
-from saas_platform.users.services import api_token_issue
+from kernel.users.models import User
+from kernel.users.services import api_token_issue
 from tests.factories import PASSWORD
 from tests.helpers import host_of, signed_in
 

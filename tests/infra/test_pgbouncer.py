@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from saas_platform import pgbouncer
+from kernel import pgbouncer
 from tests.infra.project import INFRA, ROOT, env_example_vars, readme_config_vars
 
 INI = INFRA / "pgbouncer" / "pgbouncer.ini"

@@ -5,9 +5,9 @@ from django.core import mail
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import ApiToken, User
 from portal.accounts.models import Family, Guardian, PolicyAcceptance, Student
 from portal.config.services import portal_settings_update
-from saas_platform.users.models import ApiToken, User
 from tests.factories import PASSWORD, GuardianFactory, LevelFactory, PolicyFactory, StudentFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 
@@ -343,7 +343,7 @@ def test_family_update_bad_input(payload, code, family_a):
 def test_only_the_primary_guardian_changes_family_details(family_a):
     second = GuardianFactory(family=family_a.family, is_primary=False, email="second@alpha.test")
     actor = make_actor(family_a.tenant, email="unused@alpha.test")
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
 
     with tenant_context(family_a.tenant):
         _, token = api_token_issue(user=second.user)

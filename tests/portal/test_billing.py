@@ -438,8 +438,8 @@ def test_default_and_removal_rules(connected, django_capture_on_commit_callbacks
 
 
 def test_payment_methods_follow_the_policy_and_the_primary_guardian(connected):
+    from kernel.users.services import api_token_issue
     from portal.config.services import portal_settings_update
-    from saas_platform.users.services import api_token_issue
     from tests.factories import GuardianFactory
 
     portal_settings_update(stored_payment_method_policy="off")

@@ -8,11 +8,11 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
 from portal.catalog.models import Offering, Program
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, Order
 from portal.orders import services as orders
-from saas_platform.errors import ApplicationError
 from tenants.services import tenant_provision
 
 pytestmark = pytest.mark.integration

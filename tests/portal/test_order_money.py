@@ -22,6 +22,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kernel.process_cache import tenant_config
 from portal.accounts.models import Family, Student
 from portal.billing.models import LedgerEntry, SavedPaymentMethod, StripeCustomer
 from portal.catalog.models import Offering, Program
@@ -32,7 +33,6 @@ from portal.orders import payments, tenders
 from portal.orders import services as orders
 from portal.orders.models import OrderTender
 from portal.store.models import GiftCertificate
-from saas_platform.process_cache import tenant_config
 from tenants.models import Tenant
 from tests.helpers import assert_error
 
@@ -289,9 +289,9 @@ def test_the_api_shows_tenders_and_what_is_due(money_tenant):
     from tests.helpers import client_for
 
     family, (student,) = _family(1)
+    from kernel.users.models import User
+    from kernel.users.services import api_token_issue
     from portal.accounts.models import Guardian
-    from saas_platform.users.models import User
-    from saas_platform.users.services import api_token_issue
 
     user = User.objects.create_user(email="money@alpha.test", password="x-password-1")
     Guardian.objects.create(
@@ -336,8 +336,8 @@ def test_a_wrong_gift_code_at_checkout_changes_nothing(money_tenant):
 def test_checkout_on_the_web_refuses_an_empty_certificate_with_its_field(money_tenant):
     from django.test import Client
 
+    from kernel.users.models import User
     from portal.accounts.models import Guardian
-    from saas_platform.users.models import User
     from tests.helpers import host_of
 
     family, (student,) = _family(1)
@@ -363,9 +363,9 @@ def test_checkout_on_the_web_refuses_an_empty_certificate_with_its_field(money_t
 
 
 def test_api_checkout_refuses_bad_input_with_codes(money_tenant):
+    from kernel.users.models import User
+    from kernel.users.services import api_token_issue
     from portal.accounts.models import Guardian
-    from saas_platform.users.models import User
-    from saas_platform.users.services import api_token_issue
     from tests.helpers import client_for
 
     family, (student,) = _family(1)

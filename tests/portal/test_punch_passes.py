@@ -393,7 +393,7 @@ def test_the_last_seat_goes_to_a_visit_and_then_the_class_is_full(punch_on):
     assert redeem(punch_on, first, offering).status_code == 201
     other_family, other_kid = make_family("other@alpha.test")
     guardian = other_family.guardians.get()
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
 
     _, token = api_token_issue(user=guardian.user, name="tests")
     connection.set_tenant(punch_on.tenant)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from kernel.process_cache import tenant_config
 from portal.catalog import availability
 from portal.catalog.availability import Availability, availability_for
 from portal.catalog.models import Offering
@@ -19,7 +20,6 @@ from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment
 from portal.orders import services as orders
-from saas_platform.process_cache import tenant_config
 from tests.helpers import assert_error, client_for
 from tests.portal.enrollment_helpers import make_family, make_offering
 
@@ -222,7 +222,7 @@ def test_settings_change_reaches_the_cache_at_once(in_tenant_a):
 
 
 def test_other_processes_see_a_change_through_the_redis_generation(in_tenant_a, monkeypatch):
-    from saas_platform import process_cache
+    from kernel import process_cache
 
     assert portal_settings_get().show_levels is True
     # Another process changed the settings: it bumped the generation after its commit.

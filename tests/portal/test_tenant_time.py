@@ -160,7 +160,7 @@ def test_hold_expiry_comes_in_the_business_zone(chicago, family_a):
 
 
 def _token_of(family) -> str:
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
 
     guardian = family.guardians.first()
     _, raw = api_token_issue(user=guardian.user, name="tests")

@@ -7,13 +7,13 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
+from kernel.users.services import api_token_issue
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Hold, WaitlistEntry
 from portal.enrollment.tasks import expire_due_task
 from portal.requests.models import MakeupToken, Request
-from saas_platform.errors import ApplicationError
-from saas_platform.users.services import api_token_issue
 from tests.factories import LevelFactory, ProgramFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday

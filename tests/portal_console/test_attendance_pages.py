@@ -15,10 +15,10 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.attendance.models import Attendance
 from portal.privacy.models import AuditEntry
 from portal.requests.models import MakeupToken
-from saas_platform.users.models import User
 from tests.helpers import host_of, make_actor
 from tests.portal.attendance_helpers import gym
 

@@ -16,8 +16,8 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from PIL import Image
 
+from kernel.users.models import User
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tests.factories import PASSWORD
 from tests.helpers import host_of
 from theming.models import Brand, ThemeVersion

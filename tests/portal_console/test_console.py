@@ -14,10 +14,10 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.catalog.models import StaffProfile
 from portal.enrollment.models import Enrollment
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import host_of, make_actor
 from tests.portal.enrollment_helpers import enroll, make_family, make_offering

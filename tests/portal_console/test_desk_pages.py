@@ -9,11 +9,11 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.billing.models import LedgerEntry, StaffPosting
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tests.factories import PASSWORD
 from tests.helpers import host_of
 from tests.portal.enrollment_helpers import make_family, make_offering

@@ -14,10 +14,10 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.billing.models import LedgerEntry, Payment, Refund
 from portal.enrollment.models import Order
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from tests.factories import PASSWORD, GuardianFactory, StudentFactory
 from tests.helpers import host_of

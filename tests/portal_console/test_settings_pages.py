@@ -12,10 +12,10 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.config.models import PortalSettings
 from portal.config.settings_schema import EDITABLE_FIELDS, PAGES
 from portal.privacy.models import AuditEntry
-from saas_platform.users.models import User
 from tests.factories import PASSWORD
 from tests.helpers import SESSION_ZONE, host_of, make_actor
 

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import Family, SignupAnswer
 from portal.config.models import SignupQuestion
-from saas_platform.users.models import User
 from tests.helpers import assert_error, client_for, host_of, make_actor
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import json
 import pytest
 from django.test import Client
 
+from kernel.users.models import User
 from portal.accounts.models import Guardian, Student
 from portal.privacy.models import AuditEntry
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, EmergencyContactFactory, GuardianFactory
 from tests.helpers import signed_in
 

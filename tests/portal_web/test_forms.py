@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from kernel.users.models import User
 from portal.accounts.models import EmergencyContact, Family, Guardian, PolicyAcceptance, Student
 from portal.config.services import portal_settings_update
-from saas_platform.users.models import User
 from tests.factories import EmergencyContactFactory, PolicyFactory, StudentFactory
 from tests.helpers import web_client
 

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from saas_platform.api.parsers import MAX_JSON_DEPTH, json_depth
-from saas_platform.users.models import User
+from kernel.api.parsers import MAX_JSON_DEPTH, json_depth
+from kernel.users.models import User
 from tests.helpers import assert_error, client_for, host_of
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from django.test import override_settings
 from django.urls import path
 from django.utils import timezone
 
-from saas_platform import observability
+from kernel import observability
 from saas_platform.settings import email_url_settings as parse_email_url
 from tenants.models import Domain
 from tests.helpers import assert_error, client_for
@@ -120,9 +120,9 @@ def test_production_defaults_are_secure():
     assert s["sentry_active"] is False
     middleware = s["MIDDLEWARE"]
     assert middleware[:6] == [
-        "saas_platform.observability.RequestIdMiddleware",
+        "kernel.observability.RequestIdMiddleware",
         "saas_platform.health.HealthCheckMiddleware",
-        "saas_platform.hosts.AllowedHostsMiddleware",
+        "saas_platform.allowed_hosts.AllowedHostsMiddleware",
         # NUL characters anywhere in the request: 400 before any view or query sees them.
         "saas_platform.input_guard.BadInputMiddleware",
         # CORS preflights of the app's web build are answered before any tenant lookup.
@@ -169,7 +169,7 @@ def test_media_goes_to_s3_when_a_bucket_is_set():
         **PRODUCTION, AWS_STORAGE_BUCKET_NAME="media", AWS_S3_ENDPOINT_URL="http://s3:8333"
     )
     default = s["STORAGES"]["default"]
-    assert default["BACKEND"] == "saas_platform.storage.MediaS3Storage"
+    assert default["BACKEND"] == "kernel.storage.MediaS3Storage"
     assert default["OPTIONS"]["bucket_name"] == "media"
     assert default["OPTIONS"]["endpoint_url"] == "http://s3:8333"
 

@@ -18,8 +18,8 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
-from saas_platform import login_guard
-from saas_platform.users.models import User
+from kernel import login_guard
+from kernel.users.models import User
 from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import assert_error, host_of
 
@@ -239,7 +239,7 @@ def test_without_trusted_proxies_the_forwarding_header_is_ignored(limits, tenant
 
 @pytest.fixture
 def three_a_minute(monkeypatch):
-    from saas_platform.api import throttling
+    from kernel.api import throttling
 
     rates = {"portal-auth": "3/minute", "platform-token": "3/minute"}
     monkeypatch.setattr(throttling.ScopedRateThrottle, "THROTTLE_RATES", rates)
@@ -366,12 +366,12 @@ def test_production_settings_hash_with_argon2():
     prod = json.loads(out.stdout)
     assert prod["hashers"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert "django.contrib.auth.hashers.MD5PasswordHasher" not in prod["hashers"]
-    assert prod["backends"][0] == "saas_platform.login_guard.LockoutModelBackend"
+    assert prod["backends"][0] == "kernel.login_guard.LockoutModelBackend"
     middleware = prod["middleware"]
-    assert middleware.index("saas_platform.csp.ContentSecurityPolicyMiddleware") < (
+    assert middleware.index("kernel.csp.ContentSecurityPolicyMiddleware") < (
         middleware.index("django.middleware.clickjacking.XFrameOptionsMiddleware")
     )
-    assert "saas_platform.login_guard.LoginLockoutMiddleware" in middleware
+    assert "kernel.login_guard.LoginLockoutMiddleware" in middleware
 
 
 def test_an_old_pbkdf2_hash_is_upgraded_to_argon2_on_sign_in(tenant_a):

@@ -22,10 +22,10 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
+from kernel.api.permissions import StaffPermission
+from kernel.staff_permissions import OTHER_PERMISSIONS, STAFF_PERMISSIONS, perm
+from kernel.users.services import api_token_issue
 from portal.accounts.models import Family
-from saas_platform.api.permissions import StaffPermission
-from saas_platform.staff_permissions import OTHER_PERMISSIONS, STAFF_PERMISSIONS, perm
-from saas_platform.users.services import api_token_issue
 from tests.factories import (
     EmergencyContactFactory,
     GuardianFactory,

@@ -12,6 +12,8 @@ from django.db.models import Sum
 from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.accounts.models import EmergencyContact, Family, Guardian, Student
 from portal.billing.models import LedgerEntry, Payment
 from portal.enrollment import services as enrollment
@@ -19,8 +21,6 @@ from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.orders import services as orders
 from portal.privacy.models import AuditEntry, DeletionRequest
 from portal.privacy.services import family_deletion_complete
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from tests.factories import PASSWORD, EmergencyContactFactory, GuardianFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, host_of, make_actor

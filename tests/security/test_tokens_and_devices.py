@@ -15,8 +15,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import tenant_context
 
-from saas_platform.users.models import ApiToken
-from saas_platform.users.services import api_token_issue
+from kernel.users.models import ApiToken
+from kernel.users.services import api_token_issue
 from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import assert_error, client_for, host_of, signed_in
 
@@ -148,7 +148,7 @@ def test_upgrading_an_old_hash_at_sign_in_is_not_a_new_password(tenant_a):
     from django.contrib.auth.hashers import make_password
     from django.test import override_settings
 
-    from saas_platform.users.models import User
+    from kernel.users.models import User
 
     hashers = [
         "django.contrib.auth.hashers.Argon2PasswordHasher",

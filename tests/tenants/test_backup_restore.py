@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tenants.utils import quote_schema_name, schema_exists, tenant_context
 from PIL import Image
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants import backup, routing
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_provision

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.schema_clone import pg_dump_choose, pg_dump_executable, pg_dump_major
 
 

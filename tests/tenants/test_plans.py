@@ -15,9 +15,9 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
 from portal.enrollment.models import Enrollment
 from portal.tenancy.services import plan_enrollment_check
-from saas_platform.errors import ApplicationError
 from tenants import plans
 from tenants.models import Plan, PlatformStripeEvent, Subscription, Tenant
 from tenants.services import tenant_provision
@@ -277,7 +277,7 @@ def test_over_the_limit_warns_then_refuses_new_students_after_the_grace_period(g
 def test_the_family_api_answers_the_limit_code(gamma):
     from django_tenants.utils import tenant_context as ctx
 
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
     from tests.helpers import client_for
 
     Plan.objects.filter(code="starter").update(student_limit=1, grace_days=0)

@@ -71,7 +71,7 @@ def test_platform_token_gets_nothing_on_a_tenant_host(method, path, data, platfo
 
 
 def test_revoked_or_garbage_tokens_are_refused(platform_admin):
-    from saas_platform.users.services import api_token_revoke
+    from kernel.users.services import api_token_revoke
 
     client = client_for(None, token="not-a-real-token")
     assert_error(

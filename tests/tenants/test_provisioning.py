@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_exists, tenant_context
 
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from tenants import hooks, routing, schema_clone, schema_pool
 from tenants.models import Domain, SchemaTemplate, Tenant
 from tenants.services import (

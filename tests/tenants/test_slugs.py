@@ -1,6 +1,6 @@
 import pytest
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.slugs import RESERVED_SLUGS, slug_errors, slug_validate
 
 

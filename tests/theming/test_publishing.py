@@ -251,7 +251,7 @@ def test_on_s3_media_is_a_redirect_to_a_presigned_link_under_the_tenant_prefix(
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {**settings.STORAGES["default"],
-                    "BACKEND": "saas_platform.storage.MediaS3Storage"},
+                    "BACKEND": "kernel.storage.MediaS3Storage"},
     }  # fmt: skip
     data = png(400, 120, colour=(10, 90, 200))
     assert upload(staff, "logo", data, "logo.png").status_code == 200

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from branded_apps import preflight, services
 from branded_apps.models import AppBuild
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.models import Tenant
 
 

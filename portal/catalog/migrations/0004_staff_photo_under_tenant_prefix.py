@@ -1,7 +1,7 @@
 # Staff photos move under the business's storage prefix (<schema>/staff/...), the only place
 # /media/ on its host serves them from; photos uploaded before are copied there.
 
-import saas_platform.storage
+import kernel.storage
 from django.db import migrations, models
 
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='staffprofile',
             name='photo',
-            field=models.ImageField(blank=True, upload_to=saas_platform.storage.staff_photo_upload_to),
+            field=models.ImageField(blank=True, upload_to=kernel.storage.staff_photo_upload_to),
         ),
         migrations.RunPython(move_photos, migrations.RunPython.noop),
     ]

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
 from portal.privacy.audit import audit_record
-from saas_platform.errors import ApplicationError
 
 from ..models import Enrollment, OrderLine
 from ..notifications import notify_family

@@ -7,12 +7,12 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.catalog import waiting_room
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.tenancy.services import plan_enrollment_check
-from saas_platform.errors import ApplicationError
 
 from .. import eligibility, selectors
 from ..errors import not_found

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
+from kernel.tasks import enqueue_on_commit
 from portal.accounts.models import Family
 from portal.activity.services import activity_record
 from portal.catalog.availability import offerings_changed
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.privacy.audit import audit_bulk
-from saas_platform.errors import ApplicationError
-from saas_platform.tasks import enqueue_on_commit
 
 from .. import eligibility
 from ..errors import busy

@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError
 
 from ..errors import not_found
 from ..models import Enrollment, Hold, WaitlistEntry

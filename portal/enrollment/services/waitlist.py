@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kernel.errors import ApplicationError, violated_constraint
 from portal.accounts.models import Family
 from portal.activity.services import activity_record
 from portal.config.selectors import portal_settings_get
-from saas_platform.errors import ApplicationError, violated_constraint
 
 from .. import eligibility, selectors
 from ..errors import not_found

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.deploy import deploy_migrate
 
 

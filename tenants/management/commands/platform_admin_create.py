@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from saas_platform.users.models import User
-from saas_platform.users.services import api_token_issue
+from kernel.users.models import User
+from kernel.users.services import api_token_issue
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from saas_platform.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tenants.backup import tenant_offboard
 
 

@@ -12,6 +12,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.accounts.services import PolicyConsent, policies_accept, student_update
 from portal.activity import selectors, services
 from portal.activity.models import ActivityItem
@@ -19,8 +21,6 @@ from portal.enrollment import services as enrollment_services
 from portal.privacy.models import AuditEntry
 from portal.requests.services import drop_request
 from portal.staff.services import staff_role_set
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, PolicyFactory
 from tests.helpers import assert_error, host_of, make_actor, tenant_today
 from tests.portal.enrollment_helpers import enroll, make_family, make_offering

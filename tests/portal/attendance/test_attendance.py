@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.attendance import selectors, services
 from portal.attendance.models import Attendance
 from portal.config.services import portal_settings_update
 from portal.privacy.models import AuditEntry
 from portal.requests.models import MakeupToken, Request
 from portal.requests.selectors import family_meetings
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 from tests.factories import StudentFactory
 from tests.portal.attendance_helpers import gym
 

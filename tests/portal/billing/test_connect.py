@@ -16,11 +16,11 @@ from django.db import connection
 from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.billing.models import Payment
 from portal.enrollment import services as enrollment
 from portal.orders import services as orders
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tenants.models import Tenant
 from tests.factories import PASSWORD
 from tests.helpers import assert_cross_tenant_denied, assert_error, host_of, make_actor

@@ -10,12 +10,12 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.billing import staff
 from portal.billing.models import LedgerEntry, Payment, Refund, StaffPosting
 from portal.billing.money import amount_format, amount_parse
 from portal.billing.selectors import ledger_get
 from portal.privacy.models import AuditEntry
-from saas_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.factories import GuardianFactory, UserFactory
 from tests.portal.billing_helpers import STRIPE

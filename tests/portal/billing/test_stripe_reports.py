@@ -6,8 +6,8 @@ import responses
 from django.db import connection
 from django.test import override_settings
 
+from kernel.errors import ApplicationError
 from portal.billing.stripe_reports import balance_transactions_list, payouts_list
-from saas_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.portal.billing_helpers import STRIPE
 

@@ -11,12 +11,12 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import override_settings
 
+from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry, Payment, Refund
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment
 from portal.privacy.models import AuditEntry
-from saas_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.helpers import assert_cross_tenant_denied, assert_error, make_actor
 from tests.portal.enrollment_helpers import enroll, make_family, make_offering

@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 from django.db import connection
 
+from kernel.errors import ApplicationError
 from portal.billing import staff
 from portal.families.selectors import family_overview, family_search
 from portal.families.services import guardian_invite_resend
 from portal.outbox.models import OutboxMessage
 from portal.privacy.models import AuditEntry
-from saas_platform.errors import ApplicationError
 from tests.factories import GuardianFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db

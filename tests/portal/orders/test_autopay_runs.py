@@ -9,13 +9,13 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.billing.models import AutopayCharge, SavedPaymentMethod, StripeCustomer
 from portal.config.services import portal_settings_update
 from portal.enrollment.models import Enrollment
 from portal.orders.autopay import autopay_run
 from portal.orders.autopay_runs import autopay_charge_list, autopay_retry, autopay_runs_list
 from portal.privacy.models import AuditEntry
-from saas_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.portal.billing_helpers import STRIPE
 from tests.portal.enrollment_helpers import make_offering

@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.db.models import Sum
 
+from kernel.errors import ApplicationError
+from kernel.users.models import User
 from portal.billing.models import LedgerEntry, StaffPosting
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment, Order, WaitlistEntry
@@ -18,8 +20,6 @@ from portal.privacy.models import AuditEntry
 from portal.requests.models import Request
 from portal.requests.staff import enrollment_desk_drop, enrollment_desk_transfer
 from portal.staff.services import staff_role_set
-from saas_platform.errors import ApplicationError
-from saas_platform.users.models import User
 from tests.helpers import tenant_today
 from tests.portal.enrollment_helpers import enroll, make_family, make_offering
 

@@ -411,9 +411,9 @@ def family_requests(actor, watch):
 
 
 def attendance_marks(actor, watch):
+    from kernel.users.models import User
     from portal.attendance import services as attendance
     from portal.catalog.models import StaffProfile
-    from saas_platform.users.models import User
 
     start = TODAY - timedelta(days=14)
     offering = make_offering(name="Rec Gym", start_date=start, weekdays=[TODAY.weekday()])

@@ -14,12 +14,12 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.admin import StudentAdmin
 from portal.accounts.models import EmergencyContact, Family, Guardian, Student
 from portal.enrollment.models import Enrollment
 from portal.privacy.medical import MedicalGuardAdmin, touches_medical
 from portal.privacy.models import AuditEntry
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, EmergencyContactFactory, StudentFactory
 from tests.helpers import host_of, make_actor
 

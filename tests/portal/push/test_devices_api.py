@@ -43,7 +43,7 @@ def test_registering_again_refreshes_and_moves_the_token(family_a):
     assert again["id"] == first["id"] and again["platform"] == "android"
     connection.set_tenant(family_a.tenant)
     other = GuardianFactory(email="second@alpha.test")
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
 
     _, raw = api_token_issue(user=other.user, name="tests")
     moved = register(client_for(family_a.tenant, token=raw)).json()

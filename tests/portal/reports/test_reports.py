@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry
 from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.reports.selectors import report_run
 from portal.requests.models import Request
-from saas_platform.errors import ApplicationError
 from tests.factories import GuardianFactory, LevelFactory, ProgramFactory, StudentFactory
 from tests.portal.enrollment_helpers import make_offering
 

@@ -7,11 +7,11 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import PolicyAcceptance
 from portal.activity.services import activity_record
 from portal.staff import selectors
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, PolicyFactory, ProgramFactory
 from tests.helpers import host_of, tenant_today
 from tests.portal.enrollment_helpers import accept_policies, enroll, make_family, make_offering

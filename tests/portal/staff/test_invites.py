@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.staff.roles import role_of
-from saas_platform.users.models import User
 from tests.factories import GuardianFactory
 from tests.helpers import assert_error, host_of, make_actor
 

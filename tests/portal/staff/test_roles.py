@@ -13,15 +13,15 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
+from kernel.staff_permissions import STAFF_PERMISSIONS
+from kernel.users.admin import GroupAdmin
+from kernel.users.models import User
 from portal.billing.models import Payment
 from portal.requests.models import Request
 from portal.staff.roles import ROLES, role_of, roles_table_markdown
 from portal.staff.services import roles_sync, staff_role_set
 from portal.store.models import GiftCertificate, PunchPass
-from saas_platform.errors import ApplicationError
-from saas_platform.staff_permissions import STAFF_PERMISSIONS
-from saas_platform.users.admin import GroupAdmin
-from saas_platform.users.models import User
 from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import host_of, make_actor
 

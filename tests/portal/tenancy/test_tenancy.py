@@ -10,12 +10,12 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Policy
 from portal.billing.models import Payment
 from portal.enrollment.models import Enrollment, Order
 from portal.tenancy import selectors
 from portal.tenancy.services import tenant_launch_checked
-from saas_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.services import tenant_provision
 from tests.factories import GuardianFactory, OfferingFactory, StudentFactory

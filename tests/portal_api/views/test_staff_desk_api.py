@@ -145,7 +145,7 @@ def test_coach_and_family_are_refused_and_another_business_sees_nothing(
     assert_error(staff["coach"].client().post(url, body, format="json"), 403,
                  "staff_permission_required")  # fmt: skip
     connection.set_tenant(tenant_a)
-    from saas_platform.users.services import api_token_issue
+    from kernel.users.services import api_token_issue
     from tests.factories import GuardianFactory
 
     parent = GuardianFactory(email="api-parent@alpha.test")
