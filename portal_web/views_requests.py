@@ -19,10 +19,16 @@ from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
-from portal.enrollment.selectors import enrollment_list, next_meetings
+from portal.enrollment.selectors import enrollment_active_get, enrollment_list, next_meetings
 from portal.requests import services
 from portal.requests.inputs import RequestInput
-from portal.requests.models import MakeupToken, Request
+from portal.requests.models import Request
+from portal.requests.selectors import (
+    makeup_targets,
+    makeup_token_get,
+    makeup_tokens_available,
+    request_history,
+)
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors
@@ -44,11 +50,7 @@ def _not_found(request, what: str, message: str):
 
 
 def _active_enrollment(family, enrollment_id) -> Enrollment | None:
-    return (
-        Enrollment.objects.select_related("offering__program", "offering__location", "student")
-        .filter(pk=enrollment_id, family=family, status=Enrollment.Status.ACTIVE)
-        .first()
-    )
+    return enrollment_active_get(family=family, enrollment_id=enrollment_id)
 
 
 def _form_failed(request, template: str, context: dict, exc: ApplicationError):
@@ -61,12 +63,8 @@ def requests_home(request):
     family = request.guardian.family
     portal = portal_settings_get(request)
     enrollments = [e for e in enrollment_list(family) if e.status == Enrollment.Status.ACTIVE]
-    tokens = MakeupToken.objects.filter(
-        family=family, status=MakeupToken.Status.AVAILABLE, expires_on__gte=timezone.localdate()
-    ).select_related("student", "program")
-    history = Request.objects.filter(family=family).select_related(
-        "student", "target_offering", "enrollment__offering"
-    )
+    tokens = makeup_tokens_available(family=family)
+    history = request_history(family=family)
     return render(
         request,
         "portal_web/requests.html",
@@ -232,22 +230,10 @@ def makeup(request, token_id: int):
     family = request.guardian.family
     portal = portal_settings_get(request)
     today = timezone.localdate()
-    token = (
-        MakeupToken.objects.select_related("student", "program")
-        .filter(pk=token_id, family=family)
-        .first()
-    )
+    token = makeup_token_get(family=family, token_id=token_id)
     if token is None:
         return _not_found(request, "makeup_token", _("We could not find that makeup token."))
-    targets = offerings_for_student(
-        token.student,
-        offering_search(
-            filters=OfferingFilters(kinds=[token.kind], program_ids=[token.program_id]),
-            visible_kinds=portal.shown_kinds(),
-        )
-        .filter(start_date__lte=token.expires_on)
-        .prefetch_related("levels")[:200],
-    )[:100]
+    targets = makeup_targets(token=token, visible_kinds=portal.shown_kinds())
     chosen = None
     raw = (request.POST.get("offering") or request.GET.get("offering") or "").strip()
     if raw.isdigit():

@@ -20,10 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kernel.client_address import client_address
 from kernel.errors import ApplicationError
 from portal.accounts.selectors import guardian_for_user
-from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
-from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Order
+from portal.enrollment.selectors import students_active
 from portal.orders import payments as order_payments
 from portal.store import purchases, services
 from portal.store.inputs import (
@@ -32,7 +31,7 @@ from portal.store.inputs import (
     PunchPassRedeemInput,
     VisitorGiftPurchaseInput,
 )
-from portal.store.models import GiftCertificate, PunchPass
+from portal.store.selectors import gift_certificates_bought, punch_pass_get, punch_pass_targets
 
 from .api_input import api_validate
 from .helpers import error_page, family_required, field_errors, login_redirect, suspended_page
@@ -86,8 +85,8 @@ def _store_context(request, **extra) -> dict:
     if portal.punch_passes_enabled:
         context["products"] = list(services.punch_pass_product_list())
     if family is not None:
-        context["students"] = list(family.students.filter(is_active=True))
-        context["certificates"] = list(GiftCertificate.objects.filter(purchaser=family))
+        context["students"] = list(students_active(family))
+        context["certificates"] = list(gift_certificates_bought(family=family))
         if portal.punch_passes_enabled:
             context["passes"] = list(services.punch_pass_list(family=family))
     context.update(extra)
@@ -253,11 +252,7 @@ def punch_redeem(request, pass_id: int):
     family = request.guardian.family
     portal = portal_settings_get(request)
     today = timezone.localdate()
-    punch = (
-        PunchPass.objects.select_related("product__program", "student")
-        .filter(pk=pass_id, family=family)
-        .first()
-    )
+    punch = punch_pass_get(family=family, pass_id=pass_id)
     if punch is None:
         return error_page(
             request,
@@ -267,13 +262,7 @@ def punch_redeem(request, pass_id: int):
             back_url="/store/",
             back_label=_("Back to the store"),
         )
-    filters = OfferingFilters(kinds=[punch.product.kind])
-    if punch.product.program_id:
-        filters.program_ids = [punch.product.program_id]
-    targets = list(offering_search(filters=filters, visible_kinds=portal.shown_kinds())[:100])
-    if punch.student is not None:  # a null foreign key reads as None without a query
-        # A pass for one student lists only the classes that student may take.
-        targets = offerings_for_student(punch.student, targets)
+    targets = punch_pass_targets(punch=punch, visible_kinds=portal.shown_kinds())
     raw = (request.POST.get("offering") or request.GET.get("offering") or "").strip()
     chosen = next((o for o in targets if raw.isdigit() and o.pk == int(raw)), None)
     dates = []
@@ -286,7 +275,7 @@ def punch_redeem(request, pass_id: int):
         "targets": targets,
         "chosen": chosen,
         "dates": dates,
-        "students": [] if punch.student_id else list(family.students.filter(is_active=True)),
+        "students": [] if punch.student_id else list(students_active(family)),
         "values": request.POST or request.GET,
     }
     template = "portal_web/punch_redeem.html"

@@ -143,6 +143,20 @@ def lapsed_item_list(family, now=None) -> list[dict]:
     return sorted(items, key=lambda i: (i["offering"].name, i["student"].first_name))
 
 
+def enrollment_active_get(*, family, enrollment_id: int) -> Enrollment | None:
+    """One of the family's active enrollments with what a request form shows, or None."""
+    return (
+        Enrollment.objects.select_related("offering__program", "offering__location", "student")
+        .filter(pk=enrollment_id, family=family, status=Enrollment.Status.ACTIVE)
+        .first()
+    )
+
+
+def students_active(family) -> QuerySet[Student]:
+    """The family's active students (for pickers)."""
+    return family.students.filter(is_active=True)
+
+
 # --- staff: the front desk ---------------------------------------------------------------
 
 

@@ -6,9 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from portal.accounts.models import Family
+from portal.catalog.models import Offering
+from portal.catalog.selectors import OfferingFilters, offering_search
+from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
 
-from .models import Request
+from .models import MakeupToken, Request
 
 
 @dataclass(frozen=True)
@@ -95,3 +102,41 @@ def family_meetings(*, family, start: date, end: date) -> list[Meeting]:
             )
         )
     return sorted(meetings, key=lambda m: m.sort_key)
+
+
+def request_history(*, family: Family) -> QuerySet[Request]:
+    """The family's requests, newest first as the model orders them, with what a list shows."""
+    return Request.objects.filter(family=family).select_related(
+        "student", "target_offering", "enrollment__offering"
+    )
+
+
+def makeup_tokens_available(*, family: Family) -> QuerySet[MakeupToken]:
+    """The family's makeup tokens that can still be used (available, not expired today in the
+    business's zone)."""
+    return MakeupToken.objects.filter(
+        family=family, status=MakeupToken.Status.AVAILABLE, expires_on__gte=timezone.localdate()
+    ).select_related("student", "program")
+
+
+def makeup_token_get(*, family: Family, token_id: int) -> MakeupToken | None:
+    """One of the family's makeup tokens (any status), or None."""
+    return (
+        MakeupToken.objects.select_related("student", "program")
+        .filter(pk=token_id, family=family)
+        .first()
+    )
+
+
+def makeup_targets(*, token: MakeupToken, visible_kinds: list[str]) -> list[Offering]:
+    """The offerings a token can be used in: its kind and program, shown to families, starting
+    by the token's expiry, and open to its student (at most 100)."""
+    candidates = (
+        offering_search(
+            filters=OfferingFilters(kinds=[token.kind], program_ids=[token.program_id]),
+            visible_kinds=visible_kinds,
+        )
+        .filter(start_date__lte=token.expires_on)
+        .prefetch_related("levels")[:200]
+    )
+    return offerings_for_student(token.student, candidates)[:100]
