@@ -2,7 +2,8 @@
 (imports inside functions and under TYPE_CHECKING too) is read with ast, and an arrow against
 the rules fails with the file, the line and the module it imports.
 
-    deliveries   portal_api | portal_web | portal_console   (side by side, none imports another)
+    deliveries   portal_api | portal_web | portal_console | platform_console
+                 (side by side, none imports another)
     domain       portal/                                      (no delivery, no wiring, no HTTP)
     platform     tenants/, theming/                           (nothing of the portal)
     kernel       kernel/                                      (no app of the project)
@@ -26,9 +27,10 @@ PROJECT = (
     "portal_api",
     "portal_web",
     "portal_console",
+    "platform_console",
     "demo",
 )
-DELIVERIES = ("portal_api", "portal_web", "portal_console")
+DELIVERIES = ("portal_api", "portal_web", "portal_console", "platform_console")
 
 # Modules left at an old path after a move, re-exporting the new one so code written before the
 # move keeps importing. The lead rewrites every old import to the new path and then deletes

@@ -26,6 +26,8 @@ PACKAGES = (
     "portal",
     "portal_api",
     "portal_web",
+    "portal_console",
+    "platform_console",
     "theming",
     "branded_apps",
 )
