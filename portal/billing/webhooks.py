@@ -111,10 +111,8 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> dict:
     if not account:  # the platform's own account: plan billing (tenants/plans.py)
         from tenants.plans import platform_event_receive
 
-        return JsonResponse(
-            platform_event_receive(
-                event_id=event_id, event_type=event_type, obj=json.loads(payload)["data"]["object"]
-            )
+        return platform_event_receive(
+            event_id=event_id, event_type=event_type, obj=json.loads(text)["data"]["object"]
         )
     tenant = Tenant.objects.filter(stripe_account_id=account).first() if account else None
     if tenant is None:
