@@ -1,7 +1,7 @@
-import kernel.converters  # noqa: F401  (<isodate:...>)
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+import kernel.converters  # noqa: F401  (<isodate:...>)
 from branded_apps import api as branded_app_api
 from kernel.api.docs import ApiDocsView
 

@@ -1,8 +1,8 @@
 """/console/ on every tenant host (included by saas_platform.urls_tenant)."""
 
-import kernel.converters  # noqa: F401  (<isodate:...>)
 from django.urls import path
 
+import kernel.converters  # noqa: F401  (<isodate:...>)
 from portal.config.settings_schema import PAGES_BY_KEY
 
 from . import (

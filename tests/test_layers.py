@@ -40,7 +40,7 @@ SHIMS = {
     **{
         f"saas_platform.{name}": f"kernel.{name}"
         for name in (
-            "admin_sites", "client_address", "csp", "error_codes", "errors", "hosts",
+            "admin_sites", "client_address", "converters", "csp", "error_codes", "errors", "hosts",
             "login_guard", "observability", "pgbouncer", "process_cache", "redis",
             "staff_permissions", "storage", "tasks",
         )
