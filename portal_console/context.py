@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kernel.staff_permissions import perm, staff_has_perm
 from theming.services import theme_current
 
+StrOrPromise = str | Promise
+
 
 @dataclass(frozen=True)
 class NavItem:
     key: str
-    label: str
+    label: StrOrPromise
     url: str
     permissions: tuple[str, ...]  # any one of them opens the item
 

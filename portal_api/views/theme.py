@@ -140,7 +140,7 @@ class StaffThemeImageApi(PortalApi):
 
     @extend_schema(
         operation_id="staff_theme_image_remove",
-        responses=BrandOutput,
+        responses={200: BrandOutput},
         description="Take the logo, favicon or app_icon off the draft (published versions keep "
         "theirs until the next publish). `unknown_field` (400) for another name.",
     )

@@ -361,6 +361,11 @@ def seats_and_waitlists(actor, watch):
         hold = seats.cart_add(family=third, student_id=third_kid.pk, offering_id=offering.pk)
         again = seats.waitlist_join(family=other, student_id=other_kid.pk, offering_id=offering.pk)
         seats.waitlist_staff_remove(entry_id=again.pk)
+        back = seats.waitlist_join(family=other, student_id=other_kid.pk, offering_id=offering.pk)
+        seats.waitlist_staff_move(entry_id=back.pk, position=1, by=actor.guardian.user)
+        seats.waitlist_staff_offer(
+            entry_id=back.pk, by=actor.guardian.user, override_reason="sibling"
+        )
         seats.hold_expire_if_due(hold_id=hold.pk)
         seats.cart_add(family=fourth, student_id=fourth_kid.pk, offering_id=approval.pk)
         pending_order = orders.checkout(family=fourth)
@@ -611,6 +616,9 @@ SCENARIOS = {
             "portal.enrollment.services.staff.enrollment_staff_drop",
             "portal.enrollment.services.staff.enrollment_staff_cancel",
             "portal.enrollment.services.staff.waitlist_staff_remove",
+            "portal.enrollment.services.staff.waitlist_staff_move",
+            "portal.enrollment.services.staff.waitlist_staff_offer",
+            "portal.enrollment.services.seats.waitlist_offer_make",
         },
         {Order, OrderLine, Enrollment, WaitlistEntry},
     ),
