@@ -15,13 +15,13 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from kernel.users.models import User
 from portal.accounts.models import EmergencyContact, Family, Guardian, Student
 from portal.attendance.models import Attendance
 from portal.catalog.models import Location, Offering, Program, StaffProfile
 from portal.enrollment.models import Enrollment
 from portal.requests.models import MakeupToken
 from portal.staff.services import staff_role_set
-from saas_platform.users.models import User
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
