@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.views.decorators.http import require_safe
 from storages.backends.s3 import S3Storage
 
-from .storage import public_media_name, signed_url
+from kernel.storage import public_media_name, signed_url
 
 YEAR = 365 * 24 * 3600
 HOUR = 3600
