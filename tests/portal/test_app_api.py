@@ -101,9 +101,11 @@ def test_portal_config_tells_the_app_how_to_take_cards(tenant_a):
         "stripe_account": None,
         "saved_cards": True,
     }
-    Tenant.objects.filter(pk=tenant_a.pk).update(stripe_account_id="acct_alpha")
+    Tenant.objects.filter(pk=tenant_a.pk).update(
+        stripe_account_id="acct_alpha", stripe_charges_enabled=True
+    )
     routing.router.clear()  # the routing cache holds the tenant row
-    with override_settings(STRIPE_PUBLISHABLE_KEY="pk_test_123"):
+    with override_settings(STRIPE_PUBLISHABLE_KEY="pk_test_123", STRIPE_SECRET_KEY="sk_test_1"):
         body = client_for(tenant_a).get(f"{API}/portal").json()
     assert body["payments"]["publishable_key"] == "pk_test_123"
     assert body["payments"]["stripe_account"] == "acct_alpha"

@@ -109,7 +109,9 @@ def slow_stripe():
 def shop(committed):
     committed.append("locks")
     tenant = tenant_provision(slug="locks", name="Locks Gym", owner_email="o@locks.test").tenant
-    Tenant.objects.filter(pk=tenant.pk).update(stripe_account_id="acct_locks")
+    Tenant.objects.filter(pk=tenant.pk).update(
+        stripe_account_id="acct_locks", stripe_charges_enabled=True
+    )
     tenant.refresh_from_db()
     with tenant_context(tenant):
         program = Program.objects.create(name="Gym")

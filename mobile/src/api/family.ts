@@ -8792,12 +8792,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BrandOutput"];
+                };
             };
             /** @description The request was refused (see `code`). */
             "4XX": {
