@@ -1,5 +1,6 @@
 """A business that switches its portal off: every family page and API call answers with the
-"currently unavailable" message. Staff keep their admin, and the owner's set-password link."""
+"currently unavailable" message. Staff keep their console, their API and the admin (to switch it
+back on, and to run the business meanwhile), and the owner's set-password link."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from portal.config.selectors import portal_settings_get
 
 UNAVAILABLE = "Our Customer Portal is currently unavailable."
 STAFF_PREFIXES = (
+    "/console/",
     "/admin/",
     "/static/",
     "/media/",
