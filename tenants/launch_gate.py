@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 OPEN_BEFORE_LAUNCH = (
     "/console/",
@@ -25,7 +27,10 @@ OPEN_BEFORE_LAUNCH = (
 
 
 def not_launched_response(request: HttpRequest, tenant) -> HttpResponse:
-    message = f"{tenant.name}'s customer portal is opening soon."
+    # In the visitor's language (LocaleMiddleware runs before this one).
+    message = gettext("%(business_name)s's customer portal is opening soon.") % {
+        "business_name": tenant.name
+    }
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"code": "portal_not_launched", "message": message, "fields": {}}, status=503
@@ -33,7 +38,11 @@ def not_launched_response(request: HttpRequest, tenant) -> HttpResponse:
     else:
         html = render_to_string(
             "tenants/opening_soon.html",
-            {"business_name": tenant.name, "contact_email": tenant.contact_email},
+            {
+                "business_name": tenant.name,
+                "contact_email": tenant.contact_email,
+                "LANGUAGE_CODE": translation.get_language() or "en",
+            },
         )
         response = HttpResponse(html, status=503)
     response["Retry-After"] = "3600"
