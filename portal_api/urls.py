@@ -6,6 +6,7 @@ from branded_apps import api as branded_app_api
 from kernel.api.docs import ApiDocsView
 
 from .views import (
+    account,
     auth,
     billing,
     calendar,
@@ -49,11 +50,18 @@ urlpatterns = [
         auth.PasswordResetConfirmApi.as_view(),
         name="api-password-reset-confirm",
     ),
+    path("account", account.AccountApi.as_view(), name="api-account"),
+    path("account/password", account.AccountPasswordApi.as_view(), name="api-account-password"),
     path("policies", family.PolicyListApi.as_view(), name="api-policies"),
     path("family", family.FamilyDetailApi.as_view(), name="api-family"),
     path("family/students", family.StudentListApi.as_view(), name="api-students"),
     path("family/students/<int:student_id>", family.StudentDetailApi.as_view(), name="api-student"),
     path("family/guardians", family.GuardianListApi.as_view(), name="api-guardians"),
+    path(
+        "family/guardians/<int:guardian_id>",
+        family.GuardianDetailApi.as_view(),
+        name="api-guardian",
+    ),
     path(
         "family/emergency-contacts",
         family.EmergencyContactListApi.as_view(),

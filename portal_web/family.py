@@ -16,8 +16,8 @@ from kernel.client_address import client_address
 from kernel.errors import ApplicationError
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
-from portal.accounts.models import EmergencyContact, Student
-from portal.accounts.selectors import family_get, policies_pending
+from portal.accounts.models import Student
+from portal.accounts.selectors import emergency_contact_get, family_get, policies_pending
 from portal.accounts.services import PolicyConsent
 from portal.catalog.models import Level
 
@@ -278,12 +278,48 @@ def contact_add(request):
     return redirect("portal-family")
 
 
+@family_required
+def contact_edit(request, contact_id: int):
+    contact = emergency_contact_get(family_id=request.guardian.family_id, contact_id=contact_id)
+    if contact is None:
+        return error_page(
+            request,
+            contact_not_found(),
+            back_url=reverse("portal-family"),
+            back_label=_("Back to my family"),
+        )
+    context = {
+        "nav": "family",
+        "contact": contact,
+        "values": {
+            "name": contact.name,
+            "phone": contact.phone,
+            "relationship": contact.relationship,
+        },
+    }
+    if request.method != "POST":
+        return render(request, "portal_web/contact_form.html", context)
+    context["values"] = request.POST
+    try:
+        values = clean_text(
+            request.POST,
+            {"name": 300, "phone": 60, "relationship": 50},
+            required=("name", "phone"),
+        )
+        services.emergency_contact_update(
+            guardian=request.guardian, contact_id=contact.pk, **values
+        )
+    except ApplicationError as exc:
+        context.update(error=exc, errors=field_errors(exc))
+        return render(request, "portal_web/contact_form.html", context, status=exc.status)
+    messages.success(request, _("The emergency contact is saved."))
+    return redirect("portal-family")
+
+
 @require_POST
 @family_required
 def contact_delete(request, contact_id: int):
-    contact = EmergencyContact.objects.filter(
-        pk=contact_id, family_id=request.guardian.family_id
-    ).first()
+    contact = emergency_contact_get(family_id=request.guardian.family_id, contact_id=contact_id)
     if contact is None:
         return error_page(
             request,

@@ -47,6 +47,11 @@ urlpatterns = [
     path("account/password/", family.password_change, name="portal-password-change"),
     path("family/contacts/add/", family.contact_add, name="portal-contact-add"),
     path(
+        "family/contacts/<int:contact_id>/edit/",
+        family.contact_edit,
+        name="portal-contact-edit",
+    ),
+    path(
         "family/contacts/<int:contact_id>/delete/",
         family.contact_delete,
         name="portal-contact-delete",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Family, Guardian, Policy, PolicyAcceptance
+from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance
 
 
 def guardian_for_user(user: Any) -> Guardian | None:
@@ -16,6 +16,11 @@ def family_get(*, family_id: int) -> Family:
     return Family.objects.prefetch_related(
         "guardians", "students__level", "emergency_contacts"
     ).get(pk=family_id)
+
+
+def emergency_contact_get(*, family_id: int, contact_id: int) -> EmergencyContact | None:
+    """One of the family's emergency contacts; None for another family's or a missing id."""
+    return EmergencyContact.objects.filter(pk=contact_id, family_id=family_id).first()
 
 
 @dataclass(frozen=True)

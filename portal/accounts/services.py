@@ -469,19 +469,68 @@ def guardian_add(
     return added
 
 
-@transaction.atomic
-def emergency_contact_create(
-    *, guardian: Guardian, name: str, phone: str, relationship: str = ""
-) -> EmergencyContact:
-    name = _name(name, "name", "Name", 150)
+def _contact_phone(phone: str) -> str:
     phone = (phone or "").strip()
     if not phone:
         raise _field("phone", "phone_required", "A phone number is required.")
     if len(phone) > 30 or not any(ch.isdigit() for ch in phone):
         raise _field("phone", "phone_invalid", "Enter a phone number.")
+    return phone
+
+
+@transaction.atomic
+def emergency_contact_create(
+    *, guardian: Guardian, name: str, phone: str, relationship: str = ""
+) -> EmergencyContact:
+    name = _name(name, "name", "Name", 150)
+    phone = _contact_phone(phone)
     return EmergencyContact.objects.create(
         family_id=guardian.family_id, name=name, phone=phone, relationship=(relationship or "")[:50]
     )
+
+
+@transaction.atomic
+def emergency_contact_update(
+    *,
+    guardian: Guardian,
+    contact_id: int,
+    name: str | None = None,
+    phone: str | None = None,
+    relationship: str | None = None,
+) -> EmergencyContact:
+    """Any guardian of the family edits one of its emergency contacts (the fields given).
+    Every field's problem is reported at once, under the first problem's code; a contact of
+    another family is ``contact_not_found``."""
+    contact = (
+        EmergencyContact.objects.select_for_update()
+        .filter(pk=contact_id, family_id=guardian.family_id)
+        .first()
+    )
+    if contact is None:
+        raise contact_not_found()
+    problems: list[ApplicationError] = []
+    changes: dict[str, str] = {}
+    for field, value, clean in (
+        ("name", name, lambda v: _name(v, "name", "Name", 150)),
+        ("phone", phone, _contact_phone),
+    ):
+        if value is None:
+            continue
+        try:
+            changes[field] = clean(value)
+        except ApplicationError as exc:
+            problems.append(exc)
+    if problems:
+        fields = {k: v for exc in problems for k, v in exc.fields.items()}
+        raise ApplicationError(problems[0].code, problems[0].message, fields=fields)
+    if relationship is not None:
+        changes["relationship"] = relationship.strip()[:50]
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    if changes:
+        contact.save(update_fields=sorted(changes))
+        _profile_changed(guardian.family_id, f"Emergency contact changed: {contact.name}", contact)
+    return contact
 
 
 def emergency_contact_delete(*, guardian: Guardian, contact: EmergencyContact) -> None:
@@ -586,6 +635,18 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     user.set_password(new_password)
     user.save(update_fields=["password"])
     return user
+
+
+@transaction.atomic
+def password_change_keep_device(
+    *, user: User, current_password: str, new_password: str, device: str
+) -> str:
+    """``password_change`` from an app: the new password ends every sign-in (each API token is
+    revoked), then the device that asked gets a fresh token, so it stays signed in. Returns the
+    raw token."""
+    password_change(user=user, current_password=current_password, new_password=new_password)
+    _, raw = api_token_issue(user=user, name=device)
+    return raw
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
+from portal.accounts.inputs import ContactInput
 from portal.accounts.models import EmergencyContact, Policy, Student
 from portal.accounts.selectors import family_get, policies_pending
 
@@ -211,13 +212,23 @@ class GuardianListApi(FamilyApi):
         return Response(GuardianOutput(guardian).data, status=status.HTTP_201_CREATED)
 
 
+class GuardianDetailApi(FamilyApi):
+    @extend_schema(
+        operation_id="family_guardians_delete",
+        responses={204: None},
+        description="The primary guardian removes another guardian of the family: their login "
+        "stops working at once (deactivated, app tokens revoked). Errors: "
+        "`primary_guardian_only` (403), `guardian_not_found` (404), "
+        "`primary_guardian_not_removable` (409).",
+    )
+    def delete(self, request, guardian_id: int):
+        services.guardian_remove(guardian=request.guardian, guardian_id=guardian_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class EmergencyContactListApi(FamilyApi):
-    class Input(serializers.Serializer):
-        name = serializers.CharField(max_length=300, allow_blank=True)
-        phone = serializers.CharField(max_length=60, allow_blank=True)
-        relationship = serializers.CharField(
-            max_length=50, required=False, allow_blank=True, default=""
-        )
+    class Input(ContactInput):
+        pass
 
     @extend_schema(operation_id="family_contacts_list", responses=ContactOutput(many=True))
     def get(self, request):
@@ -237,6 +248,25 @@ class EmergencyContactListApi(FamilyApi):
 
 
 class EmergencyContactDetailApi(FamilyApi):
+    class Input(ContactInput):
+        """Every field optional: what is left out keeps its value."""
+
+    @extend_schema(
+        operation_id="family_contacts_update",
+        request=Input,
+        responses=ContactOutput,
+        description="Any guardian of the family edits one of its emergency contacts; every "
+        "field's problem is answered at once. Errors: `contact_not_found` (404), "
+        "`name_required`, `phone_required`, `phone_invalid`, `invalid_input`.",
+    )
+    def patch(self, request, contact_id: int):
+        data = self.Input(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        contact = services.emergency_contact_update(
+            guardian=request.guardian, contact_id=contact_id, **data.validated_data
+        )
+        return Response(ContactOutput(contact).data)
+
     @extend_schema(operation_id="family_contacts_delete", responses={204: None})
     def delete(self, request, contact_id: int):
         contact = EmergencyContact.objects.filter(

@@ -14,7 +14,7 @@ from kernel.users.models import User
 from portal.accounts.models import Guardian, Student
 from portal.privacy.models import AuditEntry
 from tests.factories import PASSWORD, EmergencyContactFactory, GuardianFactory
-from tests.helpers import signed_in
+from tests.helpers import host_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,39 @@ def test_contacts_are_removed_after_confirming_and_medical_notes_are_shown(famil
     assert "Remove Aunt Rosa from your emergency contacts?" in page
     assert family_web.web.post(f"/family/contacts/{contact.pk}/delete/").status_code == 302
     assert not family_web.family.emergency_contacts.exists()
+
+
+def test_an_emergency_contact_is_edited_with_every_field_error_at_once(family_web, tenant_b):
+    contact = EmergencyContactFactory(family=family_web.family, name="Aunt Rosa", phone="555-0100")
+    page = html(family_web.web.get("/family/"))
+    assert f'href="/family/contacts/{contact.pk}/edit/"' in page
+    form = html(family_web.web.get(f"/family/contacts/{contact.pk}/edit/"))
+    assert 'value="Aunt Rosa"' in form and "Edit an emergency contact" in form
+    bad = family_web.web.post(
+        f"/family/contacts/{contact.pk}/edit/", {"name": "", "phone": "abc", "relationship": ""}
+    )
+    assert bad.status_code == 400
+    for field in ("name", "phone"):
+        assert f'id="{field}-error"' in html(bad), field
+    long = family_web.web.post(
+        f"/family/contacts/{contact.pk}/edit/", {"name": "x" * 301, "phone": "555"}
+    )
+    assert long.status_code == 400
+    contact.refresh_from_db()
+    assert (contact.name, contact.phone) == ("Aunt Rosa", "555-0100")
+    ok = family_web.web.post(
+        f"/family/contacts/{contact.pk}/edit/",
+        {"name": "Aunt Rose", "phone": "555-0111", "relationship": "Aunt"},
+    )
+    assert ok.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.name, contact.phone, contact.relationship) == ("Aunt Rose", "555-0111", "Aunt")
+    stranger = GuardianFactory(email="stranger@alpha.test")
+    theirs = EmergencyContactFactory(family=stranger.family, name="Hidden Person")
+    missing = family_web.web.get(f"/family/contacts/{theirs.pk}/edit/")
+    assert missing.status_code == 404 and "Hidden Person" not in html(missing)
+    family_web.web.defaults["HTTP_HOST"] = host_of(tenant_b)
+    assert family_web.web.get(f"/family/contacts/{contact.pk}/edit/").status_code in (302, 404)
 
 
 def test_the_family_data_export_is_a_download_on_the_web(family_web, tenant_b):

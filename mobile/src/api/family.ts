@@ -5,6 +5,41 @@
  */
 
 export interface paths {
+    "/api/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
+        get: operations["account_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description The signed-in guardian's own name and phone. Every field's problem is answered at once in `fields`. Errors: `first_name_required`, `last_name_required`, `phone_invalid`, `invalid_input`. */
+        patch: operations["account_update"];
+        trace?: never;
+    };
+    "/api/v1/account/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Change the password while signed in: the current password first (`password_incorrect`), then the password rules (`password_too_weak`, `password_too_common`). Every other device is signed out. */
+        post: operations["account_password_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/announcements": {
         parameters: {
             query?: never;
@@ -365,7 +400,8 @@ export interface paths {
         delete: operations["family_contacts_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** @description Any guardian of the family edits one of its emergency contacts; every field's problem is answered at once. Errors: `contact_not_found` (404), `name_required`, `phone_required`, `phone_invalid`, `invalid_input`. */
+        patch: operations["family_contacts_update"];
         trace?: never;
     };
     "/api/v1/family/export": {
@@ -398,6 +434,23 @@ export interface paths {
         /** @description Primary guardian only. The new guardian gets an email to choose a password. Errors: `primary_guardian_only` (403), `email_taken` (409), `email_invalid`. */
         post: operations["family_guardians_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/family/guardians/{guardian_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description The primary guardian removes another guardian of the family: their login stops working at once (deactivated, app tokens revoked). Errors: `primary_guardian_only` (403), `guardian_not_found` (404), `primary_guardian_not_removable` (409). */
+        delete: operations["family_guardians_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2137,6 +2190,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountOutput: {
+            /** @description The guardian's id. */
+            id: number;
+            first_name: string;
+            last_name: string;
+            email: string;
+            phone: string;
+            relationship: string;
+            is_primary: boolean;
+            family_id: number;
+        };
         AgesOutput: {
             min: number | null;
             max: number | null;
@@ -2996,6 +3060,14 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["StaffPendingEnrollmentOutput"][];
         };
+        PasswordChangeInput: {
+            current_password: string;
+            new_password: string;
+        };
+        PasswordChangedOutput: {
+            /** @description A new token for this device (every token, this one included, ends with the old password); null when the request was signed in with a web session. */
+            token: string | null;
+        };
         PasswordResetAccepted: {
             message: string;
         };
@@ -3014,6 +3086,20 @@ export interface components {
          * @enum {string}
          */
         PastDuePolicyEnum: "allow" | "block" | "request";
+        /** @description Every field optional: what is left out keeps its value. */
+        PatchedAccountInput: {
+            first_name?: string;
+            last_name?: string;
+            /** @default  */
+            phone?: string;
+        };
+        /** @description Every field optional: what is left out keeps its value. */
+        PatchedEmergencyContactDetailInput: {
+            name?: string;
+            phone?: string;
+            /** @default  */
+            relationship?: string;
+        };
         PatchedFamilyDetailInput: {
             name?: string;
             address_line1?: string;
@@ -4787,6 +4873,98 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    account_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    account_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedAccountInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    account_password_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChangedOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     announcements_list: {
         parameters: {
             query?: never;
@@ -5587,6 +5765,40 @@ export interface operations {
             };
         };
     };
+    family_contacts_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedEmergencyContactDetailInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     family_export: {
         parameters: {
             query?: never;
@@ -5663,6 +5875,35 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["GuardianOutput"];
                 };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    family_guardians_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                guardian_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was refused (see `code`). */
             "4XX": {
