@@ -25,6 +25,7 @@ class NavItem:
 NAV = (
     NavItem("dashboard", _("Dashboard"), "/console/", ("view_dashboard",)),
     NavItem("enrollments", _("Enrollments"), "/console/enrollments/", ("manage_enrollments",)),
+    NavItem("requests", _("Requests"), "/console/requests/", ("view_requests",)),
     NavItem("activity", _("Activity"), "/console/activity/", ("view_families",)),
     NavItem("families", _("Families"), "/console/families/", ("view_families",)),
     NavItem("waitlists", _("Waitlists"), "/console/waitlists/", ("manage_enrollments",)),

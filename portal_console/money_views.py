@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -366,11 +367,17 @@ def autopay(request):
 def autopay_retry(request, charge_id: int):
     from portal.orders.autopay_runs import autopay_retry as retry
 
+    # Back to the page the retry was asked from: the autopay runs or the failed payments.
+    back = request.POST.get("next", "")
+    if not back.startswith(("/console/autopay/", "/console/payments/failed/")) or not (
+        url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = "/console/autopay/"
     try:
         charge = retry(charge_id=charge_id, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("/console/autopay/")
+        return redirect(back)
     if charge.status == charge.Status.SUCCEEDED:
         messages.success(request, _("The card was charged."))
     else:
@@ -378,7 +385,7 @@ def autopay_retry(request, charge_id: int):
             request,
             _("The card was not charged: %(reason)s") % {"reason": charge.last_error or "—"},
         )
-    return redirect("/console/autopay/")
+    return redirect(back)
 
 
 @methods("GET")

@@ -16,18 +16,50 @@ from .models import ActivityItem
 
 
 def activity_record(
-    *, kind: str, family_id: int, summary: str, obj: Model | None = None
+    *,
+    kind: str,
+    family_id: int,
+    summary: str,
+    obj: Model | None = None,
+    processed_by: User | None = None,
+    processed: bool = False,
 ) -> ActivityItem:
-    """One inbox item for a family's action. ``obj`` names what it is about."""
+    """One inbox item for a family's action. ``obj`` names what it is about. An item that
+    records what staff already handled (a request they decided) is written ``processed``, by
+    ``processed_by``, so the inbox keeps it without asking anyone to process it."""
     if kind not in ActivityItem.Kind.values:
         raise ValueError(f"unknown activity kind {kind!r}")
+    done = processed or processed_by is not None
     return ActivityItem.objects.create(
         kind=kind,
         family_id=family_id,
         summary=summary[:255],
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
+        processed_at=timezone.now() if done else None,
+        processed_by=processed_by if getattr(processed_by, "pk", None) else None,
     )
+
+
+def activity_process_about(*, obj: Model, by: User | None, via: str) -> int:
+    """Mark the unprocessed items about ``obj`` processed (staff handled what they were about,
+    e.g. decided the request), each audited (``activity_processed`` with ``via``). Runs in the
+    caller's transaction; returns how many items it marked."""
+    items = list(
+        ActivityItem.objects.select_for_update(of=("self",)).filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk), processed_at__isnull=True
+        )
+    )
+    now = timezone.now()
+    user = by if getattr(by, "pk", None) else None
+    for item in items:
+        item.processed_at = now
+        item.processed_by = user
+        item.save(update_fields=["processed_at", "processed_by"])
+        audit_record(
+            action="activity_processed", obj=item, user=user, fields={"kind": item.kind, "via": via}
+        )
+    return len(items)
 
 
 def activity_mark(*, item_id: int, processed: bool, by: User | None) -> ActivityItem:

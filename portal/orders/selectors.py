@@ -3,8 +3,12 @@ query per order."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import timedelta
 
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from kernel.errors import ApplicationError
 from portal.enrollment.models import Order
 
 from .models import OrderTender
@@ -55,3 +59,78 @@ def unpaid_order_list(family) -> list[tuple[Order, int]]:
     )
     rows = [(order, amount_due(order)) for order in orders if not order.lapsed(now)]
     return [(order, due) for order, due in rows if due > 0]
+
+
+FAILED_PAYMENT_DAYS = (7, 30, 90, 365)
+
+
+def payments_failed_list(*, days: int | str = 30, limit: int = 200) -> list[dict]:
+    """Card payments that failed in the last ``days`` (one of FAILED_PAYMENT_DAYS; 30 is the
+    dashboard's count), newest first, each with its family and order, why it failed, and what
+    became of the bill since (``outcome``):
+
+    * ``paid``: a later card payment or the autopay charge paid the order;
+    * ``retry``: an autopay charge that failed (or waits for the family): staff may charge
+      the saved card again now (``autopay_charge``, ``portal.orders.autopay_runs``);
+    * ``collecting``: autopay is charging the card or will again on its schedule;
+    * ``lapsed``: the order was cancelled or expired (its seats released): nothing is owed;
+    * ``family``: a checkout the family pays from their account (no card to charge without
+      them: no retry).
+
+    A bad ``days`` is ``invalid_filter`` (400)."""
+    from portal.billing.models import AutopayCharge, Payment
+
+    from .autopay_runs import RETRYABLE
+
+    text = str(days).strip()
+    if not text.isdigit() or int(text) not in FAILED_PAYMENT_DAYS:
+        choices = ", ".join(str(d) for d in FAILED_PAYMENT_DAYS)
+        raise ApplicationError(
+            "invalid_filter",
+            f"Show the last {choices} days.",
+            fields={"days": [f"Use one of: {choices}."]},
+        )
+    since = timezone.now() - timedelta(days=int(text))
+    failed = list(
+        Payment.objects.filter(status=Payment.Status.FAILED, created_at__gte=since)
+        .select_related("family", "order")
+        .prefetch_related("order__lines")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    order_ids = {payment.order_id for payment in failed}
+    paid = set(
+        Payment.objects.filter(order_id__in=order_ids, status=Payment.Status.SUCCEEDED).values_list(
+            "order_id", flat=True
+        )
+    )
+    charges = {
+        charge.order_id: charge for charge in AutopayCharge.objects.filter(order_id__in=order_ids)
+    }
+    rows = []
+    for payment in failed:
+        order = payment.order
+        charge = charges.get(payment.order_id)
+        if payment.order_id in paid or (
+            charge is not None and charge.status == AutopayCharge.Status.SUCCEEDED
+        ):
+            outcome = "paid"
+        elif charge is not None and charge.status in RETRYABLE:
+            outcome = "retry"
+        elif charge is not None:
+            outcome = "collecting"
+        elif order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
+            outcome = "lapsed"
+        else:
+            outcome = "family"
+        rows.append(
+            {
+                "payment": payment,
+                "family": payment.family,
+                "order": order,
+                "what": ", ".join(line.description for line in order.lines.all())[:200],
+                "reason": payment.failure_message or payment.failure_code or "",
+                "autopay_charge": charge,
+                "outcome": outcome,
+            }
+        )
+    return rows

@@ -1,14 +1,16 @@
 """Reads of requests that other pages need: the family's schedule with its absences and
-makeups applied, the one rule the schedule page, the home page and the calendar feed share."""
+makeups applied, the one rule the schedule page, the home page and the calendar feed share;
+and the staff's lists of requests to decide (the console and the staff API)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.catalog.models import Offering
 from portal.catalog.selectors import OfferingFilters, offering_search
@@ -140,3 +142,116 @@ def makeup_targets(*, token: MakeupToken, visible_kinds: list[str]) -> list[Offe
         .prefetch_related("levels")[:200]
     )
     return offerings_for_student(token.student, candidates)[:100]
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+STAFF_STATUSES = ("pending", "approved", "denied", "cancelled", "all")
+
+
+def _bad_filter(field: str, message: str) -> ApplicationError:
+    return ApplicationError("invalid_filter", message, fields={field: [message]})
+
+
+def _filter_day(value, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:20])
+    except ValueError as exc:
+        raise _bad_filter(field, "Give a date as YYYY-MM-DD.") from exc
+
+
+def _filter_id(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 12 or int(text) < 1:
+        raise _bad_filter(field, "Pick a class from the list.")
+    return int(text)
+
+
+def staff_request_list(
+    *,
+    status: str = "pending",
+    type: str = "",
+    offering=None,
+    since="",
+    until="",
+) -> QuerySet[Request]:
+    """Families' requests for staff to read and decide, filtered by status (``all`` for every
+    one; pending by default), type, class (the enrollment's class or the class a makeup or
+    transfer goes to: ``offering`` id) and the business's days the family asked on
+    (``since``..``until``, YYYY-MM-DD, inclusive). Pending ones oldest first (a queue), the
+    others newest first. A bad filter is ``invalid_filter`` (400)."""
+    status = status or "pending"
+    if status not in STAFF_STATUSES:
+        raise _bad_filter("status", f"Use one of: {', '.join(STAFF_STATUSES)}.")
+    if type and type not in Request.Type.values:
+        raise _bad_filter("type", f"Use one of: {', '.join(Request.Type.values)}.")
+    offering_id = _filter_id(offering, "offering")
+    first, last = _filter_day(since, "since"), _filter_day(until, "until")
+    if first and last and first > last:
+        raise _bad_filter("until", "The end is before the start.")
+    requests = Request.objects.select_related(
+        "family", "student", "enrollment__offering", "target_offering", "decided_by"
+    )
+    if status != "all":
+        requests = requests.filter(status=status)
+    if type:
+        requests = requests.filter(type=type)
+    if offering_id is not None:
+        requests = requests.filter(
+            Q(enrollment__offering_id=offering_id) | Q(target_offering_id=offering_id)
+        )
+    zone = timezone.get_current_timezone()
+    if first:
+        requests = requests.filter(created_at__gte=datetime.combine(first, time.min, tzinfo=zone))
+    if last:
+        requests = requests.filter(
+            created_at__lt=datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+        )
+    if status == "pending":
+        return requests.order_by("created_at", "pk")
+    return requests.order_by("-created_at", "-pk")
+
+
+def staff_request_get(*, request_id) -> Request:
+    """One request with everything its page shows; ``request_not_found`` (404) otherwise."""
+    req = (
+        Request.objects.select_related(
+            "family",
+            "student",
+            "enrollment__offering__location",
+            "target_offering__location",
+            "makeup_token",
+            "issued_token",
+            "decided_by",
+        )
+        .filter(pk=request_id)
+        .first()
+    )
+    if req is None:
+        raise ApplicationError("request_not_found", "We could not find that request.", status=404)
+    return req
+
+
+def staff_request_offerings() -> list[Offering]:
+    """The classes families' requests are about (their enrollment's or a makeup's or
+    transfer's target), by name: the choices of the class filter."""
+    ids = set(
+        Request.objects.filter(enrollment__isnull=False).values_list(
+            "enrollment__offering_id", flat=True
+        )
+    ) | set(
+        Request.objects.filter(target_offering__isnull=False).values_list(
+            "target_offering_id", flat=True
+        )
+    )
+    return list(Offering.objects.filter(pk__in=ids).order_by("name", "pk")[:500])
+
+
+def staff_requests_pending_count() -> int:
+    return Request.objects.filter(status=Request.Status.PENDING).count()

@@ -10,8 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError, violated_constraint
+from kernel.users.models import User
 from portal.accounts.models import Family
-from portal.activity.services import activity_record
+from portal.activity.services import activity_process_about, activity_record
 from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_post
 from portal.catalog.models import Offering
@@ -181,6 +182,7 @@ def absence_request(
         )
         if portal.absences_auto_approve:
             _approve(req, portal, note="", by=None)
+            _activity(req)  # the family's report, approved by the business's rule
         else:
             _notify(req)
             _activity(req)
@@ -437,8 +439,66 @@ def request_cancel(*, family: Family, request_id) -> Request:
     return req
 
 
+NOTE_MAX = 2000
+
+
+def _decision_note(note, *, approve: bool) -> str:
+    """The note the family reads with the decision: optional with an approval, the reason
+    (required) with a denial. Refused with nothing changed when it cannot be stored."""
+    if note is None:
+        note = ""
+    if not isinstance(note, str) or "\x00" in note:
+        raise ApplicationError(
+            "invalid_input", "The note is not text.", fields={"note": ["Type the note as text."]}
+        )
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise ApplicationError(
+            "invalid_input",
+            f"The note is longer than {NOTE_MAX:,} characters.",
+            fields={"note": [f"At most {NOTE_MAX:,} characters."]},
+        )
+    if not approve and not note:
+        raise ApplicationError(
+            "deny_reason_required",
+            "Give the family the reason for the denial.",
+            fields={"note": ["Give the family the reason for the denial."]},
+        )
+    return note
+
+
+def _not_pending(req: Request) -> ApplicationError:
+    """Deciding a request someone already decided (another tab, a colleague) or the family
+    cancelled: say what happened to it, so the person sees the page they had was stale."""
+    if req.status == Request.Status.CANCELLED:
+        message = "The family cancelled this request; there is nothing to decide."
+    else:
+        when, who = "", ""
+        if req.decided_at:
+            when = f" on {timezone.localtime(req.decided_at):%b %-d, %Y at %H:%M}"
+        if req.decided_by_id:
+            email = (
+                User.objects.filter(pk=req.decided_by_id).values_list("email", flat=True).first()
+            )
+            who = f" by {email}" if email else ""
+        message = f"This request was already {req.status}{who}{when}; nothing was changed."
+    return _refuse("request_not_pending", message, 409)
+
+
 def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Request:
-    """Staff approve or deny a pending request, with a note the family sees."""
+    """Staff approve or deny a pending request, with a note the family sees (a denial needs
+    one: ``deny_reason_required``). The family is emailed (and pushed) after the commit; the
+    family's inbox item about the request is marked processed and the decision lands in the
+    inbox as a processed item by the decider. A request no longer pending (decided meanwhile,
+    cancelled by the family) is refused with ``request_not_pending`` (409) and nothing
+    changes, as is every refusal of the approval itself (a transfer's full class)."""
+    if not isinstance(approve, bool):
+        raise ApplicationError(
+            "invalid_input",
+            "Choose approve or deny.",
+            fields={"decision": ["Choose approve or deny."]},
+        )
+    note = _decision_note(note, approve=approve)
     portal = portal_settings_get()
     with transaction.atomic():
         req = (
@@ -452,17 +512,32 @@ def request_decide(*, request_id, approve: bool, note: str = "", by=None) -> Req
                 "request_not_found", "We could not find that request.", status=404
             )
         if req.status != Request.Status.PENDING:
-            raise _refuse("request_not_pending", "This request has already been decided.", 409)
+            raise _not_pending(req)
         if approve:
             _approve(req, portal, note=note, by=by)
         else:
             req.status = Request.Status.DENIED
-            req.staff_note = (note or "")[:2000]
-            req.decided_by = by
+            req.staff_note = note
+            req.decided_by = by if getattr(by, "pk", None) else None
             req.decided_at = timezone.now()
             req.save(update_fields=["status", "staff_note", "decided_by", "decided_at"])
             _notify(req)
+        _activity_decided(req, by)
     return req
+
+
+def _activity_decided(req: Request, by) -> None:
+    """Staff decided the request: the family's item about it is handled, and the decision
+    is kept in the inbox (processed, by whom) beside it."""
+    activity_process_about(obj=req, by=by, via="request_decided")
+    activity_record(
+        kind="request",
+        family_id=req.family_id,
+        summary=f"{req.student.first_name}: {req.get_type_display().lower()} {req.status}",
+        obj=req,
+        processed_by=by,
+        processed=True,
+    )
 
 
 def _approve(req: Request, portal, *, note: str, by) -> None:
@@ -474,8 +549,8 @@ def _approve(req: Request, portal, *, note: str, by) -> None:
     elif req.type == Request.Type.DROP:
         _apply_drop(req, now)
     req.status = Request.Status.APPROVED
-    req.staff_note = (note or "")[:2000]
-    req.decided_by = by
+    req.staff_note = (note or "")[:NOTE_MAX]
+    req.decided_by = by if getattr(by, "pk", None) else None
     req.decided_at = now
     req.save()
     _notify(req)

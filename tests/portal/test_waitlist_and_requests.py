@@ -629,9 +629,14 @@ def test_staff_decide_requests_in_the_admin(enrolled, staff_admin):
         "Moving"
         in staff_admin.get(f"/admin/portal_requests/request/{req['id']}/change/").content.decode()
     )
-    response = staff_admin.post(
-        "/admin/portal_requests/request/", {"action": "deny", "_selected_action": [req["id"]]}
-    )
+    deny = {"action": "deny", "_selected_action": [req["id"]]}
+    # A denial needs the reason the family reads (the staff note): refused without one.
+    response = staff_admin.post("/admin/portal_requests/request/", deny, follow=True)
+    assert "Give the family the reason for the denial." in response.content.decode()
+    connection.set_tenant(actor.tenant)
+    assert Request.objects.get(pk=req["id"]).status == "pending"
+    Request.objects.filter(pk=req["id"]).update(staff_note="Fees are due first.")
+    response = staff_admin.post("/admin/portal_requests/request/", deny)
     assert response.status_code == 302
     connection.set_tenant(actor.tenant)
     assert Request.objects.get(pk=req["id"]).status == "denied"
