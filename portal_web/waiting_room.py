@@ -85,6 +85,7 @@ def _status_body(result, config) -> dict:
         "seconds_to_open": result.seconds_to_open,
         "opens_at_text": _when(config.opens_at),
         "pass_expires_text": _when(result.pass_expires_at),
+        "poll_seconds": result.poll_seconds,
     }
 
 
@@ -132,6 +133,7 @@ def opening_page(request, opening_id: int):
         "status": _status_body(result, config),
         "joined": result.state not in ("not_joined", "closed"),
         "has_ticket": _family_id(request, config) is not None,
+        "poll_ms": result.poll_seconds * 1000,
         "nav": "classes",
     }
     return _with_pass(render(request, "portal_web/waiting_room.html", context), result)
@@ -160,7 +162,9 @@ def opening_join(request, opening_id: int):
 
 
 def opening_status(request, opening_id: int):
-    """The page's poll (every 2 s): by the ticket cookie, no session, no SQL when warm."""
+    """The page's poll (at the answer's ``poll_seconds``): by the ticket cookie, no session,
+    no SQL when warm. With the cookie it is answered before sessions and authentication
+    (``saas_platform.waiting_room_poll``)."""
     try:
         config = waiting_room.opening_config(opening_id)
     except ApplicationError as exc:

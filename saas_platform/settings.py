@@ -315,6 +315,9 @@ MIDDLEWARE = [
     # Sheds only when this process is over its queueing-delay target, per-tenant fair share,
     # before sessions, authentication and DRF (saas_platform.admission).
     "saas_platform.admission.AdmissionControlMiddleware",
+    # A registration opening's status polls by signed ticket answered here, without sessions,
+    # authentication or DRF (saas_platform.waiting_room_poll; docs/rush.md).
+    "saas_platform.waiting_room_poll.WaitingRoomPollMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -167,7 +167,7 @@ test("the shared app finds a business in the platform directory", async () => {
 
 test("a class in a registration opening joins the line, shows the place live, and adds with the pass", async () => {
   let polls = 0;
-  const waiting = (position: number) => ({ state: "waiting", position, ahead: position - 1, estimated_wait_seconds: position * 40, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 5 });
+  const waiting = (position: number) => ({ state: "waiting", position, ahead: position - 1, estimated_wait_seconds: position * 40, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 1 });
   const { calls } = fakeApi({
     ...base,
     "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
@@ -193,7 +193,7 @@ test("a class in a registration opening joins the line, shows the place live, an
   fireEvent.press(await screen.findByRole("button", { name: "Add to cart" }));
   expect(await screen.findByText("You are number 3 in line.")).toBeTruthy();
   expect(screen.getByText("Estimated wait: about 2 min.")).toBeTruthy();
-  // The place updates live (the API asked for 5 s; the app polls at most every 2 s).
+  // The place updates live, at the cadence the API asks for (1 s near the front).
   expect(await screen.findByText("You are number 2 in line.", {}, { timeout: 2600 })).toBeTruthy();
   await waitFor(() => expect(calls.filter((c) => c.path === "/api/v1/cart/items")).toHaveLength(2), { timeout: 2600 });
   const polled = calls.filter((c) => c.method === "GET" && c.path === "/api/v1/openings/3/queue");
@@ -204,6 +204,34 @@ test("a class in a registration opening joins the line, shows the place live, an
   expect(second.body).toEqual({ offering: 5, student: 9 });
   forgetWaitingRoomPass();
 }, 15000);
+
+test("leaving the line sends DELETE with the ticket, and the family can join again", async () => {
+  const waiting = { state: "waiting", position: 40, ahead: 39, estimated_wait_seconds: 400, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 20 };
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
+    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    "POST /api/v1/openings/3/queue": { body: { ...waiting, ticket: "T-9" } },
+    "GET /api/v1/openings/3/queue": { body: waiting },
+    "DELETE /api/v1/openings/3/queue": { status: 204 },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Rush Tumblers"));
+  fireEvent.press(await screen.findByRole("button", { name: "Add to cart" }));
+  expect(await screen.findByText("You are number 40 in line.")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Leave the line" }));
+  expect(await screen.findByText(/You left the line/)).toBeTruthy();
+  const left = calls.filter((c) => c.method === "DELETE" && c.path === "/api/v1/openings/3/queue");
+  expect(left).toHaveLength(1);
+  expect(left[0].headers.get("X-Waiting-Room-Ticket")).toBe("T-9");
+  // Far back (20 s asked), the app has not polled again meanwhile.
+  expect(calls.filter((c) => c.method === "GET" && c.path === "/api/v1/openings/3/queue")).toHaveLength(0);
+  expect(screen.getByRole("button", { name: "Join the line again" })).toBeTruthy();
+});
 
 test("an expired pass is explained in Spanish and the family can join the line again", async () => {
   let joins = 0;

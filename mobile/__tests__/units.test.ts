@@ -1,6 +1,7 @@
 import { countdown, money } from "../src/format";
 import { en, es, translate } from "../src/i18n";
 import { defaultTheme, themeFromTokens } from "../src/theme";
+import { pollDelaySeconds } from "../src/screens/WaitingRoom";
 import { TOKENS } from "./server";
 
 test("English and Spanish have the same messages, with the same placeholders", () => {
@@ -25,4 +26,13 @@ test("money in minor units and the hold countdown", () => {
   expect(money(12050, "usd")).toBe("$120.50");
   expect(countdown(65)).toBe("1:05");
   expect(countdown(-3)).toBe("0:00");
+});
+
+test("the waiting room polls at the server's poll_seconds, within 1-60 s", () => {
+  expect(pollDelaySeconds(1)).toBe(1);
+  expect(pollDelaySeconds(20)).toBe(20);
+  expect(pollDelaySeconds(0.2)).toBe(1);
+  expect(pollDelaySeconds(3600)).toBe(60);
+  expect(pollDelaySeconds(undefined)).toBe(2);
+  expect(pollDelaySeconds(Number.NaN)).toBe(2);
 });

@@ -232,6 +232,8 @@ export const en = {
   "queue.expired": "Your pass expired before checkout finished, so the place went to the next family. Join the line again to try once more.",
   "queue.closed": "This registration opening has closed.",
   "queue.rejoin": "Join the line again",
+  "queue.leave": "Leave the line",
+  "queue.left": "You left the line. Your place went to the next family.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -466,6 +468,8 @@ export const es: Record<MessageKey, string> = {
   "queue.expired": "Tu pase venció antes de terminar el pago, así que el lugar pasó a la siguiente familia. Vuelve a la fila para intentarlo otra vez.",
   "queue.closed": "Esta apertura de inscripciones ya cerró.",
   "queue.rejoin": "Volver a la fila",
+  "queue.leave": "Salir de la fila",
+  "queue.left": "Saliste de la fila. Tu lugar pasó a la siguiente familia.",
 };
 
 export type Language = "en" | "es";

@@ -92,6 +92,38 @@ class QueueStatus:
     seconds_to_open: int | None = None
     pass_token: str = ""
     pass_expires_at: datetime | None = None
+    poll_seconds: int = 2  # when to ask again (``poll_seconds_for``)
+
+
+# How often a family should ask for its place: every second near the front (its place and the
+# pass must show within 2 s), less often the further back it is (its estimate moves slowly), so
+# 3,000 families in line cost the server hundreds of polls a second, not 1,500.
+POLL_NEAR_SECONDS = 1  # estimated wait up to POLL_NEAR_WAIT
+POLL_NEAR_WAIT = 15
+POLL_MID_SECONDS = 2  # estimated wait up to POLL_MID_WAIT
+POLL_MID_WAIT = 45
+POLL_FAR_DIVISOR = 15  # beyond: a fifteenth of the estimated wait...
+POLL_MAX_SECONDS = 20  # ...at most this
+POLL_IDLE_SECONDS = 30  # admitted (the pass's expiry), expired, closed, not joined
+POLL_PAUSED_SECONDS = 5
+
+
+def poll_seconds_for(
+    state: str, *, estimated_wait: int | None = None, seconds_to_open: int | None = None
+) -> int:
+    """The cadence the server asks for, by place in line (docs/rush.md)."""
+    if state == "before_opening":
+        # Ask again right at the opening (the shuffle is revealed then), at most every 10 s.
+        return max(1, min(10, seconds_to_open or 1))
+    if state == "waiting":
+        if estimated_wait is None or estimated_wait <= POLL_NEAR_WAIT:
+            return POLL_NEAR_SECONDS
+        if estimated_wait <= POLL_MID_WAIT:
+            return POLL_MID_SECONDS
+        return min(POLL_MAX_SECONDS, max(POLL_MID_SECONDS, estimated_wait // POLL_FAR_DIVISOR))
+    if state == "paused":
+        return POLL_PAUSED_SECONDS
+    return POLL_IDLE_SECONDS
 
 
 def not_found() -> ApplicationError:
@@ -494,7 +526,7 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
     now = now or timezone.now()
     config = opening_config(opening_id)
     if not config.in_effect(now):
-        return QueueStatus(state="closed")
+        return QueueStatus(state="closed", poll_seconds=POLL_IDLE_SECONDS)
     client = _scripts()
     k = _keys(config)
     fam = str(family_id)
@@ -520,28 +552,33 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
                 state="admitted",
                 pass_token=_pass_token(config, family_id, expiry),
                 pass_expires_at=datetime.fromtimestamp(expiry / 1000, tz=UTC),
+                poll_seconds=POLL_IDLE_SECONDS,
             )
-        return QueueStatus(state="expired")
+        return QueueStatus(state="expired", poll_seconds=POLL_IDLE_SECONDS)
     if not _opened(config, now):
+        to_open = math.ceil((config.opens_ms - now_ms) / 1000)
         if pre is None:
             return QueueStatus(
-                state="not_joined", seconds_to_open=math.ceil((config.opens_ms - now_ms) / 1000)
+                state="not_joined", seconds_to_open=to_open, poll_seconds=POLL_IDLE_SECONDS
             )
         return QueueStatus(
             state="before_opening",
-            seconds_to_open=math.ceil((config.opens_ms - now_ms) / 1000),
+            seconds_to_open=to_open,
+            poll_seconds=poll_seconds_for("before_opening", seconds_to_open=to_open),
         )
     if rank is None:
         if pre is not None:  # the shuffle has not run yet (another process's tick)
-            return QueueStatus(state="waiting")
-        return QueueStatus(state="not_joined")
+            return QueueStatus(state="waiting", poll_seconds=POLL_NEAR_SECONDS)
+        return QueueStatus(state="not_joined", poll_seconds=POLL_IDLE_SECONDS)
     rate = _rate_from(config, now, admitted_since)
     wait = math.ceil((rank + 1) / rate) if rate > 0 else None
+    state = "paused" if paused else "waiting"
     return QueueStatus(
-        state="paused" if paused else "waiting",
+        state=state,
         position=rank + 1,
         ahead=rank,
         estimated_wait_seconds=wait,
+        poll_seconds=poll_seconds_for(state, estimated_wait=wait),
     )
 
 

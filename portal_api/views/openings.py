@@ -8,7 +8,9 @@ Staff with ``portal_catalog.manage_registration_openings`` watch the queue and p
 
 from __future__ import annotations
 
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -63,7 +65,10 @@ class QueueOutput(serializers.Serializer):
     ticket = serializers.CharField(
         required=False, help_text="Send it as `X-Waiting-Room-Ticket` when polling."
     )
-    poll_seconds = serializers.IntegerField()
+    poll_seconds = serializers.IntegerField(
+        help_text="Ask again in this many seconds: every second near the front of the line, "
+        "less often further back (up to 20 s), 30 s once admitted."
+    )
 
 
 def queue_body(result: waiting_room.QueueStatus, ticket: str = "") -> dict:
@@ -75,11 +80,36 @@ def queue_body(result: waiting_room.QueueStatus, ticket: str = "") -> dict:
         "seconds_to_open": result.seconds_to_open,
         "pass_token": result.pass_token,
         "pass_expires_at": result.pass_expires_at.isoformat() if result.pass_expires_at else None,
-        "poll_seconds": 2,
+        "poll_seconds": result.poll_seconds,
     }
     if ticket:
         body["ticket"] = ticket
     return body
+
+
+def _ticket_family(config: waiting_room.OpeningConfig, ticket: str) -> int:
+    family_id = waiting_room.family_from_ticket(config, ticket)
+    if family_id is None:
+        raise ApplicationError(
+            "invalid_ticket", _("This waiting-room ticket is not valid here."), status=400
+        )
+    return family_id
+
+
+def queue_poll_by_ticket(opening_id: int, ticket: str) -> HttpResponse:
+    """``GET /api/v1/openings/{id}/queue`` with ``X-Waiting-Room-Ticket``, answered before
+    sessions, authentication and DRF (``saas_platform.waiting_room_poll``): the ticket names
+    the family, so the answer needs only the opening's cached settings and Redis. Same body,
+    errors and ``no-store`` as the view below."""
+    try:
+        config = waiting_room.opening_config(opening_id)
+        family_id = _ticket_family(config, ticket)
+        result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
+        response = JsonResponse(queue_body(result))
+    except ApplicationError as exc:
+        response = JsonResponse(exc.as_dict(), status=exc.status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class OpeningListApi(PortalApi):
@@ -129,14 +159,7 @@ class OpeningQueueApi(PortalApi):
     def get(self, request, opening_id: int):
         ticket = request.headers.get("X-Waiting-Room-Ticket", "")
         config = waiting_room.opening_config(opening_id)
-        if ticket:
-            family_id = waiting_room.family_from_ticket(config, ticket)
-            if family_id is None:
-                raise ApplicationError(
-                    "invalid_ticket", "This waiting-room ticket is not valid here.", status=400
-                )
-        else:
-            family_id = request.guardian.family_id
+        family_id = _ticket_family(config, ticket) if ticket else request.guardian.family_id
         result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
         return Response(queue_body(result))
 
@@ -151,14 +174,7 @@ class OpeningQueueApi(PortalApi):
     def delete(self, request, opening_id: int):
         ticket = request.headers.get("X-Waiting-Room-Ticket", "")
         config = waiting_room.opening_config(opening_id)
-        if ticket:
-            family_id = waiting_room.family_from_ticket(config, ticket)
-            if family_id is None:
-                raise ApplicationError(
-                    "invalid_ticket", "This waiting-room ticket is not valid here.", status=400
-                )
-        else:
-            family_id = request.guardian.family_id
+        family_id = _ticket_family(config, ticket) if ticket else request.guardian.family_id
         waiting_room.queue_leave(opening_id=opening_id, family_id=family_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

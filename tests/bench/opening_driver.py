@@ -6,8 +6,10 @@ Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around
 
 1. joins the waiting room (``POST /api/v1/openings/{id}/queue`` with its bearer token), keeps the
    ticket;
-2. polls ``GET /api/v1/openings/{id}/queue`` with the ticket every ``poll_seconds`` (2 s, on a
-   fixed schedule as the page's timer does) until it is admitted, recording each answer;
+2. polls ``GET /api/v1/openings/{id}/queue`` with the ticket at the cadence the last answer
+   asked for (``poll_seconds``: every second near the front, less often further back, as the
+   web page and the app do; ``--poll-seconds`` fixes it) until it is admitted, recording each
+   answer and the cadence it was asked for (so the report can tell the front from the back);
 3. with the pass, looks at the classes (``GET /api/v1/offerings``, the cached page with current
    availability) and adds one still open to the cart (in a random order; one that filled up
    meanwhile answers ``offering_full`` and the next is tried, at most ``--tries``; ``busy``, the
@@ -107,6 +109,7 @@ async def family(
     ticket = body.get("ticket", "")
     poll_headers = {**common, "X-Waiting-Room-Ticket": ticket}
     gaps: list[float] = []
+    asked: list[float] = []  # the cadence the answer before each gap asked for
     last_answer = time.time()
     positions = 0
     cadence = args.poll_seconds or float(body.get("poll_seconds") or 2)
@@ -115,6 +118,7 @@ async def family(
         if time.time() - opens_at > args.max_seconds:
             out["outcome"] = "timed_out_waiting"
             out["gaps"] = gaps
+            out["asked"] = asked
             return out
         if body.get("state") in ("closed", "expired", "not_joined"):
             out["outcome"] = f"state_{body.get('state')}"
@@ -128,10 +132,12 @@ async def family(
                 positions += 1
             if now - opens_at > 0 and body.get("state") not in ("before_opening",):
                 gaps.append(now - last_answer)
+                asked.append(answer_cadence(body))
             last_answer = now
             body = answer
     out["admitted"] = time.time() - opens_at
     out["gaps"] = gaps
+    out["asked"] = asked
     out["positions_seen"] = positions
     pass_headers = {**auth, "X-Waiting-Room-Pass": body.get("pass_token", "")}
     # The family looks at the classes (the cached search, availability merged in) and tries

@@ -232,7 +232,7 @@ def test_api_join_poll_with_ticket_and_use_the_pass(family_a):
     assert joined.status_code == 200, joined.content
     body = joined.json()
     assert body["state"] == "admitted" and body["pass_token"] and body["ticket"]
-    assert body["poll_seconds"] == 2
+    assert body["poll_seconds"] == 30  # admitted: only the pass's expiry is left to see
     polled = client_for(family_a.tenant).get(
         f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=body["ticket"]
     )
@@ -339,3 +339,33 @@ def test_staff_watch_and_pause_with_the_named_permission(family_a, tenant_a):
     connection.set_schema_to_public()
     missing = client_for(tenant_a, token=manager.token).get("/api/v1/staff/openings/999999/queue")
     assert_error(missing, 404, "opening_not_found")
+
+
+def test_poll_cadence_follows_the_place_in_line(in_tenant_a):
+    """Every second near the front (the place and the pass show within 2 s), less often
+    further back, so a long line does not poll the server 1,500 times a second."""
+    cadence = waiting_room.poll_seconds_for
+    assert cadence("waiting", estimated_wait=3) == 1
+    assert cadence("waiting", estimated_wait=15) == 1
+    assert cadence("waiting", estimated_wait=40) == 2
+    assert cadence("waiting", estimated_wait=150) == 10
+    assert cadence("waiting", estimated_wait=3600) == 20
+    assert cadence("waiting", estimated_wait=None) == 1
+    assert cadence("before_opening", seconds_to_open=300) == 10
+    assert cadence("before_opening", seconds_to_open=3) == 3
+    assert cadence("before_opening", seconds_to_open=0) == 1
+    assert cadence("paused") == 5 and cadence("admitted") == 30
+    # Through the queue: one admission a second, so the place is the wait in seconds.
+    opening = make_opening([make_offering()], admit_per_minute=60)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family in range(1, 61):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
+    near = waiting_room.queue_status(opening_id=opening.pk, family_id=5, now=opened)
+    far = waiting_room.queue_status(opening_id=opening.pk, family_id=60, now=opened)
+    assert near.state == far.state == "waiting"
+    assert near.position < far.position
+    assert near.poll_seconds == 1 and far.poll_seconds == 3  # ~59 s away: every 3 s
+    api = client_for(in_tenant_a)
+    ticket = waiting_room.ticket_for(waiting_room.opening_config(opening.pk), 60)
+    body = api.get(f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=ticket).json()
+    assert body["state"] == "waiting" and body["poll_seconds"] == 3

@@ -68,7 +68,9 @@ def test_join_before_the_opening_then_admitted_with_a_pass_cookie(opening, famil
     body = status.json()
     assert body["state"] == "before_opening" and "random order" in body["message"]
     page = client.get(f"/waiting-room/{opening.pk}/").content.decode()
-    assert 'data-poll-ms="2000"' in page and "random order" in page
+    # Five minutes before the opening: the page asks again every 10 s (the server's cadence).
+    assert 'data-poll-ms="10000"' in page and "random order" in page
+    assert f'data-leave-url="/api/v1/openings/{opening.pk}/queue"' in page
     # Cart add before the opening: refused, with the way to the waiting room.
     add = {"offering": opening.offerings.first().pk, "student": family_web.student.pk}
     refused = client.post("/cart/add/", add)

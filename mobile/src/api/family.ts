@@ -3599,6 +3599,7 @@ export interface components {
             pass_expires_at: string | null;
             /** @description Send it as `X-Waiting-Room-Ticket` when polling. */
             ticket?: string;
+            /** @description Ask again in this many seconds: every second near the front of the line, less often further back (up to 20 s), 30 s once admitted. */
             poll_seconds: number;
         };
         /**

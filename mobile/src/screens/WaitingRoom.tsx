@@ -2,9 +2,11 @@
 // Retry-After) the screen waits and tries again by itself, like the web portal's "Whoa!" page
 // but without losing the screen. When a cart add answers `waiting_room_pass_required`, the class
 // is in a registration opening (docs/rush.md): the family joins the opening's queue through the
-// API, sees its place and estimated wait (polled at the API's `poll_seconds`, at most every 2 s),
-// and once admitted keeps the pass (sent as `X-Waiting-Room-Pass` by the API client) and tries
-// the add again.
+// API, sees its place and estimated wait (polled at the API's `poll_seconds`: every second near
+// the front, less often further back), and once admitted keeps the pass (sent as
+// `X-Waiting-Room-Pass` by the API client) and tries the add again. Leaving the screen before
+// the turn comes, or "Leave the line", sends DELETE to the queue, so the place goes to the next
+// family at once.
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, keepWaitingRoomPass, ok } from "../api/client";
@@ -60,7 +62,16 @@ function Busy({ error, retry }: { error: ApiError; retry: () => void }) {
   );
 }
 
-const MAX_POLL_SECONDS = 2;
+const MIN_POLL_SECONDS = 1;
+const MAX_POLL_SECONDS = 60;
+const RETRY_SECONDS = 2;
+
+/** When to poll again: the server's `poll_seconds`, kept within sane bounds. */
+export function pollDelaySeconds(pollSeconds: number | null | undefined): number {
+  const asked = Number(pollSeconds);
+  if (!Number.isFinite(asked) || asked <= 0) return RETRY_SECONDS;
+  return Math.min(Math.max(asked, MIN_POLL_SECONDS), MAX_POLL_SECONDS);
+}
 
 function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }) {
   const { t, language } = useI18n();
@@ -72,6 +83,7 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
   const [round, setRound] = useState(0); // a new round joins the line again (after expiry)
   const ticket = useRef<string>("");
   const retried = useRef(false);
+  const state = useRef<string>("");
   // The caller's retry is a new function each render: keep the latest without restarting the poll.
   const retryRef = useRef(retry);
   retryRef.current = retry;
@@ -81,6 +93,18 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
     setQueue(null);
     setRound((r) => r + 1);
   }, []);
+
+  const leaveQueue = useCallback(async () => {
+    state.current = "left";
+    try {
+      await api.DELETE("/api/v1/openings/{opening_id}/queue", {
+        params: { path: { opening_id: opening } },
+        headers: ticket.current ? { "X-Waiting-Room-Ticket": ticket.current } : {},
+      });
+    } catch {
+      // The place lapses with the pass anyway.
+    }
+  }, [api, opening]);
 
   useEffect(() => {
     let stopped = false;
@@ -97,6 +121,7 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
             );
         if (stopped) return;
         if (answer.ticket) ticket.current = answer.ticket;
+        state.current = answer.state;
         setQueue(answer);
         setFailure(null);
         if (answer.state === "admitted" && answer.pass_token) {
@@ -107,13 +132,12 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
           }
           return;
         }
-        if (answer.state === "expired" || answer.state === "closed") return;
-        const wait = Math.min(Math.max(answer.poll_seconds || 1, 0.5), MAX_POLL_SECONDS);
-        timer = setTimeout(() => void poll(false), wait * 1000);
+        if (answer.state === "expired" || answer.state === "closed" || answer.state === "not_joined") return;
+        timer = setTimeout(() => void poll(false), pollDelaySeconds(answer.poll_seconds) * 1000);
       } catch (exc) {
         if (stopped) return;
         setFailure(exc);
-        timer = setTimeout(() => void poll(first), MAX_POLL_SECONDS * 1000);
+        timer = setTimeout(() => void poll(first), RETRY_SECONDS * 1000);
       }
     };
     void poll(true);
@@ -123,6 +147,17 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
     };
   }, [api, opening, round]);
 
+  // The family left the screen before its turn: its place goes to the next family.
+  const leaveRef = useRef(leaveQueue);
+  leaveRef.current = leaveQueue;
+  useEffect(
+    () => () => {
+      if (["before_opening", "waiting", "paused"].includes(state.current)) void leaveRef.current();
+    },
+    [],
+  );
+
+
   const lines: string[] = [];
   if (queue?.state === "before_opening" && queue.seconds_to_open !== null) lines.push(t("queue.before", { seconds: Math.max(0, Math.round(queue.seconds_to_open)) }));
   if (queue?.state === "paused") lines.push(t("queue.paused"));
@@ -131,6 +166,7 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
   if (queue?.state === "admitted") lines.push(t("queue.admitted", { time: queue.pass_expires_at ? dateTime(queue.pass_expires_at, zone, language) : "" }));
   if (queue?.state === "expired") lines.push(t("queue.expired"));
   if (queue?.state === "closed") lines.push(t("queue.closed"));
+  if (queue?.state === "not_joined") lines.push(t("queue.left"));
   return (
     <Notice>
       <Title level={2}>{t("queue.title")}</Title>
@@ -138,7 +174,16 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
         <Body key={line}>{line}</Body>
       ))}
       {failure instanceof ApiError ? <Body muted>{failure.message}</Body> : null}
-      {queue?.state === "expired" ? <Button kind="secondary" title={t("queue.rejoin")} onPress={join} /> : null}
+      {queue?.state === "expired" || queue?.state === "not_joined" ? <Button kind="secondary" title={t("queue.rejoin")} onPress={join} /> : null}
+      {queue && ["before_opening", "waiting", "paused"].includes(queue.state) ? (
+        <Button
+          kind="secondary"
+          title={t("queue.leave")}
+          onPress={() => {
+            void leaveQueue().then(() => setQueue({ ...queue, state: "not_joined" }));
+          }}
+        />
+      ) : null}
     </Notice>
   );
 }
