@@ -1,7 +1,8 @@
 """The registration opening's waiting room in a real browser, in English and in Spanish: a
 family joins the pre-queue before the opening, the page follows the opening, its place in line
-and its admission without a reload (waiting_room.js polling every 2 s), the pass lets it add the
-opening's class to the cart, and once the pass has ended the page says so and the cart refuses.
+and its admission without a reload (waiting_room.js polling at the server's ``poll_seconds``), the
+pass lets it add the opening's class to the cart, and once the pass has ended the page says so and
+the cart refuses; a family that leaves the line gives up its place (DELETE on the API's queue).
 axe-core checks every page."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TEXT = {
         "ended": "Your pass has ended.",
         "again": "Join the line again",
         "to_room": "Go to the waiting room",
+        "leave": "Leave the line",
     },
     "es": {
         "join": "Unirse a la fila",
@@ -40,6 +42,7 @@ TEXT = {
         "ended": "Su pase ha terminado.",
         "again": "Volver a la fila",
         "to_room": "Ir a la sala de espera",
+        "leave": "Salir de la fila",
     },
 }
 LOCALES = {"en": "en-US", "es": "es-MX"}
@@ -119,7 +122,7 @@ def _run(e2e_tenant, page, axe, language):
     with tenant_context(tenant):
         opening = RegistrationOpening.objects.create(
             name="Fall registration",
-            opens_at=timezone.now() + timedelta(seconds=12),
+            opens_at=timezone.now() + timedelta(seconds=25),
             checkout_slots=1,
             pass_minutes=10,
         )
@@ -140,6 +143,7 @@ def _run(e2e_tenant, page, axe, language):
         room = page.locator(".waiting-room")
         assert room.get_attribute("data-state") == "before_opening"
         assert t["random"] in page.inner_text("main")
+        page.get_by_role("button", name=t["leave"], exact=True).wait_for()
         axe.check(page, context="(pre-queue)")
         _shots(page, f"pre-queue-{language}")
         page.evaluate("window.__sameDocument = true")
@@ -199,3 +203,38 @@ def _run(e2e_tenant, page, axe, language):
     finally:
         with tenant_context(tenant):
             waiting_room.queue_clear(opening=opening)
+
+
+def test_leaving_the_line_gives_up_the_place(e2e_tenant, browser, axe, request):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    request.node._e2e_pages = [page]
+    tenant = e2e_tenant.tenant
+    offerings = catalog_create(tenant)
+    ours = _family(tenant, "wr-leave@kestrel.test")
+    with tenant_context(tenant):
+        opening = RegistrationOpening.objects.create(
+            name="Winter registration", opens_at=timezone.now() + timedelta(minutes=10)
+        )
+        opening.offerings.set([offerings["free"]])
+        pre = waiting_room._keys(waiting_room._snapshot(opening))["pre"]
+    try:
+        _sign_in(page, axe, e2e_tenant, "wr-leave@kestrel.test")
+        page.goto(e2e_tenant(f"/waiting-room/{opening.pk}/"))
+        page.get_by_role("button", name="Join the line", exact=True).click()
+        page.wait_for_load_state("load")
+        assert redis_client().zscore(pre, str(ours)) is not None
+        axe.check(page, context="(pre-queue, 390 px)")
+        _shots(page, "leave-before")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Leave the line", exact=True).click()
+        page.get_by_role("button", name="Join the line", exact=True).wait_for()
+        assert redis_client().zscore(pre, str(ours)) is None
+        assert not page.get_by_role("button", name="Leave the line", exact=True).is_visible()
+        axe.check(page, context="(left the line)")
+        axe.assert_every_page_checked()
+    finally:
+        with tenant_context(tenant):
+            waiting_room.queue_clear(opening=opening)
+        context.close()
