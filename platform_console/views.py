@@ -21,7 +21,7 @@ from portal.tenancy import selectors as tenancy_selectors
 from portal.tenancy.services import plan_standing_for, tenant_launch_checked
 from tenants import domains as domain_services
 from tenants import plans, selectors, services
-from tenants.models import CURRENCIES, LOCALES, Plan, Tenant
+from tenants.models import CURRENCIES, LOCALES, Tenant
 
 from .access import is_platform_admin, platform_page
 
@@ -91,9 +91,7 @@ def business_list(request):
     q = (request.GET.get("q") or "").strip()[:100]
     if status and status not in STATUSES:
         status = ""
-    tenants = selectors.tenant_list(status=status or None, q=q or None).select_related(
-        "plan", "subscription"
-    )[:200]
+    tenants = selectors.tenant_list_with_plans(status=status or None, q=q or None)
     return render(
         request,
         "platform_console/businesses.html",
@@ -118,7 +116,7 @@ def _new_form(request, values: dict, error: ApplicationError | None = None, stat
             "field_errors": (error.fields if error else {}) or {},
             "currencies": CURRENCIES,
             "locales": LOCALES,
-            "plans": Plan.objects.filter(is_active=True),
+            "plans": selectors.plan_list_active(),
             "platform_domain": settings.PLATFORM_DOMAIN,
         },
         status=status,
@@ -170,7 +168,7 @@ def _detail(request, tenant: Tenant, error: ApplicationError | None = None, stat
             "domains": domains,
             "subscription": getattr(tenant, "subscription", None),
             "plan_view": plan_standing_for(tenant=tenant),
-            "plans": Plan.objects.filter(is_active=True),
+            "plans": selectors.plan_list_active(),
             "error": error,
         },
         status=status,

@@ -16,7 +16,6 @@ from kernel.errors import ApplicationError
 from portal.billing.money import amount_format
 from portal.enrollment import selectors as enrollment_selectors
 from portal.enrollment import services as enrollment_services
-from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.orders.desk import desk_enroll
 from portal.requests import staff as request_staff
 
@@ -85,9 +84,7 @@ def family_enroll(request, family_id: int):
 
 
 def _family_of(enrollment_id: int) -> int:
-    family_id = (
-        Enrollment.objects.filter(pk=enrollment_id).values_list("family_id", flat=True).first()
-    )
+    family_id = enrollment_selectors.enrollment_family_id(enrollment_id=enrollment_id)
     if family_id is None:
         raise Http404("No such enrollment.")
     return family_id
@@ -151,9 +148,7 @@ def waitlists(request):
 
 
 def _waitlist_page(request, offering_id: int, status: int = 200, values=None):
-    from portal.catalog.models import Offering
-
-    offering = Offering.objects.filter(pk=offering_id).first()
+    offering = enrollment_selectors.offering_for_staff(offering_id=offering_id)
     if offering is None:
         raise Http404("No such class.")
     return render(
@@ -176,9 +171,7 @@ def waitlist(request, offering_id: int):
 
 
 def _entry_offering(entry_id: int) -> int:
-    offering_id = (
-        WaitlistEntry.objects.filter(pk=entry_id).values_list("offering_id", flat=True).first()
-    )
+    offering_id = enrollment_selectors.waitlist_entry_offering_id(entry_id=entry_id)
     if offering_id is None:
         raise Http404("No such waitlist entry.")
     return offering_id

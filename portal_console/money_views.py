@@ -336,7 +336,7 @@ def report_csv(request, name: str):
 @methods("GET")
 @console_page("view_money")
 def autopay(request):
-    from portal.orders.autopay_runs import RETRYABLE, autopay_charge_list, autopay_runs_list
+    from portal.orders.autopay_runs import autopay_charges_retryable, autopay_runs_list
 
     runs = [
         {
@@ -348,7 +348,7 @@ def autopay(request):
     ]
     failing = [
         {"charge": c, "amount_display": _fmt(request, c.amount)}
-        for c in autopay_charge_list().filter(status__in=RETRYABLE)[:200]
+        for c in autopay_charges_retryable(limit=200)
     ]
     return render(
         request,

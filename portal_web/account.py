@@ -16,8 +16,7 @@ from kernel.client_address import client_address
 from kernel.errors import ApplicationError
 from kernel.users import services as user_services
 from portal.accounts import services
-from portal.accounts.models import Policy
-from portal.accounts.selectors import guardian_for_user
+from portal.accounts.selectors import guardian_for_user, signup_policy_list
 from portal.accounts.services import PolicyConsent
 from portal.config.selectors import signup_question_list
 
@@ -57,12 +56,6 @@ def _throttled_response(request, template: str, context: dict, error: Applicatio
     return response
 
 
-def _signup_policies():
-    return list(
-        Policy.objects.filter(is_active=True, required_at_signup=True, scope=Policy.Scope.FAMILY)
-    )
-
-
 def _consents_from_post(post, policies) -> list[PolicyConsent]:
     """One consent per ticked policy, with the version the family read and their typed name."""
     out = []
@@ -86,7 +79,7 @@ def signup(request):
     portal = portal_context_get(request)["portal"]
     if request.user.is_authenticated:
         return redirect(safe_next(request, reverse("portal-family")))
-    policies = _signup_policies()
+    policies = signup_policy_list()
     context = {
         "nav": "signup",
         "policies": policies,

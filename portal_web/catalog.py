@@ -17,18 +17,17 @@ from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.catalog.filters import parse_offering_filters, parse_offering_match
-from portal.catalog.models import (
-    WEEKDAY_CODES,
-    Level,
-    Location,
-    Offering,
-    Program,
-    StaffProfile,
-    Term,
-)
+from portal.catalog.models import WEEKDAY_CODES, Offering
 from portal.catalog.outputs import OfferingDetailOutput, OfferingOutput
-from portal.catalog.selectors import offering_get, offering_match, offering_search
+from portal.catalog.selectors import (
+    filter_choices_get,
+    level_list,
+    offering_get,
+    offering_match,
+    offering_search,
+)
 from portal.enrollment.eligibility import student_ineligibility
+from portal.enrollment.selectors import students_active
 
 from .context import portal_context_get
 from .helpers import error_page, field_errors
@@ -76,13 +75,14 @@ def _paginate(request, qs, params):
 
 
 def _filter_choices(portal) -> dict:
+    rows = filter_choices_get(show_levels=portal.show_levels)
     return {
         "kinds": [(k, label) for k, label in Offering.Kind.choices if k in portal.shown_kinds()],
-        "programs": Program.objects.filter(is_active=True),
-        "locations": Location.objects.filter(is_active=True),
-        "levels": Level.objects.select_related("program") if portal.show_levels else [],
-        "instructors": StaffProfile.objects.filter(is_active=True),
-        "terms": Term.objects.filter(end_date__gte=timezone.localdate()),
+        "programs": rows.programs,
+        "locations": rows.locations,
+        "levels": rows.levels,
+        "instructors": rows.instructors,
+        "terms": rows.terms,
         "days": WEEKDAY_CODES,
         "times_of_day": [
             ("morning", _("Morning (before noon)")),
@@ -145,12 +145,12 @@ def class_finder(request):
     ctx = portal_context_get(request)
     portal, family = ctx["portal"], ctx.get("family")
     params = request.GET
-    students = list(family.students.filter(is_active=True)) if family else []
+    students = list(students_active(family)) if family else []
     context = {
         "nav": "classes",
         "params": params,
         "students": students,
-        "levels": Level.objects.select_related("program") if portal.show_levels else [],
+        "levels": list(level_list()) if portal.show_levels else [],
         "searched": False,
     }
     asked = any(params.get(name) for name in ("student", "age", "born"))
@@ -190,14 +190,13 @@ def offering_detail(request, offering_id: int):
     data = OfferingDetailOutput(
         offering, context={"portal": portal, "currency": connection.tenant.currency}
     ).data
-    students = (
-        list(family.students.filter(is_active=True).select_related("level")) if family else []
-    )
+    students = list(students_active(family)) if family else []
     # Who may take it, and why not, before the family tries (the cart checks again).
-    picker = sorted(
-        ({"student": st, "why_not": student_ineligibility(st, offering)} for st in students),
-        key=lambda row: (bool(row["why_not"]), row["student"].first_name),
-    )
+    checked = [(st, student_ineligibility(st, offering)) for st in students]
+    picker = [
+        {"student": st, "why_not": why_not}
+        for st, why_not in sorted(checked, key=lambda row: (bool(row[1]), row[0].first_name))
+    ]
     return render(
         request,
         "portal_web/offering.html",

@@ -27,17 +27,14 @@ from kernel.errors import ApplicationError
 from kernel.hosts import public_origin
 from portal.catalog.availability import availability_for
 from portal.catalog.filters import KNOWN, bad, parse_offering_filters
-from portal.catalog.models import Level, Location, Program, StaffProfile, Term
 from portal.catalog.outputs import OfferingOutput
-from portal.catalog.selectors import offering_search
+from portal.catalog.selectors import FILTER_NAMES, filter_value_ids, offering_search
 from portal.config.selectors import portal_settings_get
 
 # Widget-only parameters; everything else is a class-search filter (portal.catalog.filters).
 WIDGET_PARAMS = {"limit", "lang"}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-# Filters a business may give by name as well as by id (data-program="Gymnastics").
-BY_NAME = {"program": Program, "location": Location, "instructor": StaffProfile, "term": Term}
 LANG_CODES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -63,7 +60,8 @@ def _resolve_names(params: QueryDict) -> QueryDict:
     filter parser then checks them. Levels by name need the program, so they go by id or by
     "Program: Level"."""
     out = params.copy()
-    for name, model in {**BY_NAME, "level": Level}.items():
+    # Filters a business may give by name as well as by id (data-program="Gymnastics").
+    for name in FILTER_NAMES:
         resolved = []
         for raw in params.getlist(name):
             for value in (v.strip() for v in raw.split(",")):
@@ -72,16 +70,7 @@ def _resolve_names(params: QueryDict) -> QueryDict:
                 if value.isdigit():
                     resolved.append(value)
                     continue
-                if model is Level:
-                    program, _sep, level = value.rpartition(":")
-                    qs = Level.objects.filter(name__iexact=level.strip())
-                    if program.strip():
-                        qs = qs.filter(program__name__iexact=program.strip())
-                elif model is StaffProfile:
-                    qs = StaffProfile.objects.filter(display_name__iexact=value, is_active=True)
-                else:
-                    qs = model.objects.filter(name__iexact=value)
-                ids = list(qs.values_list("pk", flat=True)[:2])
+                ids = filter_value_ids(name=name, value=value)
                 if len(ids) != 1:
                     raise bad(name, f"Unknown {name} “{value[:100]}”.")
                 resolved.append(str(ids[0]))

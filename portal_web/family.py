@@ -16,10 +16,14 @@ from kernel.client_address import client_address
 from kernel.errors import ApplicationError
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
-from portal.accounts.models import Student
-from portal.accounts.selectors import emergency_contact_get, family_get, policies_pending
+from portal.accounts.selectors import (
+    emergency_contact_get,
+    family_get,
+    policies_pending,
+    student_get,
+)
 from portal.accounts.services import PolicyConsent
-from portal.catalog.models import Level
+from portal.catalog.selectors import level_list
 
 from .helpers import error_page, family_required, field_errors, safe_next
 
@@ -151,7 +155,7 @@ def _student_form(request, context, template_status=200):
         {
             "nav": "family",
             "genders": GENDERS,
-            "levels": Level.objects.select_related("program"),
+            "levels": list(level_list()),
             "next": safe_next(request, ""),
         }
     )
@@ -181,11 +185,7 @@ def student_add(request):
 
 @family_required
 def student_edit(request, student_id: int):
-    student = (
-        Student.objects.select_related("level")
-        .filter(pk=student_id, family_id=request.guardian.family_id)
-        .first()
-    )
+    student = student_get(family_id=request.guardian.family_id, student_id=student_id)
     if student is None:
         return error_page(
             request,

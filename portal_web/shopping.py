@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kernel.errors import ApplicationError
-from portal.billing.models import SavedPaymentMethod
+from portal.billing.selectors import has_saved_card, order_payments_succeeded, payment_method_list
 from portal.catalog.models import Offering
 from portal.enrollment import selectors, services
 from portal.enrollment.models import Order, WaitlistEntry
@@ -126,9 +126,7 @@ def _cart_context(request) -> dict:
             for h in holds
             if h.offering.tuition_billing == Offering.TuitionBilling.MONTHLY
         ],
-        "has_saved_card": SavedPaymentMethod.objects.filter(
-            family=family, removed_at__isnull=True
-        ).exists(),
+        "has_saved_card": has_saved_card(family=family),
         "idempotency_key": uuid.uuid4().hex,
         "lapsed": selectors.lapsed_item_list(family),
     }
@@ -332,9 +330,7 @@ def order_detail(request, order_id: int):
             context["seconds_left"] = max(
                 int((order.expires_at - timezone.now()).total_seconds()), 0
             )
-        context["saved_methods"] = list(
-            SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
-        )
+        context["saved_methods"] = list(payment_method_list(family=family))
         # A saved card can always pay, even when a Payment Element attempt was started before
         # (order_pay cancels that attempt first); "Pay with another card" opens the element.
         wants_element = request.GET.get("card") == "new" or not context["saved_methods"]
@@ -385,11 +381,7 @@ def order_receipt(request, order_id: int):
             "nav": "billing",
             "order": order,
             "currency": order.currency,
-            "payments": list(
-                order.payments.filter(status="succeeded")
-                .select_related("saved_method")
-                .order_by("created_at", "pk")
-            ),
+            "payments": order_payments_succeeded(order=order),
         },
     )
 
@@ -431,9 +423,7 @@ def enrollments(request):
             "nav": "enrollments",
             "rows": rows,
             "waitlist": list(selectors.waitlist_list(family)),
-            "orders": list(
-                order_selectors.order_list(family).filter(status=Order.Status.AWAITING_PAYMENT)
-            ),
+            "orders": order_selectors.orders_awaiting_payment(family),
         },
     )
 

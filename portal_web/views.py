@@ -34,8 +34,7 @@ def _family_dashboard(family) -> dict:
     from portal.enrollment.models import WaitlistEntry
     from portal.enrollment.selectors import waitlist_list
     from portal.orders.autopay import autopay_next
-    from portal.requests.models import Request
-    from portal.requests.selectors import family_meetings
+    from portal.requests.selectors import family_meetings, request_pending_list
 
     today = timezone.localdate()
     meetings = family_meetings(family=family, start=today, end=today + timedelta(days=14))
@@ -45,11 +44,7 @@ def _family_dashboard(family) -> dict:
         "autopay": autopay_next(family=family),
         "policies": list(policies_pending(family)),
         "offers": [e for e in waitlist_list(family) if e.status == WaitlistEntry.Status.OFFERED],
-        "requests": list(
-            Request.objects.filter(family=family, status=Request.Status.PENDING)
-            .select_related("student")
-            .order_by("-created_at")[:5]
-        ),
+        "requests": request_pending_list(family=family, limit=5),
     }
 
 

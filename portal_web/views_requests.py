@@ -14,10 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
-from portal.catalog.models import Offering
-from portal.catalog.selectors import OfferingFilters, offering_search
 from portal.config.selectors import portal_settings_get
-from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
 from portal.enrollment.selectors import enrollment_active_get, enrollment_list, next_meetings
 from portal.requests import services
@@ -28,6 +25,7 @@ from portal.requests.selectors import (
     makeup_token_get,
     makeup_tokens_available,
     request_history,
+    transfer_targets,
 )
 
 from .api_input import api_validate
@@ -123,13 +121,6 @@ def absence(request, enrollment_id: int):
     return render(request, "portal_web/request_absence.html", context)
 
 
-def _transfer_targets(enrollment: Enrollment, portal) -> list[Offering]:
-    """Classes the student may move into: only those it is eligible for (age, gender, level)."""
-    qs = offering_search(filters=OfferingFilters(), visible_kinds=portal.shown_kinds())
-    candidates = qs.exclude(pk=enrollment.offering_id).prefetch_related("levels")[:200]
-    return offerings_for_student(enrollment.student, candidates)[:100]
-
-
 @require_http_methods(["GET", "POST"])
 @family_required
 def transfer(request, enrollment_id: int):
@@ -141,7 +132,7 @@ def transfer(request, enrollment_id: int):
     context = {
         "nav": "requests",
         "enrollment": enrollment,
-        "targets": _transfer_targets(enrollment, portal),
+        "targets": transfer_targets(enrollment=enrollment, visible_kinds=portal.shown_kinds()),
         "values": request.GET,
         "preview": None,
     }

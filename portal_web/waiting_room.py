@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kernel.errors import ApplicationError
 from portal.catalog import waiting_room
-from portal.catalog.models import RegistrationOpening
+from portal.catalog.selectors import opening_offerings
 
 from .context import portal_context_get
 from .helpers import error_page, family_required
@@ -129,7 +129,7 @@ def opening_page(request, opening_id: int):
         result = waiting_room.QueueStatus(state="closed")
     context = {
         "opening": config,
-        "offerings": RegistrationOpening.objects.get(pk=config.id).offerings.order_by("name"),
+        "offerings": opening_offerings(opening_id=config.id),
         "status": _status_body(result, config),
         "joined": result.state not in ("not_joined", "closed"),
         "has_ticket": _family_id(request, config) is not None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from .errors import TenantNotFound
-from .models import Tenant
+from .models import Plan, Tenant
 
 
 def tenant_list(*, status: str | None = None, q: str | None = None) -> QuerySet[Tenant]:
@@ -13,6 +13,17 @@ def tenant_list(*, status: str | None = None, q: str | None = None) -> QuerySet[
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(schema_name__icontains=q))
     return qs
+
+
+def tenant_list_with_plans(*, status: str | None = None, q: str | None = None) -> list[Tenant]:
+    """``tenant_list`` with each tenant's plan and subscription, at most 200 (the platform
+    console's list)."""
+    return list(tenant_list(status=status, q=q).select_related("plan", "subscription")[:200])
+
+
+def plan_list_active() -> QuerySet[Plan]:
+    """The plans a business can be put on."""
+    return Plan.objects.filter(is_active=True)
 
 
 def tenant_get(*, slug: str) -> Tenant:

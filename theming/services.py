@@ -345,6 +345,11 @@ def theme_current() -> ThemeVersion | None:
     return tenant_config.get("theme_current", _theme_current_load)
 
 
+def theme_version_list(*, limit: int = 20) -> list[ThemeVersion]:
+    """The published versions, newest first (the model's order), at most ``limit``."""
+    return list(ThemeVersion.objects.all()[:limit])
+
+
 def theme_preview_tokens() -> dict:
     """Tokens of the draft, for staff previewing the portal before publishing."""
     return build_tokens(snapshot(brand_get()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance
+from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
 
 
 def guardian_for_user(user: Any) -> Guardian | None:
@@ -18,9 +18,23 @@ def family_get(*, family_id: int) -> Family:
     ).get(pk=family_id)
 
 
+def student_get(*, family_id: int, student_id: int) -> Student | None:
+    """One of the family's students (active or not) with its level, or None."""
+    return (
+        Student.objects.select_related("level").filter(pk=student_id, family_id=family_id).first()
+    )
+
+
 def emergency_contact_get(*, family_id: int, contact_id: int) -> EmergencyContact | None:
     """One of the family's emergency contacts; None for another family's or a missing id."""
     return EmergencyContact.objects.filter(pk=contact_id, family_id=family_id).first()
+
+
+def signup_policy_list() -> list[Policy]:
+    """The active family policies a new family accepts when it signs up."""
+    return list(
+        Policy.objects.filter(is_active=True, required_at_signup=True, scope=Policy.Scope.FAMILY)
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kernel.errors import ApplicationError
 
-from .models import LedgerEntry, SavedPaymentMethod
+from .models import LedgerEntry, Payment, SavedPaymentMethod
 
 LEDGER_PERIODS = ("30d", "all")
 MAX_STATEMENT_DAYS = 3660
@@ -110,3 +110,18 @@ def statement_range(raw_from: str | None, raw_to: str | None) -> tuple[date, dat
 
 def payment_method_list(*, family):
     return SavedPaymentMethod.objects.filter(family=family, removed_at__isnull=True)
+
+
+def has_saved_card(*, family) -> bool:
+    """Whether the family has a saved card it has not removed."""
+    return payment_method_list(family=family).exists()
+
+
+def order_payments_succeeded(*, order) -> list[Payment]:
+    """The card payments that went through on an order, oldest first, with the saved card each
+    used (a receipt's lines)."""
+    return list(
+        Payment.objects.filter(order=order, status=Payment.Status.SUCCEEDED)
+        .select_related("saved_method")
+        .order_by("created_at", "pk")
+    )

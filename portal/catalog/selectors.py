@@ -247,3 +247,59 @@ def registration_openings_for_staff(*, now) -> QuerySet[RegistrationOpening]:
         .prefetch_related("offerings")
         .order_by("opens_at", "pk")
     )
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the class search page offers to filter by (rows, not ids: the page shows names)."""
+
+    programs: list[Program]
+    locations: list[Location]
+    levels: list[Level]
+    instructors: list[StaffProfile]
+    terms: list[Term]
+
+
+def level_list() -> QuerySet[Level]:
+    """Every level with its program (pickers: a student's level, the class finder)."""
+    return Level.objects.select_related("program")
+
+
+def filter_choices_get(*, show_levels: bool) -> FilterChoices:
+    """The active programs, locations and instructors, the levels when the business shows them,
+    and the terms that have not ended (in the business's zone): the search page's filters."""
+    return FilterChoices(
+        programs=list(Program.objects.filter(is_active=True)),
+        locations=list(Location.objects.filter(is_active=True)),
+        levels=list(level_list()) if show_levels else [],
+        instructors=list(StaffProfile.objects.filter(is_active=True)),
+        terms=list(Term.objects.filter(end_date__gte=timezone.localdate())),
+    )
+
+
+FILTER_NAMES = ("program", "location", "level", "instructor", "term")
+
+
+def filter_value_ids(*, name: str, value: str) -> list[int]:
+    """The ids (at most two, so a caller can tell "ambiguous" from "one") of the ``name``
+    filter's rows called ``value``, case-insensitive: programs, locations and terms by name,
+    active instructors by display name, levels by name or "Program: Level"."""
+    qs: QuerySet
+    if name == "level":
+        program, _sep, level = value.rpartition(":")
+        qs = Level.objects.filter(name__iexact=level.strip())
+        if program.strip():
+            qs = qs.filter(program__name__iexact=program.strip())
+    elif name == "instructor":
+        qs = StaffProfile.objects.filter(display_name__iexact=value, is_active=True)
+    elif name in ("program", "location", "term"):
+        model = {"program": Program, "location": Location, "term": Term}[name]
+        qs = model.objects.filter(name__iexact=value)
+    else:
+        raise ValueError(f"not a filter with names: {name}")
+    return list(qs.values_list("pk", flat=True)[:2])
+
+
+def opening_offerings(*, opening_id: int) -> QuerySet[Offering]:
+    """The offerings a registration opening gates, by name (none when it does not exist)."""
+    return Offering.objects.filter(registration_openings__pk=opening_id).order_by("name")

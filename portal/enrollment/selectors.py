@@ -153,8 +153,8 @@ def enrollment_active_get(*, family, enrollment_id: int) -> Enrollment | None:
 
 
 def students_active(family) -> QuerySet[Student]:
-    """The family's active students (for pickers)."""
-    return family.students.filter(is_active=True)
+    """The family's active students with their levels (pickers, eligibility)."""
+    return family.students.filter(is_active=True).select_related("level")
 
 
 # --- staff: the front desk ---------------------------------------------------------------
@@ -183,6 +183,21 @@ def waitlist_for_offering(*, offering_id: int) -> list[WaitlistEntry]:
         .order_by("priority", "created_at", "pk")
     )
     return [waitlist_entry_view(e, position) for position, e in enumerate(entries, start=1)]
+
+
+def enrollment_family_id(*, enrollment_id: int) -> int | None:
+    """The family an enrollment (any status) belongs to, or None when there is no such one."""
+    return Enrollment.objects.filter(pk=enrollment_id).values_list("family_id", flat=True).first()
+
+
+def waitlist_entry_offering_id(*, entry_id: int) -> int | None:
+    """The offering a waitlist entry (any status) is for, or None when there is no such one."""
+    return WaitlistEntry.objects.filter(pk=entry_id).values_list("offering_id", flat=True).first()
+
+
+def offering_for_staff(*, offering_id: int) -> Offering | None:
+    """Any offering (drafts too: staff see every class), or None."""
+    return Offering.objects.filter(pk=offering_id).first()
 
 
 def offerings_with_waitlists() -> QuerySet[Offering]:

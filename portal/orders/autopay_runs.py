@@ -66,6 +66,12 @@ def autopay_charge_list(*, period: date | None = None, status: str = "", one_off
     return charges
 
 
+def autopay_charges_retryable(*, limit: int = 200) -> list[AutopayCharge]:
+    """Charges staff may charge again (failed, or waiting for the family), newest first, at
+    most ``limit``, with their family and order."""
+    return list(autopay_charge_list().filter(status__in=RETRYABLE)[:limit])
+
+
 def autopay_retry(*, charge_id: int, by=None) -> AutopayCharge:
     """Charge a failed autopay charge's card again now (staff's "retry"). Idempotent: a paid
     charge is returned unchanged, and one already being charged is refused with

@@ -28,6 +28,11 @@ def order_list(family) -> QuerySet[Order]:
     )
 
 
+def orders_awaiting_payment(family) -> list[Order]:
+    """The family's orders waiting for their card payment (checked out, not paid yet)."""
+    return list(order_list(family).filter(status=Order.Status.AWAITING_PAYMENT))
+
+
 def order_get(family, order_id) -> Order | None:
     return order_list(family).filter(pk=order_id).first()
 

@@ -113,6 +113,27 @@ def request_history(*, family: Family) -> QuerySet[Request]:
     )
 
 
+def request_pending_list(*, family: Family, limit: int = 5) -> list[Request]:
+    """The family's requests waiting for the business's decision, newest first (at most
+    ``limit``), with their students."""
+    return list(
+        Request.objects.filter(family=family, status=Request.Status.PENDING)
+        .select_related("student")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def transfer_targets(*, enrollment: Enrollment, visible_kinds: list[str]) -> list[Offering]:
+    """Classes an enrollment's student may move into: shown to families, not the class it is in,
+    and open to the student (age, gender, level); at most 100."""
+    candidates = (
+        offering_search(filters=OfferingFilters(), visible_kinds=visible_kinds)
+        .exclude(pk=enrollment.offering_id)
+        .prefetch_related("levels")[:200]
+    )
+    return offerings_for_student(enrollment.student, candidates)[:100]
+
+
 def makeup_tokens_available(*, family: Family) -> QuerySet[MakeupToken]:
     """The family's makeup tokens that can still be used (available, not expired today in the
     business's zone)."""

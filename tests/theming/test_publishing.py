@@ -268,3 +268,13 @@ def test_on_s3_media_is_a_redirect_to_a_presigned_link_under_the_tenant_prefix(
     fetched = requests.get(response["Location"], timeout=10)
     assert fetched.status_code == 200 and fetched.content == data
     assert client_for(None).get(f"/media/{path}").status_code == 404
+
+
+def test_the_versions_list_newest_first_and_bounded(in_tenant_a):
+    from theming.services import theme_publish, theme_version_list
+
+    for _ in range(3):
+        theme_publish(published_by="owner@alpha.test")
+    numbers = [v.number for v in theme_version_list(limit=20)]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) >= 3
+    assert [v.number for v in theme_version_list(limit=2)] == numbers[:2]

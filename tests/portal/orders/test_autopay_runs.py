@@ -14,7 +14,12 @@ from portal.billing.models import AutopayCharge, SavedPaymentMethod, StripeCusto
 from portal.config.services import portal_settings_update
 from portal.enrollment.models import Enrollment
 from portal.orders.autopay import autopay_run
-from portal.orders.autopay_runs import autopay_charge_list, autopay_retry, autopay_runs_list
+from portal.orders.autopay_runs import (
+    autopay_charge_list,
+    autopay_charges_retryable,
+    autopay_retry,
+    autopay_runs_list,
+)
 from portal.privacy.models import AuditEntry
 from tenants.models import Tenant
 from tests.portal.billing_helpers import STRIPE
@@ -79,6 +84,8 @@ def test_runs_count_charges_and_failures(declined):
     assert run["by_status"] == {"failed": {"count": 1, "amount": 9500}}
     assert list(autopay_charge_list(status="failed")) == [declined]
     assert list(autopay_charge_list(status="succeeded")) == []
+    assert autopay_charges_retryable() == [declined]
+    assert autopay_charges_retryable(limit=0) == []
     with pytest.raises(ApplicationError) as caught:
         autopay_charge_list(status="bogus")
     assert caught.value.code == "invalid_filter"
@@ -90,6 +97,7 @@ def test_a_retry_charges_now_and_a_second_retry_charges_nobody_twice(declined):
     responses.get(f"{STRIPE}/v1/payment_intents/pi_retry", json=intent())
     charge = autopay_retry(charge_id=declined.pk)
     assert (charge.status, charge.attempts) == ("succeeded", 2)
+    assert autopay_charges_retryable() == []  # paid: nothing left to retry
     create = next(c for c in responses.calls if c.request.method == "POST")
     assert create.request.headers["Idempotency-Key"] == f"alpha:autopay:{declined.pk}:2"
     calls = len(responses.calls)

@@ -84,6 +84,7 @@ READERS = {
     "portal.orders.autopay.autopay_next": "reads the next charge for the app",
     "portal.orders.autopay_runs.autopay_runs_list": "reads autopay runs",
     "portal.orders.autopay_runs.autopay_charge_list": "reads autopay charges",
+    "portal.orders.autopay_runs.autopay_charges_retryable": "reads autopay charges",
     "portal.billing.staff.family_not_found": "builds an error",
     "portal.billing.staff.payment_refundable": "arithmetic on a payment",
     "portal.billing.staff.receipt_resend": "emails a receipt again, writes no money row",
