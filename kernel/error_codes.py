@@ -364,6 +364,12 @@ ACCOUNTS = _codes(
 # portal.config
 CONFIG = _codes(
     "portal.config",
+    ("announcement_not_found", 404, "No such announcement of this business."),
+    (
+        "announcement_not_published",
+        409,
+        "The announcement is not published: publish it before emailing it.",
+    ),
     ("portal_disabled", 503, "The business has switched its customer portal off."),
     ("signup_question_not_found", 404, "No such signup question of this business."),
 )

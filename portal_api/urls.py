@@ -20,6 +20,7 @@ from .views import (
     privacy,
     requests,
     staff_activity,
+    staff_announcements,
     staff_attendance,
     staff_desk,
     staff_enrollments,
@@ -386,6 +387,21 @@ urlpatterns = [
         name="api-staff-report-csv",
     ),
     path("staff/settings", staff_settings.StaffSettingsApi.as_view(), name="api-staff-settings"),
+    path(
+        "staff/announcements",
+        staff_announcements.StaffAnnouncementListApi.as_view(),
+        name="api-staff-announcements",
+    ),
+    path(
+        "staff/announcements/<int:announcement_id>",
+        staff_announcements.StaffAnnouncementApi.as_view(),
+        name="api-staff-announcement",
+    ),
+    path(
+        "staff/announcements/<int:announcement_id>/email",
+        staff_announcements.StaffAnnouncementEmailApi.as_view(),
+        name="api-staff-announcement-email",
+    ),
     path("staff/members", staff_members.StaffMemberListApi.as_view(), name="api-staff-members"),
     path(
         "staff/members/<int:user_id>/role",

@@ -24,7 +24,8 @@ from .access import console_page, methods
 from .settings_nav import AREA_PERMISSIONS, settings_nav_for
 
 
-def _context(request, current: str, **extra) -> dict:
+def settings_context(request, current: str, **extra) -> dict:
+    """What every settings page's template needs (the settings navigation and its place)."""
     return {
         "nav": "settings",
         "settings_nav": settings_nav_for(request.user),
@@ -36,7 +37,7 @@ def _context(request, current: str, **extra) -> dict:
 @methods("GET")
 @console_page(*AREA_PERMISSIONS, any_of=True)
 def settings_index(request):
-    return render(request, "portal_console/settings_index.html", _context(request, ""))
+    return render(request, "portal_console/settings_index.html", settings_context(request, ""))
 
 
 @methods("GET", "POST")
@@ -70,7 +71,7 @@ def settings_page(request, key: str):
     return render(
         request,
         "portal_console/settings_page.html",
-        _context(
+        settings_context(
             request,
             page.key,
             page=page,
@@ -105,7 +106,7 @@ def _questions_page(request, status: int = 200, **extra):
     return render(
         request,
         "portal_console/settings_questions.html",
-        _context(
+        settings_context(
             request,
             "signup-questions",
             questions=list(signup_question_list(include_inactive=True)),

@@ -7,6 +7,7 @@ from portal.config.settings_schema import PAGES_BY_KEY
 
 from . import (
     activity_views,
+    announcements_views,
     branding_views,
     desk_views,
     money_views,
@@ -192,6 +193,16 @@ urlpatterns = [
         "settings/signup-questions/<int:question_id>",
         settings_views.settings_question,
         name="console-settings-question",
+    ),
+    path(
+        "settings/announcements/",
+        announcements_views.announcements,
+        name="console-settings-announcements",
+    ),
+    path(
+        "settings/announcements/<int:announcement_id>",
+        announcements_views.announcement,
+        name="console-settings-announcement",
     ),
     # One route per page of portal.config.settings_schema (named console-settings-<key>).
     *(

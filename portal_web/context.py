@@ -56,6 +56,13 @@ def _past_due(request) -> int:
     return past_due_amount(family, now=timezone.now(), after_days=after_days)
 
 
+def _banners(request) -> list:
+    """The announcement banners every page shows to this visitor or family."""
+    from portal.config.selectors import announcement_banners
+
+    return announcement_banners(family=portal_context_get(request).get("family"))
+
+
 def portal(request) -> dict:
     """Template context processor (settings.TEMPLATES). Lazy, so templates that never use it
     (the admin on a tenant host) run no query for it."""
@@ -66,4 +73,5 @@ def portal(request) -> dict:
         key: SimpleLazyObject(lambda key=key: portal_context_get(request)[key]) for key in KEYS
     }
     context["past_due"] = SimpleLazyObject(lambda: _past_due(request))
+    context["banners"] = SimpleLazyObject(lambda: _banners(request))
     return context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from portal.config.selectors import announcement_list
+from portal.config.selectors import announcement_news
 
 from .context import portal_context_get
 
@@ -14,8 +14,8 @@ def home(request):
     # A disabled portal never gets here (saas_platform.portal_availability).
     context = portal_context_get(request)
     family = context.get("family")
-    announcements = list(announcement_list(family=family))
-    page = {"announcements": announcements, "nav": "home"}
+    # Banners show on every page (base.html, ``banners``); news items only here.
+    page = {"news": list(announcement_news(family=family)), "nav": "home"}
     if family is not None and family.status != "suspended":
         page["dashboard"] = _family_dashboard(family)
     return render(request, "portal_web/home.html", page)

@@ -590,6 +590,9 @@ SPECTACULAR_SETTINGS = {
     # Choice sets several fields share, named once.
     "ENUM_NAME_OVERRIDES": {
         "AttendanceStatusEnum": "portal.attendance.models.Attendance.Status",
+        "AnnouncementKindEnum": "portal.config.models.Announcement.Kind",
+        "AnnouncementSeverityEnum": "portal.config.models.Announcement.Severity",
+        "AnnouncementAudienceEnum": "portal.config.models.Announcement.Audience",
     },
     # Every operation also documents its 4XX answers: the one error shape (tests/fuzz).
     "POSTPROCESSING_HOOKS": [
@@ -618,6 +621,7 @@ CELERY_TASK_ROUTES = {
     "enrollment.send_family_email": {"queue": "notifications"},
     "store.send_gift_certificate": {"queue": "notifications"},
     "accounts.send_guardian_invite": {"queue": "notifications"},
+    "config.announcement_email_send": {"queue": "notifications"},
     "outbox.*": {"queue": "notifications"},
     "push.*": {"queue": "notifications"},
     "branded_apps.*": {"queue": "builds"},

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Class-search filters a business may show, in the default order (the search form, the apps'
 # filter sheet). "dates" is the pair from/to.
@@ -449,18 +450,18 @@ class AnnouncementQuerySet(models.QuerySet):
 
 class Announcement(models.Model):
     class Kind(models.TextChoices):
-        BANNER = "banner", "Banner"
-        NEWS = "news", "News item"
+        BANNER = "banner", _("Banner")
+        NEWS = "news", _("News item")
 
     class Severity(models.TextChoices):
-        INFO = "info", "Information"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
 
     class Audience(models.TextChoices):
-        EVERYONE = "everyone", "Everyone"
-        LOGGED_IN = "logged_in", "Signed-in families"
-        PROGRAMS = "programs", "Families enrolled in chosen programs"
+        EVERYONE = "everyone", _("Everyone")
+        LOGGED_IN = "logged_in", _("Signed-in families")
+        PROGRAMS = "programs", _("Families enrolled in chosen programs")
 
     title = models.CharField(max_length=150)
     body = models.TextField(blank=True, max_length=5000)
@@ -481,6 +482,11 @@ class Announcement(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AnnouncementQuerySet.as_manager()
+
+    # Not stored: the programs' ids (selectors.announcement_banners) and the email's progress
+    # when announcements.announcement_save queued it.
+    program_ids: frozenset[int] | set[int] = frozenset()
+    email_progress: dict[str, int] | None = None
 
     class Meta:
         ordering = ("sort_order", "-starts_at", "-created_at", "pk")
@@ -535,3 +541,31 @@ class SignupQuestion(models.Model):
             raise ValidationError({"choices": "Give at least two choices, one per line."})
         if any(len(c) > 100 for c in self.choice_list):
             raise ValidationError({"choices": "Keep each choice under 100 characters."})
+
+
+class AnnouncementEmail(models.Model):
+    """One family's copy of an announcement sent by email. The row is created when staff ask to
+    email the audience (one per family, under a unique constraint, so asking twice queues
+    nobody twice) and marked sent by the task that emails the family's guardians (a second
+    delivery of the task finds it sent and emails nobody)."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="emails")
+    family = models.ForeignKey(
+        "portal_accounts.Family", on_delete=models.CASCADE, related_name="announcement_emails"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveSmallIntegerField(
+        default=0, help_text="Guardians the email went to."
+    )
+
+    class Meta:
+        ordering = ("queued_at", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("announcement", "family"), name="config_announcement_email_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.announcement} -> {self.family}"

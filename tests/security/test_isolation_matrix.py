@@ -97,6 +97,12 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/openings/{opening_id}/pause": "O M F",
     "GET /api/v1/staff/settings": "O M",
     "PATCH /api/v1/staff/settings": "O M",
+    "GET /api/v1/staff/announcements": "O M",
+    "POST /api/v1/staff/announcements": "O M",
+    "GET /api/v1/staff/announcements/{announcement_id}": "O M",
+    "PATCH /api/v1/staff/announcements/{announcement_id}": "O M",
+    "DELETE /api/v1/staff/announcements/{announcement_id}": "O M",
+    "POST /api/v1/staff/announcements/{announcement_id}/email": "O M",
     "GET /api/v1/staff/members": "O",
     "POST /api/v1/staff/members": "O",
     "POST /api/v1/staff/members/{user_id}/role": "O",
@@ -192,6 +198,9 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /console/settings/signup-questions/": "O M",
     "POST /console/settings/signup-questions/": "O M",
     "POST /console/settings/signup-questions/{question_id}": "O M",
+    "GET /console/settings/announcements/": "O M",
+    "POST /console/settings/announcements/": "O M",
+    "POST /console/settings/announcements/{announcement_id}": "O M",
     "GET /console/settings/registration/": "O M",
     "POST /console/settings/registration/": "O M",
     "GET /console/settings/checkout/": "O M",
@@ -303,6 +312,7 @@ def world(tenant_a, tenant_b):
         "guardian_id": 1,
         "charge_id": 1,
         "item_id": 1,
+        "announcement_id": 1,
         "name": "revenue",
         "number": 1,
         "field": "logo",
@@ -509,7 +519,8 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
     ids = {"field": "logo", "locale": "en-US", "number": 1, "payment_id": 1, "request_id": 1,
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
            "charge_id": 1, "item_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
-           "offering_id": 999999, "question_id": 999999, "day": "2026-01-05"}  # fmt: skip
+           "offering_id": 999999, "question_id": 999999, "day": "2026-01-05",
+           "announcement_id": 999999}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():
