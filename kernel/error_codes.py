@@ -308,12 +308,24 @@ ACCOUNTS = _codes(
     ("country_invalid", 400, "Use a two-letter country code, e.g. US."),
     ("date_of_birth_in_future", 400, "The date of birth is in the future."),
     ("date_of_birth_invalid", 400, "Check the date of birth."),
+    (
+        "email_change_link_expired",
+        400,
+        "The email-change confirmation link is older than its lifetime; ask for a new one.",
+    ),
+    (
+        "email_change_link_invalid",
+        400,
+        "The email-change confirmation link is not valid: altered, already used (the address "
+        "changed since), or another business's.",
+    ),
     ("email_invalid", 400, "Enter a valid email address."),
     (
         "email_taken",
         409,
         "An account with this email already exists. Sign in or reset your password.",
     ),
+    ("email_unchanged", 400, "The new email address is the account's current one."),
     ("family_suspended", 403, "The family's account is suspended by the business."),
     ("first_name_required", 400, "A first name is required."),
     ("first_name_too_long", 400, "The first name is too long."),
@@ -321,6 +333,11 @@ ACCOUNTS = _codes(
     ("last_name_required", 400, "A last name is required."),
     ("last_name_too_long", 400, "The last name is too long."),
     ("level_not_found", 400, "That level does not exist."),
+    (
+        "level_set_by_staff",
+        403,
+        "The business places students in levels itself (`families_may_set_levels` is off).",
+    ),
     ("password_incorrect", 400, "The current password given to change it is not correct."),
     ("password_reused", 400, "Choose a password you have not used here before."),
     ("password_too_common", 400, "The password is too common."),

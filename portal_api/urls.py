@@ -53,6 +53,12 @@ urlpatterns = [
     ),
     path("account", account.AccountApi.as_view(), name="api-account"),
     path("account/password", account.AccountPasswordApi.as_view(), name="api-account-password"),
+    path("account/email", account.AccountEmailApi.as_view(), name="api-account-email"),
+    path(
+        "account/email/confirm",
+        account.AccountEmailConfirmApi.as_view(),
+        name="api-account-email-confirm",
+    ),
     path("policies", family.PolicyListApi.as_view(), name="api-policies"),
     path("family", family.FamilyDetailApi.as_view(), name="api-family"),
     path("family/students", family.StudentListApi.as_view(), name="api-students"),

@@ -24,6 +24,7 @@ from portal.accounts.selectors import (
 )
 from portal.accounts.services import PolicyConsent
 from portal.catalog.selectors import level_list
+from portal.config.selectors import portal_settings_get
 
 from .helpers import error_page, family_required, field_errors, safe_next
 
@@ -155,7 +156,10 @@ def _student_form(request, context, template_status=200):
         {
             "nav": "family",
             "genders": GENDERS,
-            "levels": list(level_list()),
+            # Levels are chosen here only when the business lets families place students.
+            "levels": list(level_list())
+            if portal_settings_get(request).families_may_set_levels
+            else None,
             "next": safe_next(request, ""),
         }
     )
@@ -443,6 +447,71 @@ def password_change(request):
     update_session_auth_hash(request, user)  # stay signed in here; other sessions end
     messages.success(request, _("Your password is changed."))
     return redirect("portal-account")
+
+
+@require_POST
+@family_required
+def email_change(request):
+    """Ask to sign in with another address: the new address gets a confirmation link."""
+    from portal.accounts.email_change import email_change_request
+    from portal.accounts.inputs import EmailChangeInput
+
+    from .api_input import api_validate
+
+    try:
+        values = api_validate(EmailChangeInput, request.POST)
+        sent_to = email_change_request(guardian=request.guardian, **values)
+    except ApplicationError as exc:
+        context = _account_context(request, email_error=exc, errors=field_errors(exc))
+        context["new_email"] = request.POST.get("new_email", "")[:254]
+        return render(request, "portal_web/account_settings.html", context, status=exc.status)
+    messages.success(
+        request,
+        _(
+            "We sent a confirmation link to %(email)s. Your address changes when you open it; "
+            "until then, sign in with your current address."
+        )
+        % {"email": sent_to},
+    )
+    return redirect("portal-account")
+
+
+def email_change_confirm(request, token: str):
+    """The link emailed to the new address: a page that says which address will be used, and
+    a button that confirms it (a GET changes nothing, so a mail scanner opening the link does
+    not confirm it). No sign-in needed: the signed link is the proof."""
+    from portal.accounts.email_change import email_change_check
+    from portal.accounts.email_change import email_change_confirm as confirm
+
+    try:
+        if request.method == "POST":
+            guardian = confirm(token=token)
+            messages.success(
+                request,
+                _("Your email address is now %(email)s. Sign in with it from now on.")
+                % {"email": guardian.email},
+            )
+            if request.user.is_authenticated:
+                return redirect("portal-account")
+            return redirect("portal-login")
+        if request.method != "GET":
+            from django.http import HttpResponseNotAllowed
+
+            return HttpResponseNotAllowed(["GET", "POST"])
+        change = email_change_check(token=token)
+    except ApplicationError as exc:
+        back = "portal-account" if request.user.is_authenticated else "portal-login"
+        return error_page(
+            request,
+            exc,
+            back_url=reverse(back),
+            back_label=_("Back to your account") if request.user.is_authenticated else _("Sign in"),
+        )
+    return render(
+        request,
+        "portal_web/email_confirm.html",
+        {"nav": "account", "new_email": change.new_email, "token": token},
+    )
 
 
 @require_POST

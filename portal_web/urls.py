@@ -45,6 +45,12 @@ urlpatterns = [
     ),
     path("account/", family.account_settings, name="portal-account"),
     path("account/password/", family.password_change, name="portal-password-change"),
+    path("account/email/", family.email_change, name="portal-email-change"),
+    path(
+        "account/email/confirm/<str:token>/",
+        family.email_change_confirm,
+        name="portal-email-confirm",
+    ),
     path("family/contacts/add/", family.contact_add, name="portal-contact-add"),
     path(
         "family/contacts/<int:contact_id>/edit/",

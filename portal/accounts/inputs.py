@@ -26,3 +26,16 @@ class ContactInput(serializers.Serializer):
     relationship = serializers.CharField(
         max_length=50, required=False, allow_blank=True, default=""
     )
+
+
+class EmailChangeInput(serializers.Serializer):
+    new_email = serializers.CharField(max_length=254)
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, help_text="The guardian's current password."
+    )
+
+
+class EmailConfirmInput(serializers.Serializer):
+    token = serializers.CharField(
+        max_length=1000, help_text="The token of the link emailed to the new address."
+    )

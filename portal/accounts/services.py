@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from kernel.login_guard import raise_if_locked
@@ -135,7 +136,7 @@ def _record_consents(
                     "student_required",
                     f"“{policy.title}” is accepted for each student; name the student.",
                 )
-        acceptance, _ = PolicyAcceptance.objects.update_or_create(
+        acceptance, _created = PolicyAcceptance.objects.update_or_create(
             policy=policy,
             version=policy.version,
             family=family,
@@ -281,7 +282,7 @@ def family_authenticate(*, email: str, password: str, request=None) -> User:
 
 def family_token_issue(*, email: str, password: str, device: str = "default", request=None) -> str:
     user = family_authenticate(email=email, password=password, request=request)
-    _, raw = api_token_issue(user=user, name=device)
+    _token, raw = api_token_issue(user=user, name=device)
     return raw
 
 
@@ -399,8 +400,24 @@ def _student_values(values: dict) -> dict:
     return out
 
 
+def _level_placement_check(current_level_id: int | None, values: dict) -> None:
+    """Unless the business lets families place their students (``families_may_set_levels``),
+    a level is set by staff: a family may leave it out or send back the one it has, never
+    choose or change it (``level_set_by_staff``)."""
+    if "level" not in values or portal_settings_get().families_may_set_levels:
+        return
+    level = values["level"]
+    level_id = level.pk if isinstance(level, Level) else level
+    if level_id != current_level_id:
+        message = _("Levels are set by the business; ask them to place your student.")
+        raise ApplicationError(
+            "level_set_by_staff", message, status=403, fields={"level": [message]}
+        )
+
+
 @transaction.atomic
 def student_create(*, guardian: Guardian, **values) -> Student:
+    _level_placement_check(None, values)
     values = _student_values(values)
     student = Student(family_id=guardian.family_id, **values)
     student.full_clean()
@@ -416,6 +433,7 @@ def student_update(*, guardian: Guardian, student: Student, **values) -> Student
     unknown = set(values) - set(STUDENT_FIELDS)
     if unknown:
         raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
+    _level_placement_check(student.level_id, values)
     for field, value in _student_values(values).items():
         setattr(student, field, value)
     student.full_clean()
@@ -585,7 +603,7 @@ def calendar_feed_revoke(*, family: Family) -> bool:
     """Switch the feed off: its URL answers 404 until the family creates a new one."""
     from .models import CalendarFeed
 
-    deleted, _ = CalendarFeed.objects.filter(family=family).delete()
+    deleted, _rows = CalendarFeed.objects.filter(family=family).delete()
     return bool(deleted)
 
 
@@ -645,7 +663,7 @@ def password_change_keep_device(
     revoked), then the device that asked gets a fresh token, so it stays signed in. Returns the
     raw token."""
     password_change(user=user, current_password=current_password, new_password=new_password)
-    _, raw = api_token_issue(user=user, name=device)
+    _token, raw = api_token_issue(user=user, name=device)
     return raw
 
 

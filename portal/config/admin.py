@@ -10,7 +10,7 @@ class PortalSettingsAdmin(TenantZoneNoteMixin, admin.ModelAdmin):
     fieldsets = (
         ("Portal", {"fields": (
             "portal_enabled", "mobile_app_enabled", "visitors_may_create_accounts",
-            "list_visible_when_logged_out",
+            "list_visible_when_logged_out", "families_may_set_levels",
         )}),
         ("What the class list shows", {"fields": (
             "show_classes", "show_camps", "show_events", "show_punch_passes", "openings_display",

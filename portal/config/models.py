@@ -74,6 +74,11 @@ class PortalSettings(models.Model):
         help_text="Show the number of openings, or only FULL / OPEN.",
     )
     show_levels = models.BooleanField(default=True, help_text="Show the levels of each offering.")
+    families_may_set_levels = models.BooleanField(
+        default=False,
+        help_text="Parents may choose or change their students' levels; when off, staff place "
+        "each student in a level.",
+    )
     class_search_filters = models.CharField(
         max_length=200,
         default=",".join(SEARCH_FILTERS),

@@ -77,6 +77,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 _("New, returning and inactive families"),
                 (
                     "visitors_may_create_accounts",
+                    "families_may_set_levels",
                     "new_families_may_enroll",
                     "new_family_enrollment_opens_at",
                     "inactive_families_may_enroll",

@@ -7,14 +7,24 @@ from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from kernel.users.models import ApiToken
 from portal.accounts import services
-from portal.accounts.inputs import AccountInput, PasswordChangeInput
+from portal.accounts.email_change import (
+    EMAIL_CHANGE_LINK_HOURS,
+    email_change_confirm,
+    email_change_request,
+)
+from portal.accounts.inputs import (
+    AccountInput,
+    EmailChangeInput,
+    EmailConfirmInput,
+    PasswordChangeInput,
+)
 
-from .base import FamilyApi
+from .base import FamilyApi, PortalApi
 
 
 class AccountOutput(serializers.Serializer):
@@ -96,3 +106,55 @@ class AccountPasswordApi(FamilyApi):
         )
         update_session_auth_hash(request._request, request.user)
         return Response({"token": None})
+
+
+class EmailChangePendingOutput(serializers.Serializer):
+    pending_email = serializers.CharField(
+        help_text="The address the confirmation link went to; the account keeps its current "
+        "address until the link is confirmed."
+    )
+    link_hours = serializers.IntegerField(help_text="How long the link lasts, in hours.")
+
+
+class AccountEmailApi(FamilyApi):
+    @extend_schema(
+        operation_id="account_email_change",
+        request=EmailChangeInput,
+        responses={202: EmailChangePendingOutput},
+        description="Change the signed-in guardian's email address, verified: after the current "
+        "password, the new address gets a confirmation link (the same link the web portal "
+        "sends, `/account/email/confirm/<token>/`); nothing changes until it is confirmed, then "
+        "the old address is told. Errors: `password_incorrect`, `email_invalid`, "
+        "`email_unchanged`, `email_taken` (409), `invalid_input`.",
+    )
+    def post(self, request):
+        data = EmailChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sent_to = email_change_request(guardian=request.guardian, **data.validated_data)
+        return Response(
+            {"pending_email": sent_to, "link_hours": EMAIL_CHANGE_LINK_HOURS},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class EmailChangedOutput(serializers.Serializer):
+    email = serializers.CharField(help_text="The account's address from now on.")
+
+
+class AccountEmailConfirmApi(PortalApi):
+    """No sign-in needed: the signed link is the proof (it was asked for while signed in and
+    reached the new mailbox)."""
+
+    @extend_schema(
+        operation_id="account_email_confirm",
+        request=EmailConfirmInput,
+        responses=EmailChangedOutput,
+        description="Confirm an email change with the token of the emailed link. Errors: "
+        "`email_change_link_invalid` (bad, used, or another business's link), "
+        "`email_change_link_expired`, `email_taken` (409: someone took the address meanwhile).",
+    )
+    def post(self, request):
+        data = EmailConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        guardian = email_change_confirm(token=data.validated_data["token"])
+        return Response({"email": guardian.email})

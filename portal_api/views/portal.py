@@ -27,7 +27,7 @@ PUBLIC_SETTINGS = (
     "punch_passes_enabled", "force_start_on_meeting_date", "waitlist_offer_hours",
     "registration_year_start_month", "sibling_discount_percents", "multi_class_discount_percents",
     "staff_bios_visible", "staff_availability_visible", "welcome_heading", "welcome_message",
-    "billing_day", "class_search_filters",
+    "billing_day", "class_search_filters", "families_may_set_levels",
 )  # fmt: skip
 
 

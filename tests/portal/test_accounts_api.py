@@ -372,6 +372,7 @@ def test_students_add_edit_and_validation(family_a):
     client = family_a.client()
     with tenant_context(family_a.tenant):
         level = LevelFactory(name="Beginner", position=1)
+        portal_settings_update(families_may_set_levels=True)
     created = send(
         client,
         "post",
@@ -604,3 +605,38 @@ def test_the_reset_link_in_the_email_opens_a_page(family_a, django_capture_on_co
     )
     assert page.status_code == 200
     assert b"Choose your password" in page.content
+
+
+def test_levels_are_set_by_staff_unless_the_business_lets_families(family_a):
+    """``families_may_set_levels`` off (the default): a family may not choose or change a
+    level (``level_set_by_staff``, nothing saved), but may send back the level it has; on, it
+    may."""
+    client = family_a.client()
+    with tenant_context(family_a.tenant):
+        beginner = LevelFactory(name="Beginner", position=1)
+        advanced = LevelFactory(name="Advanced", position=2)
+        Student.objects.filter(pk=family_a.student.pk).update(level=beginner)
+    mia = f"{API}/family/students/{family_a.student.pk}"
+    new = {"first_name": "Leo", "last_name": "Rivera", "date_of_birth": "2017-03-04"}
+    body = assert_error(
+        send(client, "post", f"{API}/family/students", {**new, "level": beginner.pk}),
+        403,
+        "level_set_by_staff",
+        "Levels are set by the business; ask them to place your student.",
+    )
+    assert body["fields"] == {"level": [body["message"]]}
+    assert_error(send(client, "patch", mia, {"level": advanced.pk}), 403, "level_set_by_staff")
+    assert_error(send(client, "patch", mia, {"level": None}), 403, "level_set_by_staff")
+    with tenant_context(family_a.tenant):
+        assert Student.objects.get(pk=family_a.student.pk).level_id == beginner.pk
+        assert Student.objects.filter(family=family_a.family).count() == 1
+    # Without a level, or with the one the student has, the rest of the profile saves.
+    assert send(client, "post", f"{API}/family/students", new).status_code == 201
+    same = send(client, "patch", mia, {"level": beginner.pk, "medical_notes": "Asthma"})
+    assert same.status_code == 200 and same.json()["medical_notes"] == "Asthma"
+    assert client.get(f"{API}/portal").json()["settings"]["families_may_set_levels"] is False
+    with tenant_context(family_a.tenant):
+        portal_settings_update(families_may_set_levels=True)
+    moved = send(client, "patch", mia, {"level": advanced.pk})
+    assert moved.status_code == 200 and moved.json()["level"]["id"] == advanced.pk
+    assert client.get(f"{API}/portal").json()["settings"]["families_may_set_levels"] is True

@@ -180,6 +180,7 @@ def test_add_and_edit_a_student(family_web):
     ],
 )
 def test_adding_a_student_with_bad_input_changes_nothing(changes, field, message, family_web):
+    portal_settings_update(families_may_set_levels=True)  # the level picker is shown
     data = {"first_name": "Leo", "last_name": "Rivera", "date_of_birth": "2019-04-02", **changes}
     before = Student.objects.count()
     response = family_web.web.post("/family/students/add/", data)
@@ -302,3 +303,28 @@ def test_sign_in_attempts_are_throttled_like_the_api(family_a, monkeypatch):
     assert "Too many attempts." in html(response)
     assert "_auth_user_id" not in client.session
     cache.delete(key)
+
+
+def test_the_level_is_the_businesss_unless_it_lets_families_choose(family_web):
+    from tests.factories import LevelFactory
+
+    level = LevelFactory(name="Beginner", position=1)
+    student = family_web.student
+    form = html(family_web.web.get(f"/family/students/{student.pk}/"))
+    assert 'name="level"' not in form
+    assert "The business places each student in a level" in form
+    data = {"first_name": "Mia", "last_name": "Rivera", "date_of_birth": "2019-04-02"}
+    forced = family_web.web.post(f"/family/students/{student.pk}/", {**data, "level": level.pk})
+    assert forced.status_code == 403
+    assert "Levels are set by the business" in html(forced)
+    student.refresh_from_db()
+    assert student.level_id is None
+    spanish = family_web.web.get(f"/family/students/{student.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "El negocio asigna el nivel de cada alumno" in html(spanish)
+    portal_settings_update(families_may_set_levels=True)
+    form = html(family_web.web.get(f"/family/students/{student.pk}/"))
+    assert 'name="level"' in form
+    ok = family_web.web.post(f"/family/students/{student.pk}/", {**data, "level": level.pk})
+    assert ok.status_code == 302
+    student.refresh_from_db()
+    assert student.level_id == level.pk

@@ -23,6 +23,40 @@ export interface paths {
         patch: operations["account_update"];
         trace?: never;
     };
+    "/api/v1/account/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Change the signed-in guardian's email address, verified: after the current password, the new address gets a confirmation link (the same link the web portal sends, `/account/email/confirm/<token>/`); nothing changes until it is confirmed, then the old address is told. Errors: `password_incorrect`, `email_invalid`, `email_unchanged`, `email_taken` (409), `invalid_input`. */
+        post: operations["account_email_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Confirm an email change with the token of the emailed link. Errors: `email_change_link_invalid` (bad, used, or another business's link), `email_change_link_expired`, `email_taken` (409: someone took the address meanwhile). */
+        post: operations["account_email_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/account/password": {
         parameters: {
             query?: never;
@@ -2657,6 +2691,25 @@ export interface components {
          * @enum {string}
          */
         DomainVerificationTypeEnum: "TXT";
+        EmailChangeInput: {
+            new_email: string;
+            /** @description The guardian's current password. */
+            password: string;
+        };
+        EmailChangePendingOutput: {
+            /** @description The address the confirmation link went to; the account keeps its current address until the link is confirmed. */
+            pending_email: string;
+            /** @description How long the link lasts, in hours. */
+            link_hours: number;
+        };
+        EmailChangedOutput: {
+            /** @description The account's address from now on. */
+            email: string;
+        };
+        EmailConfirmInput: {
+            /** @description The token of the link emailed to the new address. */
+            token: string;
+        };
         EmergencyContactListInput: {
             name: string;
             phone: string;
@@ -3300,6 +3353,8 @@ export interface components {
             priority_keywords?: string;
             /** @description Visitors may create a family account online. */
             visitors_may_create_accounts?: boolean;
+            /** @description Parents may choose or change their students' levels; when off, staff place each student in a level. */
+            families_may_set_levels?: boolean;
             /** @description Families without any past enrollment may enroll. */
             new_families_may_enroll?: boolean;
             /**
@@ -3624,6 +3679,8 @@ export interface components {
             billing_day?: number;
             /** @description The class-search filters families see, in this order, comma-separated; leave one out to hide it. Known filters: kind, program, location, level, instructor, term, day, time_of_day, age, gender, dates, has_openings. */
             class_search_filters?: string;
+            /** @description Parents may choose or change their students' levels; when off, staff place each student in a level. */
+            families_may_set_levels?: boolean;
         };
         PortalTenant: {
             name: string;
@@ -4636,6 +4693,8 @@ export interface components {
             priority_keywords?: string;
             /** @description Visitors may create a family account online. */
             visitors_may_create_accounts?: boolean;
+            /** @description Parents may choose or change their students' levels; when off, staff place each student in a level. */
+            families_may_set_levels?: boolean;
             /** @description Families without any past enrollment may enroll. */
             new_families_may_enroll?: boolean;
             /**
@@ -5030,7 +5089,7 @@ export interface components {
              * @example invalid_input
              * @enum {string}
              */
-            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
+            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_change_link_expired" | "email_change_link_invalid" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "email_unchanged" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "level_set_by_staff" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
             message: string;
             fields: {
                 [key: string]: string[];
@@ -5092,6 +5151,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    account_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeInput"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangePendingOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    account_email_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailConfirmInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangedOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
