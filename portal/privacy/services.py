@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Func, QuerySet, Value
 from django.utils import timezone
 
@@ -47,9 +47,30 @@ def _rows(queryset: QuerySet[Any]) -> list[dict]:
     return list(queryset.order_by("pk").values(*names))
 
 
+SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+
 def family_export(*, family: Family) -> dict:
-    """Everything the business holds about the family, as plain JSON-able data."""
-    family_id = family.pk
+    """Everything the business holds about the family, as plain JSON-able data.
+
+    Every table is read in one REPEATABLE READ READ ONLY transaction: one snapshot, so writes
+    committing meanwhile (a payment, a hold expiring, a contact added) can neither make the
+    export fail nor mix rows from before and after them (under READ COMMITTED each query saw
+    its own moment: an order line without its order, a balance without its entry). Called
+    inside a caller's transaction, the caller's snapshot rules apply (``SET TRANSACTION`` must
+    open a transaction). The audit entry is written after, outside the read-only transaction."""
+    if connection.in_atomic_block:
+        data = _export_read(family.pk)
+    else:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(SNAPSHOT)
+            data = _export_read(family.pk)
+    audit_record(action="export", obj=family, family_id=family.pk)
+    return data
+
+
+def _export_read(family_id: int) -> dict:
     students = Student.objects.filter(family_id=family_id)
     guardians = Guardian.objects.filter(family_id=family_id)
     logins = User.objects.filter(guardian__family_id=family_id)
@@ -79,7 +100,6 @@ def family_export(*, family: Family) -> dict:
         "gift_certificates_bought": _rows(GiftCertificate.objects.filter(purchaser_id=family_id)),
         "deletion_requests": _rows(DeletionRequest.objects.filter(family_id=family_id)),
     }
-    audit_record(action="export", obj=family, family_id=family_id)
     return data
 
 
