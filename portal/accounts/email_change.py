@@ -55,6 +55,7 @@ def _email_taken() -> ApplicationError:
 @dataclass(frozen=True)
 class EmailChange:
     guardian: Guardian
+    user: User
     old_email: str
     new_email: str
 
@@ -62,7 +63,8 @@ class EmailChange:
 def email_change_request(*, guardian: Guardian, new_email: str, password: str) -> str:
     """Send the confirmation link to ``new_email`` (after the guardian's current password).
     Returns the address it went to. Changes nothing yet."""
-    user = User.objects.filter(pk=guardian.user_id, is_active=True).first()
+    user_id = guardian.user_id
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise ApplicationError("account_inactive", _("This account is not active."), status=403)
     if not user.check_password(password or ""):
@@ -116,14 +118,19 @@ def email_change_check(*, token: str) -> EmailChange:
         raise _link_invalid() from None
     if not isinstance(data, dict) or data.get("s") != connection.schema_name:
         raise _link_invalid()
+    guardian_id, user_id = data.get("g"), data.get("u")
+    if not isinstance(guardian_id, int) or not isinstance(user_id, int):
+        raise _link_invalid()
     guardian = (
         Guardian.objects.select_related("user")
-        .filter(pk=data.get("g"), user_id=data.get("u"), user__is_active=True)
+        .filter(pk=guardian_id, user_id=user_id, user__is_active=True)
         .first()
     )
-    if guardian is None or guardian.user.email.lower() != data.get("from"):
+    if guardian is None or guardian.user is None or guardian.user.email.lower() != data.get("from"):
         raise _link_invalid()
-    return EmailChange(guardian=guardian, old_email=data["from"], new_email=data["to"])
+    return EmailChange(
+        guardian=guardian, user=guardian.user, old_email=data["from"], new_email=data["to"]
+    )
 
 
 @transaction.atomic
@@ -132,7 +139,7 @@ def email_change_confirm(*, token: str) -> Guardian:
     the new address, and the old address is told. The address must still be free
     (``email_taken``)."""
     change = email_change_check(token=token)
-    user = User.objects.select_for_update().get(pk=change.guardian.user_id)
+    user = User.objects.select_for_update().get(pk=change.user.pk)
     if user.email.lower() != change.old_email:
         raise _link_invalid()
     if User.objects.filter(email__iexact=change.new_email).exclude(pk=user.pk).exists():
