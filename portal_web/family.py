@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kernel.client_address import client_address
@@ -116,11 +117,12 @@ def family_edit(request):
     return redirect("portal-family")
 
 
+# Lazy: built at import, read in the language of each request.
 GENDERS = [
-    ("unspecified", _("Prefer not to say")),
-    ("female", _("Female")),
-    ("male", _("Male")),
-    ("nonbinary", _("Non-binary")),
+    ("unspecified", gettext_lazy("Prefer not to say")),
+    ("female", gettext_lazy("Female")),
+    ("male", gettext_lazy("Male")),
+    ("nonbinary", gettext_lazy("Non-binary")),
 ]
 
 
