@@ -6,6 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 
+def _translated(message: Any) -> Any:
+    if not isinstance(message, str):
+        return message
+    from django.utils.translation import get_language, gettext
+
+    if (get_language() or "en").startswith("en"):
+        return message
+    return gettext(message)
+
+
 class ApplicationError(Exception):
     """A failure the caller can act on, with a stable machine-readable ``code``.
 
@@ -22,11 +32,18 @@ class ApplicationError(Exception):
         fields: dict[str, list[str]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        # Services write their messages in English; each is read in the active language (the
+        # request's) when the catalog has it (portal/error_messages.py marks the services'
+        # static messages), so pages and API answers speak the family's language.
+        message = _translated(message)
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
-        self.fields = fields or {}
+        self.fields = {
+            name: [_translated(m) for m in messages] if isinstance(messages, list) else messages
+            for name, messages in (fields or {}).items()
+        }
         self.headers = headers or {}
 
     def as_dict(self) -> dict[str, Any]:

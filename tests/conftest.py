@@ -11,8 +11,9 @@ import gc
 import os
 
 import pytest
+from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from kernel.process_cache import tenant_config
@@ -157,9 +158,13 @@ def _public_schema_and_fresh_routes():
     routing.router.clear()
     tenant_config.clear()
     connection.set_schema_to_public()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     connection.set_schema_to_public()
     timezone.deactivate()  # a zone a test activated (tenant_in_zone) ends with it
+    # A Spanish request leaves its language active in this thread; the next test starts in
+    # English (services' refusal messages are read in the active language).
+    translation.activate(settings.LANGUAGE_CODE)
     routing.router.clear()
     # Per-process and Redis caches of data a test made (and rolled back), and search counts.
     tenant_config.clear()
