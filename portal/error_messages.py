@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_noop
 
 MESSAGES = (
+    gettext_noop("Give the family the reason for the denial."),
+    gettext_noop("The note is not text."),
     gettext_noop(
         "A card on file is required for your enrollments; add another before removing this one."
     ),
