@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
@@ -202,16 +202,30 @@ def needs_approval(family: Family, offering: Offering, portal, now=None) -> bool
 def check_not_taken(
     student: Student, offering: Offering, *, ignore_hold: Hold | None = None
 ) -> None:
-    if Enrollment.objects.filter(
-        student=student, offering=offering, status__in=Enrollment.LIVE
-    ).exists():
+    """Neither enrolled nor already holding a seat: both looked up in one query."""
+    holds = Hold.objects.filter(
+        student=OuterRef("pk"), offering=offering, status__in=Hold.SEAT_TAKING
+    )
+    if ignore_hold is not None:
+        holds = holds.exclude(pk=ignore_hold.pk)
+    enrolled, held = (
+        Student.objects.filter(pk=student.pk)
+        .annotate(
+            enrolled=Exists(
+                Enrollment.objects.filter(
+                    student=OuterRef("pk"), offering=offering, status__in=Enrollment.LIVE
+                )
+            ),
+            held=Exists(holds),
+        )
+        .values_list("enrolled", "held")
+        .get()
+    )
+    if enrolled:
         raise refuse(
             "already_enrolled", f"{student.first_name} is already enrolled in {offering.name}."
         )
-    holds = Hold.objects.filter(student=student, offering=offering, status__in=Hold.SEAT_TAKING)
-    if ignore_hold is not None:
-        holds = holds.exclude(pk=ignore_hold.pk)
-    if holds.exists():
+    if held:
         raise refuse(
             "already_in_cart", f"{offering.name} for {student.first_name} is already in your cart."
         )

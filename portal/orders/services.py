@@ -188,6 +188,13 @@ def checkout(
     _check_card_on_file(family, holds, portal)
     key = _idempotency_key(holds, idempotency_key)
     now = timezone.now()
+    # The family's and the students' rules read nothing a seat change moves, so they are
+    # checked before the offerings' locks are taken (once per family and keyword, not per
+    # hold): the lock is held for the seats alone.
+    for keyword in sorted({h.keyword for h in holds}):
+        eligibility.check_family(family, portal, now, keyword)
+    for hold in holds:
+        eligibility.check_student(hold.student, hold.offering)
     try:
         with transaction.atomic():
             offerings = lock_offerings([h.offering_id for h in holds])
@@ -215,8 +222,6 @@ def checkout(
                 hold = live[hold.pk]
                 offering = offerings[hold.offering_id]
                 eligibility.check_registration_window(offering, portal, now)
-                eligibility.check_family(family, portal, now, hold.keyword)
-                eligibility.check_student(hold.student, offering)
                 items.append((hold.student, offering, hold))
             lines = price_items(family=family, items=[(s, o) for s, o, _ in items], portal=portal)
             order = order_create(
@@ -352,7 +357,13 @@ def order_confirm(*, order_id: int) -> Order:
 def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
     """Confirm an order the caller has locked (with its offerings' locks, taken first)."""
     summary, pending_any = enrollments_confirm(order=order, portal=portal, now=now)
-    for line in order.lines.filter(kind=OrderLine.Kind.REGISTRATION_FEE):
+    # The lines are read once (under the locks): the fee charges, what the order bought and
+    # the receipt come from the same rows.
+    lines = list(order.lines.all())
+    kinds = {line.kind for line in lines}
+    for line in lines:
+        if line.kind != OrderLine.Kind.REGISTRATION_FEE:
+            continue
         RegistrationFeeCharge.objects.get_or_create(
             family_id=order.family_id,
             student_id=line.student_id,
@@ -361,8 +372,11 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
         )
     ledger_record_order(order=order)  # idempotent: an invoice's charges are already there
     tenders.tenders_consume(order=order)
-    store.gift_certificates_activate(order=order)
-    store.punch_passes_activate(order=order)
+    # Certificates and passes only come with their own lines (portal.store.purchases).
+    if OrderLine.Kind.GIFT_CERTIFICATE in kinds:
+        store.gift_certificates_activate(order=order)
+    if OrderLine.Kind.PUNCH_PASS in kinds:
+        store.punch_passes_activate(order=order)
     AutopayCharge.objects.filter(order=order).exclude(status=AutopayCharge.Status.SUCCEEDED).update(
         status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None, last_error=""
     )
@@ -372,7 +386,7 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
     order.confirmed_at = now
     order.save(update_fields=["status", "confirmed_at"])
     if order.total > 0:
-        notify_family(order.family_id, "payment_receipt", _receipt_context(order))
+        notify_family(order.family_id, "payment_receipt", _receipt_context(order, lines))
     if summary:
         notify_family(
             order.family_id,
@@ -385,7 +399,7 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
         )
 
 
-def _receipt_context(order: Order) -> dict:
+def _receipt_context(order: Order, lines: list[OrderLine] | None = None) -> dict:
     """What the receipt email says (JSON-serialisable for the outbox): the lines, the tenders
     (credit, gift certificates) and the card payments that paid the order."""
     from portal.billing.models import Payment
@@ -399,7 +413,7 @@ def _receipt_context(order: Order) -> dict:
         "order_id": order.pk,
         "lines": [
             {"description": line.description, "amount": money(line.amount)}
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
         "total": money(order.total),
         "tenders": [

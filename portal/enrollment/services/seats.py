@@ -55,17 +55,37 @@ def lock_offerings(ids) -> dict[int, Offering]:
     return {offering.pk: offering for offering in locked}
 
 
+_LAPSED_SQL = """
+    SELECT 'ended', e.id, e.family_id, e.start_date::timestamp FROM portal_enrollment_enrollment e
+     WHERE e.offering_id = %(offering)s AND e.status = 'active' AND e.end_date < %(today)s
+    UNION ALL
+    SELECT 'hold', h.id, h.family_id, h.created_at::timestamp FROM portal_enrollment_hold h
+     WHERE h.offering_id = %(offering)s AND h.status IN ('active', 'offer')
+       AND h.expires_at <= %(now)s
+    UNION ALL
+    SELECT 'unpaid', e.id, e.family_id, e.start_date::timestamp FROM portal_enrollment_enrollment e
+      JOIN portal_enrollment_order o ON o.id = e.order_id
+     WHERE e.offering_id = %(offering)s AND e.status = 'reserved'
+       AND o.status = 'awaiting_payment' AND o.expires_at <= %(now)s
+    ORDER BY 1, 4, 2
+"""
+
+
 def expire_lapsed(offering: Offering, now: datetime) -> bool:
     """Under the offering's lock: end holds, offers and unpaid orders whose time is up, and
-    enrollments whose drop date has passed. Returns whether anything was freed."""
-    ended = list(
-        Enrollment.objects.filter(
-            offering=offering,
-            status=Enrollment.Status.ACTIVE,
-            end_date__lt=timezone.localdate(now),
-        ).values_list("pk", "family_id")
-    )
+    enrollments whose drop date has passed. Returns whether anything was freed. What has
+    lapsed is found with one statement (usually nothing has: one query under the lock instead
+    of three)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LAPSED_SQL,
+            {"offering": offering.pk, "today": timezone.localdate(now), "now": now},
+        )
+        found: dict[str, list[tuple[int, int]]] = {"ended": [], "hold": [], "unpaid": []}
+        for kind, pk, family_id, _order in cursor.fetchall():
+            found[kind].append((pk, family_id))
     freed = False
+    ended = found["ended"]
     if ended:
         freed = bool(
             Enrollment.objects.filter(pk__in=[pk for pk, _ in ended]).update(
@@ -75,28 +95,20 @@ def expire_lapsed(offering: Offering, now: datetime) -> bool:
         audit_bulk(
             action="update", model=Enrollment, rows=ended, fields={"status": ["active", "dropped"]}
         )
-    lapsed = list(
-        Hold.objects.filter(offering=offering, status__in=Hold.SEAT_TAKING, expires_at__lte=now)
-    )
-    for hold in lapsed:
-        was_offer = hold.status == Hold.Status.OFFER
-        hold.status = Hold.Status.EXPIRED
-        hold.ended_at = now
-        hold.save(update_fields=["status", "ended_at"])
-        if was_offer:
-            WaitlistEntry.objects.filter(hold=hold, status=WaitlistEntry.Status.OFFERED).update(
-                status=WaitlistEntry.Status.LAPSED
-            )
-        freed = True
+    if found["hold"]:
+        for hold in Hold.objects.filter(pk__in=[pk for pk, _ in found["hold"]]):
+            was_offer = hold.status == Hold.Status.OFFER
+            hold.status = Hold.Status.EXPIRED
+            hold.ended_at = now
+            hold.save(update_fields=["status", "ended_at"])
+            if was_offer:
+                WaitlistEntry.objects.filter(
+                    hold=hold, status=WaitlistEntry.Status.OFFERED
+                ).update(status=WaitlistEntry.Status.LAPSED)
+            freed = True
     # Seats reserved by an order not paid in time go back. The order itself is lapsed by
     # ``portal.orders`` (which releases what it tendered); the seat does not wait for that.
-    unpaid = Enrollment.objects.filter(
-        offering=offering,
-        status=Enrollment.Status.RESERVED,
-        order__status=Order.Status.AWAITING_PAYMENT,
-        order__expires_at__lte=now,
-    )
-    unpaid_rows = list(unpaid.values_list("pk", "family_id"))
+    unpaid_rows = found["unpaid"]
     if unpaid_rows:
         Enrollment.objects.filter(pk__in=[pk for pk, _ in unpaid_rows]).update(
             status=Enrollment.Status.CANCELLED, updated_at=now
