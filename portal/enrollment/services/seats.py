@@ -102,9 +102,9 @@ def expire_lapsed(offering: Offering, now: datetime) -> bool:
             hold.ended_at = now
             hold.save(update_fields=["status", "ended_at"])
             if was_offer:
-                WaitlistEntry.objects.filter(
-                    hold=hold, status=WaitlistEntry.Status.OFFERED
-                ).update(status=WaitlistEntry.Status.LAPSED)
+                WaitlistEntry.objects.filter(hold=hold, status=WaitlistEntry.Status.OFFERED).update(
+                    status=WaitlistEntry.Status.LAPSED
+                )
             freed = True
     # Seats reserved by an order not paid in time go back. The order itself is lapsed by
     # ``portal.orders`` (which releases what it tendered); the seat does not wait for that.
