@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -86,8 +87,7 @@ class OfferingListApi(CatalogApi):
         # Pages filtered on openings depend on seat counts: never cached.
         cached, key = (None, None) if filters.has_openings is not None else page_get(request)
         if cached is not None:
-            data = cached
-            seats = availability_by_ids(item["id"] for item in data["results"])
+            seats = availability_by_ids(cached.ids)
         else:
             qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
             paginator = Pagination()
@@ -99,12 +99,11 @@ class OfferingListApi(CatalogApi):
                 "previous": paginator.get_previous_link(),
                 "results": OfferingOutput(page, many=True, context=context).data,
             }
-            page_put(key, data)
+            cached = page_put(key, data)
             seats = availability_for(page)
-        for item in data["results"]:
-            if item["id"] in seats:
-                item["availability"] = availability(None, self.portal, seats[item["id"]])
-        return Response(data)
+        # The page's bytes as built (or kept), today's availability spliced in.
+        current = {oid: availability(None, self.portal, s) for oid, s in seats.items()}
+        return HttpResponse(cached.render(current), content_type="application/json")
 
 
 class FilterOptionOutput(serializers.Serializer):

@@ -326,6 +326,8 @@ def test_a_warm_search_runs_no_sql_and_shows_current_seats(family_a):
     with CaptureQueriesContext(connection) as ctx:
         again = client.get(API)
     assert again.json() == first.json()
+    assert again.content == first.content  # the kept bytes, byte for byte the built answer
+    assert again["Content-Type"] == "application/json"
     assert ctx.captured_queries == []
     hits = search_cache.Stats.hits
     services.cart_add(
@@ -381,3 +383,29 @@ def test_search_pages_without_redis(in_tenant_a, monkeypatch):
     client = client_for(in_tenant_a)
     for _ in range(2):
         assert _avail(client.get(API), "No Redis")["openings"] == 3
+
+
+def test_cached_page_bytes_splice_availability_and_ignore_lookalike_content(family_a):
+    """A warm page is the kept bytes with today's availability spliced in; text that looks like
+    the placeholder inside a name or description is content, never a slot."""
+    from portal.catalog import search_cache
+
+    trick = '"availability":"@@av:1@@" \u2028'
+    offering = make_offering(name=trick, capacity=2)
+    client = client_for(family_a.tenant)
+    built = client.get(API)
+    warm = client.get(API)
+    assert warm.content == built.content
+    row = next(r for r in warm.json()["results"] if r["id"] == offering.pk)
+    assert row["name"] == trick and row["availability"]["openings"] == 2
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    spliced = client.get(API).json()
+    row = next(r for r in spliced["results"] if r["id"] == offering.pk)
+    assert row["name"] == trick and row["availability"]["openings"] == 1
+    page = search_cache.page_template({"count": 1, "results": [{"id": 7, "availability": None}]})
+    assert page.render({}) == b'{"count":1,"results":[{"id":7,"availability":null}]}'
+    assert page.render({7: {"status": "FULL"}}) == (
+        b'{"count":1,"results":[{"id":7,"availability":{"status":"FULL"}}]}'
+    )
