@@ -304,7 +304,7 @@ def build_tenant(*, offerings: int = 1000) -> dict:
     from tenants.services import tenant_provision
 
     tenant = tenant_provision(
-        slug="bench-rush", name="Rush Bench", owner_email="o@rush.test"
+        slug="bench-rush", name="Rush Bench", owner_email="o@rush.test", launched=True
     ).tenant
     with tenant_context(tenant):
         programs = [Program.objects.create(name=f"Program {i}") for i in range(5)]

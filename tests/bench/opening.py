@@ -100,7 +100,7 @@ def build(*, families: int, seats_per_class: int) -> dict:
         return Offering.objects.bulk_create(rows)
 
     a = tenant_provision(
-        slug="bench-opening", name="Opening Bench", owner_email="o@opening.test"
+        slug="bench-opening", name="Opening Bench", owner_email="o@opening.test", launched=True
     ).tenant
     with tenant_context(a):
         program = Program.objects.create(name="Swim")
@@ -136,7 +136,9 @@ def build(*, families: int, seats_per_class: int) -> dict:
             for u, raw in zip(users, raws, strict=True)
         )
         lines = [f"{raw} {s.pk}" for raw, s in zip(raws, students, strict=True)]
-    b = tenant_provision(slug="bench-calm", name="Calm Bench", owner_email="o@calm.test").tenant
+    b = tenant_provision(
+        slug="bench-calm", name="Calm Bench", owner_email="o@calm.test", launched=True
+    ).tenant
     with tenant_context(b):
         classes(Program.objects.create(name="Dance"), 200, 12, 9_000, "Calm class")
     connection.set_schema_to_public()
