@@ -550,8 +550,6 @@ SCENARIOS = {
             "portal.enrollment.services.seats.enrollments_confirm",
             "portal.billing.services.ledger_record_order",
             "portal.orders.tenders.tenders_consume",
-            "portal.store.services.gift_certificates_activate",
-            "portal.store.services.punch_passes_activate",
             "portal.billing.services.payment_refund",
             "portal.billing.staff.staff_payment_refund",
             "portal.billing.services.refunds_resume",
@@ -651,6 +649,10 @@ SCENARIOS = {
             "portal.store.purchases.gift_certificate_buy",
             "portal.store.purchases.punch_pass_buy",
             "portal.store.purchases.gift_certificate_buy_as_visitor",
+            # Confirming an order only activates what it bought (docs/rush.md, "Checkout
+            # profile"): certificates and passes are activated by these orders' confirmations.
+            "portal.store.services.gift_certificates_activate",
+            "portal.store.services.punch_passes_activate",
             "portal.store.services.punch_pass_redeem",
             "portal.store.services.punch_pass_void",
             "portal.store.services.gift_certificate_void",
