@@ -628,6 +628,11 @@ STAFF = _codes(
     "portal.staff",
     ("already_staff", 409, "The address invited is already on the staff (change its role)."),
     (
+        "availability_slot_not_found",
+        404,
+        "No such private-lesson time for this member of the staff page.",
+    ),
+    (
         "email_is_a_family_login",
         409,
         "The address invited signs in as a family; staff need an address of their own.",
@@ -636,6 +641,7 @@ STAFF = _codes(
     ("own_role_unchangeable", 409, "Nobody changes their own role (ask another owner)."),
     ("staff_not_found", 404, "We could not find that staff member."),
     ("staff_outranks_you", 403, "The staff member has more rights than the one changing them."),
+    ("staff_profile_not_found", 404, "No such person on the business's staff page."),
     ("unknown_role", 400, "The role named is not owner, manager, front_desk or coach."),
 )
 

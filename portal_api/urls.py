@@ -27,8 +27,10 @@ from .views import (
     staff_families,
     staff_members,
     staff_money,
+    staff_profiles,
     staff_reports,
     staff_settings,
+    staff_website,
     store,
     theme,
 )
@@ -393,6 +395,23 @@ urlpatterns = [
         name="api-staff-report-csv",
     ),
     path("staff/settings", staff_settings.StaffSettingsApi.as_view(), name="api-staff-settings"),
+    path("staff/profiles", staff_profiles.StaffProfileListApi.as_view(), name="api-staff-profiles"),
+    path(
+        "staff/profiles/<int:staff_id>",
+        staff_profiles.StaffProfileApi.as_view(),
+        name="api-staff-profile",
+    ),
+    path(
+        "staff/profiles/<int:staff_id>/availability",
+        staff_profiles.StaffProfileAvailabilityApi.as_view(),
+        name="api-staff-profile-availability",
+    ),
+    path(
+        "staff/profiles/<int:staff_id>/photo",
+        staff_profiles.StaffProfilePhotoApi.as_view(),
+        name="api-staff-profile-photo",
+    ),
+    path("staff/website", staff_website.StaffWebsiteApi.as_view(), name="api-staff-website"),
     path(
         "staff/announcements",
         staff_announcements.StaffAnnouncementListApi.as_view(),

@@ -16,7 +16,9 @@ from . import (
     requests_views,
     roster_views,
     settings_views,
+    staff_profile_views,
     views,
+    website_views,
 )
 
 urlpatterns = [
@@ -203,6 +205,33 @@ urlpatterns = [
         "settings/announcements/<int:announcement_id>",
         announcements_views.announcement,
         name="console-settings-announcement",
+    ),
+    # The staff page's people (distinct from staff/, which is accounts and roles).
+    path(
+        "settings/staff/",
+        staff_profile_views.staff_profiles,
+        name="console-settings-staff-profiles",
+    ),
+    path(
+        "settings/staff/<int:staff_id>",
+        staff_profile_views.staff_profile,
+        name="console-settings-staff-profile",
+    ),
+    path(
+        "settings/staff/<int:staff_id>/photo",
+        staff_profile_views.staff_photo,
+        name="console-settings-staff-photo",
+    ),
+    path(
+        "settings/staff/<int:staff_id>/availability",
+        staff_profile_views.staff_availability,
+        name="console-settings-staff-availability",
+    ),
+    path("settings/website/", website_views.website, name="console-settings-website"),
+    path(
+        "settings/website/preview",
+        website_views.website_preview,
+        name="console-settings-website-preview",
     ),
     # One route per page of portal.config.settings_schema (named console-settings-<key>).
     *(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from kernel.api.exception_handler import _fields
@@ -56,3 +57,27 @@ def input_validate(serializer_class, data, **kwargs) -> dict[str, Any]:
     fields = _fields(serializer.errors)
     first = next(iter(fields.values()), ["Invalid input."])
     raise ApplicationError("invalid_input", first[0] if first else "Invalid input.", fields=fields)
+
+
+class WebsiteEmbedInput(serializers.Serializer):
+    """The website widget's options (portal_web.embed): which classes and how they look."""
+
+    program = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    location = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    kind = serializers.ChoiceField(
+        choices=["class", "camp", "event"], required=False, allow_blank=True, default=""
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    lang = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Empty: the visitor's browser, else the business's language.",
+    )
+    # Named like the widget's data-style; an input key, not DRF's Field.style option.
+    style = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["built-in", "none"],
+        default="built-in",
+        help_text="“none”: no built-in styles, the website's own CSS applies.",
+    )

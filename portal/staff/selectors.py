@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kernel.staff_permissions import perm, staff_has_perm
 from portal.activity.selectors import activity_unprocessed_count
-from portal.catalog.models import Offering
+from portal.catalog.models import Offering, StaffProfile
 from portal.enrollment.models import Enrollment, WaitlistEntry
 
 
@@ -170,3 +170,22 @@ def staff_members() -> list:
     for member in members:
         member.role = role_of(member)
     return members
+
+
+def staff_profile_list() -> QuerySet[StaffProfile]:
+    """Every staff member of the staff page, shown or not, with their private-lesson times
+    (the console's staff-page settings and ``/api/v1/staff/profiles``)."""
+    return StaffProfile.objects.prefetch_related("availability__location").order_by(
+        *StaffProfile._meta.ordering, "pk"
+    )
+
+
+def staff_profile_get(*, staff_id: int) -> StaffProfile | None:
+    return staff_profile_list().filter(pk=staff_id).first()
+
+
+def location_choices() -> list[dict]:
+    """Active locations a private-lesson time may name: [{"id", "name"}]."""
+    from portal.catalog.models import Location
+
+    return list(Location.objects.filter(is_active=True).values("id", "name"))

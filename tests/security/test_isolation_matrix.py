@@ -103,6 +103,14 @@ ROLE_MATRIX: dict[str, str] = {
     "PATCH /api/v1/staff/announcements/{announcement_id}": "O M",
     "DELETE /api/v1/staff/announcements/{announcement_id}": "O M",
     "POST /api/v1/staff/announcements/{announcement_id}/email": "O M",
+    "GET /api/v1/staff/profiles": "O M",
+    "POST /api/v1/staff/profiles": "O M",
+    "GET /api/v1/staff/profiles/{staff_id}": "O M",
+    "PATCH /api/v1/staff/profiles/{staff_id}": "O M",
+    "PUT /api/v1/staff/profiles/{staff_id}/availability": "O M",
+    "POST /api/v1/staff/profiles/{staff_id}/photo": "O M",
+    "DELETE /api/v1/staff/profiles/{staff_id}/photo": "O M",
+    "GET /api/v1/staff/website": "O M",
     "GET /api/v1/staff/members": "O",
     "POST /api/v1/staff/members": "O",
     "POST /api/v1/staff/members/{user_id}/role": "O",
@@ -201,6 +209,13 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /console/settings/announcements/": "O M",
     "POST /console/settings/announcements/": "O M",
     "POST /console/settings/announcements/{announcement_id}": "O M",
+    "GET /console/settings/staff/": "O M",
+    "POST /console/settings/staff/": "O M",
+    "POST /console/settings/staff/{staff_id}": "O M",
+    "POST /console/settings/staff/{staff_id}/photo": "O M",
+    "POST /console/settings/staff/{staff_id}/availability": "O M",
+    "GET /console/settings/website/": "O M",
+    "GET /console/settings/website/preview": "O M",
     "GET /console/settings/registration/": "O M",
     "POST /console/settings/registration/": "O M",
     "GET /console/settings/checkout/": "O M",
@@ -313,6 +328,7 @@ def world(tenant_a, tenant_b):
         "charge_id": 1,
         "item_id": 1,
         "announcement_id": 1,
+        "staff_id": 1,
         "name": "revenue",
         "number": 1,
         "field": "logo",
@@ -520,7 +536,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
            "charge_id": 1, "item_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
            "offering_id": 999999, "question_id": 999999, "day": "2026-01-05",
-           "announcement_id": 999999}  # fmt: skip
+           "announcement_id": 999999, "staff_id": 999999}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():
