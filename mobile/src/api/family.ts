@@ -1656,6 +1656,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Everyone on the staff page, shown or not, with bios, photos and times (whatever the visitors' visibility switches). */
+        get: operations["staff_profiles"];
+        put?: never;
+        /** @description Add someone to the staff page. Errors: `invalid_input`. */
+        post: operations["staff_profiles_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/profiles/{staff_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
+        get: operations["staff_profiles_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Change some fields; the others stay. Errors: `invalid_input`, `staff_profile_not_found` (404). */
+        patch: operations["staff_profiles_update"];
+        trace?: never;
+    };
+    "/api/v1/staff/profiles/{staff_id}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Replace the private-lesson times (times in the business's zone). Errors: `invalid_input` (`fields` like `slots.0.end_time`), `staff_profile_not_found` (404). */
+        put: operations["staff_profiles_availability_set"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/profiles/{staff_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Upload the photo (PNG, JPEG or WebP; no SVG; at most 5 MB; at least 64 pixels a side). It is re-encoded without its EXIF data. Errors: `invalid_input`, `image_too_large`, `image_type_unsupported`, `image_type_mismatch`, `image_size_invalid`, `staff_profile_not_found` (404). */
+        post: operations["staff_profiles_photo_upload"];
+        /** @description Take the photo off the staff page. Errors: `staff_profile_not_found` (404). */
+        delete: operations["staff_profiles_photo_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/receivables": {
         parameters: {
             query?: never;
@@ -2067,6 +2138,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/website": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The website widget's snippet for these options (all optional). Errors: `invalid_input` (an unknown program or location, a limit outside 1-100). */
+        get: operations["staff_website_embed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/store/gift-certificates": {
         parameters: {
             query?: never;
@@ -2409,6 +2497,22 @@ export interface components {
          * @enum {string}
          */
         AvailabilityOutputStatusEnum: "OPEN" | "FULL";
+        AvailabilitySlotInput: {
+            day: components["schemas"]["DayEnum"];
+            /**
+             * Format: time
+             * @description HH:MM in the business's time zone.
+             */
+            start_time: string;
+            /**
+             * Format: time
+             * @description HH:MM in the business's time zone.
+             */
+            end_time: string;
+            location?: number | null;
+            /** @default  */
+            note?: string;
+        };
         /** @enum {unknown} */
         BlankEnum: "";
         BrandImage: {
@@ -2926,6 +3030,12 @@ export interface components {
             id: number;
             display_name: string;
         };
+        /**
+         * @description * `en` - en
+         *     * `es` - es
+         * @enum {string}
+         */
+        LangEnum: "en" | "es";
         Ledger: {
             entries: components["schemas"]["LedgerOutput"][];
             balance: number;
@@ -3313,6 +3423,20 @@ export interface components {
             region?: string;
             postal_code?: string;
             country?: string;
+        };
+        PatchedStaffProfileInput: {
+            display_name?: string;
+            /** @default  */
+            title?: string;
+            /** @default  */
+            bio?: string;
+            /**
+             * @description Shown on the staff page (and as an instructor families can pick).
+             * @default true
+             */
+            is_active?: boolean;
+            /** @default 0 */
+            sort_order?: number;
         };
         /** @description Every setting staff may change, typed from the model (choices, bounds, help text). */
         PatchedStaffSettings: {
@@ -4096,6 +4220,10 @@ export interface components {
             next_attempt_at: string | null;
             last_error: string;
         };
+        StaffAvailabilityInput: {
+            /** @description At most 50. */
+            slots: components["schemas"]["AvailabilitySlotInput"][];
+        };
         StaffAvailabilityOutput: {
             day: components["schemas"]["DayEnum"];
             /** @description HH:MM in the business's time zone. */
@@ -4505,6 +4633,10 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        StaffPhoto: {
+            /** Format: uri */
+            photo: string;
+        };
         StaffPostingOutput: {
             id: number;
             kind: string;
@@ -4534,6 +4666,31 @@ export interface components {
             created_at: string;
             /** @description The family's balance after it. */
             readonly balance: string;
+        };
+        StaffProfileInput: {
+            display_name: string;
+            /** @default  */
+            title?: string;
+            /** @default  */
+            bio?: string;
+            /**
+             * @description Shown on the staff page (and as an instructor families can pick).
+             * @default true
+             */
+            is_active?: boolean;
+            /** @default 0 */
+            sort_order?: number;
+        };
+        StaffProfileOutput: {
+            id: number;
+            display_name: string;
+            title: string;
+            bio: string;
+            /** @description Shown on the staff page. */
+            is_active: boolean;
+            sort_order: number;
+            readonly photo_url: string | null;
+            readonly availability: components["schemas"]["StaffSlotOutput"][];
         };
         StaffReceivablesOutput: {
             /**
@@ -4836,6 +4993,17 @@ export interface components {
             question: string;
             value: string;
         };
+        StaffSlotOutput: {
+            day: components["schemas"]["DayEnum"];
+            /** @description HH:MM in the business's time zone. */
+            start_time: string;
+            /** @description HH:MM in the business's time zone. */
+            end_time: string;
+            location: string | null;
+            note: string;
+            id: number;
+            location_id: number | null;
+        };
         StaffStudentBrief: {
             id: number;
             first_name: string;
@@ -4900,6 +5068,11 @@ export interface components {
             status: string;
             /** Format: date-time */
             created_at: string;
+        };
+        StaffWebsiteEmbedChoice: {
+            /** @description What the option takes (a program's id, a kind...). */
+            id: string;
+            name: string;
         };
         /**
          * @description * `queued` - Queued
@@ -4967,6 +5140,12 @@ export interface components {
             id: number;
             first_name: string;
         };
+        /**
+         * @description * `built-in` - built-in
+         *     * `none` - none
+         * @enum {string}
+         */
+        StyleEnum: "built-in" | "none";
         TenderOutput: {
             kind: components["schemas"]["TenderOutputKindEnum"];
             description: string;
@@ -5076,6 +5255,53 @@ export interface components {
             readonly position: number | null;
             readonly offer_expires_at: string | null;
         };
+        WebsiteEmbed: {
+            script_url: string;
+            /** @description The <script> tag to paste. */
+            snippet: string;
+            /** @description The same list on the portal, for a plain link. */
+            class_list_url: string;
+            options: components["schemas"]["WebsiteEmbedInput"];
+            choices: components["schemas"]["WebsiteEmbedChoices"];
+        };
+        WebsiteEmbedChoices: {
+            programs: components["schemas"]["StaffWebsiteEmbedChoice"][];
+            locations: components["schemas"]["StaffWebsiteEmbedChoice"][];
+            kinds: components["schemas"]["StaffWebsiteEmbedChoice"][];
+            languages: components["schemas"]["StaffWebsiteEmbedChoice"][];
+        };
+        /** @description The website widget's options (portal_web.embed): which classes and how they look. */
+        WebsiteEmbedInput: {
+            program?: number | null;
+            location?: number | null;
+            /** @default  */
+            kind?: components["schemas"]["WebsiteEmbedInputKindEnum"] | components["schemas"]["BlankEnum"];
+            /** @default 20 */
+            limit?: number;
+            /**
+             * @description Empty: the visitor's browser, else the business's language.
+             *
+             *     * `en` - en
+             *     * `es` - es
+             * @default
+             */
+            lang?: components["schemas"]["LangEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description “none”: no built-in styles, the website's own CSS applies.
+             *
+             *     * `built-in` - built-in
+             *     * `none` - none
+             * @default built-in
+             */
+            style?: components["schemas"]["StyleEnum"];
+        };
+        /**
+         * @description * `class` - class
+         *     * `camp` - camp
+         *     * `event` - event
+         * @enum {string}
+         */
+        WebsiteEmbedInputKindEnum: "class" | "camp" | "event";
         WeeklyScheduleOutput: {
             days: components["schemas"]["DaysEnum"][];
             /** @description HH:MM in the business's time zone. */
@@ -5089,7 +5315,7 @@ export interface components {
              * @example invalid_input
              * @enum {string}
              */
-            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_change_link_expired" | "email_change_link_invalid" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "email_unchanged" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "level_set_by_staff" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
+            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "availability_slot_not_found" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_change_link_expired" | "email_change_link_invalid" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "email_unchanged" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "level_set_by_staff" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "staff_profile_not_found" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
             message: string;
             fields: {
                 [key: string]: string[];
@@ -8819,6 +9045,228 @@ export interface operations {
             };
         };
     };
+    staff_profiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffProfileInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedStaffProfileInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_availability_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffAvailabilityInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_photo_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StaffPhoto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_profiles_photo_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                staff_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffProfileOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_receivables: {
         parameters: {
             query?: never;
@@ -9671,6 +10119,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffWaitlistEntryOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_website_embed: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `class` - class
+                 *     * `camp` - camp
+                 *     * `event` - event
+                 */
+                kind?: "class" | "camp" | "event" | "";
+                /**
+                 * @description Empty: the visitor's browser, else the business's language.
+                 *
+                 *     * `en` - en
+                 *     * `es` - es
+                 */
+                lang?: "en" | "es" | "";
+                limit?: number;
+                location?: number | null;
+                program?: number | null;
+                /**
+                 * @description “none”: no built-in styles, the website's own CSS applies.
+                 *
+                 *     * `built-in` - built-in
+                 *     * `none` - none
+                 */
+                style?: "built-in" | "none";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebsiteEmbed"];
                 };
             };
             /** @description The request was refused (see `code`). */
