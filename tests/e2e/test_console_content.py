@@ -6,7 +6,6 @@ axe-core checks every page; docs/images/console-content-*.png are taken here
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
