@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEVENV = eval "$$($(PY) -m saas_platform.devservices env)"
 
-.PHONY: install browser-deps mobile-web demo test test-fast test-embedded lint format bench bench-deps messages stop clean
+.PHONY: install browser-deps mobile-web demo test test-fast test-embedded lint format bench bench-deps lighthouse messages stop clean
 
 install: $(STAMP)
 
@@ -75,13 +75,21 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The load benchmarks (tests/bench/load.py) drive gunicorn with Debian's wrk.
-bench-deps:
+# The load benchmarks (tests/bench/load.py) drive gunicorn with Debian's wrk; the Lighthouse
+# run (tests/bench/lighthouse.py) needs Lighthouse from the root package.json and Debian's chromium.
+bench-deps: node_modules/.installed
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for tests/bench"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for tests/bench"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 bench: install bench-deps
 	$(DEVENV) && $(PY) tests/bench/run.py
+
+# Lighthouse 12 (mobile preset) on the family pages served by gunicorn with DEBUG off
+# (docs/web.md); the same as BENCH_ONLY=lighthouse make bench.
+lighthouse: install bench-deps
+	$(DEVENV) && $(PY) tests/bench/lighthouse.py
 
 # Translations (docs/web.md): extract new strings into locale/es/LC_MESSAGES/django.po (needs
 # GNU gettext's xgettext), then compile the .mo with polib (no gettext needed for that part).

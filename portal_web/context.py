@@ -26,6 +26,9 @@ def portal_context_get(request) -> dict:
         "portal": portal_settings_get(request),
         "theme": theme,
         "logo_url": snapshot.get("logo_url") or "",
+        # The logo's pixel size, recorded when the theme was published: the <img> gets width and
+        # height, so the header does not shift when it loads (versions published before have none).
+        "logo_size": _logo_size(snapshot),
         "favicon_url": snapshot.get("favicon_url") or "",
         # The published header style and class-list layout (the brand's choices).
         "layout": {
@@ -39,7 +42,24 @@ def portal_context_get(request) -> dict:
     return context
 
 
-KEYS = ("tenant", "portal", "theme", "logo_url", "favicon_url", "layout", "guardian", "family")
+def _logo_size(snapshot: dict) -> tuple[int, int] | None:
+    width, height = snapshot.get("logo_width"), snapshot.get("logo_height")
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        return (width, height)
+    return None
+
+
+KEYS = (
+    "tenant",
+    "portal",
+    "theme",
+    "logo_url",
+    "logo_size",
+    "favicon_url",
+    "layout",
+    "guardian",
+    "family",
+)
 
 
 def _past_due(request) -> int:

@@ -180,10 +180,30 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def snapshot(brand: Brand) -> dict:
+# Read from the logo file when a theme is published, not chosen by staff: the portal prints
+# them as the <img>'s width and height (no layout shift while it loads). Never "changed fields"
+# of their own: they change with the logo.
+LOGO_SIZE_FIELDS = ("logo_width", "logo_height")
+
+
+def _image_size(path: str) -> tuple[int, int] | None:
+    """A stored image's pixel size, from its header (nothing is decoded); None if unreadable."""
+    if not path:
+        return None
+    try:
+        with default_storage.open(path, "rb") as stored, Image.open(stored) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def snapshot(brand: Brand, *, logo_size: tuple[int, int] | None = None) -> dict:
     data = {name: getattr(brand, name) for name in SNAPSHOT_FIELDS}
     data["logo_url"] = _url(brand.logo)
     data["favicon_url"] = _url(brand.favicon)
+    if brand.logo and logo_size:
+        data["logo_width"], data["logo_height"] = logo_size
     return data
 
 
@@ -252,9 +272,12 @@ def brand_contrast_fix(*, fields: list[str] | None = None) -> Brand:
 def theme_publish(*, published_by: str = "") -> ThemeVersion:
     """Publish the draft as the next immutable version. Refused (400 contrast_failed) while any
     pair fails, listing each with its ratio and a suggested colour."""
+    # The logo's size is read before the Brand row is locked: the file may be on S3.
+    logo = brand_get().logo
+    logo_size = _image_size(logo)
     with transaction.atomic():
         brand = Brand.objects.select_for_update().get_or_create(id=Brand.SINGLETON_ID)[0]
-        data = snapshot(brand)
+        data = snapshot(brand, logo_size=logo_size if brand.logo == logo else None)
         failures = contrast_failures(data)
         if failures:
             details = failure_details(failures)
@@ -292,7 +315,13 @@ def theme_rollback(*, number: int, published_by: str = "") -> ThemeVersion:
             if name in target.snapshot:
                 setattr(brand, name, target.snapshot[name])
         brand.save()
-        return _version_create(snapshot(brand), published_by=published_by, rolled_back_to=number)
+        width, height = (target.snapshot.get(name) for name in LOGO_SIZE_FIELDS)
+        logo_size = (width, height) if isinstance(width, int) and isinstance(height, int) else None
+        return _version_create(
+            snapshot(brand, logo_size=logo_size),
+            published_by=published_by,
+            rolled_back_to=number,
+        )
 
 
 def _version_create(data: dict, *, published_by: str, rolled_back_to: int | None = None):
@@ -301,7 +330,9 @@ def _version_create(data: dict, *, published_by: str, rolled_back_to: int | None
     changed = sorted(
         k
         for k, v in data.items()
-        if not k.endswith("_url") and (previous is None or previous.snapshot.get(k) != v)
+        if not k.endswith("_url")
+        and k not in LOGO_SIZE_FIELDS
+        and (previous is None or previous.snapshot.get(k) != v)
     )
     tokens = build_tokens(data)
     etag = hashlib.sha256(json.dumps(tokens, sort_keys=True).encode()).hexdigest()

@@ -16,8 +16,11 @@ never asserts on time. Uses its own database, created and dropped here.
    opening for 300 seats in 20 classes while a second business has ordinary traffic
    (``BENCH_OPENING_SCALE=0.1`` for a quick run).
 
+6. Lighthouse (tests/bench/lighthouse.py): the family pages in Lighthouse's mobile preset,
+   served by gunicorn with DEBUG off (targets: every category >= 95).
+
 ``BENCH_ONLY`` (comma-separated: provisioning, routing, checkout, load, opening, migrations,
-backup) runs a subset.
+backup, lighthouse) runs a subset.
 """
 
 from __future__ import annotations
@@ -362,6 +365,7 @@ def main() -> None:
         "opening",
         "migrations",
         "backup",
+        "lighthouse",
     }
     if "routing" in wanted:
         wanted.add("provisioning")  # routing measures the tenants provisioning made
@@ -408,8 +412,9 @@ def main() -> None:
     if opening_figures is not None:
         opening.report(opening_figures)
     _drop(url)
-    # Deploy migrations (500 tenants) and per-tenant backups: own processes and databases.
-    for name in ("migrations", "backup"):
+    # Deploy migrations (500 tenants), per-tenant backups and Lighthouse: own processes and
+    # databases.
+    for name in ("migrations", "backup", "lighthouse"):
         if name in wanted:
             import subprocess
 

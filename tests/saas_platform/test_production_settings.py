@@ -111,7 +111,7 @@ def test_production_defaults_are_secure():
     assert s["SESSION_COOKIE_HTTPONLY"] is True
     assert s["X_FRAME_OPTIONS"] == "DENY"
     assert s["STORAGES"]["staticfiles"]["BACKEND"] == (
-        "whitenoise.storage.CompressedStaticFilesStorage"
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
     )
     assert s["STORAGES"]["default"]["BACKEND"].endswith("FileSystemStorage")
     assert s["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"

@@ -5,6 +5,7 @@ served at /media/ on the business's own host (local files and S3) and nowhere el
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import requests
@@ -194,6 +195,43 @@ def test_a_new_logo_is_the_splash_screens_artwork(staff):
     assert body["needs_app_build"] is True and body["binary_changes"] == ["logo"]
     assert upload(staff, "favicon", png(64, 64), "fav.png").status_code == 200
     assert staff.client().post(f"{API}/staff/theme/publish").json()["needs_app_build"] is False
+
+
+def test_publishing_records_the_logos_pixel_size_and_the_portal_prints_it(staff):
+    """The header's <img> gets the logo's width and height, so nothing shifts while it loads
+    (Lighthouse's unsized-images and CLS); a rollback keeps the size it recorded."""
+    assert upload(staff, "logo", png(400, 120), "logo.png").status_code == 200
+    staff.client().post(f"{API}/staff/theme/publish")
+    version = ThemeVersion.objects.get(number=2)
+    assert (version.snapshot["logo_width"], version.snapshot["logo_height"]) == (400, 120)
+    assert version.changed_fields == ["logo"]  # the size changes with the logo
+    page = client_for(staff.tenant).get("/").content.decode()
+    logo = re.search(r'<img class="brand__logo"[^>]*>', page).group(0)
+    assert 'width="400"' in logo and 'height="120"' in logo
+
+    assert upload(staff, "logo", png(96, 96), "square.png").status_code == 200
+    staff.client().post(f"{API}/staff/theme/publish")
+    assert ThemeVersion.objects.get(number=3).snapshot["logo_width"] == 96
+    assert staff.client().post(f"{API}/staff/theme/versions/2/rollback").status_code == 201
+    rolled = ThemeVersion.objects.get(number=4)
+    assert rolled.rolled_back_to == 2
+    assert (rolled.snapshot["logo_width"], rolled.snapshot["logo_height"]) == (400, 120)
+
+
+def test_a_logo_whose_size_cannot_be_read_still_shows_at_the_header_height(staff, monkeypatch):
+    from theming import services
+
+    assert upload(staff, "logo", png(400, 120), "logo.png").status_code == 200
+    monkeypatch.setattr(services.default_storage, "open", _unreadable)
+    assert staff.client().post(f"{API}/staff/theme/publish").status_code == 201
+    assert "logo_width" not in ThemeVersion.objects.get(number=2).snapshot
+    page = client_for(staff.tenant).get("/").content.decode()
+    logo = re.search(r'<img class="brand__logo"[^>]*>', page).group(0)
+    assert 'height="48"' in logo and "width=" not in logo
+
+
+def _unreadable(*args, **kwargs):
+    raise OSError("storage unavailable")
 
 
 # --- media on the business's host -----------------------------------------------------------
