@@ -115,6 +115,11 @@ def test_owner_brands_the_portal_from_the_console(viewport, e2e_tenant, browser,
         logo = page.locator("img.brand__logo")
         assert logo.is_visible()
         assert page.evaluate("document.querySelector('img.brand__logo').naturalWidth") == 480
+        # Its size is printed (recorded at publishing): the header keeps the logo's shape, no
+        # layout shift while it loads.
+        assert (logo.get_attribute("width"), logo.get_attribute("height")) == ("480", "120")
+        box = logo.bounding_box()
+        assert box["height"] <= 72 and abs(box["width"] / box["height"] - 4) < 0.1
         assert css_var(page, "html", "--color-primary") == fixed
         axe.check(page, context="(portal)")
         shoot(page, f"portal-branded-{width}.png")
