@@ -246,6 +246,11 @@ urlpatterns = [
     path("makeup-tokens", requests.MakeupTokenListApi.as_view(), name="api-makeup-tokens"),
     path("staff/requests", requests.StaffRequestListApi.as_view(), name="api-staff-requests"),
     path(
+        "staff/requests/<int:request_id>",
+        requests.StaffRequestApi.as_view(),
+        name="api-staff-request",
+    ),
+    path(
         "staff/requests/<int:request_id>/decide",
         requests.StaffRequestDecideApi.as_view(),
         name="api-staff-request-decide",
@@ -338,6 +343,11 @@ urlpatterns = [
         name="api-staff-family-invite",
     ),
     path("staff/receivables", staff_money.ReceivablesApi.as_view(), name="api-staff-receivables"),
+    path(
+        "staff/payments/failed",
+        staff_money.FailedPaymentListApi.as_view(),
+        name="api-staff-payments-failed",
+    ),
     path(
         "staff/autopay/runs", staff_money.AutopayRunListApi.as_view(), name="api-staff-autopay-runs"
     ),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.db import connection
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -12,7 +14,8 @@ from rest_framework.response import Response
 from kernel.api.pagination import Pagination
 from kernel.api.permissions import staff_permission
 from kernel.errors import ApplicationError
-from portal.requests import services
+from portal.billing.money import amount_format
+from portal.requests import selectors, services
 from portal.requests.inputs import RequestInput
 from portal.requests.models import MakeupToken, Request
 
@@ -209,32 +212,92 @@ class MakeupTokenListApi(FamilyApi):
         )
 
 
+class RequestForStaffOutput(RequestOutput):
+    """A request as staff read it: the family's, with the class and who decided it."""
+
+    family = IdNameOutput(help_text="The family who asked.")
+    offering = serializers.SerializerMethodField(
+        help_text="The class of the enrollment the request is about (null for a makeup)."
+    )
+    price_difference_amount = serializers.SerializerMethodField(
+        help_text="Transfer: the prorated difference in the business's currency (e.g. "
+        '"12.50"; positive: the family owes it, negative: credited). Null otherwise.'
+    )
+    currency = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField(help_text="The staff member's email.")
+
+    @extend_schema_field(IdNameOutput(allow_null=True))
+    def get_offering(self, req) -> dict | None:
+        if req.enrollment_id is None:
+            return None
+        offering = req.enrollment.offering
+        return {"id": offering.pk, "name": offering.name}
+
+    def get_price_difference_amount(self, req) -> str | None:
+        if req.price_difference is None:
+            return None
+        return amount_format(req.price_difference, currency=connection.tenant.currency)
+
+    def get_currency(self, req) -> str:
+        return connection.tenant.currency
+
+    def get_decided_by(self, req) -> str | None:
+        return req.decided_by.email if req.decided_by_id and req.decided_by else None
+
+
+STAFF_FILTERS = [
+    OpenApiParameter(
+        "status",
+        str,
+        enum=list(selectors.STAFF_STATUSES),
+        description="Default `all` (every status); `pending` lists what waits, oldest first.",
+    ),
+    OpenApiParameter("type", str, enum=list(Request.Type.values)),
+    OpenApiParameter(
+        "offering", int, description="A class: the request's own or the one it goes to."
+    ),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="Asked on or after (business's day)."),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="Asked on or before."),
+]
+
+
 class StaffRequestListApi(PortalApi):
     permission_classes = [staff_permission("view_requests")]
     pagination_class = Pagination  # documents the paginated answer
 
     @extend_schema(
         operation_id="staff_requests_list",
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("type", str)],
-        responses=RequestOutput(many=True),
+        parameters=STAFF_FILTERS,
+        responses=RequestForStaffOutput(many=True),
+        description="Families' requests, filtered like the console's requests page. "
+        "`invalid_filter` (400) for an unknown status or type, a bad class id or date, or an "
+        "end before the start.",
     )
     def get(self, request):
-        qs = Request.objects.select_related("student", "target_offering").order_by(
-            "created_at", "pk"
+        params = request.query_params
+        requests = selectors.staff_request_list(
+            status=params.get("status") or "all",
+            type=params.get("type") or "",
+            offering=params.get("offering") or "",
+            since=params.get("since") or "",
+            until=params.get("until") or "",
         )
-        for name, choices in (("status", Request.Status.values), ("type", Request.Type.values)):
-            value = request.query_params.get(name)
-            if value:
-                if value not in choices:
-                    raise ApplicationError(
-                        "invalid_filter",
-                        f"Unknown {name} “{value}”.",
-                        fields={name: [f"Use one of: {', '.join(choices)}."]},
-                    )
-                qs = qs.filter(**{name: value})
         paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(RequestOutput(page, many=True).data)
+        page = paginator.paginate_queryset(requests, request, view=self)
+        return paginator.get_paginated_response(RequestForStaffOutput(page, many=True).data)
+
+
+class StaffRequestApi(PortalApi):
+    permission_classes = [staff_permission("view_requests")]
+
+    @extend_schema(
+        operation_id="staff_requests_get",
+        responses=RequestForStaffOutput,
+        description="One request. `request_not_found` (404), also for another business's.",
+    )
+    def get(self, request, request_id: int):
+        req = selectors.staff_request_get(request_id=request_id)
+        return Response(RequestForStaffOutput(req).data)
 
 
 class StaffRequestDecideApi(PortalApi):
@@ -242,14 +305,23 @@ class StaffRequestDecideApi(PortalApi):
 
     class Input(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["approve", "deny"])
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+        note = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=2000,
+            default="",
+            help_text="Sent to the family with the decision; required to deny (the reason).",
+        )
 
     @extend_schema(
         operation_id="staff_requests_decide",
         request=Input,
-        responses=RequestOutput,
-        description="Approve or deny a pending request with a note the family sees. "
-        "`request_not_pending` (409), `offering_full` (409, transfer).",
+        responses=RequestForStaffOutput,
+        description="Approve or deny a pending request with a note the family is emailed (the "
+        "service the console and the admin use). `deny_reason_required` (400) to deny without "
+        "a note; `request_not_pending` (409) when it was decided or cancelled meanwhile, "
+        "saying by whom; `offering_full` (409, transfer); `request_not_found` (404). Every "
+        "refusal changes nothing.",
     )
     def post(self, request, request_id: int):
         data = self.Input(data=request.data)
@@ -260,5 +332,4 @@ class StaffRequestDecideApi(PortalApi):
             note=data.validated_data["note"],
             by=request.user,
         )
-        req = Request.objects.select_related("student", "target_offering").get(pk=req.pk)
-        return Response(RequestOutput(req).data)
+        return Response(RequestForStaffOutput(selectors.staff_request_get(request_id=req.pk)).data)

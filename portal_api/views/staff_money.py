@@ -16,6 +16,7 @@ from kernel.errors import ApplicationError
 from portal.billing import stripe_reports
 from portal.billing.receivables import receivables_aged
 from portal.orders import autopay_runs
+from portal.orders.selectors import FAILED_PAYMENT_DAYS, payments_failed_list
 
 from .base import PortalApi
 from .staff_families import AutopayOutput, MoneyField
@@ -148,6 +149,46 @@ class AutopayRetryApi(PortalApi):
     def post(self, request, charge_id: int):
         charge = autopay_runs.autopay_retry(charge_id=charge_id, by=request.user)
         return Response(AutopayOutput(charge).data)
+
+
+class FailedPaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="payment.pk")
+    created_at = serializers.DateTimeField(source="payment.created_at")
+    family_id = serializers.IntegerField(source="family.pk")
+    family = serializers.CharField(source="family.name")
+    amount = MoneyField(source="payment.amount")
+    order_id = serializers.IntegerField(source="order.pk")
+    what = serializers.CharField(help_text="The order's lines.")
+    autopay = serializers.BooleanField(source="payment.off_session")
+    reason = serializers.CharField(help_text="Why the card was refused, as Stripe said.")
+    failure_code = serializers.CharField(source="payment.failure_code")
+    outcome = serializers.ChoiceField(
+        choices=["paid", "retry", "collecting", "lapsed", "family"],
+        help_text="What became of the bill since: paid; `retry`: an autopay charge staff may "
+        "charge again (`autopay_charge_id`, POST /staff/autopay/charges/{id}/retry); "
+        "`collecting`: autopay is on it; `lapsed`: the order expired or was cancelled; "
+        "`family`: still owed, the family pays it from their account.",
+    )
+    autopay_charge_id = serializers.SerializerMethodField()
+
+    def get_autopay_charge_id(self, row) -> int | None:
+        charge = row["autopay_charge"]
+        return charge.pk if charge is not None else None
+
+
+class FailedPaymentListApi(PortalApi):
+    permission_classes = [staff_permission("view_money")]
+
+    @extend_schema(
+        operation_id="staff_payments_failed",
+        parameters=[OpenApiParameter("days", int, enum=list(FAILED_PAYMENT_DAYS))],
+        responses=FailedPaymentOutput(many=True),
+        description="Card payments that failed in the last `days` (default 30, the dashboard's "
+        "count), newest first (at most 200), with what became of each. `invalid_filter` (400).",
+    )
+    def get(self, request):
+        rows = payments_failed_list(days=request.query_params.get("days") or "30")
+        return Response(FailedPaymentOutput(rows, many=True).data)
 
 
 def _limit(request, default: int) -> int:

@@ -81,6 +81,8 @@ ROLE_MATRIX: dict[str, str] = {
     "GET /api/v1/staff/stripe/account": "O",
     "POST /api/v1/staff/stripe/account/refresh": "O",
     "GET /api/v1/staff/requests": "O M F",
+    "GET /api/v1/staff/requests/{request_id}": "O M F",
+    "GET /api/v1/staff/payments/failed": "O M F",
     "POST /api/v1/staff/requests/{request_id}/decide": "O M F",
     "GET /api/v1/staff/enrollments/pending": "O M F",
     "POST /api/v1/staff/families/{family_id}/enrollments": "O M F",

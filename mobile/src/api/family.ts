@@ -1639,6 +1639,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/payments/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Card payments that failed in the last `days` (default 30, the dashboard's count), newest first (at most 200), with what became of each. `invalid_filter` (400). */
+        get: operations["staff_payments_failed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/payouts": {
         parameters: {
             query?: never;
@@ -1802,8 +1819,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Base of the tenant API: gives views the portal settings and the tenant. */
+        /** @description Families' requests, filtered like the console's requests page. `invalid_filter` (400) for an unknown status or type, a bad class id or date, or an end before the start. */
         get: operations["staff_requests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One request. `request_not_found` (404), also for another business's. */
+        get: operations["staff_requests_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1821,7 +1855,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Approve or deny a pending request with a note the family sees. `request_not_pending` (409), `offering_full` (409, transfer). */
+        /** @description Approve or deny a pending request with a note the family is emailed (the service the console and the admin use). `deny_reason_required` (400) to deny without a note; `request_not_pending` (409) when it was decided or cancelled meanwhile, saying by whom; `offering_full` (409, transfer); `request_not_found` (404). Every refusal changes nothing. */
         post: operations["staff_requests_decide"];
         delete?: never;
         options?: never;
@@ -3267,6 +3301,15 @@ export interface components {
             /** @description One of your saved cards (GET /payment-methods) to charge now, instead of the Payment Element. */
             payment_method?: number;
         };
+        /**
+         * @description * `paid` - paid
+         *     * `retry` - retry
+         *     * `collecting` - collecting
+         *     * `lapsed` - lapsed
+         *     * `family` - family
+         * @enum {string}
+         */
+        OutcomeEnum: "paid" | "retry" | "collecting" | "lapsed" | "family";
         PaginatedOfferingOutputList: {
             /** @example 123 */
             count: number;
@@ -3282,7 +3325,7 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["OfferingOutput"][];
         };
-        PaginatedRequestOutputList: {
+        PaginatedRequestForStaffOutputList: {
             /** @example 123 */
             count: number;
             /**
@@ -3295,7 +3338,7 @@ export interface components {
              * @example http://api.example.org/accounts/?page=2
              */
             previous?: string | null;
-            results: components["schemas"]["RequestOutput"][];
+            results: components["schemas"]["RequestForStaffOutput"][];
         };
         PaginatedStaffActivityItemOutputList: {
             /** @example 123 */
@@ -3974,6 +4017,36 @@ export interface components {
          * @enum {string}
          */
         RegistrationModeEnum: "auto_approve" | "request";
+        /** @description A request as staff read it: the family's, with the class and who decided it. */
+        RequestForStaffOutput: {
+            id: number;
+            type: string;
+            status: string;
+            readonly student: components["schemas"]["StudentRefOutput"];
+            enrollment_id: number | null;
+            /** Format: date */
+            meeting_date: string | null;
+            readonly target_offering: components["schemas"]["IdNameOutput"] | null;
+            /** Format: date */
+            effective_date: string | null;
+            price_difference: number | null;
+            reason: string;
+            staff_note: string;
+            readonly makeup_token_issued: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** @description The family who asked. */
+            family: components["schemas"]["IdNameOutput"];
+            /** @description The class of the enrollment the request is about (null for a makeup). */
+            readonly offering: components["schemas"]["IdNameOutput"] | null;
+            /** @description Transfer: the prorated difference in the business's currency (e.g. "12.50"; positive: the family owes it, negative: credited). Null otherwise. */
+            readonly price_difference_amount: string | null;
+            readonly currency: string;
+            /** @description The staff member's email. */
+            readonly decided_by: string | null;
+        };
         RequestInput: {
             type: components["schemas"]["RequestInputTypeEnum"];
             enrollment?: number;
@@ -4406,6 +4479,33 @@ export interface components {
             /** Format: date */
             end_date: string | null;
         };
+        StaffFailedPaymentOutput: {
+            id: number;
+            /** Format: date-time */
+            created_at: string;
+            family_id: number;
+            family: string;
+            /** @description In the business's currency, e.g. 12.50. */
+            readonly amount: string;
+            order_id: number;
+            /** @description The order's lines. */
+            what: string;
+            autopay: boolean;
+            /** @description Why the card was refused, as Stripe said. */
+            reason: string;
+            failure_code: string;
+            /**
+             * @description What became of the bill since: paid; `retry`: an autopay charge staff may charge again (`autopay_charge_id`, POST /staff/autopay/charges/{id}/retry); `collecting`: autopay is on it; `lapsed`: the order expired or was cancelled; `family`: still owed, the family pays it from their account.
+             *
+             *     * `paid` - paid
+             *     * `retry` - retry
+             *     * `collecting` - collecting
+             *     * `lapsed` - lapsed
+             *     * `family` - family
+             */
+            outcome: components["schemas"]["OutcomeEnum"];
+            readonly autopay_charge_id: number | null;
+        };
         StaffFamilyDetailOutput: {
             family: components["schemas"]["StaffFamilyOutput"];
             signup_answers: components["schemas"]["StaffSignupAnswerOutput"][];
@@ -4734,7 +4834,10 @@ export interface components {
         };
         StaffRequestDecideInput: {
             decision: components["schemas"]["DecisionEnum"];
-            /** @default  */
+            /**
+             * @description Sent to the family with the decision; required to deny (the reason).
+             * @default
+             */
             note?: string;
         };
         StaffRequestOutput: {
@@ -9010,6 +9113,36 @@ export interface operations {
             };
         };
     };
+    staff_payments_failed: {
+        parameters: {
+            query?: {
+                days?: 30 | 365 | 7 | 90;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffFailedPaymentOutput"][];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     staff_payouts: {
         parameters: {
             query?: {
@@ -9420,12 +9553,19 @@ export interface operations {
     staff_requests_list: {
         parameters: {
             query?: {
+                /** @description A class: the request's own or the one it goes to. */
+                offering?: number;
                 /** @description A page number within the paginated result set. */
                 page?: number;
                 /** @description Number of results to return per page. */
                 page_size?: number;
-                status?: string;
-                type?: string;
+                /** @description Asked on or after (business's day). */
+                since?: string;
+                /** @description Default `all` (every status); `pending` lists what waits, oldest first. */
+                status?: "all" | "approved" | "cancelled" | "denied" | "pending";
+                type?: "absence" | "drop" | "makeup" | "transfer";
+                /** @description Asked on or before. */
+                until?: string;
             };
             header?: never;
             path?: never;
@@ -9438,7 +9578,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedRequestOutputList"];
+                    "application/json": components["schemas"]["PaginatedRequestForStaffOutputList"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestForStaffOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
@@ -9472,7 +9642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RequestOutput"];
+                    "application/json": components["schemas"]["RequestForStaffOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */
