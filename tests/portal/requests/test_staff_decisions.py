@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from kernel.errors import ApplicationError
@@ -229,7 +230,8 @@ def test_staff_lists_filter_by_status_type_class_and_day(in_tenant_a, desk):
         asks.absence.pk,
         asks.transfer.pk,
     }
-    old_day = (others.absence.created_at - timedelta(days=10)).date().isoformat()
+    # The business's day (its time zone), as the filter counts it.
+    old_day = timezone.localdate(others.absence.created_at - timedelta(days=10)).isoformat()
     assert ids(since=old_day, until=old_day) == [others.absence.pk]
     assert others.absence.pk not in ids(since=TODAY.isoformat())
     for filters, field in (
