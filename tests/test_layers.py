@@ -268,3 +268,44 @@ def view(request, family, order):
 def test_the_query_allow_list_has_no_stale_entries():
     seen = {(module, what) for _w, _l, module, what in _delivery_queries()}
     assert set(QUERY_ALLOWED) <= seen
+
+
+# --- The domain builds web links through portal.links ----------------------------------------
+
+
+def _hard_coded_links(source: str):
+    """(line, path) for each ``<x>.url("/...")`` / ``<x>.url(f"/...")`` call in ``source``."""
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "url"
+            and node.args
+        ):
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.JoinedStr) and first.values:
+            first = first.values[0]
+        if (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.startswith("/")
+        ):
+            yield node.lineno, first.value
+
+
+def test_the_domain_writes_no_web_path_of_its_own():
+    """Emails and notifications link to the web through portal.links, whose paths a test
+    resolves against the web's URL map (tests/portal/test_links.py)."""
+    found = sorted(
+        f"{path.relative_to(ROOT)}:{line} {value!r} (name it in portal/links.py)"
+        for path in (ROOT / "portal").rglob("*.py")
+        if "migrations" not in path.parts and path != ROOT / "portal" / "links.py"
+        for line, value in _hard_coded_links(path.read_text())
+    )
+    assert found == []
+
+
+def test_the_link_walk_flags_what_it_should():
+    source = 'a = t.url("/cart")\nb = t.url(f"/orders/{x}/")\nc = links.url("cart")\nd = t.url(p)\n'
+    assert list(_hard_coded_links(source)) == [(1, "/cart"), (2, "/orders/")]

@@ -24,6 +24,7 @@ from kernel.errors import ApplicationError
 from kernel.login_guard import raise_if_locked
 from kernel.users.models import User
 from kernel.users.services import api_token_issue
+from portal import links
 from portal.activity.services import activity_record
 from portal.catalog.models import Level
 from portal.config.selectors import portal_settings_get
@@ -286,12 +287,11 @@ def family_token_issue(*, email: str, password: str, device: str = "default", re
     return raw
 
 
-def _reset_url(user: User, path: str = "/account/reset/") -> str:
+def _reset_url(user: User, link: str = "password_reset") -> str:
+    """The one-time link (``password_reset`` or ``set_password``, portal.links) for ``user``."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    tenant = _tenant()
-    suffix = f"{path}{uid}/{token}/"
-    return tenant.url(suffix) if tenant else suffix
+    return links.url(link, uidb64=uid, token=token)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -472,7 +472,7 @@ def guardian_add(
         phone=(phone or "").strip()[:30],
         relationship=(relationship or "")[:50],
     )
-    url = _reset_url(user, "/account/set-password/")
+    url = _reset_url(user, "set_password")
     tenant = _tenant()
     name = tenant.name if tenant else "the portal"
     transaction.on_commit(

@@ -19,7 +19,7 @@ def send_guardian_invite_task(guardian_id: int) -> int:
     if guardian is None or guardian.user is None or not guardian.user.is_active:
         return 0
     name = connection.tenant.name
-    url = _reset_url(guardian.user, "/account/set-password/")
+    url = _reset_url(guardian.user, "set_password")
     send_mail(
         subject=f"Your family account at {name}",
         message=f"Hello {guardian.first_name},\n\n{name} invites you to your family account "

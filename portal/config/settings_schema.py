@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal import links
+
 from .models import PortalSettings
 
 
@@ -31,7 +33,7 @@ class SettingsPage:
     title: str | Promise
     sections: tuple[Section, ...]
     # Where a family sees the effect (a path on the family portal), for the preview link.
-    preview_path: str = "/"
+    preview_path: str = links.path("home")
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -92,14 +94,14 @@ PAGES: tuple[SettingsPage, ...] = (
                 _("Questions of your own are on the signup questions page."),
             ),
         ),
-        preview_path="/signup/",
+        preview_path=links.path("signup"),
     ),
     SettingsPage(
         "checkout",
         "settings",
         _("Reservation and checkout"),
         (Section("hold", _("Checkout hold timer"), ("hold_timer_minutes",)),),
-        preview_path="/classes/",
+        preview_path=links.path("classes"),
     ),
     SettingsPage(
         "requests",
@@ -132,7 +134,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 ),
             ),
         ),
-        preview_path="/requests/",
+        preview_path=links.path("requests"),
     ),
     SettingsPage(
         "staff-pages",
@@ -146,7 +148,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 _("Choose who appears, their bios and photos below."),
             ),
         ),
-        preview_path="/staff/",
+        preview_path=links.path("staff"),
     ),
     SettingsPage(
         "display",
@@ -176,7 +178,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 ),
             ),
         ),
-        preview_path="/classes/",
+        preview_path=links.path("classes"),
     ),
     SettingsPage(
         "payments-store",
@@ -210,7 +212,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 ),
             ),
         ),
-        preview_path="/store/",
+        preview_path=links.path("store"),
     ),
     SettingsPage(
         "features",
@@ -223,7 +225,7 @@ PAGES: tuple[SettingsPage, ...] = (
                 ("punch_passes_enabled", "show_punch_passes", "mobile_app_enabled"),
             ),
         ),
-        preview_path="/store/",
+        preview_path=links.path("store"),
     ),
 )
 

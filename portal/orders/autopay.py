@@ -18,11 +18,12 @@ import logging
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from portal import links
 from portal.activity.services import activity_record
 from portal.billing import gateway
 from portal.billing import services as billing
@@ -233,7 +234,7 @@ def _failed(charge: AutopayCharge, portal, reason: str, *, final: bool) -> None:
                 if charge.next_attempt_at
                 else ""
             ),
-            "url": connection.tenant.url(f"/orders/{charge.order_id}/pay"),
+            "url": links.url("order", order_id=charge.order_id),
         },
     )
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from portal import links
 from portal.accounts.models import Family, Student
 from portal.billing import staff as billing_staff
 from portal.billing.models import Payment
@@ -233,7 +234,7 @@ def desk_enroll(
                     f"{student.first_name}: {offering.name} from {enrollment.start_date:%b %-d}"
                 ],
                 "pending": False,
-                "url": connection.tenant.url("/enrollments"),
+                "url": links.url("enrollments"),
             },
         )
     result = DeskEnrollment(

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from kernel.errors import ApplicationError
 from kernel.tasks import enqueue_on_commit
+from portal import links
 from portal.accounts.models import Family
 from portal.billing.models import AutopayCharge, SavedPaymentMethod
 from portal.billing.services import ledger_balance, ledger_record_order
@@ -394,7 +395,7 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
             {
                 "enrollments": summary,
                 "pending": pending_any,
-                "url": connection.tenant.url("/enrollments"),
+                "url": links.url("enrollments"),
             },
         )
 
@@ -431,7 +432,7 @@ def _receipt_context(order: Order, lines: list[OrderLine] | None = None) -> dict
             }
             for p in payments.select_related("saved_method")
         ],
-        "url": connection.tenant.url(f"/orders/{order.pk}/receipt/"),
+        "url": links.url("order_receipt", order_id=order.pk),
     }
 
 

@@ -11,6 +11,8 @@ from django.db import connection
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from portal import links
+
 
 @shared_task(name="staff.send_invite", acks_late=True)
 def send_staff_invite_task(user_id: int, role: str) -> int:
@@ -25,14 +27,14 @@ def send_staff_invite_task(user_id: int, role: str) -> int:
     tenant = connection.tenant
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    link = tenant.url(f"/account/set-password/{uid}/{token}/")
+    link = links.url("set_password", tenant=tenant, uidb64=uid, token=token)
     label = ROLES[role].label if role in ROLES else role
     send_mail(
         subject=f"You are invited to the staff of {tenant.name}",
         message=(
             f"Hello,\n\n{tenant.name} invites you to its staff console as {label}.\n\n"
             f"Choose your password here:\n{link}\n\n"
-            f"Then sign in at {tenant.url('/console/login/')}\n\n{tenant.name}\n"
+            f"Then sign in at {links.url('console_login', tenant=tenant)}\n\n{tenant.name}\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],

@@ -4,6 +4,8 @@ from django.core.mail import send_mail
 from django.db import connection
 from django.template.loader import render_to_string
 
+from portal import links
+
 
 @shared_task(name="store.send_gift_certificate", acks_late=True)
 def send_gift_certificate_task(certificate_id: int) -> bool:
@@ -18,7 +20,7 @@ def send_gift_certificate_task(certificate_id: int) -> bool:
             "certificate": certificate,
             "business": connection.tenant.name,
             "amount": f"{certificate.initial_amount / 100:.2f} {certificate.currency}",
-            "url": connection.tenant.url("/"),
+            "url": links.url("home"),
         },
     )
     subject, _, body = text.partition("\n")

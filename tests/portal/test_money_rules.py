@@ -172,7 +172,8 @@ def test_without_a_card_the_family_gets_a_link_to_pay_the_difference(
     assert invoice.status == "awaiting_payment"
     assert AutopayCharge.objects.get(order=invoice).status == "needs_action"
     message = next(m for m in mail.outbox if "could not charge your card" in m.subject)
-    assert f"/orders/{invoice.pk}/pay" in message.body
+    # The order's page, where the family pays what is due (not the POST-only pay action).
+    assert connected.tenant.url(f"/orders/{invoice.pk}/") in message.body
     ledger = connected.client().get(f"{API}/ledger?period=all").json()
     assert ledger["balance"] == preview["difference"]  # owed now; payable online
     listed = connected.client().get(f"{API}/orders/{invoice.pk}").json()

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from portal import links
 from portal.accounts.models import Family
 from portal.catalog import waiting_room
 from portal.catalog.models import Offering
@@ -159,7 +160,7 @@ def warn_expiring_holds() -> int:
                         "offering": hold.offering.name,
                         "student": hold.student.first_name,
                         "minutes": max(hold.seconds_left(now) // 60, 1),
-                        "url": tenant.url("/cart"),
+                        "url": links.url("cart", tenant=tenant),
                     },
                 )
             count += 1

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kernel.errors import ApplicationError
 from kernel.tasks import enqueue_on_commit
+from portal import links
 from portal.accounts.models import Family
 from portal.activity.services import activity_record
 from portal.catalog.availability import offerings_changed
@@ -228,7 +229,7 @@ def waitlist_offer_make(entry: WaitlistEntry, offering: Offering, portal, now: d
             "offering": offering.name,
             "student": entry.student.first_name,
             "expires": timezone.localtime(hold.expires_at).strftime("%b %-d at %-I:%M %p"),
-            "url": connection.tenant.url("/waitlist/"),
+            "url": links.url("waitlist"),
         },
     )
     return hold
