@@ -2,7 +2,7 @@
 
 Each app's codes sit in one tuple below with the HTTP status they answer with and what they
 mean; ``REGISTRY`` collects them. One code, one meaning: a failure that is not the same as a
-registered one gets a code of its own, and a code is registered once. ``tests/saas_platform/
+registered one gets a code of its own, and a code is registered once. ``tests/kernel/
 test_error_codes.py`` reads the source (ast) for every code it can raise or render
 (``ApplicationError(...)``, the exception handler, JSON error bodies, branded-app problems)
 and fails on one missing here; ``docs/errors.md`` is generated from this module
@@ -31,9 +31,10 @@ def _codes(app: str, *entries: tuple[str, int, str]) -> tuple[ErrorCode, ...]:
     return tuple(ErrorCode(code, status, meaning, app) for code, status, meaning in entries)
 
 
-# saas_platform
+# kernel: authentication, the API base classes and exception handler, the login guard,
+# admission control, the router's 404/405 (raised or rendered by kernel/ and the wiring).
 PLATFORM = _codes(
-    "saas_platform",
+    "kernel",
     ("account_inactive", 403, "This account is not active."),
     (
         "signed_in_device_not_found",

@@ -264,7 +264,7 @@ class LoginLockoutMiddleware:
 
             response = render(
                 request,
-                "saas_platform/login_locked.html",
+                "kernel/login_locked.html",
                 {"error": login_locked_error(seconds)},
                 status=429,
             )

@@ -347,7 +347,9 @@ PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "saas_platform" / "templates"],
+        # The kernel's pages (the plain base, 404/500, the sign-in lock, the API docs); every
+        # app's own templates come from its templates/ folder (APP_DIRS).
+        "DIRS": [BASE_DIR / "kernel" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

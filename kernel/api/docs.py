@@ -16,7 +16,7 @@ class ApiDocsView(SpectacularRedocView):
     The policy is the site's own plus ``worker-src 'self' blob:``: Redoc runs its search index
     in a worker it creates from a blob URL. Only these pages allow that."""
 
-    template_name = "saas_platform/api_docs.html"
+    template_name = "kernel/api_docs.html"
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
