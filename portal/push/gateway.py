@@ -67,6 +67,9 @@ class PushService(Protocol):
 
 
 class ExpoPushService:
+    # Seconds to wait before the second and the third try of a failed request.
+    RETRY_DELAYS = (0.5, 2.0)
+
     def __init__(self, *, base_url: str, access_token: str = "", timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
@@ -78,7 +81,6 @@ class ExpoPushService:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if self.access_token:
             headers["Authorization"] = f"Bearer {self.access_token}"
-        delay = 0.5
         for attempt in range(3):
             try:
                 response = requests.post(
@@ -93,8 +95,7 @@ class ExpoPushService:
                 if response.status_code < 500 and response.status_code != 429:
                     raise PushUnavailable(error)
             if attempt < 2:
-                time.sleep(delay)
-                delay *= 4
+                time.sleep(self.RETRY_DELAYS[attempt])
         raise PushUnavailable(error)
 
     def send(self, messages: list[PushOut]) -> list[Ticket]:

@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# The family app's own toolchain (tsc, jest, openapi-typescript) as separate Node processes:
+# minutes of CPU on the 2-core machine, so `make test-fast` leaves them to `make test`; after an
+# API change run `.venv/bin/pytest tests/mobile` (the committed app types must be current).
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "mobile"
 BIN = APP / "node_modules" / ".bin"

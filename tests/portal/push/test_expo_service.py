@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from portal.push import gateway
 from portal.push.gateway import ExpoPushService, PushOut, PushUnavailable
 
 
@@ -100,7 +101,15 @@ def test_receipts(expo):
     assert expo.requests[0][2] == {"ids": ["a-0", "a-1"]}
 
 
-def test_server_errors_are_retried_then_reported(expo):
+@pytest.fixture(autouse=True)
+def slept(monkeypatch):
+    """The retry back-off's waits, recorded instead of slept (seconds of the suite's time)."""
+    waits: list[float] = []
+    monkeypatch.setattr(gateway.time, "sleep", waits.append)
+    return waits
+
+
+def test_server_errors_are_retried_then_reported(expo, slept):
     expo.fail_next = 2
     assert len(ExpoPushService(base_url=expo.url).send(out(2))) == 2
     assert len(expo.requests) == 3
@@ -109,6 +118,7 @@ def test_server_errors_are_retried_then_reported(expo):
     with pytest.raises(PushUnavailable, match="HTTP 503"):
         ExpoPushService(base_url=expo.url).send(out(1))
     assert len(expo.requests) == 3
+    assert slept == [0.5, 2.0, 0.5, 2.0]  # backing off before each retry, never after the last
 
 
 def test_a_refused_request_is_not_retried(expo):
