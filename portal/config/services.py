@@ -7,13 +7,13 @@ from django.db import transaction
 
 from kernel.errors import ApplicationError
 
-from .models import PortalSettings
+from .models import PortalSettings, SignupQuestion
 
 
-def portal_settings_ensure(*, tenant=None) -> PortalSettings:
+def portal_settings_ensure(*, tenant: Any = None) -> PortalSettings:
     """The tenant's settings row, created with defaults when missing (provisioning hook; runs
     in the tenant's schema, idempotent)."""
-    defaults = {}
+    defaults: dict[str, Any] = {}
     if tenant is not None:
         defaults["welcome_heading"] = f"Welcome to {tenant.name}"
     settings_row, _ = PortalSettings.objects.get_or_create(
@@ -23,7 +23,7 @@ def portal_settings_ensure(*, tenant=None) -> PortalSettings:
 
 
 @transaction.atomic
-def portal_settings_update(**changes) -> PortalSettings:
+def portal_settings_update(**changes: Any) -> PortalSettings:
     """Change settings, validating the whole row (the Django admin and internal callers)."""
     row = PortalSettings.objects.select_for_update().get(id=PortalSettings.SINGLETON_ID)
     for field, value in changes.items():
@@ -81,22 +81,23 @@ def portal_settings_change(*, changes: dict[str, Any]) -> PortalSettings:
 QUESTION_FIELDS = ("label", "help_text", "kind", "choices", "required", "is_active", "sort_order")
 
 
-def signup_question_save(*, question_id: int | None = None, values: dict[str, Any]):
+def signup_question_save(
+    *, question_id: int | None = None, values: dict[str, Any]
+) -> SignupQuestion:
     """Add (``question_id`` None) or change one of the business's signup questions; refused
     with ``invalid_input`` naming the fields, or ``signup_question_not_found``."""
     from portal.privacy.audit import audit_record
-
-    from .models import SignupQuestion
 
     with transaction.atomic():
         if question_id is None:
             question = SignupQuestion()
         else:
-            question = SignupQuestion.objects.select_for_update().filter(pk=question_id).first()
-            if question is None:
+            found = SignupQuestion.objects.select_for_update().filter(pk=question_id).first()
+            if found is None:
                 raise ApplicationError(
                     "signup_question_not_found", "No such signup question.", status=404
                 )
+            question = found
         for name in QUESTION_FIELDS:
             if name in values:
                 setattr(question, name, values[name])

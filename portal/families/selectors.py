@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from kernel.errors import ApplicationError
@@ -20,7 +20,7 @@ SEARCH_MIN, SEARCH_MAX, SEARCH_LIMIT = 2, 100, 50
 _DIGITS = re.compile(r"\D")
 
 
-def _balance_subquery():
+def _balance_subquery() -> Coalesce:
     return Coalesce(
         Subquery(
             LedgerEntry.objects.filter(family=OuterRef("pk"))
@@ -33,7 +33,7 @@ def _balance_subquery():
     )
 
 
-def family_search(*, query: str, limit: int = SEARCH_LIMIT):
+def family_search(*, query: str, limit: int = SEARCH_LIMIT) -> QuerySet[Family]:
     """Families matching every word of ``query`` in the family's name, a guardian's name,
     email or phone (digits compared, whatever the punctuation) or a student's name; most
     relevant first is not attempted: alphabetical, at most ``limit``. Each family carries

@@ -9,12 +9,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from portal.accounts.models import Family
 from portal.enrollment.models import Order
 
 from .models import OrderTender
 
 
-def order_list(family) -> QuerySet[Order]:
+def order_list(family: Family) -> QuerySet[Order]:
     return Order.objects.filter(family=family).prefetch_related(
         "lines",
         "enrollments",
@@ -28,21 +29,22 @@ def order_list(family) -> QuerySet[Order]:
     )
 
 
-def orders_awaiting_payment(family) -> list[Order]:
+def orders_awaiting_payment(family: Family) -> list[Order]:
     """The family's orders waiting for their card payment (checked out, not paid yet)."""
     return list(order_list(family).filter(status=Order.Status.AWAITING_PAYMENT))
 
 
-def order_get(family, order_id) -> Order | None:
+def order_get(family: Family, order_id: int) -> Order | None:
     return order_list(family).filter(pk=order_id).first()
 
 
 def amount_due(order: Order) -> int:
     """What is still due on an order from ``order_list`` (total minus its live tenders)."""
-    return order.total - sum(t.amount for t in order.live_tenders)
+    tenders: list[OrderTender] = order.live_tenders  # type: ignore[attr-defined]
+    return order.total - sum(t.amount for t in tenders)
 
 
-def unpaid_order_list(family) -> list[tuple[Order, int]]:
+def unpaid_order_list(family: Family) -> list[tuple[Order, int]]:
     """Orders the family still has to pay whose charges are not in its ledger yet (a checkout
     or a store purchase waiting for its card payment), with what is due on each, oldest first.
     Invoices (their charges are already posted) and balance payments (they pay the ledger) are

@@ -5,6 +5,7 @@ the tenant's time zone: tenants.routing)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -15,7 +16,7 @@ from portal.catalog.models import Offering, StaffProfile
 from portal.enrollment.models import Enrollment, WaitlistEntry
 
 
-def offerings_visible_to(user) -> QuerySet[Offering]:
+def offerings_visible_to(user: Any) -> QuerySet[Offering]:
     """Offerings whose roster the user may see: all with ``view_rosters``, else (a coach) only
     those the user teaches (``StaffProfile.user``)."""
     offerings = Offering.objects.all()
@@ -24,7 +25,7 @@ def offerings_visible_to(user) -> QuerySet[Offering]:
     return offerings.filter(instructors__user=user).distinct()
 
 
-def offerings_meeting_on(*, day: date, user) -> list[Offering]:
+def offerings_meeting_on(*, day: date, user: Any) -> list[Offering]:
     """The offerings that meet on ``day`` and that the user may see, by start time, each with
     ``active_count`` (students enrolled)."""
     candidates = (
@@ -168,7 +169,7 @@ def staff_members() -> list:
 
     members = list(User.objects.filter(is_staff=True).prefetch_related("groups").order_by("email"))
     for member in members:
-        member.role = role_of(member)
+        member.role = role_of(member)  # type: ignore[attr-defined]
     return members
 
 

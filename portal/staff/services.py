@@ -4,6 +4,7 @@ a staff member their role."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
@@ -38,7 +39,7 @@ def roles_sync(*, using: str = "default") -> None:
         group.permissions.set(_permissions(role.permissions, using=using))
 
 
-def roles_sync_after_migrate(sender, using="default", **kwargs) -> None:
+def roles_sync_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     if connection.schema_name == "public":
         return  # roles belong to businesses; the public schema holds platform admins only
     roles_sync(using=using)
@@ -70,7 +71,7 @@ def staff_role_set(*, user: User, role: str | None) -> User:
     return user
 
 
-def owner_role_ensure(*, tenant) -> None:
+def owner_role_ensure(*, tenant: Any) -> None:
     """Provisioning hook: the owner account created with the business holds the owner role
     (it is also the schema's superuser)."""
     owner = User.objects.filter(email__iexact=tenant.owner_email).first()
@@ -78,7 +79,7 @@ def owner_role_ensure(*, tenant) -> None:
         staff_role_set(user=owner, role="owner")
 
 
-def staff_authenticate(*, email: str, password: str, request=None) -> User:
+def staff_authenticate(*, email: str, password: str, request: Any = None) -> User:
     """Check a staff member's credentials for this business (through the sign-in lockout of
     kernel.login_guard). A family's login is refused: the console is for staff."""
     from django.contrib.auth import authenticate
