@@ -13,6 +13,10 @@ pytestmark = pytest.mark.django_db
 BEFORE = [("portal_orders", "0001_initial"), ("portal_store", "0001_initial")]
 
 
+# Runs Django's migration executor back to an old state and forward again over the live schema
+# (the DDL of every migration in between, and the project state rendered twice): the slowest
+# tests of the fast loop, and about a migration that ran once; `make test` and CI run it.
+@pytest.mark.integration
 def test_old_credit_and_gift_lines_become_tenders(in_tenant_a):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

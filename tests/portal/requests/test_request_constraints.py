@@ -142,6 +142,10 @@ def test_the_database_refuses_duplicates_whoever_writes_them(enrolled):
 BEFORE = [("portal_requests", "0002_initial")]
 
 
+# Runs Django's migration executor back to an old state and forward again over the live schema
+# (the DDL of every migration in between, and the project state rendered twice): the slowest
+# tests of the fast loop, and about a migration that ran once; `make test` and CI run it.
+@pytest.mark.integration
 def test_the_migration_cancels_duplicates_and_their_unused_tokens(enrolled):
     _, enrollment, _ = enrolled
     executor = MigrationExecutor(connection)
