@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from portal import links
 
 from .models import Announcement, AnnouncementEmail
 
@@ -204,7 +205,7 @@ def announcement_email_send(*, email_id: int) -> str:
                     "guardian": guardian.first_name,
                     "business": connection.tenant.name,
                     "announcement": announcement,
-                    "portal_url": connection.tenant.url("/"),
+                    "portal_url": links.url("home"),
                 },
             )
             subject, _, body = text.partition("\n")
