@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import zoneinfo
+from datetime import date, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.catalog.models import Location, Offering, Program, StaffProfile
+
+
+def business_today(tenant) -> date:
+    """Today where the business is (its pages count days in its zone, not the test's UTC: the
+    two differ for hours each day, e.g. after 19:00 in New York)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.timezone))
 
 
 def next_monday(after_days: int = 8):

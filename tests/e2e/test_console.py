@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from kernel.users.models import User
@@ -18,6 +17,7 @@ from portal.accounts.models import Family, Guardian, Student
 from portal.catalog.models import Location, Offering, Program, StaffProfile
 from portal.enrollment.models import Enrollment
 from portal.staff.services import staff_role_set
+from tests.e2e.data import business_today
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -28,7 +28,7 @@ TABLET = {"width": 768, "height": 1024}
 def console_data(tenant) -> dict:
     """Two classes meeting today (one taught by the coach), two enrollments pending approval,
     an owner and a coach with passwords. Committed: the live server reads it."""
-    today = timezone.localdate()
+    today = business_today(tenant)
     with tenant_context(tenant):
         owner = User.objects.get(email=tenant.owner_email)
         owner.set_password(PASSWORD)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from kernel.users.models import User
@@ -22,6 +21,7 @@ from portal.catalog.models import Location, Offering, Program, StaffProfile
 from portal.enrollment.models import Enrollment
 from portal.requests.models import MakeupToken
 from portal.staff.services import staff_role_set
+from tests.e2e.data import business_today
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -32,7 +32,7 @@ SIZES = {"tablet": {"width": 768, "height": 1024}, "desktop": {"width": 1280, "h
 def attendance_data(tenant) -> dict:
     """A class meeting today taught by the coach, three students (one with an allergy and an
     emergency contact, one starting today), a family login for Leo. Committed."""
-    today = timezone.localdate()
+    today = business_today(tenant)
     with tenant_context(tenant):
         owner = User.objects.get(email=tenant.owner_email)
         owner.set_password(PASSWORD)

@@ -14,7 +14,6 @@ import pytest
 import stripe
 from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from kernel.users.models import User
@@ -25,6 +24,7 @@ from portal.enrollment import services as enrollment_services
 from portal.enrollment.models import Enrollment, Order
 from portal.staff.services import staff_role_set
 from tenants.models import Tenant
+from tests.e2e.data import business_today
 from tests.localstripe import KEY
 
 pytestmark = [pytest.mark.e2e]
@@ -47,7 +47,7 @@ def desk_data(tenant, stripe_url: str) -> dict:
     """Classes, a family calling the desk, a pending enrollment, a family who paid 120.00 by
     card (a PaymentIntent on localstripe), a full class with someone waiting; a front desk
     clerk and the owner with passwords. Committed: the live server reads it."""
-    today = timezone.localdate()
+    today = business_today(tenant)
     client = stripe.StripeClient(KEY, base_addresses={"api": stripe_url}, max_network_retries=0)
     customer = client.v1.customers.create(params={"email": "ana@kestrel.test"})
     method = client.v1.payment_methods.create(

@@ -18,6 +18,7 @@ from portal.accounts.models import Family, Guardian, Student
 from portal.billing.models import AutopayCharge, LedgerEntry
 from portal.enrollment.models import Order
 from portal.staff.services import staff_role_set
+from tests.e2e.data import business_today
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -57,7 +58,7 @@ def money_data(tenant) -> dict:
             idempotency_key="autopay:e2e", status="awaiting_payment", kind="tuition",
         )  # fmt: skip
         AutopayCharge.objects.create(
-            family=families["Chen"], period=timezone.localdate().replace(day=1), amount=9500,
+            family=families["Chen"], period=business_today(tenant).replace(day=1), amount=9500,
             currency=tenant.currency, order=order, status="failed", attempts=1,
             last_error="Your card was declined.",
             next_attempt_at=timezone.now() + timedelta(days=1),

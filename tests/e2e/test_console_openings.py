@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from kernel.users.models import User
 from portal.catalog import waiting_room
 from portal.catalog.models import Offering, Program, RegistrationOpening
+from tests.e2e.data import business_today
 
 pytestmark = [pytest.mark.e2e]
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
@@ -26,7 +27,7 @@ PASSWORD = "console-pass-2026"
 def opening_data(tenant) -> RegistrationOpening:
     """An opening a minute old: 3 families checking out (the slots), 4 in line; a later one
     with 2 families in its pre-queue. Committed: the live server reads it."""
-    today = timezone.localdate()
+    today = business_today(tenant)
     with tenant_context(tenant):
         owner = User.objects.get(email=tenant.owner_email)
         owner.set_password(PASSWORD)
