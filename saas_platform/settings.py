@@ -424,6 +424,8 @@ CSRF_FAILURE_VIEW = "portal_web.views.csrf_failure"
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# The kernel's static files (the consoles' shared layout), as its templates are in TEMPLATES DIRS.
+STATICFILES_DIRS = [BASE_DIR / "kernel" / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
