@@ -18,6 +18,8 @@ can be overridden from the environment:
   ``GUNICORN_ACCESS_LOG_FORMAT`` (gunicorn's ``%(...)s`` atoms; the benchmarks read ``%(D)s``)
 - ``GUNICORN_BACKLOG`` (2048), ``GUNICORN_FORWARDED_ALLOW_IPS`` (127.0.0.1)
 - ``GUNICORN_SWITCH_INTERVAL_MS`` (1): how often a worker's threads hand over the GIL
+- ``GUNICORN_FAIR`` (1): the worker's threads take queued requests by business in turn
+  (``saas_platform.gunicorn_fair``); 0 for gunicorn's own first-come thread pool
 """
 
 from __future__ import annotations
@@ -46,7 +48,15 @@ wsgi_app = "saas_platform.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 workers = _int("GUNICORN_WORKERS", default_workers())
 threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread with a thread pool that takes turns between businesses (and the waiting room's polls)
+# when every thread is busy, so one business's rush cannot make another's requests wait behind
+# it (saas_platform/gunicorn_fair.py); GUNICORN_FAIR=0 for gunicorn's own FIFO pool.
+fair = os.environ.get("GUNICORN_FAIR", "1").strip() != "0"
+worker_class = (
+    ("saas_platform.gunicorn_fair.FairThreadWorker" if fair else "gthread")
+    if threads > 1
+    else "sync"
+)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

@@ -19,7 +19,8 @@ def test_defaults_come_from_the_cpu_count(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     conf = load(monkeypatch)
     assert conf["workers"] == 7  # 2 x 3 CPUs + 1
-    assert conf["threads"] == 4 and conf["worker_class"] == "gthread"
+    assert conf["threads"] == 4
+    assert conf["worker_class"] == "saas_platform.gunicorn_fair.FairThreadWorker"
     assert conf["bind"] == "0.0.0.0:8000"
     assert conf["wsgi_app"] == "saas_platform.wsgi:application"
     assert conf["preload_app"] is True
@@ -45,6 +46,7 @@ def test_environment_overrides(monkeypatch):
     assert conf["max_requests"] == 0
     assert conf["accesslog"] == "-"
     assert load(monkeypatch, GUNICORN_BIND="127.0.0.1:1234")["bind"] == "127.0.0.1:1234"
+    assert load(monkeypatch, GUNICORN_FAIR="0")["worker_class"] == "gthread"
 
 
 def test_one_cpu_still_gets_several_workers(monkeypatch):

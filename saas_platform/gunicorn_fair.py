@@ -1,0 +1,185 @@
+"""A gthread worker whose thread pool takes turns between businesses (issue 21).
+
+gunicorn's gthread worker hands every readable connection to a ``ThreadPoolExecutor``: one FIFO
+queue per process. In a registration rush one business's families (joins, polls, holds,
+checkouts: nothing admission control may shed) fill that queue, and every other business's
+request waits behind all of them: the other business's p99 went to ~100x its calm figure, though
+admission control counted it under its fair share. The share has to be applied where the
+requests wait, in the worker's own queue.
+
+``FairThreadWorker`` keeps one queue per *flow* and its threads take the flows in turn (round
+robin, one request per turn). A flow is the request's ``Host`` (a business's portal; its custom
+domain is a flow of its own), read with ``MSG_PEEK`` from the bytes already in the socket, so
+nothing is parsed twice and nothing is consumed; the waiting room's status polls
+(``GET .../openings/<id>/queue``, ``GET /waiting-room/<id>/status.json``) are a flow of their own
+per host, so a family near the front of the line sees its place and its pass while the same
+business's checkouts queue. A connection just accepted waits in gthread's poller until its first
+bytes arrive (instead of in a thread), so its flow is known when it is queued; one whose bytes
+cannot be read (TLS terminated here) is the flow ``""``.
+
+Only when the threads are all busy is there a queue to take turns in: an idle server serves
+requests in arrival order, as before. The share is by requests, not by CPU: a flow of costly
+requests still gets one turn per round, which is what keeps another business's searches from
+waiting behind a hundred checkouts.
+"""
+
+from __future__ import annotations
+
+import re
+import selectors
+import socket
+import threading
+import time
+from collections import OrderedDict, deque
+from concurrent.futures import Future
+from functools import partial
+
+from gunicorn.workers.gthread import ThreadWorker
+
+PEEK_BYTES = 2048
+_HOST = re.compile(rb"\r\n[Hh][Oo][Ss][Tt][ \t]*:[ \t]*([^\r\n:]{1,253})")
+_POLL = re.compile(
+    rb"^GET (?:/api/v1/openings/\d{1,9}/queue|/waiting-room/\d{1,9}/status\.json)[ ?]"
+)
+
+
+def flow_of(head: bytes) -> str:
+    """The flow of a request from its first bytes: ``host`` or ``host poll``; "" unknown."""
+    found = _HOST.search(head)
+    if found is None:
+        return ""
+    host = found[1].strip().lower().decode("latin-1")
+    return f"{host} poll" if _POLL.match(head) else host
+
+
+class FairQueue:
+    """Per-flow FIFO queues served in turn. Thread-safe; ``get`` blocks."""
+
+    def __init__(self) -> None:
+        self._flows: OrderedDict[str, deque] = OrderedDict()
+        self._ready = threading.Condition(threading.Lock())
+        self._closed = False
+
+    def put(self, flow: str, item) -> None:
+        with self._ready:
+            queue = self._flows.get(flow)
+            if queue is None:
+                queue = self._flows[flow] = deque()
+            queue.append(item)
+            self._ready.notify()
+
+    def get(self):
+        """The next item, the flows in turn; None once closed and empty."""
+        with self._ready:
+            while not self._flows:
+                if self._closed:
+                    return None
+                self._ready.wait()
+            flow, queue = next(iter(self._flows.items()))
+            item = queue.popleft()
+            if queue:
+                self._flows.move_to_end(flow)  # its next request waits for every other flow
+            else:
+                del self._flows[flow]
+            return item
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def drain(self) -> list:
+        with self._ready:
+            items = [item for queue in self._flows.values() for item in queue]
+            self._flows.clear()
+            return items
+
+    def __len__(self) -> int:
+        with self._ready:
+            return sum(len(queue) for queue in self._flows.values())
+
+
+class FairThreadPool:
+    """What gthread needs of its pool (``submit``, ``shutdown``), over a ``FairQueue``."""
+
+    def __init__(self, threads: int) -> None:
+        self.queue = FairQueue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"fair-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn, *args, flow: str = "") -> Future:
+        future: Future = Future()
+        self.queue.put(flow, (future, fn, args))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed to the future, as ThreadPoolExecutor does
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            for future, _fn, _args in self.queue.drain():
+                future.cancel()
+        self.queue.close()
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+
+def peek(conn) -> bytes | None:
+    """The bytes of the request waiting on ``conn``, without consuming any; None when none
+    have arrived yet."""
+    if getattr(conn.cfg, "is_ssl", False):
+        return b""
+    buffered = b""
+    parser = getattr(conn, "parser", None)
+    if parser is not None:  # a kept-alive connection may hold bytes read ahead
+        try:
+            buffered = parser.unreader.buf.getvalue()
+        except AttributeError:
+            buffered = b""
+    if len(buffered) >= PEEK_BYTES:
+        return buffered
+    try:
+        head = conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return buffered or None
+    except OSError:
+        head = b""  # the handler meets the error and closes the connection
+    return buffered + head
+
+
+class FairThreadWorker(ThreadWorker):
+    """gthread with the fair pool (``saas_platform/gunicorn_conf.py`` uses it)."""
+
+    def get_thread_pool(self):
+        return FairThreadPool(self.cfg.threads)
+
+    def enqueue_req(self, conn):
+        head = peek(conn)
+        if head is None and not conn.initialized and not conn.data_ready and self.alive:
+            # Just accepted, nothing sent yet: wait in the poller (gthread's own place for
+            # connections without data) so its flow is known when it is queued.
+            conn.timeout = time.monotonic() + self.cfg.keepalive
+            self.pending_conns.append(conn)
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
+            )
+            return
+        fs = self.tpool.submit(self.handle, conn, flow=flow_of(head or b""))
+        fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
