@@ -43,16 +43,22 @@ class PendingPolicy:
     student_id: int | None
 
 
-def policies_pending(family: Family) -> list[PendingPolicy]:
-    """Active policies the family (or one of its active students) has not accepted in their
-    current version: shown again whenever staff change a policy."""
+def policies_pending(
+    family: Family, *, student_ids: list[int] | None = None
+) -> list[PendingPolicy]:
+    """Active policies the family (or one of its active students; ``student_ids``: only these)
+    has not accepted in their current version: shown again whenever staff change a policy."""
     policies = list(Policy.objects.filter(is_active=True))
+    if not policies:
+        return []
     accepted = set(
         PolicyAcceptance.objects.filter(family=family).values_list(
             "policy_id", "version", "student_id"
         )
     )
-    student_ids = list(family.students.filter(is_active=True).values_list("pk", flat=True))
+    if student_ids is None and any(p.scope != Policy.Scope.FAMILY for p in policies):
+        student_ids = list(family.students.filter(is_active=True).values_list("pk", flat=True))
+    student_ids = student_ids or []
     pending = []
     for policy in policies:
         if policy.scope == Policy.Scope.FAMILY:

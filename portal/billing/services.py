@@ -63,10 +63,15 @@ def ledger_post(
         return LedgerEntry.objects.get(source_key=source_key)  # already recorded
 
 
-def ledger_record_order(*, order: Order) -> None:
+def ledger_record_order(*, order: Order, lines: list[OrderLine] | None = None) -> None:
     """The order's charges and discounts, one entry per line (idempotent). Lines that are not
-    charges (a balance payment) are skipped. Tenders are recorded by ``portal.orders``."""
-    for line in order.lines.exclude(kind__in=OrderLine.NOT_CHARGED):
+    charges (a balance payment) are skipped. Tenders are recorded by ``portal.orders``.
+    ``lines``: the order's lines when the caller has just read them (not read again)."""
+    if lines is None:
+        lines = list(order.lines.exclude(kind__in=OrderLine.NOT_CHARGED))
+    for line in lines:
+        if line.kind in OrderLine.NOT_CHARGED:
+            continue
         ledger_post(
             family_id=order.family_id,
             kind=LINE_KINDS[line.kind],
@@ -113,12 +118,12 @@ def payment_attempt_open(
     here (by default from the order and the attempt number)."""
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
-        current = locked.payments.filter(status__in=OPEN).order_by("-attempt").first()
+        # An order has a handful of attempts at most: one read finds the open one and the last.
+        previous = list(locked.payments.order_by("-attempt"))
+        current = next((p for p in previous if p.status in OPEN), None)
         if current is not None:
             return current
-        attempt = (
-            locked.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
-        ) + 1
+        attempt = (previous[0].attempt if previous else 0) + 1
         return Payment.objects.create(
             family_id=locked.family_id,
             order=locked,

@@ -646,3 +646,13 @@ def admission_log(*, opening: RegistrationOpening) -> list[tuple[str, float]]:
     order = client.zrange(k["order"], 0, -1)
     scores = client.hmget(k["qscore"], order) if order else []
     return [(f.decode(), float(s)) for f, s in zip(order, scores, strict=True)]
+
+
+def admission_times(*, opening: RegistrationOpening) -> dict[str, float]:
+    """When each admitted family was let in (epoch seconds, the admitting poll's clock): the
+    benchmark's admission-to-seen delay."""
+    k = _keys(_snapshot(opening))
+    return {
+        family.decode(): score / 1000
+        for family, score in _redis().zrange(k["admitted_at"], 0, -1, withscores=True)
+    }

@@ -165,9 +165,11 @@ def check_policies(family: Family, students) -> None:
     """Every active policy, in its current version, accepted by the family (and, for
     per-student policies, for each student enrolling): re-asked whenever staff change one."""
     student_ids = {s.pk for s in students}
+    # Only the (active) students enrolling: the family's other students are not read.
+    enrolling = sorted(s.pk for s in students if s.is_active)
     missing = [
         pending
-        for pending in policies_pending(family)
+        for pending in policies_pending(family, student_ids=enrolling)
         if pending.student_id is None or pending.student_id in student_ids
     ]
     if not missing:

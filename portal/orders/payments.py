@@ -125,6 +125,7 @@ def payment_refresh(*, payment_intent_id: str) -> Payment | None:
         offerings = lock_offerings(offering_ids)
         order = Order.objects.select_for_update(of=("self",)).get(pk=payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment.order = order  # the row locked above (the ledger entry names it)
         if not billing.payment_apply_intent(payment=payment, intent=intent):
             return payment
         if order.status == Order.Status.AWAITING_PAYMENT:

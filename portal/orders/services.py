@@ -248,11 +248,18 @@ def checkout(
                 )
             for offering in offerings.values():
                 recount(offering, portal)
+            # The order is new: its only tenders are the ones made here, so what is due is
+            # known without reading them back.
+            due = order.total
             if gift_certificate_code:
-                tenders.tender_gift_certificate(order=order, code=gift_certificate_code)
+                drawn = tenders.tender_gift_certificate(
+                    order=order, code=gift_certificate_code, due=due
+                )
+                due -= drawn.amount if drawn else 0
             if use_account_credit:
-                tenders.tender_account_credit(order=order)
-            if tenders.amount_due(order) == 0:
+                credit = tenders.tender_account_credit(order=order, due=due)
+                due -= credit.amount if credit else 0
+            if due == 0:
                 order_confirm_locked(order, portal=portal, now=now)
             # The family's checkout slot in a registration opening goes to the next family.
             if openings:
@@ -371,7 +378,8 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
             registration_year=line.registration_year,
             defaults={"order": order},
         )
-    ledger_record_order(order=order)  # idempotent: an invoice's charges are already there
+    # Idempotent: an invoice's charges are already there.
+    ledger_record_order(order=order, lines=lines)
     tenders.tenders_consume(order=order)
     # Certificates and passes only come with their own lines (portal.store.purchases).
     if OrderLine.Kind.GIFT_CERTIFICATE in kinds:

@@ -52,9 +52,12 @@ def credit_available(family: Family) -> int:
     return max(-ledger_balance(family) - promised, 0)
 
 
-def tender_gift_certificate(*, order: Order, code: str) -> OrderTender | None:
-    """Draw on a certificate for up to what is still due (reserved until the order is paid).
-    The caller holds the transaction; the certificate is locked here."""
+def tender_gift_certificate(
+    *, order: Order, code: str, due: int | None = None
+) -> OrderTender | None:
+    """Draw on a certificate for up to what is still due (reserved until the order is paid;
+    ``due`` when the caller knows it, else it is read). The caller holds the transaction; the
+    certificate is locked here."""
     certificate = store.gift_certificate_lookup(family=order.family, code=code, lock=True)
     if certificate.currency != order.currency:
         raise store.gift_certificate_invalid()
@@ -65,7 +68,7 @@ def tender_gift_certificate(*, order: Order, code: str) -> OrderTender | None:
             status=409,
             fields={"gift_certificate_code": ["No balance left."]},
         )
-    amount = min(certificate.balance, amount_due(order))
+    amount = min(certificate.balance, amount_due(order) if due is None else due)
     if amount <= 0:
         return None
     store.gift_certificate_draw(certificate=certificate, amount=amount)
@@ -78,11 +81,12 @@ def tender_gift_certificate(*, order: Order, code: str) -> OrderTender | None:
     )
 
 
-def tender_account_credit(*, order: Order) -> OrderTender | None:
+def tender_account_credit(*, order: Order, due: int | None = None) -> OrderTender | None:
     """Pay what account credit covers, under the family's row lock (two checkouts cannot spend
-    the same credit). For an invoice, call this before its charges reach the ledger."""
+    the same credit); ``due`` when the caller knows what is still due, else it is read. For an
+    invoice, call this before its charges reach the ledger."""
     Family.objects.select_for_update(of=("self",)).filter(pk=order.family_id).first()
-    amount = min(credit_available(order.family), amount_due(order))
+    amount = min(credit_available(order.family), amount_due(order) if due is None else due)
     if amount <= 0:
         return None
     return OrderTender.objects.create(
