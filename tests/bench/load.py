@@ -137,7 +137,8 @@ class Server:
     """gunicorn with the production config, on a free port, with an access log we can read."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
+        # BENCH_PORT: a fixed port (engineers sharing a machine each keep to their own).
+        self.port = int(os.environ.get("BENCH_PORT") or 0) or _free_port()
         self.access_log = workdir / "access.log"
         self.error_log = workdir / "gunicorn.log"
         self.proc: subprocess.Popen | None = None

@@ -92,6 +92,7 @@ async def family(
     opens_at: float,
     token: str,
     student: int,
+    family_id: str,
     arrival: float,
     rng: random.Random,
 ) -> dict:
@@ -99,7 +100,7 @@ async def family(
     common = {"Host": args.host, "X-Forwarded-Proto": "https"}
     auth = {**common, "Authorization": f"Bearer {token}"}
     queue_url = f"{base}/api/v1/openings/{args.opening}/queue"
-    out: dict = {"arrival": arrival}
+    out: dict = {"arrival": arrival, "family": family_id}
     await asyncio.sleep(max(0.0, opens_at + arrival - time.time()))
     status, body = await call(session, rec, "join", "POST", queue_url, headers=auth)
     out["joined"] = time.time() - opens_at
@@ -135,6 +136,8 @@ async def family(
                 asked.append(answer_cadence(body))
             last_answer = now
             body = answer
+    # Client clock, the same machine's as the server's: the report compares it with the moment
+    # the server admitted the family (the queue's own record) for the admission-to-seen delay.
     out["admitted"] = time.time() - opens_at
     out["gaps"] = gaps
     out["asked"] = asked
@@ -217,8 +220,8 @@ async def main(args: argparse.Namespace) -> dict:
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         results = await asyncio.gather(
             *(
-                family(session, rec, args, args.opens_at, token, int(student), arrival, rng)
-                for (token, student), arrival in zip(families, arrivals, strict=True)
+                family(session, rec, args, args.opens_at, row[0], int(row[1]), row[2], arrival, rng)
+                for row, arrival in zip(families, arrivals, strict=True)
             )
         )
     return {
@@ -235,7 +238,9 @@ if __name__ == "__main__":
     parser.add_argument("--host", required=True)
     parser.add_argument("--opening", type=int, required=True)
     parser.add_argument("--offerings", type=lambda s: [int(x) for x in s.split(",")], required=True)
-    parser.add_argument("--families", required=True, help="file: '<token> <student id>' a line")
+    parser.add_argument(
+        "--families", required=True, help="file: '<token> <student id> <family id>' a line"
+    )
     parser.add_argument("--opens-at", type=float, required=True, help="epoch seconds")
     parser.add_argument("--arrive-seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=400)

@@ -89,7 +89,8 @@ APP = """
 import time
 
 def app(environ, start_response):
-    if environ.get("HTTP_HOST", "").startswith("rush.test"):
+    rush = environ.get("HTTP_HOST", "").startswith("rush.test")
+    if rush and not environ["PATH_INFO"].endswith("/queue"):
         time.sleep(0.25)  # a checkout of the business in a rush: slow, and never shed
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]
@@ -114,9 +115,10 @@ def _get(port: int, host: str, path: str = "/") -> float:
     return time.monotonic() - started
 
 
-def _other_business_wait(worker_class: str) -> tuple[float, float]:
+def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
     """One worker, 2 threads; 16 slow requests of one business at once, then one quick request
-    of another: (how long the other waited, how long the rush took)."""
+    of another and one waiting-room poll of the rushing business: (how long the other business
+    waited, how long the poll waited, how long the rush took)."""
     folder = Path(tempfile.mkdtemp(prefix="fair-"))
     (folder / "fairapp.py").write_text(APP)
     port = _free_port()
@@ -143,10 +145,12 @@ def _other_business_wait(worker_class: str) -> tuple[float, float]:
             started = time.monotonic()
             rush = [pool.submit(_get, port, "rush.test", "/api/v1/checkout") for _ in range(16)]
             time.sleep(0.15)  # the rush is queued in the worker
-            other = pool.submit(_get, port, "calm.test", "/api/v1/offerings").result()
+            other = pool.submit(_get, port, "calm.test", "/api/v1/offerings")
+            poll = pool.submit(_get, port, "rush.test", "/api/v1/openings/7/queue")
+            waits = other.result(), poll.result()
             for future in rush:
                 future.result()
-            return other, time.monotonic() - started
+            return waits[0], waits[1], time.monotonic() - started
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -154,13 +158,16 @@ def _other_business_wait(worker_class: str) -> tuple[float, float]:
 
 @pytest.mark.integration
 def test_another_business_is_served_while_one_saturates_the_worker():
-    other, rush = _other_business_wait("saas_platform.gunicorn_fair.FairThreadWorker")
-    # The rush needs 16 x 0.25 s / 2 threads = 2 s; the other business is served when the next
-    # thread frees (at most one slow request, 0.25 s), not behind the whole rush.
+    other, poll, rush = _other_business_wait("saas_platform.gunicorn_fair.FairThreadWorker")
+    # The rush needs 16 x 0.25 s / 2 threads = 2 s; the other business, and the rushing
+    # business's own waiting-room poll (a flow of its own), are served when the next thread
+    # frees (at most one slow request, 0.25 s), not behind the whole rush.
     assert rush >= 1.8
     assert other < 0.8, other
-    # gunicorn's own first-come pool, the same load: the other business waits behind the rush
-    # (this is what the fair pool fixes, and shows the test can tell them apart).
-    fifo_other, _ = _other_business_wait("gthread")
+    assert poll < 0.8, poll
+    # gunicorn's own first-come pool, the same load: both wait behind the rush (this is what
+    # the fair pool fixes, and shows the test can tell them apart).
+    fifo_other, fifo_poll, _ = _other_business_wait("gthread")
     assert fifo_other > 1.2, fifo_other
+    assert fifo_poll > 1.2, fifo_poll
     assert fifo_other > 2 * other
