@@ -16,6 +16,7 @@ STAFF_PERMISSIONS: dict[str, str] = {
     "decide_request": "Approve or deny families' requests",
     "manage_enrollments": "Approve or deny pending enrollments, enroll, drop and transfer",
     "view_families": "See families, their students and their enrollments",
+    "manage_student_photos": "Add, replace or remove a student's photo",
     "view_rosters": "See the roster of every class",
     "take_attendance": "Take attendance (coaches only in their own classes)",
     "take_payment": "Post charges and offline payments (cash, cheque), retry a failed autopay",

@@ -10,6 +10,7 @@ stored in a published theme never expire."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from storages.backends.s3 import S3Storage
 
@@ -45,6 +46,59 @@ def public_media_name(path: str, schema: str) -> str | None:
         or any(part in ("", ".", "..") for part in parts)
         or "\\" in path
         or "\x00" in path
+    ):
+        return None
+    return path
+
+
+# Private media (students' photos, ``<schema>/students/...``) is never served by its path: a
+# link to it carries a signed token naming the business and the file, made by a page or an API
+# answer that has already checked the viewer (the family's guardians, the business's staff),
+# and it opens for PRIVATE_MEDIA_TTL seconds on that business's host only.
+PRIVATE_MEDIA = ("students",)
+PRIVATE_PREFIX = "private/"
+_PRIVATE_SALT = "kernel.storage.private-media"
+
+
+def private_media_path(path: str) -> str:
+    """``/media/private/<token>`` for the current business's private file ``path``; empty for
+    no file."""
+    if not path:
+        return ""
+    token = signing.dumps([connection.schema_name, path], salt=_PRIVATE_SALT)
+    return f"{settings.MEDIA_URL}{PRIVATE_PREFIX}{token}"
+
+
+def private_media_absolute_url(path: str) -> str:
+    """The same, absolute on the current business's host (for the apps)."""
+    return on_tenant_host(private_media_path(path))
+
+
+def on_tenant_host(relative: str) -> str:
+    """A portal-relative link made absolute on the current business's host."""
+    tenant = getattr(connection, "tenant", None)
+    if not relative or tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return relative
+    return tenant.url(relative)
+
+
+def private_media_name(token: str, schema: str) -> str | None:
+    """The file a signed token opens on ``schema``'s host, or None: a bad or expired
+    signature, another business's token, a path outside the private kinds."""
+    try:
+        signed_schema, path = signing.loads(
+            token, salt=_PRIVATE_SALT, max_age=settings.PRIVATE_MEDIA_TTL
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if signed_schema != schema or not isinstance(path, str):
+        return None
+    parts = path.split("/")
+    if (
+        len(parts) < 3
+        or parts[0] != schema
+        or parts[1] not in PRIVATE_MEDIA
+        or any(part in ("", ".", "..") for part in parts)
     ):
         return None
     return path

@@ -84,4 +84,10 @@ MESSAGES = (
     gettext_noop("Your account has a past-due balance. Please pay it before enrolling."),
     gettext_noop("Your account has no balance to pay."),
     gettext_noop("Your account is inactive. Please contact us to enroll again."),
+    # Photos (portal/photos.py: a student's photo the family uploads).
+    gettext_noop("Choose a photo to upload."),
+    gettext_noop("Images may be at most 5 MB."),
+    gettext_noop("SVG images are not accepted; use PNG, JPEG or WebP."),
+    gettext_noop("This image is too large; at most 4000 pixels a side."),
+    gettext_noop("Use a PNG, JPEG or WebP image."),
 )

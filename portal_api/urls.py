@@ -65,6 +65,11 @@ urlpatterns = [
     path("family", family.FamilyDetailApi.as_view(), name="api-family"),
     path("family/students", family.StudentListApi.as_view(), name="api-students"),
     path("family/students/<int:student_id>", family.StudentDetailApi.as_view(), name="api-student"),
+    path(
+        "family/students/<int:student_id>/photo",
+        family.StudentPhotoApi.as_view(),
+        name="api-student-photo",
+    ),
     path("family/guardians", family.GuardianListApi.as_view(), name="api-guardians"),
     path(
         "family/guardians/<int:guardian_id>",
@@ -341,6 +346,11 @@ urlpatterns = [
         "staff/families/<int:family_id>/guardians/<int:guardian_id>/invite",
         staff_families.InviteResendApi.as_view(),
         name="api-staff-family-invite",
+    ),
+    path(
+        "staff/families/<int:family_id>/students/<int:student_id>/photo",
+        staff_families.StudentPhotoStaffApi.as_view(),
+        name="api-staff-family-student-photo",
     ),
     path("staff/receivables", staff_money.ReceivablesApi.as_view(), name="api-staff-receivables"),
     path(

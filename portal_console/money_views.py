@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy
 
 from kernel.errors import ApplicationError
 from kernel.staff_permissions import perm, staff_has_perm
+from portal.accounts.photos import (
+    student_initials,
+    student_photo_remove,
+    student_photo_upload,
+    student_photo_url,
+)
 from portal.billing import staff as money
 from portal.billing.models import StaffPosting
 from portal.billing.money import amount_format, amount_parse
@@ -23,6 +29,7 @@ from portal.billing.receivables import BUCKET_LABELS, BUCKETS, receivables_aged
 from portal.enrollment.selectors import offerings_for_desk
 from portal.families import selectors as families
 from portal.families import services as family_services
+from portal.photos import MAX_PHOTO_BYTES
 from portal.reports.selectors import REPORTS, report_run
 
 from .access import console_page, methods
@@ -77,6 +84,7 @@ def _family_page(request, family_id: int, *, status: int = 200, form: str = "", 
             "refund_payment",
             "resend_emails",
             "manage_enrollments",
+            "manage_student_photos",
         )
     }
     ledger = view["ledger"]
@@ -114,6 +122,10 @@ def _family_page(request, family_id: int, *, status: int = 200, form: str = "", 
             "form": form,
             "values": values or {},
             "desk_offerings": list(offerings_for_desk()) if can["manage_enrollments"] else [],
+            "student_cards": [
+                {"student": s, "photo_url": student_photo_url(s), "initials": student_initials(s)}
+                for s in view["students"]
+            ],
         },
         status=status,
     )
@@ -148,6 +160,36 @@ def _act(request, family_id: int, form: str, action, success: str):
             return _error(request, "families", missing)
     messages.success(request, success)
     return redirect(f"/console/families/{family_id}/")
+
+
+@methods("POST")
+@console_page("manage_student_photos")
+def family_student_photo(request, family_id: int, student_id: int):
+    """Upload a student's photo (``photo``, multipart) or remove it (``action=remove``)."""
+
+    def act():
+        if request.POST.get("action") == "remove":
+            student_photo_remove(family_id=family_id, student_id=student_id)
+            return
+        upload = request.FILES.get("photo")
+        if upload is not None and upload.size > MAX_PHOTO_BYTES:
+            message = _("Images may be at most 5 MB.")
+            raise ApplicationError("image_too_large", message, fields={"photo": [message]})
+        student_photo_upload(
+            family_id=family_id,
+            student_id=student_id,
+            name=upload.name if upload else "",
+            data=upload.read() if upload else b"",
+        )
+
+    removed = request.POST.get("action") == "remove"
+    return _act(
+        request,
+        family_id,
+        f"photo-{student_id}",
+        act,
+        _("Photo removed.") if removed else _("Photo saved."),
+    )
 
 
 def _amount(request, name: str = "amount") -> int:

@@ -57,6 +57,11 @@ urlpatterns = [
     ),
     path("families/<int:family_id>/enroll", desk_views.family_enroll, name="console-family-enroll"),
     path(
+        "families/<int:family_id>/students/<int:student_id>/photo",
+        money_views.family_student_photo,
+        name="console-family-student-photo",
+    ),
+    path(
         "enrollments/<int:enrollment_id>/drop",
         desk_views.enrollment_drop,
         name="console-enrollment-drop",

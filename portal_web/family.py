@@ -17,6 +17,7 @@ from kernel.client_address import client_address
 from kernel.errors import ApplicationError
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
+from portal.accounts.photos import student_photo_remove, student_photo_upload, student_photo_url
 from portal.accounts.selectors import (
     emergency_contact_get,
     family_get,
@@ -26,6 +27,7 @@ from portal.accounts.selectors import (
 from portal.accounts.services import PolicyConsent
 from portal.catalog.selectors import level_list
 from portal.config.selectors import portal_settings_get
+from portal.photos import MAX_PHOTO_BYTES
 
 from .helpers import error_page, family_required, field_errors, safe_next
 
@@ -199,7 +201,7 @@ def student_edit(request, student_id: int):
             back_url=reverse("portal-family"),
             back_label=_("Back to my family"),
         )
-    base = {"student": student}
+    base = {"student": student, "photo_url": student_photo_url(student)}
     if request.method != "POST":
         values = {
             "first_name": student.first_name,
@@ -229,6 +231,53 @@ def student_edit(request, student_id: int):
         )
     messages.success(request, _("The student's details are saved."))
     return redirect("portal-family")
+
+
+@family_required
+@require_POST
+def student_photo(request, student_id: int):
+    """Upload the student's photo (``photo``, multipart) or remove it (``action=remove``); a
+    refusal shows the student's page again with the message, nothing stored."""
+    family_id = request.guardian.family_id
+    try:
+        if request.POST.get("action") == "remove":
+            student_photo_remove(family_id=family_id, student_id=student_id)
+            done = _("The photo is removed.")
+        else:
+            upload = request.FILES.get("photo")
+            if upload is not None and upload.size > MAX_PHOTO_BYTES:
+                message = _("Images may be at most 5 MB.")
+                raise ApplicationError("image_too_large", message, fields={"photo": [message]})
+            student_photo_upload(
+                family_id=family_id,
+                student_id=student_id,
+                name=upload.name if upload else "",
+                data=upload.read() if upload else b"",
+            )
+            done = _("The photo is saved.")
+    except ApplicationError as exc:
+        student = student_get(family_id=family_id, student_id=student_id)
+        if student is None:
+            return error_page(
+                request, exc, back_url=reverse("portal-family"), back_label=_("Back to my family")
+            )
+        values = {
+            "first_name": student.first_name,
+            "last_name": student.last_name,
+            "date_of_birth": student.date_of_birth.isoformat(),
+            "gender": student.gender,
+            "level": student.level_id or "",
+            "medical_notes": student.medical_notes,
+        }
+        context = {
+            "student": student,
+            "photo_url": student_photo_url(student),
+            "values": values,
+            "photo_error": exc,
+        }
+        return _student_form(request, context, exc.status)
+    messages.success(request, done)
+    return redirect("portal-student-edit", student_id=student_id)
 
 
 @family_required

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kernel.errors import ApplicationError
+from portal.attendance.selectors import family_term_attendance
 from portal.billing.selectors import has_saved_card, order_payments_succeeded, payment_method_list
 from portal.catalog.models import Offering
 from portal.enrollment import selectors, services
@@ -431,22 +432,18 @@ def enrollments(request):
 @family_required
 def schedule(request):
     """The next four weeks of the family's meetings, by day, with reported absences and
-    approved makeups applied: the same meetings as the calendar feed."""
+    approved makeups applied (the same meetings as the calendar feed), then this term's
+    meetings so far with their attendance marks."""
     family = request.guardian.family
     today = timezone.localdate()
     days = defaultdict(list)
     for meeting in family_meetings(family=family, start=today, end=today + timedelta(days=28)):
         days[meeting.day].append(meeting)
     agenda = [{"day": day, "items": items} for day, items in sorted(days.items())]
-    # The last four weeks' classes with the attendance staff took.
-    recent = [
-        m
-        for m in family_meetings(family=family, start=today - timedelta(days=28), end=today)
-        if m.attendance and m.day < today
-    ]
-    recent.reverse()
+    # This term's classes so far, each with the attendance staff took (or not yet).
+    term = [t for t in family_term_attendance(family=family, today=today).values() if t.meetings]
     return render(
         request,
         "portal_web/schedule.html",
-        {"nav": "enrollments", "agenda": agenda, "recent": recent},
+        {"nav": "enrollments", "agenda": agenda, "term": term},
     )

@@ -37,6 +37,11 @@ urlpatterns = [
     path("family/export/", family.family_export, name="portal-family-export"),
     path("family/students/add/", family.student_add, name="portal-student-add"),
     path("family/students/<int:student_id>/", family.student_edit, name="portal-student-edit"),
+    path(
+        "family/students/<int:student_id>/photo/",
+        family.student_photo,
+        name="portal-student-photo",
+    ),
     path("family/guardians/add/", family.guardian_add, name="portal-guardian-add"),
     path(
         "family/guardians/<int:guardian_id>/remove/",

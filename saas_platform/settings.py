@@ -459,6 +459,8 @@ if AWS_STORAGE_BUCKET_NAME:
         MEDIA_ORIGIN = f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
 # Seconds the presigned link that /media/<path> redirects to on S3 stays valid.
 MEDIA_SIGNED_URL_TTL = env_int("MEDIA_SIGNED_URL_TTL", 3600)
+# Private media (students' photos): how long a signed /media/private/<token> link opens.
+PRIVATE_MEDIA_TTL = env_int("PRIVATE_MEDIA_TTL", 900)
 # Seconds a branded-app bundle's download link (presigned on S3) stays valid.
 BRANDED_APP_DOWNLOAD_TTL = env_int("BRANDED_APP_DOWNLOAD_TTL", 900)
 # Tenant backups (tenants/backup.py) never go where media is: their own S3 bucket, private

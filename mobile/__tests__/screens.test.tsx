@@ -308,3 +308,24 @@ test("the balance counts unpaid orders, as the API answers it", async () => {
   expect(screen.getByText("Tumble Tots — Mia")).toBeTruthy();
   expect(screen.getByText("Past due: $5.00")).toBeTruthy();
 });
+
+test("the schedule shows this term's classes so far with the attendance staff took", async () => {
+  const enrollment = {
+    id: 3, status: "active", student: { id: 1, first_name: "Mia" }, offering: { id: 1, name: "Tumble Tots", kind: "class" },
+    start_date: "2026-11-02", end_date: null, schedule: { days: ["mon"], start_time: "16:00", end_time: "17:00" },
+    location: "Main gym", instructors: ["Coach Kim"], next_meetings: ["2026-11-23"],
+    past_meetings: [
+      { date: "2026-11-02", attendance: "present" },
+      { date: "2026-11-09", attendance: "excused" },
+      { date: "2026-11-16", attendance: "" },
+    ],
+  };
+  fakeApi({ ...base, "GET /api/v1/enrollments": { body: [enrollment] }, "GET /api/v1/makeup-tokens": { body: [] } });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Schedule" }));
+  expect(await screen.findByText("This term so far")).toBeTruthy();
+  expect(screen.getByText("3 classes: 1 attended, 0 late, 1 excused, 0 missed")).toBeTruthy();
+  expect(screen.getByTestId("mark-2026-11-02").props.children).toBe("Mon, Nov 2, 2026 · Attended");
+  expect(screen.getByTestId("mark-2026-11-09").props.children).toBe("Mon, Nov 9, 2026 · Excused");
+  expect(screen.getByTestId("mark-2026-11-16").props.children).toBe("Mon, Nov 16, 2026 · Not marked");
+});

@@ -107,6 +107,9 @@ class Student(models.Model):
         blank=True,
         help_text="Allergies, conditions, medication. Visible to the family and staff only.",
     )
+    # A storage path under the business's prefix (<schema>/students/...), never a public media
+    # file: it is opened only through a signed, short-lived link (portal.accounts.photos).
+    photo = models.CharField(max_length=255, blank=True, default="", editable=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

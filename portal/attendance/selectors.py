@@ -25,6 +25,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from portal.accounts.models import EmergencyContact, Guardian
+from portal.accounts.photos import student_initials, student_photo_url
 from portal.catalog.models import Offering, age_on
 from portal.enrollment.models import Enrollment
 from portal.requests.models import Request
@@ -79,10 +80,15 @@ class RosterRow:
     medical_notes: str | None = None  # None: not for this user
     emergency_contacts: list | None = None
     tags: list[str] = field(default_factory=list)
+    photo_url: str = ""  # a signed, short-lived link; "" when the student has no photo
 
     @property
     def makeup(self) -> bool:
         return self.makeup_request is not None
+
+    @property
+    def initials(self) -> str:
+        return student_initials(self.student)  # type: ignore[arg-type]
 
 
 def _on_day(queryset: QuerySet[Enrollment], day: date) -> QuerySet[Enrollment]:
@@ -169,6 +175,7 @@ def meeting_roster(*, offering: Offering, day: date, medical: bool) -> list[Rost
             marked_by=(mark.marked_by.email if mark and mark.marked_by else ""),
             marked_at=mark.marked_at if mark else None,
             makeup_token=mark.issued_token if mark else None,
+            photo_url=student_photo_url(student),
             **kwargs,
         )
         if medical:
@@ -277,6 +284,58 @@ def family_attendance(*, family, start: date, end: date) -> dict[tuple[int, int,
             student__family=family, meeting_date__gte=start, meeting_date__lte=end
         ).values_list("offering_id", "student_id", "meeting_date", "status")
     }
+
+
+@dataclass
+class PastMeeting:
+    day: date
+    attendance: str  # present, late, absent, excused; "" when staff have not marked it
+
+
+@dataclass
+class TermAttendance:
+    enrollment: Enrollment
+    meetings: list[PastMeeting]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {status: 0 for status in (*Attendance.Status.values, "")}
+        for meeting in self.meetings:
+            out[meeting.attendance] += 1
+        return out
+
+
+def family_term_attendance(*, family, today: date) -> dict[int, TermAttendance]:
+    """The current term's meetings so far of each of the family's enrollments, with the mark
+    staff took: for every enrollment whose class is still running (its offering not ended
+    before ``today``, the business's date), the class's meetings from the enrollment's start to
+    its last day or yesterday, and today's once marked. Enrollment id -> TermAttendance; two
+    queries whatever the number of enrollments."""
+    enrollments = list(
+        Enrollment.objects.filter(
+            family=family, status__in=ROSTER_STATUSES, offering__end_date__gte=today
+        )
+        .select_related("offering", "student")
+        .order_by("student__first_name", "offering__start_date", "pk")
+    )
+    if not enrollments:
+        return {}
+    starts = min(e.start_date for e in enrollments)
+    marks = family_attendance(family=family, start=starts, end=today)
+    out: dict[int, TermAttendance] = {}
+    for enrollment in enrollments:
+        offering = enrollment.offering
+        last = min(enrollment.end_date or offering.end_date, today)
+        meetings = []
+        for day in offering.meetings():
+            if day < enrollment.start_date or day > last:
+                continue
+            mark = marks.get((offering.pk, enrollment.student_id, day), "")
+            if day == today and not mark:
+                continue  # today's class may not have happened yet
+            meetings.append(PastMeeting(day=day, attendance=mark))
+        out[enrollment.pk] = TermAttendance(enrollment=enrollment, meetings=meetings)
+    return out
 
 
 def meeting_roster_table(*, offering: Offering, day: date, rows: list[RosterRow], medical: bool):

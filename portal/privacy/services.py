@@ -2,7 +2,8 @@
 and (staff) complete that request.
 
 Completing a deletion anonymises the family's personal data — names, emails, phones, address,
-students' dates of birth and medical notes, emergency contacts, signatures, logins — and keeps
+students' dates of birth, medical notes and photos (the files deleted), emergency contacts,
+signatures, logins — and keeps
 its money history: orders, order lines, payments and ledger entries keep every amount, so every
 balance and report stays what it was (only the student's first name is taken out of their
 descriptions). The family row stays (pseudonymised) because those rows
@@ -28,6 +29,7 @@ from portal.accounts.models import (
     PolicyAcceptance,
     Student,
 )
+from portal.accounts.photos import student_photos_export, student_photos_forget
 from portal.billing.models import LedgerEntry, Payment, SavedPaymentMethod
 from portal.enrollment.models import Enrollment, Hold, Order, OrderLine, WaitlistEntry
 from portal.requests.models import MakeupToken, Request
@@ -66,6 +68,11 @@ def family_export(*, family: Family) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute(SNAPSHOT)
             data = _export_read(family.pk)
+    # The photos' files are read after the snapshot (storage may be S3: no network call inside
+    # the transaction), for the students the snapshot saw.
+    data["student_photos"] = student_photos_export(
+        [Student(pk=row["id"], photo=row["photo"]) for row in data["students"]]
+    )
     audit_record(action="export", obj=family, family_id=family.pk)
     return data
 
@@ -223,6 +230,7 @@ def family_deletion_complete(*, deletion_request_id: int, by: User | None = None
         student.is_active = False
         student.save()
 
+    photos = student_photos_forget(family_id=family.pk)  # files deleted after the commit
     EmergencyContact.objects.filter(family=family).delete()
     CalendarFeed.objects.filter(family=family).delete()
     SavedPaymentMethod.objects.filter(family=family).delete()
@@ -243,6 +251,10 @@ def family_deletion_complete(*, deletion_request_id: int, by: User | None = None
         obj=request,
         family_id=pk,
         user=by,
-        fields={"guardians": len(guardians), "descriptions_scrubbed": renamed},
+        fields={
+            "guardians": len(guardians),
+            "descriptions_scrubbed": renamed,
+            "photos_deleted": photos,
+        },
     )
     return family

@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kernel.errors import ApplicationError
 from portal.catalog.models import AvailabilitySlot, Location, StaffProfile
+from portal.photos import MAX_PHOTO_BYTES as MAX_PHOTO_BYTES  # the deliveries check it first
+from portal.photos import photo_checked
 
 PROFILE_FIELDS = ("display_name", "title", "bio", "is_active", "sort_order")
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTO_PIXELS = 4000 * 4000
-MIN_PHOTO_SIDE = 64
-STORED_SIDE = 800  # photos are shown at 160 px; 800 keeps them sharp on any screen
-FORMATS = {"PNG": ("png", "PNG"), "JPEG": ("jpg", "JPEG"), "WEBP": ("webp", "WEBP")}
 
 
 def _not_found() -> ApplicationError:
@@ -37,10 +32,6 @@ def _not_found() -> ApplicationError:
 
 def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError("invalid_input", next(iter(fields.values()))[0], fields=fields)
-
-
-def _bad_photo(code: str, message: str) -> ApplicationError:
-    return ApplicationError(code, message, fields={"photo": [message]})
 
 
 def _locked(staff_id: int) -> StaffProfile:
@@ -74,57 +65,6 @@ def staff_profile_save(*, staff_id: int | None = None, values: dict[str, Any]) -
     return profile
 
 
-def _photo_checked(name: str, data: bytes) -> tuple[bytes, str]:
-    """The photo re-encoded (EXIF dropped, at most STORED_SIDE a side) and its extension."""
-    if not data:
-        raise _bad_photo("invalid_input", "Choose a photo to upload.")
-    if len(data) > MAX_PHOTO_BYTES:
-        raise _bad_photo("image_too_large", "Images may be at most 5 MB.")
-    if data.lstrip()[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in data[:512].lower():
-        raise _bad_photo(
-            "image_type_unsupported", "SVG images are not accepted; use PNG, JPEG or WebP."
-        )
-    try:
-        with warnings.catch_warnings():  # the size is refused below, not warned about
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))  # reads the header only
-        with probe:
-            kind, (width, height) = probe.format, probe.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise _bad_photo(
-                    "image_size_invalid",
-                    f"This image is {width}x{height} pixels; images may be at most 4000 a side.",
-                )
-            probe.verify()
-        if kind not in FORMATS:
-            raise _bad_photo("image_type_unsupported", "Use a PNG, JPEG or WebP image.")
-        if min(width, height) < MIN_PHOTO_SIDE:
-            raise _bad_photo(
-                "image_size_invalid",
-                f"Use a photo at least {MIN_PHOTO_SIDE} pixels on its shorter side.",
-            )
-        extension, encoder = FORMATS[kind]
-        named = (name.rsplit(".", 1)[-1] if "." in name else "").lower().replace("jpeg", "jpg")
-        if named and named != extension:
-            raise _bad_photo(
-                "image_type_mismatch", f"The file is a {kind} image but is named .{named}."
-            )
-        with Image.open(io.BytesIO(data)) as opened:
-            picture: Image.Image = ImageOps.exif_transpose(opened)  # upright, as shot
-            picture.thumbnail((STORED_SIDE, STORED_SIDE))
-            if encoder == "JPEG" and picture.mode not in ("RGB", "L"):
-                picture = picture.convert("RGB")
-            out = io.BytesIO()
-            picture.save(out, encoder)  # no exif= given: the metadata stays behind
-    except Image.DecompressionBombError:
-        raise _bad_photo(
-            "image_size_invalid", "This image is too large; at most 4000 pixels a side."
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise _bad_photo("image_type_unsupported", "Use a PNG, JPEG or WebP image.") from None
-    return out.getvalue(), extension
-
-
 def staff_photo_upload(*, staff_id: int, name: str, data: bytes) -> StaffProfile:
     """Check, re-encode and store a staff member's photo, then point the profile at it. The
     previous file stays in storage (a page cached a moment ago may still show it)."""
@@ -132,7 +72,7 @@ def staff_photo_upload(*, staff_id: int, name: str, data: bytes) -> StaffProfile
 
     if not StaffProfile.objects.filter(pk=staff_id).exists():
         raise _not_found()
-    encoded, extension = _photo_checked(name, data)
+    encoded, extension = photo_checked(name, data)
     digest = hashlib.sha256(encoded).hexdigest()[:16]
     path = default_storage.save(
         f"{connection.schema_name}/staff/{staff_id}-{digest}.{extension}", io.BytesIO(encoded)

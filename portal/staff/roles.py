@@ -137,6 +137,7 @@ ROLES: dict[str, Role] = {
                 "decide_request",
                 "manage_enrollments",
                 "view_families",
+                "manage_student_photos",
                 "view_rosters",
                 "take_attendance",
                 "take_payment",

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from portal.attendance.selectors import family_term_attendance
 from portal.catalog.models import WEEKDAY_CODES
 from portal.enrollment import selectors, services
 from portal.orders import payments as order_payments
@@ -266,6 +267,14 @@ class OrderDetailApi(FamilyApi):
         return Response(OrderOutput(order).data)
 
 
+class PastMeetingOutput(serializers.Serializer):
+    date = serializers.DateField(source="day")
+    attendance = serializers.ChoiceField(
+        choices=["present", "late", "absent", "excused", ""],
+        help_text="The mark staff took: present, late, absent, excused; empty when not marked.",
+    )
+
+
 class EnrollmentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
@@ -277,6 +286,10 @@ class EnrollmentOutput(serializers.Serializer):
     location = serializers.SerializerMethodField()
     instructors = serializers.SerializerMethodField()
     next_meetings = serializers.SerializerMethodField()
+    past_meetings = serializers.SerializerMethodField(
+        help_text="The current term's meetings so far (today's once marked), oldest first, "
+        "each with its attendance mark; empty for a class that has ended or not started."
+    )
 
     @extend_schema_field(WeeklyScheduleOutput)
     def get_schedule(self, e) -> dict:
@@ -297,18 +310,26 @@ class EnrollmentOutput(serializers.Serializer):
             return []
         return [d.isoformat() for d in selectors.next_meetings(e)]
 
+    @extend_schema_field(PastMeetingOutput(many=True))
+    def get_past_meetings(self, e) -> list[dict]:
+        term = self.context.get("term", {}).get(e.pk)
+        return list(PastMeetingOutput(term.meetings, many=True).data) if term else []
+
 
 class EnrollmentListApi(FamilyApi):
     @extend_schema(
         operation_id="enrollments_list",
         responses=EnrollmentOutput(many=True),
         description="Each student's enrollments with their next meetings, location and "
-        "instructors.",
+        "instructors, and the current term's meetings so far with the attendance staff took "
+        "(`past_meetings`).",
     )
     def get(self, request):
         family = request.guardian.family
         services.cart_refresh(family=family)
-        return Response(EnrollmentOutput(selectors.enrollment_list(family), many=True).data)
+        term = family_term_attendance(family=family, today=timezone.localdate())
+        enrollments = selectors.enrollment_list(family)
+        return Response(EnrollmentOutput(enrollments, many=True, context={"term": term}).data)
 
 
 class WaitlistOutput(serializers.Serializer):

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from kernel.errors import ApplicationError
 from portal.accounts import services
 from portal.accounts.errors import contact_not_found, student_not_found
 from portal.accounts.inputs import ContactInput
 from portal.accounts.models import EmergencyContact, Policy, Student
+from portal.accounts.photos import (
+    student_photo_absolute_url,
+    student_photo_remove,
+    student_photo_upload,
+)
 from portal.accounts.selectors import family_get, policies_pending
+from portal.photos import MAX_PHOTO_BYTES
 
 from ..serializers import IdNameOutput
 from .auth import ConsentInput, consents_from
@@ -34,12 +42,19 @@ class StudentOutput(serializers.Serializer):
     level = serializers.SerializerMethodField()
     medical_notes = serializers.CharField()
     is_active = serializers.BooleanField()
+    photo_url = serializers.SerializerMethodField(
+        help_text="A signed link to the student's photo, valid for 15 minutes (fetch the "
+        "student again for a fresh one); null when there is none."
+    )
 
     @extend_schema_field(IdNameOutput(allow_null=True))
     def get_level(self, student) -> dict | None:
         if student.level is None:
             return None
         return {"id": student.level.pk, "name": student.level.name}
+
+    def get_photo_url(self, student) -> str | None:
+        return student_photo_absolute_url(student)
 
 
 class ContactOutput(serializers.Serializer):
@@ -180,6 +195,60 @@ class StudentDetailApi(FamilyApi):
         student = services.student_update(
             guardian=request.guardian, student=student, **data.validated_data
         )
+        return Response(StudentOutput(student).data)
+
+
+PHOTO_ERRORS = (
+    "Errors: `invalid_input` (no `photo` part, or an empty file), `image_too_large` (over "
+    "5 MB), `image_type_unsupported` (not a PNG, JPEG or WebP image; SVG), "
+    "`image_type_mismatch` (a PNG named .jpg), `image_size_invalid` (under 64 or over 4000 "
+    "pixels a side), `student_not_found` (404). A refused upload stores nothing."
+)
+
+
+def photo_upload_read(request) -> tuple[str, bytes]:
+    """The ``photo`` part of a multipart upload, refused before it is read when too big."""
+    upload = request.FILES.get("photo")
+    if upload is None:
+        raise ApplicationError(
+            "invalid_input", "Send the image as the “photo” field.", fields={"photo": ["Required."]}
+        )
+    if upload.size > MAX_PHOTO_BYTES:
+        message = "Images may be at most 5 MB."
+        raise ApplicationError("image_too_large", message, fields={"photo": [message]})
+    return upload.name or "", upload.read()
+
+
+class StudentPhotoApi(FamilyApi):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="family_students_photo_upload",
+        request={
+            "multipart/form-data": inline_serializer(
+                "StudentPhoto", {"photo": serializers.FileField()}
+            )
+        },
+        responses=StudentOutput,
+        description="Add or replace the student's photo (PNG, JPEG or WebP, at most 5 MB, 64 "
+        "to 4000 pixels a side). It is re-encoded without its EXIF data, kept private and "
+        "shown through `photo_url`, a signed link that expires. " + PHOTO_ERRORS,
+    )
+    def post(self, request, student_id: int):
+        name, data = photo_upload_read(request)
+        student = student_photo_upload(
+            family_id=request.guardian.family_id, student_id=student_id, name=name, data=data
+        )
+        return Response(StudentOutput(student).data)
+
+    @extend_schema(
+        operation_id="family_students_photo_remove",
+        responses=StudentOutput,
+        description="Remove the student's photo (the file is deleted). "
+        "Errors: `student_not_found` (404).",
+    )
+    def delete(self, request, student_id: int):
+        student = student_photo_remove(family_id=request.guardian.family_id, student_id=student_id)
         return Response(StudentOutput(student).data)
 
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from kernel.api.permissions import staff_permission
 from kernel.errors import ApplicationError
+from kernel.storage import on_tenant_host
 from portal.attendance import selectors, services
 from portal.attendance.models import Attendance
 from portal.privacy.selectors import can_view_medical
@@ -148,6 +149,13 @@ class RosterStudentOutput(serializers.Serializer):
         allow_null=True, help_text="Only with the medical permission (each read audited)."
     )
     emergency_contacts = ContactOutput(many=True, allow_null=True)
+    photo_url = serializers.SerializerMethodField(
+        help_text="A signed link to the student's photo, valid for 15 minutes; null when none."
+    )
+    initials = serializers.CharField(help_text="What to show when there is no photo.")
+
+    def get_photo_url(self, row) -> str | None:
+        return on_tenant_host(row.photo_url) or None
 
 
 class MeetingRosterOutput(serializers.Serializer):

@@ -7,17 +7,24 @@ minor units typed by staff; each route names the staff permission it needs."""
 from __future__ import annotations
 
 from django.db import connection
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from kernel.api.permissions import staff_permission
+from portal.accounts.photos import (
+    student_photo_absolute_url,
+    student_photo_remove,
+    student_photo_upload,
+)
 from portal.billing import staff as money
 from portal.billing.models import StaffPosting
 from portal.billing.money import amount_format, amount_parse
 from portal.families import selectors, services
 
 from .base import PortalApi
+from .family import PHOTO_ERRORS, photo_upload_read
 
 
 def _currency() -> str:
@@ -112,6 +119,12 @@ class StaffStudentOutput(serializers.Serializer):
     date_of_birth = serializers.DateField()
     level = serializers.CharField(source="level.name", allow_null=True, default=None)
     is_active = serializers.BooleanField()
+    photo_url = serializers.SerializerMethodField(
+        help_text="A signed link to the student's photo, valid for 15 minutes; null when none."
+    )
+
+    def get_photo_url(self, student) -> str | None:
+        return student_photo_absolute_url(student)
 
 
 class StaffEnrollmentOutput(serializers.Serializer):
@@ -468,3 +481,38 @@ class InviteResendApi(PortalApi):
             family_id=family_id, guardian_id=guardian_id, by=request.user
         )
         return Response({"sent": True}, status=status.HTTP_202_ACCEPTED)
+
+
+class StudentPhotoStaffApi(PortalApi):
+    """A student's photo from the staff side (owner, manager, front desk: coaches see photos
+    on their rosters but do not change them)."""
+
+    permission_classes = [staff_permission("manage_student_photos")]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="staff_family_student_photo_upload",
+        request={
+            "multipart/form-data": inline_serializer(
+                "StaffStudentPhoto", {"photo": serializers.FileField()}
+            )
+        },
+        responses=StaffStudentOutput,
+        description="Add or replace a student's photo (as the family's own upload). "
+        + PHOTO_ERRORS,
+    )
+    def post(self, request, family_id: int, student_id: int):
+        name, data = photo_upload_read(request)
+        student = student_photo_upload(
+            family_id=family_id, student_id=student_id, name=name, data=data
+        )
+        return Response(StaffStudentOutput(student).data)
+
+    @extend_schema(
+        operation_id="staff_family_student_photo_remove",
+        responses=StaffStudentOutput,
+        description="Remove a student's photo (the file is deleted). `student_not_found` (404).",
+    )
+    def delete(self, request, family_id: int, student_id: int):
+        student = student_photo_remove(family_id=family_id, student_id=student_id)
+        return Response(StaffStudentOutput(student).data)

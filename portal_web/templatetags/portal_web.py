@@ -87,3 +87,12 @@ def minutes(seconds):
         return max(-(-int(seconds) // 60), 0)
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def student_photo(student) -> str:
+    """A signed, short-lived link to the student's photo ("" when none): only on pages that
+    already show the family its own students."""
+    from portal.accounts.photos import student_photo_url
+
+    return student_photo_url(student)

@@ -19,9 +19,9 @@ from tests.helpers import signed_in
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     "portal/enrollment", "portal/requests", "portal/orders", "portal/store", "portal/accounts",
-    "portal/billing/services.py", "portal/catalog/filters.py",
+    "portal/billing/services.py", "portal/catalog/filters.py", "portal/photos.py",
 ]  # fmt: skip
-RAISERS = {"ApplicationError", "_refuse", "_field", "_invalid", "refuse"}
+RAISERS = {"ApplicationError", "_refuse", "_field", "_invalid", "refuse", "_bad_photo"}
 
 
 def _static_messages() -> dict[str, str]:

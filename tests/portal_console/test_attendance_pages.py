@@ -192,6 +192,6 @@ def test_the_family_schedule_shows_the_marks(g, in_tenant_a):
     coach.post(url(g, tail="mark"), {"student_id": ada.pk, "status": "present"})
     family = family_signed_in(in_tenant_a, ada.family.guardians.get().email, PASSWORD)
     page = family.get("/schedule/").content.decode()
-    assert "Recent classes" in page and "excused" in page and "attended" in page
+    assert "This term so far" in page and "excused" in page and "attended" in page
     requests_page = family.get("/requests/").content.decode()
     assert "Ada: " in requests_page and "valid until" in requests_page

@@ -130,6 +130,8 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/families/{family_id}/payments/{payment_id}/refund": "O M",
     "POST /api/v1/staff/families/{family_id}/ledger/{entry_id}/receipt": "O M F",
     "POST /api/v1/staff/families/{family_id}/guardians/{guardian_id}/invite": "O M F",
+    "POST /api/v1/staff/families/{family_id}/students/{student_id}/photo": "O M F",
+    "DELETE /api/v1/staff/families/{family_id}/students/{student_id}/photo": "O M F",
     "GET /api/v1/staff/receivables": "O M F",
     "GET /api/v1/staff/autopay/runs": "O M F",
     "GET /api/v1/staff/autopay/charges": "O M F",
@@ -158,6 +160,7 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /console/families/{family_id}/ledger/{entry_id}/receipt": "O M F",
     "POST /console/families/{family_id}/guardians/{guardian_id}/invite": "O M F",
     "POST /console/families/{family_id}/enroll": "O M F",
+    "POST /console/families/{family_id}/students/{student_id}/photo": "O M F",
     "POST /console/enrollments/{enrollment_id}/drop": "O M F",
     "POST /console/enrollments/{enrollment_id}/transfer": "O M F",
     "GET /console/activity/": "O M F",
@@ -331,6 +334,7 @@ def world(tenant_a, tenant_b):
         "item_id": 1,
         "announcement_id": 1,
         "staff_id": 1,
+        "question_id": 1,
         "name": "revenue",
         "number": 1,
         "field": "logo",
@@ -538,7 +542,7 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
            "domain_id": 1, "enrollment_id": 1, "family_id": 1, "guardian_id": 1, "entry_id": 1,
            "charge_id": 1, "item_id": 1, "name": "revenue", "user_id": 999999, "opening_id": 1,
            "offering_id": 999999, "question_id": 999999, "day": "2026-01-05",
-           "announcement_id": 999999, "staff_id": 999999}  # fmt: skip
+           "announcement_id": 999999, "staff_id": 999999, "student_id": 999999}  # fmt: skip
     named_permissions = {perm(c) for c in STAFF_PERMISSIONS} | set(OTHER_PERMISSIONS)
     tried = 0
     for key, route, method in staff_operations():
@@ -579,3 +583,53 @@ def test_each_role_opens_exactly_its_staff_routes(tenant_a):
                 assert "Not for your role" in response.content.decode(), context
             tried += 1
     print(f"[roles] staff operations {len(staff_operations())}, role attempts {tried}")
+
+
+def test_console_pages_and_staff_routes_refuse_families_visitors_and_another_business(world):
+    """The rows of the role matrix for everyone outside the business's staff: every console page
+    and staff API route tried by a family of the business (its session and its token), a visitor
+    (no session, no token) and another business's owner (their session replayed on this host,
+    and on their own host with this business's ids). None gets in, none sees a byte of ours."""
+    a, b, ids, markers = world["a"], world["b"], world["ids"], world["markers"]
+    family = Client(HTTP_HOST=host_of(a))
+    with tenant_context(a):
+        from portal.accounts.models import Guardian
+
+        family.force_login(Guardian.objects.get(email="matrix-parent@alpha.test").user)
+    b_owner = make_actor(b, email="matrix-owner@beta.test", role="owner")
+    b_session_on_a = session_client(b_owner, a)
+    b_session_on_b = session_client(b_owner, b)
+    connection.set_schema_to_public()
+    visitor = Client(HTTP_HOST=host_of(a))
+    tried = 0
+    for key, path, _view in console_pages():
+        if key in CONSOLE_PUBLIC:
+            continue
+        method, _ = key.split(" ", 1)
+        url = fill(path, ids)
+
+        def send_page(client, url=url, method=method):
+            return client.post(url, {}) if method == "POST" else client.get(url)
+
+        response = send_page(family)
+        assert response.status_code == 403, (f"family: {key}", response.status_code)
+        assert "Not for your role" in response.content.decode(), key
+        assert_nothing_of(response, [m for m in markers if m != a.name], f"family: {key}")
+        for label, client in (("visitor", visitor), ("B's owner on A", b_session_on_a)):
+            response = send_page(client)
+            context = f"{label}: {key} -> {response.status_code}"
+            assert response.status_code == 302, context
+            assert response["Location"].startswith("/console/login/?next="), context
+            assert_nothing_of(response, markers, context)
+        response = send_page(b_session_on_b)
+        context = f"B's owner on B with A's ids: {key} -> {response.status_code}"
+        assert response.status_code < 500, context
+        assert_nothing_of(response, markers, context)
+        tried += 4
+    anonymous = client_for(a)
+    for key, route, method in staff_operations():
+        response = send(anonymous, method, fill(route.path, ids))
+        assert response.status_code == 401, (f"visitor: {key}", response.status_code)
+        assert_nothing_of(response, markers, f"visitor: {key}")
+        tried += 1
+    print(f"[outsiders] console pages and staff routes, attempts {tried}")

@@ -338,7 +338,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Each student's enrollments with their next meetings, location and instructors. */
+        /** @description Each student's enrollments with their next meetings, location and instructors, and the current term's meetings so far with the attendance staff took (`past_meetings`). */
         get: operations["enrollments_list"];
         put?: never;
         post?: never;
@@ -541,6 +541,24 @@ export interface paths {
         head?: never;
         /** @description Base of the tenant API: gives views the portal settings and the tenant. */
         patch: operations["family_students_update"];
+        trace?: never;
+    };
+    "/api/v1/family/students/{student_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Add or replace the student's photo (PNG, JPEG or WebP, at most 5 MB, 64 to 4000 pixels a side). It is re-encoded without its EXIF data, kept private and shown through `photo_url`, a signed link that expires. Errors: `invalid_input` (no `photo` part, or an empty file), `image_too_large` (over 5 MB), `image_type_unsupported` (not a PNG, JPEG or WebP image; SVG), `image_type_mismatch` (a PNG named .jpg), `image_size_invalid` (under 64 or over 4000 pixels a side), `student_not_found` (404). A refused upload stores nothing. */
+        post: operations["family_students_photo_upload"];
+        /** @description Remove the student's photo (the file is deleted). Errors: `student_not_found` (404). */
+        delete: operations["family_students_photo_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/ledger": {
@@ -1536,6 +1554,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/staff/families/{family_id}/students/{student_id}/photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Add or replace a student's photo (as the family's own upload). Errors: `invalid_input` (no `photo` part, or an empty file), `image_too_large` (over 5 MB), `image_type_unsupported` (not a PNG, JPEG or WebP image; SVG), `image_type_mismatch` (a PNG named .jpg), `image_size_invalid` (under 64 or over 4000 pixels a side), `student_not_found` (404). A refused upload stores nothing. */
+        post: operations["staff_family_student_photo_upload"];
+        /** @description Remove a student's photo (the file is deleted). `student_not_found` (404). */
+        delete: operations["staff_family_student_photo_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/staff/members": {
         parameters: {
             query?: never;
@@ -2512,6 +2548,15 @@ export interface components {
             readonly build_needed: components["schemas"]["BuildNeeded"];
         };
         /**
+         * @description * `present` - present
+         *     * `late` - late
+         *     * `absent` - absent
+         *     * `excused` - excused
+         *     * `` -
+         * @enum {string}
+         */
+        AttendanceEnum: "present" | "late" | "absent" | "excused";
+        /**
          * @description * `present` - Present
          *     * `late` - Late
          *     * `absent` - Absent
@@ -2867,6 +2912,8 @@ export interface components {
             readonly location: string | null;
             readonly instructors: string[];
             readonly next_meetings: string[];
+            /** @description The current term's meetings so far (today's once marked), oldest first, each with its attendance mark; empty for a class that has ended or not started. */
+            readonly past_meetings: components["schemas"]["PastMeetingOutput"][];
         };
         FamilyDeletionRequestInput: {
             /** @description Must be true: you understand your account will be closed. */
@@ -3411,6 +3458,20 @@ export interface components {
          * @enum {string}
          */
         PastDuePolicyEnum: "allow" | "block" | "request";
+        PastMeetingOutput: {
+            /** Format: date */
+            date: string;
+            /**
+             * @description The mark staff took: present, late, absent, excused; empty when not marked.
+             *
+             *     * `present` - present
+             *     * `late` - late
+             *     * `absent` - absent
+             *     * `excused` - excused
+             *     * `` -
+             */
+            attendance: components["schemas"]["AttendanceEnum"] | components["schemas"]["BlankEnum"];
+        };
         /** @description Every field optional: what is left out keeps its value. */
         PatchedAccountInput: {
             first_name?: string;
@@ -4891,6 +4952,10 @@ export interface components {
             /** @description Only with the medical permission (each read audited). */
             medical_notes: string | null;
             emergency_contacts: components["schemas"]["StaffContactOutput"][] | null;
+            /** @description A signed link to the student's photo, valid for 15 minutes; null when none. */
+            readonly photo_url: string | null;
+            /** @description What to show when there is no photo. */
+            initials: string;
         };
         StaffRunOutput: {
             /**
@@ -5120,6 +5185,12 @@ export interface components {
             date_of_birth: string;
             level?: string | null;
             is_active: boolean;
+            /** @description A signed link to the student's photo, valid for 15 minutes; null when none. */
+            readonly photo_url: string | null;
+        };
+        StaffStudentPhoto: {
+            /** Format: uri */
+            photo: string;
         };
         StaffThemeContrastFixInput: {
             /** @description Only fix these colours (e.g. ["text"]); all failing ones by default. */
@@ -5234,6 +5305,12 @@ export interface components {
             readonly level: components["schemas"]["IdNameOutput"] | null;
             medical_notes: string;
             is_active: boolean;
+            /** @description A signed link to the student's photo, valid for 15 minutes (fetch the student again for a fresh one); null when there is none. */
+            readonly photo_url: string | null;
+        };
+        StudentPhoto: {
+            /** Format: uri */
+            photo: string;
         };
         StudentRef: {
             id: number;
@@ -6684,6 +6761,69 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StudentOutput"];
                 };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    family_students_photo_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StudentPhoto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    family_students_photo_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was refused (see `code`). */
             "4XX": {
@@ -8879,6 +9019,71 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StaffRefundOutput"];
                 };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_student_photo_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StaffStudentPhoto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffStudentOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_family_student_photo_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                family_id: number;
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was refused (see `code`). */
             "4XX": {

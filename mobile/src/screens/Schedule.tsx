@@ -1,5 +1,6 @@
-// The family's schedule: each enrollment with its next meetings, and the requests the
-// business allows on it (absence, transfer, drop); makeup credits to book.
+// The family's schedule: each enrollment with its next meetings, this term's meetings so far with
+// the attendance staff took, and the requests the business allows on it (absence, transfer,
+// drop); makeup credits to book.
 import { useIsFocused } from "@react-navigation/native";
 
 import { ok } from "../api/client";
@@ -8,6 +9,27 @@ import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { useApi, useSession } from "../session";
 import { Body, Button, Card, ErrorNotice, Loading, Screen, Title, useLoad } from "../ui";
+
+type PastMeeting = { date: string; attendance: string };
+const MARKS = ["present", "late", "excused", "absent"] as const;
+
+// This term's meetings so far, newest first, each with its mark (or "Not marked").
+function TermSoFar({ meetings }: { meetings: PastMeeting[] }) {
+  const { t, language } = useI18n();
+  const count = (mark: string) => meetings.filter((m) => m.attendance === mark).length;
+  const counts = Object.fromEntries(MARKS.map((mark) => [mark, count(mark)]));
+  return (
+    <>
+      <Title level={3}>{t("schedule.term")}</Title>
+      <Body muted>{t("schedule.termCounts", { total: meetings.length, ...counts })}</Body>
+      {[...meetings].reverse().map((m) => (
+        <Body key={m.date} testID={`mark-${m.date}`}>
+          {`${day(m.date, language)} · ${(MARKS as readonly string[]).includes(m.attendance) ? t(`schedule.mark.${m.attendance}` as "schedule.mark.present") : t("schedule.mark.none")}`}
+        </Body>
+      ))}
+    </>
+  );
+}
 
 export default function ScheduleScreen() {
   const { t, language } = useI18n();
@@ -29,6 +51,7 @@ export default function ScheduleScreen() {
           <Title level={3}>{`${e.student.first_name} · ${e.offering.name}`}</Title>
           <Body muted>{[t(`enrollment.status.${e.status}` as "enrollment.status.active"), e.location, e.instructors.join(", ")].filter(Boolean).join(" · ")}</Body>
           {e.next_meetings.length > 0 && <Body>{t("schedule.next", { dates: e.next_meetings.slice(0, 3).map((d) => day(d, language)).join(", ") })}</Body>}
+          {e.past_meetings.length > 0 && <TermSoFar meetings={e.past_meetings} />}
           {e.status === "active" && settings?.absences_enabled && (
             <Button kind="secondary" title={`${t("schedule.absence")}: ${e.offering.name}`} onPress={() => navigation.navigate("RequestForm", { type: "absence", enrollmentId: e.id })} />
           )}

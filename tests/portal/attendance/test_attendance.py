@@ -362,3 +362,41 @@ def test_the_attendance_report_by_class_and_student(g):
         with pytest.raises(ApplicationError) as caught:
             report_run(name="attendance", params=params)
         assert caught.value.code == "invalid_filter"
+
+
+def test_the_term_so_far_lists_each_past_meeting_with_its_mark(g):
+    ada, ben = g.students
+    for day, status in ((g.last_week, "excused"), (g.today - timedelta(days=14), "late")):
+        services.attendance_mark(
+            offering_id=g.offering.pk,
+            meeting_date=day,
+            student_id=ada.pk,
+            status=status,
+            by=g.coach.user,
+        )
+    term = selectors.family_term_attendance(family=ada.family, today=g.today)
+    assert list(term) == [g.enrollments[0].pk]  # Ben's family is another
+    meetings = term[g.enrollments[0].pk].meetings
+    # From the enrollment's start (three weeks ago); today's class is left out until marked.
+    assert [(m.day, m.attendance) for m in meetings] == [
+        (g.today - timedelta(days=21), ""),
+        (g.today - timedelta(days=14), "late"),
+        (g.last_week, "excused"),
+    ]
+    services.attendance_mark(
+        offering_id=g.offering.pk,
+        meeting_date=g.today,
+        student_id=ada.pk,
+        status="present",
+        by=g.coach.user,
+    )
+    again = selectors.family_term_attendance(family=ada.family, today=g.today)
+    assert again[g.enrollments[0].pk].meetings[-1].attendance == "present"
+    counts = again[g.enrollments[0].pk].counts
+    assert (counts["present"], counts["late"], counts["excused"], counts[""]) == (1, 1, 1, 1)
+    # Ben started today: nothing past yet. A class that has ended is not this term.
+    ben_term = selectors.family_term_attendance(family=ben.family, today=g.today)
+    assert ben_term[g.enrollments[1].pk].meetings == []
+    g.offering.end_date = g.today - timedelta(days=1)
+    g.offering.save(update_fields=["end_date"])
+    assert selectors.family_term_attendance(family=ada.family, today=g.today) == {}
