@@ -439,6 +439,36 @@ ENROLLMENT = _codes(
         409,
         "Staff can offer a seat only to a student still waiting (not offered, left or skipped).",
     ),
+    (
+        "camp_day_full",
+        409,
+        "A day chosen of a camp booked by the day or week has no seat left (`fields.days` "
+        "names the full days; the others may still have seats).",
+    ),
+    (
+        "camp_day_not_in_camp",
+        400,
+        "A day chosen is not one of the camp's days still to book (a meeting day of a per-day "
+        "camp, the first day of a week of a per-week camp; `fields.days` names them).",
+    ),
+    (
+        "camp_days_not_selectable",
+        400,
+        "Days were given for an offering booked as a whole (a whole camp, a class, an event).",
+    ),
+    (
+        "camp_selection_locked",
+        409,
+        "How a camp is booked (whole, per day, per week) cannot change while families hold or "
+        "have seats in it.",
+    ),
+    ("camp_days_required", 400, "A camp booked by the day or week needs the days chosen."),
+    (
+        "camp_booked_by_day",
+        409,
+        "A camp booked by the day or week cannot be joined this way (its waitlist, a transfer "
+        "into it): the family adds it to the cart with the days it wants.",
+    ),
     ("offering_ended", 409, "The offering has ended."),
     ("offering_full", 409, "The offering is full (the family can join its waitlist)."),
     (

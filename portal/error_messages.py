@@ -12,6 +12,18 @@ from __future__ import annotations
 from django.utils.translation import gettext_noop
 
 MESSAGES = (
+    gettext_noop("A day you chose is full: choose other days."),
+    gettext_noop("Choose at least one day."),
+    gettext_noop("Choose fewer days."),
+    gettext_noop("Give each day as YYYY-MM-DD."),
+    gettext_noop("One of the days you chose is not a day of this camp you can book."),
+    gettext_noop(
+        "This camp is booked by the day or the week: add it to the cart with the days you want."
+    ),
+    gettext_noop("This is booked as a whole: leave out the days."),
+    gettext_noop(
+        "Families already hold or have seats in this camp: how it is booked cannot change now."
+    ),
     gettext_noop("Give the family the reason for the denial."),
     gettext_noop("The note is not text."),
     gettext_noop(

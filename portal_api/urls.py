@@ -22,6 +22,7 @@ from .views import (
     staff_activity,
     staff_announcements,
     staff_attendance,
+    staff_camp,
     staff_desk,
     staff_enrollments,
     staff_families,
@@ -295,6 +296,11 @@ urlpatterns = [
         "staff/activity/<int:item_id>/mark",
         staff_activity.ActivityMarkApi.as_view(),
         name="api-staff-activity-mark",
+    ),
+    path(
+        "staff/offerings/<int:offering_id>/camp-booking",
+        staff_camp.StaffCampBookingApi.as_view(),
+        name="api-staff-offering-camp-booking",
     ),
     path(
         "staff/offerings/<int:offering_id>/waitlist",

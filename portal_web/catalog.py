@@ -27,7 +27,7 @@ from portal.catalog.selectors import (
     offering_search,
 )
 from portal.enrollment.eligibility import student_ineligibility
-from portal.enrollment.selectors import students_active
+from portal.enrollment.selectors import camp_choices, students_active
 
 from .context import portal_context_get
 from .helpers import error_page, field_errors
@@ -188,7 +188,12 @@ def offering_detail(request, offering_id: int):
             back_label=_("Back to the classes"),
         )
     data = OfferingDetailOutput(
-        offering, context={"portal": portal, "currency": connection.tenant.currency}
+        offering,
+        context={
+            "portal": portal,
+            "currency": connection.tenant.currency,
+            "camp_choices": camp_choices(offering, portal),
+        },
     ).data
     students = list(students_active(family)) if family else []
     # Who may take it, and why not, before the family tries (the cart checks again).

@@ -148,6 +148,7 @@ def cart_add(request):
             offering_id=_int_field(request, "offering"),
             keyword=(request.POST.get("keyword") or "")[:100],
             admission_pass=request.COOKIES.get("wr_pass", ""),
+            days=request.POST.getlist("days")[:400],
         )
     except ApplicationError as exc:
         if exc.code == "waiting_room_pass_required":

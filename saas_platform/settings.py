@@ -599,6 +599,8 @@ SPECTACULAR_SETTINGS = {
         "AnnouncementKindEnum": "portal.config.models.Announcement.Kind",
         "AnnouncementSeverityEnum": "portal.config.models.Announcement.Severity",
         "AnnouncementAudienceEnum": "portal.config.models.Announcement.Audience",
+        # An offering's and each camp day's availability: one enum, one name.
+        "AvailabilityOutputStatusEnum": [("OPEN", "OPEN"), ("FULL", "FULL")],
     },
     # Every operation also documents its 4XX answers: the one error shape (tests/fuzz).
     "POSTPROCESSING_HOOKS": [

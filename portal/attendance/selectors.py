@@ -27,6 +27,7 @@ from django.utils import timezone
 from portal.accounts.models import EmergencyContact, Guardian
 from portal.accounts.photos import student_initials, student_photo_url
 from portal.catalog.models import Offering, age_on
+from portal.enrollment import camp_days
 from portal.enrollment.models import Enrollment
 from portal.requests.models import Request
 
@@ -92,8 +93,11 @@ class RosterRow:
 
 
 def _on_day(queryset: QuerySet[Enrollment], day: date) -> QuerySet[Enrollment]:
-    return queryset.filter(status__in=ROSTER_STATUSES, start_date__lte=day).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=day)
+    """Enrollments live on ``day``; a camper booked by the day only on the days chosen."""
+    return (
+        queryset.filter(status__in=ROSTER_STATUSES, start_date__lte=day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .filter(camp_days.covers(day))
     )
 
 

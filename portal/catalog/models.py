@@ -244,6 +244,11 @@ class Offering(models.Model):
         default=CampSelection.WHOLE,
         help_text="Camps: whether families enroll for the whole camp, per day or per week.",
     )
+    camp_unit_price = models.PositiveIntegerField(
+        default=0,
+        help_text="Camps booked per day or per week: the price of one day (or one week), in "
+        "minor units (cents). Families pay it for each day or week they choose.",
+    )
 
     class TuitionBilling(models.TextChoices):
         TERM = "term", "Once, at registration"
@@ -330,6 +335,8 @@ class Offering(models.Model):
             and self.registration_closes_at <= self.registration_opens_at
         ):
             errors["registration_closes_at"] = "Registration must close after it opens."
+        if self.camp_selection != self.CampSelection.WHOLE and self.kind != self.Kind.CAMP:
+            errors["camp_selection"] = "Only a camp can be booked per day or per week."
         if len(set(self.weekdays or [])) != len(self.weekdays or []):
             errors["weekdays"] = "Each meeting day may appear once."
         if errors:
@@ -349,6 +356,11 @@ class Offering(models.Model):
         if self.kind == self.Kind.CAMP and not self.weekdays:
             return [0, 1, 2, 3, 4]
         return sorted(self.weekdays)
+
+    @property
+    def days_selectable(self) -> bool:
+        """A camp families book by the day or by the week (portal.enrollment.camp_days)."""
+        return self.kind == self.Kind.CAMP and self.camp_selection != self.CampSelection.WHOLE
 
     def meetings(self, *, limit: int = 500) -> list[date]:
         """Every date the offering meets, in order (at most ``limit``)."""

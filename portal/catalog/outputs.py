@@ -223,10 +223,54 @@ class StaffOutput(serializers.Serializer):
         ]
 
 
+class CampChoiceOutput(serializers.Serializer):
+    """A day (or a week) of a camp booked by the day (or week) that a family may choose."""
+
+    start = serializers.DateField(help_text="The day, or the week's first day: send it in `days`.")
+    end = serializers.DateField(help_text="The same day, or the week's last day.")
+    days = serializers.ListField(
+        child=serializers.DateField(), help_text="The meeting days it covers."
+    )
+    price = serializers.IntegerField(help_text="Minor units (cents), in `price.currency`.")
+    status = serializers.ChoiceField(choices=["OPEN", "FULL"])
+    seats_left = serializers.IntegerField(
+        allow_null=True,
+        help_text="Seats left on its fullest day; null when the business shows only FULL / OPEN.",
+    )
+
+
+def camp_choice(unit, portal) -> dict:
+    """One ``portal.enrollment.camp_days.Unit`` as the API and the offering's page show it."""
+    return {
+        "start": unit.start.isoformat(),
+        "end": unit.end.isoformat(),
+        "days": [day.isoformat() for day in unit.days],
+        "price": unit.price,
+        "status": "FULL" if unit.seats_left <= 0 else "OPEN",
+        "seats_left": unit.seats_left if portal.openings_display == "numbers" else None,
+    }
+
+
 class OfferingDetailOutput(OfferingOutput):
+    """Context as ``OfferingOutput``, plus ``camp_choices``: the units of a camp booked by the
+    day or week (``portal.enrollment.selectors.camp_choices``)."""
+
     description = serializers.CharField()
     registration_mode = serializers.SerializerMethodField()
-    camp_selection = serializers.CharField()
+    camp_selection = serializers.ChoiceField(
+        choices=["whole", "day", "week"],
+        help_text="Camps: `whole` (one seat for the whole camp, `price.tuition`), `day` or "
+        "`week` (the family chooses days or weeks from `camp_choices`, each at "
+        "`camp_unit_price`; send them as `days` when adding to the cart).",
+    )
+    camp_unit_price = serializers.SerializerMethodField(
+        help_text="Minor units: the price of one day (`day`) or one week (`week`); null for an "
+        "offering booked as a whole."
+    )
+    camp_choices = serializers.SerializerMethodField(
+        help_text="The days (or weeks) still to book, with price and seats; empty unless "
+        "`camp_selection` is `day` or `week`."
+    )
     registration_opens_at = serializers.DateTimeField(allow_null=True)
     registration_closes_at = serializers.DateTimeField(allow_null=True)
     meetings = serializers.SerializerMethodField()
@@ -234,6 +278,14 @@ class OfferingDetailOutput(OfferingOutput):
 
     def get_registration_mode(self, offering) -> str:
         return offering.registration_mode or self.context["portal"].registration_mode
+
+    def get_camp_unit_price(self, offering) -> int | None:
+        return offering.camp_unit_price if offering.days_selectable else None
+
+    @extend_schema_field(CampChoiceOutput(many=True))
+    def get_camp_choices(self, offering) -> list[dict]:
+        portal = self.context["portal"]
+        return [camp_choice(unit, portal) for unit in self.context.get("camp_choices", [])]
 
     def get_meetings(self, offering) -> list[str]:
         return [day.isoformat() for day in offering.meetings()]

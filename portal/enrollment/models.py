@@ -7,6 +7,7 @@ lock, so two checkouts can never both take the last seat."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,12 @@ class Hold(models.Model):
     expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
     keyword = models.CharField(
         max_length=100, blank=True, help_text="Priority-registration keyword given when added."
+    )
+    camp_days = ArrayField(
+        models.DateField(),
+        default=list,
+        blank=True,
+        help_text="A camp booked per day or week: the days held, in order. Empty: every day.",
     )
 
     class Meta:
@@ -196,6 +203,13 @@ class Enrollment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, db_index=True)
     start_date = models.DateField(help_text="First meeting the student attends.")
     end_date = models.DateField(null=True, blank=True, help_text="Last day, when dropped.")
+    camp_days = ArrayField(
+        models.DateField(),
+        default=list,
+        blank=True,
+        help_text="A camp booked per day or week: the days the student comes, in order. Empty: "
+        "every meeting.",
+    )
     transferred_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="transferred_to"
     )

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from . import camp_days
 from .models import OrderLine, RegistrationFeeCharge
 
 
@@ -29,20 +30,29 @@ def registration_year(day: date, start_month: int) -> int:
 
 
 def price_items(*, family, items: list[tuple], portal) -> list[Line]:
-    """``items`` are (student, offering) pairs. Returns tuition lines, one registration fee per
-    family (or student) per registration year not already paid, then multi-class and sibling
-    discounts from the portal's schedules."""
+    """``items`` are (student, offering) pairs, or (student, offering, camp_days) for a camp
+    booked by the day or week (priced per day or week chosen: ``camp_days.tuition_for``).
+    Returns tuition lines, one registration fee per family (or student) per registration year
+    not already paid, then multi-class and sibling discounts from the portal's schedules."""
     lines: list[Line] = []
-    for student, offering in items:
+    tuition: dict[int, int] = {}  # item index -> its tuition
+    pairs_of: list[tuple] = []
+    for index, item in enumerate(items):
+        student, offering = item[0], item[1]
+        days = item[2] if len(item) > 2 else ()
+        tuition[index] = camp_days.tuition_for(offering, days)
+        pairs_of.append((student, offering, index))
+        chosen = camp_days.describe(offering, days)
         lines.append(
             Line(
                 OrderLine.Kind.TUITION,
-                f"{offering.name} — {student.first_name}",
-                offering.tuition,
+                f"{offering.name} — {student.first_name}" + (f" ({chosen})" if chosen else ""),
+                tuition[index],
                 student.pk,
                 offering.pk,
             )
         )
+    items = [(student, offering) for student, offering, _ in pairs_of]
 
     per_student = portal.registration_fee_scope == "student"
     fees: dict[tuple, tuple[int, str, int]] = {}
@@ -77,15 +87,15 @@ def price_items(*, family, items: list[tuple], portal) -> list[Line]:
         )
 
     by_student: dict[int, list] = defaultdict(list)
-    for student, offering in items:
-        by_student[student.pk].append((student, offering))
+    for student, offering, index in pairs_of:
+        by_student[student.pk].append((student, offering, tuition[index]))
     remaining: dict[int, int] = {}
     for student_id, pairs in by_student.items():
-        pairs.sort(key=lambda p: (-p[1].tuition, p[1].pk))
+        pairs.sort(key=lambda p: (-p[2], p[1].pk))
         total = 0
-        for position, (student, offering) in enumerate(pairs, start=1):
+        for position, (student, offering, amount) in enumerate(pairs, start=1):
             percent = portal.discount_percent("multi_class_discount_percents", position)
-            off = percent_of(offering.tuition, percent)
+            off = percent_of(amount, percent)
             if off:
                 lines.append(
                     Line(
@@ -96,7 +106,7 @@ def price_items(*, family, items: list[tuple], portal) -> list[Line]:
                         offering.pk,
                     )
                 )
-            total += offering.tuition - off
+            total += amount - off
         remaining[student_id] = total
     order = sorted(remaining, key=lambda sid: (-remaining[sid], sid))
     for position, student_id in enumerate(order, start=1):

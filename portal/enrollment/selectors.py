@@ -6,6 +6,7 @@ from django.utils import timezone
 from portal.accounts.models import Student
 from portal.catalog.models import Offering, StaffProfile
 
+from . import camp_days
 from .errors import not_found
 from .models import Enrollment, Hold, Order, WaitlistEntry
 from .pricing import price_items, totals
@@ -21,10 +22,21 @@ def cart_holds(family) -> QuerySet[Hold]:
 
 def cart_preview(family, holds: list[Hold], portal) -> dict:
     lines = price_items(
-        family=family, items=[(h.student, h.offering) for h in holds], portal=portal
+        family=family, items=[(h.student, h.offering, h.camp_days) for h in holds], portal=portal
     )
     subtotal, discount, total = totals(lines)
     return {"lines": lines, "subtotal": subtotal, "discount_total": discount, "total": total}
+
+
+def camp_choices(offering: Offering, portal) -> list[camp_days.Unit]:
+    """The days (or weeks) of a camp booked by the day (or week) a family may still choose,
+    with their price and seats left; empty for any other offering."""
+    return camp_days.unit_list(offering, portal, timezone.localdate())
+
+
+def camp_booking_get(offering_id: int) -> Offering | None:
+    """Any offering of the business (drafts too), for staff editing how a camp is booked."""
+    return Offering.objects.filter(pk=offering_id).first()
 
 
 def order_list(family) -> QuerySet[Order]:
@@ -47,7 +59,8 @@ def next_meetings(enrollment: Enrollment, count: int = 3) -> list:
     today = timezone.localdate()
     start = max(today, enrollment.start_date)
     end = enrollment.end_date
-    days = [d for d in enrollment.offering.meetings() if d >= start and (end is None or d <= end)]
+    meetings = camp_days.meetings_of(enrollment.offering, enrollment.camp_days)
+    days = [d for d in meetings if d >= start and (end is None or d <= end)]
     return days[:count]
 
 

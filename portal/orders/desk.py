@@ -30,7 +30,7 @@ from portal.billing.models import Payment
 from portal.billing.services import ledger_record_order
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
-from portal.enrollment import eligibility
+from portal.enrollment import camp_days, eligibility
 from portal.enrollment.models import Enrollment, Order, RegistrationFeeCharge
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import price_items
@@ -154,7 +154,10 @@ def desk_enroll(
         # Re-checked under the lock: a checkout may have taken the student meanwhile.
         eligibility.check_not_taken(student, offering)
         overridden = [exc.code for exc in failures]
-        if offering.openings <= 0:
+        # The desk enrolls for the whole camp: a camp booked by the day needs a seat every day.
+        if offering.openings <= 0 or (
+            offering.days_selectable and not _every_day_free(offering, portal)
+        ):
             full = ApplicationError("offering_full", f"{offering.name} is full.", status=409)
             if not override_reason:
                 raise _override_needed(full)
@@ -248,6 +251,14 @@ def desk_enroll(
     if payment == "card" and due > 0:
         _charge_card(result, family, saved_method_id)
     return result
+
+
+def _every_day_free(offering: Offering, portal) -> bool:
+    try:
+        camp_days.require_free(offering, portal, [])
+    except ApplicationError:
+        return False
+    return True
 
 
 def _check_card(family: Family, saved_method_id) -> None:

@@ -103,7 +103,9 @@ def order_create(
     return order
 
 
-def _first_attended(offering: Offering, portal, today) -> date:
+def _first_attended(offering: Offering, portal, today, chosen=()) -> date:
+    if chosen:  # a camp booked by the day starts on the first day chosen
+        return min(chosen)
     meetings = offering.meetings()
     upcoming = [day for day in meetings if day >= today]
     if portal.force_start_on_meeting_date and upcoming:
@@ -224,7 +226,9 @@ def checkout(
                 offering = offerings[hold.offering_id]
                 eligibility.check_registration_window(offering, portal, now)
                 items.append((hold.student, offering, hold))
-            lines = price_items(family=family, items=[(s, o) for s, o, _ in items], portal=portal)
+            lines = price_items(
+                family=family, items=[(s, o, h.camp_days) for s, o, h in items], portal=portal
+            )
             order = order_create(
                 family=family,
                 kind=Order.Kind.REGISTRATION,
@@ -244,7 +248,8 @@ def checkout(
                     offering=offering,
                     order=order,
                     status=Enrollment.Status.RESERVED,
-                    start_date=_first_attended(offering, portal, today),
+                    start_date=_first_attended(offering, portal, today, hold.camp_days),
+                    camp_days=hold.camp_days,
                 )
             for offering in offerings.values():
                 recount(offering, portal)

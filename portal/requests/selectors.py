@@ -14,6 +14,7 @@ from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.catalog.models import Offering
 from portal.catalog.selectors import OfferingFilters, offering_search
+from portal.enrollment import camp_days
 from portal.enrollment.eligibility import offerings_for_student
 from portal.enrollment.models import Enrollment
 
@@ -65,7 +66,7 @@ def family_meetings(*, family, start: date, end: date) -> list[Meeting]:
         offering = enrollment.offering
         first = max(enrollment.start_date, start)
         last = min(enrollment.end_date or offering.end_date, end)
-        for day in offering.meetings():
+        for day in camp_days.meetings_of(offering, enrollment.camp_days):
             if first <= day <= last:
                 meetings.append(
                     Meeting(

@@ -17,7 +17,7 @@ from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_post
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
-from portal.enrollment import eligibility
+from portal.enrollment import camp_days, eligibility
 from portal.enrollment.models import Enrollment, Order, OrderLine
 from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import Line
@@ -152,7 +152,10 @@ def absence_request(
         )
     enrollment = _enrollment(family, enrollment_id)
     offering = enrollment.offering
-    if meeting_date not in offering.meetings() or meeting_date < enrollment.start_date:
+    if (
+        meeting_date not in camp_days.meetings_of(offering, enrollment.camp_days)
+        or meeting_date < enrollment.start_date
+    ):
         raise _refuse(
             "not_a_meeting", f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}."
         )
@@ -275,8 +278,8 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
 # --- transfer --------------------------------------------------------------------------------
 
 
-def _remaining(offering: Offering, since: date) -> tuple[int, int]:
-    meetings = offering.meetings()
+def _remaining(offering: Offering, since: date, chosen=()) -> tuple[int, int]:
+    meetings = camp_days.meetings_of(offering, chosen)
     return len([d for d in meetings if d >= since]), max(len(meetings), 1)
 
 
@@ -299,6 +302,7 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id, by_staff: bo
         raise ApplicationError("offering_not_found", "We could not find that class.", status=404)
     if target.pk == enrollment.offering_id:
         raise _refuse("same_offering", "Pick a different class to transfer to.")
+    camp_days.refuse_without_days(target)
     if portal.one_transfer_per_enrollment and (
         enrollment.transferred_from_id is not None
         or Request.objects.filter(
@@ -340,9 +344,10 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id, by_staff: bo
             )
     eligibility.check_not_taken(student, target)
     today = timezone.localdate()
-    left_now, total_now = _remaining(enrollment.offering, today)
+    left_now, total_now = _remaining(enrollment.offering, today, enrollment.camp_days)
     left_new, total_new = _remaining(target, today)
-    credit = enrollment.offering.tuition * left_now // total_now
+    paid = camp_days.tuition_for(enrollment.offering, enrollment.camp_days)
+    credit = paid * left_now // total_now
     charge = target.tuition * left_new // total_new
     return {
         "enrollment": enrollment,

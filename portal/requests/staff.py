@@ -15,6 +15,7 @@ from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry
 from portal.billing.services import ledger_post
 from portal.config.selectors import portal_settings_get
+from portal.enrollment import camp_days
 from portal.enrollment.models import Enrollment
 from portal.enrollment.services import lock_offerings, settle
 from portal.privacy.audit import audit_record
@@ -48,9 +49,11 @@ def _not_active(enrollment: Enrollment) -> ApplicationError:
 def drop_credit_amount(enrollment: Enrollment, effective_date: date) -> int:
     """The unused tuition after the last day attended, prorated by meetings as a transfer's
     credit is (minor units)."""
-    meetings = enrollment.offering.meetings()
+    offering = enrollment.offering
+    meetings = camp_days.meetings_of(offering, enrollment.camp_days)
     left = len([day for day in meetings if day > effective_date])
-    return enrollment.offering.tuition * left // max(len(meetings), 1)
+    paid = camp_days.tuition_for(offering, enrollment.camp_days)
+    return paid * left // max(len(meetings), 1)
 
 
 def enrollment_desk_drop(

@@ -21,6 +21,7 @@ from portal.catalog.selectors import (
     staff_list,
 )
 from portal.config.models import SEARCH_FILTERS
+from portal.enrollment.selectors import camp_choices
 
 from .base import CatalogApi, PortalApi
 
@@ -171,7 +172,9 @@ class OfferingDetailApi(CatalogApi):
     @extend_schema(
         operation_id="offerings_retrieve",
         responses=OfferingDetailOutput,
-        description="One offering with its meeting dates and instructors. `not_found` (404).",
+        description="One offering with its meeting dates and instructors; a camp booked by the "
+        "day or week lists the days or weeks a family may choose (`camp_choices`, each with its "
+        "price and seats left). `offering_not_found` (404).",
     )
     def get(self, request, offering_id: int):
         offering = offering_get(offering_id=offering_id, visible_kinds=self.portal.shown_kinds())
@@ -183,6 +186,7 @@ class OfferingDetailApi(CatalogApi):
             "portal": self.portal,
             "currency": self.tenant.currency,
             "availability": availability_for([offering]),
+            "camp_choices": camp_choices(offering, self.portal),
         }
         return Response(OfferingDetailOutput(offering, context=context).data)
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from portal.attendance.selectors import family_term_attendance
 from portal.catalog.models import WEEKDAY_CODES
-from portal.enrollment import selectors, services
+from portal.enrollment import camp_days, selectors, services
 from portal.orders import payments as order_payments
 from portal.orders import selectors as order_selectors
 from portal.orders import services as orders
@@ -22,7 +22,12 @@ def admission_pass(request) -> str:
 
 
 ADD_ERRORS = (
-    "Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, "
+    "A camp booked by the day or week (`camp_selection` `day` / `week` in the offering's "
+    "detail) takes `days`: the `start` of each of its `camp_choices` wanted; it is priced per "
+    "day or week and each day's seats are counted on their own. Errors: `camp_days_required`, "
+    "`camp_days_not_selectable` (days given for an offering booked whole), "
+    "`camp_day_not_in_camp` (`fields.days`), `camp_day_full` (409, `fields.days`), "
+    "`offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, "
     "`schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, "
     "`level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, "
     "`priority_registration_only` (403), `priority_keyword_required` (403), "
@@ -51,8 +56,12 @@ class HoldOutput(serializers.Serializer):
     offering = OfferingRef()
     expires_at = serializers.DateTimeField()
     seconds_left = serializers.SerializerMethodField()
-    tuition = serializers.IntegerField(
-        source="offering.tuition", help_text="Minor units: for the offering, or per month."
+    camp_days = serializers.ListField(
+        child=serializers.DateField(),
+        help_text="A camp booked by the day or week: the days held. Empty: every meeting.",
+    )
+    tuition = serializers.SerializerMethodField(
+        help_text="Minor units: for the offering (the days or weeks chosen), or per month."
     )
     tuition_billing = serializers.ChoiceField(
         source="offering.tuition_billing",
@@ -63,6 +72,9 @@ class HoldOutput(serializers.Serializer):
 
     def get_seconds_left(self, hold) -> int:
         return hold.seconds_left()
+
+    def get_tuition(self, hold) -> int:
+        return camp_days.tuition_for(hold.offering, hold.camp_days)
 
 
 class LineOutput(serializers.Serializer):
@@ -170,6 +182,14 @@ class CartItemListApi(FamilyApi):
             default="",
             help_text="Priority-registration keyword, if you have one.",
         )
+        days = serializers.ListField(
+            child=serializers.DateField(),
+            required=False,
+            default=list,
+            max_length=400,
+            help_text="A camp booked by the day or week: the `start` of each day or week "
+            "chosen from the offering's `camp_choices`. Leave out for anything else.",
+        )
 
     @extend_schema(
         operation_id="cart_items_create",
@@ -187,6 +207,7 @@ class CartItemListApi(FamilyApi):
             offering_id=v["offering"],
             keyword=v["keyword"],
             admission_pass=admission_pass(request),
+            days=v["days"],
         )
         return _cart_response(self, request, status.HTTP_201_CREATED)
 
@@ -282,6 +303,11 @@ class EnrollmentOutput(serializers.Serializer):
     offering = OfferingRef()
     start_date = serializers.DateField()
     end_date = serializers.DateField(allow_null=True)
+    camp_days = serializers.ListField(
+        child=serializers.DateField(),
+        help_text="A camp booked by the day or week: the days the student comes. Empty: every "
+        "meeting.",
+    )
     schedule = serializers.SerializerMethodField()
     location = serializers.SerializerMethodField()
     instructors = serializers.SerializerMethodField()

@@ -152,3 +152,41 @@ def test_expiry_racing_itself_changes_nothing_twice(race_tenant):
         assert sorted(Hold.objects.values_list("status", flat=True)) == ["expired", "expired"]
         offering.refresh_from_db()
         assert offering.seats_taken == 0
+
+
+def test_two_families_race_for_the_last_seat_of_a_camp_day(race_tenant):
+    """A camp booked by the day: the last seat of one day goes to one family; the other is
+    refused for that day and can still take another day."""
+    with tenant_context(race_tenant):
+        camp = _offering(2, tuition=0, name="Day camp")
+        Offering.objects.filter(pk=camp.pk).update(
+            kind="camp", camp_selection="day", camp_unit_price=4000, weekdays=[0, 1, 2, 3, 4]
+        )
+        camp.refresh_from_db()
+        first, second = camp.meetings()[:2]
+        early, *racers = _families(3)
+        services.cart_add(
+            family=early[0], student_id=early[1].pk, offering_id=camp.pk, days=[first, second]
+        )
+    results = _race(
+        race_tenant,
+        lambda job: (
+            services.cart_add(
+                family=job[0], student_id=job[1].pk, offering_id=camp.pk, days=[first.isoformat()]
+            ).pk
+        ),
+        racers,
+    )
+    codes = sorted(code for code, _ in results)
+    assert codes.count("ok") == 1, codes
+    assert set(codes) <= {"ok", "camp_day_full", "busy"}, codes
+    with tenant_context(race_tenant):
+        holds = Hold.objects.filter(offering=camp, status="active")
+        assert sum(first in h.camp_days for h in holds) == 2  # the capacity, not more
+        loser = next(job for job, (code, _) in zip(racers, results, strict=True) if code != "ok")
+        third = camp.meetings()[2]
+        services.cart_add(
+            family=loser[0], student_id=loser[1].pk, offering_id=camp.pk, days=[third]
+        )
+        camp.refresh_from_db()
+        assert camp.seats_taken == 0  # the days from the fourth on are empty: the camp is open

@@ -98,6 +98,7 @@ def test_admin_offering_form_saves(staff_client, in_tenant_a):
             "capacity": 12,
             "gender": "any",
             "tuition": 9900,
+            "camp_unit_price": 0,
             "registration_fee": 0,
             "deposit": 0,
             "tuition_billing": "term",

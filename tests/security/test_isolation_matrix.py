@@ -88,6 +88,8 @@ ROLE_MATRIX: dict[str, str] = {
     "POST /api/v1/staff/families/{family_id}/enrollments": "O M F",
     "POST /api/v1/staff/enrollments/{enrollment_id}/drop": "O M F",
     "POST /api/v1/staff/enrollments/{enrollment_id}/transfer": "O M F",
+    "GET /api/v1/staff/offerings/{offering_id}/camp-booking": "O M",
+    "PATCH /api/v1/staff/offerings/{offering_id}/camp-booking": "O M",
     "GET /api/v1/staff/offerings/{offering_id}/waitlist": "O M F",
     "GET /api/v1/staff/activity": "O M F",
     "POST /api/v1/staff/activity/{item_id}/mark": "O M F",

@@ -254,7 +254,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Hold a seat for one of your students. Errors: `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503), `waiting_room_pass_required` (403; the offering is in a registration opening: send the pass from `GET /api/v1/openings/{id}/queue` in `X-Waiting-Room-Pass`; `fields.opening`). */
+        /** @description Hold a seat for one of your students. A camp booked by the day or week (`camp_selection` `day` / `week` in the offering's detail) takes `days`: the `start` of each of its `camp_choices` wanted; it is priced per day or week and each day's seats are counted on their own. Errors: `camp_days_required`, `camp_days_not_selectable` (days given for an offering booked whole), `camp_day_not_in_camp` (`fields.days`), `camp_day_full` (409, `fields.days`), `offering_full` (409; join the waitlist), `already_enrolled`, `already_in_cart`, `schedule_clash`, `too_young`, `too_old`, `gender_restricted`, `level_required`, `level_mismatch`, `registration_not_open`, `registration_closed`, `offering_ended`, `priority_registration_only` (403), `priority_keyword_required` (403), `new_families_closed` (403), `new_families_not_yet` (403), `inactive_family` (403), `past_due_balance` (403), `policy_acceptance_required` (403; `fields.policies` names the policies to accept first), `student_not_found` / `offering_not_found` (404), `busy` (503), `waiting_room_pass_required` (403; the offering is in a registration opening: send the pass from `GET /api/v1/openings/{id}/queue` in `X-Waiting-Room-Pass`; `fields.opening`). */
         post: operations["cart_items_create"];
         delete?: never;
         options?: never;
@@ -636,7 +636,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description One offering with its meeting dates and instructors. `not_found` (404). */
+        /** @description One offering with its meeting dates and instructors; a camp booked by the day or week lists the days or weeks a family may choose (`camp_choices`, each with its price and seats left). `offering_not_found` (404). */
         get: operations["offerings_retrieve"];
         put?: never;
         post?: never;
@@ -1605,6 +1605,24 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/offerings/{offering_id}/camp-booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How an offering is booked and the price of one day or week. `offering_not_found` (404). */
+        get: operations["staff_camp_booking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Book a camp whole, per day or per week, and price one day or week. `invalid_input` (400, `fields`; e.g. per day on a class), `offering_not_found` (404), `camp_selection_locked` (409: families already hold or have seats in it; the price may still change). Audited (`camp_booking_change`). */
+        patch: operations["staff_camp_booking_update"];
         trace?: never;
     };
     "/api/v1/staff/offerings/{offering_id}/waitlist": {
@@ -2700,6 +2718,33 @@ export interface components {
             /** Format: date-time */
             created_at: string | null;
         };
+        /** @description A day (or a week) of a camp booked by the day (or week) that a family may choose. */
+        CampChoiceOutput: {
+            /**
+             * Format: date
+             * @description The day, or the week's first day: send it in `days`.
+             */
+            start: string;
+            /**
+             * Format: date
+             * @description The same day, or the week's last day.
+             */
+            end: string;
+            /** @description The meeting days it covers. */
+            days: string[];
+            /** @description Minor units (cents), in `price.currency`. */
+            price: number;
+            status: components["schemas"]["AvailabilityOutputStatusEnum"];
+            /** @description Seats left on its fullest day; null when the business shows only FULL / OPEN. */
+            seats_left: number | null;
+        };
+        /**
+         * @description * `whole` - whole
+         *     * `day` - day
+         *     * `week` - week
+         * @enum {string}
+         */
+        CampSelectionEnum: "whole" | "day" | "week";
         CartItemListInput: {
             offering: number;
             student: number;
@@ -2708,6 +2753,8 @@ export interface components {
              * @default
              */
             keyword?: string;
+            /** @description A camp booked by the day or week: the `start` of each day or week chosen from the offering's `camp_choices`. Leave out for anything else. */
+            days?: string[];
         };
         CartOutput: {
             items: components["schemas"]["HoldOutput"][];
@@ -2908,6 +2955,8 @@ export interface components {
             start_date: string;
             /** Format: date */
             end_date: string | null;
+            /** @description A camp booked by the day or week: the days the student comes. Empty: every meeting. */
+            camp_days: string[];
             readonly schedule: components["schemas"]["WeeklyScheduleOutput"];
             readonly location: string | null;
             readonly instructors: string[];
@@ -3092,8 +3141,10 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             readonly seconds_left: number;
-            /** @description Minor units: for the offering, or per month. */
-            tuition: number;
+            /** @description A camp booked by the day or week: the days held. Empty: every meeting. */
+            camp_days: string[];
+            /** @description Minor units: for the offering (the days or weeks chosen), or per month. */
+            readonly tuition: number;
             /**
              * @description `monthly`: the first month is in this cart's total, then autopay charges the saved card on the portal's `billing_day` each month (show it before checkout).
              *
@@ -3111,6 +3162,13 @@ export interface components {
             id: number;
             display_name: string;
         };
+        /**
+         * @description * `class` - class
+         *     * `camp` - camp
+         *     * `event` - event
+         * @enum {string}
+         */
+        Kind63aEnum: "class" | "camp" | "event";
         /**
          * @description * `en` - en
          *     * `es` - es
@@ -3202,8 +3260,8 @@ export interface components {
         /** @enum {unknown} */
         NullEnum: null;
         /**
-         * @description One search result. Context: ``portal`` (settings), ``currency`` and optionally
-         *     ``availability`` (offering id -> cached availability).
+         * @description Context as ``OfferingOutput``, plus ``camp_choices``: the units of a camp booked by the
+         *     day or week (``portal.enrollment.selectors.camp_choices``).
          */
         OfferingDetailOutput: {
             id: number;
@@ -3221,7 +3279,18 @@ export interface components {
             readonly availability: components["schemas"]["AvailabilityOutput"];
             description: string;
             readonly registration_mode: string;
-            camp_selection: string;
+            /**
+             * @description Camps: `whole` (one seat for the whole camp, `price.tuition`), `day` or `week` (the family chooses days or weeks from `camp_choices`, each at `camp_unit_price`; send them as `days` when adding to the cart).
+             *
+             *     * `whole` - whole
+             *     * `day` - day
+             *     * `week` - week
+             */
+            camp_selection: components["schemas"]["CampSelectionEnum"];
+            /** @description Minor units: the price of one day (`day`) or one week (`week`); null for an offering booked as a whole. */
+            readonly camp_unit_price: number | null;
+            /** @description The days (or weeks) still to book, with price and seats; empty unless `camp_selection` is `day` or `week`. */
+            readonly camp_choices: components["schemas"]["CampChoiceOutput"][];
             /** Format: date-time */
             registration_opens_at: string | null;
             /** Format: date-time */
@@ -3527,6 +3596,18 @@ export interface components {
             region?: string;
             postal_code?: string;
             country?: string;
+        };
+        PatchedStaffCampBookingInput: {
+            /**
+             * @description `whole`, `day` or `week`; only a camp may be booked per day or week.
+             *
+             *     * `whole` - whole
+             *     * `day` - day
+             *     * `week` - week
+             */
+            camp_selection?: components["schemas"]["CampSelectionEnum"];
+            /** @description Minor units: the price of one day or one week. */
+            camp_unit_price?: number;
         };
         PatchedStaffProfileInput: {
             display_name?: string;
@@ -4389,6 +4470,17 @@ export interface components {
             available_on: string | null;
             description: string;
             fee_details: components["schemas"]["StaffFeeOutput"][];
+        };
+        StaffCampBookingOutput: {
+            id: number;
+            name: string;
+            kind: components["schemas"]["Kind63aEnum"];
+            camp_selection: components["schemas"]["CampSelectionEnum"];
+            /** @description Minor units: one day (`day`) or one week (`week`). */
+            camp_unit_price: number;
+            /** @description Minor units: the whole camp (`whole`). */
+            tuition: number;
+            currency: string;
         };
         StaffCardOutput: {
             id: number;
@@ -5455,7 +5547,7 @@ export interface components {
             program?: number | null;
             location?: number | null;
             /** @default  */
-            kind?: components["schemas"]["WebsiteEmbedInputKindEnum"] | components["schemas"]["BlankEnum"];
+            kind?: components["schemas"]["Kind63aEnum"] | components["schemas"]["BlankEnum"];
             /** @default 20 */
             limit?: number;
             /**
@@ -5475,13 +5567,6 @@ export interface components {
              */
             style?: components["schemas"]["StyleEnum"];
         };
-        /**
-         * @description * `class` - class
-         *     * `camp` - camp
-         *     * `event` - event
-         * @enum {string}
-         */
-        WebsiteEmbedInputKindEnum: "class" | "camp" | "event";
         WeeklyScheduleOutput: {
             days: components["schemas"]["DaysEnum"][];
             /** @description HH:MM in the business's time zone. */
@@ -5495,7 +5580,7 @@ export interface components {
              * @example invalid_input
              * @enum {string}
              */
-            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "availability_slot_not_found" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_change_link_expired" | "email_change_link_invalid" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "email_unchanged" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "level_set_by_staff" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "staff_profile_not_found" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
+            code: "absence_already_reported" | "absence_too_late" | "absences_disabled" | "account_inactive" | "activity_not_found" | "already_enrolled" | "already_in_cart" | "already_staff" | "already_waitlisted" | "announcement_not_found" | "announcement_not_published" | "app_icon_alpha_channel" | "app_icon_has_alpha" | "app_icon_missing" | "app_icon_not_png" | "app_icon_size_invalid" | "app_icon_unreadable" | "app_id_invalid" | "app_id_missing" | "app_source_changed" | "attendance_changed" | "attendance_too_early" | "authentication_failed" | "autopay_charge_not_found" | "autopay_in_progress" | "availability_slot_not_found" | "backup_corrupt" | "backup_dump_failed" | "backup_newer_than_code" | "backup_not_found" | "build_in_progress" | "build_not_found" | "build_not_ready" | "build_not_retryable" | "busy" | "buyer_name_required" | "camp_booked_by_day" | "camp_day_full" | "camp_day_not_in_camp" | "camp_days_not_selectable" | "camp_days_required" | "camp_selection_locked" | "card_declined" | "cart_empty" | "cart_item_not_found" | "confirmation_required" | "contact_email_invalid" | "contact_not_found" | "contrast_failed" | "country_invalid" | "csrf_failed" | "currency_unsupported" | "dark_scheme_incomplete" | "date_of_birth_in_future" | "date_of_birth_invalid" | "deletion_already_completed" | "deletion_already_requested" | "deletion_request_not_found" | "deny_reason_required" | "deploy_run_not_found" | "deploy_run_stale" | "description_missing" | "device_not_found" | "domain_already_added" | "domain_invalid" | "domain_limit_reached" | "domain_not_found" | "domain_not_verified" | "domain_platform_reserved" | "domain_protected" | "domain_required" | "domain_taken" | "domain_verification_mismatch" | "domain_verification_record_missing" | "domain_verification_unavailable" | "drop_already_requested" | "drop_reason_required" | "drop_too_soon" | "drops_disabled" | "email_change_link_expired" | "email_change_link_invalid" | "email_invalid" | "email_is_a_family_login" | "email_taken" | "email_unchanged" | "enrollment_not_active" | "enrollment_not_found" | "enrollment_not_pending" | "enrollment_reserved_by_order" | "error" | "event_malformed" | "family_has_held_seats" | "family_has_live_enrollments" | "family_not_found" | "family_suspended" | "first_name_required" | "first_name_too_long" | "font_not_offered" | "gender_invalid" | "gender_restricted" | "gift_amount_invalid" | "gift_certificate_empty" | "gift_certificate_invalid" | "gift_certificates_disabled" | "guardian_has_no_login" | "guardian_not_found" | "hold_expired" | "hold_not_found" | "idempotency_key_reused" | "identifiers_locked" | "image_size_invalid" | "image_too_large" | "image_type_mismatch" | "image_type_unsupported" | "inactive_family" | "invalid_amount" | "invalid_choice" | "invalid_colour" | "invalid_credentials" | "invalid_fields" | "invalid_filter" | "invalid_input" | "invalid_page" | "invalid_search" | "invalid_signature" | "invalid_status_transition" | "invalid_ticket" | "invalid_token" | "keyword_too_short" | "keywords_missing" | "keywords_too_long" | "last_name_required" | "last_name_too_long" | "launch_checklist_incomplete" | "ledger_entry_not_found" | "level_mismatch" | "level_not_found" | "level_required" | "level_set_by_staff" | "link_expired" | "link_invalid" | "listing_missing" | "listing_not_found" | "locale_invalid" | "locale_unsupported" | "login_locked" | "login_required" | "makeup_class_full" | "makeup_not_eligible" | "makeup_token_expired" | "makeup_token_not_found" | "makeup_token_used" | "makeups_disabled" | "malformed_request" | "method_not_allowed" | "mobile_app_disabled" | "name_missing" | "name_required" | "name_too_long" | "name_truncated_on_home_screen" | "new_families_closed" | "new_families_not_yet" | "no_active_offerings" | "no_dark_scheme" | "no_offer" | "not_a_family_account" | "not_a_meeting" | "not_a_payment" | "not_a_platform_admin" | "not_a_staff_account" | "not_acceptable" | "not_authenticated" | "not_found" | "not_on_waitlist" | "nothing_owed" | "offboard_not_confirmed" | "offer_expired" | "offering_ended" | "offering_full" | "offering_has_openings" | "offering_not_available" | "offering_not_found" | "opening_closed" | "opening_not_found" | "order_already_paid" | "order_not_found" | "order_not_payable" | "own_role_unchangeable" | "owner_email_invalid" | "password_incorrect" | "password_reused" | "password_too_common" | "password_too_weak" | "past_due_balance" | "payment_method_not_found" | "payment_method_required" | "payment_methods_disabled" | "payment_not_found" | "payment_not_refundable" | "payment_provider_error" | "payments_not_configured" | "permission_denied" | "pg_dump_missing" | "pg_dump_too_old" | "phone_invalid" | "phone_required" | "plan_required" | "plan_student_limit_reached" | "plan_unknown" | "platform_billing_unavailable" | "platform_invalid" | "policies_not_accepted" | "policies_required" | "policy_acceptance_required" | "policy_not_found" | "policy_version_changed" | "portal_disabled" | "portal_not_launched" | "preflight_failed" | "primary_guardian_not_removable" | "primary_guardian_only" | "primary_locale_required" | "priority_keyword_required" | "priority_registration_only" | "privacy_url_missing" | "provisioning_failed" | "punch_pass_expired" | "punch_pass_not_active" | "punch_pass_not_eligible" | "punch_pass_not_found" | "punch_pass_product_not_found" | "punch_pass_used_up" | "punch_passes_disabled" | "push_token_invalid" | "query_too_long" | "radius_out_of_range" | "reason_too_long" | "receipt_not_found" | "recipient_name_required" | "referral_source_invalid" | "referral_source_required" | "refund_too_large" | "registration_closed" | "registration_not_open" | "release_notes_missing" | "report_not_found" | "request_not_found" | "request_not_pending" | "reset_link_invalid" | "restore_failed" | "restore_file_conflict" | "restore_in_transaction" | "restore_replace_other" | "restore_target_exists" | "same_offering" | "schedule_clash" | "schema_protected" | "scheme_invalid" | "screenshots_missing" | "server_busy" | "server_error" | "short_description_missing" | "signature_required" | "signed_in_device_not_found" | "signup_answer_invalid" | "signup_answer_required" | "signup_disabled" | "signup_question_not_found" | "slug_double_hyphen" | "slug_ends_with_hyphen" | "slug_invalid_characters" | "slug_must_start_with_letter" | "slug_required" | "slug_reserved" | "slug_taken" | "slug_too_long" | "splash_uses_icon" | "staff_not_found" | "staff_outranks_you" | "staff_permission_required" | "staff_profile_not_found" | "stripe_connect_unavailable" | "stripe_demo_only" | "student_inactive" | "student_not_found" | "student_not_on_roster" | "student_required" | "support_url_missing" | "template_dump_failed" | "template_incomplete" | "template_refresh_in_transaction" | "tenant_not_active" | "tenant_not_found" | "tenant_schema_missing" | "tenant_suspended" | "text_not_plain" | "text_too_long" | "theme_contrast_failed" | "theme_not_published" | "theme_version_not_found" | "throttled" | "timezone_invalid" | "too_many_attempts" | "too_old" | "too_young" | "transfer_already_requested" | "transfer_limit" | "transfer_next_level_only" | "transfers_disabled" | "unknown_field" | "unknown_host" | "unknown_role" | "unsupported_media_type" | "url_not_https" | "version_invalid" | "visitor_purchase_disabled" | "waiting_room_pass_required" | "waitlist_entry_not_found" | "waitlist_not_waiting" | "webhooks_not_configured";
             message: string;
             fields: {
                 [key: string]: string[];
@@ -9177,6 +9262,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StaffMemberOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_camp_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffCampBookingOutput"];
+                };
+            };
+            /** @description The request was refused (see `code`). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    staff_camp_booking_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offering_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedStaffCampBookingInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffCampBookingOutput"];
                 };
             };
             /** @description The request was refused (see `code`). */

@@ -4,6 +4,7 @@ admin's drop, cancel and waitlist removal). Orders (checkout, confirmation, expi
 ``portal.orders``."""
 
 from .approval import enrollment_approve, enrollment_deny, enrollment_paid_amount
+from .camp_booking import camp_booking_change
 from .cart import (
     cart_add,
     cart_clear,
@@ -38,6 +39,7 @@ from .waitlist import (
 )
 
 __all__ = [
+    "camp_booking_change",
     "cart_add",
     "cart_clear",
     "cart_hold_again",

@@ -18,6 +18,7 @@ from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
 from portal.privacy.audit import audit_record
 
+from .. import camp_days
 from ..models import Enrollment, OrderLine
 from ..notifications import notify_family
 from .seats import settle
@@ -76,7 +77,9 @@ def enrollment_approve(*, enrollment_id: int, note: str = "") -> Enrollment:
         settle(offering, portal, now)
         # A pending enrollment already holds its seat when pending requests count against
         # openings; otherwise approving takes one now.
-        if not portal.pending_requests_count_against_openings and offering.openings <= 0:
+        if not portal.pending_requests_count_against_openings and offering.days_selectable:
+            camp_days.require_free(offering, portal, enrollment.camp_days)
+        elif not portal.pending_requests_count_against_openings and offering.openings <= 0:
             raise ApplicationError(
                 "offering_full",
                 f"{offering.name} is full: free a seat or raise its capacity first.",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,11 +16,18 @@ from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.tenancy.services import plan_enrollment_check
 
-from .. import eligibility, selectors
+from .. import camp_days, eligibility, selectors
 from ..errors import not_found
 from ..models import Enrollment, Hold
 from ..notifications import notify_family
-from .seats import hold_release, lock_offerings, schedule_hold_expiry, settle, settle_offerings
+from .seats import (
+    hold_release,
+    lock_offerings,
+    recount,
+    schedule_hold_expiry,
+    settle,
+    settle_offerings,
+)
 
 EXPIRY_WARNING = timedelta(minutes=3)
 
@@ -33,15 +41,19 @@ def cart_add(
     offering_id: int,
     keyword: str = "",
     admission_pass: str = "",
+    days: Iterable[str | date] = (),
 ) -> Hold:
     """Hold a seat for one of the family's students: checked against every rule, then taken
     under the offering's lock if one is free. Expires after the business's hold timer. An
     offering in a registration opening needs the family's waiting-room pass
-    (``admission_pass``; portal.catalog.waiting_room)."""
+    (``admission_pass``; portal.catalog.waiting_room). A camp booked by the day or the week
+    takes the ``days`` chosen (ISO dates; ``camp_days.parse_days``) and a seat on each of
+    them."""
     portal = portal_settings_get()
     student = selectors.student_for_family(family, student_id)
     offering = selectors.offering_visible(offering_id, portal)
     now = timezone.now()
+    chosen = camp_days.parse_days(offering, days, timezone.localdate(now))
     waiting_room.require_pass(
         offering_ids=[offering.pk], family_id=family.pk, token=admission_pass, now=now
     )
@@ -53,7 +65,9 @@ def cart_add(
         offering = lock_offerings([offering.pk])[offering.pk]
         settle(offering, portal, now)
         eligibility.check_not_taken(student, offering)
-        if offering.openings <= 0:
+        if offering.days_selectable:
+            camp_days.require_free(offering, portal, chosen)
+        elif offering.openings <= 0:
             raise ApplicationError(
                 "offering_full",
                 f"{offering.name} is full. You can join the waitlist.",
@@ -66,10 +80,14 @@ def cart_add(
             created_at=now,
             expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
             keyword=keyword[:100],
+            camp_days=chosen,
         )
-        # settle() just recounted under this lock, so one more seat is exact.
-        offering.seats_taken += 1
-        Offering.objects.filter(pk=offering.pk).update(seats_taken=offering.seats_taken)
+        if offering.days_selectable:
+            recount(offering, portal)
+        else:
+            # settle() just recounted under this lock, so one more seat is exact.
+            offering.seats_taken += 1
+            Offering.objects.filter(pk=offering.pk).update(seats_taken=offering.seats_taken)
         schedule_hold_expiry(hold)
     return hold
 

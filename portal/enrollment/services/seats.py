@@ -21,7 +21,7 @@ from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
 from portal.privacy.audit import audit_bulk
 
-from .. import eligibility
+from .. import camp_days, eligibility
 from ..errors import busy
 from ..models import Enrollment, Hold, Order, WaitlistEntry
 from ..notifications import notify_family
@@ -148,6 +148,13 @@ def recount(offering: Offering, portal) -> Offering:
     with connection.cursor() as cursor:
         cursor.execute(_RECOUNT_SQL, [[str(s) for s in seat_statuses], offering.pk])
         offering.seats_taken, offering.waitlist_count = cursor.fetchone()
+    if offering.days_selectable:
+        # A camp booked by the day counts each day: its counter is its least-taken day's.
+        counts = camp_days.day_counts(offering, portal)
+        taken = camp_days.least_taken(offering, counts, timezone.localdate())
+        if taken != offering.seats_taken:
+            Offering.objects.filter(pk=offering.pk).update(seats_taken=taken)
+            offering.seats_taken = taken
     return offering
 
 
@@ -178,8 +185,11 @@ def settle_offerings(offering_ids) -> None:
 
 
 def waitlist_offer_seats(offering: Offering, portal, now: datetime) -> int:
-    """Under the offering's lock: offer free seats to the first eligible waiting families."""
+    """Under the offering's lock: offer free seats to the first eligible waiting families.
+    A camp booked by the day has no waitlist (families choose the days with seats)."""
     offered = 0
+    if offering.days_selectable:
+        return 0
     waiting = (
         WaitlistEntry.objects.filter(offering=offering, status=WaitlistEntry.Status.WAITING)
         .select_related("family", "student__level")

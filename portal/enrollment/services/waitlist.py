@@ -14,7 +14,7 @@ from portal.accounts.models import Family
 from portal.activity.services import activity_record
 from portal.config.selectors import portal_settings_get
 
-from .. import eligibility, selectors
+from .. import camp_days, eligibility, selectors
 from ..errors import not_found
 from ..models import Hold, WaitlistEntry
 from .seats import (
@@ -37,6 +37,7 @@ def waitlist_join(
     portal = portal_settings_get()
     student = selectors.student_for_family(family, student_id)
     offering = selectors.offering_visible(offering_id, portal)
+    camp_days.refuse_without_days(offering)
     now = timezone.now()
     eligibility.check_registration_window(offering, portal, now)
     eligibility.check_family(family, portal, now, keyword)
