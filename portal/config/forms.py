@@ -9,11 +9,11 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.billing.money import amount_format, amount_parse
 
+from . import settings_text
 from .models import PortalSettings
 from .settings_schema import LINE_LIST_FIELDS, MONEY_FIELDS, MONEY_LIST_FIELDS, SettingsPage
 
@@ -24,11 +24,6 @@ def _model_field(name: str) -> models.Field:
     field = PortalSettings._meta.get_field(name)
     assert isinstance(field, models.Field)
     return field
-
-
-def _label(field) -> str:
-    text = str(field.verbose_name)
-    return text[:1].upper() + text[1:]
 
 
 def _money_list_parse(raw: str, *, currency: str, field: str) -> str:
@@ -55,10 +50,8 @@ class SettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in page.fields:
             model_field = _model_field(name)
-            help_text = str(model_field.help_text)
+            help_text = settings_text.help_text(model_field, currency=currency)
             if name in MONEY_FIELDS or name in MONEY_LIST_FIELDS:
-                help_text = help_text.replace("in minor units", _("in %s") % currency)
-                help_text = help_text.replace("2500,5000", "25.00, 50.00")
                 field: forms.Field = forms.CharField(
                     required=name in MONEY_FIELDS, max_length=200, strip=True
                 )
@@ -77,7 +70,10 @@ class SettingsForm(forms.Form):
                 field = formfield
                 if name in LINE_LIST_FIELDS:
                     field.widget = forms.Textarea(attrs={"rows": 3})
-            field.label = _label(model_field)
+                if model_field.choices and isinstance(field, forms.ChoiceField):
+                    blank = [("", "---------")] if model_field.blank else []
+                    field.choices = blank + settings_text.choices(model_field)
+            field.label = settings_text.label(model_field)
             field.help_text = help_text
             self.fields[name] = field
 
