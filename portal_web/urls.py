@@ -6,6 +6,7 @@ from . import (
     catalog,
     embed,
     family,
+    seo,
     shopping,
     theme,
     views,
@@ -20,6 +21,8 @@ from . import calendar as calendar_feed
 urlpatterns = [
     path("", views.home, name="portal-home"),
     path("theme.css", theme.theme_css, name="portal-theme-css"),
+    path("robots.txt", seo.robots_txt, name="portal-robots"),
+    path("sitemap.xml", seo.sitemap_xml, name="portal-sitemap"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Catalog (visitors may browse when the business allows it).
     path("classes/", catalog.class_search, name="portal-classes"),

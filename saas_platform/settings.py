@@ -305,6 +305,9 @@ MIDDLEWARE = [
     "saas_platform.allowed_hosts.AllowedHostsMiddleware",
     # NUL characters in the path, query string or form fields: 400 (saas_platform/input_guard.py).
     "saas_platform.input_guard.BadInputMiddleware",
+    # gzip for text answers (pages, JSON) when the client accepts it. The middleware above
+    # only adds headers or answers on its own (saas_platform/compression.py).
+    "saas_platform.compression.TextGZipMiddleware",
     # CORS for the family app's web build, from APP_WEB_ORIGINS only (empty: none).
     "saas_platform.app_cors.AppWebCorsMiddleware",
     "tenants.routing.TenantRoutingMiddleware",

@@ -8,6 +8,8 @@ from tenants import views
 
 urlpatterns = [
     path("", views.landing, name="platform-landing"),
+    path("robots.txt", views.robots_txt, name="platform-robots"),
+    path("sitemap.xml", views.sitemap_xml, name="platform-sitemap"),
     path("admin/", platform_admin_site.urls),
     path("console/", include("platform_console.urls")),
     path("api/platform/v1/", include("tenants.api_urls")),

@@ -160,6 +160,15 @@ def offering_get(*, offering_id: int, visible_kinds: list[str]) -> Offering | No
     )
 
 
+def offering_public_ids(*, visible_kinds: list[str], limit: int) -> list[int]:
+    """Ids of the published, not yet ended offerings of the kinds the business shows (the
+    sitemap's class pages), oldest first, at most ``limit``."""
+    qs = Offering.objects.published().filter(
+        kind__in=visible_kinds, end_date__gte=timezone.localdate()
+    )
+    return list(qs.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
 class _YearsInterval(Func):
     function = "make_interval"
     template = "make_interval(years => %(expressions)s)"

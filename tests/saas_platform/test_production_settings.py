@@ -119,12 +119,14 @@ def test_production_defaults_are_secure():
     assert s["log_handler"]["formatter"] == "json" and s["log_handler"]["filters"] == ["context"]
     assert s["sentry_active"] is False
     middleware = s["MIDDLEWARE"]
-    assert middleware[:6] == [
+    assert middleware[:7] == [
         "kernel.observability.RequestIdMiddleware",
         "saas_platform.health.HealthCheckMiddleware",
         "saas_platform.allowed_hosts.AllowedHostsMiddleware",
         # NUL characters anywhere in the request: 400 before any view or query sees them.
         "saas_platform.input_guard.BadInputMiddleware",
+        # gzip for text answers; everything above only adds headers or answers on its own.
+        "saas_platform.compression.TextGZipMiddleware",
         # CORS preflights of the app's web build are answered before any tenant lookup.
         "saas_platform.app_cors.AppWebCorsMiddleware",
         "tenants.routing.TenantRoutingMiddleware",
