@@ -53,3 +53,35 @@ def test_one_cpu_still_gets_several_workers(monkeypatch):
     conf = load(monkeypatch)
     assert conf["default_workers"](1) == 3
     assert conf["default_workers"](0) == 2
+
+
+def test_the_wsgi_module_loads_both_url_maps_before_the_workers_fork():
+    """gunicorn preloads saas_platform.wsgi in its master: the views come with it, so no
+    worker spends its first request importing them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    views = ["portal_web.views", "portal_api.urls", "portal_console.urls", "tenants.views"]
+    script = (
+        "import json, sys; import saas_platform.wsgi; "
+        f"print(json.dumps([m for m in {views!r} if m in sys.modules]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "saas_platform.settings",
+        "SECRET_KEY": "wsgi-test-" + "x" * 40,
+        "PLATFORM_DOMAIN": "portals.example.com",
+    }
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=CONF.parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == views
