@@ -57,7 +57,9 @@ class FairQueue:
 
     def __init__(self) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
-        self._ready = threading.Condition(threading.Lock())
+        # Re-entrant: gunicorn's SIGQUIT handler shuts the pool down from the main thread, which
+        # may be inside ``put`` at that moment.
+        self._ready = threading.Condition(threading.RLock())
         self._closed = False
 
     def put(self, flow: str, item) -> None:
