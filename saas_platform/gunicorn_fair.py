@@ -20,7 +20,10 @@ cannot be read (TLS terminated here) is the flow ``""``.
 Only when the threads are all busy is there a queue to take turns in: an idle server serves
 requests in arrival order, as before. The share is by requests, not by CPU: a flow of costly
 requests still gets one turn per round, which is what keeps another business's searches from
-waiting behind a hundred checkouts.
+waiting behind a hundred checkouts. And one flow runs on at most all threads but one while
+another flow came in the last 2 s: taking turns alone would still make the other business wait
+for one of the rush's checkouts to finish (seconds, on a saturated machine), so a thread is kept
+for the others. A server serving one flow alone uses every thread.
 """
 
 from __future__ import annotations
@@ -53,10 +56,21 @@ def flow_of(head: bytes) -> str:
 
 
 class FairQueue:
-    """Per-flow FIFO queues served in turn. Thread-safe; ``get`` blocks."""
+    """Per-flow FIFO queues served in turn. Thread-safe; ``get`` blocks.
 
-    def __init__(self) -> None:
+    With ``limit`` (threads - 1 in the pool), one business (a host: its flow and its polls'
+    together) never runs on more than ``limit`` threads at once while another business has been
+    seen in the last ``RECENT_SECONDS``: a thread is kept for the others, so another business's
+    request does not wait for one of the rush's checkouts to finish. A server serving one
+    business alone uses every thread."""
+
+    RECENT_SECONDS = 2.0
+
+    def __init__(self, limit: int | None = None) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
+        self._running: dict[str, int] = {}
+        self._seen: dict[str, float] = {}
+        self._limit = limit
         # Re-entrant: gunicorn's SIGQUIT handler shuts the pool down from the main thread, which
         # may be inside ``put`` at that moment.
         self._ready = threading.Condition(threading.RLock())
@@ -68,22 +82,59 @@ class FairQueue:
             if queue is None:
                 queue = self._flows[flow] = deque()
             queue.append(item)
+            self._seen[self.business(flow)] = time.monotonic()
             self._ready.notify()
 
+    @staticmethod
+    def business(flow: str) -> str:
+        return flow.partition(" ")[0]  # "host poll" -> "host"
+
+    def _eligible(self, flow: str, now: float) -> bool:
+        group = self.business(flow)
+        if self._limit is None or self._running.get(group, 0) < self._limit:
+            return True
+        # At its limit: only while no other business came lately (then it has every thread).
+        return not any(
+            other != group and now - seen < self.RECENT_SECONDS
+            for other, seen in self._seen.items()
+        )
+
     def get(self):
-        """The next item, the flows in turn; None once closed and empty."""
+        """The next item (and its flow), the flows in turn; None once closed and empty."""
         with self._ready:
-            while not self._flows:
-                if self._closed:
+            while True:
+                if not self._flows and self._closed:
                     return None
-                self._ready.wait()
-            flow, queue = next(iter(self._flows.items()))
-            item = queue.popleft()
-            if queue:
-                self._flows.move_to_end(flow)  # its next request waits for every other flow
+                now = time.monotonic()
+                for flow, queue in self._flows.items():
+                    if self._eligible(flow, now):
+                        item = queue.popleft()
+                        if queue:
+                            # Its next request waits for every other flow.
+                            self._flows.move_to_end(flow)
+                        else:
+                            del self._flows[flow]
+                        group = self.business(flow)
+                        self._running[group] = self._running.get(group, 0) + 1
+                        return flow, item
+                # Nothing, or only flows at their limit: wait for a request or a thread
+                # (and look again soon: "lately" moves on by itself).
+                self._ready.wait(0.25 if self._flows else None)
+
+    def done(self, flow: str) -> None:
+        """A request of ``flow`` taken with ``get`` finished."""
+        group = self.business(flow)
+        with self._ready:
+            left = self._running.get(group, 0) - 1
+            if left > 0:
+                self._running[group] = left
             else:
-                del self._flows[flow]
-            return item
+                self._running.pop(group, None)
+            now = time.monotonic()
+            for stale in [g for g, seen in self._seen.items() if now - seen > 60]:
+                if stale not in self._running:
+                    del self._seen[stale]
+            self._ready.notify()
 
     def close(self) -> None:
         with self._ready:
@@ -105,7 +156,7 @@ class FairThreadPool:
     """What gthread needs of its pool (``submit``, ``shutdown``), over a ``FairQueue``."""
 
     def __init__(self, threads: int) -> None:
-        self.queue = FairQueue()
+        self.queue = FairQueue(limit=threads - 1 if threads > 1 else None)
         self._threads = [
             threading.Thread(target=self._run, name=f"fair-{i}", daemon=True)
             for i in range(threads)
@@ -120,18 +171,21 @@ class FairThreadPool:
 
     def _run(self) -> None:
         while True:
-            item = self.queue.get()
-            if item is None:
+            taken = self.queue.get()
+            if taken is None:
                 return
-            future, fn, args = item
-            if not future.set_running_or_notify_cancel():
-                continue
+            flow, (future, fn, args) = taken
             try:
-                result = fn(*args)
-            except BaseException as exc:  # handed to the future, as ThreadPoolExecutor does
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    result = fn(*args)
+                except BaseException as exc:  # handed to the future, as ThreadPoolExecutor does
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            finally:
+                self.queue.done(flow)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if cancel_futures:
