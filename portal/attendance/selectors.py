@@ -331,7 +331,7 @@ def family_term_attendance(*, family, today: date) -> dict[int, TermAttendance]:
         offering = enrollment.offering
         last = min(enrollment.end_date or offering.end_date, today)
         meetings = []
-        for day in offering.meetings():
+        for day in camp_days.meetings_of(offering, enrollment.camp_days):
             if day < enrollment.start_date or day > last:
                 continue
             mark = marks.get((offering.pk, enrollment.student_id, day), "")

@@ -198,6 +198,13 @@ def covers(day: date):
     return Q(camp_days=[]) | Q(camp_days__contains=[day])
 
 
+def keys_for(offering: Offering, camp_days, today: date) -> list[date]:
+    """The units still open that cover any of ``camp_days``: what to send as ``days`` to hold
+    the same days (or weeks) again."""
+    chosen = set(camp_days)
+    return [key for key, days in units_open(offering, today) if chosen & set(days)]
+
+
 def meetings_of(offering: Offering, camp_days) -> list[date]:
     """The meetings a seat covers: its chosen days, or every meeting of the offering."""
     return sorted(camp_days) if camp_days else offering.meetings()

@@ -207,9 +207,29 @@ def cart_hold_again(
     up meanwhile is refused without stopping the others. Returns the new holds and the
     refusals."""
     held, refused = [], []
+    today = timezone.localdate()
     for student_id, offering_id in dict.fromkeys(items):  # once each, in order
         try:
-            held.append(cart_add(family=family, student_id=student_id, offering_id=offering_id))
+            days = _days_held_before(family, student_id, offering_id, today)
+            held.append(
+                cart_add(family=family, student_id=student_id, offering_id=offering_id, days=days)
+            )
         except ApplicationError as exc:
             refused.append(((student_id, offering_id), exc))
     return held, refused
+
+
+def _days_held_before(family: Family, student_id: int, offering_id: int, today: date) -> list[date]:
+    """A camp booked by the day: the days (still open) of the hold or unpaid order that ran
+    out, so holding it again holds the same days. Empty for anything else."""
+    offering = Offering.objects.filter(pk=offering_id).first()
+    if offering is None or not offering.days_selectable:
+        return []
+    last = (
+        Hold.objects.filter(family=family, student_id=student_id, offering_id=offering_id)
+        .exclude(camp_days=[])
+        .order_by("-created_at", "-pk")
+        .values_list("camp_days", flat=True)
+        .first()
+    )
+    return camp_days.keys_for(offering, last or [], today)

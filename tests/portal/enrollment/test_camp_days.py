@@ -429,3 +429,18 @@ def test_another_business_cannot_read_or_change_a_camp(in_tenant_a, tenant_b):
     )
     camp.refresh_from_db()
     assert camp.camp_unit_price == 4500
+
+
+def test_holding_a_lapsed_camp_again_holds_the_same_days(family_a):
+    camp = day_camp()
+    days = [camp.start_date + timedelta(days=1), camp.start_date + timedelta(days=3)]
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=camp.pk, days=days
+    )
+    Hold.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    services.cart_refresh(family=family_a.family)
+    held, refused = services.cart_hold_again(
+        family=family_a.family, items=[(family_a.student.pk, camp.pk)]
+    )
+    assert not refused and len(held) == 1
+    assert held[0].camp_days == days and held[0].status == "active"
