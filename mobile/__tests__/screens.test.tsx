@@ -329,3 +329,23 @@ test("the schedule shows this term's classes so far with the attendance staff to
   expect(screen.getByTestId("mark-2026-11-09").props.children).toBe("Mon, Nov 9, 2026 · Excused");
   expect(screen.getByTestId("mark-2026-11-16").props.children).toBe("Mon, Nov 16, 2026 · Not marked");
 });
+
+test("the family screen shows a student's photo through its signed link, and nothing for one without", async () => {
+  const guardian = { id: 1, first_name: "Pat", last_name: "Rivera", email: "pat@example.com", phone: "", relationship: "", is_primary: true };
+  const student = (id: number, first: string, photo: string | null) => ({
+    id, first_name: first, last_name: "Rivera", date_of_birth: "2019-03-01", gender: "unspecified", level: null, medical_notes: "", is_active: true, photo_url: photo,
+  });
+  const family = {
+    id: 1, name: "The Rivera family", status: "active", address_line1: "", address_line2: "", city: "", region: "", postal_code: "", country: "", referral_source: "",
+    guardians: [guardian], emergency_contacts: [], policies_to_accept: [], you: guardian,
+    students: [student(1, "Mia", "https://acme.example/media/private/signed-token"), student(2, "Leo", null)],
+  };
+  fakeApi({ ...base, "GET /api/v1/family": { body: family } });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "More" }));
+  fireEvent.press(await screen.findByRole("button", { name: "Family" }));
+  const photo = await screen.findByTestId("photo-1");
+  expect(photo.props.source).toEqual({ uri: "https://acme.example/media/private/signed-token" });
+  expect(photo.props.accessibilityLabel).toBe("Photo of Mia");
+  expect(screen.queryByTestId("photo-2")).toBeNull();
+});

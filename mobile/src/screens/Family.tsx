@@ -1,6 +1,7 @@
 // The family: guardians, students, emergency contacts, policies still to accept; forms to add
 // a student, a guardian or a contact.
 import { useState } from "react";
+import { Image } from "react-native";
 
 import { useIsFocused } from "@react-navigation/native";
 
@@ -60,6 +61,10 @@ export default function FamilyScreen() {
       <Title level={2}>{t("family.students")}</Title>
       {f.students.map((s) => (
         <Card key={s.id} label={`${s.first_name} ${s.last_name}`} onPress={() => navigation.navigate("StudentForm", { id: s.id })}>
+          {s.photo_url ? (
+            // A signed link valid for 15 minutes: the screen reloads the family when it is shown again.
+            <Image source={{ uri: s.photo_url }} style={{ width: 64, height: 64, borderRadius: 32 }} accessibilityLabel={t("family.photoOf", { name: s.first_name })} testID={`photo-${s.id}`} />
+          ) : null}
           <Title level={3}>{`${s.first_name} ${s.last_name}`}</Title>
           <Body muted>{[day(s.date_of_birth, language), s.level?.name].filter(Boolean).join(" · ")}</Body>
         </Card>
