@@ -287,6 +287,39 @@ test("monthly tuition reads /month with the billing day, on the class and in the
   expect(screen.getByRole("button", { name: "Check out" })).toBeTruthy();
 });
 
+test("a camp booked by the day: the family picks two days (a full one cannot be picked) and sends them", async () => {
+  const camp = { ...offering(7, "Day Camp"), kind: "camp", price: { tuition: 40000, registration_fee: 0, deposit: 0, currency: "USD", tuition_billing: "term" } };
+  const choice = (start: string, status: string) => ({ start, end: start, days: [start], price: 4500, status, seats_left: status === "FULL" ? 0 : 3 });
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [camp] } },
+    "GET /api/v1/offerings/7": {
+      body: {
+        ...camp, description: "", meetings: [], camp_selection: "day", camp_unit_price: 4500,
+        camp_choices: [choice("2030-07-01", "FULL"), choice("2030-07-02", "OPEN"), choice("2030-07-03", "OPEN")],
+      },
+    },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": { status: 201, body: { id: 1 } },
+    "GET /api/v1/cart": { body: { items: [], lines: [], subtotal: 0, discount_total: 0, total: 0, currency: "USD", hold_timer_minutes: 15 } },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Day Camp"));
+  expect(await screen.findByText("Price per day: $45.00")).toBeTruthy();
+  const days = screen.getAllByRole("checkbox");
+  expect(days).toHaveLength(3);
+  expect(days[0].props.accessibilityState?.disabled ?? days[0].props["aria-disabled"]).toBe(true);
+  expect(screen.getByRole("button", { name: "Add to cart" })).toBeDisabled();
+  fireEvent.press(days[1]);
+  fireEvent.press(days[2]);
+  fireEvent.press(screen.getByRole("button", { name: "Add to cart" }));
+  await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/v1/cart/items")).toBe(true));
+  const sent = calls.find((c) => c.method === "POST" && c.path === "/api/v1/cart/items");
+  expect(sent?.body).toEqual({ offering: 7, student: 9, days: ["2030-07-02", "2030-07-03"] });
+});
+
 test("the balance counts unpaid orders, as the API answers it", async () => {
   fakeApi({
     ...base,

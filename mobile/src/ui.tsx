@@ -129,6 +129,43 @@ export function Toggle({ label, value, onChange }: { label: string; value: boole
   );
 }
 
+/** Several choices at once (a camp's days or weeks): each a checkbox; disabled ones stay shown. */
+export function CheckChips<V extends string | number>({ label, options, values, onChange }: { label: string; options: { value: V; label: string; disabled?: boolean }[]; values: V[]; onChange: (v: V[]) => void }) {
+  const theme = useTheme();
+  return (
+    <View style={{ gap: 6 }} role="group" aria-label={label}>
+      <Text style={{ color: theme.colors.text, fontWeight: "600" }}>{label}</Text>
+      <View style={{ flexDirection: "row", flexWrap: "wrap", gap: 8 }}>
+        {options.map((option) => {
+          const selected = values.includes(option.value);
+          return (
+            <Pressable
+              key={String(option.value)}
+              role="checkbox"
+              aria-checked={selected}
+              aria-disabled={option.disabled}
+              aria-label={option.label}
+              disabled={option.disabled}
+              onPress={() => onChange(selected ? values.filter((v) => v !== option.value) : [...values, option.value])}
+              style={{
+                paddingHorizontal: 12,
+                paddingVertical: 8,
+                borderRadius: 999,
+                borderWidth: 1,
+                borderColor: option.disabled ? theme.colors.text : theme.colors.primary,
+                opacity: option.disabled ? 0.6 : 1,
+                backgroundColor: selected ? theme.colors.primary : theme.colors.background,
+              }}
+            >
+              <Text style={{ color: selected ? theme.colors.onPrimary : option.disabled ? theme.colors.text : theme.colors.primary }}>{option.label}</Text>
+            </Pressable>
+          );
+        })}
+      </View>
+    </View>
+  );
+}
+
 export function Chips<V extends string | number>({ label, options, value, onChange }: { label: string; options: { value: V; label: string }[]; value: V | null; onChange: (v: V | null) => void }) {
   const theme = useTheme();
   return (

@@ -8,7 +8,7 @@ import { day, money } from "../format";
 import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { useApi, useSession } from "../session";
-import { Body, Button, Card, Chips, ErrorNotice, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Card, CheckChips, Chips, ErrorNotice, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
 import { availabilityText, scheduleText } from "./Classes";
 import WaitingRoom, { isWaitingRoom } from "./WaitingRoom";
 
@@ -22,6 +22,7 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
   const students = useLoad(async () => (token ? ok(api.GET("/api/v1/family/students")) : []), [api, token]);
   const [student, setStudent] = useState<number | null>(null);
   const [joined, setJoined] = useState<string | null>(null);
+  const [days, setDays] = useState<string[]>([]);
   const action = useAction();
   const o = offering.data;
   if (!o) {
@@ -29,10 +30,12 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
   }
   const active = (students.data ?? []).filter((s) => s.is_active);
   const chosen = student ?? (active.length === 1 ? active[0].id : null);
-  const full = o.availability.status === "FULL";
+  // A camp booked by the day or week: the family picks from its choices (no waitlist).
+  const byDay = o.camp_unit_price != null;
+  const full = o.availability.status === "FULL" && !byDay;
   const add = () =>
     action.run(async () => {
-      await ok(api.POST("/api/v1/cart/items", { body: { offering: o.id, student: chosen! } }));
+      await ok(api.POST("/api/v1/cart/items", { body: { offering: o.id, student: chosen!, ...(byDay ? { days } : {}) } }));
       navigation.navigate("Cart");
     });
   const joinWaitlist = () =>
@@ -48,7 +51,11 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
       <Body>{`${day(o.schedule.start_date, language)} – ${day(o.schedule.end_date, language)}`}</Body>
       {o.ages.min !== null || o.ages.max !== null ? <Body>{t("detail.ages", { min: o.ages.min ?? 0, max: o.ages.max ?? "+" })}</Body> : null}
       {settings?.show_levels !== false && o.levels.length > 0 ? <Body>{o.levels.map((l) => l.name).join(", ")}</Body> : null}
-      <Body>{`${t("detail.tuition")}: ${o.price.tuition_billing === "monthly" ? t("price.perMonth", { amount: money(o.price.tuition, o.price.currency, language) }) : money(o.price.tuition, o.price.currency, language)}${o.price.registration_fee ? ` · ${t("detail.fee")}: ${money(o.price.registration_fee, o.price.currency, language)}` : ""}`}</Body>
+      {byDay ? (
+        <Body>{`${t(o.camp_selection === "week" ? "detail.perWeek" : "detail.perDay")}: ${money(o.camp_unit_price ?? 0, o.price.currency, language)}${o.price.registration_fee ? ` · ${t("detail.fee")}: ${money(o.price.registration_fee, o.price.currency, language)}` : ""}`}</Body>
+      ) : (
+        <Body>{`${t("detail.tuition")}: ${o.price.tuition_billing === "monthly" ? t("price.perMonth", { amount: money(o.price.tuition, o.price.currency, language) }) : money(o.price.tuition, o.price.currency, language)}${o.price.registration_fee ? ` · ${t("detail.fee")}: ${money(o.price.registration_fee, o.price.currency, language)}` : ""}`}</Body>
+      )}
       {o.price.tuition_billing === "monthly" ? <Body muted>{t("price.billingDay", { day: settings?.billing_day ?? 1 })}</Body> : null}
       <Body>{availabilityText(t, o)}</Body>
       {o.description ? <Body>{o.description}</Body> : null}
@@ -70,6 +77,18 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
       ) : (
         <>
           <Chips label={t("detail.student")} options={active.map((s) => ({ value: s.id, label: `${s.first_name} ${s.last_name}` }))} value={chosen} onChange={setStudent} />
+          {byDay ? (
+            <CheckChips
+              label={t(o.camp_selection === "week" ? "detail.chooseWeeks" : "detail.chooseDays")}
+              options={(o.camp_choices ?? []).map((c) => ({
+                value: c.start,
+                disabled: c.status === "FULL",
+                label: `${o.camp_selection === "week" ? t("detail.weekOf", { day: day(c.start, language) }) : day(c.start, language)} · ${money(c.price, o.price.currency, language)}${c.status === "FULL" ? ` · ${t("detail.full")}` : ""}`,
+              }))}
+              values={days}
+              onChange={setDays}
+            />
+          ) : null}
           {isWaitingRoom(action.error) ? <WaitingRoom error={action.error} retry={full ? joinWaitlist : add} /> : <ErrorNotice error={action.error} />}
           {action.error instanceof ApiError && action.error.code === "policy_acceptance_required" ? (
             // The way forward: the family screen lists every policy still to sign.
@@ -79,7 +98,7 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
           {full ? (
             <Button title={t("detail.waitlist")} onPress={joinWaitlist} busy={action.busy} disabled={!chosen || !!joined} />
           ) : (
-            <Button title={t("detail.add")} onPress={add} busy={action.busy} disabled={!chosen} />
+            <Button title={t("detail.add")} onPress={add} busy={action.busy} disabled={!chosen || (byDay && days.length === 0)} />
           )}
         </>
       )}
