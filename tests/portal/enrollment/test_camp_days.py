@@ -444,3 +444,20 @@ def test_holding_a_lapsed_camp_again_holds_the_same_days(family_a):
     )
     assert not refused and len(held) == 1
     assert held[0].camp_days == days and held[0].status == "active"
+
+
+def test_the_console_family_page_shows_the_days_booked(family_a):
+    from django.test import Client
+
+    from kernel.users.models import User
+    from tests.helpers import host_of
+
+    camp = day_camp()
+    tuesday = camp.start_date + timedelta(days=1)
+    _enroll_days(family_a.family, family_a.student, camp, [iso(tuesday)])
+    owner = User.objects.get(email=family_a.tenant.owner_email)
+    client = Client(HTTP_HOST=host_of(family_a.tenant))
+    client.force_login(owner)
+    connection.set_tenant(family_a.tenant)
+    page = client.get(f"/console/families/{family_a.family.pk}/").content.decode()
+    assert "1 day:" in page and f'datetime="{iso(tuesday)}"' in page
