@@ -346,21 +346,27 @@ def seed_business(*, slug: str, password: str, family_emails: list[str]) -> bool
     summer = _monday_on_or_after(date(today.year + 1, 6, 15))
     for i, name in enumerate(spec.camps):
         start = summer + timedelta(weeks=i) if "Summer" in name or "Camp" in name else summer
+        capacity = rng.choice([16, 20, 24])
+        tuition = rng.randrange(22000, 32000, 1000)
+        selection = ["whole", "day", "week"][i % 3]
+        # Booked per day: a day costs about a quarter of the week; per week: the week's price.
+        unit_price = {"whole": 0, "day": tuition // 400 * 100, "week": tuition}[selection]
         offering = Offering(
             kind="camp",
             name=name,
             description=f"{name}: a week of games, skills and friends.",
             program=programs[i % len(programs)],
             location=locations[i % len(locations)],
-            capacity=rng.choice([16, 20, 24]),
+            capacity=capacity,
             min_age=5,
             max_age=12,
             start_date=start,
             end_date=start + timedelta(days=4),
             start_time=time(9),
             end_time=time(15),
-            camp_selection=["whole", "day", "week"][i % 3],
-            tuition=rng.randrange(22000, 32000, 1000),
+            camp_selection=selection,
+            camp_unit_price=unit_price,
+            tuition=tuition,
         )
         offering.save()
         offering.instructors.set(rng.sample(staff, 2))
