@@ -302,7 +302,13 @@ test("a camp booked by the day: the family picks two days (a full one cannot be 
     },
     "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
     "POST /api/v1/cart/items": { status: 201, body: { id: 1 } },
-    "GET /api/v1/cart": { body: { items: [], lines: [], subtotal: 0, discount_total: 0, total: 0, currency: "USD", hold_timer_minutes: 15 } },
+    "GET /api/v1/cart": {
+      body: {
+        items: [{ id: 1, student: { id: 9, first_name: "Mia" }, offering: { id: 7, name: "Day Camp", kind: "camp" }, expires_at: "2030-01-01T00:00:00Z", seconds_left: 600, camp_days: ["2030-07-02", "2030-07-03"], tuition: 9000, tuition_billing: "term" }],
+        lines: [{ kind: "tuition", description: "Day Camp — Mia (2 days: Jul 2, Jul 3)", amount: 9000 }],
+        subtotal: 9000, discount_total: 0, total: 9000, currency: "USD", hold_timer_minutes: 15,
+      },
+    },
   });
   renderApp();
   fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
@@ -318,6 +324,8 @@ test("a camp booked by the day: the family picks two days (a full one cannot be 
   await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/v1/cart/items")).toBe(true));
   const sent = calls.find((c) => c.method === "POST" && c.path === "/api/v1/cart/items");
   expect(sent?.body).toEqual({ offering: 7, student: 9, days: ["2030-07-02", "2030-07-03"] });
+  expect(await screen.findByText("Day Camp — Mia (2 days: Jul 2, Jul 3)")).toBeTruthy();
+  expect(screen.getByText("Tue, Jul 2, 2030, Wed, Jul 3, 2030")).toBeTruthy();
 });
 
 test("the balance counts unpaid orders, as the API answers it", async () => {

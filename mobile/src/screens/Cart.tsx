@@ -6,7 +6,7 @@ import { useIsFocused } from "@react-navigation/native";
 
 import { ok } from "../api/client";
 import type { Hold } from "../api/types";
-import { countdown, money } from "../format";
+import { countdown, day, money } from "../format";
 import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { useApi, useSession } from "../session";
@@ -74,6 +74,7 @@ export default function CartScreen() {
         <Card key={hold.id}>
           <Title level={3}>{hold.offering.name}</Title>
           <Body muted>{hold.student.first_name}</Body>
+          {hold.camp_days?.length ? <Body muted>{hold.camp_days.map((d) => day(d, language)).join(", ")}</Body> : null}
           <HoldTimer hold={hold} loadedAt={loadedAt} onExpired={() => void cart.reload()} />
           <Button kind="link" title={`${t("cart.remove")} ${hold.offering.name}`} onPress={() => remove(hold.id)} />
         </Card>
