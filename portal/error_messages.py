@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
+# The field labels the services name inside "%(label)s is required." and the like.
+LABELS = (
+    gettext_noop("First name"),
+    gettext_noop("Last name"),
+    gettext_noop("Family name"),
+    gettext_noop("Name"),
+)
+
 MESSAGES = (
     gettext_noop("A day you chose is full: choose other days."),
     gettext_noop("Choose at least one day."),

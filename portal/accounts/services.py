@@ -24,7 +24,7 @@ from kernel.errors import ApplicationError
 from kernel.login_guard import raise_if_locked
 from kernel.users.models import User
 from kernel.users.services import api_token_issue
-from portal import links
+from portal import formats, links
 from portal.activity.services import activity_record
 from portal.catalog.models import Level
 from portal.config.selectors import portal_settings_get
@@ -82,9 +82,14 @@ def password_check(password: str, *, user: User | None = None, field: str = "pas
 def _name(value: str, field: str, label: str, max_length: int = 100) -> str:
     value = (value or "").strip()
     if not value:
-        raise _field(field, f"{field}_required", f"{label} is required.")
+        raise _field(field, f"{field}_required", _("%(label)s is required.") % {"label": _(label)})
     if len(value) > max_length:
-        raise _field(field, f"{field}_too_long", f"{label} may be at most {max_length} characters.")
+        raise _field(
+            field,
+            f"{field}_too_long",
+            _("%(label)s may be at most %(count)s characters.")
+            % {"label": _(label), "count": max_length},
+        )
     return value
 
 
@@ -120,13 +125,16 @@ def _record_consents(
             raise _field(
                 "policies",
                 "policy_version_changed",
-                f"“{policy.title}” has changed since you read it; please read it again.",
+                _("“%(policy)s” has changed since you read it; please read it again.")
+                % {"policy": policy.title},
                 status=409,
             )
         signature = (consent.signature or "").strip()
         if not signature:
             raise _field(
-                "policies", "signature_required", f"Type your name to accept “{policy.title}”."
+                "policies",
+                "signature_required",
+                _("Type your name to accept “%(policy)s”.") % {"policy": policy.title},
             )
         student = None
         if policy.scope == Policy.Scope.STUDENT:
@@ -135,7 +143,8 @@ def _record_consents(
                 raise _field(
                     "policies",
                     "student_required",
-                    f"“{policy.title}” is accepted for each student; name the student.",
+                    _("“%(policy)s” is accepted for each student; name the student.")
+                    % {"policy": policy.title},
                 )
         acceptance, _created = PolicyAcceptance.objects.update_or_create(
             policy=policy,
@@ -193,7 +202,8 @@ def family_signup(
             raise _field(
                 "referral_source",
                 "referral_source_invalid",
-                f"Choose one of: {', '.join(portal.referral_source_list)}.",
+                _("Choose one of: %(choices)s.")
+                % {"choices": formats.listing(portal.referral_source_list)},
             )
     answered = signup_answers_check(answers or {})
     consents = consents or []
@@ -206,7 +216,7 @@ def family_signup(
         raise _field(
             "policies",
             "policies_not_accepted",
-            f"Please read and accept: {', '.join(missing)}.",
+            _("Please read and accept: %(policies)s.") % {"policies": formats.listing(missing)},
         )
     try:
         user = User.objects.create_user(
@@ -250,10 +260,18 @@ def signup_answers_check(answers: dict) -> list:
         raw = given.get(str(question.pk), "")
         value = (raw if isinstance(raw, str) else "").strip()
         if raw not in ("", None) and not isinstance(raw, str):
-            raise _field(field, "signup_answer_invalid", f"Answer “{question.label}” in words.")
+            raise _field(
+                field,
+                "signup_answer_invalid",
+                _("Answer “%(question)s” in words.") % {"question": question.label},
+            )
         if not value:
             if question.required:
-                raise _field(field, "signup_answer_required", f"Please answer: {question.label}")
+                raise _field(
+                    field,
+                    "signup_answer_required",
+                    _("Please answer: %(question)s") % {"question": question.label},
+                )
             continue
         if len(value) > 1000:
             raise _field(field, "signup_answer_invalid", "Keep the answer under 1,000 characters.")
@@ -261,7 +279,8 @@ def signup_answers_check(answers: dict) -> list:
             raise _field(
                 field,
                 "signup_answer_invalid",
-                f"Choose one of: {', '.join(question.choice_list)}.",
+                _("Choose one of: %(choices)s.")
+                % {"choices": formats.listing(question.choice_list)},
             )
         if question.kind == SignupQuestion.Kind.YES_NO and value not in ("yes", "no"):
             raise _field(field, "signup_answer_invalid", "Answer yes or no.")
@@ -357,7 +376,10 @@ def family_update(*, guardian: Guardian, **changes) -> Family:
     family = Family.objects.select_for_update().get(pk=guardian.family_id)
     unknown = set(changes) - set(FAMILY_FIELDS)
     if unknown:
-        raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            "invalid_input",
+            _("Cannot change: %(fields)s.") % {"fields": formats.listing(sorted(unknown))},
+        )
     if "name" in changes:
         changes["name"] = _name(changes["name"], "name", "Family name", 150)
     if changes.get("country"):
@@ -390,7 +412,9 @@ def _student_values(values: dict) -> dict:
             raise _field("date_of_birth", "date_of_birth_invalid", "Check the date of birth.")
     if "gender" in out and out["gender"] not in Student.Gender.values:
         raise _field(
-            "gender", "gender_invalid", f"Choose one of: {', '.join(Student.Gender.values)}."
+            "gender",
+            "gender_invalid",
+            _("Choose one of: %(choices)s.") % {"choices": formats.listing(Student.Gender.values)},
         )
     if out.get("level") is not None and not isinstance(out["level"], Level):
         level = Level.objects.filter(pk=out["level"]).first()
@@ -432,7 +456,10 @@ def student_update(*, guardian: Guardian, student: Student, **values) -> Student
         raise student_not_found()
     unknown = set(values) - set(STUDENT_FIELDS)
     if unknown:
-        raise ApplicationError("invalid_input", f"Cannot change: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            "invalid_input",
+            _("Cannot change: %(fields)s.") % {"fields": formats.listing(sorted(unknown))},
+        )
     _level_placement_check(student.level_id, values)
     for field, value in _student_values(values).items():
         setattr(student, field, value)

@@ -9,9 +9,11 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 
+from .descriptions import description_display
 from .models import LedgerEntry, Payment, SavedPaymentMethod
 
 LEDGER_PERIODS = ("30d", "all")
@@ -36,7 +38,7 @@ def ledger_get(*, family, period: str = "30d") -> dict:
                 "id": entry.pk,
                 "kind": entry.kind,
                 "kind_display": entry.get_kind_display(),
-                "description": entry.description,
+                "description": description_display(entry.description),
                 "amount": entry.amount,
                 "currency": entry.currency,
                 "order_id": entry.order_id,
@@ -55,7 +57,9 @@ def ledger_get(*, family, period: str = "30d") -> dict:
         {
             "order_id": order.pk,
             "kind": order.kind,
-            "description": ", ".join(line.description for line in order.lines.all()),
+            "description": ", ".join(
+                description_display(line.description) for line in order.lines.all()
+            ),
             "amount_due": due,
             "expires_at": order.expires_at,
         }
@@ -96,7 +100,7 @@ def statement_range(raw_from: str | None, raw_to: str | None) -> tuple[date, dat
         except ValueError:
             raise ApplicationError(
                 "invalid_filter",
-                f"“{raw}” is not a date; use YYYY-MM-DD.",
+                _("“%(value)s” is not a date; use YYYY-MM-DD.") % {"value": raw[:30]},
                 fields={name: ["Use YYYY-MM-DD."]},
             ) from None
     if bounds["to"] < bounds["from"] or (bounds["to"] - bounds["from"]).days > MAX_STATEMENT_DAYS:

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from .descriptions import description_display
 from .models import LedgerEntry
 
 
@@ -93,7 +94,7 @@ def statement_pdf(*, family, tenant, start: date, end: date) -> bytes:
         balance += entry.amount
         day = timezone.localtime(entry.created_at, tz).date()
         pdf.cell(widths[0], 7, text(date_format(day, "SHORT_DATE_FORMAT")))
-        pdf.cell(widths[1], 7, text(entry.description[:60]))
+        pdf.cell(widths[1], 7, text(description_display(entry.description)[:60]))
         pdf.cell(widths[2], 7, _money(entry.amount, currency))
         pdf.cell(widths[3], 7, _money(balance, currency), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(font, "B", 10)

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from portal import formats
 from portal.accounts.models import Family, Student
 from portal.accounts.selectors import policies_pending
 from portal.billing.selectors import past_due_amount
@@ -33,30 +35,45 @@ def is_returning(family: Family) -> bool:
 
 
 def _local(dt: datetime) -> str:
-    return timezone.localtime(dt).strftime("%b %-d at %-I:%M %p")
+    return formats.moment(dt)
 
 
 def check_student(student: Student, offering: Offering, *, check_level: bool = True) -> None:
     """Age on the start date, gender and (unless the caller checks it) level."""
     name = student.first_name
     if not student.is_active:
-        raise refuse("student_inactive", f"{name}'s profile is not active.")
+        raise refuse("student_inactive", _("%(name)s's profile is not active.") % {"name": name})
     age = age_on(student.date_of_birth, offering.start_date)
     if offering.min_age is not None and age < offering.min_age:
         raise refuse(
             "too_young",
-            f"{name} will be {age} on {offering.start_date:%b %-d, %Y}; {offering.name} is for "
-            f"ages {offering.min_age} and up.",
+            _("%(name)s will be %(age)s on %(date)s; %(class)s is for ages %(min)s and up.")
+            % {
+                "name": name,
+                "age": age,
+                "date": formats.day(offering.start_date),
+                "class": offering.name,
+                "min": offering.min_age,
+            },
         )
     if offering.max_age is not None and age > offering.max_age:
         raise refuse(
             "too_old",
-            f"{name} will be {age} on {offering.start_date:%b %-d, %Y}; {offering.name} is for "
-            f"ages up to {offering.max_age}.",
+            _("%(name)s will be %(age)s on %(date)s; %(class)s is for ages up to %(max)s.")
+            % {
+                "name": name,
+                "age": age,
+                "date": formats.day(offering.start_date),
+                "class": offering.name,
+                "max": offering.max_age,
+            },
         )
     if offering.gender != Offering.Gender.ANY and student.gender != offering.gender:
         raise refuse(
-            "gender_restricted", f"{offering.name} is {offering.get_gender_display().lower()}."
+            "gender_restricted",
+            _("%(class)s is for girls only.") % {"class": offering.name}
+            if offering.gender == Offering.Gender.FEMALE
+            else _("%(class)s is for boys only.") % {"class": offering.name},
         )
     levels = list(offering.levels.all()) if check_level else []
     if levels:
@@ -64,29 +81,45 @@ def check_student(student: Student, offering: Offering, *, check_level: bool = T
             if not any(level.position == 1 for level in levels):
                 raise refuse(
                     "level_required",
-                    f"{offering.name} needs a level ({', '.join(lv.name for lv in levels)}); ask "
-                    "the front desk to place {name}.".replace("{name}", name),
+                    _("%(class)s needs a level (%(levels)s); ask the front desk to place %(name)s.")
+                    % {
+                        "class": offering.name,
+                        "levels": formats.listing(lv.name for lv in levels),
+                        "name": name,
+                    },
                 )
         elif student.level_id not in {level.pk for level in levels}:
             raise refuse(
                 "level_mismatch",
-                f"{offering.name} is for {', '.join(lv.name for lv in levels)}; {name} is in "
-                f"{student.level.name}.",
+                _("%(class)s is for %(levels)s; %(name)s is in %(level)s.")
+                % {
+                    "class": offering.name,
+                    "levels": formats.listing(lv.name for lv in levels),
+                    "name": name,
+                    "level": student.level.name,
+                },
             )
 
 
 def check_registration_window(offering: Offering, portal, now: datetime) -> None:
     if offering.status != Offering.Status.PUBLISHED:
-        raise refuse("offering_not_available", f"{offering.name} is not open for registration.")
+        raise refuse(
+            "offering_not_available",
+            _("%(class)s is not open for registration.") % {"class": offering.name},
+        )
     if offering.end_date < timezone.localdate(now):
-        raise refuse("offering_ended", f"{offering.name} has ended.")
+        raise refuse("offering_ended", _("%(class)s has ended.") % {"class": offering.name})
     if offering.registration_opens_at and now < offering.registration_opens_at:
         raise refuse(
             "registration_not_open",
-            f"Registration for {offering.name} opens {_local(offering.registration_opens_at)}.",
+            _("Registration for %(class)s opens %(when)s.")
+            % {"class": offering.name, "when": _local(offering.registration_opens_at)},
         )
     if offering.registration_closes_at and now >= offering.registration_closes_at:
-        raise refuse("registration_closed", f"Registration for {offering.name} has closed.")
+        raise refuse(
+            "registration_closed",
+            _("Registration for %(class)s has closed.") % {"class": offering.name},
+        )
     cutoff = portal.enrollment_cutoff_minutes_after_start
     if cutoff is not None:
         first = offering.meetings(limit=1)
@@ -97,7 +130,8 @@ def check_registration_window(offering: Offering, portal, now: datetime) -> None
             if now > starts + timedelta(minutes=cutoff):
                 raise refuse(
                     "registration_closed",
-                    f"{offering.name} has started; online registration is closed.",
+                    _("%(class)s has started; online registration is closed.")
+                    % {"class": offering.name},
                 )
 
 
@@ -115,19 +149,21 @@ def check_family(family: Family, portal, now: datetime, keyword: str = "") -> No
         if mode == "returning" and not returning:
             raise refuse(
                 "priority_registration_only",
-                f"Until {ends}, registration is open to returning families only.",
+                _("Until %(when)s, registration is open to returning families only.")
+                % {"when": ends},
                 status=403,
             )
         if mode == "keyword" and not keyword_ok:
             raise refuse(
                 "priority_keyword_required",
-                f"Until {ends}, registration needs a priority keyword.",
+                _("Until %(when)s, registration needs a priority keyword.") % {"when": ends},
                 status=403,
             )
         if mode == "keyword_or_returning" and not (keyword_ok or returning):
             raise refuse(
                 "priority_registration_only",
-                f"Until {ends}, registration is open to returning families and keyword holders.",
+                _("Until %(when)s, registration is open to returning families and keyword holders.")
+                % {"when": ends},
                 status=403,
             )
     if not returning:
@@ -141,7 +177,7 @@ def check_family(family: Family, portal, now: datetime, keyword: str = "") -> No
         if opens and now < opens:
             raise refuse(
                 "new_families_not_yet",
-                f"Registration for new families opens {_local(opens)}.",
+                _("Registration for new families opens %(when)s.") % {"when": _local(opens)},
                 status=403,
             )
     if family.status == Family.Status.INACTIVE and not portal.inactive_families_may_enroll:
@@ -177,14 +213,20 @@ def check_policies(family: Family, students) -> None:
     names = {s.pk: s.first_name for s in students}
     labels = []
     for pending in missing:
-        label = f"{pending.policy.title} (version {pending.policy.version})"
+        label = _("%(policy)s (version %(version)s)") % {
+            "policy": pending.policy.title,
+            "version": pending.policy.version,
+        }
         if pending.student_id is not None:
-            label += f" for {names[pending.student_id]}"
+            label = _("%(policy)s for %(name)s") % {
+                "policy": label,
+                "name": names[pending.student_id],
+            }
         if label not in labels:
             labels.append(label)
     raise ApplicationError(
         "policy_acceptance_required",
-        f"Please accept {', '.join(labels)} before enrolling.",
+        _("Please accept %(policies)s before enrolling.") % {"policies": formats.listing(labels)},
         status=403,
         fields={"policies": labels},
     )
@@ -225,11 +267,15 @@ def check_not_taken(
     )
     if enrolled:
         raise refuse(
-            "already_enrolled", f"{student.first_name} is already enrolled in {offering.name}."
+            "already_enrolled",
+            _("%(name)s is already enrolled in %(class)s.")
+            % {"name": student.first_name, "class": offering.name},
         )
     if held:
         raise refuse(
-            "already_in_cart", f"{offering.name} for {student.first_name} is already in your cart."
+            "already_in_cart",
+            _("%(class)s for %(name)s is already in your cart.")
+            % {"class": offering.name, "name": student.first_name},
         )
 
 
@@ -260,7 +306,8 @@ def check_schedule(
         if _overlaps(offering, other):
             raise refuse(
                 "schedule_clash",
-                f"{student.first_name} already has {other.name} at that time.",
+                _("%(name)s already has %(class)s at that time.")
+                % {"name": student.first_name, "class": other.name},
             )
 
 

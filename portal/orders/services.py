@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from kernel.tasks import enqueue_on_commit
@@ -133,7 +134,8 @@ def _check_card_on_file(family: Family, holds: list[Hold], portal) -> None:
     names = ", ".join(sorted({h.offering.name for h in monthly}))
     raise ApplicationError(
         "payment_method_required",
-        f"{names} bills monthly by autopay: save a card on your account before checking out.",
+        _("%(classes)s bills monthly by autopay: save a card on your account before checking out.")
+        % {"classes": names},
         status=409,
     )
 
@@ -168,7 +170,8 @@ def checkout(
         names = ", ".join(f"{h.offering.name} ({h.student.first_name})" for h in lapsed)
         raise ApplicationError(
             "hold_expired",
-            f"The hold on {names} has expired. Add it to your cart again if seats remain.",
+            _("The hold on %(items)s has expired. Add it to your cart again if seats remain.")
+            % {"items": names},
             status=409,
         )
     if not holds:
@@ -217,7 +220,11 @@ def checkout(
                 names = ", ".join(f"{h.offering.name} ({h.student.first_name})" for h in lapsed)
                 raise ApplicationError(
                     "hold_expired",
-                    f"The hold on {names} has expired. Add it to your cart again if seats remain.",
+                    _(
+                        "The hold on %(items)s has expired. "
+                        "Add it to your cart again if seats remain."
+                    )
+                    % {"items": names},
                     status=409,
                 )
             items = []

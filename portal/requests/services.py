@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError, violated_constraint
 from kernel.users.models import User
+from portal import formats
 from portal.accounts.models import Family
 from portal.activity.services import activity_process_about, activity_record
 from portal.billing.models import LedgerEntry
@@ -157,13 +159,16 @@ def absence_request(
         or meeting_date < enrollment.start_date
     ):
         raise _refuse(
-            "not_a_meeting", f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}."
+            "not_a_meeting",
+            _("%(class)s does not meet on %(date)s.")
+            % {"class": offering.name, "date": formats.day(meeting_date)},
         )
     deadline = _meeting_start(offering, meeting_date) - timedelta(hours=portal.absence_notice_hours)
     if timezone.now() > deadline:
         raise _refuse(
             "absence_too_late",
-            f"Absences must be reported at least {portal.absence_notice_hours} hours before class.",
+            _("Absences must be reported at least %(hours)s hours before class.")
+            % {"hours": portal.absence_notice_hours},
         )
     if Request.objects.filter(
         type=Request.Type.ABSENCE,
@@ -214,7 +219,8 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
     if token.expires_on < today or meeting_date > token.expires_on:
         raise _refuse(
             "makeup_token_expired",
-            f"This makeup token is valid until {token.expires_on:%b %-d, %Y}.",
+            _("This makeup token is valid until %(date)s.")
+            % {"date": formats.day(token.expires_on)},
             409,
         )
     offering = (
@@ -227,19 +233,31 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
     if offering.kind != token.kind or offering.program_id != token.program_id:
         raise _refuse(
             "makeup_not_eligible",
-            f"This token is for {token.program.name} {token.kind}es; pick one of those.",
+            (
+                _("This token is for %(program)s camps; pick one of those.")
+                if token.kind == "camp"
+                else _("This token is for %(program)s events; pick one of those.")
+                if token.kind == "event"
+                else _("This token is for %(program)s classes; pick one of those.")
+            )
+            % {"program": token.program.name},
             409,
         )
     eligibility.check_student(token.student, offering)
     if meeting_date not in offering.meetings() or meeting_date < today:
         raise _refuse(
-            "not_a_meeting", f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}."
+            "not_a_meeting",
+            _("%(class)s does not meet on %(date)s.")
+            % {"class": offering.name, "date": formats.day(meeting_date)},
         )
     if Enrollment.objects.filter(
         student=token.student, offering=offering, status__in=Enrollment.LIVE
     ).exists():
         raise _refuse(
-            "already_enrolled", f"{token.student.first_name} is already in {offering.name}.", 409
+            "already_enrolled",
+            _("%(name)s is already in %(class)s.")
+            % {"name": token.student.first_name, "class": offering.name},
+            409,
         )
     with transaction.atomic():
         lock_offerings([offering.pk])  # makeup seats per meeting are counted under the lock
@@ -252,7 +270,8 @@ def makeup_request(*, family: Family, token_id, offering_id, meeting_date: date)
         if booked >= portal.makeup_seats_per_class:
             raise _refuse(
                 "makeup_class_full",
-                f"{offering.name} has no makeup seats left on {meeting_date:%b %-d}.",
+                _("%(class)s has no makeup seats left on %(date)s.")
+                % {"class": offering.name, "date": formats.day_of_year(meeting_date)},
                 409,
             )
         token = MakeupToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
@@ -339,7 +358,8 @@ def transfer_preview(*, family: Family, enrollment_id, offering_id, by_staff: bo
         ) not in fits:
             raise _refuse(
                 "level_mismatch",
-                f"{target.name} is not at {student.first_name}'s level or the next one.",
+                _("%(class)s is not at %(name)s's level or the next one.")
+                % {"class": target.name, "name": student.first_name},
                 409,
             )
     eligibility.check_not_taken(student, target)
@@ -363,7 +383,9 @@ def transfer_request(*, family: Family, enrollment_id, offering_id, reason: str 
     portal = portal_settings_get()
     preview = transfer_preview(family=family, enrollment_id=enrollment_id, offering_id=offering_id)
     if preview["target"].openings <= 0:
-        raise _refuse("offering_full", f"{preview['target'].name} is full.", 409)
+        raise _refuse(
+            "offering_full", _("%(class)s is full.") % {"class": preview["target"].name}, 409
+        )
     if Request.objects.filter(
         type=Request.Type.TRANSFER, enrollment=preview["enrollment"], status=Request.Status.PENDING
     ).exists():
@@ -397,8 +419,8 @@ def drop_request(
     if effective_date < earliest:
         raise _refuse(
             "drop_too_soon",
-            f"A drop can take effect on {earliest:%b %-d, %Y} at the earliest "
-            f"({portal.drop_notice_days} days' notice).",
+            _("A drop can take effect on %(date)s at the earliest (%(days)s days' notice).")
+            % {"date": formats.day(earliest), "days": portal.drop_notice_days},
         )
     reason = (reason or "").strip()
     if portal.drop_reason_required and not reason:
@@ -460,8 +482,11 @@ def _decision_note(note, *, approve: bool) -> str:
     if len(note) > NOTE_MAX:
         raise ApplicationError(
             "invalid_input",
-            f"The note is longer than {NOTE_MAX:,} characters.",
-            fields={"note": [f"At most {NOTE_MAX:,} characters."]},
+            _("The note is longer than %(count)s characters.")
+            % {"count": formats.number(NOTE_MAX)},
+            fields={
+                "note": [_("At most %(count)s characters.") % {"count": formats.number(NOTE_MAX)}]
+            },
         )
     if not approve and not note:
         raise ApplicationError(
@@ -568,7 +593,9 @@ def _apply_transfer(req: Request, portal, now) -> None:
     settle(target, portal, now)
     if target.openings <= 0:
         raise _refuse(
-            "offering_full", f"{target.name} is full; the transfer cannot be approved.", 409
+            "offering_full",
+            _("%(class)s is full; the transfer cannot be approved.") % {"class": target.name},
+            409,
         )
     today = timezone.localdate(now)
     upcoming = [d for d in target.meetings() if d >= today]

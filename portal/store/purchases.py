@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from portal import formats
 from portal.accounts.services import _clean_email
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.errors import not_found
@@ -36,8 +38,11 @@ def gift_certificate_buy(
     ):
         raise ApplicationError(
             "gift_amount_invalid",
-            f"Choose one of the offered amounts or an amount between {portal.gift_certificate_min} "
-            f"and {portal.gift_certificate_max}.",
+            _("Choose one of the offered amounts or an amount between %(min)s and %(max)s.")
+            % {
+                "min": formats.money(portal.gift_certificate_min, connection.tenant.currency),
+                "max": formats.money(portal.gift_certificate_max, connection.tenant.currency),
+            },
             fields={"amount": ["Not an offered amount."]},
         )
     recipient_name = (recipient_name or "").strip()[:150]

@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from portal import formats
 from portal.accounts.models import Student
 from portal.catalog.models import Offering
 from portal.config.selectors import portal_settings_get
@@ -254,41 +256,52 @@ def _check_pass_usable(punch: PunchPass, meeting_date, today) -> None:
         raise _refuse("punch_pass_not_active", message)
     if punch.is_expired(today):
         raise _refuse(
-            "punch_pass_expired", f"This punch pass expired on {punch.expires_on:%b %-d}."
+            "punch_pass_expired",
+            _("This punch pass expired on %(date)s.") % {"date": formats.day(punch.expires_on)},
         )
     if punch.expires_on is not None and meeting_date > punch.expires_on:
         raise _refuse(
             "punch_pass_expired",
-            f"This punch pass expires on {punch.expires_on:%b %-d, %Y}, before that meeting.",
+            _("This punch pass expires on %(date)s, before that meeting.")
+            % {"date": formats.day(punch.expires_on)},
             field="meeting_date",
         )
     if punch.visits_left <= 0:
         raise _refuse("punch_pass_used_up", "Every visit on this punch pass has been used.")
 
 
-KIND_PLURALS = {"class": "classes", "camp": "camps", "event": "events"}
-
-
 def _check_offering(punch: PunchPass, offering, meeting_date, now) -> None:
     product = punch.product
     if offering.status != Offering.Status.PUBLISHED:
-        raise _refuse("offering_not_available", f"{offering.name} is not open for registration.")
+        raise _refuse(
+            "offering_not_available",
+            _("%(class)s is not open for registration.") % {"class": offering.name},
+        )
     if offering.kind != product.kind:
         raise _refuse(
             "punch_pass_not_eligible",
-            f"{product.name} is for {KIND_PLURALS[product.kind]} only.",
+            (
+                _("%(pass)s is for camps only.")
+                if product.kind == "camp"
+                else _("%(pass)s is for events only.")
+                if product.kind == "event"
+                else _("%(pass)s is for classes only.")
+            )
+            % {"pass": product.name},
             field="offering",
         )
     if product.program_id is not None and offering.program_id != product.program_id:
         raise _refuse(
             "punch_pass_not_eligible",
-            f"{product.name} cannot be used for {offering.name}.",
+            _("%(pass)s cannot be used for %(class)s.")
+            % {"pass": product.name, "class": offering.name},
             field="offering",
         )
     if meeting_date not in offering.meetings():
         raise _refuse(
             "not_a_meeting",
-            f"{offering.name} does not meet on {meeting_date:%b %-d, %Y}.",
+            _("%(class)s does not meet on %(date)s.")
+            % {"class": offering.name, "date": formats.day(meeting_date)},
             status=400,
             field="meeting_date",
         )
@@ -296,7 +309,8 @@ def _check_offering(punch: PunchPass, offering, meeting_date, now) -> None:
     if ends <= now:
         raise _refuse(
             "not_a_meeting",
-            f"The {meeting_date:%b %-d} meeting of {offering.name} has already taken place.",
+            _("The %(date)s meeting of %(class)s has already taken place.")
+            % {"date": formats.day_of_year(meeting_date), "class": offering.name},
             status=400,
             field="meeting_date",
         )
@@ -307,7 +321,7 @@ def _redeeming_student(family, punch: PunchPass, student_id: int | None):
         if student_id and student_id != punch.student_id:
             raise _refuse(
                 "punch_pass_not_eligible",
-                f"This punch pass is for {punch.student.first_name} only.",
+                _("This punch pass is for %(name)s only.") % {"name": punch.student.first_name},
                 field="student",
             )
         student_id = punch.student_id
@@ -372,11 +386,15 @@ def punch_pass_redeem(
         ).exists():
             raise _refuse(
                 "already_enrolled",
-                f"{student.first_name} already used a visit for {offering.name} on "
-                f"{meeting_date:%b %-d}.",
+                _("%(name)s already used a visit for %(class)s on %(date)s.")
+                % {
+                    "name": student.first_name,
+                    "class": offering.name,
+                    "date": formats.day_of_year(meeting_date),
+                },
             )
         if offering.openings <= 0:
-            raise _refuse("offering_full", f"{offering.name} is full.")
+            raise _refuse("offering_full", _("%(class)s is full.") % {"class": offering.name})
         enrollment = Enrollment.objects.create(
             family=family,
             student=student,

@@ -96,3 +96,11 @@ def student_photo(student) -> str:
     from portal.accounts.photos import student_photo_url
 
     return student_photo_url(student)
+
+
+@register.filter
+def described(stored):
+    """An order line's or ledger entry's stored description, in the reader's language."""
+    from portal.billing.descriptions import description_display
+
+    return description_display(str(stored or ""))

@@ -5,7 +5,7 @@ across daylight-saving changes (America/Chicago, Pacific/Auckland)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from django.core import mail
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from portal.catalog.models import Offering
 from portal.config.services import portal_settings_update
@@ -107,12 +108,12 @@ def test_a_family_is_told_the_opening_time_in_the_business_zone(chicago, family_
         {"offering": offering.pk, "student": family_a.student.pk},
         format="json",
     )
-    month = datetime.fromisoformat(SUMMER).strftime("%b")
+    day = date_format(date.fromisoformat(SUMMER), "DATE_FORMAT")  # "July 12, 2027"
     assert_error(
         response,
         409,
         "registration_not_open",
-        f"Registration for Beam opens {month} 12 at 8:00 AM.",
+        f"Registration for Beam opens {day} at 8 a.m.",
     )
     assert not Hold.objects.exists()
 

@@ -37,7 +37,7 @@ def test_gender_and_ages_show_and_the_picker_says_who_is_not_eligible(family_web
     boys = make_offering(name="Boys Ninja", gender="male", min_age=5)
     page = html(family_web.web.get(f"/classes/{boys.pk}/"))
     assert "Boys only" in page
-    assert "Mia cannot take this class: Boys Ninja is boys only." in page
+    assert "Mia cannot take this class: Boys Ninja is for boys only." in page
     assert 'type="submit" disabled' in page  # nobody in the family may take it
     # The cart still refuses if the form is forced.
     forced = family_web.web.post(

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal import links
@@ -70,7 +71,7 @@ def cart_add(
         elif offering.openings <= 0:
             raise ApplicationError(
                 "offering_full",
-                f"{offering.name} is full. You can join the waitlist.",
+                _("%(class)s is full. You can join the waitlist.") % {"class": offering.name},
                 status=409,
             )
         hold = Hold.objects.create(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError, violated_constraint
 from portal.accounts.models import Family
@@ -57,7 +58,9 @@ WAITLIST_CONSTRAINT = "enrollment_one_live_waitlist_entry"
 
 def _already_waitlisted(student) -> ApplicationError:
     return ApplicationError(
-        "already_waitlisted", f"{student.first_name} is already on this waitlist.", status=409
+        "already_waitlisted",
+        _("%(name)s is already on this waitlist.") % {"name": student.first_name},
+        status=409,
     )
 
 
@@ -73,7 +76,8 @@ def _waitlist_insert(family, student, offering, portal, now) -> WaitlistEntry:
         if offering.openings > 0 and not offering.waitlist_count:
             raise ApplicationError(
                 "offering_has_openings",
-                f"{offering.name} has a free seat: add it to your cart instead.",
+                _("%(class)s has a free seat: add it to your cart instead.")
+                % {"class": offering.name},
                 status=409,
             )
         last = WaitlistEntry.objects.filter(offering=offering).order_by("-priority").first()
