@@ -45,3 +45,8 @@ def money(amount: int, currency: str) -> str:
     """Minor units shown in the currency, grouped the language's way ("1,250.00 USD")."""
     value = Decimal(amount).scaleb(-2)
     return f"{number_format(value, decimal_pos=2, force_grouping=True)} {currency}"
+
+
+def sentence(text: str) -> str:
+    """A sentence whose last value ends with its own period ("8 a.m.") keeps only one."""
+    return text[:-1] if text.endswith("..") else text

@@ -14,6 +14,7 @@ import stripe
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.enrollment.models import Order, OrderLine
@@ -305,8 +306,9 @@ def payment_refund(*, payment_id: int, amount: int | None = None, reason: str = 
             left = amount_format(max(refundable, 0), currency=payment.currency)
             raise ApplicationError(
                 "refund_too_large",
-                f"At most {left} {payment.currency} can be refunded on this payment.",
-                fields={"amount": [f"At most {left}."]},
+                _("At most %(amount)s can be refunded on this payment.")
+                % {"amount": f"{left} {payment.currency}"},
+                fields={"amount": [_("At most %(amount)s.") % {"amount": left}]},
             )
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255])
     _refund_send(refund)
@@ -474,7 +476,7 @@ def stripe_customer_for(family) -> StripeCustomer:
         )
     except stripe.StripeError as exc:
         raise gateway.wrap(exc) from exc
-    record, _ = StripeCustomer.objects.get_or_create(
+    record, _created = StripeCustomer.objects.get_or_create(
         family=family, defaults={"customer_id": customer.id}
     )
     return record
@@ -544,7 +546,7 @@ def setup_intent_sync(*, setup_intent_id: str) -> SavedPaymentMethod | None:
         has_default = SavedPaymentMethod.objects.filter(
             family_id=customer.family_id, is_default=True, removed_at__isnull=True
         ).exists()
-        saved, _ = SavedPaymentMethod.objects.get_or_create(
+        saved, _created = SavedPaymentMethod.objects.get_or_create(
             stripe_payment_method_id=method_id,
             defaults={
                 "family_id": customer.family_id,

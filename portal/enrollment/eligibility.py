@@ -112,8 +112,10 @@ def check_registration_window(offering: Offering, portal, now: datetime) -> None
     if offering.registration_opens_at and now < offering.registration_opens_at:
         raise refuse(
             "registration_not_open",
-            _("Registration for %(class)s opens %(when)s.")
-            % {"class": offering.name, "when": _local(offering.registration_opens_at)},
+            formats.sentence(
+                _("Registration for %(class)s opens %(when)s.")
+                % {"class": offering.name, "when": _local(offering.registration_opens_at)}
+            ),
         )
     if offering.registration_closes_at and now >= offering.registration_closes_at:
         raise refuse(
@@ -177,7 +179,9 @@ def check_family(family: Family, portal, now: datetime, keyword: str = "") -> No
         if opens and now < opens:
             raise refuse(
                 "new_families_not_yet",
-                _("Registration for new families opens %(when)s.") % {"when": _local(opens)},
+                formats.sentence(
+                    _("Registration for new families opens %(when)s.") % {"when": _local(opens)}
+                ),
                 status=403,
             )
     if family.status == Family.Status.INACTIVE and not portal.inactive_families_may_enroll:

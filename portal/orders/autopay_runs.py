@@ -13,6 +13,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.billing.models import AutopayCharge
@@ -53,7 +54,7 @@ def autopay_charge_list(*, period: date | None = None, status: str = "", one_off
     if status and status not in AutopayCharge.Status.values:
         raise ApplicationError(
             "invalid_filter",
-            f"Unknown status “{status[:30]}”.",
+            _("Unknown status “%(status)s”.") % {"status": status[:30]},
             fields={"status": [f"Use one of: {', '.join(AutopayCharge.Status.values)}."]},
         )
     charges = AutopayCharge.objects.select_related("family", "order").order_by("-created_at", "-pk")

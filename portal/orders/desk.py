@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal import links
@@ -83,7 +84,8 @@ def _invalid(name: str, message: str) -> ApplicationError:
 def _override_needed(exc: ApplicationError) -> ApplicationError:
     return ApplicationError(
         exc.code,
-        f"{exc.message} Staff may enroll anyway with an override and a reason.",
+        _("%(refusal)s Staff may enroll anyway with an override and a reason.")
+        % {"refusal": exc.message},
         status=exc.status,
         fields={**exc.fields, "override_reason": ["Give a reason to override this rule."]},
     )
@@ -158,7 +160,9 @@ def desk_enroll(
         if offering.openings <= 0 or (
             offering.days_selectable and not _every_day_free(offering, portal)
         ):
-            full = ApplicationError("offering_full", f"{offering.name} is full.", status=409)
+            full = ApplicationError(
+                "offering_full", _("%(class)s is full.") % {"class": offering.name}, status=409
+            )
             if not override_reason:
                 raise _override_needed(full)
             overridden.append(full.code)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.accounts.models import Family
@@ -94,8 +95,8 @@ def payments_failed_list(*, days: int | str = 30, limit: int = 200) -> list[dict
         choices = ", ".join(str(d) for d in FAILED_PAYMENT_DAYS)
         raise ApplicationError(
             "invalid_filter",
-            f"Show the last {choices} days.",
-            fields={"days": [f"Use one of: {choices}."]},
+            _("Show the last %(choices)s days.") % {"choices": choices},
+            fields={"days": [_("Use one of: %(choices)s.") % {"choices": choices}]},
         )
     since = timezone.now() - timedelta(days=int(text))
     failed = list(

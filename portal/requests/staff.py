@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.billing.models import LedgerEntry
@@ -40,8 +41,8 @@ def _enrollment(enrollment_id) -> Enrollment:
 def _not_active(enrollment: Enrollment) -> ApplicationError:
     return ApplicationError(
         "enrollment_not_active",
-        f"Only an active enrollment can be changed; this one is "
-        f"{enrollment.get_status_display().lower()}.",
+        _("Only an active enrollment can be changed; this one is %(status)s.")
+        % {"status": enrollment.get_status_display().lower()},
         status=409,
     )
 

@@ -161,7 +161,7 @@ def gift_certificate_buy_as_visitor(
         family = Family.objects.create(
             name=f"{buyer_name} (gift buyer)", is_guest=True, status=Family.Status.INACTIVE
         )
-        first, _, last = buyer_name.partition(" ")
+        first, _space, last = buyer_name.partition(" ")
         Guardian.objects.create(
             family=family,
             first_name=first,

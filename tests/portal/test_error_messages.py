@@ -96,21 +96,15 @@ def test_refusals_on_the_api_and_the_pages_follow_the_language(family_a):
     assert "Escriba un número de teléfono." in text and "Enter a phone number." not in text
 
 
-# Refusals only staff read (the console is English-only for now): left as they are.
-STAFF_ONLY = {
-    "portal/enrollment/services/approval.py", "portal/enrollment/services/staff.py",
-    "portal/requests/staff.py", "portal/orders/desk.py", "portal/orders/autopay_runs.py",
-    "portal/orders/selectors.py", "portal/billing/services.py",
-}  # fmt: skip
 GETTEXT = {"_", "gettext", "gettext_noop", "gettext_lazy"}
 
 
-def _family_sources():
+def _service_sources():
     for source in SOURCES:
         base = ROOT / source
         for path in [base] if base.suffix == ".py" else sorted(base.rglob("*.py")):
             where = str(path.relative_to(ROOT))
-            if "migrations" not in path.parts and where not in STAFF_ONLY:
+            if "migrations" not in path.parts:
                 yield where, ast.parse(path.read_text())
 
 
@@ -125,11 +119,11 @@ def _prose(node: ast.AST) -> bool:
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
 
 
-def test_no_family_refusal_is_built_with_an_f_string():
+def test_no_refusal_is_built_with_an_f_string():
     """A sentence built with an f-string cannot be translated: the services write
     ``_("... %(name)s ...") % {...}`` (dates through ``portal.formats``) instead."""
     found = []
-    for where, tree in _family_sources():
+    for where, tree in _service_sources():
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -144,7 +138,7 @@ def test_no_family_refusal_is_built_with_an_f_string():
 def _formatted_messages() -> dict[str, str]:
     """Every sentence the family-facing services translate with placeholders."""
     found: dict[str, str] = {}
-    for where, tree in [*_family_sources(), ("portal/formats.py", ast.parse(
+    for where, tree in [*_service_sources(), ("portal/formats.py", ast.parse(
         (ROOT / "portal/formats.py").read_text()))]:  # fmt: skip
         for node in ast.walk(tree):
             if (

@@ -113,7 +113,7 @@ def test_a_family_is_told_the_opening_time_in_the_business_zone(chicago, family_
         response,
         409,
         "registration_not_open",
-        f"Registration for Beam opens {day} at 8 a.m.",
+        f"Registration for Beam opens {day} at 8 a.m.",  # "a.m." ends the sentence
     )
     assert not Hold.objects.exists()
 

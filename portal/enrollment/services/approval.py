@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
@@ -30,8 +31,8 @@ SETTLE_AS = ("refund", "credit")
 def _not_pending(enrollment: Enrollment) -> ApplicationError:
     return ApplicationError(
         "enrollment_not_pending",
-        f"Only an enrollment pending approval can be decided; this one is "
-        f"{enrollment.get_status_display().lower()}.",
+        _("Only an enrollment pending approval can be decided; this one is %(status)s.")
+        % {"status": enrollment.get_status_display().lower()},
         status=409,
     )
 
@@ -82,7 +83,8 @@ def enrollment_approve(*, enrollment_id: int, note: str = "") -> Enrollment:
         elif not portal.pending_requests_count_against_openings and offering.openings <= 0:
             raise ApplicationError(
                 "offering_full",
-                f"{offering.name} is full: free a seat or raise its capacity first.",
+                _("%(class)s is full: free a seat or raise its capacity first.")
+                % {"class": offering.name},
                 status=409,
             )
         enrollment.status = Enrollment.Status.ACTIVE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 from portal.config.selectors import portal_settings_get
@@ -36,8 +37,8 @@ def enrollment_staff_drop(*, enrollment_id: int) -> Enrollment:
         if enrollment.status != Enrollment.Status.ACTIVE:
             raise ApplicationError(
                 "enrollment_not_active",
-                f"Only an active enrollment can be dropped; this one is "
-                f"{enrollment.get_status_display().lower()}.",
+                _("Only an active enrollment can be dropped; this one is %(status)s.")
+                % {"status": enrollment.get_status_display().lower()},
                 status=409,
             )
         enrollment.status = Enrollment.Status.DROPPED
@@ -58,15 +59,21 @@ def enrollment_staff_cancel(*, enrollment_id: int) -> Enrollment:
         if enrollment.status == Enrollment.Status.RESERVED:
             raise ApplicationError(
                 "enrollment_reserved_by_order",
-                f"This seat is reserved by order {enrollment.order_id}, awaiting payment; it is "
-                "released when the order lapses.",
+                _(
+                    "This seat is reserved by order %(order)s, awaiting payment; it is released "
+                    "when the order lapses."
+                )
+                % {"order": enrollment.order_id},
                 status=409,
             )
         if enrollment.status != Enrollment.Status.PENDING:
             raise ApplicationError(
                 "enrollment_not_pending",
-                f"Only an enrollment pending approval can be cancelled; this one is "
-                f"{enrollment.get_status_display().lower()}. Drop an active one instead.",
+                _(
+                    "Only an enrollment pending approval can be cancelled; this one is "
+                    "%(status)s. Drop an active one instead."
+                )
+                % {"status": enrollment.get_status_display().lower()},
                 status=409,
             )
         enrollment.status = Enrollment.Status.CANCELLED
@@ -89,7 +96,8 @@ def waitlist_staff_remove(*, entry_id: int) -> WaitlistEntry:
         if entry.status not in WaitlistEntry.LIVE:
             raise ApplicationError(
                 "not_on_waitlist",
-                f"This entry is no longer on the waitlist ({entry.get_status_display().lower()}).",
+                _("This entry is no longer on the waitlist (%(status)s).")
+                % {"status": entry.get_status_display().lower()},
                 status=409,
             )
         if entry.status == WaitlistEntry.Status.OFFERED and entry.hold_id is not None:
@@ -129,8 +137,8 @@ def waitlist_staff_offer(*, entry_id: int, by, override_reason: str = "") -> Wai
         if entry.status != WaitlistEntry.Status.WAITING:
             raise ApplicationError(
                 "waitlist_not_waiting",
-                f"Only a waiting student can be offered a seat; this entry is "
-                f"{entry.get_status_display().lower()}.",
+                _("Only a waiting student can be offered a seat; this entry is %(status)s.")
+                % {"status": entry.get_status_display().lower()},
                 status=409,
             )
         eligibility.check_student(entry.student, offering)
@@ -139,7 +147,8 @@ def waitlist_staff_offer(*, entry_id: int, by, override_reason: str = "") -> Wai
         if over and not override_reason:
             raise ApplicationError(
                 "offering_full",
-                f"{offering.name} is full: give a reason to offer a seat above its capacity.",
+                _("%(class)s is full: give a reason to offer a seat above its capacity.")
+                % {"class": offering.name},
                 status=409,
                 fields={"override_reason": ["Give a reason to offer a seat above capacity."]},
             )
@@ -186,7 +195,8 @@ def waitlist_staff_move(*, entry_id: int, position: int, by=None) -> WaitlistEnt
             entry.refresh_from_db()
             raise ApplicationError(
                 "not_on_waitlist",
-                f"This entry is no longer on the waitlist ({entry.get_status_display().lower()}).",
+                _("This entry is no longer on the waitlist (%(status)s).")
+                % {"status": entry.get_status_display().lower()},
                 status=409,
             )
         before = live.index(moving) + 1
