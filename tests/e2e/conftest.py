@@ -136,13 +136,16 @@ class AxeChecker:
     checked: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
 
-    def check(self, page, *, context: str = "") -> list[dict]:
+    def check(self, page, *, context: str = "", exclude: tuple[str, ...] = ()) -> list[dict]:
+        """``exclude``: CSS selectors of third-party markup left out (say why at the call)."""
         page.wait_for_load_state("load")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=str(AXE_JS))
         result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-            AXE_TAGS,
+            "async ([tags, exclude]) => await axe.run("
+            "exclude.length ? {exclude: exclude.map((s) => [s])} : document,"
+            " {runOnly: {type: 'tag', values: tags}})",
+            [AXE_TAGS, list(exclude)],
         )
         bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
         self.checked.append(_path(page.url))
