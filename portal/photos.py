@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import warnings
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kernel.errors import ApplicationError
@@ -47,7 +48,11 @@ def photo_checked(name: str, data: bytes) -> tuple[bytes, str]:
             if width * height > MAX_PHOTO_PIXELS:
                 raise _bad_photo(
                     "image_size_invalid",
-                    f"This image is {width}x{height} pixels; images may be at most 4000 a side.",
+                    _(
+                        "This image is %(width)sx%(height)s pixels; "
+                        "images may be at most 4000 a side."
+                    )
+                    % {"width": width, "height": height},
                 )
             probe.verify()
         if kind not in FORMATS:
@@ -55,13 +60,16 @@ def photo_checked(name: str, data: bytes) -> tuple[bytes, str]:
         if min(width, height) < MIN_PHOTO_SIDE:
             raise _bad_photo(
                 "image_size_invalid",
-                f"Use a photo at least {MIN_PHOTO_SIDE} pixels on its shorter side.",
+                _("Use a photo at least %(pixels)s pixels on its shorter side.")
+                % {"pixels": MIN_PHOTO_SIDE},
             )
         extension, encoder = FORMATS[kind]
         named = (name.rsplit(".", 1)[-1] if "." in name else "").lower().replace("jpeg", "jpg")
         if named and named != extension:
             raise _bad_photo(
-                "image_type_mismatch", f"The file is a {kind} image but is named .{named}."
+                "image_type_mismatch",
+                _("The file is a %(kind)s image but is named .%(extension)s.")
+                % {"kind": kind, "extension": named},
             )
         with Image.open(io.BytesIO(data)) as opened:
             picture: Image.Image = ImageOps.exif_transpose(opened)  # upright, as shot
