@@ -66,6 +66,7 @@ def _offering_form(program, day: str) -> dict:
         "capacity": 12,
         "gender": "any",
         "tuition": 9900,
+        "camp_unit_price": 0,
         "registration_fee": 0,
         "deposit": 0,
         "tuition_billing": "term",
