@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.db import connection
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -256,8 +255,11 @@ STAFF_FILTERS = [
     OpenApiParameter(
         "offering", int, description="A class: the request's own or the one it goes to."
     ),
-    OpenApiParameter("since", OpenApiTypes.DATE, description="Asked on or after (business's day)."),
-    OpenApiParameter("until", OpenApiTypes.DATE, description="Asked on or before."),
+    # Strings, not dates: an empty value (a console form's blank field) means no limit.
+    OpenApiParameter(
+        "since", str, description="YYYY-MM-DD: asked on or after (business's day); empty: none."
+    ),
+    OpenApiParameter("until", str, description="YYYY-MM-DD: asked on or before; empty: none."),
 ]
 
 

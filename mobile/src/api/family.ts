@@ -9913,12 +9913,12 @@ export interface operations {
                 page?: number;
                 /** @description Number of results to return per page. */
                 page_size?: number;
-                /** @description Asked on or after (business's day). */
+                /** @description YYYY-MM-DD: asked on or after (business's day); empty: none. */
                 since?: string;
                 /** @description Default `all` (every status); `pending` lists what waits, oldest first. */
                 status?: "all" | "approved" | "cancelled" | "denied" | "pending";
                 type?: "absence" | "drop" | "makeup" | "transfer";
-                /** @description Asked on or before. */
+                /** @description YYYY-MM-DD: asked on or before; empty: none. */
                 until?: string;
             };
             header?: never;
