@@ -117,6 +117,8 @@ def test_a_family_adds_replaces_and_removes_a_photo_through_the_api(
     # The student's answer carries the link too.
     detail = api.get(f"/api/v1/family/students/{student.pk}").json()
     assert detail["photo_url"].startswith(f"http://{host_of(family_a.tenant)}/media/private/")
+    family = api.get("/api/v1/family").json()
+    assert family["students"][0]["photo_url"].startswith(f"http://{host_of(family_a.tenant)}/")
 
     # Replacing it deletes the old file after the commit.
     with django_capture_on_commit_callbacks(execute=True):
@@ -291,6 +293,9 @@ def test_staff_roles_change_photos_and_coaches_see_them_on_the_roster(in_tenant_
     assert owner.client(tenant_b).delete(path).status_code == 401
     connection.set_tenant(in_tenant_a)
     assert Student.objects.get(pk=ada.pk).photo == photo
+    # The family overview staff read carries the signed link too.
+    overview = owner.client().get(f"/api/v1/staff/families/{ada.family_id}").json()
+    assert "/media/private/" in overview["students"][0]["photo_url"]
 
     # The coach's roster (API and console) shows Ada's photo and Ben's initials.
     day = g.today.isoformat()
