@@ -6,6 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from kernel.api.permissions import staff_permission
+from kernel.api.query import query_choice
 from portal.billing import services
 from portal.billing.selectors import ledger_get, statement_range
 from portal.orders import payments as order_payments
@@ -128,7 +129,8 @@ class LedgerApi(FamilyApi):
     )
     def get(self, request):
         ledger = ledger_get(
-            family=request.guardian.family, period=request.query_params.get("period", "30d")
+            family=request.guardian.family,
+            period=query_choice(request.query_params, "period", ["30d", "all"], "30d"),
         )
         return Response(
             {

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from kernel.api.pagination import Pagination
 from kernel.api.permissions import staff_permission
+from kernel.api.query import query_choice
 from kernel.errors import ApplicationError
 from portal.billing.money import amount_format
 from portal.requests import selectors, services
@@ -278,8 +279,8 @@ class StaffRequestListApi(PortalApi):
     def get(self, request):
         params = request.query_params
         requests = selectors.staff_request_list(
-            status=params.get("status") or "all",
-            type=params.get("type") or "",
+            status=query_choice(params, "status", selectors.STAFF_STATUSES, "all"),
+            type=query_choice(params, "type", Request.Type.values),
             offering=params.get("offering") or "",
             since=params.get("since") or "",
             until=params.get("until") or "",

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from kernel.api.pagination import Pagination
 from kernel.api.permissions import staff_permission
+from kernel.api.query import query_choice
 from kernel.errors import ApplicationError
 from portal.activity import selectors, services
 from portal.activity.models import ActivityItem
@@ -81,8 +82,8 @@ class ActivityListApi(PortalApi):
     def get(self, request):
         q = request.query_params
         items = selectors.activity_list(
-            kind=q.get("kind", "")[:30],
-            status=q.get("status", "unprocessed")[:20],
+            kind=query_choice(q, "kind", ActivityItem.Kind.values),
+            status=query_choice(q, "status", selectors.STATUSES, "unprocessed"),
             family_id=_family(q.get("family")),
             since=q.get("since", "")[:10],
             until=q.get("until", "")[:10],

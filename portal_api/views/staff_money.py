@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from kernel.api.pagination import Pagination
 from kernel.api.permissions import staff_permission
+from kernel.api.query import query_choice
 from kernel.errors import ApplicationError
 from portal.billing import stripe_reports
 from portal.billing.receivables import receivables_aged
@@ -128,7 +129,11 @@ class AutopayChargeListApi(PortalApi):
     def get(self, request):
         period, one_off = _period(request.query_params.get("period"))
         charges = autopay_runs.autopay_charge_list(
-            period=period, one_off=one_off, status=request.query_params.get("status") or ""
+            period=period,
+            one_off=one_off,
+            status=query_choice(
+                request.query_params, "status", autopay_runs.AutopayCharge.Status.values
+            ),
         )
         paginator = Pagination()
         page = paginator.paginate_queryset(charges, request, view=self)
@@ -187,7 +192,9 @@ class FailedPaymentListApi(PortalApi):
         "count), newest first (at most 200), with what became of each. `invalid_filter` (400).",
     )
     def get(self, request):
-        rows = payments_failed_list(days=request.query_params.get("days") or "30")
+        rows = payments_failed_list(
+            days=query_choice(request.query_params, "days", FAILED_PAYMENT_DAYS, "30")
+        )
         return Response(FailedPaymentOutput(rows, many=True).data)
 
 
@@ -201,7 +208,7 @@ def _limit(request, default: int) -> int:
 
 
 def _refresh(request) -> bool:
-    return request.query_params.get("refresh") == "1"
+    return query_choice(request.query_params, "refresh", ["1"]) == "1"
 
 
 class PayoutOutput(serializers.Serializer):
