@@ -44,7 +44,7 @@ mobile/node_modules/.installed: mobile/package.json mobile/package-lock.json
 # one SeaweedFS server or one browser stay together: --dist loadgroup). The suite mostly waits
 # on PostgreSQL, Redis and subprocesses, so more processes than the 2 cores pay off.
 PYTEST_WORKERS ?= 3
-PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --reuse-db
+PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --reuse-db
 # What `make test-fast` leaves out: browser, fuzz, fault-injection, S3 and integration tests.
 SLOW_MARKERS := e2e or fuzz or faults or s3 or integration
 

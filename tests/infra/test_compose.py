@@ -250,6 +250,7 @@ def test_dockerfile_healthcheck_and_command():
     assert env_names <= app_env_vars(), env_names - app_env_vars()
 
 
+@pytest.mark.integration  # a whole Django process in a subprocess (~4 s)
 def test_the_build_stage_collects_static_files_without_any_service(tmp_path):
     """The Dockerfile's collectstatic step, run as the build runs it: only the code and the
     variables it sets, no database, Redis or DEBUG."""

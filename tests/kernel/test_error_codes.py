@@ -15,6 +15,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from kernel import error_codes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,41 +364,53 @@ def _scan() -> tuple[dict[str, list[str]], list[str], list[tuple[str, str, int]]
     return found, unresolved, statuses
 
 
-FOUND, UNRESOLVED, STATUSES = _scan()
+@dataclass
+class Scan:
+    found: dict[str, list[str]]
+    unresolved: list[str]
+    statuses: list[tuple[str, str, int]]
 
 
-def test_every_error_site_is_readable():
-    assert UNRESOLVED == []
+@pytest.fixture(scope="module")
+def scan() -> Scan:
+    # A fixture, not a module constant: the walk over the whole source costs ~3 s, and run at
+    # import it was paid by every pytest-xdist process at collection, and by runs that
+    # deselect these tests.
+    return Scan(*_scan())
 
 
-def test_the_scan_finds_the_codes_of_each_kind_of_site():
+def test_every_error_site_is_readable(scan):
+    assert scan.unresolved == []
+
+
+def test_the_scan_finds_the_codes_of_each_kind_of_site(scan):
     # Direct, through helpers, from the exception handler's table, JSON bodies, subclasses,
     # f-strings over a helper's parameter and branded-app problems: the scan is not blind.
     kinds = ("cart_empty", "absence_too_late", "not_authenticated", "invalid_input", "unknown_host",
              "tenant_not_found", "hold_not_found", "app_id_missing", "slug_reserved",
              "domain_verification_mismatch", "invalid_credentials")  # fmt: skip
     for code in kinds:
-        assert code in FOUND, code
-    assert len(FOUND) > 200
+        assert code in scan.found, code
+    assert len(scan.found) > 200
 
 
-def test_every_code_in_the_source_is_registered():
-    missing = sorted(code for code in FOUND if code not in error_codes.REGISTRY)
-    listing = "\n".join(f"  {code}: raised at {', '.join(FOUND[code])}" for code in missing)
+def test_every_code_in_the_source_is_registered(scan):
+    missing = sorted(code for code in scan.found if code not in error_codes.REGISTRY)
+    listing = "\n".join(f"  {code}: raised at {', '.join(scan.found[code])}" for code in missing)
     assert not missing, (
         "Register these codes (status, meaning) in kernel/error_codes.py, then run "
         f"python -m kernel.error_codes > docs/errors.md:\n{listing}"
     )
 
 
-def test_every_registered_code_is_used():
-    assert sorted(set(error_codes.REGISTRY) - set(FOUND)) == []
+def test_every_registered_code_is_used(scan):
+    assert sorted(set(error_codes.REGISTRY) - set(scan.found)) == []
 
 
-def test_a_code_answers_with_its_registered_status():
+def test_a_code_answers_with_its_registered_status(scan):
     wrong = [
         (where, code, status)
-        for where, code, status in STATUSES
+        for where, code, status in scan.statuses
         if code in error_codes.REGISTRY and error_codes.REGISTRY[code].status != status
     ]
     assert wrong == []
@@ -410,10 +424,10 @@ def test_each_code_is_registered_once_with_a_meaning():
         assert entry.code.isascii() and entry.code.replace("_", "").isalnum(), entry
 
 
-def test_not_found_is_only_the_routers():
+def test_not_found_is_only_the_routers(scan):
     """A missing object named by the caller has its own code; not_found is what the router,
     Http404 and DRF's NotFound answer, never an ApplicationError."""
-    files = {where.rpartition(":")[0] for where in FOUND["not_found"]}
+    files = {where.rpartition(":")[0] for where in scan.found["not_found"]}
     assert files == {"saas_platform/views.py", "kernel/api/exception_handler.py"}
 
 

@@ -3,6 +3,8 @@
 import runpy
 from pathlib import Path
 
+import pytest
+
 CONF = Path(__file__).resolve().parents[2] / "saas_platform" / "gunicorn_conf.py"
 
 
@@ -55,6 +57,7 @@ def test_one_cpu_still_gets_several_workers(monkeypatch):
     assert conf["default_workers"](0) == 2
 
 
+@pytest.mark.integration  # a whole Django process in a subprocess (~4 s)
 def test_the_wsgi_module_loads_both_url_maps_before_the_workers_fork():
     """gunicorn preloads saas_platform.wsgi in its master: the views come with it, so no
     worker spends its first request importing them."""
