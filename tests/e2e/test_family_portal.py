@@ -8,7 +8,10 @@ billing page against localstripe's stand-in Stripe.js; checkout and the unpaid o
 that saved card, then its receipt; a gift certificate bought (its code shown to the buyer) and
 its balance checked; account edits (name and phone, password), a guardian removed and an
 emergency contact added and edited on the family page, the data export downloaded; the requests
-page; eligibility on the class cards and the student picker; the class search's filters.
+page; the makeup, transfer and punch-pass pickers, each listing exactly the classes the student
+may take (not a girls-only class for Leo, one for older children, a level the student does not
+hold, another program's class for a program's makeup token, the class being transferred out of);
+eligibility on the class cards and the student picker; the class search's filters.
 
 On every page visited: axe-core finds no serious or critical violation, nothing scrolls
 sideways, no tap target is under 44 px, and the page is in the context's language. The one
@@ -124,14 +127,20 @@ def family_setup(tenant):
     """A signed-up family (two guardians, two students: Mia 7, Leo 4) whose policies are
     accepted; three full classes: one seat offered to Mia (Ninja Skills, to accept), one offered
     (Vault Club, to decline), one she waits for (Beam Team, to leave); a hold on the swim class
-    that ran out; the free class checked out; a girls-only class Leo may not take."""
+    that ran out; the free class checked out; a girls-only class Leo may not take. For the
+    pickers: Mia in Bronze (Bronze Bars is for Bronze, Silver Bars for Silver, Power Tumbling for
+    ages 6 and up), a makeup token for Leo in Gymnastics and a free one-student punch pass (any
+    class) for Leo."""
     from portal.accounts.models import Guardian, Student
     from portal.accounts.services import family_signup, guardian_add
-    from portal.catalog.models import Offering
+    from portal.catalog.models import Level, Offering
     from portal.config.services import portal_settings_update
     from portal.enrollment import services
     from portal.enrollment.models import Hold
     from portal.orders import services as orders
+    from portal.requests.models import MakeupToken
+    from portal.store import purchases
+    from portal.store.models import PunchPassProduct
     from tests.portal.enrollment_helpers import accept_policies, make_family
 
     offerings = catalog_create(tenant)
@@ -147,11 +156,11 @@ def family_setup(tenant):
         mia = Student.objects.create(family=family, first_name="Mia", last_name="Rivera",
                                      date_of_birth=today - timedelta(days=7 * 365 + 30),
                                      gender="female")  # fmt: skip
-        Student.objects.create(family=family, first_name="Leo", last_name="Rivera",
-                               date_of_birth=today - timedelta(days=4 * 365 + 30),
-                               gender="male")  # fmt: skip
+        leo = Student.objects.create(family=family, first_name="Leo", last_name="Rivera",
+                                     date_of_birth=today - timedelta(days=4 * 365 + 30),
+                                     gender="male")  # fmt: skip
         accept_policies(family)
-        portal_settings_update(gift_certificates_enabled=True)
+        portal_settings_update(gift_certificates_enabled=True, punch_passes_enabled=True)
         paid = offerings["paid"]
         base = {"program": paid.program, "location": paid.location, "start_date": paid.start_date,
                 "end_date": paid.end_date, "start_time": paid.start_time,
@@ -162,6 +171,17 @@ def family_setup(tenant):
                                        registration_fee=0, weekdays=[3], **base)  # fmt: skip
         Offering.objects.create(name="Girls Beam", capacity=6, tuition=7000, weekdays=[4],
                                 gender="female", min_age=3, max_age=12, **base)  # fmt: skip
+        # The pickers (makeup, transfer, punch pass) list only classes the student may take.
+        bronze = Level.objects.create(program=paid.program, name="Bronze", position=1)
+        silver = Level.objects.create(program=paid.program, name="Silver", position=2)
+        Student.objects.filter(pk=mia.pk).update(level=bronze)
+        for name, level, day in (("Bronze Bars", bronze, 1), ("Silver Bars", silver, 3)):
+            Offering.objects.create(name=name, capacity=6, tuition=7000, weekdays=[day],
+                                    **base).levels.set([level])  # fmt: skip
+        Offering.objects.create(name="Power Tumbling", capacity=6, tuition=7000, weekdays=[4],
+                                min_age=6, **base)  # fmt: skip
+        MakeupToken.objects.create(family=family, student=leo, program=paid.program, kind=paid.kind,
+                                   expires_on=today + timedelta(days=60))  # fmt: skip
         Offering.objects.filter(pk=paid.pk).update(capacity=1)
         other, kid = make_family("other@kestrel.test")
         accept_policies(other)
@@ -182,6 +202,10 @@ def family_setup(tenant):
         # The free class, checked out (nothing due: confirmed at once).
         services.cart_add(family=family, student_id=mia.pk, offering_id=offerings["free"].pk)
         orders.checkout(family=family)
+        # A free pass for Leo (any class): confirmed at once.
+        drop_in = PunchPassProduct.objects.create(name="Drop-in", visits=2, price=0,
+                                                  valid_days=60, scope="student")  # fmt: skip
+        purchases.punch_pass_buy(family=family, product_id=drop_in.pk, student_id=leo.pk)
     from tenants.models import Tenant
 
     Tenant.objects.filter(pk=tenant.pk).update(
@@ -227,17 +251,32 @@ def open_nav(page, text, name: str) -> None:
 
 
 def submit(page, selector: str) -> None:
-    """Click a form's submit button and wait for the page it leads to."""
+    """Click a form's submit button (or a link) and wait for the page it leads to."""
     with page.expect_navigation():
         page.locator(selector).click()
     page.wait_for_load_state("load")
 
 
+def picker_classes(page, tenant) -> set[str]:
+    """The names of the classes a picker (``#id_offering``) lists, read from its options'
+    values (the language's own words play no part)."""
+    from portal.catalog.models import Offering
+
+    values = page.locator("#id_offering option").evaluate_all(
+        "options => options.map((o) => o.value).filter(Boolean)"
+    )
+    with tenant_context(tenant):
+        names = dict(Offering.objects.filter(pk__in=values).values_list("pk", "name"))
+    assert len(names) == len(values), values
+    return set(names.values())
+
+
 def journeys(page, axe, e2e_tenant, language: str, shot: str) -> None:
     from portal.accounts.models import EmergencyContact, Guardian
     from portal.billing.models import SavedPaymentMethod
-    from portal.enrollment.models import Order, WaitlistEntry
-    from portal.store.models import GiftCertificate
+    from portal.enrollment.models import Enrollment, Order, WaitlistEntry
+    from portal.requests.models import MakeupToken
+    from portal.store.models import GiftCertificate, PunchPass
 
     tenant = e2e_tenant.tenant
     text = TEXT[language]
@@ -385,6 +424,37 @@ def journeys(page, axe, e2e_tenant, language: str, shot: str) -> None:
     # 7. Requests (a table that must not scroll sideways).
     open_nav(page, text, text["requests"])
     check_page(page, axe, "requests", shot=shot)
+
+    # 6. The makeup, transfer and punch-pass pickers list exactly the classes the student may
+    # take (by the options' values, whatever the language).
+    with tenant_context(tenant):
+        token = MakeupToken.objects.get(student__first_name="Leo")
+        trial = Enrollment.objects.get(offering__name="Tumble Tots Trial", status="active")
+        punch = PunchPass.objects.get(student__first_name="Leo", status="active")
+    # Leo's token (Gymnastics): not Girls Beam (girls only), Power Tumbling (ages 6 and up),
+    # Silver Bars (a level he does not hold) nor Guppies (another program).
+    submit(page, f'main a[href$="/requests/makeup/{token.pk}/"]')
+    assert picker_classes(page, tenant) == {
+        "Tumble Tots Trial", "Ninja Skills", "Vault Club", "Beam Team", "Bronze Bars"
+    }  # fmt: skip
+    check_page(page, axe, "makeup-picker", shot=shot)
+    # Mia's move out of Tumble Tots Trial: not the class she is in, nor Silver Bars (she is in
+    # Bronze); Girls Beam and Power Tumbling are hers to take.
+    page.goto(e2e_tenant("/requests/"))
+    submit(page, f'main a[href$="/requests/transfer/{trial.pk}/"]')
+    assert picker_classes(page, tenant) == {
+        "Ninja Skills", "Guppies", "Vault Club", "Beam Team", "Girls Beam", "Bronze Bars",
+        "Power Tumbling",
+    }  # fmt: skip
+    check_page(page, axe, "transfer-picker", shot=shot)
+    # A visit of Leo's pass (any program): Guppies too, still not Girls Beam, Power Tumbling
+    # nor Silver Bars.
+    page.goto(e2e_tenant("/store/"))
+    submit(page, f'main a[href$="/store/punch-passes/{punch.pk}/use/"]')
+    assert picker_classes(page, tenant) == {
+        "Tumble Tots Trial", "Ninja Skills", "Guppies", "Vault Club", "Beam Team", "Bronze Bars"
+    }  # fmt: skip
+    check_page(page, axe, "punch-picker", shot=shot)
 
     # 6. Eligibility up front: "Girls only" on the card; the picker disables Leo, with why.
     page.goto(e2e_tenant("/classes/"))
