@@ -126,13 +126,15 @@ def request_pending_list(*, family: Family, limit: int = 5) -> list[Request]:
 
 def transfer_targets(*, enrollment: Enrollment, visible_kinds: list[str]) -> list[Offering]:
     """Classes an enrollment's student may move into: shown to families, not the class it is in,
-    and open to the student (age, gender, level); at most 100."""
+    not full (a transfer into a full class is refused), and open to the student (age, gender,
+    level); at most 100."""
     candidates = (
         offering_search(filters=OfferingFilters(), visible_kinds=visible_kinds)
         .exclude(pk=enrollment.offering_id)
         .prefetch_related("levels")[:200]
     )
-    return offerings_for_student(enrollment.student, candidates)[:100]
+    open_ = [offering for offering in candidates if offering.openings > 0]
+    return offerings_for_student(enrollment.student, open_)[:100]
 
 
 def makeup_tokens_available(*, family: Family) -> QuerySet[MakeupToken]:

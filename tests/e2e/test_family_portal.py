@@ -439,20 +439,20 @@ def journeys(page, axe, e2e_tenant, language: str, shot: str) -> None:
     }  # fmt: skip
     check_page(page, axe, "makeup-picker", shot=shot)
     # Mia's move out of Tumble Tots Trial: not the class she is in, nor Silver Bars (she is in
-    # Bronze); Girls Beam and Power Tumbling are hers to take.
+    # Bronze), nor the full Ninja Skills and Beam Team (a transfer there would be refused);
+    # Girls Beam and Power Tumbling are hers to take.
     page.goto(e2e_tenant("/requests/"))
     submit(page, f'main a[href$="/requests/transfer/{trial.pk}/"]')
     assert picker_classes(page, tenant) == {
-        "Ninja Skills", "Guppies", "Vault Club", "Beam Team", "Girls Beam", "Bronze Bars",
-        "Power Tumbling",
+        "Guppies", "Vault Club", "Girls Beam", "Bronze Bars", "Power Tumbling",
     }  # fmt: skip
     check_page(page, axe, "transfer-picker", shot=shot)
-    # A visit of Leo's pass (any program): Guppies too, still not Girls Beam, Power Tumbling
-    # nor Silver Bars.
+    # A visit of Leo's pass (any program): Guppies too, still not Girls Beam, Power Tumbling,
+    # Silver Bars, nor the full Ninja Skills and Beam Team.
     page.goto(e2e_tenant("/store/"))
     submit(page, f'main a[href$="/store/punch-passes/{punch.pk}/use/"]')
     assert picker_classes(page, tenant) == {
-        "Tumble Tots Trial", "Ninja Skills", "Guppies", "Vault Club", "Beam Team", "Bronze Bars"
+        "Tumble Tots Trial", "Guppies", "Vault Club", "Bronze Bars"
     }  # fmt: skip
     check_page(page, axe, "punch-picker", shot=shot)
 

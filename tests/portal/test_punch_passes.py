@@ -12,6 +12,7 @@ from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.tasks import expire_due_task
 from portal.orders import services as orders
 from portal.store.models import PunchPass, PunchPassProduct, PunchRedemption
+from portal.store.selectors import punch_pass_targets
 from tests.factories import ProgramFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
 from tests.portal.enrollment_helpers import TODAY, make_family, make_offering
@@ -385,6 +386,8 @@ def test_a_full_class_refuses_the_visit(punch_on):
     assert before[2] == 1
     assert_error(redeem(punch_on, punch, offering), 409, "offering_full")
     assert snapshot(punch, offering) == before
+    # ...and the pass's picker does not offer it.
+    assert offering not in punch_pass_targets(punch=punch, visible_kinds=["class"])
 
 
 def test_the_last_seat_goes_to_a_visit_and_then_the_class_is_full(punch_on):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment
 from portal.requests.models import Request
 from portal.requests.selectors import request_pending_list, transfer_targets
@@ -44,9 +45,12 @@ def test_transfer_targets_leave_out_the_current_class_and_what_the_student_canno
     current, fits = make_offering(name="Current"), make_offering(name="Fits")
     too_old = make_offering(name="Teens", min_age=13, max_age=17)
     camp = make_offering(name="Camp", kind="camp")
+    full = make_offering(name="Full", capacity=2)
+    Offering.objects.filter(pk=full.pk).update(seats_taken=2)
     enrollment = Enrollment.objects.create(
         family=family, student=kid, offering=current, status="active", start_date=TODAY
     )
     targets = transfer_targets(enrollment=enrollment, visible_kinds=["class"])
     assert fits in targets
     assert current not in targets and too_old not in targets and camp not in targets
+    assert full not in targets  # a transfer into a full class is refused: not offered
