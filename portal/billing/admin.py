@@ -65,6 +65,9 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
 
+    def has_add_permission(self, request):
+        return False  # written by the webhook as Stripe sends events, never by hand
+
 
 @admin.register(AutopayCharge)
 class AutopayChargeAdmin(HistoryLinkMixin, admin.ModelAdmin):

@@ -73,6 +73,25 @@ def test_front_desk_admin_pages(path, expected, staff_client):
     assert expected in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        "portal_billing/stripeevent",
+        "portal_push/pushdevice",
+        "portal_push/pushmessage",
+        "portal_outbox/outboxmessage",
+    ],
+)
+def test_records_the_system_writes_cannot_be_added_in_the_admin(model, staff_client):
+    """Found by the garbage-input fuzz once it kept the staff session to the end: every field
+    of these is read-only, so an add form saved a blank row (a 500 on a unique or non-null
+    column). The list still shows them; adding is refused."""
+    assert staff_client.get(f"/admin/{model}/").status_code == 200
+    response = staff_client.post(f"/admin/{model}/add/", {})
+    assert response.status_code == 403
+    assert staff_client.get(f"/admin/{model}/add/").status_code == 403
+
+
 def test_admin_offering_form_saves(staff_client, in_tenant_a):
     with tenant_context(in_tenant_a):
         from portal.catalog.models import Offering, Program
