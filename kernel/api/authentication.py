@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -9,6 +13,75 @@ from kernel.users.models import ApiToken
 # Updating last_used_at on every request would turn each read into a write; once a minute is
 # enough to show staff which devices are in use.
 LAST_USED_RESOLUTION_SECONDS = 60
+KEYWORD = "Bearer"
+
+
+def bearer_key(request) -> str | None:
+    """The raw key of the request's ``Authorization: Bearer <key>`` header (a Django or DRF
+    request); None when there is no such header (another scheme, or none). A malformed one
+    raises ``AuthenticationFailed``."""
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].lower() != KEYWORD.lower().encode():
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+    try:
+        return header[1].decode()
+    except UnicodeError:
+        raise exceptions.AuthenticationFailed("Malformed Authorization header.") from None
+
+
+def bearer_tokens(raw: str) -> QuerySet[ApiToken]:
+    """The active (not revoked) token with this raw key, as a queryset (at most one row: the
+    hash is unique) a caller may join more onto, so one statement finds all it needs."""
+    return ApiToken.objects.active().filter(key_hash=ApiToken.hash(raw))
+
+
+def token_in_use(token: ApiToken, *, now: datetime) -> bool:
+    """The rules of a presented active token (its user active): False when it has expired
+    (``API_TOKEN_TTL_DAYS`` since it was last used; the caller refuses it, and revokes it with
+    ``token_revoke_expired`` or leaves that to the ordinary path); otherwise the use is recorded
+    (``last_used_at``, at most once a minute, which also slides the expiry) and True.
+
+    Needs only the token's ``pk``, ``created_at`` and ``last_used_at``."""
+    expires_at = token.expires_at()
+    if expires_at is not None and expires_at <= now:
+        return False
+    if (
+        token.last_used_at is None
+        or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return True
+
+
+def token_revoke_expired(token: ApiToken, *, now: datetime) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def token_accepted(request, **annotations: Any) -> ApiToken | None:
+    """The request's token when ``BearerTokenAuthentication`` would accept it (its use then
+    recorded, as there), in one statement: the active token with the key, of an active user,
+    with ``annotations`` (say, what the caller needs of the user's rows) joined onto it. None
+    for anything the authentication refuses (a malformed header, an unknown, revoked or expired
+    token, an inactive user; an expired token is not revoked here) or skips (no bearer header):
+    the caller leaves those to the ordinary path, which gives its usual answer."""
+    try:
+        raw = bearer_key(request)
+    except exceptions.AuthenticationFailed:
+        return None
+    if raw is None:
+        return None
+    token = (
+        bearer_tokens(raw)
+        .filter(user__is_active=True)
+        .annotate(**annotations)
+        .only("pk", "created_at", "last_used_at")
+        .first()
+    )
+    if token is None or not token_in_use(token, now=timezone.now()):
+        return None
+    return token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -17,38 +90,22 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     Tokens live in the schema of the host they were issued on, so a token from tenant A is
     simply unknown on tenant B's host (and on the platform host). A token unused for
     ``API_TOKEN_TTL_DAYS`` has expired (sliding: each use extends it) and is revoked when it
-    is next presented."""
+    is next presented. The waiting room's fast join and leave
+    (``saas_platform.waiting_room_poll``) apply the same rules through the functions above."""
 
-    keyword = "Bearer"
+    keyword = KEYWORD
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        raw = bearer_key(request)
+        if raw is None:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        try:
-            raw = header[1].decode()
-        except UnicodeError:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.") from None
-        token = (
-            ApiToken.objects.active()
-            .select_related("user")
-            .filter(key_hash=ApiToken.hash(raw))
-            .first()
-        )
+        token = bearer_tokens(raw).select_related("user").first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
-        expires_at = token.expires_at()
-        if expires_at is not None and expires_at <= now:
-            ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if not token_in_use(token, now=now):
+            token_revoke_expired(token, now=now)
             raise exceptions.AuthenticationFailed("This token has expired. Sign in again.")
-        if (
-            token.last_used_at is None
-            or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
-        ):
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
     def authenticate_header(self, request):
