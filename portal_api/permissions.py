@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import F
 from rest_framework import permissions
 
+from kernel.api.authentication import token_accepted
 from kernel.errors import ApplicationError
 from portal.accounts.errors import family_suspended_error
 from portal.accounts.models import Family
@@ -18,6 +20,19 @@ def mobile_app_disabled_error(tenant) -> ApplicationError:
     )
 
 
+def family_refusal(request, *, family_status: str, by_token: bool) -> ApplicationError | None:
+    """Why a guardian of a family with this status may not go on (None: it may): the family
+    is suspended, or it signed in with a bearer token (an app) and the business has switched
+    its app off."""
+    if family_status == Family.Status.SUSPENDED:
+        return family_suspended_error(connection.tenant)
+    if by_token and not portal_settings_get(request).mobile_app_enabled:
+        # Bearer tokens are the apps' sign-in (the web portal uses its session): with the
+        # app switched off, an app signed in earlier stops too.
+        return mobile_app_disabled_error(connection.tenant)
+    return None
+
+
 class IsFamilyMember(permissions.BasePermission):
     """A signed-in guardian of a family that is not suspended. Sets ``request.guardian``."""
 
@@ -30,14 +45,36 @@ class IsFamilyMember(permissions.BasePermission):
             raise ApplicationError(
                 "not_a_family_account", "This account does not belong to a family.", status=403
             )
-        if guardian.family.status == Family.Status.SUSPENDED:
-            raise family_suspended_error(connection.tenant)
-        if request.auth is not None and not portal_settings_get(request).mobile_app_enabled:
-            # Bearer tokens are the apps' sign-in (the web portal uses its session): with the
-            # app switched off, an app signed in earlier stops too.
-            raise mobile_app_disabled_error(connection.tenant)
+        refusal = family_refusal(
+            request, family_status=guardian.family.status, by_token=request.auth is not None
+        )
+        if refusal is not None:
+            raise refusal
         request.guardian = guardian
         return True
+
+
+def token_family_id(request) -> int | None:
+    """``BearerTokenAuthentication`` and ``IsFamilyMember`` together in one statement, for the
+    waiting room's join answered before the stack (``saas_platform.waiting_room_poll``): the
+    family of the request's bearer token when both would let it through (the token active and
+    unexpired, its use recorded; its user active and a guardian; the family not suspended; the
+    app switched on). None for anything else, which the ordinary stack then answers (401, 403)
+    as always. A Django request: its portal settings are memoised on it."""
+    token = token_accepted(
+        request,
+        family=F("user__guardian__family"),
+        family_status=F("user__guardian__family__status"),
+    )
+    if token is None:
+        return None
+    family_id = getattr(token, "family", None)
+    if family_id is None:  # not a guardian: a staff member, say
+        return None
+    status = getattr(token, "family_status", "")
+    if family_refusal(request, family_status=status, by_token=True) is not None:
+        return None
+    return family_id
 
 
 class CatalogVisible(permissions.BasePermission):
