@@ -8,19 +8,23 @@ Staff with ``portal_catalog.manage_registration_openings`` watch the queue and p
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.mediatypes import media_type_matches
 
+from kernel.api.authentication import token_accepted
 from kernel.api.permissions import staff_permission
 from kernel.errors import ApplicationError
 from portal.catalog import waiting_room
 from portal.catalog.models import RegistrationOpening
 
-from ..permissions import CatalogVisible, IsFamilyMember
+from ..permissions import CatalogVisible, IsFamilyMember, token_family_id
 from .base import PortalApi
 
 MANAGE = "portal_catalog.manage_registration_openings"
@@ -94,6 +98,89 @@ def _ticket_family(config: waiting_room.OpeningConfig, ticket: str) -> int:
             "invalid_ticket", _("This waiting-room ticket is not valid here."), status=400
         )
     return family_id
+
+
+_renderer = JSONRenderer()
+
+
+def _answer(data: dict | None, status: int = 200) -> HttpResponse:
+    """What DRF would send for ``Response(data, status)`` from these views: the same bytes
+    (DRF's compact JSON), no content type for an empty body, ``no-store``."""
+    content = _renderer.render(data)
+    response = HttpResponse(content, status=status, content_type="application/json")
+    if not content:
+        del response["Content-Type"]
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused(exc: ApplicationError) -> HttpResponse:
+    """The API's exception handler's answer for an ``ApplicationError``."""
+    response = _answer(exc.as_dict(), exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def _plain_json_accepted(request: HttpRequest) -> bool:
+    """DRF's content negotiation would answer this request in plain JSON: no ``?format=`` and
+    an ``Accept`` header (``*/*`` when absent) that JSON satisfies, without media-type
+    parameters (DRF would carry those into the content type, ``indent`` into the body). Anything
+    else (say, ``Accept: text/html``: 406) is left to the stack."""
+    if "format" in request.GET:
+        return False
+    accept = request.META.get("HTTP_ACCEPT", "*/*")
+    if ";" in accept:
+        return False
+    return any(
+        media_type_matches(_renderer.media_type, token.strip()) for token in accept.split(",")
+    )
+
+
+def queue_join_by_token(request: HttpRequest, opening_id: int) -> HttpResponse | None:
+    """``POST /api/v1/openings/{id}/queue`` from an app (``Authorization: Bearer``), answered
+    before sessions, CSRF, the audit context and DRF (``saas_platform.waiting_room_poll``):
+    one statement checks what ``BearerTokenAuthentication`` and ``IsFamilyMember`` would
+    (``token_family_id``), the join itself is Redis only. The same body, status and errors as
+    ``OpeningQueueApi.post``; None (the whole stack answers, as before) for any request those
+    two would not let through."""
+    if not _plain_json_accepted(request):
+        return None
+    family_id = token_family_id(request)
+    if family_id is None:
+        return None
+    try:
+        result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
+        ticket = waiting_room.ticket_for(waiting_room.opening_config(opening_id), family_id)
+    except ApplicationError as exc:
+        return _refused(exc)
+    return _answer(queue_body(result, ticket))
+
+
+def queue_leave_by_ticket(
+    request: HttpRequest, opening_id: int, ticket: str
+) -> HttpResponse | None:
+    """``DELETE /api/v1/openings/{id}/queue`` with ``X-Waiting-Room-Ticket``, answered before
+    the stack: the ticket names the family, so leaving needs only the opening's cached settings
+    and one Redis pipeline. The same answers as ``OpeningQueueApi.delete`` (204,
+    ``opening_not_found``, ``invalid_ticket``). DRF would still authenticate credentials sent
+    along: a bearer token is checked here the same way (one statement; None, so the stack
+    refuses it, when it would be refused), and a request carrying a session cookie (DRF's
+    session authentication, its CSRF check) is left to the stack (None)."""
+    if not _plain_json_accepted(request):
+        return None
+    if request.META.get("HTTP_AUTHORIZATION"):
+        if token_accepted(request) is None:
+            return None
+    elif settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return None
+    try:
+        config = waiting_room.opening_config(opening_id)
+        family_id = _ticket_family(config, ticket)
+        waiting_room.queue_leave(opening_id=opening_id, family_id=family_id)
+    except ApplicationError as exc:
+        return _refused(exc)
+    return _answer(None, status.HTTP_204_NO_CONTENT)
 
 
 def queue_poll_by_ticket(opening_id: int, ticket: str) -> HttpResponse:
