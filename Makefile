@@ -40,11 +40,14 @@ mobile/node_modules/.installed: mobile/package.json mobile/package-lock.json
 	cd mobile && npm ci --no-audit --no-fund
 	@touch $@
 
-# pytest-xdist processes (each on its own clone of the prepared test database; tests that share
-# one SeaweedFS server or one browser stay together: --dist loadgroup). The suite mostly waits
-# on PostgreSQL, Redis and subprocesses, so more processes than the 2 cores pay off.
+# pytest-xdist processes (each on its own clone of the prepared test database; the tests that
+# share one SeaweedFS server stay together: --dist loadgroup). The fast loop is CPU-bound (3
+# processes and PostgreSQL on 2 cores); the whole suite mostly waits on browsers, subprocesses
+# and servers, so `make test` runs more (docs/testing.md, "Figures").
 PYTEST_WORKERS ?= 3
-PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --reuse-db
+PYTEST_WORKERS_ALL ?= 5
+PYTEST_RUN = PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --dist loadgroup --reuse-db
+PYTEST := $(PYTEST_RUN) -n $(PYTEST_WORKERS)
 # What `make test-fast` leaves out: browser, fuzz, fault-injection, S3 and integration tests.
 SLOW_MARKERS := e2e or fuzz or faults or s3 or integration
 
@@ -52,7 +55,7 @@ test: install browser-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(DEVENV) && $(PYTEST) $(PYTEST_ARGS)
+	$(DEVENV) && $(PYTEST_RUN) -n $(PYTEST_WORKERS_ALL) $(PYTEST_ARGS)
 
 # The loop for every change: no browser, no install of browser deps, no lint.
 test-fast: install

@@ -9,6 +9,7 @@ for a branded build, one business), so one build serves any server."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -36,23 +37,29 @@ def inputs_hash() -> str:
 
 
 def web_export(*, force: bool = False, timeout: int = 1200) -> Path:
-    """mobile/dist-web, built unless a build of the same inputs is already there."""
+    """mobile/dist-web, built unless a build of the same inputs is already there.
+
+    Processes that want the build at the same time (test workers, a demo beside a test run)
+    take turns on a lock file: the first builds, the others then find its stamp and use it,
+    instead of exporting into the same folder at once."""
     wanted = inputs_hash()
     stamp = DIST / STAMP
-    if not force and stamp.exists() and stamp.read_text() == wanted:
-        return DIST
-    env = {**os.environ, "EXPO_OFFLINE": "1", "CI": "1"}
-    env.pop("APP_PLATFORM_URL", None)  # the address comes at run time, from serve()
-    expo = str(APP / "node_modules/.bin/expo")
-    subprocess.run(  # noqa: S603 - a fixed command
-        [expo, "export", "--platform", "web", "--output-dir", str(DIST), "--clear"],
-        cwd=APP,
-        env=env,
-        check=True,
-        timeout=timeout,
-        capture_output=True,
-    )
-    stamp.write_text(wanted)
+    with open(APP / ".dist-web.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and stamp.exists() and stamp.read_text() == wanted:
+            return DIST
+        env = {**os.environ, "EXPO_OFFLINE": "1", "CI": "1"}
+        env.pop("APP_PLATFORM_URL", None)  # the address comes at run time, from serve()
+        expo = str(APP / "node_modules/.bin/expo")
+        subprocess.run(  # noqa: S603 - a fixed command
+            [expo, "export", "--platform", "web", "--output-dir", str(DIST), "--clear"],
+            cwd=APP,
+            env=env,
+            check=True,
+            timeout=timeout,
+            capture_output=True,
+        )
+        stamp.write_text(wanted)
     return DIST
 
 
