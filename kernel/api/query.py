@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext as _
+
 from kernel.errors import ApplicationError
 
 
@@ -22,9 +24,10 @@ def query_choice(
         return default
     value = params.get(name)
     if value not in allowed:
+        choices_text = ", ".join(allowed)
         raise ApplicationError(
             "invalid_filter",
-            f"{name} is one of: {', '.join(allowed)}.",
-            fields={name: [f"One of: {', '.join(allowed)}."]},
+            _("%(name)s is one of: %(choices)s.") % {"name": name, "choices": choices_text},
+            fields={name: [_("Choose one of: %(choices)s.") % {"choices": choices_text}]},
         )
     return value

@@ -40,3 +40,17 @@ def test_family_ledger_period_refuses_empty(family_a):
     client = family_a.client()
     assert client.get("/api/v1/ledger", {"period": "all"}).status_code == 200
     assert_error(client.get("/api/v1/ledger", {"period": ""}), 400, "invalid_filter")
+
+
+def test_the_refusal_is_in_the_callers_language(family_a):
+    """The message and the field's sentence come from the catalog, the values as they are."""
+    client = family_a.client()
+    body = assert_error(
+        client.get("/api/v1/ledger", {"period": "soon"}, HTTP_ACCEPT_LANGUAGE="es"),
+        400,
+        "invalid_filter",
+    )
+    assert body["message"] == "period debe ser uno de estos valores: 30d, all."
+    assert body["fields"] == {"period": ["Elija una de estas opciones: 30d, all."]}
+    body = assert_error(client.get("/api/v1/ledger", {"period": "soon"}), 400, "invalid_filter")
+    assert body["message"] == "period is one of: 30d, all."
