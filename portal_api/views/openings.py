@@ -216,6 +216,11 @@ class OpeningListApi(PortalApi):
 class OpeningQueueApi(PortalApi):
     """POST joins (a signed-in family); GET polls (ticket or signed-in family)."""
 
+    # Every answer is one family's: a place, a ticket, a pass. A poll or leave by ticket alone
+    # carries no credentials and the class-level permission is public, so without this the
+    # whole stack left them cacheable (the fast path already sends no-store).
+    no_store = True
+
     def get_permissions(self):
         if self.request.method == "POST" or not self.request.headers.get("X-Waiting-Room-Ticket"):
             # GET and DELETE with a ticket need no session: the ticket names the family.
