@@ -555,7 +555,10 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
                 poll_seconds=POLL_IDLE_SECONDS,
             )
         return QueueStatus(state="expired", poll_seconds=POLL_IDLE_SECONDS)
-    if not _opened(config, now):
+    # Before the opening by this request's clock, unless the family is already in the line:
+    # another process, whose clock read a few milliseconds later, ran the opening's shuffle
+    # between this request's reading of the time and its join, which then queued it in order.
+    if not _opened(config, now) and rank is None:
         to_open = math.ceil((config.opens_ms - now_ms) / 1000)
         if pre is None:
             return QueueStatus(

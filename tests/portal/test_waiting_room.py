@@ -84,6 +84,23 @@ def test_pre_queue_is_shuffled_at_the_opening_and_later_arrivals_queue_in_order(
     )
 
 
+def test_a_join_read_just_before_the_opening_that_lands_after_the_shuffle_is_in_line(in_tenant_a):
+    """Found by the opening benchmark: a join whose clock read 5 ms before the opening, run
+    after another process's poll (its clock a few ms later) had shuffled the pre-queue, was
+    queued in order but told ``not_joined``: its status still read "before the opening" and
+    looked only in the pre-queue."""
+    opening = make_opening([make_offering()], opens_in=60, checkout_slots=1, pass_minutes=5)
+    for family_id in (1, 2):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, -30))
+    # Another process's poll, a few milliseconds past the opening: the shuffle runs.
+    waiting_room.queue_status(opening_id=opening.pk, family_id=1, now=at(opening, 0.003))
+    late = waiting_room.queue_join(opening_id=opening.pk, family_id=3, now=at(opening, -0.005))
+    assert late.state == "waiting"
+    assert late.position == 2  # behind the one early family still waiting (one slot)
+    again = waiting_room.queue_status(opening_id=opening.pk, family_id=3, now=at(opening, 1))
+    assert (again.state, again.position) == ("waiting", 2)
+
+
 def test_fixed_rate_paces_admission_and_pause_stops_it(in_tenant_a):
     opening = make_opening([make_offering()], opens_in=-1, admit_per_minute=60)
     for family_id in range(1, 11):
