@@ -202,6 +202,12 @@ test("a class in a registration opening joins the line, shows the place live, an
   expect(first.headers.get("X-Waiting-Room-Pass")).toBeNull();
   expect(second.headers.get("X-Waiting-Room-Pass")).toBe("PASS-1");
   expect(second.body).toEqual({ offering: 5, student: 9 });
+  // Once admitted, every request to the business carries the pass (admission control never
+  // sheds a family it let in), not only the cart add.
+  const admittedAt = calls.indexOf(polled[polled.length - 1]);
+  const after = calls.slice(admittedAt + 1);
+  expect(after.length).toBeGreaterThan(0);
+  expect(after.every((c) => c.headers.get("X-Waiting-Room-Pass") === "PASS-1")).toBe(true);
   forgetWaitingRoomPass();
 }, 15000);
 

@@ -146,8 +146,15 @@ async def family(
     # The family looks at the classes (the cached search, availability merged in) and tries
     # those still open, in a random order.
     wanted = set(args.offerings)
+    # With the pass, as the app and the web page send it on every request once admitted:
+    # admission control never sheds a family the line let in.
     status, page = await call(
-        session, rec, "search", "GET", f"{base}/api/v1/offerings?page_size=50", headers=auth
+        session,
+        rec,
+        "search",
+        "GET",
+        f"{base}/api/v1/offerings?page_size=50",
+        headers=pass_headers,
     )
     open_now = [
         item["id"]

@@ -21,8 +21,11 @@ export class ApiError extends Error {
 export type Auth = { token: string | null; language: string; onUnauthorized?: () => void };
 
 /** Registration openings (docs/rush.md): the pass an admitted family got from
- * `GET /api/v1/openings/{id}/queue`, sent as `X-Waiting-Room-Pass` with every cart add and
- * checkout until it expires (one pass per family; an expired one is dropped, not sent). */
+ * `GET /api/v1/openings/{id}/queue`, sent as `X-Waiting-Room-Pass` with every request to the
+ * business until it expires (one pass per family; an expired one is dropped, not sent). Cart
+ * adds and checkouts of the opening's classes need it; on every other request it tells the
+ * server's admission control not to shed the family it let in (the web's pass cookie goes with
+ * every request too), so a busy server never answers an admitted family's class list 429. */
 type WaitingRoomPass = { opening: string; token: string; expiresAt: number };
 let waitingRoomPass: WaitingRoomPass | null = null;
 
@@ -39,8 +42,6 @@ export function forgetWaitingRoomPass() {
   waitingRoomPass = null;
 }
 
-const PASS_PATHS = ["/api/v1/cart/items", "/api/v1/checkout"];
-
 /** `origin` is the business's host (https://acme.example.com); paths carry /api/v1/. */
 export function familyClient(origin: string, auth: () => Auth) {
   const client = createClient<paths>({ baseUrl: origin.replace(/\/$/, "") });
@@ -50,9 +51,7 @@ export function familyClient(origin: string, auth: () => Auth) {
       if (token) request.headers.set("Authorization", `Bearer ${token}`);
       request.headers.set("Accept-Language", language);
       const pass = currentWaitingRoomPass();
-      if (pass && request.method === "POST" && PASS_PATHS.includes(new URL(request.url).pathname)) {
-        request.headers.set("X-Waiting-Room-Pass", pass.token);
-      }
+      if (pass) request.headers.set("X-Waiting-Room-Pass", pass.token);
       return request;
     },
     onResponse({ response }) {
