@@ -129,12 +129,11 @@ def transfer_targets(*, enrollment: Enrollment, visible_kinds: list[str]) -> lis
     not full (a transfer into a full class is refused), and open to the student (age, gender,
     level); at most 100."""
     candidates = (
-        offering_search(filters=OfferingFilters(), visible_kinds=visible_kinds)
+        offering_search(filters=OfferingFilters(has_openings=True), visible_kinds=visible_kinds)
         .exclude(pk=enrollment.offering_id)
         .prefetch_related("levels")[:200]
     )
-    open_ = [offering for offering in candidates if offering.openings > 0]
-    return offerings_for_student(enrollment.student, open_)[:100]
+    return offerings_for_student(enrollment.student, list(candidates))[:100]
 
 
 def makeup_tokens_available(*, family: Family) -> QuerySet[MakeupToken]:

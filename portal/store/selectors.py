@@ -30,14 +30,10 @@ def punch_pass_targets(*, punch: PunchPass, visible_kinds: list[str]) -> list[Of
     """The offerings a visit of the pass can be booked in: the product's kind (and program),
     shown to families, not full (a visit to a full class is refused), at most 100; for a
     one-student pass only those the student may take."""
-    filters = OfferingFilters(kinds=[punch.product.kind])
+    filters = OfferingFilters(kinds=[punch.product.kind], has_openings=True)
     if punch.product.program_id:
         filters.program_ids = [punch.product.program_id]
-    targets = [
-        offering
-        for offering in offering_search(filters=filters, visible_kinds=visible_kinds)[:100]
-        if offering.openings > 0
-    ]
+    targets = list(offering_search(filters=filters, visible_kinds=visible_kinds)[:100])
     if punch.student is not None:  # a null foreign key reads as None without a query
         targets = offerings_for_student(punch.student, targets)
     return targets
