@@ -27,26 +27,12 @@ from portal_api.views.openings import OpeningQueueApi
 from tenants import routing
 from tenants.models import Tenant
 from tests.helpers import assert_error, client_for, make_actor, signed_in
-from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db
 
 FAST = "saas_platform.waiting_room_poll.WaitingRoomPollMiddleware"
 # What a response carries that differs from one request to the next whatever the path.
 PER_REQUEST = {"X-Request-ID", "Content-Security-Policy"}
-
-
-@pytest.fixture
-def opening(in_tenant_a):
-    opening = RegistrationOpening.objects.create(
-        name="Fall registration", opens_at=timezone.now() + timedelta(minutes=5)
-    )
-    opening.offerings.set([make_offering(name="Tumble Tots", capacity=4, tuition=0)])
-    yield opening
-    connection.set_tenant(in_tenant_a)
-    waiting_room.queue_clear(opening=opening)
-    waiting_room.configs_clear()
-    connection.set_schema_to_public()
 
 
 def _url(opening) -> str:

@@ -5,7 +5,6 @@ else left to the ordinary stack."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -18,22 +17,8 @@ from portal.catalog.models import RegistrationOpening
 from portal.config.services import portal_settings_update
 from portal_api.views.openings import OpeningQueueApi
 from tests.helpers import assert_error, client_for, signed_in
-from tests.portal.enrollment_helpers import make_offering
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def opening(in_tenant_a):
-    opening = RegistrationOpening.objects.create(
-        name="Fall registration", opens_at=timezone.now() + timedelta(minutes=5)
-    )
-    opening.offerings.set([make_offering(name="Tumble Tots", capacity=4, tuition=0)])
-    yield opening
-    connection.set_tenant(in_tenant_a)
-    waiting_room.queue_clear(opening=opening)
-    waiting_room.configs_clear()
-    connection.set_schema_to_public()
 
 
 @pytest.fixture
