@@ -9,7 +9,7 @@ Staff with ``portal_catalog.manage_registration_openings`` watch the queue and p
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -187,16 +187,14 @@ def queue_poll_by_ticket(opening_id: int, ticket: str) -> HttpResponse:
     """``GET /api/v1/openings/{id}/queue`` with ``X-Waiting-Room-Ticket``, answered before
     sessions, authentication and DRF (``saas_platform.waiting_room_poll``): the ticket names
     the family, so the answer needs only the opening's cached settings and Redis. Same body,
-    errors and ``no-store`` as the view below."""
+    errors and ``no-store`` as the view below, rendered as the join and leave are (DRF's bytes)."""
     try:
         config = waiting_room.opening_config(opening_id)
         family_id = _ticket_family(config, ticket)
         result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
-        response = JsonResponse(queue_body(result))
     except ApplicationError as exc:
-        response = JsonResponse(exc.as_dict(), status=exc.status)
-    response["Cache-Control"] = "no-store"
-    return response
+        return _refused(exc)
+    return _answer(queue_body(result))
 
 
 class OpeningListApi(PortalApi):
