@@ -20,6 +20,9 @@ can be overridden from the environment:
 - ``GUNICORN_SWITCH_INTERVAL_MS`` (1): how often a worker's threads hand over the GIL
 - ``GUNICORN_FAIR`` (1): the worker's threads take queued requests by business in turn
   (``saas_platform.gunicorn_fair``); 0 for gunicorn's own first-come thread pool
+- ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
+  with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
+  waiting for PostgreSQL or Redis), for the benchmarks' "where the CPU goes" tables
 """
 
 from __future__ import annotations
@@ -107,6 +110,38 @@ def post_worker_init(worker) -> None:
     control (``saas_platform.admission``) knows how long it waited: the server's own measure of
     overload. gthread workers only (a sync worker has no queue of its own)."""
     install_queue_stamps(worker)
+
+
+cpu_log_dir = os.environ.get("GUNICORN_CPU_LOG_DIR", "").strip()
+if cpu_log_dir:
+    import threading
+    import time
+    import typing
+
+    _cpu_log = threading.local()
+    _cpu_files: dict[int, typing.TextIO] = {}
+    _cpu_lock = threading.Lock()
+
+    def pre_request(worker, req) -> None:
+        _cpu_log.started = time.thread_time()
+
+    def post_request(worker, req, environ, resp) -> None:
+        """One line per request: wall clock, CPU microseconds of the thread that served it,
+        method, host and path (the request and its answer both ran on this thread)."""
+        started = getattr(_cpu_log, "started", None)
+        if started is None:
+            return
+        cpu_us = int((time.thread_time() - started) * 1_000_000)
+        host = (environ.get("HTTP_HOST") or "").split(":")[0]
+        line = f"{time.time():.3f} {cpu_us} {req.method} {host} {req.path}\n"
+        with _cpu_lock:
+            out = _cpu_files.get(os.getpid())
+            if out is None:
+                out = open(  # noqa: SIM115 - one file per worker, written until it exits
+                    os.path.join(cpu_log_dir, f"cpu-{os.getpid()}.log"), "a", buffering=1
+                )
+                _cpu_files[os.getpid()] = out
+            out.write(line)
 
 
 def install_queue_stamps(worker) -> bool:

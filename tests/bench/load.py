@@ -136,11 +136,15 @@ def _pct(values: list[float], p: float) -> float:
 class Server:
     """gunicorn with the production config, on a free port, with an access log we can read."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, cpu_log: bool = False) -> None:
         # BENCH_PORT: a fixed port (engineers sharing a machine each keep to their own).
         self.port = int(os.environ.get("BENCH_PORT") or 0) or _free_port()
         self.access_log = workdir / "access.log"
         self.error_log = workdir / "gunicorn.log"
+        # Each worker's line per request with the CPU its thread spent on it
+        # (GUNICORN_CPU_LOG_DIR, saas_platform/gunicorn_conf.py).
+        self.cpu_dir = workdir / "cpu"
+        self.cpu_log = cpu_log
         self.proc: subprocess.Popen | None = None
         self.workers = 0
         self.threads = 0
@@ -153,9 +157,11 @@ class Server:
             "GUNICORN_ACCESS_LOG": str(self.access_log),
             "GUNICORN_ACCESS_LOG_FORMAT": "%(s)s %(D)s %(m)s %(U)s",
             "GUNICORN_MAX_REQUESTS": "0",
+            "GUNICORN_CPU_LOG_DIR": str(self.cpu_dir) if self.cpu_log else "",
             "LOG_LEVEL": "WARNING",
             "DEBUG": "0",
         }
+        self.cpu_dir.mkdir(parents=True, exist_ok=True)
         sys.path.insert(0, str(ROOT))
         from saas_platform import gunicorn_conf
 
@@ -199,6 +205,17 @@ class Server:
     def reset_log(self) -> None:
         if self.access_log.exists():
             self.access_log.write_text("")
+
+    def cpu_lines(self, since: float) -> list[tuple[float, float, str, str, str]]:
+        """(answered at, CPU seconds, method, host, path) of each request answered after
+        ``since`` (epoch seconds), from the workers' CPU logs."""
+        out = []
+        for path in sorted(self.cpu_dir.glob("cpu-*.log")):
+            for line in path.read_text().splitlines():
+                parts = line.split(" ", 4)
+                if len(parts) == 5 and float(parts[0]) >= since:
+                    out.append((float(parts[0]), int(parts[1]) / 1e6, parts[2], parts[3], parts[4]))
+        return out
 
     def log(self) -> list[tuple[int, float, str]]:
         """(status, server time in ms, path) per request since the last reset."""

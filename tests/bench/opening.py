@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -269,7 +270,7 @@ def run() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-opening-"))
     families_file = workdir / "families.txt"
     families_file.write_text("\n".join(data["families"]) + "\n")
-    server = load.Server(workdir)
+    server = load.Server(workdir, cpu_log=True)
     server.start()
     try:
         for host in (data["host_a"], data["host_b"]):
@@ -293,6 +294,7 @@ def run() -> dict:
         connection.close()
         load_before = os.getloadavg()[0]
         cpu_before = _cpu_seconds(server.proc.pid)
+        pg_before = _postgres_cpu_seconds()
         wall_before = time.time()
         stop = threading.Event()
         busy: dict = {}
@@ -335,6 +337,7 @@ def run() -> dict:
             timeout=max_seconds + 300,
         )
         cpu_used = _cpu_seconds(server.proc.pid) - cpu_before
+        pg_used = _postgres_cpu_seconds() - pg_before
         wall = time.time() - wall_before
         load_after = os.getloadavg()[0]
         stop.set()
@@ -343,6 +346,7 @@ def run() -> dict:
             raise RuntimeError(f"the driver failed: {driver.stderr[-2000:]}")
         result = json.loads(out_file.read_text())
         log = server.log()
+        cpu_by_kind = _cpu_by_kind(server.cpu_lines(wall_before), data["host_b"])
     finally:
         server.stop()
     db = _db_check(data["a"], data["offerings"])
@@ -364,7 +368,13 @@ def run() -> dict:
         "db": db,
         "fairness": fair,
         "max_seconds": max_seconds,
-        "cpu": {"server_cpu_s": cpu_used, "wall_s": wall, "cores": os.cpu_count()},
+        "cpu": {
+            "server_cpu_s": cpu_used,
+            "postgres_cpu_s": pg_used,
+            "wall_s": wall,
+            "cores": os.cpu_count(),
+            "by_kind": cpu_by_kind,
+        },
         "loadavg": (load_before, load_after),
         "workdir": str(workdir),
         "opens_epoch": opens_epoch,
@@ -387,6 +397,61 @@ def _cpu_seconds(root_pid: int) -> float:
         if pid == root_pid or ppid == root_pid:
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (the server is
+    local), with those of its exited children (a backend that closed its connection is
+    counted in the postmaster's children's time once reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[-1] != "postgres":
+            continue
+        fields = tail.split()
+        total += sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
+_KINDS = (
+    (re.compile(r"^POST /api/v1/openings/\d+/queue$"), "join"),
+    (re.compile(r"^GET /api/v1/openings/\d+/queue$"), "poll"),
+    (re.compile(r"^DELETE /api/v1/openings/\d+/queue$"), "leave"),
+    (re.compile(r"^GET /api/v1/offerings$"), "search"),
+    (re.compile(r"^POST /api/v1/cart/items$"), "hold"),
+    (re.compile(r"^POST /api/v1/checkout$"), "checkout"),
+    (re.compile(r"^POST /api/v1/orders/\d+/pay$"), "pay"),
+)
+
+
+def _cpu_by_kind(lines: list[tuple[float, float, str, str, str]], host_b: str) -> list:
+    """(answered at, CPU seconds, kind) per request (business B's kinds apart)."""
+    out = []
+    for at, cpu, method, host, path in lines:
+        key = f"{method} {path}"
+        kind = next((name for pattern, name in _KINDS if pattern.match(key)), "other")
+        if host == host_b:
+            kind = f"B {kind}"
+        out.append((at, cpu, kind))
+    return out
+
+
+def _cpu_table(lines: list, until: float | None = None) -> list[tuple[str, int, float]]:
+    """(kind, requests, CPU seconds) answered up to ``until``, most CPU first."""
+    table: dict[str, list] = {}
+    for at, cpu, kind in lines:
+        if until is not None and at > until:
+            continue
+        entry = table.setdefault(kind, [0, 0.0])
+        entry[0] += 1
+        entry[1] += cpu
+    return sorted(((k, n, s) for k, (n, s) in table.items()), key=lambda row: -row[2])
 
 
 def _status_counts(log: list[tuple[int, float, str]]) -> dict[str, int]:
@@ -543,5 +608,22 @@ def report(r: dict) -> None:
         f"({c['server_cpu_s'] / c['wall_s']:.2f} of {c['cores']} cores); load average "
         f"{r['loadavg'][0]:.1f} before, {r['loadavg'][1]:.1f} after"
     )
+    print(
+        f"  machine: PostgreSQL used {c['postgres_cpu_s']:.0f} CPU-seconds "
+        f"({c['postgres_cpu_s'] / c['wall_s']:.2f} cores)"
+    )
+    sold_out = r["opens_epoch"] + registered[-1] if registered else None
+    for label, until in (("whole run", None), ("until the last seat went", sold_out)):
+        rows = _cpu_table(c["by_kind"], until)
+        total = sum(s for _, _, s in rows) or float("nan")
+        print(
+            f"  where gunicorn's request CPU went, {label} (thread CPU per request, "
+            f"{total:.1f} s in all):"
+        )
+        for kind, n, seconds in rows:
+            print(
+                f"    {kind:<12} {n:6d} requests  {seconds:6.1f} s  {seconds / total:5.1%}  "
+                f"{seconds / n * 1000:6.2f} ms each"
+            )
     mean_gap = statistics.mean(gaps) if gaps else float("nan")
     print(f"  (mean spacing of status answers {mean_gap:.2f} s; workdir {r['workdir']})")

@@ -51,6 +51,27 @@ def test_environment_overrides(monkeypatch):
     assert load(monkeypatch, GUNICORN_FAIR="0")["worker_class"] == "gthread"
 
 
+def test_cpu_log_is_off_unless_a_folder_is_given(monkeypatch):
+    conf = load(monkeypatch)
+    assert "pre_request" not in conf and "post_request" not in conf
+
+
+def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_path):
+    conf = load(monkeypatch, GUNICORN_CPU_LOG_DIR=str(tmp_path))
+
+    class Req:
+        method = "POST"
+        path = "/api/v1/checkout"
+
+    conf["pre_request"](None, Req())
+    sum(i * i for i in range(200_000))  # some CPU on this thread
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test:8000"}, None)
+    (log,) = tmp_path.glob("cpu-*.log")
+    at, cpu_us, method, host, path = log.read_text().split()
+    assert float(at) > 0 and int(cpu_us) > 1000  # microseconds: well over a millisecond
+    assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
+
+
 def test_one_cpu_still_gets_several_workers(monkeypatch):
     conf = load(monkeypatch)
     assert conf["default_workers"](1) == 3
