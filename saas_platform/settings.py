@@ -414,6 +414,11 @@ for _cidr in TRUSTED_PROXY_CIDRS:
 # API bearer tokens (apps) expire after this many days without use; every use extends them
 # (sliding). 0: they never expire.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+# What the bearer-token authentication reads with the token and its user in a business's schema,
+# in the same statement (relations of the user): the guardian and family the family API's
+# permission needs (portal_api.permissions.IsFamilyMember), so a family request authenticates
+# and is authorised with one query.
+API_TOKEN_USER_RELATED = ["guardian__family"]
 # Owner set-password links and password-reset links stay valid this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -91,7 +94,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     simply unknown on tenant B's host (and on the platform host). A token unused for
     ``API_TOKEN_TTL_DAYS`` has expired (sliding: each use extends it) and is revoked when it
     is next presented. The waiting room's fast join and leave
-    (``saas_platform.waiting_room_poll``) apply the same rules through the functions above."""
+    (``saas_platform.waiting_room_poll``) apply the same rules through the functions above.
+    In a business's schema the user's ``API_TOKEN_USER_RELATED`` rows come in the same
+    statement (the family API's guardian and family)."""
 
     keyword = KEYWORD
 
@@ -99,7 +104,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         raw = bearer_key(request)
         if raw is None:
             return None
-        token = bearer_tokens(raw).select_related("user").first()
+        related = ["user"]
+        if connection.schema_name != get_public_schema_name():
+            # A business's tables (the platform's schema has only users and tokens).
+            related += [f"user__{name}" for name in settings.API_TOKEN_USER_RELATED]
+        token = bearer_tokens(raw).select_related(*related).first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()

@@ -3,12 +3,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.process_cache import tenant_config
+
 from .models import EmergencyContact, Family, Guardian, Policy, PolicyAcceptance, Student
 
 
 def guardian_for_user(user: Any) -> Guardian | None:
+    """The user's guardian with its family, or None. Read with the user when the bearer-token
+    authentication already joined it (``API_TOKEN_USER_RELATED``): no query then."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    descriptor = getattr(type(user), "guardian", None)
+    if descriptor is not None and descriptor.is_cached(user):
+        try:
+            guardian = user.guardian
+        except Guardian.DoesNotExist:
+            return None
+        if Guardian.family.is_cached(guardian):
+            return guardian
     return Guardian.objects.select_related("family").filter(user=user).first()
 
 
@@ -43,12 +55,24 @@ class PendingPolicy:
     student_id: int | None
 
 
+def _active_policies_load() -> list[Policy]:
+    return list(Policy.objects.filter(is_active=True))
+
+
+def active_policies() -> list[Policy]:
+    """The business's active policies, from this process's copy of its configuration
+    (``kernel.process_cache``; a saved or deleted policy drops every copy): every cart add and
+    checkout asks, and a business with no policy then runs no query for them. The instances
+    are shared: read them, do not change them."""
+    return tenant_config.get("active_policies", _active_policies_load, copy_value=True)
+
+
 def policies_pending(
     family: Family, *, student_ids: list[int] | None = None
 ) -> list[PendingPolicy]:
     """Active policies the family (or one of its active students; ``student_ids``: only these)
     has not accepted in their current version: shown again whenever staff change a policy."""
-    policies = list(Policy.objects.filter(is_active=True))
+    policies = active_policies()
     if not policies:
         return []
     accepted = set(

@@ -353,7 +353,7 @@ def pass_required_error(opening: RegistrationOpening | OpeningConfig, now: datet
     )
 
 
-_gated: dict[str, tuple[float, frozenset[int]]] = {}
+_gated: dict[str, tuple[float, dict[int, tuple[int, ...]]]] = {}
 
 
 def gated_offerings_clear(schema: str | None = None) -> None:
@@ -364,47 +364,52 @@ def gated_offerings_clear(schema: str | None = None) -> None:
         _gated.pop(schema, None)
 
 
-def _gated_offerings() -> frozenset[int]:
-    """Ids of offerings in any opening not yet ended, per process for ``CONFIG_TTL`` seconds:
-    a cart add or checkout of other offerings (nearly all of them, nearly always) then runs no
-    query for the waiting room. An opening saved in this process is seen at once (signal),
-    one saved in another within ``CONFIG_TTL``."""
+def _gated_offerings() -> dict[int, tuple[int, ...]]:
+    """Offering id -> ids of the openings not yet ended it is in, per process for
+    ``CONFIG_TTL`` seconds: a cart add or checkout of other offerings (nearly all of them,
+    nearly always) then runs no query for the waiting room, and one of an opening's offerings
+    reads the opening from its per-process copy (``opening_config``). An opening saved in this
+    process is seen at once (signal), one saved in another within ``CONFIG_TTL``."""
     schema = connection.schema_name
     now = time.monotonic()
     hit = _gated.get(schema)
     if hit and hit[0] > now:
         return hit[1]
-    ids = frozenset(
-        RegistrationOpening.offerings.through.objects.filter(
-            Q(registrationopening__ends_at__isnull=True)
-            | Q(registrationopening__ends_at__gt=timezone.now())
-        ).values_list("offering_id", flat=True)
-    )
-    # Read inside a transaction that later rolls back, the copy can only hold offerings too
-    # many (each then costs the query below, which finds no opening), never too few: a new
-    # opening clears it (signal).
-    _gated[schema] = (now + CONFIG_TTL, ids)
-    return ids
+    gated: dict[int, tuple[int, ...]] = {}
+    for offering_id, opening_id in RegistrationOpening.offerings.through.objects.filter(
+        Q(registrationopening__ends_at__isnull=True)
+        | Q(registrationopening__ends_at__gt=timezone.now())
+    ).values_list("offering_id", "registrationopening_id"):
+        gated[offering_id] = (*gated.get(offering_id, ()), opening_id)
+    # Read inside a transaction that later rolls back, the copy can only hold openings too
+    # many (``openings_in_effect`` skips one it cannot find), never too few: a new opening
+    # clears it (signal).
+    _gated[schema] = (now + CONFIG_TTL, gated)
+    return gated
 
 
-def openings_in_effect(offering_ids, now: datetime) -> list[RegistrationOpening]:
-    ids = [i for i in offering_ids if i in _gated_offerings()]
-    if not ids:
+def openings_in_effect(offering_ids, now: datetime) -> list[OpeningConfig]:
+    """The openings in effect at ``now`` that any of these offerings is in, first opened
+    first; from this process's copies (no query when they are warm)."""
+    gated = _gated_offerings()
+    opening_ids = {o for i in offering_ids for o in gated.get(i, ())}
+    if not opening_ids:
         return []
-    return list(
-        RegistrationOpening.objects.filter(offerings__id__in=ids)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .distinct()
-        .order_by("opens_at")
-    )
+    found = []
+    for opening_id in opening_ids:
+        try:
+            config = opening_config(opening_id)
+        except ApplicationError:  # deleted since (the copy was read before)
+            continue
+        if config.in_effect(now):
+            found.append(config)
+    return sorted(found, key=lambda config: (config.opens_at, config.id))
 
 
-def require_pass(
-    *, offering_ids, family_id: int, token: str, now: datetime
-) -> list[RegistrationOpening]:
+def require_pass(*, offering_ids, family_id: int, token: str, now: datetime) -> list[OpeningConfig]:
     """Refuse (``waiting_room_pass_required``, 403) a cart add or checkout of an offering in an
     opening in effect, unless ``token`` is a live pass of this family for that opening.
-    Returns the openings concerned (one query)."""
+    Returns the openings concerned (from the per-process copies: no query when warm)."""
     openings = openings_in_effect(offering_ids, now)
     if not openings:
         return []
@@ -418,7 +423,7 @@ def require_pass(
         ok = (
             isinstance(data, dict)
             and data.get("s") == connection.schema_name
-            and data.get("o") == opening.pk
+            and data.get("o") == opening.id
             and data.get("f") == family_id
             and isinstance(data.get("x"), int)
             and data["x"] > _now_ms(now)
@@ -428,11 +433,11 @@ def require_pass(
     return openings
 
 
-def _pass_current(opening: RegistrationOpening, family_id: int, expiry_ms: int) -> bool:
+def _pass_current(opening: OpeningConfig, family_id: int, expiry_ms: int) -> bool:
     """The pass is still the family's one pass (not replaced by joining again, not ended early
     by staff). Redis unreachable: the signature and expiry already checked are enough."""
     try:
-        stored = _redis().hget(_keys(_snapshot(opening))["passes"], str(family_id))
+        stored = _redis().hget(_keys(opening)["passes"], str(family_id))
     except Exception as exc:
         logger.warning("waiting room: pass not checked against Redis (%s)", exc)
         return True
@@ -440,7 +445,10 @@ def _pass_current(opening: RegistrationOpening, family_id: int, expiry_ms: int) 
 
 
 def family_checked_out(
-    *, family_id: int, openings: list[RegistrationOpening], now: datetime | None = None
+    *,
+    family_id: int,
+    openings: list[OpeningConfig] | list[RegistrationOpening],
+    now: datetime | None = None,
 ) -> None:
     """A family with a pass finished checking out: its checkout slot goes to the next family
     (the closed loop). Call after commit. Redis trouble is logged, never raised."""
@@ -448,7 +456,7 @@ def family_checked_out(
     try:
         client = _redis()
         for opening in openings:
-            k = _keys(_snapshot(opening))
+            k = _keys(opening if isinstance(opening, OpeningConfig) else _snapshot(opening))
             pipe = client.pipeline(transaction=False)
             pipe.zrem(k["active"], str(family_id))
             pipe.zadd(k["done"], {str(family_id): _now_ms(now)})

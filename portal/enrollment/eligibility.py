@@ -139,7 +139,15 @@ def check_registration_window(offering: Offering, portal, now: datetime) -> None
 
 def check_family(family: Family, portal, now: datetime, keyword: str = "") -> None:
     """Priority window, new-family and inactive-family rules, past-due balance."""
-    returning = is_returning(family)
+    opens = portal.new_family_enrollment_opens_at
+    # Whether the family is returning is read only when a rule asks (a query on every cart
+    # add and checkout otherwise).
+    asks = (
+        portal.priority_window_open(now)
+        or not portal.new_families_may_enroll
+        or bool(opens and now < opens)
+    )
+    returning = is_returning(family) if asks else True
     if portal.priority_window_open(now):
         mode = portal.priority_registration_mode
         keyword_ok = (
@@ -175,7 +183,6 @@ def check_family(family: Family, portal, now: datetime, keyword: str = "") -> No
                 "Registration is not open to new families. Please contact us.",
                 status=403,
             )
-        opens = portal.new_family_enrollment_opens_at
         if opens and now < opens:
             raise refuse(
                 "new_families_not_yet",

@@ -245,11 +245,12 @@ def checkout(
                 expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
             )
             today = timezone.localdate(now)
+            reserved = []
             for student, offering, hold in items:
                 hold.status = Hold.Status.CONVERTED
                 hold.ended_at = now
                 hold.save(update_fields=["status", "ended_at"])
-                Enrollment.objects.create(
+                enrollment = Enrollment.objects.create(
                     family=family,
                     student=student,
                     offering=offering,
@@ -258,21 +259,31 @@ def checkout(
                     start_date=_first_attended(offering, portal, today, hold.camp_days),
                     camp_days=hold.camp_days,
                 )
+                reserved.append(enrollment)
             for offering in offerings.values():
                 recount(offering, portal)
             # The order is new: its only tenders are the ones made here, so what is due is
             # known without reading them back.
             due = order.total
+            made = []
             if gift_certificate_code:
                 drawn = tenders.tender_gift_certificate(
                     order=order, code=gift_certificate_code, due=due
                 )
                 due -= drawn.amount if drawn else 0
-            if use_account_credit:
+                made.append(drawn)
+            if use_account_credit and due > 0:  # nothing due (a free class): no credit to take
                 credit = tenders.tender_account_credit(order=order, due=due)
                 due -= credit.amount if credit else 0
+                made.append(credit)
             if due == 0:
-                order_confirm_locked(order, portal=portal, now=now)
+                order_confirm_locked(
+                    order,
+                    portal=portal,
+                    now=now,
+                    reserved=reserved,
+                    tendered=any(made),
+                )
             # The family's checkout slot in a registration opening goes to the next family.
             if openings:
                 transaction.on_commit(
@@ -374,9 +385,21 @@ def order_confirm(*, order_id: int) -> Order:
     return order
 
 
-def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
-    """Confirm an order the caller has locked (with its offerings' locks, taken first)."""
-    summary, pending_any = enrollments_confirm(order=order, portal=portal, now=now)
+def order_confirm_locked(
+    order: Order,
+    *,
+    portal,
+    now: datetime,
+    reserved: list[Enrollment] | None = None,
+    tendered: bool = True,
+) -> None:
+    """Confirm an order the caller has locked (with its offerings' locks, taken first).
+    A caller that has just made the order may say what it knows instead of having it read
+    again: ``reserved``, its reserved enrollments (with their offerings and students loaded),
+    and ``tendered=False`` when it put no tender on it."""
+    summary, pending_any = enrollments_confirm(
+        order=order, portal=portal, now=now, reserved=reserved
+    )
     # The lines are read once (under the locks): the fee charges, what the order bought and
     # the receipt come from the same rows.
     lines = list(order.lines.all())
@@ -392,15 +415,17 @@ def order_confirm_locked(order: Order, *, portal, now: datetime) -> None:
         )
     # Idempotent: an invoice's charges are already there.
     ledger_record_order(order=order, lines=lines)
-    tenders.tenders_consume(order=order)
+    if tendered:
+        tenders.tenders_consume(order=order)
     # Certificates and passes only come with their own lines (portal.store.purchases).
     if OrderLine.Kind.GIFT_CERTIFICATE in kinds:
         store.gift_certificates_activate(order=order)
     if OrderLine.Kind.PUNCH_PASS in kinds:
         store.punch_passes_activate(order=order)
-    AutopayCharge.objects.filter(order=order).exclude(status=AutopayCharge.Status.SUCCEEDED).update(
-        status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None, last_error=""
-    )
+    if order.kind in Order.INVOICE_KINDS:  # only invoices are collected by autopay
+        AutopayCharge.objects.filter(order=order).exclude(
+            status=AutopayCharge.Status.SUCCEEDED
+        ).update(status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None, last_error="")
     if order.kind == Order.Kind.BALANCE:
         _settle_open_invoices(order, portal, now)
     order.status = Order.Status.CONFIRMED

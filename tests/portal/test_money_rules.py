@@ -262,6 +262,24 @@ def test_a_changed_policy_must_be_accepted_again_before_a_cart_add_or_a_checkout
     assert family_a.client().post(f"{API}/checkout", {}, format="json").status_code == 201
 
 
+def test_active_policies_are_read_once_per_process_and_a_change_is_seen_at_once(family_a):
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.accounts.selectors import active_policies, policies_pending
+
+    assert active_policies() == []
+    with CaptureQueriesContext(connection) as ctx:
+        assert policies_pending(family_a.family) == []
+    assert len(ctx.captured_queries) == 0  # no policy: the copy answers, nothing is read
+    offering = make_offering(tuition=0)
+    waiver = Policy.objects.create(title="Waiver", body="v1", kind="waiver")  # signal: dropped
+    assert [p.pk for p in active_policies()] == [waiver.pk]
+    assert_error(add(family_a, offering), 403, "policy_acceptance_required")
+    waiver.is_active = False
+    waiver.save()
+    assert add(family_a, offering).status_code == 201
+
+
 def test_a_per_student_policy_is_asked_for_the_student_enrolling(family_a):
     Policy.objects.create(title="Medical release", body="...", scope="student")
     response = add(family_a, make_offering(tuition=0))

@@ -5,6 +5,8 @@ tenant isolation."""
 
 from __future__ import annotations
 
+import time as time_module
+from dataclasses import replace
 from datetime import time, timedelta
 
 import pytest
@@ -200,6 +202,35 @@ def test_opening_ended_needs_no_pass_and_refuses_joins(family_a):
     with pytest.raises(Exception) as refused:
         waiting_room.queue_join(opening_id=opening.pk, family_id=family_a.family.pk)
     assert refused.value.code == "opening_closed"
+
+
+def test_which_openings_gate_an_offering_is_read_once_per_process_copy(in_tenant_a):
+    from django.test.utils import CaptureQueriesContext
+
+    rings, vault = make_offering(name="Rings"), make_offering(name="Vault")
+    first = make_opening([rings], opens_in=-60, name="Early")
+    second = make_opening([rings, vault], opens_in=-30, name="Late")
+    outside = make_offering(name="Beam")
+    now = timezone.now()
+    found = waiting_room.openings_in_effect([rings.pk], now)
+    assert [o.id for o in found] == [first.pk, second.pk]  # first opened first
+    with CaptureQueriesContext(connection) as ctx:
+        assert [o.id for o in waiting_room.openings_in_effect([vault.pk], now)] == [second.pk]
+        assert waiting_room.openings_in_effect([outside.pk], now) == []
+    assert len(ctx.captured_queries) == 0  # warm: the process's copies
+    # An opening ended since the copy was read is no longer in effect; one deleted since
+    # (read inside a transaction that rolled back, say) is skipped, not a 404.
+    ended = second.opens_at + timedelta(minutes=5)
+    waiting_room._configs[(connection.schema_name, second.pk)] = (
+        time_module.monotonic() + 60,
+        replace(waiting_room.opening_config(second.pk), ends_at=ended),
+    )
+    assert [o.id for o in waiting_room.openings_in_effect([rings.pk], ended)] == [first.pk]
+    waiting_room._configs.pop((connection.schema_name, first.pk))
+    RegistrationOpening.objects.filter(pk=first.pk).delete()  # no signal: the copy stays stale
+    assert waiting_room.openings_in_effect([rings.pk], now) == [
+        waiting_room.opening_config(second.pk)
+    ]
 
 
 def test_leaving_frees_the_checkout_slot_at_once(in_tenant_a):

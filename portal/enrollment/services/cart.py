@@ -130,14 +130,15 @@ def cart_refresh(*, family: Family) -> None:
     """The check on read: settle the offerings of the family's lapsed holds and orders, so a
     missed expiry task never shows (or keeps) a seat that is gone."""
     now = timezone.now()
+    # One statement (UNION): every cart read and every hold's answer pays it.
     lapsed = set(
-        Hold.objects.filter(
-            family=family, status__in=Hold.SEAT_TAKING, expires_at__lte=now
-        ).values_list("offering_id", flat=True)
-    ) | set(
-        Enrollment.objects.filter(
-            family=family, status=Enrollment.Status.RESERVED, order__expires_at__lte=now
-        ).values_list("offering_id", flat=True)
+        Hold.objects.filter(family=family, status__in=Hold.SEAT_TAKING, expires_at__lte=now)
+        .values_list("offering_id", flat=True)
+        .union(
+            Enrollment.objects.filter(
+                family=family, status=Enrollment.Status.RESERVED, order__expires_at__lte=now
+            ).values_list("offering_id", flat=True)
+        )
     )
     if lapsed:
         settle_offerings(lapsed)

@@ -289,15 +289,23 @@ def expire_due() -> int:
     return len(ids)
 
 
-def enrollments_confirm(*, order: Order, portal, now: datetime) -> tuple[list[str], bool]:
+def enrollments_confirm(
+    *, order: Order, portal, now: datetime, reserved: list[Enrollment] | None = None
+) -> tuple[list[str], bool]:
     """The order is paid (or free): its reserved seats become enrollments, or pending requests
     when the business approves first. The caller holds the locks of the order's offerings.
+    ``reserved``: the order's reserved enrollments when the caller has just made them (with
+    their offerings and students), else they are read.
     Returns a line per enrollment for the family's email, and whether any is pending."""
     family = order.family
     summary, pending_any = [], False
-    for enrollment in order.enrollments.select_related("offering", "student").filter(
-        status=Enrollment.Status.RESERVED
-    ):
+    if reserved is None:
+        reserved = list(
+            order.enrollments.select_related("offering", "student").filter(
+                status=Enrollment.Status.RESERVED
+            )
+        )
+    for enrollment in reserved:
         pending = eligibility.needs_approval(family, enrollment.offering, portal, now)
         enrollment.status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
         enrollment.save(update_fields=["status", "updated_at"])

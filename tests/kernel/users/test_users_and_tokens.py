@@ -116,3 +116,25 @@ def test_platform_admin_manages_tenants_and_can_suspend(
     assert client_for(tenant_a).get("/").status_code == 503
     assert client.get("/admin/tenants/tenant/add/").status_code == 403
     assert client.get("/admin/portal_config/portalsettings/").status_code == 404
+
+
+def test_a_family_request_is_authenticated_and_authorised_with_one_query(family_a, platform_admin):
+    """The token, its user, the user's guardian and family in one statement in a business's
+    schema (API_TOKEN_USER_RELATED); a staff token there has no guardian (refused as before);
+    on the platform's host, whose schema has no guardian table, the token and user only."""
+    from django.test.utils import CaptureQueriesContext
+
+    client = family_a.client()
+    assert client.get("/api/v1/cart").status_code == 200  # warm; last use recorded
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/cart").status_code == 200
+    auth = [q["sql"] for q in ctx.captured_queries if "users_apitoken" in q["sql"]]
+    assert len(auth) == 1 and "portal_accounts_guardian" in auth[0], auth
+    assert "portal_accounts_family" in auth[0]
+    assert not [
+        q for q in ctx.captured_queries if q["sql"].startswith('SELECT "portal_accounts_guardian"')
+    ]
+    staff = make_actor(family_a.tenant, email="desk@alpha.test", role="front_desk")
+    refused = staff.client().get("/api/v1/cart")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_a_family_account"
+    assert platform_admin.client().get("/api/platform/v1/tenants").status_code == 200
