@@ -13,7 +13,12 @@ domain is a flow of its own), read with ``MSG_PEEK`` from the bytes already in t
 nothing is parsed twice and nothing is consumed; the waiting room's status polls
 (``GET .../openings/<id>/queue``, ``GET /waiting-room/<id>/status.json``) are a flow of their own
 per host, so a family near the front of the line sees its place and its pass while the same
-business's checkouts queue. A connection just accepted waits in gthread's poller until its first
+business's checkouts queue; and the requests of families the line has let in (carrying a
+waiting-room pass: the apps' ``X-Waiting-Room-Pass`` header or the web's ``wr_pass`` cookie:
+their class list, holds and checkouts) are another, so they do not wait behind the thousands
+of families joining the line at the opening minute. Only the pass's presence is read here (a
+forged one buys a turn among the business's own flows, nothing more: the application checks
+the pass itself). A connection just accepted waits in gthread's poller until its first
 bytes arrive (instead of in a thread), so its flow is known when it is queued; one whose bytes
 cannot be read (TLS terminated here) is the flow ``""``.
 
@@ -46,13 +51,25 @@ _POLL = re.compile(
 )
 
 
+# A waiting-room pass: the apps' header, or the web's cookie (portal.catalog.waiting_room).
+_PASS = re.compile(
+    rb"\r\n(?:x-waiting-room-pass[ \t]*:[ \t]*[^\s]|cookie[ \t]*:[^\r\n]*\bwr_pass=[^;\s])",
+    re.IGNORECASE,
+)
+
+
 def flow_of(head: bytes) -> str:
-    """The flow of a request from its first bytes: ``host`` or ``host poll``; "" unknown."""
+    """The flow of a request from its first bytes: ``host``, ``host poll`` (a waiting-room
+    status poll) or ``host pass`` (a request carrying a waiting-room pass); "" unknown."""
     found = _HOST.search(head)
     if found is None:
         return ""
     host = found[1].strip().lower().decode("latin-1")
-    return f"{host} poll" if _POLL.match(head) else host
+    if _POLL.match(head):
+        return f"{host} poll"
+    if _PASS.search(head):
+        return f"{host} pass"
+    return host
 
 
 class FairQueue:

@@ -41,6 +41,21 @@ def test_flow_is_the_host_and_polls_are_their_own_flow():
     assert flow_of(b"") == ""
 
 
+def test_requests_with_a_waiting_room_pass_are_their_own_flow():
+    head = b"POST /api/v1/checkout HTTP/1.1\r\nHost: a.test\r\n"
+    assert flow_of(head + b"X-Waiting-Room-Pass: abc.def\r\n\r\n") == "a.test pass"
+    assert flow_of(head + b"x-waiting-room-pass:abc\r\n\r\n") == "a.test pass"
+    assert flow_of(head + b"Cookie: lang=es; wr_pass=abc:1; x=y\r\n\r\n") == "a.test pass"
+    assert flow_of(head + b"Cookie: wr_pass=\r\n\r\n") == "a.test"  # empty: no pass
+    assert flow_of(head + b"X-Waiting-Room-Pass: \r\n\r\n") == "a.test"
+    assert flow_of(head + b"Cookie: old_wr_pass=1\r\n\r\n") == "a.test"
+    assert flow_of(head + b"X-Other: wr_pass=1\r\n\r\n") == "a.test"
+    # A status poll stays a poll, pass or not (the web's poll carries the cookie).
+    poll = b"GET /waiting-room/3/status.json HTTP/1.1\r\nHost: a.test\r\nCookie: wr_pass=a\r\n\r\n"
+    assert flow_of(poll) == "a.test poll"
+    assert FairQueue.business("a.test pass") == "a.test"  # one business for the thread limit
+
+
 def test_queue_takes_the_flows_in_turn_fifo_within_each():
     queue = FairQueue()
     for i in range(5):
