@@ -109,12 +109,22 @@ POLL_PAUSED_SECONDS = 5
 
 
 def poll_seconds_for(
-    state: str, *, estimated_wait: int | None = None, seconds_to_open: int | None = None
+    state: str,
+    *,
+    estimated_wait: int | None = None,
+    seconds_to_open: int | None = None,
+    opening_stagger: int = 0,
 ) -> int:
-    """The cadence the server asks for, by place in line (docs/rush.md)."""
+    """The cadence the server asks for, by place in line (docs/rush.md). Before the opening,
+    ``opening_stagger``: how long after it the line can reach the family at the earliest
+    (``opening_stagger_for``), so the families of the pre-queue do not all ask at once."""
     if state == "before_opening":
-        # Ask again right at the opening (the shuffle is revealed then), at most every 10 s.
-        return max(1, min(10, seconds_to_open or 1))
+        # Ask again right at the opening (the shuffle is revealed then), at most every 10 s;
+        # a family far back in the shuffle a little later (the line cannot reach it sooner).
+        every = max(1, min(10, seconds_to_open or 1))
+        if seconds_to_open is not None and every >= seconds_to_open:
+            every = max(1, seconds_to_open + opening_stagger)
+        return every
     if state == "waiting":
         if estimated_wait is None or estimated_wait <= POLL_NEAR_WAIT:
             return POLL_NEAR_SECONDS
@@ -124,6 +134,20 @@ def poll_seconds_for(
     if state == "paused":
         return POLL_PAUSED_SECONDS
     return POLL_IDLE_SECONDS
+
+
+def opening_stagger_for(config: OpeningConfig, place: int) -> int:
+    """Seconds after the opening before the line can reach ``place`` (1: the first after the
+    shuffle) at the fastest it could go: a fixed rate's own pace after the token bucket's
+    burst; or, paced by checkout, the first ``checkout_slots`` families at once and then, at
+    the very fastest, as many again every second (a family needs longer than that to see its
+    pass, choose and check out). At most ``POLL_MAX_SECONDS``."""
+    if config.admit_per_minute:
+        burst = max(1.0, config.admit_per_minute / 30)  # the advance script's bucket
+        seconds = max(0.0, place - burst) * 60 / config.admit_per_minute
+    else:
+        seconds = (place - 1) // max(1, config.checkout_slots)
+    return int(min(POLL_MAX_SECONDS, seconds))
 
 
 def not_found() -> ApplicationError:
@@ -547,7 +571,7 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         )
     pipe.hget(k["passes"], fam)
     pipe.zrank(k["queue"], fam)
-    pipe.zscore(k["pre"], fam)
+    pipe.zrank(k["pre"], fam)  # before the opening: the family's place after the shuffle
     pipe.exists(k["paused"])
     pipe.zcount(k["admitted_at"], _rate_since(config, now), "+inf")
     results = pipe.execute()
@@ -575,7 +599,11 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         return QueueStatus(
             state="before_opening",
             seconds_to_open=to_open,
-            poll_seconds=poll_seconds_for("before_opening", seconds_to_open=to_open),
+            poll_seconds=poll_seconds_for(
+                "before_opening",
+                seconds_to_open=to_open,
+                opening_stagger=opening_stagger_for(config, pre + 1),
+            ),
         )
     if rank is None:
         if pre is not None:  # the shuffle has not run yet (another process's tick)

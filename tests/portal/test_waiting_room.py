@@ -417,3 +417,40 @@ def test_poll_cadence_follows_the_place_in_line(in_tenant_a):
     ticket = waiting_room.ticket_for(waiting_room.opening_config(opening.pk), 60)
     body = api.get(f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=ticket).json()
     assert body["state"] == "waiting" and body["poll_seconds"] == 3
+
+
+def test_the_pre_queue_does_not_all_ask_at_the_opening(in_tenant_a):
+    """Before the opening the shuffle already decides each family's place (its random score):
+    a family the line can reach at once asks right at the opening, one further back only when
+    the line could reach it at the fastest pace, so 1,500 early families do not all poll in
+    the same second (and those at the front are not answered behind them)."""
+    cadence = waiting_room.poll_seconds_for
+    assert cadence("before_opening", seconds_to_open=3, opening_stagger=5) == 8
+    assert cadence("before_opening", seconds_to_open=30, opening_stagger=5) == 10  # not yet
+    assert cadence("before_opening", seconds_to_open=0, opening_stagger=0) == 1
+    opening = make_opening([make_offering()], opens_in=5, checkout_slots=10)
+    config = waiting_room.opening_config(opening.pk)
+    stagger = waiting_room.opening_stagger_for
+    assert [stagger(config, place) for place in (1, 10, 11, 25, 10_000)] == [0, 0, 1, 2, 20]
+    fixed = replace(config, admit_per_minute=120)  # 2 a second, a burst of 4
+    assert [stagger(fixed, place) for place in (1, 4, 5, 24)] == [0, 0, 0, 10]
+    before = opening.opens_at - timedelta(seconds=3)
+    for family in range(1, 41):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
+    answers = {
+        family: waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
+        for family in range(1, 41)
+    }
+    assert {a.state for a in answers.values()} == {"before_opening"}
+    asks = sorted(a.poll_seconds for a in answers.values())
+    assert asks == [3] * 10 + [4] * 10 + [5] * 10 + [6] * 10  # by place: 10 slots a second
+    # The order is the shuffle's: those asking first are those let in first.
+    first = sorted(answers, key=lambda f: answers[f].poll_seconds)[:10]
+    opened = opening.opens_at + timedelta(seconds=0.1)
+    admitted = {
+        f
+        for f in range(1, 41)
+        if waiting_room.queue_status(opening_id=opening.pk, family_id=f, now=opened).state
+        == "admitted"
+    }
+    assert admitted == set(first)
