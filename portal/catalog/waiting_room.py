@@ -136,9 +136,6 @@ def poll_seconds_for(
     return POLL_IDLE_SECONDS
 
 
-RATE_MEASURE_SECONDS = 5
-
-
 def opening_stagger_for(config: OpeningConfig, place: int) -> int:
     """Seconds after the opening before the line can reach ``place`` (1: the first after the
     shuffle) at the fastest it could go: a fixed rate's own pace after the token bucket's
@@ -538,14 +535,6 @@ def _rate_since(config: OpeningConfig, now: datetime) -> int:
     return max(config.opens_ms, _now_ms(now) - RATE_WINDOW_MS)
 
 
-def _rate_measured(config: OpeningConfig, now: datetime) -> bool:
-    """A fixed rate is known; checkout's pace once the line has run ``RATE_MEASURE_SECONDS``
-    (admissions counted over a span that short would mostly be the opening's first slots)."""
-    if config.admit_per_minute:
-        return True
-    return (_now_ms(now) - _rate_since(config, now)) / 1000 >= RATE_MEASURE_SECONDS
-
-
 def _rate_from(config: OpeningConfig, now: datetime, admitted_since: int) -> float:
     """Admissions a second: the fixed rate, or those of the last 30 s (``admitted_since``
     counted from ``_rate_since``)."""
@@ -554,7 +543,7 @@ def _rate_from(config: OpeningConfig, now: datetime, admitted_since: int) -> flo
     span = (_now_ms(now) - _rate_since(config, now)) / 1000
     # Until there is a measure, assume every admitted family uses its whole pass.
     floor = config.checkout_slots / (config.pass_minutes * 60)
-    return max(floor, admitted_since / span) if span >= RATE_MEASURE_SECONDS else floor
+    return max(floor, admitted_since / span) if span >= 5 else floor
 
 
 def _rate_per_second(config: OpeningConfig, client, k, now: datetime) -> float:
@@ -620,28 +609,15 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         if pre is not None:  # the shuffle has not run yet (another process's tick)
             return QueueStatus(state="waiting", poll_seconds=POLL_NEAR_SECONDS)
         return QueueStatus(state="not_joined", poll_seconds=POLL_IDLE_SECONDS)
+    rate = _rate_from(config, now, admitted_since)
+    wait = math.ceil((rank + 1) / rate) if rate > 0 else None
     state = "paused" if paused else "waiting"
-    if _rate_measured(config, now):
-        rate = _rate_from(config, now, admitted_since)
-        wait = math.ceil((rank + 1) / rate) if rate > 0 else None
-        every = poll_seconds_for(state, estimated_wait=wait)
-    else:
-        # Checkout's pace in the opening's first seconds: no measure yet, so no estimate to
-        # show (assuming every family kept its whole pass told families 100 places back to
-        # come again in 20 s while they were let in within seconds); the family asks again
-        # when the line could reach it at the fastest.
-        wait = None
-        every = (
-            poll_seconds_for(state)
-            if paused
-            else max(POLL_NEAR_SECONDS, opening_stagger_for(config, rank + 1))
-        )
     return QueueStatus(
         state=state,
         position=rank + 1,
         ahead=rank,
         estimated_wait_seconds=wait,
-        poll_seconds=every,
+        poll_seconds=poll_seconds_for(state, estimated_wait=wait),
     )
 
 
