@@ -352,7 +352,8 @@ def run() -> dict:
     db = _db_check(data["a"], data["offerings"])
     fair = _fairness(data["a"], opening_id)
     connection.close()
-    return {
+    result_file = workdir / "result.json"  # everything the report reads, for a closer look
+    out = {
         "workers": server.workers,
         "threads": server.threads,
         "families": families,
@@ -380,6 +381,8 @@ def run() -> dict:
         "opens_epoch": opens_epoch,
         "fair": os.environ.get("GUNICORN_FAIR", "1").strip() != "0",
     }
+    result_file.write_text(json.dumps(out))
+    return out
 
 
 def _cpu_seconds(root_pid: int) -> float:
