@@ -140,15 +140,12 @@ def check_registration_window(offering: Offering, portal, now: datetime) -> None
 def check_family(family: Family, portal, now: datetime, keyword: str = "") -> None:
     """Priority window, new-family and inactive-family rules, past-due balance."""
     opens = portal.new_family_enrollment_opens_at
+    priority_window = portal.priority_window_open(now)
     # Whether the family is returning is read only when a rule asks (a query on every cart
     # add and checkout otherwise).
-    asks = (
-        portal.priority_window_open(now)
-        or not portal.new_families_may_enroll
-        or bool(opens and now < opens)
-    )
+    asks = priority_window or not portal.new_families_may_enroll or bool(opens and now < opens)
     returning = is_returning(family) if asks else True
-    if portal.priority_window_open(now):
+    if priority_window:
         mode = portal.priority_registration_mode
         keyword_ok = (
             keyword.strip().lower() in {k.lower() for k in portal.keyword_list}
