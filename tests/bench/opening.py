@@ -385,29 +385,8 @@ def run() -> dict:
     return out
 
 
-def _cpu_seconds(root_pid: int) -> float:
-    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry.name), int(fields[1])
-        if pid == root_pid or ppid == root_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def _postgres_cpu_seconds() -> float:
-    """User + system CPU seconds of every PostgreSQL process on this machine (the server is
-    local), with those of its exited children (a backend that closed its connection is
-    counted in the postmaster's children's time once reaped)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def _processes():
+    """(pid, command name, the fields after it) of every process in Linux /proc."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -415,11 +394,29 @@ def _postgres_cpu_seconds() -> float:
             head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        if head.split("(", 1)[-1] != "postgres":
-            continue
-        fields = tail.split()
-        total += sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
-    return total
+        yield int(entry.name), head.split("(", 1)[-1], tail.split()
+
+
+def _cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(
+        (int(fields[11]) + int(fields[12])) / tick
+        for pid, _name, fields in _processes()
+        if pid == root_pid or int(fields[1]) == root_pid
+    )
+
+
+def _postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (the server is
+    local), with those of its exited children (a backend that closed its connection is
+    counted in the postmaster's children's time once reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(
+        sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+        for _pid, name, fields in _processes()
+        if name == "postgres"
+    )
 
 
 _KINDS = (
