@@ -265,24 +265,22 @@ def checkout(
             # The order is new: its only tenders are the ones made here, so what is due is
             # known without reading them back.
             due = order.total
-            made = []
+            drawn = credit = None
             if gift_certificate_code:
                 drawn = tenders.tender_gift_certificate(
                     order=order, code=gift_certificate_code, due=due
                 )
                 due -= drawn.amount if drawn else 0
-                made.append(drawn)
             if use_account_credit and due > 0:  # nothing due (a free class): no credit to take
                 credit = tenders.tender_account_credit(order=order, due=due)
                 due -= credit.amount if credit else 0
-                made.append(credit)
             if due == 0:
                 order_confirm_locked(
                     order,
                     portal=portal,
                     now=now,
                     reserved=reserved,
-                    tendered=any(made),
+                    tendered=bool(drawn or credit),
                 )
             # The family's checkout slot in a registration opening goes to the next family.
             if openings:

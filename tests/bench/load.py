@@ -161,7 +161,8 @@ class Server:
             "LOG_LEVEL": "WARNING",
             "DEBUG": "0",
         }
-        self.cpu_dir.mkdir(parents=True, exist_ok=True)
+        if self.cpu_log:
+            self.cpu_dir.mkdir(parents=True, exist_ok=True)
         sys.path.insert(0, str(ROOT))
         from saas_platform import gunicorn_conf
 
@@ -209,7 +210,7 @@ class Server:
     def cpu_lines(self, since: float) -> list[tuple[float, float, str, str, str]]:
         """(answered at, CPU seconds, method, host, path) of each request answered after
         ``since`` (epoch seconds), from the workers' CPU logs."""
-        out = []
+        out: list[tuple[float, float, str, str, str]] = []
         for path in sorted(self.cpu_dir.glob("cpu-*.log")):
             for line in path.read_text().splitlines():
                 parts = line.split(" ", 4)
