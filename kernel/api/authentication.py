@@ -11,6 +11,7 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from kernel.queries import by_key
 from kernel.users.models import ApiToken
 
 # Updating last_used_at on every request would turn each read into a write; once a minute is
@@ -108,7 +109,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if connection.schema_name != get_public_schema_name():
             # A business's tables (the platform's schema has only users and tokens).
             related += [f"user__{name}" for name in settings.API_TOKEN_USER_RELATED]
-        token = bearer_tokens(raw).select_related(*related).first()
+        token = by_key(bearer_tokens(raw).select_related(*related))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()

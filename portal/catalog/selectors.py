@@ -9,6 +9,8 @@ from datetime import date, time
 from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
+from kernel import prefetch
+
 from .models import (
     Level,
     Location,
@@ -48,25 +50,6 @@ def _with_related(qs: QuerySet[Offering]) -> QuerySet[Offering]:
     return qs.select_related("program", "location", "term").with_search_related()
 
 
-class _PrefetchedRows(QuerySet):
-    """An offering's already-fetched levels or instructors, served as ``offering.levels.all()``
-    would be after ``prefetch_related``. Anything beyond reading them (``filter``,
-    ``order_by``, ...) queries the relation afresh."""
-
-    _relation: dict = {}
-
-    def _clone(self):
-        return self.model._default_manager.filter(**self._relation)._clone()
-
-
-def _rows(model, relation: dict, values: list) -> QuerySet:
-    qs = _PrefetchedRows(model=model)
-    qs._relation = relation
-    qs._result_cache = values
-    qs._prefetch_done = True
-    return qs
-
-
 def attach_search_related(offerings: list[Offering]) -> None:
     """One query for the levels and one for the active instructors of ``offerings``, cached on
     each as ``prefetch_related`` would (same rows, same order). The profile of a search page
@@ -92,9 +75,10 @@ def attach_search_related(offerings: list[Offering]) -> None:
     ):
         staff[person._offering_id].append(person)
     for offering in offerings:
-        cache = offering.__dict__.setdefault("_prefetched_objects_cache", {})
-        cache["levels"] = _rows(Level, {"offerings": offering.pk}, levels[offering.pk])
-        cache["instructors"] = _rows(StaffProfile, {"offerings": offering.pk}, staff[offering.pk])
+        prefetch.attach(offering, "levels", Level, {"offerings": offering.pk}, levels[offering.pk])
+        prefetch.attach(
+            offering, "instructors", StaffProfile, {"offerings": offering.pk}, staff[offering.pk]
+        )
 
 
 def offering_search(*, filters: OfferingFilters, visible_kinds: list[str]) -> QuerySet[Offering]:

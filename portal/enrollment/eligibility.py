@@ -310,6 +310,9 @@ def check_schedule(
     ).exclude(pk=offering.pk)
     if ignore_hold is not None:
         busy = busy.exclude(holds=ignore_hold)
+    # Only what the overlap and the message read (an offering has some forty columns, each
+    # compiled into the statement and compared by DISTINCT).
+    busy = busy.only("name", "start_date", "end_date", "weekdays", "start_time", "end_time")
     for other in busy.distinct():
         if _overlaps(offering, other):
             raise refuse(

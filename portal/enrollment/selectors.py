@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from kernel.queries import by_key
 from portal.accounts.models import Student
 from portal.catalog.models import Offering, StaffProfile
 
@@ -74,7 +75,7 @@ def waitlist_list(family) -> QuerySet[WaitlistEntry]:
 
 def student_for_family(family, student_id) -> Student:
     """One of the family's students, or ``student_not_found``."""
-    student = Student.objects.select_related("level").filter(pk=student_id, family=family).first()
+    student = by_key(Student.objects.select_related("level").filter(pk=student_id, family=family))
     if student is None:
         raise not_found("student")
     return student
@@ -82,11 +83,10 @@ def student_for_family(family, student_id) -> Student:
 
 def offering_visible(offering_id, portal) -> Offering:
     """An offering families may see (a shown kind, not a draft), or ``offering_not_found``."""
-    offering = (
+    offering = by_key(
         Offering.objects.prefetch_related("levels")
         .filter(pk=offering_id, kind__in=portal.shown_kinds())
         .exclude(status=Offering.Status.DRAFT)
-        .first()
     )
     if offering is None:
         raise not_found("offering")

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel import prefetch
 from kernel.errors import ApplicationError
 from portal.accounts.models import Family
 from portal.enrollment.models import Order
@@ -37,6 +38,16 @@ def orders_awaiting_payment(family: Family) -> list[Order]:
 
 def order_get(family: Family, order_id: int) -> Order | None:
     return order_list(family).filter(pk=order_id).first()
+
+
+def order_in_hand(order: Order) -> bool:
+    """Whether ``order`` carries what ``order_list`` prefetches (its lines, enrollments and
+    live tenders), so it can be shown without reading it again: a checkout's new order does."""
+    return (
+        prefetch.attached(order, "lines")
+        and prefetch.attached(order, "enrollments")
+        and hasattr(order, "live_tenders")
+    )
 
 
 def amount_due(order: Order) -> int:

@@ -20,7 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel import prefetch
 from kernel.errors import ApplicationError
+from kernel.queries import by_key
 from kernel.tasks import enqueue_on_commit
 from portal import links
 from portal.accounts.models import Family
@@ -89,18 +91,23 @@ def order_create(
         created_at=created_at or timezone.now(),
         expires_at=expires_at,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            kind=line.kind,
-            description=line.description,
-            amount=line.amount,
-            student_id=line.student_id,
-            offering_id=line.offering_id,
-            registration_year=line.registration_year,
-        )
-        for line in lines
+    made = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                kind=line.kind,
+                description=line.description,
+                amount=line.amount,
+                student_id=line.student_id,
+                offering_id=line.offering_id,
+                registration_year=line.registration_year,
+            )
+            for line in lines
+        ]
     )
+    # A new order's lines are the ones just made (with their ids, in id order, as
+    # ``order.lines.all()`` reads them): confirming it and answering with it read them from here.
+    prefetch.attach(order, "lines", OrderLine, {"order": order}, made)
     return order
 
 
@@ -204,7 +211,7 @@ def checkout(
     try:
         with transaction.atomic():
             offerings = lock_offerings([h.offering_id for h in holds])
-            existing = Order.objects.filter(family=family, idempotency_key=key).first()
+            existing = by_key(Order.objects.filter(family=family, idempotency_key=key))
             if existing is not None:
                 return existing
             for offering in offerings.values():
@@ -282,6 +289,17 @@ def checkout(
                     reserved=reserved,
                     tendered=bool(drawn or credit),
                 )
+            if not (drawn or credit):
+                # The answer is made from the rows in hand (no tender: nothing else to show),
+                # in the order ``order_list`` reads them; with a tender it is read again.
+                prefetch.attach(
+                    order,
+                    "enrollments",
+                    Enrollment,
+                    {"order": order},
+                    sorted(reserved, key=lambda e: (e.start_date, e.pk)),
+                )
+                order.live_tenders = []
             # The family's checkout slot in a registration opening goes to the next family.
             if openings:
                 transaction.on_commit(

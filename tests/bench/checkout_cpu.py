@@ -2,7 +2,8 @@
 families make it: the hold (``POST /api/v1/cart/items``) and the checkout (``POST
 /api/v1/checkout``) with the family's bearer token and its waiting-room pass, the class in a
 registration opening. Prints CPU milliseconds and statements per request, and with
-``CHECKOUT_PROFILE=1`` the functions where the time goes (cProfile). Asserts nothing on time.
+``CHECKOUT_PROFILE=1`` the functions where the time goes (cProfile; ``CHECKOUT_PROFILE_OUT=path``
+also writes the raw profile for ``pstats``, callers included). Asserts nothing on time.
 
     .venv/bin/python -m pytest tests/bench/checkout_cpu.py --reuse-db -q -s
 
@@ -123,6 +124,8 @@ def test_print_checkout_cpu(family_a, monkeypatch):
         stats.sort_stats("cumulative").print_stats(r"/work/main/(?!\.venv|tests)", 80)
         stats.sort_stats("tottime").print_stats(30)
         print(out.getvalue())
+        if os.environ.get("CHECKOUT_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["CHECKOUT_PROFILE_OUT"])
     if os.environ.get("CHECKOUT_SQL"):
         for name, sql in (("hold", hold_sql), ("checkout", checkout_sql)):
             print(f"--- {name}")

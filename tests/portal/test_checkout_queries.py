@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -120,9 +121,13 @@ def measure(family_a):
 # offering come from per-process copies; the cart answer's "what lapsed?" is one UNION
 # (hold 24 -> 20, checkout 30 -> 27, pay 49 -> 47). A free class also skips account credit
 # and reading back tenders it did not make (tests/bench/checkout_cpu.py: 25 + 45 -> 20 + 35).
-BOUNDS = {"hold": 20, "checkout": 27, "pay": 47}
-# Statements from the offering's FOR UPDATE to the end of the request (was 14 / 27 / 34).
-UNDER_LOCK = {"hold": 10, "checkout": 20, "pay": 28}
+# Sixth pass: a checkout that made no tender answers with the order, lines and enrollments it
+# has just written instead of reading them back, and confirms with the lines it made (checkout
+# 27 -> 23; a free class 35 -> 30).
+BOUNDS = {"hold": 20, "checkout": 23, "pay": 47}
+# Statements from the offering's FOR UPDATE to the end of the request (was 14 / 27 / 34, then
+# 10 / 20 / 28).
+UNDER_LOCK = {"hold": 10, "checkout": 16, "pay": 28}
 
 
 def test_hold_checkout_and_saved_card_payment_stay_within_their_query_budget(family_a, monkeypatch):
@@ -159,7 +164,72 @@ def test_a_free_class_checkout_reads_no_credit_and_no_tenders_back(family_a, mon
     assert not [s for s in sql if s.startswith(balance)], sql  # the credit's balance
     assert not [s for s in sql if 'FROM "portal_accounts_family"' in s], sql
     assert not [s for s in sql if "portal_billing_autopaycharge" in s], sql
-    # The order's tenders are read once, for the answer; the enrollments once, for the answer.
-    assert len([s for s in sql if s.startswith('SELECT "portal_orders_ordertender"')]) == 1
-    assert len([s for s in sql if s.startswith('SELECT "portal_enrollment_enrollment"')]) == 1
-    assert len(sql) <= 35, len(sql)  # 45 before (docs/rush.md, "Fourth pass")
+    # The answer is made from the rows the checkout has just written: the order, its lines,
+    # enrollments and tenders are not read back (nor the lines to confirm it).
+    assert not [s for s in sql if s.startswith('SELECT "portal_orders_ordertender"')], sql
+    assert not [s for s in sql if s.startswith('SELECT "portal_enrollment_enrollment"')], sql
+    assert not [s for s in sql if s.startswith('SELECT "portal_enrollment_orderline"')], sql
+    # The order itself is looked up once, by the cart's idempotency key (under the locks).
+    orders = [s for s in sql if s.startswith('SELECT "portal_enrollment_order"."id"')]
+    assert len(orders) == 1 and "idempotency_key" in orders[0], orders
+    assert len(sql) <= 30, len(sql)  # 45 before (docs/rush.md, "Fourth pass"), then 35
+
+
+def _answer_as_read_back(family, order_id: int) -> dict:
+    from rest_framework.renderers import JSONRenderer
+
+    from portal.orders import selectors as order_selectors
+    from portal_api.views.enrollment import OrderOutput
+
+    order = order_selectors.order_get(family, order_id)
+    return json.loads(JSONRenderer().render(OrderOutput(order).data))
+
+
+@pytest.mark.parametrize("credit", [False, True], ids=["no-tender", "account-credit"])
+def test_the_checkout_answer_is_the_order_as_read_back(family_a, credit):
+    """The checkout answers from the rows it has just written when it made no tender (one
+    with a tender is read back): either way the answer is the order as ``GET`` reads it,
+    lines and enrollments in the same order."""
+    from portal.billing.models import LedgerEntry
+    from tests.factories import StudentFactory
+    from tests.portal.enrollment_helpers import next_weekday
+
+    family = family_a.family
+    accept_policies(family)
+    if credit:
+        LedgerEntry.objects.create(
+            family=family,
+            kind="credit",
+            description="Refund as credit",
+            amount=-2500,
+            currency="USD",
+            source_key="test:credit-answer",
+        )
+    later = make_offering(
+        name="Bars",
+        capacity=5,
+        tuition=9000,
+        registration_fee=2500,
+        start_date=next_weekday(0) + timedelta(weeks=1),
+    )
+    sooner = make_offering(
+        name="Beam", capacity=5, tuition=0, weekdays=[4], start_date=next_weekday(4)
+    )
+    sibling = StudentFactory(family=family, first_name="Sib")
+    connection.set_schema_to_public()
+    client = family_a.client()
+    for offering, student in ((later, family_a.student), (sooner, sibling), (later, sibling)):
+        body = {"offering": offering.pk, "student": student.pk}
+        assert client.post("/api/v1/cart/items", body, format="json").status_code == 201
+        connection.set_schema_to_public()
+    response = client.post("/api/v1/checkout", {}, format="json")
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert len(answer["enrollment_ids"]) == 3 and len(answer["lines"]) >= 4
+    assert bool(answer["tenders"]) is credit
+    connection.set_tenant(family_a.tenant)
+    assert answer == _answer_as_read_back(family, answer["id"])
+    # The same cart checked out again is the same order, read back.
+    connection.set_schema_to_public()
+    again = client.post("/api/v1/checkout", {}, format="json")
+    assert again.status_code == 201 and again.json() == answer

@@ -1,0 +1,20 @@
+"""Small query helpers for the hot paths."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import QuerySet
+
+T = TypeVar("T")
+
+
+def by_key(qs: QuerySet[T]) -> T | None:
+    """The row of a lookup by a unique key (a primary key, a unique column or constraint), or
+    None. ``first()`` orders by the primary key to choose among rows; for a unique key there is
+    nothing to choose, and Django compiles an ordering by hashing every selected column (a wide
+    ``select_related`` has dozens): measured at about a tenth of a hold's and a checkout's CPU
+    (docs/rush.md, "Sixth pass"). So: no ``ORDER BY``, ``LIMIT 1``."""
+    for row in qs.order_by()[:1]:
+        return row
+    return None
