@@ -3,7 +3,8 @@ families make it: the hold (``POST /api/v1/cart/items``) and the checkout (``POS
 /api/v1/checkout``) with the family's bearer token and its waiting-room pass, the class in a
 registration opening. Prints CPU milliseconds and statements per request, and with
 ``CHECKOUT_PROFILE=1`` the functions where the time goes (cProfile; ``CHECKOUT_PROFILE_OUT=path``
-also writes the raw profile for ``pstats``, callers included). Asserts nothing on time.
+also writes the raw profile for ``pstats``, callers included; ``CHECKOUT_GAPS=1`` the Python CPU
+before each statement). Asserts nothing on time.
 
     .venv/bin/python -m pytest tests/bench/checkout_cpu.py --reuse-db -q -s
 
@@ -48,7 +49,7 @@ def test_print_checkout_cpu(family_a, monkeypatch):
     opening.offerings.set([offering])
     family = family_a.family
     students = [family_a.student] + [
-        StudentFactory(family=family, first_name=f"Kid{i}") for i in range(WARM + ROUNDS + 2)
+        StudentFactory(family=family, first_name=f"Kid{i}") for i in range(WARM + ROUNDS + 70)
     ]
     accept_policies(family)
     waiting_room.gated_offerings_clear()
@@ -126,6 +127,8 @@ def test_print_checkout_cpu(family_a, monkeypatch):
         print(out.getvalue())
         if os.environ.get("CHECKOUT_PROFILE_OUT"):
             profiler.dump_stats(os.environ["CHECKOUT_PROFILE_OUT"])
+    if os.environ.get("CHECKOUT_GAPS"):
+        _print_gaps(hold, checkout, pending)
     if os.environ.get("CHECKOUT_SQL"):
         for name, sql in (("hold", hold_sql), ("checkout", checkout_sql)):
             print(f"--- {name}")
@@ -134,6 +137,52 @@ def test_print_checkout_cpu(family_a, monkeypatch):
                 if text.startswith("SELECT set_config('pghistory"):
                     text = "[audited] " + text.split("; ", 1)[-1]
                 print(f"  {q['time']}  {' '.join(text.split())[:220]}")
+
+
+def _print_gaps(hold, checkout, pending, rounds: int = 30) -> None:
+    """The Python CPU spent before each statement of a hold and a checkout (from the end of the
+    previous statement, or the request's start: building and compiling it, and whatever the
+    code did in between) and after the last one, median over ``rounds``."""
+    marks: list[tuple[float, float, str]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        started = time.thread_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            marks.append((started, time.thread_time(), sql))
+
+    for name, step in (("hold", hold), ("checkout", checkout)):
+        gaps: dict[int, list[float]] = {}
+        texts: dict[int, str] = {}
+        for _ in range(rounds):
+            if name == "hold":
+                student = next(pending)
+                checkout_args: tuple = (student,)
+            else:
+                hold(next(pending))
+                checkout_args = ()
+            marks.clear()
+            with connection.execute_wrapper(wrapper):
+                began = time.thread_time()
+                step(*checkout_args)
+                ended = time.thread_time()
+            previous = began
+            for index, (start, end, sql) in enumerate(marks):
+                gaps.setdefault(index, []).append((start - previous) * 1000)
+                texts[index] = sql
+                previous = end
+            gaps.setdefault(len(marks), []).append((ended - previous) * 1000)
+            texts[len(marks)] = "(after the last statement: the answer)"
+            if name == "hold":
+                checkout()
+        total = sum(statistics.median(v) for v in gaps.values())
+        print(f"--- {name}: Python CPU before each statement, median of {rounds} ({total:.1f} ms)")
+        for index in sorted(gaps):
+            text = " ".join(texts[index].split())
+            if text.startswith("SELECT set_config('pghistory"):
+                text = "[audited] " + text.split("; ", 1)[-1]
+            print(f"  {statistics.median(gaps[index]):6.2f} ms  {text[:150]}")
 
 
 def _pg_cpu_seconds(pid: int) -> float:

@@ -19,7 +19,7 @@ from portal.tenancy.services import plan_enrollment_check
 
 from .. import camp_days, eligibility, selectors
 from ..errors import not_found
-from ..models import Enrollment, Hold
+from ..models import Enrollment, Hold, Order
 from ..notifications import notify_family
 from .seats import (
     hold_release,
@@ -126,20 +126,27 @@ def cart_clear(*, family: Family) -> int:
     return len(holds)
 
 
+# The offerings of the family's lapsed holds and of its unpaid orders past their time. One
+# statement, plain SQL: every cart read and every hold's answer pays it, and Django compiling
+# the UNION cost ~1.4 ms of CPU against ~0.2 ms for the statement (docs/rush.md, "Sixth pass").
+_LAPSED_SQL = f"""
+    SELECT h.offering_id FROM {Hold._meta.db_table} h
+     WHERE h.family_id = %(family)s AND h.expires_at <= %(now)s
+       AND h.status IN ({", ".join(f"'{s}'" for s in Hold.SEAT_TAKING)})
+    UNION
+    SELECT e.offering_id FROM {Enrollment._meta.db_table} e
+      JOIN {Order._meta.db_table} o ON o.id = e.order_id
+     WHERE e.family_id = %(family)s AND e.status = '{Enrollment.Status.RESERVED}'
+       AND o.expires_at <= %(now)s
+"""
+
+
 def cart_refresh(*, family: Family) -> None:
     """The check on read: settle the offerings of the family's lapsed holds and orders, so a
     missed expiry task never shows (or keeps) a seat that is gone."""
-    now = timezone.now()
-    # One statement (UNION): every cart read and every hold's answer pays it.
-    lapsed = set(
-        Hold.objects.filter(family=family, status__in=Hold.SEAT_TAKING, expires_at__lte=now)
-        .values_list("offering_id", flat=True)
-        .union(
-            Enrollment.objects.filter(
-                family=family, status=Enrollment.Status.RESERVED, order__expires_at__lte=now
-            ).values_list("offering_id", flat=True)
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LAPSED_SQL, {"family": family.pk, "now": timezone.now()})
+        lapsed = {offering_id for (offering_id,) in cursor.fetchall()}
     if lapsed:
         settle_offerings(lapsed)
 
