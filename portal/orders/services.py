@@ -216,13 +216,14 @@ def checkout(
                 return existing
             for offering in offerings.values():
                 expire_lapsed(offering, now)
-            live = {
-                h.pk: h
-                for h in Hold.objects.select_for_update(of=("self",))
+            # Under the locks only a hold's status can have moved (expired, removed, checked
+            # out by another tab); the rest of each hold, its student and class were read above.
+            status = dict(
+                Hold.objects.select_for_update()
                 .filter(pk__in=[h.pk for h in holds])
-                .select_related("student__level", "offering")
-            }
-            lapsed = [h for h in holds if live[h.pk].status != Hold.Status.ACTIVE]
+                .values_list("pk", "status")
+            )
+            lapsed = [h for h in holds if status.get(h.pk) != Hold.Status.ACTIVE]
             if lapsed:
                 names = ", ".join(f"{h.offering.name} ({h.student.first_name})" for h in lapsed)
                 raise ApplicationError(
@@ -236,7 +237,6 @@ def checkout(
                 )
             items = []
             for hold in holds:
-                hold = live[hold.pk]
                 offering = offerings[hold.offering_id]
                 eligibility.check_registration_window(offering, portal, now)
                 items.append((hold.student, offering, hold))
