@@ -76,12 +76,11 @@ def token_accepted(request, **annotations: Any) -> ApiToken | None:
         return None
     if raw is None:
         return None
-    token = (
+    token = by_key(
         bearer_tokens(raw)
         .filter(user__is_active=True)
         .annotate(**annotations)
         .only("pk", "created_at", "last_used_at")
-        .first()
     )
     if token is None or not token_in_use(token, now=timezone.now()):
         return None

@@ -8,6 +8,8 @@ Run it on its own, in one process, against the test database (docs/benchmarks.md
 
     .venv/bin/python -m pytest tests/bench/waiting_room_cpu.py --reuse-db -q -s
 
+(``WR_PROFILE=1``: also where a fast join's CPU goes, cProfile on process time.)
+
 Django's test client, warm (opening settings, portal settings and routes cached; the token's
 last use recorded), ``time.process_time`` around each round of 300 requests, best of 3 rounds,
 the two paths alternated round by round. The opening has opened and 1,000 families (Redis
@@ -18,7 +20,11 @@ the response) is in both figures.
 
 from __future__ import annotations
 
+import cProfile
 import gc
+import io
+import os
+import pstats
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -133,6 +139,18 @@ def test_print_waiting_room_cpu(opening, family_a):
         f"load average {', '.join(f'{v:.1f}' for v in _loadavg())})"
     )
     print("\n".join(lines))
+    if os.environ.get("WR_PROFILE"):  # where a fast join's CPU goes
+        join = cases["join (bearer token)"][0]
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for _ in range(PER_ROUND):
+            join()
+        profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(25)
+        print(out.getvalue())
 
 
 def _loadavg() -> tuple[float, float, float]:
