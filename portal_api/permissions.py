@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F
 from rest_framework import permissions
 
 from kernel.api.authentication import token_accepted
 from kernel.errors import ApplicationError
 from portal.accounts.errors import family_suspended_error
-from portal.accounts.models import Family
+from portal.accounts.models import Family, Guardian
 from portal.accounts.selectors import guardian_for_user
 from portal.config.selectors import portal_settings_get
 
@@ -61,17 +60,19 @@ def token_family_id(request) -> int | None:
     unexpired, its use recorded; its user active and a guardian; the family not suspended; the
     app switched on). None for anything else, which the ordinary stack then answers (401, 403)
     as always. A Django request: its portal settings are memoised on it."""
-    token = token_accepted(
+    accepted = token_accepted(
         request,
-        family=F("user__guardian__family"),
-        family_status=F("user__guardian__family__status"),
+        select="f.id, f.status",
+        join=(
+            f"LEFT JOIN {Guardian._meta.db_table} g ON g.user_id = u.id "
+            f"LEFT JOIN {Family._meta.db_table} f ON f.id = g.family_id"
+        ),
     )
-    if token is None:
+    if accepted is None:
         return None
-    family_id = getattr(token, "family", None)
+    family_id, status = accepted[1]
     if family_id is None:  # not a guardian: a staff member, say
         return None
-    status = getattr(token, "family_status", "")
     if family_refusal(request, family_status=status, by_token=True) is not None:
         return None
     return family_id

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -12,7 +11,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from kernel.queries import by_key
-from kernel.users.models import ApiToken
+from kernel.users.models import ApiToken, User
 
 # Updating last_used_at on every request would turn each read into a write; once a minute is
 # enough to show staff which devices are in use.
@@ -63,28 +62,41 @@ def token_revoke_expired(token: ApiToken, *, now: datetime) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
 
 
-def token_accepted(request, **annotations: Any) -> ApiToken | None:
+def token_accepted(request, *, select: str = "", join: str = "") -> tuple[ApiToken, tuple] | None:
     """The request's token when ``BearerTokenAuthentication`` would accept it (its use then
-    recorded, as there), in one statement: the active token with the key, of an active user,
-    with ``annotations`` (say, what the caller needs of the user's rows) joined onto it. None
-    for anything the authentication refuses (a malformed header, an unknown, revoked or expired
-    token, an inactive user; an expired token is not revoked here) or skips (no bearer header):
-    the caller leaves those to the ordinary path, which gives its usual answer."""
+    recorded, as there), with what the caller asks of the user's rows, in one plain statement
+    (the waiting room's join and leave answered before the stack: a compiled ORM query was
+    half of a join's CPU, docs/rush.md "Sixth pass"). ``select``: more columns (after the
+    token's), from ``join``: joins onto the token ``t`` and its user ``u``. Returns the token
+    (its ``pk``, ``created_at`` and ``last_used_at`` loaded) and the extra columns' values.
+
+    None for anything the authentication refuses (a malformed header, an unknown, revoked or
+    expired token, an inactive user; an expired token is not revoked here) or skips (no bearer
+    header): the caller leaves those to the ordinary path, which gives its usual answer. The
+    rules are ``bearer_tokens`` (the key's hash, not revoked) and the user's ``is_active``;
+    ``tests/kernel/api`` holds this statement to that queryset."""
     try:
         raw = bearer_key(request)
     except exceptions.AuthenticationFailed:
         return None
     if raw is None:
         return None
-    token = by_key(
-        bearer_tokens(raw)
-        .filter(user__is_active=True)
-        .annotate(**annotations)
-        .only("pk", "created_at", "last_used_at")
-    )
-    if token is None or not token_in_use(token, now=timezone.now()):
+    extra = f", {select}" if select else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.id, t.created_at, t.last_used_at{extra} "
+            f"FROM {ApiToken._meta.db_table} t "
+            f"JOIN {User._meta.db_table} u ON u.id = t.user_id {join} "
+            "WHERE t.key_hash = %(hash)s AND t.revoked_at IS NULL AND u.is_active LIMIT 1",
+            {"hash": ApiToken.hash(raw)},
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return token
+    token = ApiToken(pk=row[0], created_at=row[1], last_used_at=row[2])
+    if not token_in_use(token, now=timezone.now()):
+        return None
+    return token, tuple(row[3:])
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

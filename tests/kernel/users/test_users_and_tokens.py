@@ -138,3 +138,45 @@ def test_a_family_request_is_authenticated_and_authorised_with_one_query(family_
     refused = staff.client().get("/api/v1/cart")
     assert refused.status_code == 403 and refused.json()["code"] == "not_a_family_account"
     assert platform_admin.client().get("/api/platform/v1/tenants").status_code == 200
+
+
+def test_the_plain_token_statement_accepts_what_the_token_queryset_does(settings):
+    """``token_accepted`` (the waiting room's fast join and leave) is one plain statement: it
+    finds a token exactly when ``bearer_tokens(raw)`` with an active user does, records its
+    use as the authentication does, and refuses an expired one without revoking it."""
+    from datetime import timedelta
+
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from kernel.api.authentication import bearer_tokens, token_accepted
+
+    settings.API_TOKEN_TTL_DAYS = 30
+    rf = RequestFactory()
+    user = User.objects.create_user(email="t@example.com")
+    cases = {}
+    _, cases["active"] = api_token_issue(user=user, name="phone")
+    revoked, cases["revoked"] = api_token_issue(user=user, name="tablet")
+    api_token_revoke(token=revoked)
+    idle = User.objects.create_user(email="idle@example.com")
+    _, cases["inactive user"] = api_token_issue(user=idle, name="phone")
+    User.objects.filter(pk=idle.pk).update(is_active=False)
+    cases["unknown"] = "not-a-token-at-all"
+    for name, raw in cases.items():
+        request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        expected = bearer_tokens(raw).filter(user__is_active=True).first()
+        got = token_accepted(request, select="u.email")
+        assert (got is None) == (expected is None), name
+        if got is not None:
+            token, (email,) = got
+            assert token.pk == expected.pk and email == "t@example.com"
+            assert ApiToken.objects.get(pk=token.pk).last_used_at is not None  # use recorded
+    for header in ("", "Bearer", "Bearer a b", "Basic abc"):
+        assert token_accepted(rf.get("/", HTTP_AUTHORIZATION=header)) is None, header
+    # Expired: refused, left for the authentication to revoke.
+    stale_at = timezone.now() - timedelta(days=31)
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        created_at=stale_at, last_used_at=stale_at
+    )
+    assert token_accepted(rf.get("/", HTTP_AUTHORIZATION=f"Bearer {cases['active']}")) is None
+    assert ApiToken.objects.get(user=user, name="phone").revoked_at is None
