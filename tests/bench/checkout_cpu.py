@@ -38,6 +38,7 @@ pytestmark = pytest.mark.django_db
 
 WARM = 10
 ROUNDS = 60
+GAP_ROUNDS = 30  # CHECKOUT_GAPS: rounds of each step
 
 
 def test_print_checkout_cpu(family_a, monkeypatch):
@@ -48,8 +49,9 @@ def test_print_checkout_cpu(family_a, monkeypatch):
     )
     opening.offerings.set([offering])
     family = family_a.family
+    needed = WARM + ROUNDS + 2 * GAP_ROUNDS + 2
     students = [family_a.student] + [
-        StudentFactory(family=family, first_name=f"Kid{i}") for i in range(WARM + ROUNDS + 70)
+        StudentFactory(family=family, first_name=f"Kid{i}") for i in range(needed)
     ]
     accept_policies(family)
     waiting_room.gated_offerings_clear()
@@ -139,10 +141,11 @@ def test_print_checkout_cpu(family_a, monkeypatch):
                 print(f"  {q['time']}  {' '.join(text.split())[:220]}")
 
 
-def _print_gaps(hold, checkout, pending, rounds: int = 30) -> None:
+def _print_gaps(hold, checkout, pending) -> None:
     """The Python CPU spent before each statement of a hold and a checkout (from the end of the
     previous statement, or the request's start: building and compiling it, and whatever the
-    code did in between) and after the last one, median over ``rounds``."""
+    code did in between) and after the last one, median over ``GAP_ROUNDS``."""
+    rounds = GAP_ROUNDS
     marks: list[tuple[float, float, str]] = []
 
     def wrapper(execute, sql, params, many, context):
