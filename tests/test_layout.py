@@ -60,6 +60,7 @@ def test_tests_mirror_the_packages():
                 assert (ROOT / package / sub.name).is_dir(), f"{sub} has no package to mirror"
     # Every top-level test module is about the project or the harness, not one package.
     assert {p.name for p in TESTS.glob("test_*.py")} == {
+        "test_bench_smoke.py",  # the measures under tests/bench, run small
         "test_harness.py",
         "test_layers.py",
         "test_layout.py",

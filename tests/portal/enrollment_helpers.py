@@ -1,5 +1,8 @@
 from datetime import date, time, timedelta
 
+from django.utils import timezone
+
+from portal.billing.models import LedgerEntry
 from portal.catalog.models import Offering
 from portal.enrollment import services
 from portal.enrollment.models import Enrollment
@@ -61,3 +64,23 @@ def enroll(family, student, offering) -> Enrollment:
     order = orders.checkout(family=family)
     orders.order_confirm(order_id=order.pk)
     return Enrollment.objects.get(student=student, offering=offering)
+
+
+def seats(offering) -> tuple[int, int]:
+    offering.refresh_from_db()
+    return offering.seats_taken, offering.waitlist_count
+
+
+def post_charge(family, amount: int, *, days_ago: int, kind: str = "charge"):
+    entry = LedgerEntry.objects.create(
+        family=family,
+        kind=kind,
+        description=f"Test {kind}",
+        amount=amount,
+        currency="USD",
+        source_key=f"test:{kind}:{amount}:{days_ago}:{LedgerEntry.objects.count()}",
+    )
+    LedgerEntry.objects.filter(pk=entry.pk).update(
+        created_at=timezone.now() - timedelta(days=days_ago)
+    )
+    return entry

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.accounts.models import Family
-from portal.billing.models import LedgerEntry
 from portal.catalog.models import Offering
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
@@ -17,7 +16,14 @@ from portal.orders import services as orders
 from portal.orders.tasks import orders_expire_due_task
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering, next_weekday
+from tests.portal.enrollment_helpers import (
+    TODAY,
+    make_family,
+    make_offering,
+    next_weekday,
+    post_charge,
+    seats,
+)
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -29,11 +35,6 @@ def add(actor, offering, student=None, **extra):
         {"offering": offering.pk, "student": (student or actor.student).pk, **extra},
         format="json",
     )
-
-
-def seats(offering) -> tuple[int, int]:
-    offering.refresh_from_db()
-    return offering.seats_taken, offering.waitlist_count
 
 
 # --- cart ----------------------------------------------------------------------------------
@@ -220,21 +221,6 @@ def test_new_and_inactive_family_rules(family_a):
         "Your account is inactive. Please contact us to enroll again.",
     )
     assert not Hold.objects.exists()
-
-
-def post_charge(family, amount: int, *, days_ago: int, kind: str = "charge"):
-    entry = LedgerEntry.objects.create(
-        family=family,
-        kind=kind,
-        description=f"Test {kind}",
-        amount=amount,
-        currency="USD",
-        source_key=f"test:{kind}:{amount}:{days_ago}:{LedgerEntry.objects.count()}",
-    )
-    LedgerEntry.objects.filter(pk=entry.pk).update(
-        created_at=timezone.now() - timedelta(days=days_ago)
-    )
-    return entry
 
 
 def test_past_due_comes_from_the_ledger(family_a):

@@ -17,8 +17,14 @@ from portal.enrollment import eligibility, services
 from portal.enrollment.models import Enrollment, Hold, Order
 from portal.orders import services as orders
 from tests.factories import StudentFactory
-from tests.portal.enrollment_helpers import accept_policies, enroll, make_offering, next_weekday
-from tests.portal.test_cart_and_checkout import post_charge, seats
+from tests.portal.enrollment_helpers import (
+    accept_policies,
+    enroll,
+    make_offering,
+    next_weekday,
+    post_charge,
+    seats,
+)
 
 pytestmark = pytest.mark.django_db
 
