@@ -13,7 +13,7 @@ def by_key(qs: QuerySet[T]) -> T | None:
     """The row of a lookup by a unique key (a primary key, a unique column or constraint), or
     None. ``first()`` orders by the primary key to choose among rows; for a unique key there is
     nothing to choose, and Django compiles an ordering by hashing every selected column (a wide
-    ``select_related`` has dozens): measured at about a tenth of a hold's and a checkout's CPU
+    ``select_related`` has dozens): ~9 % of a hold's and a checkout's CPU in their profile
     (docs/rush.md, "Sixth pass"). So: no ``ORDER BY``, ``LIMIT 1``."""
     for row in qs.order_by()[:1]:
         return row

@@ -74,7 +74,7 @@ def token_accepted(request, *, select: str = "", join: str = "") -> tuple[ApiTok
     expired token, an inactive user; an expired token is not revoked here) or skips (no bearer
     header): the caller leaves those to the ordinary path, which gives its usual answer. The
     rules are ``bearer_tokens`` (the key's hash, not revoked) and the user's ``is_active``;
-    ``tests/kernel/api`` holds this statement to that queryset."""
+    ``tests/kernel/users/test_users_and_tokens.py`` holds this statement to that queryset."""
     try:
         raw = bearer_key(request)
     except exceptions.AuthenticationFailed:
