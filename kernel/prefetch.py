@@ -9,15 +9,18 @@ relation (serializers, templates, services) do not read them again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Model, QuerySet
 
 
-class PrefetchedRows(QuerySet):
+class PrefetchedRows(QuerySet[Any]):
     """Already-fetched rows of a relation, served as ``instance.<relation>.all()`` would be
     after ``prefetch_related``. Anything beyond reading them (``filter``, ``order_by``, ...)
     queries the relation afresh."""
 
     _relation: dict = {}
+    _prefetch_done: bool
 
     def _clone(self):
         return self.model._default_manager.filter(**self._relation)._clone()
@@ -25,7 +28,7 @@ class PrefetchedRows(QuerySet):
 
 def rows(model: type[Model], relation: dict, values: list) -> QuerySet:
     """A queryset over ``model`` filtered by ``relation`` whose rows are ``values``."""
-    qs = PrefetchedRows(model=model)
+    qs: PrefetchedRows = PrefetchedRows(model=model)
     qs._relation = relation
     qs._result_cache = list(values)
     qs._prefetch_done = True

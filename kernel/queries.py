@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 
 def by_key(qs: QuerySet[T]) -> T | None:
