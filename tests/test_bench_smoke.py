@@ -33,3 +33,42 @@ def test_waiting_room_cpu_runs(opening, family_a, monkeypatch, capsys):  # noqa:
     waiting_room_cpu.test_print_waiting_room_cpu(opening, family_a)
     out = capsys.readouterr().out
     assert "join (bearer token)" in out and "function calls" in out
+
+
+def test_opening_ab_reads_variants_and_summarises_runs():
+    """The opening's A/B runner (a whole run takes minutes: only its parsing and tables here)."""
+    from tests.bench import opening_ab
+
+    assert opening_ab.parse_variant("four") == ("four", {})
+    assert opening_ab.parse_variant("two:GUNICORN_THREADS=2,BENCH_OPENING_SCALE=0.1") == (
+        "two",
+        {"GUNICORN_THREADS": "2", "BENCH_OPENING_SCALE": "0.1"},
+    )
+    for bad in ("two:threads=2", ":X=1", "two:NOVALUE"):
+        with pytest.raises(SystemExit):
+            opening_ab.parse_variant(bad)
+
+    def head(per_minute: float, b_ratio: float) -> dict:
+        return {
+            "per_minute": per_minute,
+            "seen_while_seats_p50_s": 4.5,
+            "latency_p50_ms": {"hold": 500.0, "checkout": 600.0},
+            "b_ratio": b_ratio,
+            "search_trivial": 0.5,
+            "trivial_rps": 1000.0,
+            "cpu_until_s": 40.0,
+            "cpu_until_ms_each": {"hold": 25.0, "checkout": 35.0, "join": 3.5},
+            "oversold": 0,
+            "5xx": 0,
+            "fairness": 1.0,
+        }
+
+    rows = [("four", head(560, 17.6)), ("two", head(670, 7.6)), ("four", head(720, 7.6))]
+    table = opening_ab.table(rows)
+    assert (
+        len(table) == 4 and "reg/min" in table[0] and table[1].split()[:3] == ["four", "1", "560"]
+    )
+    summary = opening_ab.summary(rows)
+    assert summary[0].startswith("  four (2 runs): reg/min 640 [560-720]")
+    assert "B p99 x calm 12.6 [7.6-17.6]" in summary[0]
+    assert summary[1].startswith("  two (1 runs): reg/min 670;")

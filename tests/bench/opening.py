@@ -27,6 +27,7 @@ for 40 seats); ``BENCH_OPENING_MAX_SECONDS`` (150) bounds the part after the ope
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -472,6 +473,50 @@ def _cadence(poll_seconds) -> str:
     return "at the server's poll_seconds"
 
 
+def _seen(r: dict, admitted: list, until: float | None = None) -> list[float]:
+    """From the moment the queue let each family in (its own record, the server's clock) to the
+    answer that showed it its pass (the driver's clock, the same machine's); with ``until``
+    only the families let in by then."""
+    admitted_at = r["fairness"].get("admitted_at", {})
+    return [
+        max(0.0, r["opens_epoch"] + f["admitted"] - admitted_at[str(f["family"])])
+        for f in admitted
+        if str(f.get("family")) in admitted_at
+        and (until is None or admitted_at[str(f["family"])] <= until)
+    ]
+
+
+def headline(r: dict) -> dict:
+    """The run's figures that the targets name, from its result (``result.json``): what the
+    report prints first and ``opening_ab.py`` compares run by run."""
+    fams = r["driver"]["families"]
+    registered = sorted(f["finished"] for f in fams if f.get("outcome") == "registered")
+    admitted = [f for f in fams if "admitted" in f]
+    span = registered[-1] if registered else float("nan")
+    sold_out = r["opens_epoch"] + registered[-1] if registered else None
+    statuses = r["driver"]["statuses"]
+    lat = r["driver"]["latency"]
+    calm, busy, t, s = r["calm"], r["busy"], r["trivial"], r["search"]
+    until = {kind: (n, sec) for kind, n, sec in _cpu_table(r["cpu"]["by_kind"], sold_out)}
+    return {
+        "registered": len(registered),
+        "span_s": span,
+        "per_minute": len(registered) / span * 60 if registered and span > 0 else float("nan"),
+        "seen_p50_s": _p(_seen(r, admitted), 50),
+        "seen_while_seats_p50_s": _p(_seen(r, admitted, sold_out), 50) if sold_out else math.nan,
+        "latency_p50_ms": {k: _p([x * 1000 for x in v], 50) for k, v in lat.items() if v},
+        "b_ratio": busy.get("p99", math.nan) / calm.get("p99", math.nan),
+        "search_trivial": s["rps"] / t["rps"] if t["rps"] else math.nan,
+        "trivial_rps": t["rps"],
+        "oversold": r["db"]["oversold"],
+        "5xx": r["server_statuses"].get("5xx", 0)
+        + sum(n for kind in statuses.values() for st, n in kind.items() if st.startswith("5")),
+        "fairness": r["fairness"]["spearman"],
+        "cpu_until_s": sum(sec for _, sec in until.values()),
+        "cpu_until_ms_each": {k: sec / n * 1000 for k, (n, sec) in until.items() if n},
+    }
+
+
 def report(r: dict) -> None:
     fams = r["driver"]["families"]
     outcomes: dict[str, int] = {}
@@ -536,12 +581,7 @@ def report(r: dict) -> None:
     # Admission to seen: from the moment the queue let a family in (its own record, the
     # server's clock) to the answer that showed the family its pass (the driver's clock, the
     # same machine's).
-    admitted_at = r["fairness"].get("admitted_at", {})
-    seen = [
-        max(0.0, r["opens_epoch"] + f["admitted"] - admitted_at[str(f["family"])])
-        for f in admitted
-        if str(f.get("family")) in admitted_at
-    ]
+    seen = _seen(r, admitted)
     if seen:
         print(
             f"  admission seen by the family after    p50 {_p(seen, 50):6.2f} s  "
@@ -552,12 +592,7 @@ def report(r: dict) -> None:
     # faster than its estimate, and families far back, asked to poll every 15-20 s, are let in
     # between two polls; for them the pass no longer buys anything.
     if seen and registered:
-        sold_out = r["opens_epoch"] + registered[-1]
-        before = [
-            max(0.0, r["opens_epoch"] + f["admitted"] - admitted_at[str(f["family"])])
-            for f in admitted
-            if admitted_at.get(str(f.get("family")), float("inf")) <= sold_out
-        ]
+        before = _seen(r, admitted, r["opens_epoch"] + registered[-1])
         if before:
             print(
                 f"  ... let in while seats were left      p50 {_p(before, 50):6.2f} s  "
