@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from django.db.models import Model, QuerySet
@@ -18,3 +19,16 @@ def by_key(qs: QuerySet[T]) -> T | None:
     for row in qs.order_by()[:1]:
         return row
     return None
+
+
+def sql_literals(values) -> str:
+    """Choice values written into a fixed plain statement: ``'active', 'offer'``, for
+    ``status IN (...)``. Only plain lowercase names (a model's choices), so nothing a person
+    typed can ever be written into SQL here."""
+    out = []
+    for value in values:
+        text = str(value)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", text):
+            raise ValueError(f"not a plain choice value: {text!r}")
+        out.append(f"'{text}'")
+    return ", ".join(out)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from kernel.queries import sql_literals
 from portal import formats
 from portal.accounts.models import Family, Student
 from portal.accounts.selectors import policies_pending
@@ -259,10 +260,10 @@ def needs_approval(family: Family, offering: Offering, portal, now=None) -> bool
 _TAKEN_SQL = f"""
     SELECT EXISTS (SELECT 1 FROM {Enrollment._meta.db_table} e
                     WHERE e.student_id = %(student)s AND e.offering_id = %(offering)s
-                      AND e.status IN ({", ".join(f"'{s}'" for s in Enrollment.LIVE)})),
+                      AND e.status IN ({sql_literals(Enrollment.LIVE)})),
            EXISTS (SELECT 1 FROM {Hold._meta.db_table} h
                     WHERE h.student_id = %(student)s AND h.offering_id = %(offering)s
-                      AND h.status IN ({", ".join(f"'{s}'" for s in Hold.SEAT_TAKING)})
+                      AND h.status IN ({sql_literals(Hold.SEAT_TAKING)})
                       AND h.id <> %(ignore)s)
 """
 
@@ -325,10 +326,10 @@ _BUSY_SQL = f"""
        AND o.weekdays && %(weekdays)s::smallint[]
        AND (EXISTS (SELECT 1 FROM {Enrollment._meta.db_table} e
                      WHERE e.offering_id = o.id AND e.student_id = %(student)s
-                       AND e.status IN ({", ".join(f"'{s}'" for s in Enrollment.LIVE)}))
+                       AND e.status IN ({sql_literals(Enrollment.LIVE)}))
             OR EXISTS (SELECT 1 FROM {Hold._meta.db_table} h
                         WHERE h.offering_id = o.id AND h.student_id = %(student)s
-                          AND h.status IN ({", ".join(f"'{s}'" for s in Hold.SEAT_TAKING)})))
+                          AND h.status IN ({sql_literals(Hold.SEAT_TAKING)})))
      ORDER BY o.start_date, o.name, o.id
 """
 

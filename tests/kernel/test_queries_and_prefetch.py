@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kernel import prefetch
-from kernel.queries import by_key
+from kernel.queries import by_key, sql_literals
 from portal.catalog.models import Level, Offering, Program
 from tests.factories import LevelFactory, OfferingFactory, ProgramFactory
 
@@ -53,3 +53,13 @@ def test_attached_rows_are_served_without_a_query_and_anything_else_queries(in_t
     # Filtering or ordering reads the relation afresh, whatever was attached.
     assert set(fresh.levels.all().filter(name__in=["A", "B"])) == {first, second}
     assert prefetch.attached(Offering.objects.prefetch_related("levels").get(pk=fresh.pk), "levels")
+
+
+def test_sql_literals_write_only_plain_choice_values():
+    from portal.enrollment.models import Hold
+
+    assert sql_literals(Hold.SEAT_TAKING) == "'active', 'offer'"
+    assert sql_literals(["reserved"]) == "'reserved'"
+    for bad in (["x'; DROP TABLE y; --"], ["Active"], [""], ["a b"]):
+        with pytest.raises(ValueError):
+            sql_literals(bad)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from kernel.queries import sql_literals
 from portal import links
 from portal.accounts.models import Family
 from portal.catalog import waiting_room
@@ -132,11 +133,11 @@ def cart_clear(*, family: Family) -> int:
 _LAPSED_SQL = f"""
     SELECT h.offering_id FROM {Hold._meta.db_table} h
      WHERE h.family_id = %(family)s AND h.expires_at <= %(now)s
-       AND h.status IN ({", ".join(f"'{s}'" for s in Hold.SEAT_TAKING)})
+       AND h.status IN ({sql_literals(Hold.SEAT_TAKING)})
     UNION
     SELECT e.offering_id FROM {Enrollment._meta.db_table} e
       JOIN {Order._meta.db_table} o ON o.id = e.order_id
-     WHERE e.family_id = %(family)s AND e.status = '{Enrollment.Status.RESERVED}'
+     WHERE e.family_id = %(family)s AND e.status = {sql_literals([Enrollment.Status.RESERVED])}
        AND o.expires_at <= %(now)s
 """
 
