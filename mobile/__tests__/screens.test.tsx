@@ -396,3 +396,27 @@ test("the family screen shows a student's photo through its signed link, and not
   expect(photo.props.accessibilityLabel).toBe("Photo of Mia");
   expect(screen.queryByTestId("photo-2")).toBeNull();
 });
+
+test("when the family's students do not load, the class says so and tries again (not 'add a student first')", async () => {
+  let studentsAsked = 0;
+  fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(6, "Tumble Tots")] } },
+    "GET /api/v1/offerings/6": { body: { ...offering(6, "Tumble Tots"), description: "", meetings: [] } },
+    "GET /api/v1/family/students": () =>
+      ++studentsAsked === 1
+        ? { status: 503, body: { code: "unavailable", message: "The portal is catching its breath.", fields: {} } }
+        : { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Tumble Tots"));
+  expect(await screen.findByText("The portal is catching its breath.")).toBeTruthy();
+  expect(screen.queryByText("Add a student to your family first.")).toBeNull();
+  expect(screen.queryByRole("button", { name: "Add to cart" })).toBeNull();
+  fireEvent.press(screen.getByRole("button", { name: "Try again" }));
+  expect(await screen.findByRole("button", { name: "Add to cart" })).toBeTruthy();
+  expect(screen.queryByText("The portal is catching its breath.")).toBeNull();
+  expect(studentsAsked).toBe(2);
+});

@@ -69,6 +69,17 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
       )}
       {!token ? (
         <Button title={t("detail.signInToEnroll")} onPress={() => navigation.navigate("SignIn")} />
+      ) : students.error && !students.data ? (
+        // The family's students did not load (busy server, lost connection): say so and offer
+        // another try, rather than "add a student first" to a family that has students.
+        isWaitingRoom(students.error) ? (
+          <WaitingRoom error={students.error} retry={() => void students.reload()} />
+        ) : (
+          <>
+            <ErrorNotice error={students.error} />
+            <Button kind="secondary" title={t("app.retry")} onPress={() => void students.reload()} busy={students.loading} />
+          </>
+        )
       ) : active.length === 0 && !students.loading ? (
         <>
           <Notice>{t("detail.needStudent")}</Notice>
