@@ -14,6 +14,8 @@ from django.core import signing
 from django.db import connection
 from storages.backends.s3 import S3Storage
 
+from kernel.cpu_slots import waiting_on_network
+
 # The kinds of media any visitor of the business's portal may fetch. Build bundles and
 # screenshots of the branded app live under the same prefix but are never served here.
 PUBLIC_MEDIA = ("brand", "staff")
@@ -115,6 +117,22 @@ class MediaS3Storage(S3Storage):
 
     def url(self, name, parameters=None, expire=None, http_method=None):
         return media_path(name)
+
+    # Each call to S3 waits on the network without a running place (kernel.cpu_slots).
+    def save(self, name, content, max_length=None):
+        with waiting_on_network():
+            return super().save(name, content, max_length=max_length)
+
+    def _open(self, name, mode="rb"):
+        with waiting_on_network():
+            opened = super()._open(name, mode)
+            if "r" in mode:
+                opened.file  # noqa: B018 - S3File downloads on first use: here, in the wait
+            return opened
+
+    def delete(self, name):
+        with waiting_on_network():
+            return super().delete(name)
 
     def signed_url(self, name: str, expire: int) -> str:
         return signed_url(self, name, expire)

@@ -29,10 +29,20 @@ waiting behind a hundred checkouts. And one flow runs on at most all threads but
 another flow came in the last 2 s: taking turns alone would still make the other business wait
 for one of the rush's checkouts to finish (seconds, on a saturated machine), so a thread is kept
 for the others. A server serving one flow alone uses every thread.
+
+Fewer threads may *run* at once than the pool has (``GUNICORN_RUNNING``): on two cores, twenty
+requests computing at once (five workers of four threads) each cost 1.3-2x the CPU they cost
+alone, while a thread waiting on Stripe or S3 costs nothing but itself. So a request takes a
+running place when its turn comes, gives it back while it waits on another service
+(``kernel.cpu_slots.waiting_on_network``: the Stripe client and the storage uploads say so) and
+takes one again, ahead of requests not started, before it goes on. The place kept for other
+businesses applies to running places too: one business runs on at most all places but one
+while another came lately.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import selectors
 import socket
@@ -43,6 +53,8 @@ from concurrent.futures import Future
 from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker
+
+from kernel import cpu_slots
 
 PEEK_BYTES = 2048
 _HOST = re.compile(rb"\r\n[Hh][Oo][Ss][Tt][ \t]*:[ \t]*([^\r\n:]{1,253})")
@@ -83,11 +95,17 @@ class FairQueue:
 
     RECENT_SECONDS = 2.0
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, running: int | None = None) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
-        self._running: dict[str, int] = {}
+        self._running: dict[str, int] = {}  # requests taken (computing or waiting), by business
         self._seen: dict[str, float] = {}
         self._limit = limit
+        # Running places (None: every thread runs). Requests computing now, in all and by
+        # business, and threads waiting to take a place again after a network wait.
+        self._places = running
+        self._computing = 0
+        self._computing_by: dict[str, int] = {}
+        self._resuming = 0
         # Re-entrant: gunicorn's SIGQUIT handler shuts the pool down from the main thread, which
         # may be inside ``put`` at that moment.
         self._ready = threading.Condition(threading.RLock())
@@ -106,15 +124,36 @@ class FairQueue:
     def business(flow: str) -> str:
         return flow.partition(" ")[0]  # "host poll" -> "host"
 
-    def _eligible(self, flow: str, now: float) -> bool:
-        group = self.business(flow)
-        if self._limit is None or self._running.get(group, 0) < self._limit:
-            return True
-        # At its limit: only while no other business came lately (then it has every thread).
-        return not any(
+    def _others_lately(self, group: str, now: float) -> bool:
+        return any(
             other != group and now - seen < self.RECENT_SECONDS
             for other, seen in self._seen.items()
         )
+
+    def _eligible(self, flow: str, now: float) -> bool:
+        group = self.business(flow)
+        at_thread_limit = self._limit is not None and self._running.get(group, 0) >= self._limit
+        at_place_limit = (
+            self._places is not None
+            and self._places > 1
+            and self._computing_by.get(group, 0) >= self._places - 1
+        )
+        if not at_thread_limit and not at_place_limit:
+            return True
+        # At a limit: only while no other business came lately (then it has every thread).
+        return not self._others_lately(group, now)
+
+    def _place_free(self) -> bool:
+        """A running place for a request not started yet (work under way resumes first)."""
+        return self._places is None or (self._computing < self._places and not self._resuming)
+
+    def _compute(self, group: str, delta: int) -> None:
+        self._computing += delta
+        left = self._computing_by.get(group, 0) + delta
+        if left > 0:
+            self._computing_by[group] = left
+        else:
+            self._computing_by.pop(group, None)
 
     def get(self):
         """The next item (and its flow), the flows in turn; None once closed and empty."""
@@ -123,7 +162,7 @@ class FairQueue:
                 if not self._flows and self._closed:
                     return None
                 now = time.monotonic()
-                for flow, queue in self._flows.items():
+                for flow, queue in self._flows.items() if self._place_free() else ():
                     if self._eligible(flow, now):
                         item = queue.popleft()
                         if queue:
@@ -133,10 +172,29 @@ class FairQueue:
                             del self._flows[flow]
                         group = self.business(flow)
                         self._running[group] = self._running.get(group, 0) + 1
+                        self._compute(group, 1)
                         return flow, item
                 # Nothing, or only flows at their limit: wait for a request or a thread
                 # (and look again soon: "lately" moves on by itself).
                 self._ready.wait(0.25 if self._flows else None)
+
+    def pause(self, flow: str) -> None:
+        """A request of ``flow`` waits on the network: its running place is free meanwhile."""
+        with self._ready:
+            self._compute(self.business(flow), -1)
+            self._ready.notify_all()
+
+    def resume(self, flow: str) -> None:
+        """A paused request goes on: it waits for a running place, ahead of new requests."""
+        with self._ready:
+            self._resuming += 1
+            try:
+                while self._places is not None and self._computing >= self._places:
+                    self._ready.wait()
+            finally:
+                self._resuming -= 1
+            self._compute(self.business(flow), 1)
+            self._ready.notify_all()  # a thread in ``get`` looks again (resumers went first)
 
     def done(self, flow: str) -> None:
         """A request of ``flow`` taken with ``get`` finished."""
@@ -147,11 +205,17 @@ class FairQueue:
                 self._running[group] = left
             else:
                 self._running.pop(group, None)
+            self._compute(group, -1)
             now = time.monotonic()
             for stale in [g for g, seen in self._seen.items() if now - seen > 60]:
                 if stale not in self._running:
                     del self._seen[stale]
-            self._ready.notify()
+            self._ready.notify_all()
+
+    def computing(self) -> int:
+        """Requests holding a running place now (for tests and the benchmarks)."""
+        with self._ready:
+            return self._computing
 
     def close(self) -> None:
         with self._ready:
@@ -172,8 +236,9 @@ class FairQueue:
 class FairThreadPool:
     """What gthread needs of its pool (``submit``, ``shutdown``), over a ``FairQueue``."""
 
-    def __init__(self, threads: int) -> None:
-        self.queue = FairQueue(limit=threads - 1 if threads > 1 else None)
+    def __init__(self, threads: int, running: int | None = None) -> None:
+        places = None if running is None or running >= threads else max(running, 1)
+        self.queue = FairQueue(limit=threads - 1 if threads > 1 else None, running=places)
         self._threads = [
             threading.Thread(target=self._run, name=f"fair-{i}", daemon=True)
             for i in range(threads)
@@ -195,6 +260,7 @@ class FairThreadPool:
             try:
                 if not future.set_running_or_notify_cancel():
                     continue
+                cpu_slots.bind(partial(self.queue.pause, flow), partial(self.queue.resume, flow))
                 try:
                     result = fn(*args)
                 except BaseException as exc:  # handed to the future, as ThreadPoolExecutor does
@@ -202,6 +268,7 @@ class FairThreadPool:
                 else:
                     future.set_result(result)
             finally:
+                cpu_slots.unbind()
                 self.queue.done(flow)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -237,11 +304,20 @@ def peek(conn) -> bytes | None:
     return buffered + head
 
 
+def running_places(threads: int) -> int | None:
+    """How many of a worker's threads run at once (``GUNICORN_RUNNING``; None: all of them)."""
+    raw = os.environ.get("GUNICORN_RUNNING", "").strip()
+    if not raw:
+        return None
+    places = int(raw)
+    return None if places <= 0 or places >= threads else places
+
+
 class FairThreadWorker(ThreadWorker):
     """gthread with the fair pool (``saas_platform/gunicorn_conf.py`` uses it)."""
 
     def get_thread_pool(self):
-        return FairThreadPool(self.cfg.threads)
+        return FairThreadPool(self.cfg.threads, running=running_places(self.cfg.threads))
 
     def enqueue_req(self, conn):
         head = peek(conn)

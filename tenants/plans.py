@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from kernel.network import stripe_client
 
 from .errors import TenantNotFound
 from .models import Plan, PlatformStripeEvent, Subscription, Tenant
@@ -54,7 +55,7 @@ def _client(key: str, base: str, version: str, retries: int) -> stripe.StripeCli
     options: dict[str, Any] = {"stripe_version": version, "max_network_retries": retries}
     if base:
         options["base_addresses"] = {"api": base}
-    return stripe.StripeClient(key, **options)
+    return stripe_client(key, **options)
 
 
 def client() -> stripe.StripeClient:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from kernel.errors import ApplicationError
+from kernel.network import stripe_client
 
 
 def payments_not_configured() -> ApplicationError:
@@ -26,7 +27,7 @@ def _client(key: str, base: str, version: str, retries: int) -> stripe.StripeCli
     options = {"stripe_version": version, "max_network_retries": retries}
     if base:
         options["base_addresses"] = {"api": base, "connect": base}
-    return stripe.StripeClient(key, **options)
+    return stripe_client(key, **options)
 
 
 def client() -> stripe.StripeClient:

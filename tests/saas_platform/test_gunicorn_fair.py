@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from saas_platform.gunicorn_fair import FairQueue, FairThreadPool, flow_of
+from kernel import cpu_slots
+from saas_platform.gunicorn_fair import FairQueue, FairThreadPool, flow_of, running_places
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,6 +144,125 @@ def test_pool_runs_submissions_hands_errors_to_the_future_and_shuts_down():
     pool.shutdown(wait=True)
 
 
+# --- running places: fewer threads compute at once than wait -------------------------------
+
+
+def _take_later(queue: FairQueue, got: list) -> threading.Thread:
+    waiter = threading.Thread(target=lambda: got.append(queue.get()), daemon=True)
+    waiter.start()
+    return waiter
+
+
+def test_a_request_waiting_on_the_network_frees_its_running_place():
+    queue = FairQueue(limit=3, running=2)  # four threads, two run at once
+    for i in range(3):
+        queue.put("a.test", f"a{i}")
+    assert queue.get() == ("a.test", "a0")
+    assert queue.get() == ("a.test", "a1")  # alone: both places
+    got: list = []
+    waiter = _take_later(queue, got)
+    waiter.join(0.3)
+    assert got == [] and queue.computing() == 2  # a third thread is free, no place is
+    queue.pause("a.test")  # a0 waits on Stripe
+    waiter.join(2)
+    assert got == [("a.test", "a2")] and queue.computing() == 2
+    # Stripe answered: a0 goes on as soon as a place is free, ahead of a request not started.
+    queue.put("a.test", "a3")
+    resumed = threading.Event()
+    resumer = threading.Thread(target=lambda: (queue.resume("a.test"), resumed.set()), daemon=True)
+    resumer.start()
+    got.clear()
+    waiter = _take_later(queue, got)
+    assert not resumed.wait(0.3)
+    queue.done("a.test")  # a1 finished
+    assert resumed.wait(2)
+    waiter.join(0.3)
+    assert got == [] and queue.computing() == 2  # a3 still waits: a0 took the place first
+    queue.done("a.test")
+    waiter.join(2)
+    assert got == [("a.test", "a3")]
+
+
+def test_a_running_place_is_kept_for_other_businesses():
+    queue = FairQueue(limit=3, running=2)
+    queue.put("b.test", "b0")  # another business was here a moment ago
+    assert queue.get() == ("b.test", "b0")
+    queue.done("b.test")
+    queue.put("a.test", "a0")
+    queue.put("a.test", "a1")
+    assert queue.get() == ("a.test", "a0")
+    got: list = []
+    waiter = _take_later(queue, got)
+    waiter.join(0.3)
+    assert got == []  # a1 waits: a's one place of two is taken, the other kept for the others
+    queue.put("c.test", "c0")
+    waiter.join(2)
+    assert got == [("c.test", "c0")]
+    # While a0 waits on the network it holds no place: a1 runs.
+    queue.pause("a.test")
+    assert queue.get() == ("a.test", "a1")
+
+
+def test_the_pool_never_runs_more_than_its_places_but_waits_on_the_network_on_every_thread():
+    pool = FairThreadPool(4, running=2)
+    lock = threading.Lock()
+    now = {"computing": 0, "waiting": 0}
+    most = {"computing": 0, "waiting": 0}
+
+    def count(kind: str, delta: int) -> None:
+        with lock:
+            now[kind] += delta
+            most[kind] = max(most[kind], now[kind])
+
+    def request() -> None:
+        count("computing", 1)
+        time.sleep(0.05)  # computing (the place is held)
+        count("computing", -1)
+        with cpu_slots.waiting_on_network():
+            count("waiting", 1)
+            time.sleep(0.3)  # Stripe
+            count("waiting", -1)
+        count("computing", 1)
+        time.sleep(0.05)
+        count("computing", -1)
+
+    started = time.monotonic()
+    futures = [pool.submit(request, flow="a.test") for _ in range(8)]
+    for future in futures:
+        future.result(timeout=10)
+    elapsed = time.monotonic() - started
+    pool.shutdown()
+    assert most["computing"] == 2
+    assert most["waiting"] >= 3  # the threads wait on the network together
+    # Eight requests of 0.1 s computing and 0.3 s waiting: two at a time would take 1.6 s.
+    assert elapsed < 1.5, elapsed
+    assert pool.queue.computing() == 0
+
+
+def test_outside_the_pool_waiting_on_the_network_does_nothing():
+    with cpu_slots.waiting_on_network():  # nothing bound: no error, nothing to release
+        pass
+    calls: list = []
+    cpu_slots.bind(lambda: calls.append("release"), lambda: calls.append("take"))
+    try:
+        with cpu_slots.waiting_on_network(), cpu_slots.waiting_on_network():
+            pass  # nested: given back once
+        with pytest.raises(RuntimeError), cpu_slots.waiting_on_network():
+            raise RuntimeError("Stripe timed out")
+    finally:
+        cpu_slots.unbind()
+    assert calls == ["release", "take", "release", "take"]
+
+
+@pytest.mark.parametrize(
+    ("env", "threads", "places"),
+    [("", 4, None), ("2", 4, 2), ("4", 4, None), ("9", 4, None), ("0", 4, None), ("1", 2, 1)],
+)
+def test_running_places_setting(monkeypatch, env, threads, places):
+    monkeypatch.setenv("GUNICORN_RUNNING", env)
+    assert running_places(threads) == places
+
+
 # --- the worker in gunicorn ----------------------------------------------------------------
 
 APP = """
@@ -231,3 +351,62 @@ def test_another_business_is_served_while_one_saturates_the_worker():
     assert fifo_other > 1.2, fifo_other
     assert fifo_poll > 1.2, fifo_poll
     assert fifo_other > 2 * other
+
+
+PLACES_APP = """
+import time
+
+from kernel.cpu_slots import waiting_on_network
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/net":
+        with waiting_on_network():
+            time.sleep(0.4)  # waiting for Stripe
+    elif environ["PATH_INFO"] == "/cpu":
+        time.sleep(0.4)  # stands for computing: the running place is held
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.integration
+def test_gunicorn_runs_one_request_at_a_time_but_lets_all_threads_wait_on_the_network():
+    """One worker, four threads, ``GUNICORN_RUNNING=1``: four requests waiting on the network
+    wait together; four computing take turns."""
+    folder = Path(tempfile.mkdtemp(prefix="places-"))
+    (folder / "placesapp.py").write_text(PLACES_APP)
+    port = _free_port()
+    command = [sys.executable, "-m", "gunicorn", "placesapp:app", "-b", f"127.0.0.1:{port}"]
+    command += ["-w", "1", "--threads", "4", "--pythonpath", str(folder)]
+    command += ["-k", "saas_platform.gunicorn_fair.FairThreadWorker"]
+    proc = subprocess.Popen(
+        command,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(port, "calm.test")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+
+        def four(path: str) -> float:
+            started = time.monotonic()
+            with ThreadPoolExecutor(4) as pool:
+                for future in [pool.submit(_get, port, "a.test", path) for _ in range(4)]:
+                    future.result()
+            return time.monotonic() - started
+
+        network, computing = four("/net"), four("/cpu")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert network < 1.2, network  # together: ~0.4 s (one at a time would be 1.6 s)
+    assert computing >= 1.5, computing  # one running place: 4 x 0.4 s
