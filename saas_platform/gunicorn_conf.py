@@ -20,6 +20,9 @@ can be overridden from the environment:
 - ``GUNICORN_SWITCH_INTERVAL_MS`` (1): how often a worker's threads hand over the GIL
 - ``GUNICORN_FAIR`` (1): the worker's threads take queued requests by business in turn
   (``saas_platform.gunicorn_fair``); 0 for gunicorn's own first-come thread pool
+- ``GUNICORN_RUNNING`` (2): how many of a worker's threads compute at once; the others may
+  wait on Stripe or S3 meanwhile (``kernel.cpu_slots``); 0 lets every thread run (fair pool
+  only)
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), for the benchmarks' "where the CPU goes" tables

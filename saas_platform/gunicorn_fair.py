@@ -304,12 +304,14 @@ def peek(conn) -> bytes | None:
     return buffered + head
 
 
+DEFAULT_RUNNING = 2
+
+
 def running_places(threads: int) -> int | None:
-    """How many of a worker's threads run at once (``GUNICORN_RUNNING``; None: all of them)."""
+    """How many of a worker's threads run at once (``GUNICORN_RUNNING``, default 2; 0: all of
+    them); None when that is every thread."""
     raw = os.environ.get("GUNICORN_RUNNING", "").strip()
-    if not raw:
-        return None
-    places = int(raw)
+    places = int(raw) if raw else DEFAULT_RUNNING
     return None if places <= 0 or places >= threads else places
 
 

@@ -256,7 +256,15 @@ def test_outside_the_pool_waiting_on_the_network_does_nothing():
 
 @pytest.mark.parametrize(
     ("env", "threads", "places"),
-    [("", 4, None), ("2", 4, 2), ("4", 4, None), ("9", 4, None), ("0", 4, None), ("1", 2, 1)],
+    [
+        ("", 4, 2),
+        ("", 2, None),
+        ("3", 4, 3),
+        ("4", 4, None),
+        ("9", 4, None),
+        ("0", 4, None),
+        ("1", 2, 1),
+    ],
 )
 def test_running_places_setting(monkeypatch, env, threads, places):
     monkeypatch.setenv("GUNICORN_RUNNING", env)
