@@ -58,6 +58,7 @@ def test_opening_ab_reads_variants_and_summarises_runs():
             "trivial_rps": 1000.0,
             "cpu_until_s": 40.0,
             "cpu_until_ms_each": {"hold": 25.0, "checkout": 35.0, "join": 3.5},
+            "server_cores": 1.4,
             "oversold": 0,
             "5xx": 0,
             "fairness": 1.0,
@@ -71,4 +72,5 @@ def test_opening_ab_reads_variants_and_summarises_runs():
     summary = opening_ab.summary(rows)
     assert summary[0].startswith("  four (2 runs): reg/min 640 [560-720]")
     assert "B p99 x calm 12.6 [7.6-17.6]" in summary[0]
+    assert "server cores 1.40;" in summary[0] and "driver cores -" in summary[0]  # an older run
     assert summary[1].startswith("  two (1 runs): reg/min 670;")

@@ -43,6 +43,8 @@ COLUMNS = (
     ("search/trivial", lambda h: h["search_trivial"], "{:.2f}"),
     ("trivial rps", lambda h: h["trivial_rps"], "{:.0f}"),
     ("CPU to sold out s", lambda h: h["cpu_until_s"], "{:.1f}"),
+    ("server cores", lambda h: h.get("server_cores", float("nan")), "{:.2f}"),
+    ("driver cores", lambda h: h.get("driver_cores", float("nan")), "{:.2f}"),
     ("hold ms", lambda h: h["cpu_until_ms_each"].get("hold", float("nan")), "{:.1f}"),
     ("checkout ms", lambda h: h["cpu_until_ms_each"].get("checkout", float("nan")), "{:.1f}"),
     ("join ms", lambda h: h["cpu_until_ms_each"].get("join", float("nan")), "{:.2f}"),
