@@ -529,6 +529,14 @@ def queue_join(*, opening_id: int, family_id: int, now: datetime | None = None) 
 
 
 RATE_WINDOW_MS = 30_000
+RATE_WARMUP_SECONDS = 5  # a measure over less than this is not used
+# Until then, paced by checkout: as if each admitted family took this long to see its pass,
+# choose and check out. Optimistic on purpose: an estimate too short makes a family ask a few
+# more times (a poll costs the server about a millisecond), one too long makes it ask again
+# only after it was let in (its checkout slot idle meanwhile, the line slower for everyone).
+# The pass length (the floor below) told the families of the opening's first seconds to come
+# back in 20 s, and many were let in long before that (docs/rush.md).
+CHECKOUT_PRIOR_SECONDS = 10
 
 
 def _rate_since(config: OpeningConfig, now: datetime) -> int:
@@ -541,9 +549,11 @@ def _rate_from(config: OpeningConfig, now: datetime, admitted_since: int) -> flo
     if config.admit_per_minute:
         return config.admit_per_minute / 60
     span = (_now_ms(now) - _rate_since(config, now)) / 1000
-    # Until there is a measure, assume every admitted family uses its whole pass.
+    # Never slower than every admitted family using its whole pass.
     floor = config.checkout_slots / (config.pass_minutes * 60)
-    return max(floor, admitted_since / span) if span >= 5 else floor
+    if span >= RATE_WARMUP_SECONDS:
+        return max(floor, admitted_since / span)
+    return max(floor, config.checkout_slots / CHECKOUT_PRIOR_SECONDS)
 
 
 def _rate_per_second(config: OpeningConfig, client, k, now: datetime) -> float:

@@ -5,6 +5,8 @@ tenant isolation."""
 
 from __future__ import annotations
 
+import math
+
 import time as time_module
 from dataclasses import replace
 from datetime import time, timedelta
@@ -417,6 +419,28 @@ def test_poll_cadence_follows_the_place_in_line(in_tenant_a):
     ticket = waiting_room.ticket_for(waiting_room.opening_config(opening.pk), 60)
     body = api.get(f"/api/v1/openings/{opening.pk}/queue", HTTP_X_WAITING_ROOM_TICKET=ticket).json()
     assert body["state"] == "waiting" and body["poll_seconds"] == 3
+
+
+def test_in_the_openings_first_seconds_the_estimate_assumes_a_quick_checkout(in_tenant_a):
+    """Before 5 s of admissions can be measured, paced by checkout, the estimate assumes each
+    family takes 10 s to check out (not its whole 10-minute pass): a family 100 places back
+    is told about 100 s and to ask every 6 s, not 100 minutes and every 20 s (the opening
+    benchmark's families were let in long before their next ask)."""
+    opening = make_opening([make_offering()], checkout_slots=10)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family in range(1, 131):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
+    status = waiting_room.queue_status(opening_id=opening.pk, family_id=130, now=opened)
+    assert status.state == "waiting" and status.position == 120  # 10 let in
+    assert status.estimated_wait_seconds == 120  # 1 a second: 10 slots / 10 s
+    assert status.poll_seconds == 8
+    # Once 5 s are measured, the measure: 10 let in over 6 s.
+    later = opened + timedelta(seconds=5)
+    status = waiting_room.queue_status(opening_id=opening.pk, family_id=130, now=later)
+    assert status.estimated_wait_seconds == math.ceil(120 / (10 / 6))
+    # Measured and nobody let in lately: never slower than each family using its whole pass.
+    config = waiting_room.opening_config(opening.pk)
+    assert waiting_room._rate_from(config, later, 0) == 10 / (10 * 60)
 
 
 def test_the_pre_queue_does_not_all_ask_at_the_opening(in_tenant_a):
