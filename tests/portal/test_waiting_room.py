@@ -6,7 +6,6 @@ tenant isolation."""
 from __future__ import annotations
 
 import math
-
 import time as time_module
 from dataclasses import replace
 from datetime import time, timedelta
