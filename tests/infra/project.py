@@ -17,7 +17,11 @@ INFRA = ROOT / "infra"
 K8S = INFRA / "k8s"
 
 # Read by the application's processes (web, workers, beat, deploy step).
-APP_SOURCES = ["saas_platform/settings.py", "saas_platform/gunicorn_conf.py"]
+APP_SOURCES = [
+    "saas_platform/settings.py",
+    "saas_platform/gunicorn_conf.py",
+    "saas_platform/gunicorn_fair.py",
+]
 # Read only by the development helpers and the benchmarks, never in a deployment.
 DEV_SOURCES = [
     "saas_platform/devservices.py",
