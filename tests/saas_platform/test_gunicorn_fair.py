@@ -4,6 +4,7 @@ so one business saturating the workers cannot make another's requests wait behin
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -303,21 +304,22 @@ def _get(port: int, host: str, path: str = "/") -> float:
     return time.monotonic() - started
 
 
-def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
-    """One worker, 2 threads; 16 slow requests of one business at once, then one quick request
-    of another and one waiting-room poll of the rushing business: (how long the other business
-    waited, how long the poll waited, how long the rush took)."""
+@contextlib.contextmanager
+def _gunicorn(app: str, *, threads: int, worker_class: str, running: str = ""):
+    """gunicorn with one worker serving ``app`` (a module's source) on a free port, once it
+    answers; ``running``: ``GUNICORN_RUNNING`` (the shell's own value never counts)."""
     folder = Path(tempfile.mkdtemp(prefix="fair-"))
-    (folder / "fairapp.py").write_text(APP)
+    (folder / "testapp.py").write_text(app)
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "fairapp:app", "-b", f"127.0.0.1:{port}"]
-    command += ["-w", "1", "--threads", "2", "-k", worker_class, "--pythonpath", str(folder)]
+    command = [sys.executable, "-m", "gunicorn", "testapp:app", "-b", f"127.0.0.1:{port}"]
+    command += ["-w", "1", "--threads", str(threads), "-k", worker_class]
+    command += ["--pythonpath", str(folder)]
     proc = subprocess.Popen(
         command,
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": running},
     )
     try:
         deadline = time.monotonic() + 30
@@ -329,19 +331,29 @@ def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.1)
-        with ThreadPoolExecutor(17) as pool:
-            started = time.monotonic()
-            rush = [pool.submit(_get, port, "rush.test", "/api/v1/checkout") for _ in range(16)]
-            time.sleep(0.15)  # the rush is queued in the worker
-            other = pool.submit(_get, port, "calm.test", "/api/v1/offerings")
-            poll = pool.submit(_get, port, "rush.test", "/api/v1/openings/7/queue")
-            waits = other.result(), poll.result()
-            for future in rush:
-                future.result()
-            return waits[0], waits[1], time.monotonic() - started
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
+    """One worker, 2 threads; 16 slow requests of one business at once, then one quick request
+    of another and one waiting-room poll of the rushing business: (how long the other business
+    waited, how long the poll waited, how long the rush took)."""
+    with (
+        _gunicorn(APP, threads=2, worker_class=worker_class) as port,
+        ThreadPoolExecutor(17) as pool,
+    ):
+        started = time.monotonic()
+        rush = [pool.submit(_get, port, "rush.test", "/api/v1/checkout") for _ in range(16)]
+        time.sleep(0.15)  # the rush is queued in the worker
+        other = pool.submit(_get, port, "calm.test", "/api/v1/offerings")
+        poll = pool.submit(_get, port, "rush.test", "/api/v1/openings/7/queue")
+        waits = other.result(), poll.result()
+        for future in rush:
+            future.result()
+        return waits[0], waits[1], time.monotonic() - started
 
 
 @pytest.mark.integration
@@ -381,29 +393,8 @@ def app(environ, start_response):
 def test_gunicorn_runs_one_request_at_a_time_but_lets_all_threads_wait_on_the_network():
     """One worker, four threads, ``GUNICORN_RUNNING=1``: four requests waiting on the network
     wait together; four computing take turns."""
-    folder = Path(tempfile.mkdtemp(prefix="places-"))
-    (folder / "placesapp.py").write_text(PLACES_APP)
-    port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "placesapp:app", "-b", f"127.0.0.1:{port}"]
-    command += ["-w", "1", "--threads", "4", "--pythonpath", str(folder)]
-    command += ["-k", "saas_platform.gunicorn_fair.FairThreadWorker"]
-    proc = subprocess.Popen(
-        command,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(port, "calm.test")
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    with _gunicorn(PLACES_APP, threads=4, worker_class=fair, running="1") as port:
 
         def four(path: str) -> float:
             started = time.monotonic()
@@ -413,8 +404,5 @@ def test_gunicorn_runs_one_request_at_a_time_but_lets_all_threads_wait_on_the_ne
             return time.monotonic() - started
 
         network, computing = four("/net"), four("/cpu")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert network < 1.2, network  # together: ~0.4 s (one at a time would be 1.6 s)
     assert computing >= 1.5, computing  # one running place: 4 x 0.4 s
