@@ -420,3 +420,31 @@ test("when the family's students do not load, the class says so and tries again 
   expect(screen.queryByText("The portal is catching its breath.")).toBeNull();
   expect(studentsAsked).toBe(2);
 });
+
+test("an order awaiting payment whose saved cards did not load says so and tries again", async () => {
+  let cardsAsked = 0;
+  const cart = {
+    items: [{ id: 5, student: { id: 1, first_name: "Mia" }, offering: { id: 1, name: "Tumble Tots", kind: "class" }, expires_at: "2030-01-01T00:00:00Z", seconds_left: 600 }],
+    lines: [{ kind: "tuition", description: "Tumble Tots — Mia", amount: 12000 }],
+    subtotal: 12000, discount_total: 0, total: 12000, currency: "USD", hold_timer_minutes: 15,
+  };
+  fakeApi({
+    ...base,
+    "GET /api/v1/cart": { body: cart },
+    "POST /api/v1/checkout": { status: 201, body: { id: 42 } },
+    "GET /api/v1/orders/42": { body: { id: 42, status: "awaiting_payment", currency: "USD", subtotal: 12000, discount_total: 0, total: 12000, created_at: "2030-01-01T00:00:00Z", expires_at: "2030-01-01T00:30:00Z", confirmed_at: null, lines: cart.lines, tenders: [], amount_due: 12000, enrollment_ids: [] } },
+    "GET /api/v1/payment-methods": () =>
+      ++cardsAsked === 1
+        ? { status: 503, body: { code: "unavailable", message: "Your saved cards could not be read just now.", fields: {} } }
+        : { body: [{ id: 9, brand: "visa", last4: "4242", exp_month: 12, exp_year: 2030, is_default: true }] },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Cart" }));
+  fireEvent.press(await screen.findByRole("button", { name: "Check out" }));
+  expect(await screen.findByText("Your saved cards could not be read just now.")).toBeTruthy();
+  expect(screen.queryByRole("button", { name: "Pay with VISA •••• 4242" })).toBeNull();
+  fireEvent.press(screen.getByRole("button", { name: "Try again" }));
+  expect(await screen.findByRole("button", { name: "Pay with VISA •••• 4242" })).toBeTruthy();
+  expect(screen.queryByText("Your saved cards could not be read just now.")).toBeNull();
+  expect(cardsAsked).toBe(2);
+});

@@ -235,6 +235,19 @@ export function ErrorNotice({ error }: { error: unknown }) {
   return <Notice kind="error">{message}</Notice>;
 }
 
+/** Something the screen needs did not load (and nothing of it is shown): the reason and
+ *  another try, rather than an empty list that reads as "you have none". */
+export function LoadFailed({ load }: { load: { data: unknown; error: unknown; loading: boolean; reload: () => Promise<void> } }) {
+  const { t } = useI18n();
+  if (!load.error || load.data) return null;
+  return (
+    <>
+      <ErrorNotice error={load.error} />
+      <Button kind="secondary" title={t("app.retry")} onPress={() => void load.reload()} busy={load.loading} />
+    </>
+  );
+}
+
 export function Loading() {
   const theme = useTheme();
   const { t } = useI18n();

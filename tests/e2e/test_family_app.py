@@ -7,6 +7,7 @@ report an absence, accept a waitlist offer. The export is built once per change 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import tempfile
 from datetime import date
@@ -63,6 +64,25 @@ def button(page, name: str):
 def tab(page, name: str):
     """A tab of the bottom bar (role "tab" on the web, "button" on iOS)."""
     return page.get_by_role("tab", name=name).filter(visible=True)
+
+
+def fail_once(page, pattern: str, message: str) -> list[str]:
+    """The next request matching ``pattern`` gets a 503 with ``message``; later ones go
+    through. Returns the URLs failed (``page.unroute(pattern)`` when done)."""
+    failed: list[str] = []
+
+    def handler(route):
+        if failed:
+            return route.continue_()
+        failed.append(route.request.url)
+        return route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps({"code": "unavailable", "message": message, "fields": {}}),
+        )
+
+    page.route(pattern, handler)
+    return failed
 
 
 def shot(page, name: str) -> None:
@@ -194,19 +214,7 @@ def test_the_family_journey_in_the_app(
             page.get_by_role("button", name="Search").filter(visible=True).click()
             # The family's students fail to load once (a lost connection, a busy server): the
             # class says so and offers another try, not "add a student first".
-            failed = []
-
-            def students_fail_once(route):
-                if failed:
-                    return route.continue_()
-                failed.append(route.request.url)
-                return route.fulfill(
-                    status=503,
-                    content_type="application/json",
-                    body='{"code": "unavailable", "message": "Back in a moment.", "fields": {}}',
-                )
-
-            page.route("**/api/v1/family/students", students_fail_once)
+            failed = fail_once(page, "**/api/v1/family/students", "Back in a moment.")
             page.get_by_role("link", name=target.name).filter(visible=True).first.click()
             page.get_by_role("heading", name=target.name).filter(visible=True).wait_for()
             page.get_by_text("Back in a moment.").filter(visible=True).wait_for()
@@ -245,7 +253,14 @@ def test_the_family_journey_in_the_app(
 
             # 4. Check out with a saved card.
             saved_card(tenant, email, localstripe)
+            # The saved cards fail to load once: the order says so and offers another try.
+            failed = fail_once(page, "**/api/v1/payment-methods", "Cards unreadable just now.")
             page.get_by_role("button", name="Check out").filter(visible=True).click()
+            page.get_by_text("Cards unreadable just now.").filter(visible=True).wait_for()
+            shot(page, "5-cards-failed")
+            button(page, "Try again").click()
+            page.unroute("**/api/v1/payment-methods")
+            assert len(failed) == 1
             page.get_by_role("button", name="Pay with VISA •••• 4242").filter(visible=True).click()
             page.get_by_text("Paid. You're all set!").filter(visible=True).wait_for()
             shot(page, "5-paid")

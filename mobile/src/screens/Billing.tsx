@@ -10,7 +10,7 @@ import { useNav } from "../navigation";
 import { paymentSheetAvailable, usePaymentSheet } from "../payments";
 import { useApi, useSession } from "../session";
 import { openStatement } from "../statement";
-import { Body, Button, Card, Chips, ErrorNotice, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Card, Chips, ErrorNotice, LoadFailed, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
 
 export default function BillingScreen() {
   const { t, language } = useI18n();
@@ -97,6 +97,7 @@ export default function BillingScreen() {
       ) : (
         <>
           <Body muted>{t("billing.autopay")}</Body>
+          <LoadFailed load={cards} />
           {(cards.data ?? []).map((card) => (
             <Card key={card.id}>
               <Title level={3}>{`${card.brand.toUpperCase()} •••• ${card.last4}`}</Title>

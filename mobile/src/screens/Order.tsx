@@ -9,7 +9,7 @@ import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { paymentSheetAvailable, usePaymentSheet } from "../payments";
 import { useApi, useSession } from "../session";
-import { Body, Button, Card, ErrorNotice, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Card, ErrorNotice, LoadFailed, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
 
 export default function OrderScreen({ route }: { route: { params: { id: number } } }) {
   const { id } = route.params;
@@ -91,6 +91,7 @@ export default function OrderScreen({ route }: { route: { params: { id: number }
           {o.expires_at ? <Body>{t("order.payBefore", { time: dateTime(o.expires_at, zone, language) })}</Body> : null}
           {paying ? <Notice>{t("order.processing")}</Notice> : null}
           <ErrorNotice error={action.error} />
+          <LoadFailed load={cards} />
           {(cards.data ?? []).map((card) => (
             <Button key={card.id} title={t("order.payWith", { brand: card.brand.toUpperCase(), last4: card.last4 })} onPress={() => paySaved(card.id)} busy={action.busy} />
           ))}
