@@ -448,3 +448,23 @@ test("an order awaiting payment whose saved cards did not load says so and tries
   expect(screen.queryByText("Your saved cards could not be read just now.")).toBeNull();
   expect(cardsAsked).toBe(2);
 });
+
+test("the store says so when its punch passes did not load, and tries again", async () => {
+  let productsAsked = 0;
+  fakeApi({
+    ...base,
+    "GET /api/v1/store/gift-certificates": { body: [] },
+    "GET /api/v1/store/punch-passes": { body: [] },
+    "GET /api/v1/store/punch-pass-products": () =>
+      ++productsAsked === 1
+        ? { status: 503, body: { code: "unavailable", message: "The passes could not be read just now.", fields: {} } }
+        : { body: [{ id: 3, name: "10 open gyms", price: 15000, currency: "USD", visits: 10 }] },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "More" }));
+  fireEvent.press(await screen.findByRole("button", { name: "Store" }));
+  expect(await screen.findByText("The passes could not be read just now.")).toBeTruthy();
+  fireEvent.press(screen.getByRole("button", { name: "Try again" }));
+  expect(await screen.findByText("10 open gyms · $150.00")).toBeTruthy();
+  expect(screen.queryByText("The passes could not be read just now.")).toBeNull();
+});

@@ -7,7 +7,7 @@ import { day, money } from "../format";
 import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { useApi, useSession } from "../session";
-import { Body, Button, Card, Chips, ErrorNotice, Field, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Card, Chips, ErrorNotice, Field, LoadFailed, Notice, Screen, Title, useAction, useLoad } from "../ui";
 
 export default function StoreScreen() {
   const { t, language } = useI18n();
@@ -58,6 +58,7 @@ export default function StoreScreen() {
           <Field label={t("store.code")} value={code} onChangeText={setCode} autoCapitalize="characters" />
           <Button kind="secondary" title={t("store.balanceCheck")} onPress={checkBalance} disabled={!code.trim()} />
           {balance ? <Notice>{balance}</Notice> : null}
+          <LoadFailed load={gifts} />
           {(gifts.data ?? []).map((g) => (
             <Card key={g.id}>
               <Body>{`${g.recipient_name} · ${money(g.balance, g.currency, language)} / ${money(g.initial_amount, g.currency, language)} · ${g.status}`}</Body>
@@ -68,6 +69,7 @@ export default function StoreScreen() {
       {passesOn && (
         <>
           <Title level={2}>{t("store.passes")}</Title>
+          <LoadFailed load={passes} />
           {(passes.data ?? []).map((p) => (
             <Card key={p.id}>
               <Title level={3}>{p.product.name}</Title>
@@ -75,6 +77,7 @@ export default function StoreScreen() {
               {p.expires_on ? <Body muted>{day(p.expires_on, language)}</Body> : null}
             </Card>
           ))}
+          <LoadFailed load={products} />
           <Chips
             label={t("store.buy")}
             options={(products.data ?? []).map((p) => ({ value: p.id, label: `${p.name} · ${money(p.price, p.currency, language)}` }))}
