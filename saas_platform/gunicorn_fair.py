@@ -91,7 +91,11 @@ class FairQueue:
     together) never runs on more than ``limit`` threads at once while another business has been
     seen in the last ``RECENT_SECONDS``: a thread is kept for the others, so another business's
     request does not wait for one of the rush's checkouts to finish. A server serving one
-    business alone uses every thread."""
+    business alone uses every thread.
+
+    With ``running`` (running places), at most that many requests compute at once; one taken
+    with ``get`` holds a place until ``done``, except between ``pause`` and ``resume`` (a network
+    wait), and a business keeps to all places but one while another came lately, as above."""
 
     RECENT_SECONDS = 2.0
 
@@ -213,7 +217,7 @@ class FairQueue:
             self._ready.notify_all()
 
     def computing(self) -> int:
-        """Requests holding a running place now (for tests and the benchmarks)."""
+        """Requests holding a running place now (read by the tests)."""
         with self._ready:
             return self._computing
 

@@ -341,7 +341,8 @@ def run() -> dict:
         )
         cpu_used = _cpu_seconds(server.proc.pid) - cpu_before
         pg_used = _postgres_cpu_seconds() - pg_before
-        driver_used = _children_cpu_seconds() - driver_before  # the driver, now reaped
+        # The driver, now reaped (business B's wrk is reaped after this, so not counted).
+        driver_used = _children_cpu_seconds() - driver_before
         wall = time.time() - wall_before
         load_after = os.getloadavg()[0]
         stop.set()

@@ -8,7 +8,7 @@ import { day, money } from "../format";
 import { useI18n } from "../i18n";
 import { useNav } from "../navigation";
 import { useApi, useSession } from "../session";
-import { Body, Button, Card, CheckChips, Chips, ErrorNotice, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Card, CheckChips, Chips, ErrorNotice, LoadFailed, Loading, Notice, Screen, Title, useAction, useLoad } from "../ui";
 import { availabilityText, scheduleText } from "./Classes";
 import WaitingRoom, { isWaitingRoom } from "./WaitingRoom";
 
@@ -75,10 +75,7 @@ export default function ClassDetailScreen({ route }: { route: { params: { id: nu
         isWaitingRoom(students.error) ? (
           <WaitingRoom error={students.error} retry={() => void students.reload()} />
         ) : (
-          <>
-            <ErrorNotice error={students.error} />
-            <Button kind="secondary" title={t("app.retry")} onPress={() => void students.reload()} busy={students.loading} />
-          </>
+          <LoadFailed load={students} />
         )
       ) : active.length === 0 && !students.loading ? (
         <>
