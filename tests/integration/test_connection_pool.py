@@ -5,7 +5,12 @@ never touched), the production gunicorn config in front of it, and three times
 
 With the per-process psycopg pool (``DATABASE_POOL_MAX_SIZE``) every answer is 200. The same
 burst without the pool (a persistent connection per thread, the old setting) runs PostgreSQL out
-of connections and answers 503: the test would see the failure it guards against."""
+of connections and answers 503: the test would see the failure it guards against.
+
+Both runs let every thread compute at once (``GUNICORN_RUNNING=0``). With the default two running
+places, the two threads that just finished are the ones that take the next requests, so a
+worker may open only two connections in the whole burst and the run without the pool would pass
+or fail by chance; every thread running is also the harder case for the pool."""
 
 from __future__ import annotations
 
@@ -101,6 +106,7 @@ def _serve(database_url: str, extra_env: dict) -> tuple[subprocess.Popen, int]:
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "16",
         "GUNICORN_MAX_REQUESTS": "0",
+        "GUNICORN_RUNNING": "0",  # every thread computes at once: see the module docstring
         **extra_env,
     }
     server = subprocess.Popen(
