@@ -468,3 +468,22 @@ test("the store says so when its punch passes did not load, and tries again", as
   expect(await screen.findByText("10 open gyms · $150.00")).toBeTruthy();
   expect(screen.queryByText("The passes could not be read just now.")).toBeNull();
 });
+
+test("the class finder says so when the family's students did not load, and offers them after a retry", async () => {
+  let studentsAsked = 0;
+  fakeApi({
+    ...base,
+    "GET /api/v1/family/students": () =>
+      ++studentsAsked === 1
+        ? { status: 503, body: { code: "unavailable", message: "Your students could not be read just now.", fields: {} } }
+        : { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Find the right class" }));
+  expect(await screen.findByText("Your students could not be read just now.")).toBeTruthy();
+  expect(screen.queryByText("Mia")).toBeNull();
+  fireEvent.press(screen.getByRole("button", { name: "Try again" }));
+  expect(await screen.findByText("Mia")).toBeTruthy();
+  expect(screen.queryByText("Your students could not be read just now.")).toBeNull();
+  expect(studentsAsked).toBe(2);
+});

@@ -5,7 +5,7 @@ import { ok } from "../api/client";
 import { type Offering, typed } from "../api/types";
 import { useI18n } from "../i18n";
 import { useApi, useSession } from "../session";
-import { Body, Button, Chips, ErrorNotice, Field, Notice, Screen, Title, useAction, useLoad } from "../ui";
+import { Body, Button, Chips, ErrorNotice, Field, LoadFailed, Notice, Screen, Title, useAction, useLoad } from "../ui";
 import { OfferingCard } from "./Classes";
 
 export default function ClassFinderScreen() {
@@ -28,6 +28,8 @@ export default function ClassFinderScreen() {
     <Screen>
       <Title>{t("finder.title")}</Title>
       <Body>{t("finder.intro")}</Body>
+      {/* The finder still works by age when the students did not load; say why they are missing. */}
+      <LoadFailed load={students} />
       {(students.data ?? []).length > 0 && (
         <Chips label={t("finder.forStudent")} options={(students.data ?? []).map((s) => ({ value: s.id, label: s.first_name }))} value={student} onChange={setStudent} />
       )}
