@@ -10,7 +10,7 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from kernel.queries import by_key
+from kernel.queries import CompiledQuery
 from kernel.users.models import ApiToken, User
 
 # Updating last_used_at on every request would turn each read into a write; once a minute is
@@ -37,7 +37,25 @@ def bearer_key(request) -> str | None:
 def bearer_tokens(raw: str) -> QuerySet[ApiToken]:
     """The active (not revoked) token with this raw key, as a queryset (at most one row: the
     hash is unique) a caller may join more onto, so one statement finds all it needs."""
-    return ApiToken.objects.active().filter(key_hash=ApiToken.hash(raw))
+    return _tokens_by_hash(ApiToken.hash(raw))
+
+
+def _tokens_by_hash(key_hash: str) -> QuerySet[ApiToken]:
+    return ApiToken.objects.active().filter(key_hash=key_hash)
+
+
+_token_lookups: dict[tuple[str, ...], CompiledQuery[ApiToken]] = {}
+
+
+def _token_lookup(related: tuple[str, ...]) -> CompiledQuery[ApiToken]:
+    """The active token by its hash with ``related`` joined, compiled once per connection (the
+    lookup of every API request; ``kernel.queries.CompiledQuery``)."""
+    lookup = _token_lookups.get(related)
+    if lookup is None:
+        lookup = _token_lookups[related] = CompiledQuery(
+            lambda key_hash: _tokens_by_hash(key_hash).select_related(*related)
+        )
+    return lookup
 
 
 def token_in_use(token: ApiToken, *, now: datetime) -> bool:
@@ -120,7 +138,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if connection.schema_name != get_public_schema_name():
             # A business's tables (the platform's schema has only users and tokens).
             related += [f"user__{name}" for name in settings.API_TOKEN_USER_RELATED]
-        token = by_key(bearer_tokens(raw).select_related(*related))
+        token = _token_lookup(tuple(related)).one(key_hash=ApiToken.hash(raw))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()

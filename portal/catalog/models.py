@@ -160,6 +160,10 @@ class OfferingQuerySet(models.QuerySet):
         clone._with_search_related = self._with_search_related
         return clone
 
+    def compiled_query_plain(self) -> bool:
+        """Rows fetched as any queryset's (``kernel.queries.CompiledQuery`` may make them)."""
+        return not self._with_search_related
+
     def _fetch_all(self) -> None:
         fetching = self._result_cache is None
         super()._fetch_all()

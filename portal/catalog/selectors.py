@@ -10,6 +10,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Q, Query
 from django.utils import timezone
 
 from kernel import prefetch
+from kernel.queries import CompiledQuery
 
 from .models import (
     Level,
@@ -44,6 +45,26 @@ class OfferingFilters:
     text: str = ""
     date_from: date | None = None
     date_to: date | None = None
+
+
+_OFFERING_LEVELS = CompiledQuery(
+    lambda offering_id: Level.objects.filter(offerings__id=offering_id)
+)
+
+
+def offering_levels(offering: Offering) -> list[Level]:
+    """``offering.levels.all()`` (the same rows, in the same order), read once and kept on the
+    offering as a prefetch would: the level rule of every hold, waitlist join and checkout
+    reads it, so it is compiled once per connection (kernel.queries.CompiledQuery)."""
+    if not prefetch.attached(offering, "levels"):
+        prefetch.attach(
+            offering,
+            "levels",
+            Level,
+            {"offerings": offering.pk},
+            _OFFERING_LEVELS.all(offering_id=offering.pk),
+        )
+    return list(offering.levels.all())
 
 
 def _with_related(qs: QuerySet[Offering]) -> QuerySet[Offering]:

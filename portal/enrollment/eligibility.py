@@ -17,6 +17,7 @@ from portal.accounts.models import Family, Student
 from portal.accounts.selectors import policies_pending
 from portal.billing.selectors import past_due_amount
 from portal.catalog.models import Offering, age_on
+from portal.catalog.selectors import offering_levels
 
 from .models import Enrollment, Hold
 
@@ -77,7 +78,7 @@ def check_student(student: Student, offering: Offering, *, check_level: bool = T
             if offering.gender == Offering.Gender.FEMALE
             else _("%(class)s is for boys only.") % {"class": offering.name},
         )
-    levels = list(offering.levels.all()) if check_level else []
+    levels = offering_levels(offering) if check_level else []
     if levels:
         if student.level_id is None:
             if not any(level.position == 1 for level in levels):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from kernel.queries import by_key
+from kernel.queries import CompiledQuery, by_key
 from portal.accounts.models import Student
 from portal.catalog.models import Offering, StaffProfile
+from portal.catalog.selectors import offering_levels
 
 from . import camp_days
 from .errors import not_found
@@ -13,12 +14,19 @@ from .models import Enrollment, Hold, Order, WaitlistEntry
 from .pricing import price_items, totals
 
 
-def cart_holds(family) -> QuerySet[Hold]:
-    return (
-        Hold.objects.filter(family=family, status=Hold.Status.ACTIVE)
+def cart_holds(family) -> list[Hold]:
+    """The family's held seats, oldest first, with student and class (the answer of every cart
+    change: compiled once per connection, kernel.queries)."""
+    return _CART_HOLDS.all(family_id=family.pk)
+
+
+_CART_HOLDS = CompiledQuery(
+    lambda family_id: (
+        Hold.objects.filter(family_id=family_id, status=Hold.Status.ACTIVE)
         .select_related("student", "offering__location", "offering__program")
         .order_by("created_at", "pk")
     )
+)
 
 
 def cart_preview(family, holds: list[Hold], portal) -> dict:
@@ -73,9 +81,25 @@ def waitlist_list(family) -> QuerySet[WaitlistEntry]:
     )
 
 
+def _students(student_id, family_id) -> QuerySet[Student]:
+    return Student.objects.select_related("level").filter(pk=student_id, family_id=family_id)
+
+
+def _offerings(offering_id) -> QuerySet[Offering]:
+    return Offering.objects.filter(pk=offering_id).exclude(status=Offering.Status.DRAFT)
+
+
+# A hold's and a waitlist join's first reads, compiled once per connection (kernel.queries).
+_STUDENT = CompiledQuery(_students)
+_OFFERING = CompiledQuery(_offerings)
+
+
 def student_for_family(family, student_id) -> Student:
     """One of the family's students, or ``student_not_found``."""
-    student = by_key(Student.objects.select_related("level").filter(pk=student_id, family=family))
+    if type(student_id) is int:
+        student = _STUDENT.one(student_id=student_id, family_id=family.pk)
+    else:  # a form's text: the ORM converts or refuses it as before
+        student = by_key(_students(student_id, family.pk))
     if student is None:
         raise not_found("student")
     return student
@@ -83,13 +107,14 @@ def student_for_family(family, student_id) -> Student:
 
 def offering_visible(offering_id, portal) -> Offering:
     """An offering families may see (a shown kind, not a draft), or ``offering_not_found``."""
-    offering = by_key(
-        Offering.objects.prefetch_related("levels")
-        .filter(pk=offering_id, kind__in=portal.shown_kinds())
-        .exclude(status=Offering.Status.DRAFT)
-    )
-    if offering is None:
+    if type(offering_id) is int:
+        offering = _OFFERING.one(offering_id=offering_id)
+    else:  # a form's text: the ORM converts or refuses it as before
+        offering = by_key(_offerings(offering_id))
+    # The kinds a portal shows are its own: checked here, so one compiled statement serves all.
+    if offering is None or offering.kind not in portal.shown_kinds():
         raise not_found("offering")
+    offering_levels(offering)  # kept on it, as the prefetch this replaced
     return offering
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kernel import prefetch
 from kernel.errors import ApplicationError
-from kernel.queries import by_key
+from kernel.queries import CompiledQuery
 from kernel.tasks import enqueue_on_commit
 from portal import links
 from portal.accounts.models import Family
@@ -147,6 +147,18 @@ def _check_card_on_file(family: Family, holds: list[Hold], portal) -> None:
     )
 
 
+# The cart's holds with what checkout's rules read, compiled once per connection (kernel.queries).
+_CHECKOUT_HOLDS = CompiledQuery(
+    lambda family_id: Hold.objects.filter(
+        family_id=family_id, status=Hold.Status.ACTIVE
+    ).select_related("student__level", "offering")
+)
+
+_ORDER_BY_KEY = CompiledQuery(
+    lambda family_id, key: Order.objects.filter(family_id=family_id, idempotency_key=key)
+)
+
+
 def checkout(
     *,
     family: Family,
@@ -166,11 +178,7 @@ def checkout(
         ).first()
         if existing is not None:
             return existing
-    holds = list(
-        Hold.objects.filter(family=family, status__in=[Hold.Status.ACTIVE]).select_related(
-            "student__level", "offering"
-        )
-    )
+    holds = _CHECKOUT_HOLDS.all(family_id=family.pk)
     lapsed = [h for h in holds if h.expires_at <= timezone.now()]
     if lapsed:
         cart_refresh(family=family)  # commit the release, then say which seats were lost
@@ -211,7 +219,7 @@ def checkout(
     try:
         with transaction.atomic():
             offerings = lock_offerings([h.offering_id for h in holds])
-            existing = by_key(Order.objects.filter(family=family, idempotency_key=key))
+            existing = _ORDER_BY_KEY.one(family_id=family.pk, key=key)
             if existing is not None:
                 return existing
             for offering in offerings.values():
