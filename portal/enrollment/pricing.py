@@ -64,10 +64,15 @@ def price_items(*, family, items: list[tuple], portal) -> list[Line]:
         best = fees.get(key)
         if best is None or offering.registration_fee > best[0]:
             fees[key] = (offering.registration_fee, student.first_name, year)
-    paid = set(
-        RegistrationFeeCharge.objects.filter(family=family).values_list(
-            "student_id", "registration_year"
+    # No fee among the items (most classes): nothing to look up.
+    paid = (
+        set(
+            RegistrationFeeCharge.objects.filter(family=family).values_list(
+                "student_id", "registration_year"
+            )
         )
+        if fees
+        else set()
     )
     for (student_id, year), (amount, first_name, _) in sorted(
         fees.items(), key=lambda kv: kv[0][1]
