@@ -10,6 +10,7 @@ from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 T = TypeVar("T", bound=Model)
 
@@ -56,13 +57,15 @@ class CompiledQuery(Generic[T]):
 
     ``build`` receives stand-in values (in range for any integer column) of the types
     of the first call's values (``int`` or ``str``, nothing else), and each must reach the SQL
-    as one parameter, unchanged (``pk=value``, ``key_hash=value``; not ``__in``, a date or a
-    transform of it): anything else is refused when it is compiled (``TypeError``), so a
-    mistake shows on the first call in a test, never as a wrong row. The model instances are
-    made as ``QuerySet.__iter__`` makes them (``select_related`` rows included, annotations
-    set, ``prefetch_related`` done by ``prefetch_related_objects``); ``select_for_update`` is
-    refused (its transaction check runs only when compiling), and so is a queryset class that
-    adds to its rows when fetched, unless it says this one does not (``compiled_query_plain``).
+    as one parameter, unchanged (``pk=value``, ``key_hash=value``; not inside a pattern, not
+    a small integer column's, which psycopg wraps): anything else is refused when it is
+    compiled (``TypeError``), so a mistake shows on the first call in a test, never as a wrong
+    row. The model instances are made as ``QuerySet.__iter__`` makes them (``select_related``
+    rows included, annotations set, ``prefetch_related`` done by ``prefetch_related_objects``);
+    a locking read (``select_for_update``) is checked to run inside a transaction on each call,
+    as Django checks it when compiling; ``values()`` is refused, and so is a queryset class
+    that adds to its rows when fetched, unless it says this one does not
+    (``compiled_query_plain``).
     The compiled statement lives on the thread's connection wrapper, so it is never shared
     between threads, and ``CaptureQueriesContext`` and the history context see the statement
     as any other.
@@ -148,6 +151,9 @@ class _Compiled:
         self.annotations = dict(compiler.annotation_col_map or {})
         self.converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
         self.prefetch = tuple(queryset._prefetch_related_lookups)
+        # Django refuses a locking read outside a transaction when it compiles one: each run
+        # checks it here instead.
+        self.for_update = bool(queryset.query.select_for_update)
 
     @staticmethod
     def _stand_ins(types: tuple, variant: int) -> dict[str, int | str]:
@@ -169,8 +175,6 @@ class _Compiled:
                 f"CompiledQuery: {type(queryset).__name__} adds to its rows when fetched; "
                 "define compiled_query_plain() on it to say when it does not"
             )
-        if queryset.query.select_for_update:
-            raise TypeError("CompiledQuery: select_for_update is checked only when compiling")
         if queryset._iterable_class is not ModelIterable or queryset._fields is not None:  # type: ignore[attr-defined]
             raise TypeError("CompiledQuery: model instances only (no values() or values_list())")
         compiler = queryset.query.get_compiler(using=queryset.db)
@@ -193,6 +197,10 @@ class _Compiled:
         params = list(self.params)
         for at, name in self.slots:
             params[at] = values[name]
+        if self.for_update and self.compiler.connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         with self.compiler.connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.db.models import Value
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from kernel.queries import CompiledQuery, by_key
@@ -137,7 +138,6 @@ def test_all_keeps_the_order_annotations_and_prefetches(in_tenant_a):
         ),
         # Wrapped in a pattern: the value never reaches the SQL as itself.
         (lambda name: Program.objects.filter(name__contains=name), {"name": "a"}, "0 times"),
-        (lambda n: Program.objects.select_for_update().filter(pk=n), {"n": 1}, "select_for"),
         (lambda n: Program.objects.filter(pk=n).values("name"), {"n": 1}, "model instances"),
         (lambda n: Offering.objects.with_search_related().filter(pk=n), {"n": 1}, "adds to"),
         (lambda name: Program.objects.filter(name=name), {"name": b"x"}, "int or a str"),
@@ -157,3 +157,15 @@ def test_a_queryset_class_that_says_it_is_plain_is_accepted(in_tenant_a):
     offering.status = Offering.Status.DRAFT
     offering.save(update_fields=["status"])
     assert lookup.one(n=offering.pk) is None
+
+
+def test_a_locking_read_runs_only_inside_a_transaction(in_tenant_a, monkeypatch):
+    program = LevelFactory().program
+    lookup = CompiledQuery(lambda n: Program.objects.select_for_update().filter(pk=n))
+    with CaptureQueriesContext(connection) as ctx:
+        assert lookup.all(n=program.pk) == [program]  # the test's transaction
+    assert ctx.captured_queries[0]["sql"].endswith("FOR UPDATE")
+    # Outside one (autocommit), as Django refuses it when it compiles such a queryset.
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)
+    with pytest.raises(TransactionManagementError, match="outside of a transaction"):
+        lookup.all(n=program.pk)

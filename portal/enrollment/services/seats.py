@@ -12,6 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
+from kernel.queries import CompiledQuery
 from kernel.tasks import enqueue_on_commit
 from portal import links
 from portal.accounts.models import Family
@@ -34,6 +35,13 @@ LOCK_TIMEOUT = "3s"
 # --- locking and counting ------------------------------------------------------------------
 
 
+# The lock of every hold and checkout of one class, compiled once per connection
+# (kernel.queries.CompiledQuery).
+_LOCK_ONE = CompiledQuery(
+    lambda offering_id: Offering.objects.select_for_update(of=("self",)).filter(pk=offering_id)
+)
+
+
 def lock_offerings(ids) -> dict[int, Offering]:
     """Lock offerings in primary-key order (no deadlocks between two carts). Caller holds an
     open transaction; the locks last until it ends."""
@@ -46,9 +54,12 @@ def lock_offerings(ids) -> dict[int, Offering]:
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        locked = list(
-            Offering.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
-        )
+        if len(ids) == 1 and type(ids[0]) is int:  # one class in the cart: nearly always
+            locked = _LOCK_ONE.all(offering_id=ids[0])
+        else:
+            locked = list(
+                Offering.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+            )
     except OperationalError as exc:
         if "lock timeout" in str(exc).lower() or "canceling statement" in str(exc).lower():
             raise busy() from exc
