@@ -150,15 +150,20 @@ def opening_join(request, opening_id: int):
     except ApplicationError as exc:
         return error_page(request, exc)
     response = redirect("portal-waiting-room", opening_id=opening_id)
+    ticket = waiting_room.ticket_for(config, request.guardian.family_id, front=result.front)
+    _set_ticket(response, opening_id, ticket)
+    return _with_pass(response, result)
+
+
+def _set_ticket(response, opening_id: int, ticket: str) -> None:
     response.set_cookie(
         TICKET_COOKIE % opening_id,
-        waiting_room.ticket_for(config, request.guardian.family_id),
+        ticket,
         max_age=7 * 24 * 3600,
         httponly=True,
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
-    return _with_pass(response, result)
 
 
 def opening_status(request, opening_id: int):
@@ -178,4 +183,8 @@ def opening_status(request, opening_id: int):
     result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
     response = JsonResponse(_status_body(result, config))
     response["Cache-Control"] = "no-store"
+    ticket = request.COOKIES.get(TICKET_COOKIE % config.id, "")
+    update = waiting_room.ticket_update(config, family_id, ticket, result)
+    if update:  # into or out of the front of the line: its polls' lane (waiting_room.py)
+        _set_ticket(response, opening_id, update)
     return _with_pass(response, result)

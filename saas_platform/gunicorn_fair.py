@@ -10,17 +10,21 @@ requests wait, in the worker's own queue.
 ``FairThreadWorker`` keeps one queue per *flow* and its threads take the flows in turn (round
 robin, one request per turn). A flow is the request's ``Host`` (a business's portal; its custom
 domain is a flow of its own), read with ``MSG_PEEK`` from the bytes already in the socket, so
-nothing is parsed twice and nothing is consumed; the waiting room's status polls
-(``GET .../openings/<id>/queue``, ``GET /waiting-room/<id>/status.json``) are a flow of their own
-per host, so a family near the front of the line sees its place and its pass while the same
-business's checkouts queue; and the requests of families the line has let in (carrying a
-waiting-room pass: the apps' ``X-Waiting-Room-Pass`` header or the web's ``wr_pass`` cookie:
-their class list, holds and checkouts) are another, so they do not wait behind the thousands
-of families joining the line at the opening minute. Only the pass's presence is read here (a
-forged one buys a turn among the business's own flows, nothing more: the application checks
-the pass itself). A connection just accepted waits in gthread's poller until its first
-bytes arrive (instead of in a thread), so its flow is known when it is queued; one whose bytes
-cannot be read (TLS terminated here) is the flow ``""``.
+nothing is parsed twice and nothing is consumed; the waiting room's status polls (``GET
+.../openings/<id>/queue``, ``GET /waiting-room/<id>/status.json``) are a flow of their own per
+host, so a family near the front of the line sees its place and its pass while the same
+business's checkouts queue; the polls of the front of the line (a front ticket, which the
+waiting room hands the few dozen families it lets in next: ``FRONT_WAIT_SECONDS``) are another,
+served first (up to ``FairQueue.FRONT_TURNS`` turns in a row), so their answers do not wait
+behind thousands of polls from further back nor behind a round of every other flow (a ticket
+whose prefix was added by hand fails its signature and gets a 400); and the requests of families
+the line has let in (carrying a waiting-room pass: the apps' ``X-Waiting-Room-Pass`` header or
+the web's ``wr_pass`` cookie: their class list, holds and checkouts) are another, so they do not
+wait behind the thousands of families joining the line at the opening minute. Only the pass's
+presence is read here (a forged one buys a turn among the business's own flows, nothing more:
+the application checks the pass itself). A connection just accepted waits in gthread's poller
+until its first bytes arrive (instead of in a thread), so its flow is known when it is queued;
+one whose bytes cannot be read (TLS terminated here) is the flow ``""``.
 
 Only when the threads are all busy is there a queue to take turns in: an idle server serves
 requests in arrival order, as before. The share is by requests, not by CPU: a flow of costly
@@ -70,15 +74,28 @@ _PASS = re.compile(
 )
 
 
+# A front ticket (portal.catalog.waiting_room.FRONT_PREFIX): the apps' header, or the web's
+# cookie.
+_FRONT = re.compile(
+    rb"\r\n(?:x-waiting-room-ticket[ \t]*:[ \t]*front:"
+    rb"|cookie[ \t]*:[^\r\n]*\bwr_ticket_\d{1,9}=front:)",
+    re.IGNORECASE,
+)
+
+
+FRONT_FLOW = " front"  # a host's front-of-the-line polls: "<host> front"
+
+
 def flow_of(head: bytes) -> str:
     """The flow of a request from its first bytes: ``host``, ``host poll`` (a waiting-room
-    status poll) or ``host pass`` (a request carrying a waiting-room pass); "" unknown."""
+    status poll), ``host front`` (a poll with a front-of-the-line ticket) or ``host pass`` (a
+    request carrying a waiting-room pass); "" unknown."""
     found = _HOST.search(head)
     if found is None:
         return ""
     host = found[1].strip().lower().decode("latin-1")
     if _POLL.match(head):
-        return f"{host} poll"
+        return f"{host}{FRONT_FLOW}" if _FRONT.search(head) else f"{host} poll"
     if _PASS.search(head):
         return f"{host} pass"
     return host
@@ -98,6 +115,11 @@ class FairQueue:
     wait), and a business keeps to all places but one while another came lately, as above."""
 
     RECENT_SECONDS = 2.0
+    # The front of the line's polls (``FRONT_FLOW``) go first, up to this many turns in a row
+    # before every other flow gets one: a millisecond each, a few dozen families, so they take
+    # a small share of the worker even if someone floods them (a forged front ticket is refused
+    # by the application, but its request still takes its turn).
+    FRONT_TURNS = 4
 
     def __init__(self, limit: int | None = None, running: int | None = None) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
@@ -110,6 +132,7 @@ class FairQueue:
         self._computing = 0
         self._computing_by: dict[str, int] = {}
         self._resuming = 0
+        self._front_streak = 0  # front-of-the-line turns taken in a row
         # Re-entrant: gunicorn's SIGQUIT handler shuts the pool down from the main thread, which
         # may be inside ``put`` at that moment.
         self._ready = threading.Condition(threading.RLock())
@@ -166,14 +189,19 @@ class FairQueue:
                 if not self._flows and self._closed:
                     return None
                 now = time.monotonic()
-                for flow, queue in self._flows.items() if self._place_free() else ():
+                for flow in self._order() if self._place_free() else ():
                     if self._eligible(flow, now):
+                        queue = self._flows[flow]
                         item = queue.popleft()
                         if queue:
                             # Its next request waits for every other flow.
                             self._flows.move_to_end(flow)
                         else:
                             del self._flows[flow]
+                        if flow.endswith(FRONT_FLOW):
+                            self._front_streak += 1
+                        else:
+                            self._front_streak = 0
                         group = self.business(flow)
                         self._running[group] = self._running.get(group, 0) + 1
                         self._compute(group, 1)
@@ -181,6 +209,15 @@ class FairQueue:
                 # Nothing, or only flows at their limit: wait for a request or a thread
                 # (and look again soon: "lately" moves on by itself).
                 self._ready.wait(0.25 if self._flows else None)
+
+    def _order(self) -> list[str]:
+        """The flows in the order this turn looks at them: the front of a waiting room's line
+        first (up to ``FRONT_TURNS`` turns in a row), then every flow in turn."""
+        flows = list(self._flows)
+        if self._front_streak >= self.FRONT_TURNS:
+            return flows
+        front = [flow for flow in flows if flow.endswith(FRONT_FLOW)]
+        return front + [flow for flow in flows if not flow.endswith(FRONT_FLOW)] if front else flows
 
     def pause(self, flow: str) -> None:
         """A request of ``flow`` waits on the network: its running place is free meanwhile."""

@@ -93,6 +93,8 @@ class QueueStatus:
     pass_token: str = ""
     pass_expires_at: datetime | None = None
     poll_seconds: int = 2  # when to ask again (``poll_seconds_for``)
+    # About to be let in: its polls go ahead of the rest of the line (``FRONT_WAIT_SECONDS``).
+    front: bool = False
 
 
 # How often a family should ask for its place: every second near the front (its place and the
@@ -106,6 +108,13 @@ POLL_FAR_DIVISOR = 15  # beyond: a fifteenth of the estimated wait...
 POLL_MAX_SECONDS = 20  # ...at most this
 POLL_IDLE_SECONDS = 30  # admitted (the pass's expiry), expired, closed, not joined
 POLL_PAUSED_SECONDS = 5
+# The front of the line: families let in within this many seconds by the estimate (or, before
+# the opening, among those the opening lets in at once). Their polls carry a front ticket
+# (``ticket_for(front=True)``), which the fair gunicorn worker serves in a lane of its own
+# (``saas_platform.gunicorn_fair``): a family's pass shows within a second or two even while
+# thousands of polls from further back wait their turn. A few dozen families, not hundreds:
+# the lane is only quick while it is short.
+FRONT_WAIT_SECONDS = 3
 
 
 def poll_seconds_for(
@@ -335,12 +344,37 @@ def _opened(config: OpeningConfig, now: datetime) -> bool:
 # --- tickets and passes --------------------------------------------------------------------
 
 
-def ticket_for(config: OpeningConfig, family_id: int) -> str:
-    return signing.dumps({"s": config.schema, "o": config.id, "f": family_id}, salt=TICKET_SALT)
+# A front ticket: this prefix and the plain ticket, signed together (so the prefix cannot be
+# added to a ticket by hand), readable from the request's bytes before anything is decoded.
+FRONT_PREFIX = "front:"
+FRONT_SALT = TICKET_SALT + ".front"
+
+
+def ticket_for(config: OpeningConfig, family_id: int, *, front: bool = False) -> str:
+    """The family's signed poll ticket; ``front``: the front of the line's
+    (``FRONT_WAIT_SECONDS``)."""
+    plain = signing.dumps({"s": config.schema, "o": config.id, "f": family_id}, salt=TICKET_SALT)
+    if not front:
+        return plain
+    return signing.Signer(salt=FRONT_SALT).sign(FRONT_PREFIX + plain)
+
+
+def is_front_ticket(ticket: str) -> bool:
+    return ticket.startswith(FRONT_PREFIX)
+
+
+def ticket_update(config: OpeningConfig, family_id: int, ticket: str, result: QueueStatus) -> str:
+    """The ticket the family should poll with from now on when its place moved into or out of
+    the front of the line (the answer carries it); "" when the one it sent is still right."""
+    if result.front == is_front_ticket(ticket):
+        return ""
+    return ticket_for(config, family_id, front=result.front)
 
 
 def family_from_ticket(config: OpeningConfig, ticket: str) -> int | None:
     try:
+        if is_front_ticket(ticket):
+            ticket = signing.Signer(salt=FRONT_SALT).unsign(ticket)[len(FRONT_PREFIX) :]
         data = signing.loads(ticket, salt=TICKET_SALT)
     except signing.BadSignature:
         return None
@@ -606,14 +640,14 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
             return QueueStatus(
                 state="not_joined", seconds_to_open=to_open, poll_seconds=POLL_IDLE_SECONDS
             )
+        stagger = opening_stagger_for(config, pre + 1)
         return QueueStatus(
             state="before_opening",
             seconds_to_open=to_open,
             poll_seconds=poll_seconds_for(
-                "before_opening",
-                seconds_to_open=to_open,
-                opening_stagger=opening_stagger_for(config, pre + 1),
+                "before_opening", seconds_to_open=to_open, opening_stagger=stagger
             ),
+            front=stagger == 0,  # let in at the opening itself
         )
     if rank is None:
         if pre is not None:  # the shuffle has not run yet (another process's tick)
@@ -628,6 +662,7 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         ahead=rank,
         estimated_wait_seconds=wait,
         poll_seconds=poll_seconds_for(state, estimated_wait=wait),
+        front=state == "waiting" and wait is not None and wait <= FRONT_WAIT_SECONDS,
     )
 
 

@@ -67,7 +67,10 @@ class QueueOutput(serializers.Serializer):
     )
     pass_expires_at = serializers.DateTimeField(allow_null=True)
     ticket = serializers.CharField(
-        required=False, help_text="Send it as `X-Waiting-Room-Ticket` when polling."
+        required=False,
+        help_text="Send it as `X-Waiting-Room-Ticket` when polling. A poll's answer carries a "
+        "new one when your place moves into or out of the front of the line: poll with that "
+        "one from then on (the front's polls are answered ahead of the rest of the line).",
     )
     poll_seconds = serializers.IntegerField(
         help_text="Ask again in this many seconds: every second near the front of the line, "
@@ -151,7 +154,9 @@ def queue_join_by_token(request: HttpRequest, opening_id: int) -> HttpResponse |
         return None
     try:
         result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
-        ticket = waiting_room.ticket_for(waiting_room.opening_config(opening_id), family_id)
+        ticket = waiting_room.ticket_for(
+            waiting_room.opening_config(opening_id), family_id, front=result.front
+        )
     except ApplicationError as exc:
         return _refused(exc)
     return _answer(queue_body(result, ticket))
@@ -194,7 +199,9 @@ def queue_poll_by_ticket(opening_id: int, ticket: str) -> HttpResponse:
         result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
     except ApplicationError as exc:
         return _refused(exc)
-    return _answer(queue_body(result))
+    return _answer(
+        queue_body(result, waiting_room.ticket_update(config, family_id, ticket, result))
+    )
 
 
 class OpeningListApi(PortalApi):
@@ -237,7 +244,9 @@ class OpeningQueueApi(PortalApi):
     def post(self, request, opening_id: int):
         family_id = request.guardian.family_id
         result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
-        ticket = waiting_room.ticket_for(waiting_room.opening_config(opening_id), family_id)
+        ticket = waiting_room.ticket_for(
+            waiting_room.opening_config(opening_id), family_id, front=result.front
+        )
         return Response(queue_body(result, ticket), status=status.HTTP_200_OK)
 
     @extend_schema(
@@ -251,7 +260,8 @@ class OpeningQueueApi(PortalApi):
         config = waiting_room.opening_config(opening_id)
         family_id = _ticket_family(config, ticket) if ticket else request.guardian.family_id
         result = waiting_room.queue_status(opening_id=opening_id, family_id=family_id)
-        return Response(queue_body(result))
+        update = waiting_room.ticket_update(config, family_id, ticket, result) if ticket else ""
+        return Response(queue_body(result, update))
 
     @extend_schema(
         operation_id="opening_queue_leave",

@@ -477,3 +477,79 @@ def test_the_pre_queue_does_not_all_ask_at_the_opening(in_tenant_a):
         == "admitted"
     }
     assert admitted == set(first)
+
+
+def test_the_front_of_the_line_polls_with_a_front_ticket(family_a):
+    """The families let in within FRONT_WAIT_SECONDS (or, before the opening, at the opening
+    itself) are the front: their answers carry a front ticket, which the fair gunicorn worker
+    serves in a lane of its own; moving out of the front gives the plain ticket back. A front
+    prefix added by hand to a plain ticket fails its signature."""
+    opening = make_opening([make_offering()], admit_per_minute=60)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family in range(1, 21):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
+    config = waiting_room.opening_config(opening.pk)
+    near = waiting_room.queue_status(opening_id=opening.pk, family_id=2, now=opened)
+    far = waiting_room.queue_status(opening_id=opening.pk, family_id=20, now=opened)
+    assert near.estimated_wait_seconds <= waiting_room.FRONT_WAIT_SECONDS and near.front
+    assert far.estimated_wait_seconds > waiting_room.FRONT_WAIT_SECONDS and not far.front
+
+    plain = waiting_room.ticket_for(config, 2)
+    front = waiting_room.ticket_for(config, 2, front=True)
+    assert front.startswith(waiting_room.FRONT_PREFIX) and not plain.startswith("front:")
+    assert waiting_room.family_from_ticket(config, front) == 2
+    assert waiting_room.family_from_ticket(config, plain) == 2
+    assert waiting_room.family_from_ticket(config, "front:" + plain) is None
+    assert waiting_room.family_from_ticket(config, front[:-1] + "x") is None
+    assert waiting_room.ticket_update(config, 2, plain, near) == front
+    assert waiting_room.ticket_update(config, 2, front, near) == ""
+    assert waiting_room.ticket_update(config, 20, plain, far) == ""
+    assert waiting_room.ticket_update(config, 20, front, far) == waiting_room.ticket_for(config, 20)
+
+    # Through the API (the fast path answers a poll by ticket): the poll that finds the family
+    # at the front hands it the front ticket; a poll with it needs nothing new.
+    api = client_for(family_a.tenant)
+    url = f"/api/v1/openings/{opening.pk}/queue"
+    queue_front = waiting_room.queue_status(opening_id=opening.pk, family_id=2)
+    assert queue_front.front  # still within 3 s by the live clock (one a second, place 2)
+    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=plain).json()
+    assert body["state"] == "waiting" and body["ticket"] == front
+    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=front).json()
+    assert body["state"] == "waiting" and "ticket" not in body
+    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=waiting_room.ticket_for(config, 20)).json()
+    assert body["state"] == "waiting" and "ticket" not in body
+    assert_error(api.get(url, HTTP_X_WAITING_ROOM_TICKET="front:" + plain), 400, "invalid_ticket")
+    # A family joining at the back of this line gets the plain ticket.
+    joined = family_a.client().post(url).json()
+    assert joined["state"] == "waiting" and joined["position"] >= 15
+    assert not joined["ticket"].startswith("front:")
+
+
+def test_a_family_joining_at_the_front_gets_the_front_ticket_at_once(family_a):
+    """Paced by checkout, 50 slots: 50 of 60 let in, the other 10 wait, 5 a second by the
+    opening's first estimate (50 slots / 10 s): the 61st is 11th, 3 s away, the front."""
+    opening = make_opening([make_offering()], checkout_slots=50)
+    for family in range(100_001, 100_061):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family)
+    joined = family_a.client().post(f"/api/v1/openings/{opening.pk}/queue")
+    assert joined.status_code == 200, joined.content
+    body = joined.json()
+    assert body["state"] == "waiting" and body["position"] == 11
+    assert body["estimated_wait_seconds"] <= waiting_room.FRONT_WAIT_SECONDS
+    assert body["ticket"].startswith(waiting_room.FRONT_PREFIX)
+    config = waiting_room.opening_config(opening.pk)
+    assert waiting_room.family_from_ticket(config, body["ticket"]) == family_a.family.pk
+
+
+def test_before_the_opening_the_families_let_in_at_once_are_the_front(in_tenant_a):
+    opening = make_opening([make_offering()], opens_in=5, checkout_slots=10)
+    before = opening.opens_at - timedelta(seconds=3)
+    for family in range(1, 31):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
+    answers = [
+        waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
+        for family in range(1, 31)
+    ]
+    # The shuffle's first ten (the checkout slots) are let in at the opening itself.
+    assert sum(a.front for a in answers) == 10
+    assert {a.poll_seconds for a in answers if a.front} == {3}

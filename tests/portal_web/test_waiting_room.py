@@ -135,3 +135,21 @@ def test_a_warm_status_poll_by_ticket_runs_no_sql(opening, family_web):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(poll).status_code == 200
     assert [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET ")] == []
+
+
+def test_the_pages_ticket_cookie_follows_the_front_of_the_line(opening, family_web):
+    """Alone in the pre-queue with one checkout slot, the family is let in at the opening
+    itself: its ticket cookie is a front ticket (its polls' own lane in the fair gunicorn
+    worker), and once it is let in, the plain one again."""
+    client = family_web.web
+    name = f"wr_ticket_{opening.pk}"
+    joined = client.post(f"/waiting-room/{opening.pk}/join/")
+    assert joined.cookies[name].value.startswith(waiting_room.FRONT_PREFIX)
+    assert joined.cookies[name]["httponly"] and joined.cookies[name]["samesite"] == "Lax"
+    status = client.get(f"/waiting-room/{opening.pk}/status.json")
+    assert status.json()["state"] == "before_opening" and name not in status.cookies
+    _open_now(opening, family_web.tenant)
+    status = client.get(f"/waiting-room/{opening.pk}/status.json")
+    assert status.json()["state"] == "admitted"
+    assert not status.cookies[name].value.startswith(waiting_room.FRONT_PREFIX)
+    assert client.get(f"/waiting-room/{opening.pk}/status.json").json()["state"] == "admitted"

@@ -58,6 +58,44 @@ def test_requests_with_a_waiting_room_pass_are_their_own_flow():
     assert FairQueue.business("a.test pass") == "a.test"  # one business for the thread limit
 
 
+def test_polls_with_a_front_ticket_are_a_lane_of_their_own():
+    """The waiting room hands the few dozen families it lets in next a front ticket
+    (``waiting_room.FRONT_PREFIX``): their polls skip the line of every other family's polls."""
+    api = b"GET /api/v1/openings/12/queue HTTP/1.1\r\nHost: a.test\r\n"
+    assert flow_of(api + b"X-Waiting-Room-Ticket: front:eyJ4:abc:def\r\n\r\n") == "a.test front"
+    assert flow_of(api + b"x-waiting-room-ticket:front:e\r\n\r\n") == "a.test front"
+    assert flow_of(api + b"X-Waiting-Room-Ticket: eyJ4:abc\r\n\r\n") == "a.test poll"
+    web = b"GET /waiting-room/3/status.json HTTP/1.1\r\nHost: a.test\r\n"
+    assert flow_of(web + b"Cookie: lang=es; wr_ticket_3=front:eyJ4:a:b\r\n\r\n") == ("a.test front")
+    assert flow_of(web + b"Cookie: wr_ticket_3=eyJ4:a\r\n\r\n") == "a.test poll"
+    assert flow_of(web + b"X-Other: wr_ticket_3=front:a\r\n\r\n") == "a.test poll"
+    # Only polls: a join or a checkout carrying the header is its usual flow.
+    join = b"POST /api/v1/openings/12/queue HTTP/1.1\r\nHost: a.test\r\n"
+    assert flow_of(join + b"X-Waiting-Room-Ticket: front:e\r\n\r\n") == "a.test"
+    assert FairQueue.business("a.test front") == "a.test"
+    # Behind a thousand polls from further back, a front poll is the next one answered.
+    queue = FairQueue()
+    for i in range(1000):
+        queue.put("a.test poll", f"p{i}")
+    queue.put("a.test front", "front")
+    assert [queue.get()[1] for _ in range(2)] == ["front", "p0"]
+
+
+def test_the_front_lane_goes_first_but_at_most_four_turns_in_a_row():
+    """A flood of front polls (say, someone replaying a stale front ticket) still leaves every
+    other flow a turn after each four."""
+    queue = FairQueue()
+    for i in range(10):
+        queue.put("a.test front", f"f{i}")
+    queue.put("a.test pass", "checkout")
+    queue.put("b.test", "search")
+    taken = [queue.get()[1] for _ in range(len(queue))]
+    assert taken == [
+        "f0", "f1", "f2", "f3", "checkout", "f4", "f5", "f6", "f7", "search", "f8", "f9",
+    ]  # fmt: skip
+    assert FairQueue.FRONT_TURNS == 4
+
+
 def test_queue_takes_the_flows_in_turn_fifo_within_each():
     queue = FairQueue()
     for i in range(5):

@@ -120,6 +120,7 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
               }),
             );
         if (stopped) return;
+        // The join's ticket, or a new one when the place moves into or out of the front of the line.
         if (answer.ticket) ticket.current = answer.ticket;
         state.current = answer.state;
         setQueue(answer);
