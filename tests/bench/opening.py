@@ -162,7 +162,10 @@ def _open(tenant, offerings: list[int], opens_at) -> int:
 
     with tenant_context(tenant):
         opening = RegistrationOpening.objects.create(
-            name="Fall registration", opens_at=opens_at, checkout_slots=100, pass_minutes=10
+            name="Fall registration",
+            opens_at=opens_at,
+            checkout_slots=int(os.environ.get("BENCH_OPENING_SLOTS", "100")),
+            pass_minutes=10,
         )
         opening.offerings.set(offerings)
         return opening.pk
@@ -612,7 +615,7 @@ def report(r: dict) -> None:
                 f"  ... let in while seats were left      p50 {_p(before, 50):6.2f} s  "
                 f"p99 {_p(before, 99):6.2f} s   ({len(before)} families)"
             )
-    for kind in ("join", "poll", "hold", "checkout", "leave"):
+    for kind in ("join", "poll", "poll front", "hold", "checkout", "leave"):
         if lat.get(kind):
             ms = [x * 1000 for x in lat[kind]]
             print(

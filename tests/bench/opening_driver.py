@@ -126,9 +126,15 @@ async def family(
             return out
         await asyncio.sleep(max(0.0, next_poll - time.time()))
         next_poll += args.poll_seconds or float(answer_cadence(body))
-        status, answer = await call(session, rec, "poll", "GET", queue_url, headers=poll_headers)
+        # The front of the line's polls (a front ticket: their own lane in the worker) apart.
+        lane = (
+            "poll front" if poll_headers["X-Waiting-Room-Ticket"].startswith("front:") else "poll"
+        )
+        status, answer = await call(session, rec, lane, "GET", queue_url, headers=poll_headers)
         now = time.time()
         if status == 200:
+            if answer.get("ticket"):  # into or out of the front of the line, as the app does
+                poll_headers["X-Waiting-Room-Ticket"] = answer["ticket"]
             if answer.get("position") is not None:
                 positions += 1
             if now - opens_at > 0 and body.get("state") not in ("before_opening",):
