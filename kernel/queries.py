@@ -177,6 +177,8 @@ class _Compiled:
             )
         if queryset._iterable_class is not ModelIterable or queryset._fields is not None:  # type: ignore[attr-defined]
             raise TypeError("CompiledQuery: model instances only (no values() or values_list())")
+        if queryset.db != DEFAULT_DB_ALIAS:  # the cache lives on the default connection
+            raise TypeError(f"CompiledQuery: reads from {queryset.db!r}, not the default")
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             sql, params = compiler.as_sql()

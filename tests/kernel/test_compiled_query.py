@@ -141,6 +141,8 @@ def test_all_keeps_the_order_annotations_and_prefetches(in_tenant_a):
         (lambda n: Program.objects.filter(pk=n).values("name"), {"n": 1}, "model instances"),
         (lambda n: Offering.objects.with_search_related().filter(pk=n), {"n": 1}, "adds to"),
         (lambda name: Program.objects.filter(name=name), {"name": b"x"}, "int or a str"),
+        # Its statement is kept on the default connection.
+        (lambda n: Program.objects.using("replica").filter(pk=n), {"n": 1}, "'replica'"),
     ],
 )
 def test_shapes_it_cannot_fill_in_safely_are_refused_when_compiled(
