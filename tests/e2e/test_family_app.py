@@ -208,6 +208,21 @@ def test_the_family_journey_in_the_app(
             connection.set_schema_to_public()
             page.goto(app_server)  # a fresh start: the session is kept on the device
 
+            # The class finder, its students failing to load once: it says so and tries again
+            # (the finder still works by age meanwhile).
+            tab(page, "Home").click()
+            failed = fail_once(page, "**/api/v1/family/students", "Students unreadable just now.")
+            button(page, "Find the right class").click()
+            page.get_by_text("Students unreadable just now.").filter(visible=True).wait_for()
+            page.get_by_label("Age").filter(visible=True).wait_for()
+            shot(page, "2-finder-students-failed")
+            button(page, "Try again").click()
+            page.unroute("**/api/v1/family/students")
+            page.get_by_text("Mia", exact=True).filter(visible=True).wait_for()
+            assert len(failed) == 1
+            assert not page.get_by_text("Students unreadable just now.").is_visible()
+            page.goto(app_server)
+
             # 3. Search and hold a seat.
             tab(page, "Classes").click()
             page.get_by_label("Search classes").filter(visible=True).fill(target.name)
