@@ -51,13 +51,18 @@ class CompiledQuery(Generic[T]):
         STUDENT = CompiledQuery(
             lambda student_id, family_id: Student.objects.select_related("level").filter(
                 pk=student_id, family_id=family_id
-            )
+            ),
+            student_id=int,
+            family_id=int,
         )
         student = STUDENT.one(student_id=7, family_id=3)
 
-    ``build`` receives stand-in values (in range for any integer column) of the types
-    of the first call's values (``int`` or ``str``, nothing else), and each must reach the SQL
-    as one parameter, unchanged (``pk=value``, ``key_hash=value``; not inside a pattern, not
+    Each value is declared with its type, ``int`` or ``str``. A call whose values are all of
+    their declared types runs the compiled statement; any other (a form's text for an id, a
+    ``None``) runs the queryset ``build`` gives for it, through the ORM, which converts or
+    refuses it as it always would. ``build`` is compiled with stand-in values of the declared
+    types (in range for any integer column), and each must reach the SQL as one parameter,
+    unchanged (``pk=value``, ``key_hash=value``; not inside a pattern, not
     a small integer column's, which psycopg wraps): anything else is refused when it is
     compiled (``TypeError``), so a mistake shows on the first call in a test, never as a wrong
     row. The model instances are made as ``QuerySet.__iter__`` makes them (``select_related``
@@ -73,8 +78,12 @@ class CompiledQuery(Generic[T]):
 
     _INT_BASE = 31_000
 
-    def __init__(self, build: Callable[..., QuerySet[T]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[T]], **types: type) -> None:
+        for name, kind in types.items():
+            if kind not in (int, str):
+                raise TypeError(f"CompiledQuery: {name} must be an int or a str, not {kind}")
         self._build = build
+        self._types = tuple(sorted(types.items()))
 
     def one(self, **values) -> T | None:
         """The row of a lookup by a unique key, or None (as ``by_key``)."""
@@ -86,13 +95,17 @@ class CompiledQuery(Generic[T]):
         return self._run(values, one=False)
 
     def _run(self, values: dict, *, one: bool) -> list[T]:
-        types = tuple(sorted((name, type(value)) for name, value in values.items()))
-        key = (self, one, types)
+        if sorted(values) != [name for name, _kind in self._types]:
+            raise TypeError(f"CompiledQuery: takes {[name for name, _ in self._types]}")
+        if any(type(values[name]) is not kind for name, kind in self._types):
+            queryset = self._build(**values)
+            return list(queryset.order_by()[:1] if one else queryset)
+        key = (self, one)
         conn = connections[DEFAULT_DB_ALIAS]
         cache = conn.__dict__.setdefault("_compiled_queries", {})
         compiled = cache.get(key)
         if compiled is None:
-            compiled = cache[key] = _Compiled(self._build, types, one=one)
+            compiled = cache[key] = _Compiled(self._build, self._types, one=one)
         return compiled.run(values)
 
 
@@ -117,9 +130,6 @@ def _others(params, slots) -> list:
 
 class _Compiled:
     def __init__(self, build: Callable[..., QuerySet], types: tuple, *, one: bool) -> None:
-        for name, kind in types:
-            if kind not in (int, str):
-                raise TypeError(f"CompiledQuery: {name} must be an int or a str, not {kind}")
         # Compiled with two sets of stand-ins: the statement must be the same, each stand-in
         # in one parameter of its own. That refuses a value used twice or transformed, and a
         # shape that depends on the value (Django drops a comparison whose value is out of

@@ -53,7 +53,8 @@ def _token_lookup(related: tuple[str, ...]) -> CompiledQuery[ApiToken]:
     lookup = _token_lookups.get(related)
     if lookup is None:
         lookup = _token_lookups[related] = CompiledQuery(
-            lambda key_hash: _tokens_by_hash(key_hash).select_related(*related)
+            lambda key_hash: _tokens_by_hash(key_hash).select_related(*related),
+            key_hash=str,
         )
     return lookup
 

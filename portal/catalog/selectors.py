@@ -48,7 +48,7 @@ class OfferingFilters:
 
 
 _OFFERING_LEVELS = CompiledQuery(
-    lambda offering_id: Level.objects.filter(offerings__id=offering_id)
+    lambda offering_id: Level.objects.filter(offerings__id=offering_id), offering_id=int
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from kernel.queries import CompiledQuery, by_key
+from kernel.queries import CompiledQuery
 from portal.accounts.models import Student
 from portal.catalog.models import Offering, StaffProfile
 from portal.catalog.selectors import offering_levels
@@ -25,7 +25,8 @@ _CART_HOLDS = CompiledQuery(
         Hold.objects.filter(family_id=family_id, status=Hold.Status.ACTIVE)
         .select_related("student", "offering__location", "offering__program")
         .order_by("created_at", "pk")
-    )
+    ),
+    family_id=int,
 )
 
 
@@ -90,16 +91,13 @@ def _offerings(offering_id) -> QuerySet[Offering]:
 
 
 # A hold's and a waitlist join's first reads, compiled once per connection (kernel.queries).
-_STUDENT = CompiledQuery(_students)
-_OFFERING = CompiledQuery(_offerings)
+_STUDENT = CompiledQuery(_students, student_id=int, family_id=int)
+_OFFERING = CompiledQuery(_offerings, offering_id=int)
 
 
 def student_for_family(family, student_id) -> Student:
     """One of the family's students, or ``student_not_found``."""
-    if type(student_id) is int:
-        student = _STUDENT.one(student_id=student_id, family_id=family.pk)
-    else:  # a form's text: the ORM converts or refuses it as before
-        student = by_key(_students(student_id, family.pk))
+    student = _STUDENT.one(student_id=student_id, family_id=family.pk)
     if student is None:
         raise not_found("student")
     return student
@@ -107,10 +105,7 @@ def student_for_family(family, student_id) -> Student:
 
 def offering_visible(offering_id, portal) -> Offering:
     """An offering families may see (a shown kind, not a draft), or ``offering_not_found``."""
-    if type(offering_id) is int:
-        offering = _OFFERING.one(offering_id=offering_id)
-    else:  # a form's text: the ORM converts or refuses it as before
-        offering = by_key(_offerings(offering_id))
+    offering = _OFFERING.one(offering_id=offering_id)
     # The kinds a portal shows are its own: checked here, so one compiled statement serves all.
     if offering is None or offering.kind not in portal.shown_kinds():
         raise not_found("offering")

@@ -151,11 +151,14 @@ def _check_card_on_file(family: Family, holds: list[Hold], portal) -> None:
 _CHECKOUT_HOLDS = CompiledQuery(
     lambda family_id: Hold.objects.filter(
         family_id=family_id, status=Hold.Status.ACTIVE
-    ).select_related("student__level", "offering")
+    ).select_related("student__level", "offering"),
+    family_id=int,
 )
 
 _ORDER_BY_KEY = CompiledQuery(
-    lambda family_id, key: Order.objects.filter(family_id=family_id, idempotency_key=key)
+    lambda family_id, key: Order.objects.filter(family_id=family_id, idempotency_key=key),
+    family_id=int,
+    key=str,
 )
 
 

@@ -38,7 +38,8 @@ LOCK_TIMEOUT = "3s"
 # The lock of every hold and checkout of one class, compiled once per connection
 # (kernel.queries.CompiledQuery).
 _LOCK_ONE = CompiledQuery(
-    lambda offering_id: Offering.objects.select_for_update(of=("self",)).filter(pk=offering_id)
+    lambda offering_id: Offering.objects.select_for_update(of=("self",)).filter(pk=offering_id),
+    offering_id=int,
 )
 
 
@@ -54,7 +55,7 @@ def lock_offerings(ids) -> dict[int, Offering]:
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        if len(ids) == 1 and type(ids[0]) is int:  # one class in the cart: nearly always
+        if len(ids) == 1:  # one class in the cart: nearly always
             locked = _LOCK_ONE.all(offering_id=ids[0])
         else:
             locked = list(
