@@ -486,37 +486,43 @@ def test_the_front_of_the_line_polls_with_a_front_ticket(family_a):
     prefix added by hand to a plain ticket fails its signature."""
     opening = make_opening([make_offering()], admit_per_minute=60)
     opened = opening.opens_at + timedelta(seconds=1)
-    for family in range(1, 21):
+    # Families far from real ids: family_a joins at the back below, whatever its id.
+    first, second, last = 9_000_001, 9_000_002, 9_000_020
+    for family in range(first, last + 1):
         waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
     config = waiting_room.opening_config(opening.pk)
-    near = waiting_room.queue_status(opening_id=opening.pk, family_id=2, now=opened)
-    far = waiting_room.queue_status(opening_id=opening.pk, family_id=20, now=opened)
+    near = waiting_room.queue_status(opening_id=opening.pk, family_id=second, now=opened)
+    far = waiting_room.queue_status(opening_id=opening.pk, family_id=last, now=opened)
     assert near.estimated_wait_seconds <= waiting_room.FRONT_WAIT_SECONDS and near.front
     assert far.estimated_wait_seconds > waiting_room.FRONT_WAIT_SECONDS and not far.front
 
-    plain = waiting_room.ticket_for(config, 2)
-    front = waiting_room.ticket_for(config, 2, front=True)
+    plain = waiting_room.ticket_for(config, second)
+    front = waiting_room.ticket_for(config, second, front=True)
     assert front.startswith(waiting_room.FRONT_PREFIX) and not plain.startswith("front:")
-    assert waiting_room.family_from_ticket(config, front) == 2
-    assert waiting_room.family_from_ticket(config, plain) == 2
+    assert waiting_room.family_from_ticket(config, front) == second
+    assert waiting_room.family_from_ticket(config, plain) == second
     assert waiting_room.family_from_ticket(config, "front:" + plain) is None
     assert waiting_room.family_from_ticket(config, front[:-1] + "x") is None
-    assert waiting_room.ticket_update(config, 2, plain, near) == front
-    assert waiting_room.ticket_update(config, 2, front, near) == ""
-    assert waiting_room.ticket_update(config, 20, plain, far) == ""
-    assert waiting_room.ticket_update(config, 20, front, far) == waiting_room.ticket_for(config, 20)
+    assert waiting_room.ticket_update(config, second, plain, near) == front
+    assert waiting_room.ticket_update(config, second, front, near) == ""
+    assert waiting_room.ticket_update(config, last, plain, far) == ""
+    assert waiting_room.ticket_update(config, last, front, far) == waiting_room.ticket_for(
+        config, last
+    )
 
     # Through the API (the fast path answers a poll by ticket): the poll that finds the family
     # at the front hands it the front ticket; a poll with it needs nothing new.
     api = client_for(family_a.tenant)
     url = f"/api/v1/openings/{opening.pk}/queue"
-    queue_front = waiting_room.queue_status(opening_id=opening.pk, family_id=2)
+    queue_front = waiting_room.queue_status(opening_id=opening.pk, family_id=second)
     assert queue_front.front  # still within 3 s by the live clock (one a second, place 2)
     body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=plain).json()
-    assert body["state"] == "waiting" and body["ticket"] == front
+    # (Signed again now: its timestamp may be a second later than ``front``'s.)
+    assert body["state"] == "waiting" and waiting_room.is_front_ticket(body["ticket"])
+    assert waiting_room.family_from_ticket(config, body["ticket"]) == second
     body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=front).json()
     assert body["state"] == "waiting" and "ticket" not in body
-    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=waiting_room.ticket_for(config, 20)).json()
+    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=waiting_room.ticket_for(config, last)).json()
     assert body["state"] == "waiting" and "ticket" not in body
     assert_error(api.get(url, HTTP_X_WAITING_ROOM_TICKET="front:" + plain), 400, "invalid_ticket")
     # A family joining at the back of this line gets the plain ticket.
