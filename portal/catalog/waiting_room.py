@@ -224,81 +224,111 @@ ADVANCE_KEYS = (
 )  # fmt: skip
 
 
+# The admission step, shared by the two scripts below (a Lua function of their keys and
+# arguments); returns how many families it let in.
 # KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
 # ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms
-_ADVANCE = """
-local now = tonumber(ARGV[1])
-local opens = tonumber(ARGV[2])
-local rate = tonumber(ARGV[3])
-local slots = tonumber(ARGV[4])
-local pass_ms = tonumber(ARGV[5])
-if now < opens then return 0 end
-if redis.call('SET', KEYS[3], '1', 'NX') then
-  redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[1])
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-local paused = redis.call('EXISTS', KEYS[11]) == 1
-local n = 0
-local tokens = 0
-if rate > 0 then
-  local b = redis.call('HMGET', KEYS[9], 'tokens', 'last')
-  tokens = tonumber(b[1]) or 0
-  local last = tonumber(b[2]) or opens
-  if not paused then
-    local cap = math.max(1, rate / 30)
-    tokens = math.min(cap, tokens + (now - last) * rate / 60000)
+_ADVANCE_STEP = """
+local function advance()
+  local now = tonumber(ARGV[1])
+  local opens = tonumber(ARGV[2])
+  local rate = tonumber(ARGV[3])
+  local slots = tonumber(ARGV[4])
+  local pass_ms = tonumber(ARGV[5])
+  if now < opens then return 0 end
+  if redis.call('SET', KEYS[3], '1', 'NX') then
+    redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[1])
   end
-  n = math.floor(tokens)
-else
-  n = slots - redis.call('ZCARD', KEYS[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  local paused = redis.call('EXISTS', KEYS[11]) == 1
+  local n = 0
+  local tokens = 0
+  if rate > 0 then
+    local b = redis.call('HMGET', KEYS[9], 'tokens', 'last')
+    tokens = tonumber(b[1]) or 0
+    local last = tonumber(b[2]) or opens
+    if not paused then
+      local cap = math.max(1, rate / 30)
+      tokens = math.min(cap, tokens + (now - last) * rate / 60000)
+    end
+    n = math.floor(tokens)
+  else
+    n = slots - redis.call('ZCARD', KEYS[4])
+  end
+  if paused or n <= 0 then
+    if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens, 'last', now) end
+    return 0
+  end
+  local popped = redis.call('ZPOPMIN', KEYS[2], n)
+  local count = 0
+  for i = 1, #popped, 2 do
+    local fam = popped[i]
+    local expiry = now + pass_ms
+    redis.call('ZADD', KEYS[4], expiry, fam)
+    redis.call('HSET', KEYS[5], fam, expiry)
+    redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[12]), fam)
+    redis.call('HSET', KEYS[7], fam, popped[i + 1])
+    redis.call('ZADD', KEYS[8], now, fam)
+    count = count + 1
+  end
+  if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens - count, 'last', now) end
+  return count
 end
-if paused or n <= 0 then
-  if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens, 'last', now) end
-  return 0
-end
-local popped = redis.call('ZPOPMIN', KEYS[2], n)
-local count = 0
-for i = 1, #popped, 2 do
-  local fam = popped[i]
-  local expiry = now + pass_ms
-  redis.call('ZADD', KEYS[4], expiry, fam)
-  redis.call('HSET', KEYS[5], fam, expiry)
-  redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[12]), fam)
-  redis.call('HSET', KEYS[7], fam, popped[i + 1])
-  redis.call('ZADD', KEYS[8], now, fam)
-  count = count + 1
-end
-if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens - count, 'last', now) end
-return count
 """
 
-# KEYS: pre queue shuffled passes seq active  ARGV: family random_score now_ms opens_ms
-# Returns 'admitted', 'pre' or 'queued'. A family whose pass lapsed joins at the back again.
-_JOIN = """
-local fam = ARGV[1]
-local now = tonumber(ARGV[3])
-local expiry = tonumber(redis.call('HGET', KEYS[4], fam) or '0')
-if expiry > now then return 'admitted' end
-if expiry > 0 then
-  redis.call('HDEL', KEYS[4], fam)
-  redis.call('ZREM', KEYS[6], fam)
-elseif redis.call('ZSCORE', KEYS[2], fam) then
-  return 'queued'
-end
-if redis.call('EXISTS', KEYS[3]) == 0 then
-  if expiry == 0 and (now < tonumber(ARGV[4]) or redis.call('ZSCORE', KEYS[1], fam)) then
-    redis.call('ZADD', KEYS[1], 'NX', ARGV[2], fam)
-    return 'pre'
-  end
-end
-redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[5]), fam)
-return 'queued'
+_ADVANCE = _ADVANCE_STEP + "return advance()\n"
+
+# A family's status in one round trip: the admission step, then this family's pass expiry,
+# place in line, place in the pre-queue, the pause flag and the admissions since ARGV[7] (the
+# rate's window). KEYS as ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A
+# missing value comes back as None (Lua false).
+_STATUS_READ = """
+advance()
+local fam = ARGV[6]
+return {
+  redis.call('HGET', KEYS[5], fam),
+  redis.call('ZRANK', KEYS[2], fam),
+  redis.call('ZRANK', KEYS[1], fam),
+  redis.call('EXISTS', KEYS[11]),
+  redis.call('ZCOUNT', KEYS[8], ARGV[7], '+inf'),
+}
 """
+_STATUS = _ADVANCE_STEP + _STATUS_READ
+
+# Joining, then the status as ``_STATUS`` reads it, in one round trip (idempotent per family:
+# tabs and devices share one place; a pass still good is kept; a family whose pass lapsed joins
+# at the back again). KEYS as ``_ADVANCE``, then seq; ARGV as ``_STATUS``, then the family's
+# random score for the pre-queue.
+_JOIN = (
+    _ADVANCE_STEP
+    + """
+local function join(fam, now)
+  local expiry = tonumber(redis.call('HGET', KEYS[5], fam) or '0')
+  if expiry > now then return end
+  if expiry > 0 then
+    redis.call('HDEL', KEYS[5], fam)
+    redis.call('ZREM', KEYS[4], fam)
+  elseif redis.call('ZSCORE', KEYS[2], fam) then
+    return
+  end
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    if expiry == 0 and (now < tonumber(ARGV[2]) or redis.call('ZSCORE', KEYS[1], fam)) then
+      redis.call('ZADD', KEYS[1], 'NX', ARGV[8], fam)
+      return
+    end
+  end
+  redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[13]), fam)
+end
+join(ARGV[6], tonumber(ARGV[1]))
+"""
+    + _STATUS_READ
+)
 
 
 class _Scripts:
     advance: Any = None
     join: Any = None
+    status: Any = None
 
 
 def _scripts():
@@ -309,6 +339,7 @@ def _scripts():
     if _Scripts.advance is None:
         _Scripts.advance = client.register_script(_ADVANCE)
         _Scripts.join = client.register_script(_JOIN)
+        _Scripts.status = client.register_script(_STATUS)
     return client
 
 
@@ -554,12 +585,12 @@ def queue_join(*, opening_id: int, family_id: int, now: datetime | None = None) 
     client = _scripts()
     k = _keys(config)
     score = secrets.randbelow(2**52) / 2**52
-    _Scripts.join(
-        keys=[k["pre"], k["queue"], k["shuffled"], k["passes"], k["seq"], k["active"]],
-        args=[str(family_id), repr(score), _now_ms(now), config.opens_ms],
+    read = _Scripts.join(
+        keys=[*(k[p] for p in ADVANCE_KEYS), k["seq"]],
+        args=[*_advance_args(config, now), str(family_id), _rate_since(config, now), repr(score)],
         client=client,
     )
-    return queue_status(opening_id=opening_id, family_id=family_id, now=now)
+    return _status_from(config, family_id, now, read)
 
 
 RATE_WINDOW_MS = 30_000
@@ -605,21 +636,19 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
         return QueueStatus(state="closed", poll_seconds=POLL_IDLE_SECONDS)
     client = _scripts()
     k = _keys(config)
-    fam = str(family_id)
     # One round trip: let in whoever may come in, then read this family's place and the rate.
-    pipe = client.pipeline(transaction=False)
-    opened = _opened(config, now)
-    if opened:
-        _Scripts.advance(
-            keys=[k[p] for p in ADVANCE_KEYS], args=_advance_args(config, now), client=pipe
-        )
-    pipe.hget(k["passes"], fam)
-    pipe.zrank(k["queue"], fam)
-    pipe.zrank(k["pre"], fam)  # before the opening: the family's place after the shuffle
-    pipe.exists(k["paused"])
-    pipe.zcount(k["admitted_at"], _rate_since(config, now), "+inf")
-    results = pipe.execute()
-    expiry, rank, pre, paused, admitted_since = results[1:] if opened else results
+    # Before the opening the script's admission step does nothing.
+    read = _Scripts.status(
+        keys=[k[p] for p in ADVANCE_KEYS],
+        args=[*_advance_args(config, now), str(family_id), _rate_since(config, now)],
+        client=client,
+    )
+    return _status_from(config, family_id, now, read)
+
+
+def _status_from(config: OpeningConfig, family_id: int, now: datetime, read: list) -> QueueStatus:
+    """The family's status from what ``_STATUS`` (or ``_JOIN``) read."""
+    expiry, rank, pre, paused, admitted_since = read
     now_ms = _now_ms(now)
     if expiry is not None:
         expiry = int(float(expiry))

@@ -98,6 +98,11 @@ def test_print_waiting_room_cpu(opening, family_a):
     ticket = fast_app.post(url).json()["ticket"]
 
     cases = {
+        "poll (ticket)": (
+            lambda: fast_anonymous.get(url, HTTP_X_WAITING_ROOM_TICKET=ticket),
+            lambda: stack_app.get(url, HTTP_X_WAITING_ROOM_TICKET=ticket),
+            200,
+        ),
         "join (bearer token)": (
             lambda: fast_app.post(url),
             lambda: stack_app.post(url),
@@ -139,8 +144,8 @@ def test_print_waiting_room_cpu(opening, family_a):
         f"load average {', '.join(f'{v:.1f}' for v in _loadavg())})"
     )
     print("\n".join(lines))
-    if os.environ.get("WR_PROFILE"):  # where a fast join's CPU goes
-        join = cases["join (bearer token)"][0]
+    if os.environ.get("WR_PROFILE"):  # where a fast join's (or poll's) CPU goes
+        join = cases[os.environ.get("WR_PROFILE_CASE", "join (bearer token)")][0]
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for _ in range(PER_ROUND):
