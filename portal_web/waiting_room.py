@@ -73,15 +73,24 @@ MESSAGES = {
     "expired": gettext_lazy("Your pass has ended. You can join the line again."),
     "closed": gettext_lazy("This registration opening has ended."),
 }
+ALL_FULL_MESSAGE = gettext_lazy(
+    "Every class in this registration is full right now. You keep your place: if a seat opens "
+    "up, you will be let in. You can also leave the line."
+)
 
 
 def _status_body(result, config) -> dict:
     return {
         "state": result.state,
-        "message": str(MESSAGES[result.state]),
+        "message": str(ALL_FULL_MESSAGE if result.all_full else MESSAGES[result.state]),
+        "all_full": result.all_full,
         "position": result.position,
         "ahead": result.ahead,
-        "wait_text": _wait_text(result.estimated_wait_seconds),
+        "wait_text": (
+            _("not until a seat opens up")
+            if result.all_full
+            else _wait_text(result.estimated_wait_seconds)
+        ),
         "seconds_to_open": result.seconds_to_open,
         "opens_at_text": _when(config.opens_at),
         "pass_expires_text": _when(result.pass_expires_at),

@@ -239,6 +239,33 @@ test("leaving the line sends DELETE with the ticket, and the family can join aga
   expect(screen.getByRole("button", { name: "Join the line again" })).toBeTruthy();
 });
 
+test("while every class is full the line says so at once, keeps the place, and offers to leave", async () => {
+  const full = { state: "waiting", position: 700, ahead: 699, estimated_wait_seconds: 600, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 10, all_full: true };
+  const { calls } = fakeApi({
+    ...base,
+    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
+    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
+    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    "POST /api/v1/openings/3/queue": { body: { ...full, ticket: "T-7" } },
+    "GET /api/v1/openings/3/queue": { body: full },
+    "DELETE /api/v1/openings/3/queue": { status: 204 },
+  });
+  renderApp();
+  fireEvent.press(await screen.findByRole("button", { name: "Classes" }));
+  fireEvent.press(await screen.findByText("Rush Tumblers"));
+  fireEvent.press(await screen.findByRole("button", { name: "Add to cart" }));
+  expect(await screen.findByText(/Every class in this registration is full right now/)).toBeTruthy();
+  expect(screen.getByText("You are number 700 in line.")).toBeTruthy();
+  // Nothing to see every second: the app waits the 10 s the API asks for.
+  expect(calls.filter((c) => c.method === "GET" && c.path === "/api/v1/openings/3/queue")).toHaveLength(0);
+  fireEvent.press(screen.getByRole("button", { name: "Leave the line" }));
+  expect(await screen.findByText(/You left the line/)).toBeTruthy();
+  expect(screen.queryByText(/Every class in this registration is full/)).toBeNull();
+  expect(calls.filter((c) => c.method === "DELETE" && c.path === "/api/v1/openings/3/queue")).toHaveLength(1);
+});
+
 test("an expired pass is explained in Spanish and the family can join the line again", async () => {
   let joins = 0;
   fakeApi({

@@ -95,6 +95,10 @@ class QueueStatus:
     poll_seconds: int = 2  # when to ask again (``poll_seconds_for``)
     # About to be let in: its polls go ahead of the rest of the line (``FRONT_WAIT_SECONDS``).
     front: bool = False
+    # Waiting (or paused) while every class of the opening is full (``opening_full``): the
+    # family keeps its place in case a seat opens up (a hold lapses, a payment fails), and is
+    # told so at once instead of when its turn comes.
+    all_full: bool = False
 
 
 # How often a family should ask for its place: every second near the front (its place and the
@@ -107,6 +111,10 @@ POLL_MID_WAIT = 45
 POLL_FAR_DIVISOR = 15  # beyond: a fifteenth of the estimated wait...
 POLL_MAX_SECONDS = 20  # ...at most this
 POLL_IDLE_SECONDS = 30  # admitted (the pass's expiry), expired, closed, not joined
+# Waiting while every class of the opening is full: a seat comes back only when a hold lapses
+# or a payment fails, so there is nothing to see every second (and thousands of families
+# polling a sold-out line every second or two would cost the server more than the sale did).
+POLL_FULL_SECONDS = 10
 POLL_PAUSED_SECONDS = 5
 # The front of the line: families let in within this many seconds by the estimate (or, before
 # the opening, among those the opening lets in at once). Their polls carry a front ticket
@@ -123,6 +131,7 @@ def poll_seconds_for(
     estimated_wait: int | None = None,
     seconds_to_open: int | None = None,
     opening_stagger: int = 0,
+    all_full: bool = False,
 ) -> int:
     """The cadence the server asks for, by place in line (docs/rush.md). Before the opening,
     ``opening_stagger``: how long after it the line can reach the family at the earliest
@@ -134,6 +143,8 @@ def poll_seconds_for(
         if seconds_to_open is not None and every >= seconds_to_open:
             every = max(1, seconds_to_open + opening_stagger)
         return every
+    if state == "waiting" and all_full:
+        return POLL_FULL_SECONDS
     if state == "waiting":
         if estimated_wait is None or estimated_wait <= POLL_NEAR_WAIT:
             return POLL_NEAR_SECONDS
@@ -203,6 +214,7 @@ def opening_config(opening_id: int) -> OpeningConfig:
 def configs_clear() -> None:
     _configs.clear()
     _gated.clear()
+    _full.clear()
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -227,7 +239,7 @@ ADVANCE_KEYS = (
 # The admission step, shared by the two scripts below (a Lua function of their keys and
 # arguments); returns how many families it let in.
 # KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
-# ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms
+# ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms all_full(1/0)
 _ADVANCE_STEP = """
 local function advance()
   local now = tonumber(ARGV[1])
@@ -255,7 +267,9 @@ local function advance()
   else
     n = slots - redis.call('ZCARD', KEYS[4])
   end
-  if paused or n <= 0 then
+  -- ARGV[6] '1': every class of the opening is full; a pass would buy nothing, so the line
+  -- waits (its families are told so) until a seat opens up.
+  if paused or n <= 0 or ARGV[6] == '1' then
     if rate > 0 then redis.call('HSET', KEYS[9], 'tokens', tokens, 'last', now) end
     return 0
   end
@@ -279,18 +293,18 @@ end
 _ADVANCE = _ADVANCE_STEP + "return advance()\n"
 
 # A family's status in one round trip: the admission step, then this family's pass expiry,
-# place in line, place in the pre-queue, the pause flag and the admissions since ARGV[7] (the
+# place in line, place in the pre-queue, the pause flag and the admissions since ARGV[8] (the
 # rate's window). KEYS as ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A
 # missing value comes back as None (Lua false).
 _STATUS_READ = """
 advance()
-local fam = ARGV[6]
+local fam = ARGV[7]
 return {
   redis.call('HGET', KEYS[5], fam),
   redis.call('ZRANK', KEYS[2], fam),
   redis.call('ZRANK', KEYS[1], fam),
   redis.call('EXISTS', KEYS[11]),
-  redis.call('ZCOUNT', KEYS[8], ARGV[7], '+inf'),
+  redis.call('ZCOUNT', KEYS[8], ARGV[8], '+inf'),
 }
 """
 _STATUS = _ADVANCE_STEP + _STATUS_READ
@@ -313,13 +327,13 @@ local function join(fam, now)
   end
   if redis.call('EXISTS', KEYS[3]) == 0 then
     if expiry == 0 and (now < tonumber(ARGV[2]) or redis.call('ZSCORE', KEYS[1], fam)) then
-      redis.call('ZADD', KEYS[1], 'NX', ARGV[8], fam)
+      redis.call('ZADD', KEYS[1], 'NX', ARGV[9], fam)
       return
     end
   end
   redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[13]), fam)
 end
-join(ARGV[6], tonumber(ARGV[1]))
+join(ARGV[7], tonumber(ARGV[1]))
 """
     + _STATUS_READ
 )
@@ -343,13 +357,14 @@ def _scripts():
     return client
 
 
-def _advance_args(config: OpeningConfig, now: datetime) -> list:
+def _advance_args(config: OpeningConfig, now: datetime, full: bool) -> list:
     return [
         _now_ms(now),
         config.opens_ms,
         config.admit_per_minute or 0,
         config.checkout_slots,
         config.pass_minutes * 60_000,
+        1 if full else 0,
     ]
 
 
@@ -363,7 +378,9 @@ def advance(config: OpeningConfig, now: datetime) -> int:
     k = _keys(config)
     return int(
         _Scripts.advance(
-            keys=[k[p] for p in ADVANCE_KEYS], args=_advance_args(config, now), client=client
+            keys=[k[p] for p in ADVANCE_KEYS],
+            args=_advance_args(config, now, opening_full(config)),
+            client=client,
         )
     )
 
@@ -477,6 +494,27 @@ def _gated_offerings() -> dict[int, tuple[int, ...]]:
     return gated
 
 
+_full: dict[tuple[str, int], tuple[float, bool]] = {}
+
+
+def opening_full(config: OpeningConfig) -> bool:
+    """Every class of the opening is full right now (holds count: a family checking out holds
+    its seat), by the availability cache (``portal.catalog.availability``), per process for
+    ``CONFIG_TTL`` seconds: thousands of polls a second cost one read a second at most. An
+    opening without classes is never full."""
+    from .availability import availability_by_ids
+
+    key = (config.schema, config.id)
+    now = time.monotonic()
+    hit = _full.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    ids = [offering for offering, openings in _gated_offerings().items() if config.id in openings]
+    full = bool(ids) and all(a.is_full for a in availability_by_ids(ids).values())
+    _full[key] = (now + CONFIG_TTL, full)
+    return full
+
+
 def openings_in_effect(offering_ids, now: datetime) -> list[OpeningConfig]:
     """The openings in effect at ``now`` that any of these offerings is in, first opened
     first; from this process's copies (no query when they are warm)."""
@@ -585,12 +623,18 @@ def queue_join(*, opening_id: int, family_id: int, now: datetime | None = None) 
     client = _scripts()
     k = _keys(config)
     score = secrets.randbelow(2**52) / 2**52
+    full = opening_full(config)
     read = _Scripts.join(
         keys=[*(k[p] for p in ADVANCE_KEYS), k["seq"]],
-        args=[*_advance_args(config, now), str(family_id), _rate_since(config, now), repr(score)],
+        args=[
+            *_advance_args(config, now, full),
+            str(family_id),
+            _rate_since(config, now),
+            repr(score),
+        ],
         client=client,
     )
-    return _status_from(config, family_id, now, read)
+    return _status_from(config, family_id, now, read, full)
 
 
 RATE_WINDOW_MS = 30_000
@@ -638,16 +682,24 @@ def queue_status(*, opening_id: int, family_id: int, now: datetime | None = None
     k = _keys(config)
     # One round trip: let in whoever may come in, then read this family's place and the rate.
     # Before the opening the script's admission step does nothing.
+    full = opening_full(config)
     read = _Scripts.status(
         keys=[k[p] for p in ADVANCE_KEYS],
-        args=[*_advance_args(config, now), str(family_id), _rate_since(config, now)],
+        args=[
+            *_advance_args(config, now, full),
+            str(family_id),
+            _rate_since(config, now),
+        ],
         client=client,
     )
-    return _status_from(config, family_id, now, read)
+    return _status_from(config, family_id, now, read, full)
 
 
-def _status_from(config: OpeningConfig, family_id: int, now: datetime, read: list) -> QueueStatus:
-    """The family's status from what ``_STATUS`` (or ``_JOIN``) read."""
+def _status_from(
+    config: OpeningConfig, family_id: int, now: datetime, read: list, full: bool
+) -> QueueStatus:
+    """The family's status from what ``_STATUS`` (or ``_JOIN``) read; ``full``: every class of
+    the opening is full (``opening_full``), so the line waits and says so."""
     expiry, rank, pre, paused, admitted_since = read
     now_ms = _now_ms(now)
     if expiry is not None:
@@ -689,9 +741,11 @@ def _status_from(config: OpeningConfig, family_id: int, now: datetime, read: lis
         state=state,
         position=rank + 1,
         ahead=rank,
-        estimated_wait_seconds=wait,
-        poll_seconds=poll_seconds_for(state, estimated_wait=wait),
-        front=state == "waiting" and wait is not None and wait <= FRONT_WAIT_SECONDS,
+        # Nobody is let in while every class is full: no estimate to give.
+        estimated_wait_seconds=None if full else wait,
+        poll_seconds=poll_seconds_for(state, estimated_wait=wait, all_full=full),
+        front=state == "waiting" and not full and wait is not None and wait <= FRONT_WAIT_SECONDS,
+        all_full=full,
     )
 
 

@@ -74,7 +74,13 @@ class QueueOutput(serializers.Serializer):
     )
     poll_seconds = serializers.IntegerField(
         help_text="Ask again in this many seconds: every second near the front of the line, "
-        "less often further back (up to 20 s), 30 s once admitted."
+        "less often further back (up to 20 s), 10 s while every class is full, 30 s once "
+        "admitted."
+    )
+    all_full = serializers.BooleanField(
+        help_text="Waiting while every class of this opening is full right now: the family "
+        "keeps its place and is let in if a seat opens up (a hold lapses, a payment fails). "
+        "Tell it so, and that it may leave the line."
     )
 
 
@@ -88,6 +94,7 @@ def queue_body(result: waiting_room.QueueStatus, ticket: str = "") -> dict:
         "pass_token": result.pass_token,
         "pass_expires_at": result.pass_expires_at.isoformat() if result.pass_expires_at else None,
         "poll_seconds": result.poll_seconds,
+        "all_full": result.all_full,
     }
     if ticket:
         body["ticket"] = ticket

@@ -581,6 +581,14 @@ def report(r: dict) -> None:
                 f"  ... first 90 % of them                {k + 1} in "
                 f"{registered[k]:.1f} s = {(k + 1) / registered[k] * 60:,.0f} a minute"
             )
+    # Families still in line when every class filled: how soon after the last seat went the
+    # line told them so (``all_full``), instead of when their turn came.
+    told = [f["finished"] - registered[-1] for f in fams if f.get("outcome") == "full_in_line"]
+    if told and registered:
+        print(
+            f"  told in line that every class is full p50 {_p(told, 50):6.2f} s  "
+            f"p99 {_p(told, 99):6.2f} s after the last seat went   ({len(told)} families)"
+        )
     print(
         f"  time to admission                     p50 {_p(to_admission, 50):6.1f} s  "
         f"p99 {_p(to_admission, 99):6.1f} s  ({len(admitted)} admitted)"

@@ -18,7 +18,8 @@ Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around
    is confirmed at once), and pays the order if anything is due (``POST /orders/{id}/pay`` with
    the saved card, which this data set does not have);
 4. leaves the waiting room (``DELETE``) when it found no seat, so its checkout slot goes to the
-   next family.
+   next family; or, still in line, when an answer says every class is full (``all_full``: the
+   line lets nobody in then, and offers to leave), as a parent told so would.
 
 Every request after the join goes out on the family's own schedule; the connections
 (``--connections``) are shared as a browser's would not be, so the figures are the server's
@@ -123,6 +124,15 @@ async def family(
             return out
         if body.get("state") in ("closed", "expired", "not_joined"):
             out["outcome"] = f"state_{body.get('state')}"
+            return out
+        if body.get("all_full"):
+            # Every class is full: the line says so and offers to leave, and this family does
+            # (its place would only matter if a seat opened up).
+            await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+            out["outcome"] = "full_in_line"
+            out["finished"] = time.time() - opens_at
+            out["gaps"] = gaps
+            out["asked"] = asked
             return out
         await asyncio.sleep(max(0.0, next_poll - time.time()))
         next_poll += args.poll_seconds or float(answer_cadence(body))

@@ -248,3 +248,58 @@ def test_leaving_the_line_gives_up_the_place(e2e_tenant, browser, axe, request):
         with tenant_context(tenant):
             waiting_room.queue_clear(opening=opening)
         context.close()
+
+
+FULL = {
+    "en": "Every class in this registration is full right now.",
+    "es": "Todas las clases de esta inscripción están llenas en este momento.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_line_whose_classes_fill_up_says_so_live(e2e_tenant, browser, axe, request, language):
+    """A family waiting in line when the last seat goes: the page tells it on its next poll,
+    without a reload, keeps its place and offers to leave."""
+    from django.db.models import F
+
+    from portal.catalog.availability import availability_clear
+    from portal.catalog.models import Offering
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale=LOCALES[language], bypass_csp=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    request.node._e2e_pages = [page]
+    tenant = e2e_tenant.tenant
+    offerings = catalog_create(tenant)
+    email = f"wr-full-{language}@kestrel.test"
+    _family(tenant, email)
+    with tenant_context(tenant):
+        opening = RegistrationOpening.objects.create(
+            name="Spring registration",
+            opens_at=timezone.now() - timedelta(seconds=1),
+            checkout_slots=1,
+        )
+        opening.offerings.set([offerings["free"]])
+        waiting_room.queue_join(opening_id=opening.pk, family_id=9_300_001)  # the only slot
+    try:
+        _sign_in(page, axe, e2e_tenant, email)
+        page.goto(e2e_tenant(f"/waiting-room/{opening.pk}/"))
+        page.get_by_role("button", name=TEXT[language]["join"], exact=True).click()
+        page.wait_for_load_state("load")
+        page.get_by_text(TEXT[language]["place"]).wait_for()
+        assert not page.get_by_text(FULL[language]).is_visible()
+        with tenant_context(tenant):
+            Offering.objects.filter(pk=offerings["free"].pk).update(seats_taken=F("capacity"))
+            availability_clear()
+        page.get_by_text(FULL[language]).wait_for()  # the page's own poll, no reload
+        assert page.get_by_text(TEXT[language]["place"]).is_visible()
+        assert page.get_by_role("button", name=TEXT[language]["leave"], exact=True).is_visible()
+        axe.check(page, context="(every class full, 390 px)")
+        _shots(page, f"all-full-{language}")
+        axe.assert_every_page_checked()
+    finally:
+        with tenant_context(tenant):
+            waiting_room.queue_clear(opening=opening)
+        context.close()

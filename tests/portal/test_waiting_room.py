@@ -531,6 +531,64 @@ def test_the_front_of_the_line_polls_with_a_front_ticket(family_a):
     assert not joined["ticket"].startswith("front:")
 
 
+def test_a_line_whose_classes_are_all_full_says_so_and_polls_slowly(family_a):
+    """While every class of the opening is full (holds count: a family checking out holds its
+    seat), a family in line is told so at once, keeps its place (a seat may open up), is asked
+    to poll every 10 s and is not in the front lane, and nobody is let in. One seat left in any
+    of the opening's classes, and it is as before; an opening without classes is never full."""
+    from django.db.models import F
+
+    from portal.catalog.availability import availability_clear
+    from portal.catalog.models import Offering
+
+    one, two = make_offering(name="A", capacity=2), make_offering(name="B", capacity=2)
+    opening = make_opening([one, two], admit_per_minute=60)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family in range(9_100_001, 9_100_011):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
+    before = waiting_room.queue_status(opening_id=opening.pk, family_id=9_100_004, now=opened)
+    assert before.state == "waiting" and not before.all_full and before.front
+    assert before.poll_seconds == waiting_room.POLL_NEAR_SECONDS
+
+    Offering.objects.filter(pk__in=[one.pk, two.pk]).update(seats_taken=F("capacity"))
+    availability_clear()
+    waiting_room.configs_clear()  # this process's copy lasts CONFIG_TTL
+    full = waiting_room.queue_status(opening_id=opening.pk, family_id=9_100_004, now=opened)
+    assert full.state == "waiting" and full.all_full and not full.front
+    assert full.estimated_wait_seconds is None  # nobody is let in meanwhile
+    assert full.position == before.position
+    assert full.poll_seconds == waiting_room.POLL_FULL_SECONDS
+    # Nobody is let in meanwhile: a pass would buy nothing (by now the bucket would have let
+    # in ten more).
+    later = opened + timedelta(seconds=10)
+    held = waiting_room.queue_status(opening_id=opening.pk, family_id=9_100_002, now=later)
+    assert held.state == "waiting" and held.position == 1 and held.all_full
+    # Through the API (the fast path by ticket) and the whole stack (a family's own join).
+    config = waiting_room.opening_config(opening.pk)
+    url = f"/api/v1/openings/{opening.pk}/queue"
+    ticket = waiting_room.ticket_for(config, 9_100_004)
+    body = client_for(family_a.tenant).get(url, HTTP_X_WAITING_ROOM_TICKET=ticket).json()
+    assert body["all_full"] is True and body["poll_seconds"] == waiting_room.POLL_FULL_SECONDS
+    joined = family_a.client().post(url).json()
+    assert joined["state"] == "waiting" and joined["all_full"] is True
+
+    Offering.objects.filter(pk=two.pk).update(seats_taken=1)  # a hold lapsed
+    availability_clear()
+    waiting_room.configs_clear()
+    let_in = waiting_room.queue_status(opening_id=opening.pk, family_id=9_100_002, now=later)
+    assert let_in.state == "admitted"
+    again = waiting_room.queue_status(opening_id=opening.pk, family_id=9_100_010, now=later)
+    assert again.state == "waiting" and not again.all_full
+    assert again.poll_seconds == waiting_room.POLL_NEAR_SECONDS
+
+    empty = make_opening([], name="Nothing yet", admit_per_minute=60)
+    waiting_room.queue_join(opening_id=empty.pk, family_id=9_100_001, now=opened)
+    waiting_room.queue_join(opening_id=empty.pk, family_id=9_100_002, now=opened)
+    waiting_room.queue_join(opening_id=empty.pk, family_id=9_100_003, now=opened)
+    status = waiting_room.queue_status(opening_id=empty.pk, family_id=9_100_003, now=opened)
+    assert status.state == "waiting" and not status.all_full
+
+
 def test_a_family_joining_at_the_front_gets_the_front_ticket_at_once(family_a):
     """Paced by checkout, 50 slots: 50 of 60 let in, the other 10 wait, 5 a second by the
     opening's first estimate (50 slots / 10 s): the 61st is 11th, 3 s away, the front."""

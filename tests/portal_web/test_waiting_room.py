@@ -153,3 +153,33 @@ def test_the_pages_ticket_cookie_follows_the_front_of_the_line(opening, family_w
     assert status.json()["state"] == "admitted"
     assert not status.cookies[name].value.startswith(waiting_room.FRONT_PREFIX)
     assert client.get(f"/waiting-room/{opening.pk}/status.json").json()["state"] == "admitted"
+
+
+def test_a_line_whose_classes_are_all_full_says_so_in_english_and_spanish(opening, family_web):
+    """Every class of the opening full (holds count): the page and its poll tell the family at
+    once, keep its place and ask again in 10 s, instead of when its turn comes."""
+    from django.db.models import F
+
+    from portal.catalog.availability import availability_clear
+    from portal.catalog.models import Offering
+
+    _open_now(opening, family_web.tenant)
+    connection.set_tenant(family_web.tenant)
+    waiting_room.queue_join(opening_id=opening.pk, family_id=9_200_001)  # the only slot
+    Offering.objects.filter(registration_openings=opening).update(seats_taken=F("capacity"))
+    availability_clear()
+    waiting_room.configs_clear()  # this process's copy of "full" lasts CONFIG_TTL
+    connection.set_schema_to_public()
+    client = family_web.web
+    client.post(f"/waiting-room/{opening.pk}/join/")
+    poll = f"/waiting-room/{opening.pk}/status.json"
+    body = client.get(poll).json()
+    assert body["state"] == "waiting" and body["position"] == 1
+    assert body["all_full"] is True and body["poll_seconds"] == waiting_room.POLL_FULL_SECONDS
+    assert body["message"].startswith("Every class in this registration is full right now.")
+    assert body["wait_text"] == "not until a seat opens up"  # nobody is let in meanwhile
+    spanish = client.get(poll, HTTP_ACCEPT_LANGUAGE="es").json()
+    assert spanish["message"].startswith("Todas las clases de esta inscripción están llenas")
+    assert spanish["wait_text"] == "hasta que se abra un cupo"
+    page = client.get(f"/waiting-room/{opening.pk}/").content.decode()
+    assert "Every class in this registration is full right now." in page

@@ -4117,8 +4117,10 @@ export interface components {
             pass_expires_at: string | null;
             /** @description Send it as `X-Waiting-Room-Ticket` when polling. A poll's answer carries a new one when your place moves into or out of the front of the line: poll with that one from then on (the front's polls are answered ahead of the rest of the line). */
             ticket?: string;
-            /** @description Ask again in this many seconds: every second near the front of the line, less often further back (up to 20 s), 30 s once admitted. */
+            /** @description Ask again in this many seconds: every second near the front of the line, less often further back (up to 20 s), 10 s while every class is full, 30 s once admitted. */
             poll_seconds: number;
+            /** @description Waiting while every class of this opening is full right now: the family keeps its place and is let in if a seat opens up (a hold lapses, a payment fails). Tell it so, and that it may leave the line. */
+            all_full: boolean;
         };
         /**
          * @description * `not_joined` - not_joined

@@ -162,6 +162,8 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
   const lines: string[] = [];
   if (queue?.state === "before_opening" && queue.seconds_to_open !== null) lines.push(t("queue.before", { seconds: Math.max(0, Math.round(queue.seconds_to_open)) }));
   if (queue?.state === "paused") lines.push(t("queue.paused"));
+  // Every class full: the line still moves if a seat opens up, but the family should know now.
+  if ((queue?.state === "waiting" || queue?.state === "paused") && queue.all_full) lines.push(t("queue.allFull"));
   if ((queue?.state === "waiting" || queue?.state === "paused") && queue.position !== null) lines.push(t("queue.position", { position: queue.position }));
   if (queue?.state === "waiting" && queue.estimated_wait_seconds !== null) lines.push(t("queue.wait", { minutes: Math.max(1, Math.ceil(queue.estimated_wait_seconds / 60)) }));
   if (queue?.state === "admitted") lines.push(t("queue.admitted", { time: queue.pass_expires_at ? dateTime(queue.pass_expires_at, zone, language) : "" }));
