@@ -12,7 +12,12 @@ from django.conf import settings
 from django.http import HttpResponse
 
 PATHS = ("/api/v1/", "/api/platform/v1/directory")
-ALLOW_HEADERS = "Authorization, Content-Type, Accept, Accept-Language, Idempotency-Key"
+# Every header the app sends (mobile/src): the waiting room's ticket and pass included, without
+# which the web build's polls and its requests with a pass failed their preflight.
+ALLOW_HEADERS = (
+    "Authorization, Content-Type, Accept, Accept-Language, Idempotency-Key, "
+    "X-Waiting-Room-Ticket, X-Waiting-Room-Pass"
+)
 EXPOSE_HEADERS = "Retry-After, ETag, Content-Disposition"
 
 

@@ -1,6 +1,6 @@
 // The app's few building blocks, drawn from the business's theme. Roles and labels are set so
 // screen readers (and the web build's tests) find every control by its name.
-import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
+import { Children, isValidElement, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import {
   ActivityIndicator,
   Pressable,
@@ -215,9 +215,12 @@ export function Card({ children, onPress, label }: { children: ReactNode; onPres
 export function Notice({ children, kind = "info" }: { children: ReactNode; kind?: "info" | "error" | "success" }) {
   const theme = useTheme();
   const color = kind === "error" ? theme.colors.error : kind === "success" ? theme.colors.secondary : theme.colors.primary;
+  // Text alone flows as one paragraph; titles, paragraphs and buttons stack, one under the
+  // other (inside a Text they would run on in one line).
+  const blocks = Children.toArray(children).some((child) => isValidElement(child));
   return (
-    <View role={kind === "error" ? "alert" : "status"} style={{ borderLeftWidth: 4, borderLeftColor: color, padding: 12, backgroundColor: theme.colors.surface, borderRadius: theme.radius }}>
-      <Text style={{ color: theme.colors.text, fontSize: 15 }}>{children}</Text>
+    <View role={kind === "error" ? "alert" : "status"} style={{ borderLeftWidth: 4, borderLeftColor: color, padding: 12, backgroundColor: theme.colors.surface, borderRadius: theme.radius, gap: blocks ? 8 : undefined }}>
+      {blocks ? children : <Text style={{ color: theme.colors.text, fontSize: 15 }}>{children}</Text>}
     </View>
   );
 }

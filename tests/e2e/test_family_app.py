@@ -332,3 +332,67 @@ def test_the_app_at_phone_tablet_and_desktop_widths(browser, e2e_tenant, app_ser
         shot(page, f"signin-es-{width}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 768, 1280])
+def test_the_app_says_at_once_when_every_class_of_an_opening_is_full(
+    browser, e2e_tenant, app_server, width
+):
+    """A family waiting in an opening's line when its last seat goes: the app's next poll
+    tells it (it keeps its place in case a seat opens up, and may leave), no estimate shown."""
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from portal.catalog import waiting_room
+    from portal.catalog.availability import availability_clear
+    from portal.catalog.models import RegistrationOpening
+    from tests.factories import PASSWORD
+
+    tenant = e2e_tenant.tenant
+    email = f"app-line{next(_emails)}@kestrel.test"
+    with tenant_context(tenant):
+        rush = make_offering(name="Rush Ninjas", capacity=2, tuition=0, min_age=3, max_age=17)
+        family, _kid = make_family(email, born=date(2019, 6, 1), first_name="Mia")
+        accept_policies(family)
+        opening = RegistrationOpening.objects.create(
+            name="Spring registration",
+            opens_at=timezone.now() - timedelta(seconds=1),
+            checkout_slots=1,
+        )
+        opening.offerings.set([rush])
+        waiting_room.queue_join(opening_id=opening.pk, family_id=9_400_001)  # the only slot
+    connection.set_schema_to_public()
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        page.goto(app_server)
+        page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
+        page.get_by_role("button", name="Search").filter(visible=True).click()
+        page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
+        page.get_by_label("Email").filter(visible=True).fill(email)
+        page.get_by_label("Password").filter(visible=True).fill(PASSWORD)
+        button(page, "Sign in").click()
+        tab(page, "Classes").click()
+        page.get_by_text("Rush Ninjas").filter(visible=True).first.click()
+        button(page, "Add to cart").click()
+        page.get_by_text("You are number 1 in line.").filter(visible=True).wait_for()
+        with tenant_context(tenant):
+            Offering.objects.filter(pk=rush.pk).update(seats_taken=F("capacity"))
+            availability_clear()
+            waiting_room.configs_clear()  # the live server's process is this one
+        notice = page.get_by_text(re.compile("^Every class in this registration is full"))
+        notice.filter(visible=True).wait_for()  # the app's own poll
+        assert page.get_by_text("You are number 1 in line.").filter(visible=True).count()
+        assert not page.get_by_text(re.compile("^Estimated wait")).filter(visible=True).count()
+        assert button(page, "Leave the line").count()
+        box = notice.filter(visible=True).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # nothing off-screen
+        shot(page, f"line-all-full-{width}")
+    finally:
+        with tenant_context(tenant):
+            waiting_room.queue_clear(opening=opening)
+        connection.set_schema_to_public()
+        context.close()

@@ -71,6 +71,15 @@ def test_the_app_web_origin_gets_cors_on_the_api_and_directory(tenant_a, family_
         assert preflight.status_code == 204
         assert "Authorization" in preflight["Access-Control-Allow-Headers"]
         assert "POST" in preflight["Access-Control-Allow-Methods"]
+        # The waiting room's headers: the ticket on every poll, the pass on every request once
+        # let in (the web build's polls failed their preflight without them).
+        poll = client.options(
+            f"{API}/openings/3/queue", HTTP_ORIGIN=APP_ORIGIN,
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="x-waiting-room-ticket, x-waiting-room-pass",
+        )  # fmt: skip
+        allowed = {h.strip().lower() for h in poll["Access-Control-Allow-Headers"].split(",")}
+        assert {"x-waiting-room-ticket", "x-waiting-room-pass"} <= allowed
         directory = client_for(None).get("/api/platform/v1/directory", HTTP_ORIGIN=APP_ORIGIN)
         assert directory["Access-Control-Allow-Origin"] == APP_ORIGIN
         # Another origin, or a page that is not the API: nothing.

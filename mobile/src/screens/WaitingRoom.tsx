@@ -55,9 +55,8 @@ function Busy({ error, retry }: { error: ApiError; retry: () => void }) {
   return (
     <Notice>
       <Title level={2}>{t("waiting.title")}</Title>
-      {"\n"}
       <Body>{t("waiting.body", { seconds })}</Body>
-      {position ? <Body>{`\n${t("waiting.position", { position })}`}</Body> : null}
+      {position ? <Body>{t("waiting.position", { position })}</Body> : null}
     </Notice>
   );
 }
