@@ -45,6 +45,7 @@ def _figures(row: dict) -> dict:
         "in_effect": row["in_effect"],
         "opened": q["opened"],
         "paused": q["paused"],
+        "all_full": q["all_full"],
         "pre_queue": q["pre_queue"],
         "waiting": q["waiting"],
         "checking_out": q["checking_out"],

@@ -773,6 +773,8 @@ def queue_overview(*, opening: RegistrationOpening, now: datetime | None = None)
     opened = _opened(config, now)
     return {
         "opened": opened,
+        # Every class full: nobody is let in until a seat opens up (``opening_full``).
+        "all_full": opened and config.in_effect(now) and opening_full(config),
         "pre_queue": 0 if opened else pre,
         "waiting": waiting if opened else 0,
         "checking_out": active,

@@ -295,6 +295,10 @@ class QueueOverviewOutput(serializers.Serializer):
     checked_out = serializers.IntegerField()
     admitted_last_minute = serializers.IntegerField()
     paused = serializers.BooleanField()
+    all_full = serializers.BooleanField(
+        help_text="Every class of the opening is full right now: nobody is let in until a seat "
+        "opens up (the families in line are told so)."
+    )
     estimated_rate_per_minute = serializers.FloatField()
 
 

@@ -1,21 +1,25 @@
 """The console's waiting rooms page in Chromium at 1280 and 768 px: the owner watches an opening
 under way, a family joining the line shows up without a reload (the page polls every 2 s), and
-the owner pauses and resumes the line. axe-core checks the page; docs/staff.md shows the
+the owner pauses and resumes the line, and the line's state says so when every class fills.
+axe-core checks the page; docs/staff.md shows the
 screenshots (docs/images/console-openings-*.png)."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.catalog import waiting_room
+from portal.catalog.availability import availability_clear
 from portal.catalog.models import Offering, Program, RegistrationOpening
 from tests.e2e.data import business_today
 
@@ -109,5 +113,15 @@ def test_owner_watches_the_line_live_and_pauses_it(width, e2e_tenant, browser, a
         section.get_by_role("button", name="Resume letting families in").click()
         page.wait_for_url(e2e_tenant("/console/openings/"))
         assert section.locator("[data-wr-state]").inner_text() == "Letting families in"
+        # The last seat goes: the state says nobody is let in, live, without a reload.
+        with tenant_context(e2e_tenant.tenant):
+            Offering.objects.filter(registration_openings=fall).update(seats_taken=F("capacity"))
+            availability_clear()
+        connection.set_schema_to_public()
+        expect(section.locator("[data-wr-state]")).to_have_text(
+            "Every class is full: nobody is let in until a seat opens up", timeout=8_000
+        )
+        axe.check(page, context="(every class full)")
+        page.screenshot(path=f"{tempfile.gettempdir()}/console-openings-full-{width}.png")
     finally:
         context.close()

@@ -121,6 +121,43 @@ def test_pause_stops_admissions_and_resume_lets_families_in(in_tenant_a, busy_op
     assert figures["admitted"] == 3 and figures["paused"] is False
 
 
+def test_the_desk_sees_when_every_class_is_full_and_nobody_is_let_in(in_tenant_a, busy_opening):
+    """Every class of the opening full: the page and its JSON (and the staff API) say so, and
+    a finished checkout no longer lets the next family in (a pass would buy nothing); a seat
+    back and the line moves again."""
+    from django.db.models import F
+
+    from portal.catalog.availability import availability_clear
+    from portal.catalog.models import Offering
+
+    client = signed_in(in_tenant_a, "wr-full@alpha.test", "front_desk")
+    assert client.get("/console/openings/status.json").json()["openings"][0]["all_full"] is False
+    classes = Offering.objects.filter(registration_openings=busy_opening)
+    classes.update(seats_taken=F("capacity"))
+    availability_clear()
+    waiting_room.configs_clear()  # this process's copy of "full" lasts CONFIG_TTL
+    page = client.get("/console/openings/").content.decode()
+    assert "Every class is full: nobody is let in until a seat opens up" in page
+    figures = client.get("/console/openings/status.json").json()["openings"][0]
+    assert figures["all_full"] is True and figures["admitted"] == 2
+    first = next(
+        f
+        for f in range(1, 6)
+        if waiting_room.queue_status(opening_id=busy_opening.pk, family_id=f).state == "admitted"
+    )
+    waiting_room.family_checked_out(family_id=first, openings=[busy_opening])
+    assert client.get("/console/openings/status.json").json()["openings"][0]["admitted"] == 2
+    api = client.get(f"/api/v1/staff/openings/{busy_opening.pk}/queue").json()
+    assert api["all_full"] is True
+    spanish = client.get("/console/openings/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Todas las clases están llenas: no entra nadie hasta que se abra un cupo" in spanish
+    classes.update(seats_taken=0)  # a hold lapsed
+    availability_clear()
+    waiting_room.configs_clear()
+    figures = client.get("/console/openings/status.json").json()["openings"][0]
+    assert figures["all_full"] is False and figures["admitted"] == 3
+
+
 @pytest.mark.parametrize("body", [{}, {"paused": "maybe"}, {"paused": "\u0661"}])
 def test_bad_pause_input_changes_nothing(in_tenant_a, busy_opening, body):
     client = signed_in(in_tenant_a, "wr-bad@alpha.test", "manager")

@@ -4142,6 +4142,8 @@ export interface components {
             checked_out: number;
             admitted_last_minute: number;
             paused: boolean;
+            /** @description Every class of the opening is full right now: nobody is let in until a seat opens up (the families in line are told so). */
+            all_full: boolean;
             /** Format: double */
             estimated_rate_per_minute: number;
         };

@@ -22,6 +22,7 @@
   function stateOf(o) {
     if (!o.in_effect) { return "ended"; }
     if (o.paused) { return "paused"; }
+    if (o.opened && o.all_full) { return "full"; }
     return o.opened ? "open" : "before";
   }
 
