@@ -165,6 +165,15 @@ test("the shared app finds a business in the platform directory", async () => {
   expect(calls.some((c) => c.path === "/api/v1/portal")).toBe(true);
 });
 
+// A class in registration opening 3 that the family cannot add without a pass yet.
+const rushClass = {
+  "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
+  "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
+  "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
+  "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
+  "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+};
+
 test("a class in a registration opening joins the line, shows the place live, and adds with the pass", async () => {
   let polls = 0;
   const waiting = (position: number) => ({ state: "waiting", position, ahead: position - 1, estimated_wait_seconds: position * 40, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 1 });
@@ -215,11 +224,7 @@ test("leaving the line sends DELETE with the ticket, and the family can join aga
   const waiting = { state: "waiting", position: 40, ahead: 39, estimated_wait_seconds: 400, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 20 };
   const { calls } = fakeApi({
     ...base,
-    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
-    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
-    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
-    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
-    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    ...rushClass,
     "POST /api/v1/openings/3/queue": { body: { ...waiting, ticket: "T-9" } },
     "GET /api/v1/openings/3/queue": { body: waiting },
     "DELETE /api/v1/openings/3/queue": { status: 204 },
@@ -243,11 +248,7 @@ test("while every class is full the line says so at once, keeps the place, and o
   const full = { state: "waiting", position: 700, ahead: 699, estimated_wait_seconds: 600, seconds_to_open: null, pass_token: "", pass_expires_at: null, poll_seconds: 10, all_full: true };
   const { calls } = fakeApi({
     ...base,
-    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
-    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
-    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
-    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
-    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    ...rushClass,
     "POST /api/v1/openings/3/queue": { body: { ...full, ticket: "T-7" } },
     "GET /api/v1/openings/3/queue": { body: full },
     "DELETE /api/v1/openings/3/queue": { status: 204 },
@@ -270,11 +271,7 @@ test("an expired pass is explained in Spanish and the family can join the line a
   let joins = 0;
   fakeApi({
     ...base,
-    "GET /api/v1/offerings/filters": { body: { kinds: [], programs: [], locations: [], levels: [], instructors: [], terms: [], days: [], times_of_day: [], genders: [] } },
-    "GET /api/v1/offerings": { body: { count: 1, next: null, previous: null, results: [offering(5, "Rush Tumblers")] } },
-    "GET /api/v1/offerings/5": { body: { ...offering(5, "Rush Tumblers"), description: "", meetings: [] } },
-    "GET /api/v1/family/students": { body: [{ id: 9, first_name: "Mia", last_name: "Lee", is_active: true }] },
-    "POST /api/v1/cart/items": { status: 403, body: { code: "waiting_room_pass_required", message: "x", fields: { opening: ["3"] } } },
+    ...rushClass,
     "POST /api/v1/openings/3/queue": () => {
       joins += 1;
       return { body: { state: joins === 1 ? "expired" : "before_opening", position: null, ahead: null, estimated_wait_seconds: null, seconds_to_open: joins === 1 ? null : 90, pass_token: "", pass_expires_at: null, poll_seconds: 2, ticket: "T" } };

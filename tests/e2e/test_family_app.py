@@ -85,6 +85,16 @@ def fail_once(page, pattern: str, message: str) -> list[str]:
     return failed
 
 
+def find_business(page, app_server: str, *, shot_name: str = "") -> None:
+    """From the app's first screen, the test business through the platform directory."""
+    page.goto(app_server)
+    page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
+    page.get_by_role("button", name="Search").filter(visible=True).click()
+    if shot_name:
+        shot(page, shot_name)
+    page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"journey-{name}.png"))
@@ -159,11 +169,7 @@ def test_the_family_journey_in_the_app(
         page = context.new_page()
         try:
             # 1. Find the business in the platform directory.
-            page.goto(app_server)
-            page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
-            page.get_by_role("button", name="Search").filter(visible=True).click()
-            shot(page, "1-directory")
-            page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
+            find_business(page, app_server, shot_name="1-directory")
 
             # 2. Sign up (with the business's required policies).
             first_name = page.get_by_label("First name").filter(visible=True)
@@ -368,10 +374,7 @@ def test_the_app_says_at_once_when_every_class_of_an_opening_is_full(
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
-        page.goto(app_server)
-        page.get_by_label("School name or code").filter(visible=True).fill("Kestrel")
-        page.get_by_role("button", name="Search").filter(visible=True).click()
-        page.get_by_role("link", name="Kestrel Gymnastics").filter(visible=True).click()
+        find_business(page, app_server)
         page.get_by_label("Email").filter(visible=True).fill(email)
         page.get_by_label("Password").filter(visible=True).fill(PASSWORD)
         button(page, "Sign in").click()
