@@ -236,8 +236,8 @@ ADVANCE_KEYS = (
 )  # fmt: skip
 
 
-# The admission step, shared by the two scripts below (a Lua function of their keys and
-# arguments); returns how many families it let in.
+# The admission step, shared by the three scripts below (``_ADVANCE``, ``_STATUS``, ``_JOIN``:
+# a Lua function of their keys and arguments); returns how many families it let in.
 # KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
 # ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms all_full(1/0)
 _ADVANCE_STEP = """
@@ -500,7 +500,8 @@ _full: dict[tuple[str, int], tuple[float, bool]] = {}
 def opening_full(config: OpeningConfig) -> bool:
     """Every class of the opening is full right now (holds count: a family checking out holds
     its seat), by the availability cache (``portal.catalog.availability``), per process for
-    ``CONFIG_TTL`` seconds: thousands of polls a second cost one read a second at most. An
+    ``CONFIG_TTL`` seconds: thousands of polls a second cost each process one read every
+    ``CONFIG_TTL`` (threads that miss together each read; at most a worker's threads). An
     opening without classes is never full."""
     from .availability import availability_by_ids
 
