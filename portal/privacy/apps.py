@@ -10,7 +10,7 @@ class PrivacyConfig(AppConfig):
         from django.contrib import admin
 
         from . import signals  # noqa: F401
-        from .history import connect_task_history
+        from .history import connect_task_history, inject_context_where_needed
         from .medical import guard_admin_site
 
         # The admin has discovered every admin module by now (django.contrib.admin is ready
@@ -18,6 +18,7 @@ class PrivacyConfig(AppConfig):
         # guarded.
         guard_admin_site(admin.site)
         connect_task_history()
+        inject_context_where_needed()
         _same_autodetector_for_migrate_schemas()
 
 

@@ -15,7 +15,11 @@ anonymisation (portal.privacy.services) leaves nothing personal behind in the hi
 
 from __future__ import annotations
 
+import functools
+import re
+
 import pghistory
+import pghistory.runtime
 
 # Columns never copied into the history (see above).
 PRIVATE_FIELDS = {
@@ -57,6 +61,61 @@ def tracked_models() -> list:
         {m.pgh_tracked_model for m in event_models() if m._meta.app_label.startswith("portal_")},
         key=lambda m: m._meta.label,
     )
+
+
+# Statements that can never fire a row trigger, and the table a plain INSERT, UPDATE or DELETE
+# writes (an optional schema and quotes around either name; ``ONLY``; ``AS alias`` after).
+_NEVER_TRIGGERS = re.compile(r"\s*(?:SAVEPOINT|RELEASE|ROLLBACK|SET|SHOW)\b", re.IGNORECASE)
+_DML_TABLE = re.compile(
+    r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?(?:"?[\w-]+"?\.)?"?(\w+)"?',
+    re.IGNORECASE,
+)
+
+
+@functools.cache
+def _tracked_tables() -> frozenset[str]:
+    """Every table with history triggers (all apps' tracked models, not only the portal's)."""
+    from pghistory.core import event_models
+
+    return frozenset(m.pgh_tracked_model._meta.db_table for m in event_models())
+
+
+def context_needed(sql: str | bytes) -> bool:
+    """Whether a statement run inside a ``pghistory.context`` may fire a history trigger, so
+    needs the context's ``set_config`` pair in front of it.
+
+    pghistory puts that pair (and the context's metadata, serialised to JSON again) in front
+    of every statement but a ``SELECT`` while a context is open: in a checkout 21 of its 29
+    statements, of which six write a tracked table. The rest (savepoints, ``SET LOCAL``, the
+    audit entries, the seat counters, the outbox, the activity feed) cannot fire a history
+    trigger, and each paid ~25 us of Python and a second statement in PostgreSQL (docs/rush.md,
+    "Tenth pass"). A statement whose table cannot be read from its first words (a ``WITH``,
+    ``MERGE``, ``COPY``, anything unusual) keeps the context, as before: the shortcut only
+    leaves out statements that certainly write no tracked table. The settings are
+    transaction-local, so a tracked write later in the same transaction still gets its own."""
+    if isinstance(sql, bytes):
+        sql = sql.decode()
+    if _NEVER_TRIGGERS.match(sql):
+        return False
+    target = _DML_TABLE.match(sql)
+    return target is None or target.group(1) in _tracked_tables()
+
+
+_inject_everywhere = pghistory.runtime._inject_history_context
+
+
+def _inject_where_needed(execute, sql, params, many, context):
+    """pghistory's execute wrapper, for the statements that may fire a history trigger."""
+    if context_needed(sql):
+        return _inject_everywhere(execute, sql, params, many, context)
+    return execute(sql, params, many, context)
+
+
+def inject_context_where_needed() -> None:
+    """Install ``_inject_where_needed`` as the wrapper ``pghistory.context`` enters (it looks
+    the function up in its module each time a context opens). Called from the app's
+    ``ready()``; tests/portal/privacy/test_audit_trail.py holds it in place."""
+    pghistory.runtime._inject_history_context = _inject_where_needed
 
 
 _open_contexts: dict[str, object] = {}

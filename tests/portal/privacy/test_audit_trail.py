@@ -5,13 +5,16 @@ and readable by staff in the admin."""
 
 from __future__ import annotations
 
+import pghistory.runtime
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from portal.enrollment.models import Enrollment
-from portal.privacy.history import tracked_models
+from portal.privacy import history
+from portal.privacy.history import context_needed, tracked_models
 from portal.requests.models import MakeupToken
 from portal.requests.services import makeup_tokens_expire
 from tenants.schema_clone import schema_clone
@@ -235,3 +238,80 @@ def test_staff_read_the_history_in_the_admin_and_cannot_change_it(in_tenant_a, f
     with tenant_context(in_tenant_a):
         client.force_login(coach.user)
     assert client.get("/admin/pghistory/middlewareevents/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("sql", "needed"),
+    [
+        ('INSERT INTO "portal_enrollment_enrollment" ("family_id") VALUES (%s)', True),
+        ('UPDATE "portal_enrollment_order" SET "status" = %s WHERE "id" = %s', True),
+        ('DELETE FROM "portal_billing_payment" WHERE "id" = %s', True),
+        ('update "alpha"."portal_store_punchpass" set "uses" = 1', True),
+        ('INSERT INTO "portal_privacy_auditentry" ("at") VALUES (%s)', False),
+        ("UPDATE portal_catalog_offering AS o SET seats_taken = 3 WHERE o.id = %s", False),
+        ('DELETE FROM ONLY "bench-opening"."portal_enrollment_hold" WHERE id = 1', False),
+        ('SAVEPOINT "s1_x2"', False),
+        ('RELEASE SAVEPOINT "s1_x2"', False),
+        ('ROLLBACK TO SAVEPOINT "s1_x2"', False),
+        ("SET LOCAL lock_timeout = '3s'", False),
+        (b'INSERT INTO "portal_activity_activityitem" ("kind") VALUES (%s)', False),
+        # Anything whose target is not in its first words keeps the context.
+        ("WITH x AS (SELECT 1) UPDATE portal_catalog_offering SET seats_taken = 0", True),
+        ("MERGE INTO portal_enrollment_enrollment e USING x ON true WHEN MATCHED DO NOTHING", True),
+        ("COPY portal_enrollment_enrollment FROM STDIN", True),
+        ("TRUNCATE portal_enrollment_enrollment", True),
+    ],
+)
+def test_only_statements_that_may_fire_a_history_trigger_carry_the_context(sql, needed):
+    assert context_needed(sql) is needed
+
+
+def test_pghistory_opens_its_contexts_with_the_narrower_wrapper():
+    assert pghistory.runtime._inject_history_context is history._inject_where_needed
+
+
+@pytest.mark.django_db
+def test_every_table_with_history_triggers_is_known_to_the_wrapper(tenant_a):
+    """The wrapper leaves the context out of writes to tables it does not know as tracked:
+    every table the database has history triggers on must be one it knows."""
+    triggered = {
+        table
+        for table, name in triggers_in(tenant_a.schema_name)
+        if name.startswith(("pgtrigger_insert_", "pgtrigger_update_", "pgtrigger_delete_"))
+    }
+    assert triggered and triggered <= history._tracked_tables()
+
+
+@pytest.mark.django_db
+def test_a_checkout_sends_the_context_only_with_its_tracked_writes(family_a):
+    offering = make_offering(tuition=0)
+    client = family_a.client()
+    response = client.post(
+        "/api/v1/cart/items",
+        {"offering": offering.pk, "student": family_a.student.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/checkout", HTTP_X_REQUEST_ID="req-audit-3")
+    assert response.status_code in (200, 201), response.content
+    with_context = [q["sql"] for q in queries if "pghistory.context_id" in q["sql"]]
+    without = [
+        q["sql"]
+        for q in queries
+        if "pghistory.context_id" not in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT"))
+    ]
+    tracked = history._tracked_tables()
+    assert with_context and without
+    for sql in with_context:
+        table = sql.split("; ", 1)[1].split('"')[1]
+        assert table in tracked, sql
+    for sql in without:
+        assert not any(f'"{table}"' in sql.split(" (", 1)[0] for table in tracked), sql
+    # And the tracked rows still name the request.
+    connection.set_tenant(family_a.tenant)
+    enrollment = Enrollment.objects.get(student=family_a.student)
+    assert {e.pgh_context.metadata["request_id"] for e in enrollment.events.all()} == {
+        "req-audit-3"
+    }
