@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -24,6 +26,74 @@ def by_key(qs: QuerySet[T]) -> T | None:
     for row in qs.order_by()[:1]:
         return row
     return None
+
+
+@contextlib.contextmanager
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
+    """A cursor for the hot paths' fixed reads, whose statements PostgreSQL parses and plans
+    once per connection instead of on every run.
+
+    Django binds parameters on the client (psycopg's ``ClientCursor``: the values are written
+    into the statement's text), so PostgreSQL parses and plans every statement afresh: in an
+    opening's rush planning alone was 2.5 of PostgreSQL's ~9 CPU-seconds until the last seat,
+    0.24 ms for each join's token read (docs/rush.md, "Tenth pass"). This cursor binds them on
+    the server (psycopg's ``Cursor``), and psycopg prepares a statement once it has run it
+    ``prepare_threshold`` times (5) on the connection; behind PgBouncer the setting is None
+    (saas_platform/settings.py) and nothing is prepared. PostgreSQL parses a prepared statement
+    again if the ``search_path`` changed since, so a connection moving between tenants reads
+    each tenant's own tables.
+
+    ``SELECT`` only (refused otherwise, ``ValueError``): pghistory puts a second statement in
+    front of a write inside its context, and a server-bound statement must be one. Django's
+    wrapper is kept (the health check, the tenant's ``search_path``, ``CaptureQueriesContext``,
+    its error classes); only the psycopg cursor under it changes."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    conn = connections[using]
+    with conn.cursor() as wrapped:
+        client = wrapped.cursor
+        server = _preparing_cursor_class()(client.connection)
+        # As Django's create_cursor: its time zone for timestamps, where the connection's
+        # own loader has another.
+        loader = client.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if conn.timezone != loader.timezone:
+            register_tzloader(conn.timezone, server)
+        client.close()
+        wrapped.cursor = server
+        yield _SelectOnly(wrapped)
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Django's server-binding cursor. psycopg leaves the cursor's query unset when it
+        runs a prepared statement, and Django reads it for the statement it logs
+        (``CaptureQueriesContext``, ``DEBUG``): set it, as for any other statement."""
+
+        def _send_query_prepared(self, name, pgq, *, binary=None):
+            self._query = pgq
+            return super()._send_query_prepared(name, pgq, binary=binary)
+
+    return PreparingCursor
+
+
+class _SelectOnly:
+    """Django's cursor wrapper, for ``SELECT`` statements only (``prepared_cursor``)."""
+
+    def __init__(self, wrapped) -> None:
+        self._wrapped = wrapped
+
+    def execute(self, sql: str, params=None):
+        if not sql.lstrip()[:6].upper() == "SELECT":
+            raise ValueError("prepared_cursor runs SELECT statements only")
+        return self._wrapped.execute(sql, params)
+
+    def __getattr__(self, name: str):
+        return getattr(self._wrapped, name)
 
 
 def sql_literals(values) -> str:
@@ -213,7 +283,7 @@ class _Compiled:
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        with self.compiler.connection.cursor() as cursor:
+        with prepared_cursor(self.db) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:

@@ -157,6 +157,10 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# The hot paths' fixed reads (kernel.queries.prepared_cursor) are prepared by PostgreSQL once
+# psycopg ran them this many times on a connection (psycopg's default; Django turns it off).
+# Django's own cursors bind on the client and are never prepared. Off behind PgBouncer (below).
+DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 # A connection pool per process (Django's psycopg pool): at most DATABASE_POOL_MAX_SIZE
 # connections however many threads serve requests; a request that finds none free waits up to
 # DATABASE_POOL_TIMEOUT seconds instead of PostgreSQL answering "too many clients". Size it so

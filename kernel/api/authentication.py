@@ -10,7 +10,7 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from kernel.queries import CompiledQuery
+from kernel.queries import CompiledQuery, prepared_cursor
 from kernel.users.models import ApiToken, User
 
 # Updating last_used_at on every request would turn each read into a write; once a minute is
@@ -101,7 +101,7 @@ def token_accepted(request, *, select: str = "", join: str = "") -> tuple[ApiTok
     if raw is None:
         return None
     extra = f", {select}" if select else ""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT t.id, t.created_at, t.last_used_at{extra} "
             f"FROM {ApiToken._meta.db_table} t "

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from kernel.queries import prepared_cursor
 
 from .descriptions import description_display
 from .models import LedgerEntry, Payment, SavedPaymentMethod
@@ -80,7 +81,7 @@ def past_due_amount(family, *, now, after_days: int) -> int:
     credits settle the oldest charges first, so this is the charges up to the cut-off minus
     every payment and credit since the start (never below zero, never above the balance)."""
     cutoff = now - timedelta(days=after_days)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_PAST_DUE_SQL, {"family": family.pk, "cutoff": cutoff})
         old_charges, settled, balance = cursor.fetchone()
     past_due = old_charges + settled

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
-from kernel.queries import sql_literals
+from kernel.queries import prepared_cursor, sql_literals
 from portal import formats
 from portal.accounts.models import Family, Student
 from portal.accounts.selectors import policies_pending
@@ -273,7 +272,7 @@ def check_not_taken(
     student: Student, offering: Offering, *, ignore_hold: Hold | None = None
 ) -> None:
     """Neither enrolled nor already holding a seat: both looked up in one query."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _TAKEN_SQL,
             {
@@ -340,7 +339,7 @@ def check_schedule(
 ) -> None:
     """The same student cannot be in two places at once. ``ignore_hold``'s class is left out
     (the seat being converted or extended is not a clash with itself)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _BUSY_SQL,
             {

@@ -95,7 +95,7 @@ def test_without_pgbouncer_the_defaults_stay():
     out = _settings_with({"DATABASE_PGBOUNCER": "", "DATABASE_POOL_MAX_SIZE": "4"})
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    assert figures == {"cursors": False, "prepare": "default", "pool": True, "mode": ""}
+    assert figures == {"cursors": False, "prepare": 5, "pool": True, "mode": ""}
 
 
 @pytest.mark.parametrize(

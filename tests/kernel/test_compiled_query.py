@@ -11,7 +11,7 @@ from django.db.models import Value
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from kernel.queries import CompiledQuery, by_key
+from kernel.queries import CompiledQuery, by_key, prepared_cursor
 from portal.accounts.models import Student
 from portal.catalog.models import Offering, Program
 from tests.factories import FamilyFactory, LevelFactory, OfferingFactory, StudentFactory
@@ -188,3 +188,65 @@ def test_a_locking_read_runs_only_inside_a_transaction(in_tenant_a, monkeypatch)
     monkeypatch.setattr(connection, "get_autocommit", lambda: True)
     with pytest.raises(TransactionManagementError, match="outside of a transaction"):
         lookup.all(n=program.pk)
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {statement for (statement,) in cursor.fetchall()}
+
+
+def test_a_compiled_read_is_prepared_by_postgresql_after_a_few_runs(in_tenant_a):
+    """``prepared_cursor`` binds on the server, so psycopg prepares the statement once it ran
+    it ``prepare_threshold`` times: PostgreSQL stops parsing and planning it (docs/rush.md,
+    "Tenth pass"). Each run is still one statement Django's wrapper sees."""
+    mia = StudentFactory(first_name="Mia")
+    threshold = connection.connection.prepare_threshold
+    assert threshold is not None  # psycopg's default (5): no PgBouncer here
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(threshold + 2):
+            assert STUDENT.one(student_id=mia.pk, family_id=mia.family_id) == mia
+    assert len(ctx.captured_queries) == threshold + 2
+    # Django logs the prepared runs' statement as any other (its parameters as $1, $2).
+    assert all('"portal_accounts_student"' in q["sql"] for q in ctx.captured_queries)
+    assert any('"portal_accounts_student"' in sql for sql in _prepared_statements())
+
+
+def test_a_prepared_read_follows_the_connection_into_another_schema(in_tenant_a, tenant_b):
+    """PostgreSQL parses a prepared statement again when ``search_path`` changed: a connection
+    moving between businesses reads each one's own table."""
+    in_a = StudentFactory(first_name="Mia")
+    for _ in range(connection.connection.prepare_threshold + 2):
+        assert STUDENT.one(student_id=in_a.pk, family_id=in_a.family_id) == in_a
+    assert any('"portal_accounts_student"' in sql for sql in _prepared_statements())
+    connection.set_tenant(tenant_b)
+    try:
+        in_b = StudentFactory(first_name="Ana")
+        for _ in range(3):
+            assert STUDENT.one(student_id=in_b.pk, family_id=in_b.family_id).first_name == "Ana"
+            found = STUDENT.one(student_id=in_a.pk, family_id=in_a.family_id)
+            assert found is None or found.first_name != "Mia"
+    finally:
+        connection.set_tenant(in_tenant_a)
+    assert STUDENT.one(student_id=in_a.pk, family_id=in_a.family_id).first_name == "Mia"
+
+
+def test_the_prepared_cursor_runs_selects_only(in_tenant_a):
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+        with pytest.raises(ValueError, match="SELECT statements only"):
+            cursor.execute("UPDATE portal_catalog_offering SET seats_taken = 0")
+
+
+def test_the_prepared_cursor_gives_timestamps_in_djangos_time_zone(in_tenant_a):
+    from django.utils import timezone
+
+    now = timezone.now()
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz", [now])
+        (back,) = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz", [now])
+        (expected,) = cursor.fetchone()
+    assert back == now == expected and back.tzinfo == expected.tzinfo

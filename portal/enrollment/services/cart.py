@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
-from kernel.queries import sql_literals
+from kernel.queries import prepared_cursor, sql_literals
 from portal import links
 from portal.accounts.models import Family
 from portal.catalog import waiting_room
@@ -145,7 +145,7 @@ _LAPSED_SQL = f"""
 def cart_refresh(*, family: Family) -> None:
     """The check on read: settle the offerings of the family's lapsed holds and orders, so a
     missed expiry task never shows (or keeps) a seat that is gone."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_LAPSED_SQL, {"family": family.pk, "now": timezone.now()})
         lapsed = {offering_id for (offering_id,) in cursor.fetchall()}
     if lapsed:

@@ -12,7 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
-from kernel.queries import CompiledQuery
+from kernel.queries import CompiledQuery, prepared_cursor
 from kernel.tasks import enqueue_on_commit
 from portal import links
 from portal.accounts.models import Family
@@ -89,7 +89,7 @@ def expire_lapsed(offering: Offering, now: datetime) -> bool:
     enrollments whose drop date has passed. Returns whether anything was freed. What has
     lapsed is found with one statement (usually nothing has: one query under the lock instead
     of three)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _LAPSED_SQL,
             {"offering": offering.pk, "today": timezone.localdate(now), "now": now},
