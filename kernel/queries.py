@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -46,7 +46,14 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
     ``SELECT`` only (refused otherwise, ``ValueError``): pghistory puts a second statement in
     front of a write inside its context, and a server-bound statement must be one. Django's
     wrapper is kept (the health check, the tenant's ``search_path``, ``CaptureQueriesContext``,
-    its error classes); only the psycopg cursor under it changes."""
+    its error classes); only the psycopg cursor under it changes.
+
+    A prepared statement fails ("cached plan must not change result type") once another
+    session changed the type of a column it returns: a migration during a rolling deploy, the
+    old workers still serving. Outside a transaction the connection's prepared statements are
+    dropped and the statement runs again; inside one the error goes up, and the transaction's
+    rollback drops them (psycopg does on every rollback), so one request fails, not every one
+    until the connection is closed."""
     from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
@@ -62,7 +69,7 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
             register_tzloader(conn.timezone, server)
         client.close()
         wrapped.cursor = server
-        yield _SelectOnly(wrapped)
+        yield _SelectOnly(wrapped, conn)
 
 
 @functools.cache
@@ -81,15 +88,29 @@ def _preparing_cursor_class() -> type:
     return PreparingCursor
 
 
+# PostgreSQL's refusal to run a prepared statement whose result columns changed type.
+_RESULT_TYPE_CHANGED = "cached plan must not change result type"
+
+
 class _SelectOnly:
     """Django's cursor wrapper, for ``SELECT`` statements only (``prepared_cursor``)."""
 
-    def __init__(self, wrapped) -> None:
+    def __init__(self, wrapped, conn) -> None:
         self._wrapped = wrapped
+        self._conn = conn
 
     def execute(self, sql: str, params=None):
         if not sql.lstrip()[:6].upper() == "SELECT":
             raise ValueError("prepared_cursor runs SELECT statements only")
+        try:
+            return self._wrapped.execute(sql, params)
+        except DatabaseError as exc:
+            if _RESULT_TYPE_CHANGED not in str(exc) or self._conn.in_atomic_block:
+                raise
+        # Outside a transaction: drop the connection's prepared statements (psycopg forgets
+        # its own when it sees the command) and run it again, parsed afresh.
+        with self._conn.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
         return self._wrapped.execute(sql, params)
 
     def __getattr__(self, name: str):
