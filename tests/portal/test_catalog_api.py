@@ -38,7 +38,9 @@ def catalog(in_tenant_a):
     advanced = LevelFactory(program=gym, name="Advanced", position=2)
     coach = StaffFactory(display_name="Coach Kim", bio="Former national team gymnast.")
     other_coach = StaffFactory(display_name="Coach Lee")
-    soon = TODAY + timedelta(days=7)
+    # A Friday one to two weeks ahead: the one-day event's weekday is its date's, and the
+    # day filters below (Saturday, Wednesday) must not find it whatever day the suite runs.
+    soon = TODAY + timedelta(days=7 + (4 - TODAY.weekday()) % 7)
     monday = TODAY + timedelta(days=7 - TODAY.weekday() + 7)  # a Monday one to two weeks out
     items = {
         "tots": OfferingFactory(
