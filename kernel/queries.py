@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model, QuerySet, prefetch_related_objects
@@ -37,11 +38,13 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
     into the statement's text), so PostgreSQL parses and plans every statement afresh: in an
     opening's rush planning alone was 2.5 of PostgreSQL's ~9 CPU-seconds until the last seat,
     0.24 ms for each join's token read (docs/rush.md, "Tenth pass"). This cursor binds them on
-    the server (psycopg's ``Cursor``), and psycopg prepares a statement once it has run it
-    ``prepare_threshold`` times (5) on the connection; behind PgBouncer the setting is None
-    (saas_platform/settings.py) and nothing is prepared. PostgreSQL parses a prepared statement
-    again if the ``search_path`` changed since, so a connection moving between tenants reads
-    each tenant's own tables.
+    the server (psycopg's ``Cursor``) and has psycopg prepare each on its first run on the
+    connection (``DATABASE_PREPARED_READS``; off behind PgBouncer, where the statement is
+    still bound on the server but not prepared). The connection's ``prepare_threshold`` is
+    set for that statement only: left on, psycopg would count (and keep the text of) every
+    other statement Django runs. PostgreSQL parses a prepared statement again if the
+    ``search_path`` changed since, so a connection moving between tenants reads each
+    tenant's own tables.
 
     ``SELECT`` only (refused otherwise, ``ValueError``): pghistory puts a second statement in
     front of a write inside its context, and a server-bound statement must be one. Django's
@@ -69,7 +72,7 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
             register_tzloader(conn.timezone, server)
         client.close()
         wrapped.cursor = server
-        yield _SelectOnly(wrapped, conn)
+        yield _SelectOnly(wrapped, conn, prepare=settings.DATABASE_PREPARED_READS)
 
 
 @functools.cache
@@ -95,23 +98,36 @@ _RESULT_TYPE_CHANGED = "cached plan must not change result type"
 class _SelectOnly:
     """Django's cursor wrapper, for ``SELECT`` statements only (``prepared_cursor``)."""
 
-    def __init__(self, wrapped, conn) -> None:
+    def __init__(self, wrapped, conn, *, prepare: bool) -> None:
         self._wrapped = wrapped
         self._conn = conn
+        self._prepare = prepare
 
     def execute(self, sql: str, params=None):
         if not sql.lstrip()[:6].upper() == "SELECT":
             raise ValueError("prepared_cursor runs SELECT statements only")
         try:
-            return self._wrapped.execute(sql, params)
+            return self._run(sql, params)
         except DatabaseError as exc:
             if _RESULT_TYPE_CHANGED not in str(exc) or self._conn.in_atomic_block:
                 raise
-        # Outside a transaction: drop the connection's prepared statements (psycopg forgets
-        # its own when it sees the command) and run it again, parsed afresh.
+        # Outside a transaction: forget the connection's prepared statements (psycopg's record
+        # first: it has no public call for this), drop them in PostgreSQL, and run it again,
+        # prepared afresh. tests/kernel/test_compiled_query.py holds this to psycopg.
+        self._conn.connection._prepared.clear()
         with self._conn.cursor() as cursor:
             cursor.execute("DEALLOCATE ALL")
-        return self._wrapped.execute(sql, params)
+        return self._run(sql, params)
+
+    def _run(self, sql: str, params):
+        if not self._prepare:
+            return self._wrapped.execute(sql, params)
+        raw = self._conn.connection
+        raw.prepare_threshold = 0  # prepared on its first run, reused after
+        try:
+            return self._wrapped.execute(sql, params)
+        finally:
+            raw.prepare_threshold = None
 
     def __getattr__(self, name: str):
         return getattr(self._wrapped, name)

@@ -157,10 +157,6 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-# The hot paths' fixed reads (kernel.queries.prepared_cursor) are prepared by PostgreSQL once
-# psycopg ran them this many times on a connection (psycopg's default; Django turns it off).
-# Django's own cursors bind on the client and are never prepared. Off behind PgBouncer (below).
-DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 # A connection pool per process (Django's psycopg pool): at most DATABASE_POOL_MAX_SIZE
 # connections however many threads serve requests; a request that finds none free waits up to
 # DATABASE_POOL_TIMEOUT seconds instead of PostgreSQL answering "too many clients". Size it so
@@ -191,6 +187,10 @@ if DATABASE_PGBOUNCER:
         )
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+# The hot paths' fixed reads (kernel.queries.prepared_cursor) are prepared by PostgreSQL on
+# first use, once per connection; not behind PgBouncer (above). Django's own statements are
+# never prepared (it binds on the client and leaves psycopg's prepare_threshold off).
+DATABASE_PREPARED_READS = not DATABASE_PGBOUNCER
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # Issue `SET search_path` only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True

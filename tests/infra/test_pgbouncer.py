@@ -61,7 +61,8 @@ def _settings_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         "d = settings.DATABASES['default']; "
         "print(json.dumps({'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS', False), "
         "'prepare': d['OPTIONS'].get('prepare_threshold', 'default'), "
-        "'pool': 'pool' in d['OPTIONS'], 'mode': settings.DATABASE_PGBOUNCER}))"
+        "'pool': 'pool' in d['OPTIONS'], 'mode': settings.DATABASE_PGBOUNCER, "
+        "'reads': settings.DATABASE_PREPARED_READS}))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -88,6 +89,7 @@ def test_behind_pgbouncer_no_server_side_cursors_no_prepared_statements_no_pool(
         "prepare": None,
         "pool": False,
         "mode": mode,
+        "reads": False,
     }
 
 
@@ -95,7 +97,13 @@ def test_without_pgbouncer_the_defaults_stay():
     out = _settings_with({"DATABASE_PGBOUNCER": "", "DATABASE_POOL_MAX_SIZE": "4"})
     assert out.returncode == 0, out.stderr
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    assert figures == {"cursors": False, "prepare": 5, "pool": True, "mode": ""}
+    assert figures == {
+        "cursors": False,
+        "prepare": "default",
+        "pool": True,
+        "mode": "",
+        "reads": True,
+    }
 
 
 @pytest.mark.parametrize(
