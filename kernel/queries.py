@@ -113,7 +113,7 @@ class _SelectOnly:
                 raise
         # Outside a transaction: forget the connection's prepared statements (psycopg's record
         # first: it has no public call for this), drop them in PostgreSQL, and run it again,
-        # prepared afresh. tests/kernel/test_compiled_query.py holds this to psycopg.
+        # prepared afresh. tests/integration/test_prepared_reads.py holds this to psycopg.
         self._conn.connection._prepared.clear()
         with self._conn.cursor() as cursor:
             cursor.execute("DEALLOCATE ALL")
