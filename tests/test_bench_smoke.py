@@ -74,3 +74,24 @@ def test_opening_ab_reads_variants_and_summarises_runs():
     assert "B p99 x calm 12.6 [7.6-17.6]" in summary[0]
     assert "server cores 1.40;" in summary[0] and "driver cores -" in summary[0]  # an older run
     assert summary[1].startswith("  two (1 runs): reg/min 670;")
+
+
+def test_gunicorn_overhead_reads_wrks_request_count():
+    """The gunicorn measure starts servers and wrk (minutes, and wrk is a bench dependency):
+    only its reading of wrk's output here."""
+    from tests.bench.gunicorn_overhead import KINDS, requests_done
+
+    out = "Running 6s test @ http://127.0.0.1:1/\n  17083 requests in 6.00s, 2.1MB read\n"
+    assert requests_done(out) == 17083
+    assert set(KINDS) == {"fair", "gthread", "sync"}
+    with pytest.raises(ValueError):
+        requests_done("unable to connect")
+
+
+def test_cpu_sampler_reads_this_machine():
+    from tests.bench import cpu_sampler
+
+    total, idle = cpu_sampler.machine()
+    assert total > idle >= 0
+    kinds = {kind for kind, _cpu in cpu_sampler.processes().values()}
+    assert kinds <= set(cpu_sampler.GROUPS) and "other" in kinds
