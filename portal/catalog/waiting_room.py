@@ -59,7 +59,7 @@ CONFIG_TTL = 2.0  # seconds a process trusts its copy of an opening's settings
 TICK_MS = 50
 PARTS = (
     "pre", "queue", "shuffled", "active", "passes", "order", "qscore",
-    "admitted_at", "bucket", "seq", "tick", "paused", "orderseq", "done",
+    "admitted_at", "bucket", "seq", "tick", "paused", "orderseq", "done", "lent",
 )  # fmt: skip
 
 
@@ -123,6 +123,9 @@ POLL_PAUSED_SECONDS = 5
 # thousands of polls from further back wait their turn. A few dozen families, not hundreds:
 # the lane is only quick while it is short.
 FRONT_WAIT_SECONDS = 3
+# Paced by checkout, how long a family let in holds its checkout slot before it has seen its
+# pass; then the slot is lent to the next family (docs/rush.md, "A slot lent").
+PICKUP_SECONDS = 5
 
 
 def poll_seconds_for(
@@ -232,14 +235,21 @@ def _keys_for(prefix: str, schema: str, opening_id: int) -> dict[str, str]:
 
 ADVANCE_KEYS = (
     "pre", "queue", "shuffled", "active", "passes", "order", "qscore",
-    "admitted_at", "bucket", "tick", "paused", "orderseq",
+    "admitted_at", "bucket", "tick", "paused", "orderseq", "done", "lent",
 )  # fmt: skip
 
 
 # The admission step, shared by the three scripts below (``_ADVANCE``, ``_STATUS``, ``_JOIN``:
 # a Lua function of their keys and arguments); returns how many families it let in.
 # KEYS: pre queue shuffled active passes order qscore admitted_at bucket tick paused orderseq
+# done lent
 # ARGV: now_ms opens_ms rate_per_minute(0: follow checkout) slots pass_ms all_full(1/0)
+# A family let in holds a checkout slot (``active``, scored by when it stops holding it) for
+# ``PICKUP_SECONDS`` only, until it has seen its pass (``_STATUS_READ`` then holds the slot
+# until the pass lapses or the family checks out). A family that has not looked by then keeps
+# its pass, and its slot is lent to the next family (``lent``, scored by the pass's expiry);
+# at most ``slots`` are lent at once (beyond that, lent slots count as taken), so no more than
+# twice ``slots`` families ever hold a pass they have not used.
 _ADVANCE_STEP = """
 local function advance()
   local now = tonumber(ARGV[1])
@@ -251,7 +261,15 @@ local function advance()
   if redis.call('SET', KEYS[3], '1', 'NX') then
     redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[1])
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
+  if #lapsed > 0 then
+    for i = 1, #lapsed do
+      local pass = tonumber(redis.call('HGET', KEYS[5], lapsed[i]) or '0')
+      if pass > now then redis.call('ZADD', KEYS[14], pass, lapsed[i]) end
+    end
+    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[14], '-inf', now)
   local paused = redis.call('EXISTS', KEYS[11]) == 1
   local n = 0
   local tokens = 0
@@ -265,7 +283,7 @@ local function advance()
     end
     n = math.floor(tokens)
   else
-    n = slots - redis.call('ZCARD', KEYS[4])
+    n = slots - redis.call('ZCARD', KEYS[4]) - math.max(0, redis.call('ZCARD', KEYS[14]) - slots)
   end
   -- ARGV[6] '1': every class of the opening is full; a pass would buy nothing, so the line
   -- waits (its families are told so) until a seat opens up.
@@ -278,7 +296,7 @@ local function advance()
   for i = 1, #popped, 2 do
     local fam = popped[i]
     local expiry = now + pass_ms
-    redis.call('ZADD', KEYS[4], expiry, fam)
+    redis.call('ZADD', KEYS[4], math.min(expiry, now + PICKUP_MS), fam)
     redis.call('HSET', KEYS[5], fam, expiry)
     redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[12]), fam)
     redis.call('HSET', KEYS[7], fam, popped[i + 1])
@@ -290,6 +308,7 @@ local function advance()
 end
 """
 
+_ADVANCE_STEP = _ADVANCE_STEP.replace("PICKUP_MS", str(int(PICKUP_SECONDS * 1000)))
 _ADVANCE = _ADVANCE_STEP + "return advance()\n"
 
 # A family's status in one round trip: the admission step, then this family's pass expiry,
@@ -299,6 +318,15 @@ _ADVANCE = _ADVANCE_STEP + "return advance()\n"
 _STATUS_READ = """
 advance()
 local fam = ARGV[7]
+local pass = tonumber(redis.call('HGET', KEYS[5], fam) or '0')
+if pass > tonumber(ARGV[1]) and tonumber(redis.call('ZSCORE', KEYS[4], fam) or '0') < pass
+    and not redis.call('ZSCORE', KEYS[13], fam) then
+  -- The family sees its pass now: it holds its checkout slot until the pass lapses or it
+  -- checks out. One that comes after its slot was lent takes one again, beyond ``slots`` for a
+  -- while: the line waits for the count to come back under.
+  redis.call('ZADD', KEYS[4], pass, fam)
+  redis.call('ZREM', KEYS[14], fam)
+end
 return {
   redis.call('HGET', KEYS[5], fam),
   redis.call('ZRANK', KEYS[2], fam),
@@ -331,7 +359,7 @@ local function join(fam, now)
       return
     end
   end
-  redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[13]), fam)
+  redis.call('ZADD', KEYS[2], 'NX', 1 + redis.call('INCR', KEYS[15]), fam)
 end
 join(ARGV[7], tonumber(ARGV[1]))
 """
@@ -587,6 +615,7 @@ def family_checked_out(
             k = _keys(opening if isinstance(opening, OpeningConfig) else _snapshot(opening))
             pipe = client.pipeline(transaction=False)
             pipe.zrem(k["active"], str(family_id))
+            pipe.zrem(k["lent"], str(family_id))
             pipe.zadd(k["done"], {str(family_id): _now_ms(now)})
             pipe.execute()
     except Exception as exc:  # a slot then frees when the pass lapses
@@ -602,6 +631,7 @@ def queue_leave(*, opening_id: int, family_id: int) -> None:
     fam = str(family_id)
     pipe = _redis().pipeline(transaction=True)
     pipe.zrem(k["active"], fam)
+    pipe.zrem(k["lent"], fam)
     pipe.hdel(k["passes"], fam)
     pipe.zrem(k["queue"], fam)
     pipe.zrem(k["pre"], fam)

@@ -266,6 +266,74 @@ def test_leaving_frees_the_checkout_slot_at_once(in_tenant_a):
     assert back.state == "waiting" and back.position == 1
 
 
+def test_a_family_let_in_holds_its_slot_only_a_few_seconds_until_it_sees_its_pass(in_tenant_a):
+    """Paced by checkout, a family let in that has not looked yet lends its slot to the next
+    one after ``PICKUP_SECONDS``; it keeps its pass, and takes a slot again when it looks."""
+    pickup = waiting_room.PICKUP_SECONDS
+    opening = make_opening([make_offering()], checkout_slots=1, pass_minutes=10)
+    # The first to join is let in by its own join, and sees its pass in the answer.
+    first = waiting_room.queue_join(opening_id=opening.pk, family_id=1, now=at(opening, 0))
+    assert first.state == "admitted"
+    for family_id in (2, 3, 4):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 0.1))
+
+    def state(family_id: int, seconds: float) -> str:
+        now = at(opening, seconds)
+        return waiting_room.queue_status(opening_id=opening.pk, family_id=family_id, now=now).state
+
+    # Family 1 holds its slot for as long as its pass lasts: nobody else comes in meanwhile.
+    assert state(3, pickup + 5) == "waiting"
+    waiting_room.family_checked_out(family_id=1, openings=[opening], now=at(opening, 10))
+    # Family 3's poll lets family 2 in (next in line); family 2 has not looked yet.
+    assert state(3, 10.1) == "waiting"
+    assert state(3, 10.1 + pickup - 0.1) == "waiting"  # the slot is still family 2's ...
+    assert state(3, 10.1 + pickup + 0.1) == "admitted"  # ... then lent to the next family
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 10.1 + pickup + 0.2))
+    assert overview["checking_out"] == 1 and overview["admitted"] == 3
+    # Family 2 looks late: its pass is good and it takes a slot again, one over the setting,
+    # so the line waits until the count is back under.
+    late = 10.1 + pickup + 1
+    assert state(2, late) == "admitted"
+    assert (
+        waiting_room.queue_overview(opening=opening, now=at(opening, late + 0.1))["checking_out"]
+        == 2
+    )
+    assert state(4, late + pickup + 1) == "waiting"
+    waiting_room.family_checked_out(family_id=2, openings=[opening], now=at(opening, late + 5))
+    waiting_room.family_checked_out(family_id=3, openings=[opening], now=at(opening, late + 5))
+    assert state(4, late + 5.1) == "admitted"
+    # A family that checked out never takes a slot again by looking at its (still good) pass.
+    assert state(1, late + 6) == "admitted"
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, late + 6.1))
+    assert overview["checking_out"] == 1 and overview["checked_out"] == 3
+
+
+def test_no_more_slots_are_lent_than_the_opening_has(in_tenant_a):
+    """Families that never look do not let the line run on without end: at most ``slots`` of
+    them have their slot lent at once."""
+    pickup = waiting_room.PICKUP_SECONDS
+    opening = make_opening([make_offering()], checkout_slots=1, pass_minutes=10)
+    waiting_room.queue_join(opening_id=opening.pk, family_id=1, now=at(opening, 0))
+    for family_id in (2, 3, 4, 5):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family_id, now=at(opening, 0.1))
+    waiting_room.family_checked_out(family_id=1, openings=[opening], now=at(opening, 1))
+
+    def state(seconds: float) -> str:  # family 5, last in line, polls
+        now = at(opening, seconds)
+        return waiting_room.queue_status(opening_id=opening.pk, family_id=5, now=now).state
+
+    assert state(1.1) == "waiting"  # family 2 let in, never looks
+    assert state(1.2 + pickup) == "waiting"  # its slot lent: family 3 let in, never looks
+    assert state(1.3 + 2 * pickup) == "waiting"  # one slot lent already: family 4 waits
+    assert state(1.4 + 10 * pickup) == "waiting"
+    overview = waiting_room.queue_overview(opening=opening, now=at(opening, 2 + 10 * pickup))
+    assert overview["admitted"] == 3 and overview["waiting"] == 2
+    # Their passes lapse (10 minutes): the line moves on.
+    assert (
+        waiting_room.queue_overview(opening=opening, now=at(opening, 10 * 60 + 5))["admitted"] == 4
+    )
+
+
 # --- API ------------------------------------------------------------------------------------
 
 
