@@ -4,8 +4,9 @@ Used by the container image (infra/) and by the benchmarks (tests/bench/run.py).
 can be overridden from the environment:
 
 - ``GUNICORN_BIND`` (``0.0.0.0:$PORT``, port 8000 by default)
-- ``GUNICORN_WORKERS``: worker processes, default ``2 * CPUs + 1`` (CPUs this process may run
-  on, so a container's CPU set counts, not the host's), at least 2
+- ``GUNICORN_WORKERS``: worker processes, default ``CPUs + 1`` with threads (``2 * CPUs + 1``
+  for sync workers; CPUs this process may run on, so a container's CPU set counts, not the
+  host's), at least 2
 - ``GUNICORN_THREADS``: threads per worker, default 4 (gthread workers: an idle keep-alive
   connection from a load balancer or a slow client waits in the worker's poller instead of
   pinning a whole process, which with sync workers stalled every worker in the benchmarks;
@@ -45,15 +46,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def default_workers(cpus: int | None = None) -> int:
+def default_workers(cpus: int | None = None, threads: int = 4) -> int:
+    """``CPUs + 1`` threaded workers (each runs two requests at once: ``GUNICORN_RUNNING``), or
+    gunicorn's ``2 * CPUs + 1`` sync workers (one request each); at least 2. Fewer requests
+    computing at once on the same cores answer sooner at the same throughput: on 2 cores, 3
+    workers answered the opening benchmark's holds and checkouts in ~60 % of the time 5 took
+    (docs/benchmarks.md, "Eleventh pass")."""
     cpus = cpu_count() if cpus is None else cpus
-    return max(2 * cpus + 1, 2)
+    return max(cpus + 1 if threads > 1 else 2 * cpus + 1, 2)
 
 
 wsgi_app = "saas_platform.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
-workers = _int("GUNICORN_WORKERS", default_workers())
 threads = _int("GUNICORN_THREADS", 4)
+workers = _int("GUNICORN_WORKERS", default_workers(threads=threads))
 # gthread with a thread pool that takes turns between businesses (and the waiting room's polls)
 # when every thread is busy, so one business's rush cannot make another's requests wait behind
 # it (saas_platform/gunicorn_fair.py); GUNICORN_FAIR=0 for gunicorn's own FIFO pool.

@@ -166,8 +166,10 @@ class Server:
         sys.path.insert(0, str(ROOT))
         from saas_platform import gunicorn_conf
 
-        self.workers = int(env.get("GUNICORN_WORKERS") or gunicorn_conf.default_workers())
         self.threads = int(env.get("GUNICORN_THREADS") or 4)
+        self.workers = int(
+            env.get("GUNICORN_WORKERS") or gunicorn_conf.default_workers(threads=self.threads)
+        )
         log = open(self.error_log, "ab")  # noqa: SIM115 - the server keeps writing to it
         self.proc = subprocess.Popen(
             [

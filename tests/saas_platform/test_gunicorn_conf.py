@@ -20,8 +20,9 @@ def load(monkeypatch, **env) -> dict:
 def test_defaults_come_from_the_cpu_count(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     conf = load(monkeypatch)
-    assert conf["workers"] == 7  # 2 x 3 CPUs + 1
+    assert conf["workers"] == 4  # 3 CPUs + 1, threaded workers
     assert conf["threads"] == 4
+    assert load(monkeypatch, GUNICORN_THREADS="1")["workers"] == 7  # sync: 2 x 3 CPUs + 1
     assert conf["worker_class"] == "saas_platform.gunicorn_fair.FairThreadWorker"
     assert conf["bind"] == "0.0.0.0:8000"
     assert conf["wsgi_app"] == "saas_platform.wsgi:application"
@@ -72,10 +73,16 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
 
 
-def test_one_cpu_still_gets_several_workers(monkeypatch):
+def test_workers_by_cpus_and_threads(monkeypatch):
     conf = load(monkeypatch)
-    assert conf["default_workers"](1) == 3
+    # Threaded workers: CPUs + 1 (each computes two requests at once); at least 2.
+    assert conf["default_workers"](2) == 3
+    assert conf["default_workers"](8) == 9
+    assert conf["default_workers"](1) == 2
     assert conf["default_workers"](0) == 2
+    # Sync workers (one request each): gunicorn's 2 x CPUs + 1.
+    assert conf["default_workers"](2, threads=1) == 5
+    assert conf["default_workers"](1, threads=1) == 3
 
 
 @pytest.mark.integration  # a whole Django process in a subprocess (~4 s)
