@@ -4,6 +4,8 @@ Nothing here is a figure."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.bench import checkout_cpu, waiting_room_cpu
@@ -95,3 +97,40 @@ def test_cpu_sampler_reads_this_machine():
     assert total > idle >= 0
     kinds = {kind for kind, _cpu in cpu_sampler.processes().values()}
     assert kinds <= set(cpu_sampler.GROUPS) and "other" in kinds
+
+
+def test_opening_seconds_reads_a_runs_logs(tmp_path, capsys):
+    """The opening's second-by-second view, on a tiny made-up run folder."""
+    from tests.bench import opening_seconds
+
+    opens = 1_000_000.0
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu-1.log").write_text(
+        f"{opens + 0.5:.3f} 1000 POST rush.test /api/v1/openings/1/queue\n"
+        f"{opens + 0.7:.3f} 500 GET rush.test /api/v1/openings/1/queue\n"
+        f"{opens + 1.2:.3f} 9000 POST rush.test /api/v1/cart/items\n"
+        f"{opens + 1.6:.3f} 12000 POST rush.test /api/v1/checkout\n"
+        f"{opens + 1.7:.3f} 2000 GET other.test /api/v1/offerings\n"
+    )
+    result = {
+        "opens_epoch": opens,
+        "fairness": {"admitted_at": {"7": opens + 0.6, "8": opens + 0.9}},
+        "driver": {
+            "families": [
+                {"family": "7", "admitted": 0.8, "finished": 1.7, "outcome": "registered"},
+                {"family": "8", "admitted": 3.5},
+                {"family": "9"},
+            ]
+        },
+    }
+    (tmp_path / "result.json").write_text(json.dumps(result))
+    seconds = opening_seconds.by_second(
+        (tmp_path / "cpu" / "cpu-1.log").read_text().splitlines(), opens, "rush.test", 5
+    )
+    assert seconds[0] == {"join": (1, 1000), "poll": (1, 500)}
+    assert seconds[1] == {"hold": (1, 9000), "checkout": (1, 12000), "B": (1, 2000)}
+    # At 1 s both families let in hold a slot, one of them has seen its pass; at 3 s family 7
+    # has finished and family 8 has still not seen its own.
+    assert opening_seconds.slots(result, moments=(1, 3)) == [(1, 2, 1), (3, 1, 1)]
+    opening_seconds.report(tmp_path)
+    assert "1 s after the opening:    2 (1 not yet seen)" in capsys.readouterr().out

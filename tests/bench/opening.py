@@ -268,6 +268,11 @@ def run() -> dict:
     # 0: the families poll as the server says (by place in line); a figure here shows what the line
     # would do with polls that far apart (a diagnostic: the targets are at 2 s).
     poll_seconds = float(os.environ.get("BENCH_OPENING_POLL_SECONDS", "0"))
+    # A share of the families who do not look after the opening: a hidden browser tab or an
+    # app in the background asks every BENCH_OPENING_AWAY_SECONDS (30) instead (a diagnostic
+    # of what a slot held by an absent family costs the line; the targets are at 0).
+    away_share = float(os.environ.get("BENCH_OPENING_AWAY_SHARE", "0"))
+    away_seconds = float(os.environ.get("BENCH_OPENING_AWAY_SECONDS", "30"))
 
     sys.stderr.write(f"  opening: building {families} families, {CLASSES} classes…\n")
     data = build(families=families, seats_per_class=seats_per_class)
@@ -335,6 +340,10 @@ def run() -> dict:
                 str(max_seconds),
                 "--poll-seconds",
                 str(poll_seconds),
+                "--away-share",
+                str(away_share),
+                "--away-seconds",
+                str(away_seconds),
                 "--out",
                 str(out_file),
             ],
@@ -372,6 +381,8 @@ def run() -> dict:
         "busy": busy,
         "calm_rps": calm_rps,
         "poll_seconds": poll_seconds,
+        "away_share": away_share,
+        "away_seconds": away_seconds,
         "driver": result,
         "server_statuses": _status_counts(log),
         "db": db,
@@ -482,10 +493,13 @@ def _p(values: list[float], pct: float) -> float:
     return load._pct(values, pct)
 
 
-def _cadence(poll_seconds) -> str:
-    if poll_seconds:
-        return f"every {poll_seconds:g} s"
-    return "at the server's poll_seconds"
+def _cadence(r: dict) -> str:
+    poll_seconds = r.get("poll_seconds")
+    away_share, away_seconds = r.get("away_share", 0.0), r.get("away_seconds", 30.0)
+    said = f"every {poll_seconds:g} s" if poll_seconds else "at the server's poll_seconds"
+    if away_share:
+        said += f", {away_share:.0%} of them away (every {away_seconds:g} s after the opening)"
+    return said
 
 
 def _seen(r: dict, admitted: list, until: float | None = None) -> list[float]:
@@ -564,7 +578,7 @@ def report(r: dict) -> None:
         f"{'fair thread pool' if r.get('fair', True) else 'FIFO thread pool (GUNICORN_FAIR=0)'}"
         f", DEBUG off; {r['families']} families within 10 s of the "
         f"opening for {r['seats']} seats in {CLASSES} classes, polling "
-        f"{_cadence(r.get('poll_seconds'))}; asyncio/aiohttp driver)"
+        f"{_cadence(r)}; asyncio/aiohttp driver)"
     )
     print(f"  outcomes                              {outcomes}")
     if registered:

@@ -102,6 +102,11 @@ async def family(
     auth = {**common, "Authorization": f"Bearer {token}"}
     queue_url = f"{base}/api/v1/openings/{args.opening}/queue"
     out: dict = {"arrival": arrival, "family": family_id}
+    # Away (``--away-share``): after the opening this family asks only every
+    # ``--away-seconds``, as a hidden browser tab or an app in the background would.
+    away = args.away_share > 0 and rng.random() < args.away_share
+    if away:
+        out["away"] = True
     await asyncio.sleep(max(0.0, opens_at + arrival - time.time()))
     status, body = await call(session, rec, "join", "POST", queue_url, headers=auth)
     out["joined"] = time.time() - opens_at
@@ -136,6 +141,8 @@ async def family(
             return out
         await asyncio.sleep(max(0.0, next_poll - time.time()))
         next_poll += args.poll_seconds or float(answer_cadence(body))
+        if away and time.time() > opens_at:
+            next_poll = max(next_poll, time.time() + args.away_seconds)
         # The front of the line's polls (a front ticket: their own lane in the worker) apart.
         lane = (
             "poll front" if poll_headers["X-Waiting-Room-Ticket"].startswith("front:") else "poll"
@@ -274,6 +281,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--poll-seconds", type=float, default=0.0, help="override the server's poll_seconds"
     )
+    parser.add_argument("--away-share", type=float, default=0.0)
+    parser.add_argument("--away-seconds", type=float, default=30.0)
     parser.add_argument("--out", required=True)
     ns = parser.parse_args()
     result = asyncio.run(main(ns))
