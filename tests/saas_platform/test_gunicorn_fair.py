@@ -331,10 +331,20 @@ def _free_port() -> int:
 
 
 def _get(port: int, host: str, path: str = "/") -> float:
+    return _answered(*_sent(port, host, path))
+
+
+def _sent(port: int, host: str, path: str = "/") -> tuple[http.client.HTTPConnection, float]:
+    """The request on its way (connected and written), with when it was sent."""
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Host": host})
+    return conn, started
+
+
+def _answered(conn: http.client.HTTPConnection, started: float) -> float:
+    """How long the request sent at ``started`` took to be answered."""
     try:
-        conn.request("GET", path, headers={"Host": host})
         response = conn.getresponse()
         assert response.status == 200 and response.read() == b"ok"
     finally:
@@ -384,7 +394,10 @@ def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
         ThreadPoolExecutor(17) as pool,
     ):
         started = time.monotonic()
-        rush = [pool.submit(_get, port, "rush.test", "/api/v1/checkout") for _ in range(16)]
+        # Sent one after the other from here, so all 16 are in the worker before the others
+        # (from a thread pool, on a busy machine, some went out after them).
+        sent = [_sent(port, "rush.test", "/api/v1/checkout") for _ in range(16)]
+        rush = [pool.submit(_answered, conn, at) for conn, at in sent]
         time.sleep(0.15)  # the rush is queued in the worker
         other = pool.submit(_get, port, "calm.test", "/api/v1/offerings")
         poll = pool.submit(_get, port, "rush.test", "/api/v1/openings/7/queue")
