@@ -99,21 +99,24 @@ def test_cpu_sampler_reads_this_machine():
     assert kinds <= set(cpu_sampler.GROUPS) and "other" in kinds
 
 
-def test_opening_seconds_reads_a_runs_logs(tmp_path, capsys):
+def test_opening_seconds_reads_a_runs_record(tmp_path, capsys):
     """The opening's second-by-second view, on a tiny made-up run folder."""
     from tests.bench import opening_seconds
 
     opens = 1_000_000.0
-    (tmp_path / "cpu").mkdir()
-    (tmp_path / "cpu" / "cpu-1.log").write_text(
-        f"{opens + 0.5:.3f} 1000 POST rush.test /api/v1/openings/1/queue\n"
-        f"{opens + 0.7:.3f} 500 GET rush.test /api/v1/openings/1/queue\n"
-        f"{opens + 1.2:.3f} 9000 POST rush.test /api/v1/cart/items\n"
-        f"{opens + 1.6:.3f} 12000 POST rush.test /api/v1/checkout\n"
-        f"{opens + 1.7:.3f} 2000 GET other.test /api/v1/offerings\n"
-    )
     result = {
         "opens_epoch": opens,
+        # (answered at, thread CPU seconds, kind), as opening.py records each request.
+        "cpu": {
+            "by_kind": [
+                [opens + 0.5, 0.001, "join"],
+                [opens + 0.7, 0.0005, "poll"],
+                [opens + 1.2, 0.009, "hold"],
+                [opens + 1.6, 0.012, "checkout"],
+                [opens + 1.7, 0.002, "B search"],
+                [opens + 60, 0.001, "poll"],  # after the sale: not shown
+            ]
+        },
         "fairness": {"admitted_at": {"7": opens + 0.6, "8": opens + 0.9}},
         "driver": {
             "families": [
@@ -124,11 +127,11 @@ def test_opening_seconds_reads_a_runs_logs(tmp_path, capsys):
         },
     }
     (tmp_path / "result.json").write_text(json.dumps(result))
-    seconds = opening_seconds.by_second(
-        (tmp_path / "cpu" / "cpu-1.log").read_text().splitlines(), opens, "rush.test", 5
-    )
-    assert seconds[0] == {"join": (1, 1000), "poll": (1, 500)}
-    assert seconds[1] == {"hold": (1, 9000), "checkout": (1, 12000), "B": (1, 2000)}
+    seconds = opening_seconds.by_second(result["cpu"]["by_kind"], opens, 5)
+    assert seconds == {
+        0: {"join": (1, 1000), "poll": (1, 500)},
+        1: {"hold": (1, 9000), "checkout": (1, 12000), "B": (1, 2000)},
+    }
     # At 1 s both families let in hold a slot, one of them has seen its pass; at 3 s family 7
     # has finished and family 8 has still not seen its own.
     assert opening_seconds.slots(result, moments=(1, 3)) == [(1, 2, 1), (3, 1, 1)]

@@ -21,7 +21,10 @@ and the trivial endpoint's throughput.
 
 ``BENCH_OPENING_SCALE`` (1.0) scales families and seats down for a quick run (0.1: 300 families
 for 40 seats); ``BENCH_OPENING_MAX_SECONDS`` (150) bounds the part after the opening;
-``BENCH_OPENING_POLL_SECONDS`` (0: as the server says) overrides the families' poll interval.
+``BENCH_OPENING_POLL_SECONDS`` (0: as the server says) overrides the families' poll interval;
+``BENCH_OPENING_SLOTS`` (100) is the opening's checkout slots; ``BENCH_OPENING_AWAY_SHARE`` (0)
+of the families ask only every ``BENCH_OPENING_AWAY_SECONDS`` (30) after the opening, as a
+hidden tab or an app in the background would.
 """
 
 from __future__ import annotations

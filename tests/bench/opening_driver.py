@@ -10,6 +10,8 @@ Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around
    asked for (``poll_seconds``: every second near the front, less often further back, as the
    web page and the app do; ``--poll-seconds`` fixes it) until it is admitted, recording each
    answer and the cadence it was asked for (so the report can tell the front from the back);
+   ``--away-share`` of the families (at random; 0 by default) ask only every
+   ``--away-seconds`` once the line has opened, as a hidden tab or an app in the background;
 3. with the pass, looks at the classes (``GET /api/v1/offerings``, the cached page with current
    availability) and adds one still open to the cart (in a random order; one that filled up
    meanwhile answers ``offering_full`` and the next is tried, at most ``--tries``; ``busy``, the

@@ -6,9 +6,9 @@ checkout slots were held. Reads a run's work folder (``workdir`` in its report);
 Two tables (docs/benchmarks.md, "Eleventh pass"):
 
 - **CPU by second**: for each second from the opening, each kind's requests and the thread CPU
-  they took (the workers' CPU logs, ``GUNICORN_CPU_LOG_DIR``: one line per request when it
-  ended), and the registrations that second. A saturated server shows a flat total: a kind
-  that takes more leaves less to the others.
+  they took (the run's record of each request, ``cpu.by_kind`` in ``result.json``, from the
+  workers' CPU logs: ``GUNICORN_CPU_LOG_DIR``), and the registrations that second. A saturated
+  server shows a flat total: a kind that takes more leaves less to the others.
 - **Slots**: at a few moments, the families the line had let in and that had not finished yet
   (a checkout slot each, while the opening is paced by checkout), and how many of those had not
   yet seen their pass (the family's own clock: the answer that showed it). When most slots are
@@ -27,39 +27,20 @@ from pathlib import Path
 KINDS = ("join", "poll", "search", "hold", "checkout", "leave", "B")
 
 
-def kind_of(method: str, host: str, path: str, rush_host: str) -> str:
-    if host != rush_host:
-        return "B"
-    if "/queue" in path or path.endswith("/status.json"):
-        return {"GET": "poll", "POST": "join", "DELETE": "leave"}.get(method, "other")
-    if path.startswith("/api/v1/cart"):
-        return "hold"
-    if path.startswith("/api/v1/checkout"):
-        return "checkout"
-    if path.startswith("/api/v1/offerings"):
-        return "search"
-    return "other"
-
-
-def by_second(
-    cpu_lines: list[str], opens: float, rush_host: str, until: float
-) -> dict[int, dict[str, tuple[int, int]]]:
-    """{second: {kind: (requests, cpu µs)}} from the CPU log lines (``time µs method host
-    path``), seconds from the opening, -1 to ``until``."""
-    counts: dict[int, Counter] = defaultdict(Counter)
-    cpu: dict[int, Counter] = defaultdict(Counter)
-    for line in cpu_lines:
-        parts = line.split()
-        if len(parts) < 5:
-            continue
-        at = float(parts[0]) - opens
+def by_second(by_kind: list, opens: float, until: float) -> dict[int, dict[str, tuple[int, int]]]:
+    """{second: {kind: (requests, cpu µs)}}, seconds from the opening, -1 to ``until``, from a
+    run's own record of each request (``result["cpu"]["by_kind"]``: when it was answered, its
+    thread CPU in seconds and its kind, as ``opening.py`` names them; business B's kinds are
+    one column here)."""
+    seconds: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    for answered, cpu, kind in by_kind:
+        at = answered - opens
         if at < -1 or at > until:
             continue
-        second = int(at // 1)
-        kind = kind_of(parts[2], parts[3], parts[4], rush_host)
-        counts[second][kind] += 1
-        cpu[second][kind] += int(parts[1])
-    return {s: {k: (counts[s][k], cpu[s][k]) for k in counts[s]} for s in sorted(counts)}
+        cell = seconds[int(at // 1)].setdefault("B" if kind.startswith("B ") else kind, [0, 0])
+        cell[0] += 1
+        cell[1] += round(cpu * 1_000_000)
+    return {s: {k: (n, us) for k, (n, us) in seconds[s].items()} for s in sorted(seconds)}
 
 
 def slots(result: dict, moments=(1, 3, 5, 7, 9)) -> list[tuple[float, int, int]]:
@@ -84,13 +65,10 @@ def report(workdir: Path) -> None:
     families = result["driver"]["families"]
     finished = sorted(f["finished"] for f in families if f.get("outcome") == "registered")
     until = (finished[-1] if finished else 20.0) + 3
-    lines = [line for log in sorted((workdir / "cpu").glob("cpu-*.log")) for line in log.open()]
-    hosts = Counter(line.split()[3] for line in lines if len(line.split()) >= 5)
-    rush_host = hosts.most_common(1)[0][0] if hosts else ""
     regs = Counter(int(t // 1) for t in finished)
     print(f"CPU by second from the opening ({workdir}): requests / thread CPU ms, registrations")
     print("  sec " + "".join(f"{k:>14}" for k in KINDS) + "   total CPU  regs")
-    for second, kinds in by_second(lines, opens, rush_host, until).items():
+    for second, kinds in by_second(result["cpu"]["by_kind"], opens, until).items():
         cells = "".join(
             f"{kinds.get(k, (0, 0))[0]:>6}/{kinds.get(k, (0, 0))[1] / 1000:>6.0f}ms" for k in KINDS
         )
