@@ -21,6 +21,7 @@ from portal.billing.models import Payment, SavedPaymentMethod
 from portal.config.selectors import portal_settings_get
 from portal.enrollment.models import Enrollment, Order
 from portal.enrollment.services.seats import lock_offerings
+from portal.privacy.audit import audit_batch
 
 from . import services, tenders
 
@@ -121,7 +122,8 @@ def payment_refresh(*, payment_intent_id: str) -> Payment | None:
     offering_ids = list(
         Enrollment.objects.filter(order_id=payment.order_id).values_list("offering_id", flat=True)
     )
-    with transaction.atomic():
+    # The payment's, order's, enrollments' and ledger's audit entries: one INSERT at the end.
+    with transaction.atomic(), audit_batch():
         offerings = lock_offerings(offering_ids)
         order = Order.objects.select_for_update(of=("self",)).get(pk=payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)

@@ -43,6 +43,7 @@ from portal.enrollment.services.seats import (
     recount,
     settle,
 )
+from portal.privacy.audit import audit_batch
 from portal.store import services as store
 
 from . import tenders
@@ -220,7 +221,8 @@ def checkout(
     for hold in holds:
         eligibility.check_student(hold.student, hold.offering)
     try:
-        with transaction.atomic():
+        # The order's, its enrollments' and its ledger's audit entries: one INSERT at the end.
+        with transaction.atomic(), audit_batch():
             offerings = lock_offerings([h.offering_id for h in holds])
             existing = _ORDER_BY_KEY.one(family_id=family.pk, key=key)
             if existing is not None:
@@ -399,7 +401,7 @@ def order_confirm(*, order_id: int) -> Order:
     offering_ids = list(
         Enrollment.objects.filter(order_id=order_id).values_list("offering_id", flat=True)
     )
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         lock_offerings(offering_ids)
         order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
         if order is None:

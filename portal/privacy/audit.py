@@ -2,10 +2,14 @@
 handlers. The acting request (set by AuditContextMiddleware) supplies the actor, the client
 address and the request id; outside a request (Celery tasks, Stripe webhooks) the actor is the
 system. One INSERT per event, in the caller's transaction, so a rolled-back change leaves no
-entry and a committed one always has its entry."""
+entry and a committed one always has its entry; inside ``audit_batch()`` (a hot path that
+records several, such as checkout) the block's entries are one INSERT at its end, still in the
+transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
 from django.db import connection
@@ -14,6 +18,7 @@ from kernel.client_address import client_address
 from kernel.observability import current_request_id
 
 _request: ContextVar = ContextVar("audit_request", default=None)
+_batch: ContextVar[list | None] = ContextVar("audit_batch", default=None)
 
 
 def set_request(request) -> Token:
@@ -26,6 +31,63 @@ def reset_request(token: Token) -> None:
 
 def current_request():
     return _request.get()
+
+
+class _Pending:
+    """Entries recorded inside ``audit_batch()`` by one call, waiting for the block's INSERT."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list) -> None:
+        self.entries = entries
+
+    def __call__(self) -> None:
+        """Registered with ``on_commit`` only to be dropped with a rolled-back savepoint."""
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Entries recorded inside the block (by services or the model signals) are written in one
+    INSERT when it ends, instead of one each. Use it inside the transaction that makes the
+    changes (it refuses to run outside one), so the entries commit or roll back with them. A
+    block that raises writes none (its transaction is rolled back anyway); entries recorded in a
+    savepoint rolled back inside the block (a nested ``atomic`` whose error was caught) are not
+    written either, as their own INSERTs would have been rolled back with it. Nothing inside may
+    read the entries back. A nested block joins the outer one."""
+    from .models import AuditEntry
+
+    if _batch.get() is not None:
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_batch() must run inside transaction.atomic()")
+    pending: list[_Pending] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        # Django forgets the on_commit callbacks of a rolled-back savepoint: what is left is
+        # what the transaction still holds.
+        kept = {id(hook[1]) for hook in connection.run_on_commit}
+        entries = [e for p in pending if id(p) in kept for e in p.entries]
+        if entries:
+            AuditEntry.objects.bulk_create(entries)
+
+
+def _save(entries: list) -> None:
+    from .models import AuditEntry
+
+    batch = _batch.get()
+    if batch is not None:
+        waiting = _Pending(entries)
+        connection.on_commit(waiting)
+        batch.append(waiting)
+    elif len(entries) == 1:
+        entries[0].save(force_insert=True)
+    elif entries:
+        AuditEntry.objects.bulk_create(entries)
 
 
 def _actor(request, user=None) -> tuple[int | None, str, str]:
@@ -71,7 +133,7 @@ def audit_record(
     ip = None
     if request is not None:
         ip = client_address(request)
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor_id=actor_id,
         actor_email=actor_email,
         actor_kind=kind,
@@ -83,6 +145,8 @@ def audit_record(
         request_id=current_request_id() or "",
         ip_address=ip,
     )
+    _save([entry])
+    return entry
 
 
 def audit_bulk(*, action: str, model, rows: list[tuple[int, int | None]], fields: dict) -> None:
@@ -95,18 +159,20 @@ def audit_bulk(*, action: str, model, rows: list[tuple[int, int | None]], fields
     request = current_request()
     actor_id, actor_email, kind = _actor(request)
     ip = client_address(request)
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            actor_id=actor_id,
-            actor_email=actor_email,
-            actor_kind=kind,
-            action=action,
-            object_type=model._meta.label_lower,
-            object_id=str(pk),
-            family_id=family_id,
-            fields=fields,
-            request_id=current_request_id() or "",
-            ip_address=ip,
-        )
-        for pk, family_id in rows
+    _save(
+        [
+            AuditEntry(
+                actor_id=actor_id,
+                actor_email=actor_email,
+                actor_kind=kind,
+                action=action,
+                object_type=model._meta.label_lower,
+                object_id=str(pk),
+                family_id=family_id,
+                fields=fields,
+                request_id=current_request_id() or "",
+                ip_address=ip,
+            )
+            for pk, family_id in rows
+        ]
     )

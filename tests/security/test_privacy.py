@@ -278,6 +278,65 @@ def test_a_rolled_back_change_leaves_no_audit_entry(family_a):
     assert AuditEntry.objects.count() == before
 
 
+def _credit(family, key: str) -> LedgerEntry:
+    return LedgerEntry.objects.create(
+        family=family, kind="credit", description="x", amount=-100, currency="usd", source_key=key
+    )
+
+
+def test_a_batch_writes_its_entries_in_one_insert_at_its_end(family_a):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.privacy.audit import audit_batch, audit_record
+
+    connection.set_tenant(family_a.tenant)
+    before = AuditEntry.objects.count()
+    with transaction.atomic(), CaptureQueriesContext(connection) as sql:
+        with audit_batch():
+            _credit(family_a.family, "t:batch1")
+            _credit(family_a.family, "t:batch2")
+            with audit_batch():  # a nested batch joins the outer one
+                audit_record(action="note", object_type="x.y", object_id=1)
+            assert AuditEntry.objects.count() == before  # nothing written yet
+        inserts = [q for q in sql.captured_queries if "portal_privacy_auditentry" in q["sql"]]
+    assert len(inserts) == 2  # the count above and the block's one INSERT
+    assert inserts[-1]["sql"].startswith('INSERT INTO "portal_privacy_auditentry"')
+    rows = list(AuditEntry.objects.order_by("pk")[before:])
+    assert [(e.action, e.fields.get("source_key")) for e in rows] == [
+        ("create", None),
+        ("create", None),
+        ("note", None),
+    ]
+    assert [e.fields.get("amount") for e in rows] == [-100, -100, None]
+    assert rows[0].family_id == family_a.family.pk
+
+
+def test_a_batch_keeps_no_entry_of_what_was_rolled_back(family_a):
+    from django.db import transaction
+
+    from portal.privacy.audit import audit_batch
+
+    connection.set_tenant(family_a.tenant)
+    before = AuditEntry.objects.count()
+    # The block raising: nothing is written (the transaction is rolled back too).
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_batch():
+        _credit(family_a.family, "t:batch-raise")
+        raise RuntimeError
+    assert AuditEntry.objects.count() == before
+    # A savepoint rolled back inside the block: its change and its entry go; the rest stays.
+    with transaction.atomic(), audit_batch():
+        _credit(family_a.family, "t:batch-kept")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _credit(family_a.family, "t:batch-undone")
+            raise RuntimeError
+    assert not LedgerEntry.objects.filter(source_key="t:batch-undone").exists()
+    rows = list(AuditEntry.objects.order_by("pk")[before:])
+    assert len(rows) == 1 and rows[0].object_id == str(
+        LedgerEntry.objects.get(source_key="t:batch-kept").pk
+    )
+
+
 def test_lapsed_unpaid_orders_cancelled_in_bulk_are_audited(family_a):
     from datetime import timedelta
 

@@ -123,6 +123,16 @@ def test_a_tenant_provisioned_from_the_spare_pool_records_changes(committed):
         ]
 
 
+def test_an_audit_batch_refuses_to_run_outside_a_transaction(committed):
+    """Its entries must commit or roll back with the changes they record
+    (tests/security/test_privacy.py holds what it writes)."""
+    from portal.privacy.audit import audit_batch
+
+    assert not connection.in_atomic_block
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"), audit_batch():
+        pass
+
+
 @pytest.mark.django_db
 def test_a_queryset_update_is_recorded(family_a):
     enrollment = enroll(family_a.family, family_a.student, make_offering(tuition=0))
