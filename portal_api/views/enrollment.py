@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from kernel.api.output import Output
 from portal.attendance.selectors import family_term_attendance
 from portal.catalog.models import WEEKDAY_CODES
 from portal.enrollment import camp_days, selectors, services
@@ -39,18 +40,18 @@ ADD_ERRORS = (
 )
 
 
-class OfferingRef(serializers.Serializer):
+class OfferingRef(Output):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
 
 
-class StudentRef(serializers.Serializer):
+class StudentRef(Output):
     id = serializers.IntegerField()
     first_name = serializers.CharField()
 
 
-class HoldOutput(serializers.Serializer):
+class HoldOutput(Output):
     id = serializers.IntegerField()
     student = StudentRef()
     offering = OfferingRef()
@@ -77,7 +78,7 @@ class HoldOutput(serializers.Serializer):
         return camp_days.tuition_for(hold.offering, hold.camp_days)
 
 
-class LineOutput(serializers.Serializer):
+class LineOutput(Output):
     kind = serializers.CharField()
     description = serializers.CharField()
     amount = serializers.IntegerField(help_text="Minor units; discounts are negative.")
@@ -93,7 +94,7 @@ class CartOutput(serializers.Serializer):
     hold_timer_minutes = serializers.IntegerField()
 
 
-class TenderOutput(serializers.Serializer):
+class TenderOutput(Output):
     kind = serializers.ChoiceField(choices=["account_credit", "gift_certificate"])
     description = serializers.CharField()
     amount = serializers.IntegerField(help_text="Minor units paid by this tender.")
@@ -102,7 +103,7 @@ class TenderOutput(serializers.Serializer):
     )
 
 
-class OrderOutput(serializers.Serializer):
+class OrderOutput(Output):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(
         choices=["registration", "store", "tuition", "adjustment", "balance"]
