@@ -95,6 +95,20 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 switch_interval_ms = float(os.environ.get("GUNICORN_SWITCH_INTERVAL_MS") or 1)
 
 
+def pre_fork(server, worker) -> None:
+    """In the master, before each worker is forked: what it has loaded (``preload_app``:
+    Django, the apps, both URL maps, ~220,000 objects the garbage collector tracks) lives as
+    long as the workers, so it is frozen out of the collector. A worker's full collection
+    walked all of it: ~0.18 s with every thread of the worker stopped, three times a worker in
+    the opening benchmark; frozen, ~10-20 ms (docs/benchmarks.md, "Twelfth pass"). Collected
+    first, so no garbage is kept for good; the workers' collections no longer write to the
+    pages they share with the master either."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def post_fork(server, worker) -> None:
     """Connections opened in the master (preload) must not be shared by the workers."""
     import sys
