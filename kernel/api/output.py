@@ -3,8 +3,8 @@
 DRF builds a serializer's fields anew for every instance: it deep-copies the declared fields
 (each ``Field.__deepcopy__`` constructs the field again from its arguments) and binds them, for
 every object a ``many=True`` list serializes too. On the rush's hot answers (the cart after a
-hold, the order after checkout) that was a tenth of the request's Python (docs/rush.md,
-"Checkout profile"). ``Output`` builds them once per class, bound to a prototype instance, and
+hold, the order after checkout) that was ~5 % of their profile (docs/rush.md, "Checkout
+profile", twelfth pass). ``Output`` builds them once per class, bound to a prototype instance, and
 every instance reads the same ones.
 
 Only for serializers that answer (``Output(obj).data``), never ones that read input, and whose

@@ -8,12 +8,13 @@ transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from kernel.client_address import client_address
 from kernel.observability import current_request_id
@@ -50,12 +51,13 @@ class _Pending:
 def audit_batch() -> Iterator[None]:
     """Entries recorded inside the block (by services or the model signals) are written in one
     INSERT when it ends, instead of one each. Use it inside the transaction that makes the
-    changes (it refuses to run outside one), so the entries commit or roll back with them. A
-    block that raises writes none (its transaction is rolled back anyway); entries recorded in a
-    savepoint rolled back inside the block (a nested ``atomic`` whose error was caught) are not
-    written either, as their own INSERTs would have been rolled back with it. Nothing inside may
+    changes (it refuses to run outside one), so the entries commit or roll back with them.
+    Entries recorded in a savepoint rolled back inside the block (a nested ``atomic`` whose
+    error was caught) are not written, as their own INSERTs would have been rolled back with it.
+    A block that raises still writes what it recorded, in case its caller catches the error
+    inside the same transaction and commits what was done; if that INSERT fails, the transaction
+    is broken and nothing of it can commit, so the block's own error goes on. Nothing inside may
     read the entries back. A nested block joins the outer one."""
-
     if _batch.get() is not None:
         yield
         return
@@ -65,14 +67,21 @@ def audit_batch() -> Iterator[None]:
     token = _batch.set(pending)
     try:
         yield
-    finally:
+    except BaseException:
         _batch.reset(token)
+        with contextlib.suppress(DatabaseError):
+            _flush(pending)
+        raise
+    _batch.reset(token)
+    _flush(pending)
+
+
+def _flush(pending: list[_Pending]) -> None:
     if pending:
         # Django forgets the on_commit callbacks of a rolled-back savepoint: what is left is
         # what the transaction still holds.
         kept = {id(hook[1]) for hook in connection.run_on_commit}
-        entries = [e for p in pending if id(p) in kept for e in p.entries]
-        _insert(entries)
+        _insert([e for p in pending if id(p) in kept for e in p.entries])
 
 
 def _save(entries: list) -> None:
@@ -94,9 +103,7 @@ def _insert(entries: list) -> None:
         return
     fields, table, columns = _insert_shape()
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [
-        f.get_db_prep_save(getattr(e, f.attname), connection) for e in entries for f in fields
-    ]
+    params = [f.get_db_prep_save(f.pre_save(e, True), connection) for e in entries for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) VALUES "

@@ -335,6 +335,23 @@ def test_a_batch_keeps_no_entry_of_what_was_rolled_back(family_a):
     assert len(rows) == 1 and rows[0].object_id == str(
         LedgerEntry.objects.get(source_key="t:batch-kept").pk
     )
+    # The block's error caught inside the same transaction (no savepoint): what the block did
+    # before it may still commit, so its entries are written too.
+    with transaction.atomic(), pytest.raises(RuntimeError), audit_batch():
+        _credit(family_a.family, "t:batch-caught")
+        raise RuntimeError
+    caught = LedgerEntry.objects.get(source_key="t:batch-caught")
+    assert AuditEntry.objects.filter(
+        object_type="portal_billing.ledgerentry", object_id=str(caught.pk), action="create"
+    ).exists()
+    # A database error inside the block: the transaction is broken, nothing of it can commit;
+    # the block's own error is the one raised (not the failed INSERT of its entries).
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic(), audit_batch():
+        _credit(family_a.family, "t:batch-twice")
+        _credit(family_a.family, "t:batch-twice")  # source_key is unique
+    assert not LedgerEntry.objects.filter(source_key="t:batch-twice").exists()
 
 
 def test_lapsed_unpaid_orders_cancelled_in_bulk_are_audited(family_a):
