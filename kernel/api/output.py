@@ -23,9 +23,9 @@ from rest_framework import serializers
 _build = threading.Lock()
 
 
+# No class docstring: drf-spectacular describes each answer's schema with the first docstring
+# in its class's ancestry below DRF's own, and this one would stand for every subclass's.
 class Output(serializers.Serializer):
-    """A ``Serializer`` for answers, its fields built once per class (module docstring)."""
-
     @property
     def fields(self):
         cls = type(self)
