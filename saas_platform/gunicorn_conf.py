@@ -26,7 +26,8 @@ can be overridden from the environment:
   only)
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
-  waiting for PostgreSQL or Redis), for the benchmarks' "where the CPU goes" tables
+  waiting for PostgreSQL or Redis), and a line per garbage collection (``GC - genN``, its CPU
+  taken out of the request that ran it), for the benchmarks' "where the CPU goes" tables
 """
 
 from __future__ import annotations
@@ -131,12 +132,16 @@ def post_fork(server, worker) -> None:
 def post_worker_init(worker) -> None:
     """Stamp each request when it is queued for one of the worker's threads, so admission
     control (``saas_platform.admission``) knows how long it waited: the server's own measure of
-    overload. gthread workers only (a sync worker has no queue of its own)."""
+    overload. gthread workers only (a sync worker has no queue of its own). With the CPU log on,
+    the worker's garbage collections are logged too."""
     install_queue_stamps(worker)
+    if cpu_log_dir:
+        install_gc_log()
 
 
 cpu_log_dir = os.environ.get("GUNICORN_CPU_LOG_DIR", "").strip()
 if cpu_log_dir:
+    import gc
     import threading
     import time
     import typing
@@ -145,18 +150,7 @@ if cpu_log_dir:
     _cpu_files: dict[int, typing.TextIO] = {}
     _cpu_lock = threading.Lock()
 
-    def pre_request(worker, req) -> None:
-        _cpu_log.started = time.thread_time()
-
-    def post_request(worker, req, environ, resp) -> None:
-        """One line per request: wall clock, CPU microseconds of the thread that served it,
-        method, host and path (the request and its answer both ran on this thread)."""
-        started = getattr(_cpu_log, "started", None)
-        if started is None:
-            return
-        cpu_us = int((time.thread_time() - started) * 1_000_000)
-        host = (environ.get("HTTP_HOST") or "").split(":")[0]
-        line = f"{time.time():.3f} {cpu_us} {req.method} {host} {req.path}\n"
+    def _cpu_write(line: str) -> None:
         with _cpu_lock:
             out = _cpu_files.get(os.getpid())
             if out is None:
@@ -165,6 +159,39 @@ if cpu_log_dir:
                 )
                 _cpu_files[os.getpid()] = out
             out.write(line)
+
+    def pre_request(worker, req) -> None:
+        _cpu_log.started = time.thread_time()
+        _cpu_log.gc = 0.0
+
+    def post_request(worker, req, environ, resp) -> None:
+        """One line per request: wall clock, CPU microseconds of the thread that served it
+        (less the garbage collections it ran, which have lines of their own), method, host and
+        path (the request and its answer both ran on this thread)."""
+        started = getattr(_cpu_log, "started", None)
+        if started is None:
+            return
+        cpu = time.thread_time() - started - getattr(_cpu_log, "gc", 0.0)
+        host = (environ.get("HTTP_HOST") or "").split(":")[0]
+        _cpu_write(f"{time.time():.3f} {int(cpu * 1_000_000)} {req.method} {host} {req.path}\n")
+
+    def _gc_logged(phase: str, info: dict) -> None:
+        """One line per garbage collection: when it ended, its CPU microseconds, ``GC - genN``
+        (it stops every thread of the worker meanwhile)."""
+        if phase == "start":
+            _cpu_log.gc_started = time.thread_time()
+            return
+        started = getattr(_cpu_log, "gc_started", None)
+        if started is None:
+            return
+        spent = time.thread_time() - started
+        _cpu_log.gc = getattr(_cpu_log, "gc", 0.0) + spent
+        _cpu_write(f"{time.time():.3f} {int(spent * 1_000_000)} GC - gen{info['generation']}\n")
+
+    def install_gc_log() -> None:
+        """In a worker: its garbage collections in its CPU log (``post_worker_init``)."""
+        if _gc_logged not in gc.callbacks:
+            gc.callbacks.append(_gc_logged)
 
 
 def install_queue_stamps(worker) -> bool:

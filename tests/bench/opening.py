@@ -457,6 +457,7 @@ _KINDS = (
     (re.compile(r"^POST /api/v1/cart/items$"), "hold"),
     (re.compile(r"^POST /api/v1/checkout$"), "checkout"),
     (re.compile(r"^POST /api/v1/orders/\d+/pay$"), "pay"),
+    (re.compile(r"^GC gen\d$"), "gc"),  # a worker's garbage collection (gunicorn_conf)
 )
 
 
@@ -707,5 +708,11 @@ def report(r: dict) -> None:
                 f"    {kind:<12} {n:6d} requests  {seconds:6.1f} s  {seconds / total:5.1%}  "
                 f"{seconds / n * 1000:6.2f} ms each"
             )
+    collections = [cpu for _, cpu, kind in c["by_kind"] if kind == "gc"]
+    if collections:
+        print(
+            f"  garbage collections in the workers: {len(collections)}, {sum(collections):.2f} s "
+            f"in all, the longest {max(collections) * 1000:.0f} ms (each stops its worker)"
+        )
     mean_gap = statistics.mean(gaps) if gaps else float("nan")
     print(f"  (mean spacing of status answers {mean_gap:.2f} s; workdir {r['workdir']})")

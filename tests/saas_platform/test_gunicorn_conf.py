@@ -94,6 +94,31 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
 
 
+def test_cpu_log_has_a_line_per_garbage_collection_taken_out_of_its_request(monkeypatch, tmp_path):
+    import gc
+
+    conf = load(monkeypatch, GUNICORN_CPU_LOG_DIR=str(tmp_path))
+
+    class Req:
+        method = "GET"
+        path = "/api/v1/offerings"
+
+    conf["install_gc_log"]()
+    try:
+        conf["pre_request"](None, Req())
+        gc.collect()  # a full collection inside the request
+        conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    finally:
+        gc.callbacks[:] = [cb for cb in gc.callbacks if cb is not conf["_gc_logged"]]
+    (log,) = tmp_path.glob("cpu-*.log")
+    lines = [line.split() for line in log.read_text().splitlines()]
+    (collection,) = [line for line in lines if line[2] == "GC"]
+    (request,) = [line for line in lines if line[2] == "GET"]
+    assert collection[3:] == ["-", "gen2"] and int(collection[1]) > 0
+    # The request's CPU is what it spent besides the collection, which has its own line.
+    assert int(request[1]) < int(collection[1])
+
+
 def test_workers_by_cpus_and_threads(monkeypatch):
     conf = load(monkeypatch)
     # Threaded workers: CPUs + 1 (each computes two requests at once); at least 2.
