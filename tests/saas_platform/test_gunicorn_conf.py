@@ -49,7 +49,7 @@ def test_the_master_freezes_what_it_loaded_before_forking_a_worker(monkeypatch):
     # Everything tracked is now out of the collector's walks (the test session froze what it
     # had loaded too: tests/conftest.py); the cycle was collected first, not frozen for good.
     assert gc.get_freeze_count() > before
-    assert len(gc.get_objects()) < 100
+    assert len(gc.get_objects()) < 1_000  # a session heap has hundreds of thousands
     assert collected() is None
 
 
