@@ -155,8 +155,9 @@ def audit_record(
     fields: dict | list | None = None,
     user=None,
 ):
-    """Write one entry. ``obj`` gives the object's type and id (and its family when it has a
-    ``family_id``); ``user`` overrides the request's user."""
+    """Record one entry: written at once, or inside ``audit_batch()`` with the block's others
+    when it ends (its id is set then). ``obj`` gives the object's type and id (and its family
+    when it has a ``family_id``); ``user`` overrides the request's user."""
     from .models import AuditEntry
 
     if connection.schema_name == "public":
