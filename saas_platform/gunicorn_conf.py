@@ -129,6 +129,23 @@ def post_fork(server, worker) -> None:
     # redis-py's connection pools notice the fork themselves and reconnect in the worker.
 
 
+def worker_exit(server, worker) -> None:
+    """In the worker, as it exits (recycled, reloaded, shut down): the API tokens' last uses
+    it kept and had not written yet (``kernel.api.token_use``) are written now."""
+    import logging
+
+    from django.db import connections
+
+    from kernel.api.token_use import token_uses_flush
+
+    try:
+        token_uses_flush()
+    except Exception:  # the database away: they only slide expiries
+        logging.getLogger(__name__).exception("API tokens: kept uses not written at exit")
+    finally:
+        connections.close_all()
+
+
 def post_worker_init(worker) -> None:
     """Stamp each request when it is queued for one of the worker's threads, so admission
     control (``saas_platform.admission``) knows how long it waited: the server's own measure of

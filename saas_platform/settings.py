@@ -305,6 +305,9 @@ APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 
 MIDDLEWARE = [
     "kernel.observability.RequestIdMiddleware",
+    # Writes the API tokens' last uses this process kept, when due, at the end of any request
+    # (kernel/api/token_use.py).
+    "kernel.api.token_use.TokenUseFlushMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
     "saas_platform.allowed_hosts.AllowedHostsMiddleware",
     # NUL characters in the path, query string or form fields: 400 (saas_platform/input_guard.py).
@@ -418,6 +421,10 @@ for _cidr in TRUSTED_PROXY_CIDRS:
 # API bearer tokens (apps) expire after this many days without use; every use extends them
 # (sliding). 0: they never expire.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+# A token's use (at most once a minute) is kept in the process and written with the others this
+# many seconds later, in one statement per schema (kernel/api/token_use.py); 0: at the end of
+# the request that used it.
+API_TOKEN_USE_FLUSH_SECONDS = env_int("API_TOKEN_USE_FLUSH_SECONDS", 5)
 # What the bearer-token authentication reads with the token and its user in a business's schema,
 # in the same statement (relations of the user): the guardian and family the family API's
 # permission needs (portal_api.permissions.IsFamilyMember), so a family request authenticates

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
+from kernel.api.token_use import token_uses_forget
 from kernel.process_cache import tenant_config
 from kernel.users.models import User
 from kernel.users.services import api_token_issue
@@ -189,6 +190,7 @@ def _public_schema_and_fresh_routes():
     floor_reset_touched()
     admission_controller.reset()
     search_cache_clear_touched()
+    token_uses_forget()  # uses of tokens whose rows the test rolled back
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django_tenants.utils import get_public_schema_name
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from kernel.api.token_use import token_use_pending, token_use_record
 from kernel.queries import CompiledQuery, prepared_cursor
 from kernel.users.models import ApiToken, User
 
@@ -63,9 +64,13 @@ def token_in_use(token: ApiToken, *, now: datetime) -> bool:
     """The rules of a presented active token (its user active): False when it has expired
     (``API_TOKEN_TTL_DAYS`` since it was last used; the caller refuses it, and revokes it with
     ``token_revoke_expired`` or leaves that to the ordinary path); otherwise the use is recorded
-    (``last_used_at``, at most once a minute, which also slides the expiry) and True.
+    (``last_used_at``, at most once a minute, which also slides the expiry; written behind the
+    request, ``kernel.api.token_use``) and True.
 
     Needs only the token's ``pk``, ``created_at`` and ``last_used_at``."""
+    kept = token_use_pending(connection.schema_name, token.pk)
+    if kept is not None and (token.last_used_at is None or kept > token.last_used_at):
+        token.last_used_at = kept  # this process's use not written yet
     expires_at = token.expires_at()
     if expires_at is not None and expires_at <= now:
         return False
@@ -73,7 +78,7 @@ def token_in_use(token: ApiToken, *, now: datetime) -> bool:
         token.last_used_at is None
         or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
     ):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token_use_record(token, now, expires_at)
     return True
 
 

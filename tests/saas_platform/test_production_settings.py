@@ -119,8 +119,10 @@ def test_production_defaults_are_secure():
     assert s["log_handler"]["formatter"] == "json" and s["log_handler"]["filters"] == ["context"]
     assert s["sentry_active"] is False
     middleware = s["MIDDLEWARE"]
-    assert middleware[:7] == [
+    assert middleware[:8] == [
         "kernel.observability.RequestIdMiddleware",
+        # Writes the process's kept token uses when due, after the answer is made.
+        "kernel.api.token_use.TokenUseFlushMiddleware",
         "saas_platform.health.HealthCheckMiddleware",
         "saas_platform.allowed_hosts.AllowedHostsMiddleware",
         # NUL characters anywhere in the request: 400 before any view or query sees them.

@@ -150,6 +150,7 @@ def test_the_plain_token_statement_accepts_what_the_token_queryset_does(settings
     from django.utils import timezone
 
     from kernel.api.authentication import bearer_tokens, token_accepted
+    from kernel.api.token_use import token_uses_flush
 
     settings.API_TOKEN_TTL_DAYS = 30
     rf = RequestFactory()
@@ -170,6 +171,7 @@ def test_the_plain_token_statement_accepts_what_the_token_queryset_does(settings
         if got is not None:
             token, (email,) = got
             assert token.pk == expected.pk and email == "t@example.com"
+            token_uses_flush()  # written behind the request (kernel.api.token_use)
             assert ApiToken.objects.get(pk=token.pk).last_used_at is not None  # use recorded
     for header in ("", "Bearer", "Bearer a b", "Basic abc"):
         assert token_accepted(rf.get("/", HTTP_AUTHORIZATION=header)) is None, header
