@@ -1,5 +1,6 @@
 """gzip for text answers (saas_platform/compression.py): pages and JSON are compressed when the
-client accepts gzip; images, fonts and answers that carry an ETag are not."""
+client accepts gzip; images, fonts, answers that carry an ETag and answers under one TCP
+segment are not."""
 
 from __future__ import annotations
 
@@ -65,3 +66,30 @@ def test_binary_answers_are_not_gzipped(tenant_a):
         assert response.content == b"x" * 5000
     middleware = TextGZipMiddleware(lambda r: HttpResponse("x" * 5000, "text/html"))
     assert middleware(request)["Content-Encoding"] == "gzip"
+
+
+def test_answers_under_one_segment_are_sent_as_they_are():
+    """gzip cannot shorten a few hundred bytes of JSON by a packet (a waiting-room poll's
+    answer): those go out plain, with no Vary on Accept-Encoding; from ``MIN_LENGTH`` on they
+    are compressed."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from saas_platform.compression import MIN_LENGTH, TextGZipMiddleware
+
+    request = RequestFactory().get("/", HTTP_ACCEPT_ENCODING="gzip")
+
+    def body(length: int) -> str:
+        return '{"pad":"' + "x" * (length - 10) + '"}'
+
+    small, large = body(MIN_LENGTH - 1), body(MIN_LENGTH)
+    assert (len(small), len(large)) == (MIN_LENGTH - 1, MIN_LENGTH)
+    for plain in (body(300), small):  # a poll's answer is about 300 bytes
+        response = TextGZipMiddleware(lambda r, p=plain: HttpResponse(p, "application/json"))(
+            request
+        )
+        assert "Content-Encoding" not in response and not response.has_header("Vary")
+        assert response.content == plain.encode()
+    response = TextGZipMiddleware(lambda r: HttpResponse(large, "application/json"))(request)
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content) == large.encode()
