@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,16 +36,23 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 
 def api_token_list(*, user: User):
-    """The user's signed-in apps and devices (live tokens), most recently used first."""
-    from django.db.models import F
+    """The user's signed-in apps and devices (live tokens), most recently used first. A use
+    this process has not written yet (``kernel.api.token_use``) counts: the device a family
+    looks from shows it was just used."""
+    from django.db import connection
+
+    from kernel.api.token_use import token_use_pending
 
     now = timezone.now()
-    tokens = ApiToken.objects.active().filter(user=user)
-    return [
-        t
-        for t in tokens.order_by(F("last_used_at").desc(nulls_last=True), "-created_at")
-        if (t.expires_at() is None or t.expires_at() > now)
-    ]
+    tokens = list(ApiToken.objects.active().filter(user=user))
+    for t in tokens:
+        kept = token_use_pending(connection.schema_name, t.pk)
+        if kept is not None and (t.last_used_at is None or kept > t.last_used_at):
+            t.last_used_at = kept
+    oldest = datetime.min.replace(tzinfo=UTC)
+    tokens.sort(key=lambda t: (t.last_used_at or oldest, t.created_at), reverse=True)
+    tokens.sort(key=lambda t: t.last_used_at is None)  # never used last (stable)
+    return [t for t in tokens if (t.expires_at() is None or t.expires_at() > now)]
 
 
 def api_token_revoke_for(*, user: User, token_id: int) -> ApiToken:

@@ -6,7 +6,7 @@ its own rows."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -111,17 +111,33 @@ def test_a_use_near_the_expiry_is_written_at_once(family_a, settings):
 def test_the_process_reads_its_own_kept_use(family_a, settings):
     """A use kept here counts for the token's expiry and for the once-a-minute rule."""
     settings.API_TOKEN_TTL_DAYS = 30
+    other = _issue_second_device(family_a)  # used before, written
     connection.set_schema_to_public()
-    assert family_a.client().get(DEVICES).status_code == 200
+    listed = family_a.client().get(DEVICES)
+    assert listed.status_code == 200
     row = _row(family_a.tenant, family_a.token)
     kept = token_use_pending(family_a.tenant.schema_name, row.pk)
-    assert kept is not None
+    assert kept is not None and row.last_used_at is None
+    # The device list shows this device's use, kept here, and puts it first.
+    devices = listed.json()
+    assert [d["current"] for d in devices] == [True, False]
+    assert datetime.fromisoformat(devices[0]["last_used_at"]) == kept
+    assert devices[1]["id"] == other.pk
     with tenant_context(family_a.tenant):  # as if the written use were long ago
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now() - timedelta(days=31))
     connection.set_schema_to_public()
     assert family_a.client().get(DEVICES).status_code == 200
     assert token_use_pending(family_a.tenant.schema_name, row.pk) == kept  # within the minute
     assert _row(family_a.tenant, family_a.token).revoked_at is None
+
+
+def _issue_second_device(actor) -> ApiToken:
+    with tenant_context(actor.tenant):
+        token, _ = api_token_issue(user=actor.guardian.user, name="tablet")
+        ApiToken.objects.filter(pk=token.pk).update(
+            last_used_at=timezone.now() - timedelta(hours=1)
+        )
+    return token
 
 
 @pytest.mark.django_db
