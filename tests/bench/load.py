@@ -156,7 +156,9 @@ class Server:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_ACCESS_LOG": str(self.access_log),
             "GUNICORN_ACCESS_LOG_FORMAT": "%(s)s %(D)s %(m)s %(U)s",
-            "GUNICORN_MAX_REQUESTS": "0",
+            # Workers are not recycled during a run unless the shell asks for production's
+            # recycling (GUNICORN_MAX_REQUESTS=2000, say) to measure it.
+            "GUNICORN_MAX_REQUESTS": os.environ.get("GUNICORN_MAX_REQUESTS") or "0",
             "GUNICORN_CPU_LOG_DIR": str(self.cpu_dir) if self.cpu_log else "",
             "LOG_LEVEL": "WARNING",
             "DEBUG": "0",

@@ -421,13 +421,17 @@ def _processes():
 
 
 def _cpu_seconds(root_pid: int) -> float:
-    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc)."""
+    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc), those of
+    workers that exited included (recycled, ``GUNICORN_MAX_REQUESTS``: the master's reaped
+    children's time)."""
     tick = os.sysconf("SC_CLK_TCK")
-    return sum(
-        (int(fields[11]) + int(fields[12])) / tick
-        for pid, _name, fields in _processes()
-        if pid == root_pid or int(fields[1]) == root_pid
-    )
+    total = 0
+    for pid, _name, fields in _processes():
+        if pid == root_pid:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == root_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def _children_cpu_seconds() -> float:
