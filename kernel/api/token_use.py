@@ -85,9 +85,9 @@ def token_uses_due() -> bool:
 
 def token_uses_flush() -> int:
     """Write every kept use, one ``UPDATE`` per schema on this thread's connection (it never
-    moves a use back: a later use already written stays). Returns how many tokens were
-    written. A schema whose write fails (dropped since, the database away) is logged and its
-    uses dropped: they only slide expiries."""
+    moves a use back: a later use already written stays; a token deleted since matches no
+    row). Returns how many uses were written. A schema whose write fails (dropped since, the
+    database away) is logged and its uses dropped: they only slide expiries."""
     with _lock:
         if not _pending:
             return 0
