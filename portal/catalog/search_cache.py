@@ -1,14 +1,16 @@
 """Search result pages from Redis, as bytes: a warm class search runs no SQL and decodes no JSON.
 
 A page of search results (everything but availability) is stored in Redis under a key made of
-the tenant's schema, its catalog generation, today's date and the request's host and full path,
-for ``PAGE_TTL_SECONDS``. Availability is merged in at read time from
-``portal.catalog.availability`` (seat changes never invalidate pages). Any change to what a page
-shows (an offering, its levels or instructors, a program, location, level, term, staff profile,
-or the portal settings) bumps the catalog generation at once and again after commit, so the next
-search builds a fresh page; the TTL bounds staleness if a change bypasses the model signals
-(a bulk ``update()``). Searches filtered on openings (``has_openings``) are never cached: they
-depend on seat counts. Redis unreachable: pages are built from the database every time.
+the tenant's schema, today's date and the request's host and full path, with the tenant's
+catalog generation it was built under, for ``PAGE_TTL_SECONDS``; a search reads the page and the
+current generation in one round trip, and a page of an older generation is built again.
+Availability is merged in at read time from ``portal.catalog.availability`` (seat changes never
+invalidate pages). Any change to what a page shows (an offering, its levels or instructors, a
+program, location, level, term, staff profile, or the portal settings) bumps the catalog
+generation at once and again after commit, so the next search builds a fresh page; the TTL
+bounds staleness if a change bypasses the model signals (a bulk ``update()``). Searches filtered
+on openings (``has_openings``) are never cached: they depend on seat counts. Redis unreachable:
+pages are built from the database every time.
 
 A page is kept as the JSON bytes of the answer with each result's availability replaced by a
 placeholder (``"availability":"@@av:<id>@@"``), beside the availability each result had when it
@@ -58,13 +60,19 @@ def _warn(exc: Exception) -> None:
         logger.warning("search page cache: Redis unreachable (%s); building pages", exc)
 
 
-def _page_key(client, request) -> str:
+@dataclass(frozen=True)
+class PageSlot:
+    """Where a page is kept, and the catalog generation a page built now belongs to."""
+
+    key: str
+    generation: str
+
+
+def _page_key(request) -> str:
     schema = connection.schema_name
     _touched.add(schema)
-    generation = client.get(f"{_prefix(schema)}:generation") or b"0"
     raw = "|".join(
         [
-            generation.decode() if isinstance(generation, bytes) else str(generation),
             timezone.localdate().isoformat(),
             # The origin pages are built for, never the port or scheme a client sent: one entry
             # per page, whatever Host port a request names.
@@ -103,10 +111,33 @@ class CachedPage:
             oid = int(match[1])
             if oid not in encoded:
                 value = current[oid] if oid in current else self.built.get(oid)
-                encoded[oid] = b'"availability":' + render_json(value)
+                encoded[oid] = _availability_bytes(value)
             return encoded[oid]
 
         return _SLOT.sub(slot, self.body)
+
+
+# An availability document's bytes, by its items: a few dozen distinct documents (open or full,
+# seats left, waitlist) serve every search of the process. Bounded: emptied when it grows past
+# ``_RENDERED_MAX`` (many distinct seat counts).
+_rendered: dict[tuple, bytes] = {}
+_RENDERED_MAX = 4096
+
+
+def _availability_bytes(value) -> bytes:
+    if not isinstance(value, dict):
+        return b'"availability":' + render_json(value)
+    try:
+        # Types in the key too: 1 and True are equal keys, not equal JSON.
+        memo = tuple((k, type(v), v) for k, v in value.items())
+        hit = _rendered.get(memo)
+    except TypeError:  # a value that cannot be a key (a list, say): rendered each time
+        return b'"availability":' + render_json(value)
+    if hit is None:
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        hit = _rendered[memo] = b'"availability":' + render_json(value)
+    return hit
 
 
 def page_template(page: dict) -> CachedPage:
@@ -115,31 +146,40 @@ def page_template(page: dict) -> CachedPage:
     return CachedPage(body=render_json({**page, "results": results}), built=built)
 
 
-def page_get(request) -> tuple[CachedPage | None, str | None]:
-    """(the cached page, or None; the key to store a fresh one under, or None for no cache)."""
+def page_get(request) -> tuple[CachedPage | None, PageSlot | None]:
+    """(the cached page, or None; where to store a fresh one, or None for no cache). One round
+    trip: the page, what it was built with (its catalog generation among it) and the tenant's
+    current generation; a page of an older generation is not used."""
     try:
-        client = _redis()
-        key = _page_key(client, request)
-        body, built = client.mget(key, f"{key}:built")
+        key = _page_key(request)
+        body, built, generation = _redis().mget(
+            key, f"{key}:built", f"{_prefix(connection.schema_name)}:generation"
+        )
     except Exception as exc:
         _warn(exc)
         return None, None
-    if body is None or built is None:
-        Stats.misses += 1
-        return None, key
-    Stats.hits += 1
-    return CachedPage(body=body, built={int(k): v for k, v in json.loads(built).items()}), key
+    slot = PageSlot(key=key, generation=(generation or b"0").decode())
+    if body is not None and built is not None:
+        kept = json.loads(built)
+        if kept.get("g") == slot.generation:
+            Stats.hits += 1
+            page = CachedPage(body=body, built={int(k): v for k, v in kept["a"].items()})
+            return page, slot
+    Stats.misses += 1
+    return None, slot
 
 
-def page_put(key: str | None, page: dict) -> CachedPage:
-    """The page as bytes with availability slots; stored under ``key`` (None: not stored)."""
+def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
+    """The page as bytes with availability slots; stored at ``slot`` (None: not stored) with the
+    generation it was read under (a change since makes the next search build it again)."""
     cached = page_template(page)
-    if key is None:
+    if slot is None:
         return cached
     try:
+        built = json.dumps({"g": slot.generation, "a": cached.built})
         pipe = _redis().pipeline(transaction=False)
-        pipe.set(key, cached.body, ex=PAGE_TTL_SECONDS)
-        pipe.set(f"{key}:built", json.dumps(cached.built), ex=PAGE_TTL_SECONDS)
+        pipe.set(slot.key, cached.body, ex=PAGE_TTL_SECONDS)
+        pipe.set(f"{slot.key}:built", built, ex=PAGE_TTL_SECONDS)
         pipe.execute()
     except Exception as exc:
         _warn(exc)

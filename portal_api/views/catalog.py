@@ -86,7 +86,7 @@ class OfferingListApi(CatalogApi):
     def get(self, request):
         filters = parse_offering_filters(request.query_params)
         # Pages filtered on openings depend on seat counts: never cached.
-        cached, key = (None, None) if filters.has_openings is not None else page_get(request)
+        cached, slot = (None, None) if filters.has_openings is not None else page_get(request)
         if cached is not None:
             seats = availability_by_ids(cached.ids)
         else:
@@ -100,7 +100,7 @@ class OfferingListApi(CatalogApi):
                 "previous": paginator.get_previous_link(),
                 "results": OfferingOutput(page, many=True, context=context).data,
             }
-            cached = page_put(key, data)
+            cached = page_put(slot, data)
             seats = availability_for(page)
         # The page's bytes as built (or kept), today's availability spliced in.
         current = {oid: availability(None, self.portal, s) for oid, s in seats.items()}

@@ -362,6 +362,58 @@ def test_catalog_changes_retire_cached_pages(in_tenant_a):
     assert client.get(API).json()["results"] == []
 
 
+def test_a_warm_search_reads_its_page_and_the_generation_in_one_round_trip(
+    in_tenant_a, monkeypatch
+):
+    """The page, what it was built with and the tenant's catalog generation come in one
+    ``MGET``; a page built under an older generation (another process changed the catalog) is
+    built again, and kept at the same key."""
+    from portal.catalog import search_cache
+
+    make_offering(name="One Trip")
+    client = client_for(in_tenant_a)
+    built = client.get(API)
+    real = search_cache._redis
+    calls: list[str] = []
+
+    class Counting:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(self._inner, name)
+
+    monkeypatch.setattr(search_cache, "_redis", lambda: Counting(real()))
+    hits, misses = search_cache.Stats.hits, search_cache.Stats.misses
+    assert client.get(API).content == built.content
+    assert calls == ["mget"] and search_cache.Stats.hits == hits + 1
+    keys = set(real().keys(f"{search_cache._prefix(connection.schema_name)}:page:*"))
+    # Another process bumps the generation: the kept page is not used, and is replaced.
+    real().incr(f"{search_cache._prefix(connection.schema_name)}:generation")
+    assert client.get(API).content == built.content
+    assert search_cache.Stats.misses == misses + 1
+    assert set(real().keys(f"{search_cache._prefix(connection.schema_name)}:page:*")) == keys
+    assert client.get(API).content == built.content
+    assert search_cache.Stats.hits == hits + 2
+
+
+def test_availability_documents_render_as_json_does_and_never_mix_types():
+    from portal.catalog.search_cache import _availability_bytes, render_json
+
+    for doc in (
+        {"status": "OPEN", "openings": 3, "waitlist": 0},
+        {"status": "FULL", "openings": None, "waitlist": 2},
+        {"flag": True},
+        {"flag": 1},
+        {"flag": 1.0},
+        {"list": [1, 2]},
+        None,
+    ):
+        for _ in range(2):  # rendered, then from the memo
+            assert _availability_bytes(doc) == b'"availability":' + render_json(doc), doc
+
+
 def test_searches_on_openings_are_never_served_from_the_page_cache(family_a):
     offering = make_offering(name="Almost Full", capacity=1)
     client = client_for(family_a.tenant)
