@@ -136,9 +136,10 @@ def worker_exit(server, worker) -> None:
 
     from django.db import connections
 
-    from kernel.api.token_use import token_uses_flush
+    from kernel.api.token_use import flusher_stop, token_uses_flush
 
     try:
+        flusher_stop()
         token_uses_flush()
     except Exception:  # the database away: they only slide expiries
         logging.getLogger(__name__).exception("API tokens: kept uses not written at exit")
@@ -149,9 +150,14 @@ def worker_exit(server, worker) -> None:
 def post_worker_init(worker) -> None:
     """Stamp each request when it is queued for one of the worker's threads, so admission
     control (``saas_platform.admission``) knows how long it waited: the server's own measure of
-    overload. gthread workers only (a sync worker has no queue of its own). With the CPU log on,
+    overload. gthread workers only (a sync worker has no queue of its own). The worker's thread
+    that writes the API tokens' last uses starts (``kernel.api.token_use``). With the CPU log on,
     the worker's garbage collections are logged too."""
+    from kernel.api.token_use import flusher_start
+
     install_queue_stamps(worker)
+    # The API tokens' last uses written by a thread of the worker's own, not by requests.
+    flusher_start()
     if cpu_log_dir:
         install_gc_log()
 

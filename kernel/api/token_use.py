@@ -8,11 +8,16 @@ registration opening, every family's join (3,000 in 10 s), a quarter of the join
 (docs/benchmarks.md, issue 21, "Thirteenth pass").
 
 So a use is kept in this process (``token_use_record``) and written with the others in one
-statement per schema (``token_uses_flush``): by ``TokenUseFlushMiddleware`` at the end of the
-first request this process serves once the oldest kept use is ``API_TOKEN_USE_FLUSH_SECONDS``
-old (5; 0 writes at the end of the same request), and when a gunicorn worker exits
-(``saas_platform.gunicorn_conf.worker_exit``). A use is never written into a transaction: the
-middleware runs outside any, and skips the write when a caller holds one open.
+statement per schema (``token_uses_flush``) once the oldest kept use is
+``API_TOKEN_USE_FLUSH_SECONDS`` old (5):
+
+- in a gunicorn worker, by a thread of its own (``flusher_start``, from
+  ``saas_platform.gunicorn_conf.post_worker_init``), never by a request: the write waits on
+  PostgreSQL (and on another worker's write of the same tokens), and a request that wrote at its
+  end kept its client waiting meanwhile (another business's search, 0.5 s once under load);
+  and when the worker exits (``worker_exit``);
+- elsewhere (``runserver``, tests), by ``TokenUseFlushMiddleware`` at the end of the first request
+  that finds them due (0 writes at the end of the same request), outside any transaction.
 
 What the delay can change, and what keeps it harmless:
 
@@ -122,6 +127,52 @@ def token_uses_flush() -> int:
     return written
 
 
+class _Flusher:
+    thread: threading.Thread | None = None
+    stop = threading.Event()
+
+
+def flusher_start() -> bool:
+    """Write the kept uses from a thread of this process's own, every
+    ``API_TOKEN_USE_FLUSH_SECONDS``; the middleware then leaves them to it. Call once per
+    process (a gunicorn worker, after the fork). False when it runs already."""
+    if _Flusher.thread is not None and _Flusher.thread.is_alive():
+        return False
+    _Flusher.stop = threading.Event()
+    _Flusher.thread = threading.Thread(
+        target=_flusher_run, args=(_Flusher.stop,), name="token-use-flusher", daemon=True
+    )
+    _Flusher.thread.start()
+    return True
+
+
+def flusher_stop() -> None:
+    """Stop the thread (the caller writes what is left: ``token_uses_flush``)."""
+    thread = _Flusher.thread
+    _Flusher.stop.set()
+    if thread is not None:
+        thread.join(timeout=5)
+    _Flusher.thread = None
+
+
+def flusher_running() -> bool:
+    return _Flusher.thread is not None
+
+
+def _flusher_run(stop: threading.Event) -> None:
+    from django.db import connections
+
+    while not stop.wait(max(flush_seconds(), 0.1)):
+        if not token_uses_due():
+            continue
+        try:
+            token_uses_flush()
+        except Exception:
+            logger.exception("API tokens: kept uses not written")
+        finally:
+            connections.close_all()  # this thread's only: none kept between writes
+
+
 def token_uses_forget() -> None:
     """Drop every kept use unwritten (tests: a use kept by a test whose rows rolled back)."""
     with _lock:
@@ -131,7 +182,8 @@ def token_uses_forget() -> None:
 
 class TokenUseFlushMiddleware:
     """At the end of each request: write the process's kept token uses when they are due
-    (``token_uses_due``), outside any transaction. Outermost but for the request id, so every
+    (``token_uses_due``), outside any transaction, unless the process has its own thread for
+    it (``flusher_start``: a gunicorn worker). Outermost but for the request id, so every
     request (health checks and the waiting room's answers before the stack included) may be
     the one that writes."""
 
@@ -140,7 +192,12 @@ class TokenUseFlushMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if _pending and token_uses_due() and not connection.in_atomic_block:
+        if (
+            _pending
+            and _Flusher.thread is None
+            and token_uses_due()
+            and not connection.in_atomic_block
+        ):
             try:
                 token_uses_flush()
             except Exception:  # never the request's answer's problem

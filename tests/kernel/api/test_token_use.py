@@ -208,3 +208,45 @@ def test_written_at_the_end_of_the_first_request_once_due_and_at_a_workers_exit(
             ApiToken.objects.filter(user=user).delete()
             user.delete()
         connection.set_schema_to_public()
+
+
+def test_a_gunicorn_workers_own_thread_writes_them_and_requests_never_do(committed):
+    """In a worker the uses are written by its thread (``flusher_start``, from
+    ``post_worker_init``): a request finding them due leaves them to it, so no client waits on
+    the write; the thread writes each batch once due, and stops with the worker."""
+    import time
+
+    tenant = session_tenant("a")
+    with tenant_context(tenant):
+        user = User.objects.create_user(email="flusher@alpha.test")
+        token, raw = api_token_issue(user=user, name="phone")
+    try:
+        connection.set_schema_to_public()
+        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=3600):
+            assert token_use.flusher_start() and token_use.flusher_running()
+            assert not token_use.flusher_start()  # one a process
+        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0):
+            # Due at once, but the thread (asleep for the hour) is the one that writes.
+            assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
+            assert token_uses_due()
+            assert _row(tenant, raw).last_used_at is None
+        token_use.flusher_stop()
+        assert not token_use.flusher_running()
+        assert token_use_pending(tenant.schema_name, token.pk) is not None  # left for the exit
+        token_uses_flush()
+        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0.2):
+            with tenant_context(tenant):
+                ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
+            assert token_use.flusher_start()
+            assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
+            deadline = time.monotonic() + 10
+            while _row(tenant, raw).last_used_at is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _row(tenant, raw).last_used_at is not None  # the thread wrote it
+            assert token_use_pending(tenant.schema_name, token.pk) is None
+    finally:
+        token_use.flusher_stop()
+        with tenant_context(tenant):
+            ApiToken.objects.filter(user=user).delete()
+            user.delete()
+        connection.set_schema_to_public()
