@@ -177,7 +177,9 @@ def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
         return cached
     try:
         built = json.dumps({"g": slot.generation, "a": cached.built})
-        pipe = _redis().pipeline(transaction=False)
+        # Both keys at once (MULTI): two processes storing the same page under different
+        # generations must not leave one's body beside the other's generation.
+        pipe = _redis().pipeline(transaction=True)
         pipe.set(slot.key, cached.body, ex=PAGE_TTL_SECONDS)
         pipe.set(f"{slot.key}:built", built, ex=PAGE_TTL_SECONDS)
         pipe.execute()
