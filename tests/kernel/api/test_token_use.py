@@ -177,76 +177,74 @@ def test_a_schema_whose_write_fails_is_logged_and_the_others_written(family_a, c
     assert _row(family_a.tenant, family_a.token).last_used_at is not None
 
 
-def test_written_at_the_end_of_the_first_request_once_due_and_at_a_workers_exit(committed):
-    """Outside a transaction, as in production: kept while not due, written by the end of the
-    request that finds them due (any request, here one without a token), and by the gunicorn
-    worker's exit hook."""
+@pytest.fixture
+def committed_token(committed):
+    """A user of tenant A with an app's token, committed (another thread must see it), removed
+    afterwards: (tenant, token, raw key)."""
     tenant = session_tenant("a")
     with tenant_context(tenant):
         user = User.objects.create_user(email="behind@alpha.test")
         token, raw = api_token_issue(user=user, name="phone")
-    try:
-        connection.set_schema_to_public()
-        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=3600):
-            assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
-            assert _row(tenant, raw).last_used_at is None  # kept, not due
-            assert client_for(tenant).get("/api/v1/portal").status_code == 200
-            assert _row(tenant, raw).last_used_at is None
-        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0):
-            assert client_for(tenant).get("/api/v1/portal").status_code == 200
-        first = _row(tenant, raw).last_used_at
-        assert first is not None and token_use_pending(tenant.schema_name, token.pk) is None
-        # A worker exiting writes what it kept.
-        with tenant_context(tenant):
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
-            token_use_record(token, timezone.now(), None)
-        gunicorn_conf.worker_exit(None, None)
-        assert _row(tenant, raw).last_used_at is not None
-        assert token_use_pending(tenant.schema_name, token.pk) is None
-    finally:
-        with tenant_context(tenant):
-            ApiToken.objects.filter(user=user).delete()
-            user.delete()
-        connection.set_schema_to_public()
+    connection.set_schema_to_public()
+    yield tenant, token, raw
+    token_use.flusher_stop()
+    with tenant_context(tenant):
+        ApiToken.objects.filter(user=user).delete()
+        user.delete()
+    connection.set_schema_to_public()
 
 
-def test_a_gunicorn_workers_own_thread_writes_them_and_requests_never_do(committed):
+def test_written_at_the_end_of_the_first_request_once_due_and_at_a_workers_exit(
+    committed_token,
+):
+    """Outside a transaction, as in production: kept while not due, written by the end of the
+    request that finds them due (any request, here one without a token), and by the gunicorn
+    worker's exit hook."""
+    tenant, token, raw = committed_token
+    with override_settings(API_TOKEN_USE_FLUSH_SECONDS=3600):
+        assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
+        assert _row(tenant, raw).last_used_at is None  # kept, not due
+        assert client_for(tenant).get("/api/v1/portal").status_code == 200
+        assert _row(tenant, raw).last_used_at is None
+    with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0):
+        assert client_for(tenant).get("/api/v1/portal").status_code == 200
+    first = _row(tenant, raw).last_used_at
+    assert first is not None and token_use_pending(tenant.schema_name, token.pk) is None
+    # A worker exiting writes what it kept.
+    with tenant_context(tenant):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
+        token_use_record(token, timezone.now(), None)
+    gunicorn_conf.worker_exit(None, None)
+    assert _row(tenant, raw).last_used_at is not None
+    assert token_use_pending(tenant.schema_name, token.pk) is None
+
+
+def test_a_gunicorn_workers_own_thread_writes_them_and_requests_never_do(committed_token):
     """In a worker the uses are written by its thread (``flusher_start``, from
     ``post_worker_init``): a request finding them due leaves them to it, so no client waits on
     the write; the thread writes each batch once due, and stops with the worker."""
     import time
 
-    tenant = session_tenant("a")
-    with tenant_context(tenant):
-        user = User.objects.create_user(email="flusher@alpha.test")
-        token, raw = api_token_issue(user=user, name="phone")
-    try:
-        connection.set_schema_to_public()
-        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=3600):
-            assert token_use.flusher_start() and token_use.flusher_running()
-            assert not token_use.flusher_start()  # one a process
-        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0):
-            # Due at once, but the thread (asleep for the hour) is the one that writes.
-            assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
-            assert token_uses_due()
-            assert _row(tenant, raw).last_used_at is None
-        token_use.flusher_stop()
-        assert not token_use.flusher_running()
-        assert token_use_pending(tenant.schema_name, token.pk) is not None  # left for the exit
-        token_uses_flush()
-        with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0.2):
-            with tenant_context(tenant):
-                ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
-            assert token_use.flusher_start()
-            assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
-            deadline = time.monotonic() + 10
-            while _row(tenant, raw).last_used_at is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert _row(tenant, raw).last_used_at is not None  # the thread wrote it
-            assert token_use_pending(tenant.schema_name, token.pk) is None
-    finally:
-        token_use.flusher_stop()
+    tenant, token, raw = committed_token
+    with override_settings(API_TOKEN_USE_FLUSH_SECONDS=3600):
+        assert token_use.flusher_start() and token_use.flusher_running()
+        assert not token_use.flusher_start()  # one a process
+    with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0):
+        # Due at once, but the thread (asleep for the hour) is the one that writes.
+        assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
+        assert token_uses_due()
+        assert _row(tenant, raw).last_used_at is None
+    token_use.flusher_stop()
+    assert not token_use.flusher_running()
+    assert token_use_pending(tenant.schema_name, token.pk) is not None  # left for the exit
+    token_uses_flush()
+    with override_settings(API_TOKEN_USE_FLUSH_SECONDS=0.2):
         with tenant_context(tenant):
-            ApiToken.objects.filter(user=user).delete()
-            user.delete()
-        connection.set_schema_to_public()
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=None)
+        assert token_use.flusher_start()
+        assert client_for(tenant, token=raw).get(DEVICES).status_code == 200
+        deadline = time.monotonic() + 10
+        while _row(tenant, raw).last_used_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _row(tenant, raw).last_used_at is not None  # the thread wrote it
+        assert token_use_pending(tenant.schema_name, token.pk) is None
