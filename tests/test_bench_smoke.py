@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.bench import checkout_cpu, waiting_room_cpu
+from tests.bench import checkout_cpu, search_cpu, waiting_room_cpu
 from tests.bench.waiting_room_cpu import opening  # noqa: F401  (the measure's fixture)
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,15 @@ def test_waiting_room_cpu_runs(opening, family_a, monkeypatch, capsys):  # noqa:
     waiting_room_cpu.test_print_waiting_room_cpu(opening, family_a)
     out = capsys.readouterr().out
     assert "join (bearer token)" in out and "function calls" in out
+
+
+def test_search_cpu_runs(in_tenant_a, monkeypatch, capsys):
+    for name, value in (("ROUNDS", 1), ("PER_ROUND", 2)):
+        monkeypatch.setattr(search_cpu, name, value)
+    monkeypatch.setenv("SEARCH_PROFILE", "1")
+    search_cpu.test_print_search_cpu(in_tenant_a)
+    out = capsys.readouterr().out
+    assert "Warm search CPU" in out and "trivial / search CPU" in out and "function calls" in out
 
 
 def test_opening_ab_reads_variants_and_summarises_runs():
