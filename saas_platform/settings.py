@@ -305,8 +305,9 @@ APP_WEB_ORIGINS = env_list("APP_WEB_ORIGINS", "")
 
 MIDDLEWARE = [
     "kernel.observability.RequestIdMiddleware",
-    # Writes the API tokens' last uses this process kept, when due, at the end of any request
-    # (kernel/api/token_use.py).
+    # Writes the API tokens' last uses this process kept, when due, at the end of any request,
+    # in a process without a writer thread of its own (gunicorn's workers have one;
+    # kernel/api/token_use.py).
     "kernel.api.token_use.TokenUseFlushMiddleware",
     "saas_platform.health.HealthCheckMiddleware",
     "saas_platform.allowed_hosts.AllowedHostsMiddleware",
@@ -422,8 +423,8 @@ for _cidr in TRUSTED_PROXY_CIDRS:
 # (sliding). 0: they never expire.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
 # A token's use (at most once a minute) is kept in the process and written with the others this
-# many seconds later, in one statement per schema (kernel/api/token_use.py); 0: at the end of
-# the request that used it.
+# many seconds later, in one statement per schema, by a thread of each gunicorn worker (else at
+# the end of a request; kernel/api/token_use.py); 0: at once.
 API_TOKEN_USE_FLUSH_SECONDS = env_int("API_TOKEN_USE_FLUSH_SECONDS", 5)
 # What the bearer-token authentication reads with the token and its user in a business's schema,
 # in the same statement (relations of the user): the guardian and family the family API's

@@ -46,14 +46,16 @@ logger = logging.getLogger(__name__)
 
 # A use this close to the token's expiry is written at once (see the module's docstring).
 WRITE_AT_ONCE_BEFORE_EXPIRY = timedelta(minutes=5)
-# More kept uses than this are written at the end of the request that finds them, however
-# recent (one statement per schema stays small).
+# More kept uses than this are due however recent (one statement per schema stays small).
 MAX_PENDING = 2_000
 
 _lock = threading.Lock()
-# (schema, token id) -> the latest use kept; the monotonic time of the oldest use kept.
+# (schema, token id) -> the latest use kept.
 _pending: dict[tuple[str, int], datetime] = {}
-_oldest: list[float] = []
+
+
+class _Oldest:
+    at = 0.0  # the monotonic time of the oldest use kept (meaningless while none is)
 
 
 def flush_seconds() -> float:
@@ -74,7 +76,7 @@ def token_use_record(token: ApiToken, now: datetime, expires_at: datetime | None
     key = (connection.schema_name, token.pk)
     with _lock:
         if not _pending:
-            _oldest[:] = [time.monotonic()]
+            _Oldest.at = time.monotonic()
         if _pending.get(key, now) <= now:
             _pending[key] = now
 
@@ -84,8 +86,7 @@ def token_uses_due() -> bool:
     many. Cheap enough for every request (no lock)."""
     if not _pending:
         return False
-    oldest = _oldest[0] if _oldest else 0.0
-    return len(_pending) >= MAX_PENDING or time.monotonic() - oldest >= flush_seconds()
+    return len(_pending) >= MAX_PENDING or time.monotonic() - _Oldest.at >= flush_seconds()
 
 
 def token_uses_flush() -> int:
@@ -98,7 +99,6 @@ def token_uses_flush() -> int:
             return 0
         taken = dict(_pending)
         _pending.clear()
-        _oldest.clear()
     by_schema: dict[str, list[tuple[int, datetime]]] = {}
     for (schema, token_id), used in taken.items():
         by_schema.setdefault(schema, []).append((token_id, used))
@@ -178,7 +178,6 @@ def token_uses_forget() -> None:
     """Drop every kept use unwritten (tests: a use kept by a test whose rows rolled back)."""
     with _lock:
         _pending.clear()
-        _oldest.clear()
 
 
 class TokenUseFlushMiddleware:
@@ -193,12 +192,8 @@ class TokenUseFlushMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            _pending
-            and _Flusher.thread is None
-            and token_uses_due()
-            and not connection.in_atomic_block
-        ):
+        due = bool(_pending) and not flusher_running() and token_uses_due()
+        if due and not connection.in_atomic_block:
             try:
                 token_uses_flush()
             except Exception:  # never the request's answer's problem
