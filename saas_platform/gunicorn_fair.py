@@ -120,6 +120,9 @@ class FairQueue:
     # a small share of the worker even if someone floods them (a forged front ticket is refused
     # by the application, but its request still takes its turn).
     FRONT_TURNS = 4
+    # A thread that found only flows at their limit looks again this soon (a business's
+    # "lately" ends with no request to wake anyone).
+    LOOK_AGAIN_SECONDS = 0.25
 
     def __init__(self, limit: int | None = None, running: int | None = None) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
@@ -134,8 +137,12 @@ class FairQueue:
         self._resuming = 0
         self._front_streak = 0  # front-of-the-line turns taken in a row
         # Re-entrant: gunicorn's SIGQUIT handler shuts the pool down from the main thread, which
-        # may be inside ``put`` at that moment.
-        self._ready = threading.Condition(threading.RLock())
+        # may be inside ``put`` at that moment. Threads waiting for a request (``get``) and
+        # requests waiting to resume (``resume``) wait on conditions of their own over the one
+        # lock, so a freed place wakes one thread that can take it, not every thread.
+        lock = threading.RLock()
+        self._ready = threading.Condition(lock)
+        self._resumable = threading.Condition(lock)
         self._closed = False
 
     def put(self, flow: str, item) -> None:
@@ -185,30 +192,44 @@ class FairQueue:
     def get(self):
         """The next item (and its flow), the flows in turn; None once closed and empty."""
         with self._ready:
-            while True:
-                if not self._flows and self._closed:
-                    return None
-                now = time.monotonic()
-                for flow in self._order() if self._place_free() else ():
-                    if self._eligible(flow, now):
-                        queue = self._flows[flow]
-                        item = queue.popleft()
-                        if queue:
-                            # Its next request waits for every other flow.
-                            self._flows.move_to_end(flow)
-                        else:
-                            del self._flows[flow]
-                        if flow.endswith(FRONT_FLOW):
-                            self._front_streak += 1
-                        else:
-                            self._front_streak = 0
-                        group = self.business(flow)
-                        self._running[group] = self._running.get(group, 0) + 1
-                        self._compute(group, 1)
-                        return flow, item
-                # Nothing, or only flows at their limit: wait for a request or a thread
-                # (and look again soon: "lately" moves on by itself).
-                self._ready.wait(0.25 if self._flows else None)
+            return self._take()
+
+    def done_and_get(self, flow: str):
+        """``done(flow)`` then ``get()`` under one hold of the lock: the pool's threads call it
+        between requests. The thread that freed the place takes the next request itself, so no
+        other thread is woken for it (a request waiting to resume is, first)."""
+        with self._ready:
+            self._finish(flow)
+            if self._resuming:
+                self._resumable.notify()
+            return self._take()
+
+    def _take(self):
+        """``get``'s body; the caller holds the lock."""
+        while True:
+            if not self._flows and self._closed:
+                return None
+            now = time.monotonic()
+            for flow in self._order() if self._place_free() else ():
+                if self._eligible(flow, now):
+                    queue = self._flows[flow]
+                    item = queue.popleft()
+                    if queue:
+                        # Its next request waits for every other flow.
+                        self._flows.move_to_end(flow)
+                    else:
+                        del self._flows[flow]
+                    if flow.endswith(FRONT_FLOW):
+                        self._front_streak += 1
+                    else:
+                        self._front_streak = 0
+                    group = self.business(flow)
+                    self._running[group] = self._running.get(group, 0) + 1
+                    self._compute(group, 1)
+                    return flow, item
+            # Nothing, or only flows at their limit: wait for a request or a thread
+            # (and look again soon: "lately" moves on by itself).
+            self._ready.wait(self.LOOK_AGAIN_SECONDS if self._flows else None)
 
     def _order(self) -> list[str]:
         """The flows in the order this turn looks at them: the front of a waiting room's line
@@ -223,7 +244,7 @@ class FairQueue:
         """A request of ``flow`` waits on the network: its running place is free meanwhile."""
         with self._ready:
             self._compute(self.business(flow), -1)
-            self._ready.notify_all()
+            self._wake_one()
 
     def resume(self, flow: str) -> None:
         """A paused request goes on: it waits for a running place, ahead of new requests."""
@@ -231,27 +252,40 @@ class FairQueue:
             self._resuming += 1
             try:
                 while self._places is not None and self._computing >= self._places:
-                    self._ready.wait()
+                    self._resumable.wait()
             finally:
                 self._resuming -= 1
             self._compute(self.business(flow), 1)
-            self._ready.notify_all()  # a thread in ``get`` looks again (resumers went first)
+            self._wake_one()  # another place may be free (resumers go first)
 
     def done(self, flow: str) -> None:
         """A request of ``flow`` taken with ``get`` finished."""
-        group = self.business(flow)
         with self._ready:
-            left = self._running.get(group, 0) - 1
-            if left > 0:
-                self._running[group] = left
-            else:
-                self._running.pop(group, None)
-            self._compute(group, -1)
-            now = time.monotonic()
-            for stale in [g for g, seen in self._seen.items() if now - seen > 60]:
-                if stale not in self._running:
-                    del self._seen[stale]
-            self._ready.notify_all()
+            self._finish(flow)
+            self._wake_one()
+
+    def _finish(self, flow: str) -> None:
+        group = self.business(flow)
+        left = self._running.get(group, 0) - 1
+        if left > 0:
+            self._running[group] = left
+        else:
+            self._running.pop(group, None)
+        self._compute(group, -1)
+        now = time.monotonic()
+        for stale in [g for g, seen in self._seen.items() if now - seen > 60]:
+            if stale not in self._running:
+                del self._seen[stale]
+
+    def _wake_one(self) -> None:
+        """A place or a thread came free: wake the one thread that should take it, a request
+        waiting to resume first (the caller holds the lock). Every thread waiting in ``get``
+        could take the same requests, so one is enough; one that finds nothing it may take
+        waits again, and looks again within ``LOOK_AGAIN_SECONDS`` while requests wait."""
+        if self._resuming and (self._places is None or self._computing < self._places):
+            self._resumable.notify()
+        elif self._flows and self._place_free():
+            self._ready.notify()
 
     def computing(self) -> int:
         """Requests holding a running place now (read by the tests)."""
@@ -262,6 +296,7 @@ class FairQueue:
         with self._ready:
             self._closed = True
             self._ready.notify_all()
+            self._resumable.notify_all()
 
     def drain(self) -> list:
         with self._ready:
@@ -293,24 +328,27 @@ class FairThreadPool:
         return future
 
     def _run(self) -> None:
-        while True:
-            taken = self.queue.get()
-            if taken is None:
-                return
+        taken = self.queue.get()
+        while taken is not None:
             flow, (future, fn, args) = taken
             try:
-                if not future.set_running_or_notify_cancel():
-                    continue
-                cpu_slots.bind(partial(self.queue.pause, flow), partial(self.queue.resume, flow))
-                try:
-                    result = fn(*args)
-                except BaseException as exc:  # handed to the future, as ThreadPoolExecutor does
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            finally:
+                if future.set_running_or_notify_cancel():
+                    cpu_slots.bind(
+                        partial(self.queue.pause, flow), partial(self.queue.resume, flow)
+                    )
+                    try:
+                        result = fn(*args)
+                    except BaseException as exc:  # to the future, as ThreadPoolExecutor does
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            except BaseException:
                 cpu_slots.unbind()
                 self.queue.done(flow)
+                raise
+            cpu_slots.unbind()
+            # This request's place is given back and the next request taken in one step.
+            taken = self.queue.done_and_get(flow)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if cancel_futures:

@@ -192,7 +192,9 @@ def _take_later(queue: FairQueue, got: list) -> threading.Thread:
     return waiter
 
 
-def test_a_request_waiting_on_the_network_frees_its_running_place():
+def test_a_request_waiting_on_the_network_frees_its_running_place(monkeypatch):
+    # Each place given back wakes a waiting thread: no timed second look needed.
+    monkeypatch.setattr(FairQueue, "LOOK_AGAIN_SECONDS", 60.0)
     queue = FairQueue(limit=3, running=2)  # four threads, two run at once
     for i in range(3):
         queue.put("a.test", f"a{i}")
@@ -276,6 +278,121 @@ def test_the_pool_never_runs_more_than_its_places_but_waits_on_the_network_on_ev
     # Eight requests of 0.1 s computing and 0.3 s waiting: two at a time would take 1.6 s.
     assert elapsed < 1.5, elapsed
     assert pool.queue.computing() == 0
+
+
+def test_a_thread_that_finishes_takes_the_next_request_itself_and_wakes_no_other():
+    queue = FairQueue(limit=3, running=2)
+    queue.put("a.test", "a0")
+    queue.put("a.test", "a1")
+    assert queue.get() == ("a.test", "a0")
+    assert queue.get() == ("a.test", "a1")
+    queue.put("a.test", "a2")  # both places taken: a2 waits
+    got: list = []
+    idle = _take_later(queue, got)  # a free thread, waiting for a place
+    idle.join(0.3)
+    assert got == []
+    # a0's thread finishes and takes a2 in the same step: the idle thread is not woken for it.
+    woken: list = []
+    notify = queue._ready.notify
+    queue._ready.notify = lambda n=1: (woken.append(n), notify(n))  # type: ignore[method-assign]
+    assert queue.done_and_get("a.test") == ("a.test", "a2")
+    assert woken == []
+    queue._ready.notify = notify  # type: ignore[method-assign]
+    idle.join(0.4)
+    assert got == [] and idle.is_alive() and queue.computing() == 2
+    queue.put("a.test", "a3")
+    queue.done("a.test")  # a1 finished outside the pool's loop: one waiting thread is woken
+    idle.join(2)
+    assert got == [("a.test", "a3")]
+
+
+def test_a_request_resuming_goes_before_the_finishing_thread_takes_another():
+    queue = FairQueue(limit=3, running=2)
+    for i in range(3):
+        queue.put("a.test", f"a{i}")
+    assert queue.get() == ("a.test", "a0")
+    assert queue.get() == ("a.test", "a1")
+    queue.pause("a.test")  # a0 waits on Stripe
+    assert queue.get() == ("a.test", "a2")
+    queue.put("a.test", "a3")
+    resumed = threading.Event()
+    resumer = threading.Thread(target=lambda: (queue.resume("a.test"), resumed.set()), daemon=True)
+    resumer.start()
+    assert not resumed.wait(0.3)  # no place: a1 and a2 compute
+    got: list = []
+    finisher = threading.Thread(
+        target=lambda: got.append(queue.done_and_get("a.test")), daemon=True
+    )
+    finisher.start()  # a1 finishes: the place goes to a0 resuming, not to a3
+    assert resumed.wait(2)
+    finisher.join(0.3)
+    assert got == [] and queue.computing() == 2
+    queue.done("a.test")  # a2 finished: now a3
+    finisher.join(2)
+    assert got == [("a.test", "a3")]
+
+
+def test_a_request_resuming_passes_a_place_left_over_to_a_waiting_thread(monkeypatch):
+    monkeypatch.setattr(FairQueue, "LOOK_AGAIN_SECONDS", 60.0)
+    queue = FairQueue(limit=3, running=2)
+    for i in range(3):
+        queue.put("a.test", f"a{i}")
+    for i in range(3):
+        assert queue.get() == ("a.test", f"a{i}")
+        if i == 0:
+            queue.pause("a.test")  # a0 waits on Stripe; a1 and a2 take the places
+    queue.put("a.test", "a3")
+    got: list = []
+    waiter = _take_later(queue, got)
+    resumed = threading.Event()
+    resumer = threading.Thread(target=lambda: (queue.resume("a.test"), resumed.set()), daemon=True)
+    resumer.start()
+    time.sleep(0.2)  # a0 waits for a place, a3 for a place
+    assert not resumed.is_set() and got == []
+    with queue._ready:  # a1 and a2 finish before a0's thread gets to run again
+        queue.done("a.test")
+        queue.done("a.test")  # two places free at once: a0 takes one ...
+    assert resumed.wait(2)
+    waiter.join(2)
+    assert got == [("a.test", "a3")]  # ... and the other goes to a3 without a timed look
+
+
+def test_the_pool_loses_no_wake_up_under_a_storm_of_mixed_requests(monkeypatch):
+    """Many short requests of three businesses and the polls, a third of them waiting on the
+    network midway, on four threads with two running places: every one finishes, never more
+    than two computing at once. The threads' timed second look is pushed past the test's
+    bound, so a missed wake-up (a request queued while a thread and a place are free, or a
+    request waiting to resume while a place is free) fails it instead of costing 0.25 s."""
+    monkeypatch.setattr(FairQueue, "LOOK_AGAIN_SECONDS", 60.0)
+    pool = FairThreadPool(4, running=2)
+    lock = threading.Lock()
+    now = {"computing": 0}
+    most = {"computing": 0}
+
+    def compute(delta: int) -> None:
+        with lock:
+            now["computing"] += delta
+            most["computing"] = max(most["computing"], now["computing"])
+
+    def request(i: int) -> int:
+        compute(1)
+        time.sleep(0.001)
+        compute(-1)
+        if i % 3 == 0:
+            with cpu_slots.waiting_on_network():
+                time.sleep(0.003)
+            compute(1)
+            compute(-1)
+        return i
+
+    flows = ["a.test", "a.test poll", "b.test", "c.test pass", "a.test front"]
+    try:
+        futures = [pool.submit(request, i, flow=flows[i % len(flows)]) for i in range(600)]
+        assert sorted(f.result(timeout=20) for f in futures) == list(range(600))
+    finally:
+        pool.shutdown()
+    assert most["computing"] <= 2
+    assert pool.queue.computing() == 0 and len(pool.queue) == 0
 
 
 def test_outside_the_pool_waiting_on_the_network_does_nothing():
