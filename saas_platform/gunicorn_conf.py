@@ -18,7 +18,7 @@ can be overridden from the environment:
 - ``GUNICORN_ACCESS_LOG`` (empty: no access log; ``-`` for stdout) and
   ``GUNICORN_ACCESS_LOG_FORMAT`` (gunicorn's ``%(...)s`` atoms; the benchmarks read ``%(D)s``)
 - ``GUNICORN_BACKLOG`` (2048), ``GUNICORN_FORWARDED_ALLOW_IPS`` (127.0.0.1)
-- ``GUNICORN_SWITCH_INTERVAL_MS`` (1): how often a worker's threads hand over the GIL
+- ``GUNICORN_SWITCH_INTERVAL_MS`` (3): how often a worker's threads hand over the GIL
 - ``GUNICORN_FAIR`` (1): the worker's threads take queued requests by business in turn
   (``saas_platform.gunicorn_fair``); 0 for gunicorn's own first-come thread pool
 - ``GUNICORN_RUNNING`` (2): how many of a worker's threads compute at once; the others may
@@ -92,8 +92,11 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 # Python hands the GIL between a worker's threads every 5 ms by default, so a quick answer
 # (a shed search, a cached page) queued behind a thread busy building a page waited whole 5 ms
-# slices; 1 ms keeps short requests short at a small cost in throughput.
-switch_interval_ms = float(os.environ.get("GUNICORN_SWITCH_INTERVAL_MS") or 1)
+# slices. 1 ms was the answer while every thread of a worker computed at once; with two running
+# places a worker (GUNICORN_RUNNING) and the fair pool, 3 ms did better in the opening
+# benchmark on every count: registrations a minute, the other business's p99 and each
+# request's CPU (fewer forced hand-overs; docs/benchmarks.md, "Fourteenth pass").
+switch_interval_ms = float(os.environ.get("GUNICORN_SWITCH_INTERVAL_MS") or 3)
 
 
 def pre_fork(server, worker) -> None:

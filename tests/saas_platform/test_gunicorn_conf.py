@@ -29,7 +29,7 @@ def test_defaults_come_from_the_cpu_count(monkeypatch):
     assert conf["preload_app"] is True
     assert conf["max_requests"] == 2000 and conf["max_requests_jitter"] == 200
     assert conf["accesslog"] is None
-    assert conf["switch_interval_ms"] == 1
+    assert conf["switch_interval_ms"] == 3
 
 
 def test_the_master_freezes_what_it_loaded_before_forking_a_worker(monkeypatch):
