@@ -361,8 +361,9 @@ def test_the_pool_loses_no_wake_up_under_a_storm_of_mixed_requests(monkeypatch):
     """Many short requests of three businesses and the polls, a third of them waiting on the
     network midway, on four threads with two running places: every one finishes, never more
     than two computing at once. The threads' timed second look is pushed past the test's
-    bound, so a missed wake-up (a request queued while a thread and a place are free, or a
-    request waiting to resume while a place is free) fails it instead of costing 0.25 s."""
+    bound, so a request left queued with a thread and a place free, or left waiting to resume
+    with a place free, and started by nothing else, fails it instead of costing 0.25 s (the
+    tests above check each wake-up on its own: here other threads finishing may hide one)."""
     monkeypatch.setattr(FairQueue, "LOOK_AGAIN_SECONDS", 60.0)
     pool = FairThreadPool(4, running=2)
     lock = threading.Lock()
