@@ -49,9 +49,9 @@ def api_token_list(*, user: User):
         kept = token_use_pending(connection.schema_name, t.pk)
         if kept is not None and (t.last_used_at is None or kept > t.last_used_at):
             t.last_used_at = kept
-    oldest = datetime.min.replace(tzinfo=UTC)
-    tokens.sort(key=lambda t: (t.last_used_at or oldest, t.created_at), reverse=True)
-    tokens.sort(key=lambda t: t.last_used_at is None)  # never used last (stable)
+    # Most recently used first, never used last (as used at the dawn of time); ties newest first.
+    never = datetime.min.replace(tzinfo=UTC)
+    tokens.sort(key=lambda t: (t.last_used_at or never, t.created_at), reverse=True)
     return [t for t in tokens if (t.expires_at() is None or t.expires_at() > now)]
 
 

@@ -131,6 +131,32 @@ def test_the_process_reads_its_own_kept_use(family_a, settings):
     assert _row(family_a.tenant, family_a.token).revoked_at is None
 
 
+@pytest.mark.django_db
+def test_the_device_list_puts_the_latest_use_first_and_the_never_used_last(family_a):
+    from kernel.users.services import api_token_list
+
+    now = timezone.now()
+    with tenant_context(family_a.tenant):
+        user = family_a.guardian.user
+        made = {}
+        for name, used, created in [
+            ("hour ago", now - timedelta(hours=1), now - timedelta(days=4)),
+            ("never, older", None, now - timedelta(days=3)),
+            ("minute ago", now - timedelta(minutes=1), now - timedelta(days=5)),
+            ("never, newer", None, now - timedelta(days=2)),
+        ]:
+            token, _ = api_token_issue(user=user, name=name)
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=used, created_at=created)
+            made[token.pk] = name
+        # A use this process kept and has not written yet counts: it is the latest of all.
+        current = _row(family_a.tenant, family_a.token)
+        ApiToken.objects.filter(pk=current.pk).update(last_used_at=now - timedelta(days=1))
+        token_use_record(current, now, None)
+        made[current.pk] = "kept here"
+        listed = [made[t.pk] for t in api_token_list(user=user) if t.pk in made]
+    assert listed == ["kept here", "minute ago", "hour ago", "never, newer", "never, older"]
+
+
 def _issue_second_device(actor) -> ApiToken:
     with tenant_context(actor.tenant):
         token, _ = api_token_issue(user=actor.guardian.user, name="tablet")
