@@ -91,6 +91,12 @@ def mark_queued(at: float | None) -> None:
     _local.queued_at = at
 
 
+def queued_at() -> float | None:
+    """When the request now starting was queued for a thread (``time.monotonic()``), as the
+    server said, without taking it (the benchmarks' CPU log reads it before the middleware)."""
+    return getattr(_local, "queued_at", None)
+
+
 def queued_for(request) -> float | None:
     """Seconds this request waited for a worker thread, or None when unknown."""
     at = getattr(_local, "queued_at", None)

@@ -26,8 +26,10 @@ can be overridden from the environment:
   only)
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
-  waiting for PostgreSQL or Redis), and a line per garbage collection (``GC - genN``, its CPU
-  taken out of the request that ran it), for the benchmarks' "where the CPU goes" tables
+  waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from
+  then to its answer and, of that, how long its thread waited for a core; and a line per
+  garbage collection (``GC - genN``, its CPU taken out of the request that ran it), for the
+  benchmarks' "where the CPU goes" tables and business B's waits
 """
 
 from __future__ import annotations
@@ -186,20 +188,43 @@ if cpu_log_dir:
                 _cpu_files[os.getpid()] = out
             out.write(line)
 
+    def _runnable_ns() -> int:
+        """Nanoseconds this thread has spent runnable but waiting for a core (the scheduler's
+        own count, ``/proc/thread-self/schedstat``'s second field)."""
+        try:
+            with open("/proc/thread-self/schedstat") as fh:
+                return int(fh.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
     def pre_request(worker, req) -> None:
         _cpu_log.started = time.thread_time()
         _cpu_log.gc = 0.0
+        from saas_platform import admission
+
+        _cpu_log.queued_at = admission.queued_at()
+        _cpu_log.began = time.monotonic()
+        _cpu_log.runnable = _runnable_ns()
 
     def post_request(worker, req, environ, resp) -> None:
         """One line per request: wall clock, CPU microseconds of the thread that served it
         (less the garbage collections it ran, which have lines of their own), method, host and
-        path (the request and its answer both ran on this thread)."""
+        path (the request and its answer both ran on this thread); then microseconds it waited
+        for a thread once queued (-1: unknown), from then to its answer, and of that how long
+        its thread waited for a core (runnable, not running)."""
         started = getattr(_cpu_log, "started", None)
         if started is None:
             return
         cpu = time.thread_time() - started - getattr(_cpu_log, "gc", 0.0)
         host = (environ.get("HTTP_HOST") or "").split(":")[0]
-        _cpu_write(f"{time.time():.3f} {int(cpu * 1_000_000)} {req.method} {host} {req.path}\n")
+        began, queued_at = _cpu_log.began, _cpu_log.queued_at
+        queued = int((began - queued_at) * 1_000_000) if queued_at is not None else -1
+        served = int((time.monotonic() - began) * 1_000_000)
+        runnable = (_runnable_ns() - _cpu_log.runnable) // 1000
+        _cpu_write(
+            f"{time.time():.3f} {int(cpu * 1_000_000)} {req.method} {host} {req.path}"
+            f" {queued} {served} {runnable}\n"
+        )
 
     def _gc_logged(phase: str, info: dict) -> None:
         """One line per garbage collection: when it ended, its CPU microseconds, ``GC - genN``

@@ -217,8 +217,8 @@ class Server:
         out: list[tuple[float, float, str, str, str]] = []
         for path in sorted(self.cpu_dir.glob("cpu-*.log")):
             for line in path.read_text().splitlines():
-                parts = line.split(" ", 4)
-                if len(parts) == 5 and float(parts[0]) >= since:
+                parts = line.split(" ")  # a request's line has its waits after the path
+                if len(parts) >= 5 and float(parts[0]) >= since:
                     out.append((float(parts[0]), int(parts[1]) / 1e6, parts[2], parts[3], parts[4]))
         return out
 

@@ -367,6 +367,7 @@ def run() -> dict:
         result = json.loads(out_file.read_text())
         log = server.log()
         cpu_by_kind = _cpu_by_kind(server.cpu_lines(wall_before), data["host_b"])
+        b_waits = _b_waits(server.cpu_dir, data["host_b"])
     finally:
         server.stop()
     db = _db_check(data["a"], data["offerings"])
@@ -383,6 +384,7 @@ def run() -> dict:
         "calm": calm,
         "busy": busy,
         "calm_rps": calm_rps,
+        "b_waits": b_waits,
         "poll_seconds": poll_seconds,
         "away_share": away_share,
         "away_seconds": away_seconds,
@@ -475,6 +477,44 @@ def _cpu_by_kind(lines: list[tuple[float, float, str, str, str]], host_b: str) -
             kind = f"B {kind}"
         out.append((at, cpu, kind))
     return out
+
+
+def _b_waits(cpu_dir: Path, host_b: str) -> dict:
+    """Business B's searches while seats were sold (from a second before the first checkout
+    answered to the last), as the server saw them (the workers' CPU logs): milliseconds from
+    being queued for a thread to the answer, and of that: waiting for a thread, waiting for a
+    core (runnable, not running: ``/proc/thread-self/schedstat``), computing (thread CPU), and
+    the rest (the GIL, Redis, the socket). p50, p90 and p99 of each."""
+    rows, checkouts = [], []
+    for path in sorted(cpu_dir.glob("cpu-*.log")):
+        for line in path.read_text().splitlines():
+            parts = line.split(" ")
+            if len(parts) < 8:
+                continue  # a garbage collection's line, or an older log
+            at = float(parts[0])
+            if parts[4].endswith("/checkout"):
+                checkouts.append(at)
+            if parts[3] == host_b and int(parts[5]) >= 0:
+                cpu, queued, served, runnable = (int(v) / 1000 for v in (parts[1], *parts[5:8]))
+                rows.append((at, queued, served, runnable, cpu))
+    if not checkouts:
+        return {}
+    start, end = min(checkouts) - 1, max(checkouts)
+    sale = [row for row in rows if start <= row[0] <= end]
+    columns = {
+        "total": [q + s for _, q, s, _, _ in sale],
+        "thread": [q for _, q, _, _, _ in sale],
+        "core": [r for _, _, _, r, _ in sale],
+        "cpu": [c for _, _, _, _, c in sale],
+        "rest": [max(0.0, s - r - c) for _, _, s, r, c in sale],
+    }
+    return {
+        "requests": len(sale),
+        **{
+            name: {p: _p(values, pct) for p, pct in (("p50", 50), ("p90", 90), ("p99", 99))}
+            for name, values in columns.items()
+        },
+    }
 
 
 def _cpu_table(lines: list, until: float | None = None) -> list[tuple[str, int, float]]:
@@ -675,6 +715,22 @@ def report(r: dict) -> None:
         f"during the opening p99 {busy.get('p99', 0):6.1f} ms = {ratio:.2f}x   (target <= 1.5x); "
         f"non-2xx {busy.get('non2xx', 0)}"
     )
+    waits = r.get("b_waits") or {}
+    if waits.get("requests"):
+        parts = "; ".join(
+            f"{label} {waits[key]['p50']:.1f}/{waits[key]['p90']:.1f}/{waits[key]['p99']:.1f}"
+            for key, label in (
+                ("total", "queued to answered"),
+                ("thread", "waiting for a thread"),
+                ("core", "for a core"),
+                ("cpu", "computing"),
+                ("rest", "the rest (GIL, Redis)"),
+            )
+        )
+        print(
+            f"    ... while seats were sold, {waits['requests']} searches, server side, "
+            f"ms p50/p90/p99: {parts}"
+        )
     t, s = r["trivial"], r["search"]
     ratio_ts = s["rps"] / t["rps"] if t["rps"] else float("nan")
     print(

@@ -1,9 +1,12 @@
 """The production server config: workers from the CPU count, every value from the environment."""
 
 import runpy
+import time
 from pathlib import Path
 
 import pytest
+
+from saas_platform import admission
 
 CONF = Path(__file__).resolve().parents[2] / "saas_platform" / "gunicorn_conf.py"
 
@@ -88,10 +91,23 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     conf["pre_request"](None, Req())
     sum(i * i for i in range(200_000))  # some CPU on this thread
     conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test:8000"}, None)
+    # Queued 50 ms ago, as the worker's stamp says (the admission middleware reads it later).
+    admission.mark_queued(time.monotonic() - 0.05)
+    conf["pre_request"](None, Req())
+    time.sleep(0.02)
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    assert admission.queued_at() is not None  # read, not taken
+    admission.mark_queued(None)
     (log,) = tmp_path.glob("cpu-*.log")
-    at, cpu_us, method, host, path = log.read_text().split()
+    first, second = (line.split() for line in log.read_text().splitlines())
+    at, cpu_us, method, host, path, queued, served, runnable = first
     assert float(at) > 0 and int(cpu_us) > 1000  # microseconds: well over a millisecond
     assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
+    assert queued == "-1"  # no stamp: not queued by the worker
+    assert int(served) >= int(cpu_us) and 0 <= int(runnable) <= int(served)
+    *_, queued, served, runnable = second
+    assert 50_000 <= int(queued) < 5_000_000  # queued 50 ms before it began
+    assert 20_000 <= int(served) < 5_000_000 and 0 <= int(runnable) <= int(served)
 
 
 def test_cpu_log_has_a_line_per_garbage_collection_taken_out_of_its_request(monkeypatch, tmp_path):
