@@ -24,6 +24,10 @@ can be overridden from the environment:
 - ``GUNICORN_RUNNING`` (2): how many of a worker's threads compute at once; the others may
   wait on Stripe or S3 meanwhile (``kernel.cpu_slots``); 0 lets every thread run (fair pool
   only)
+- ``GUNICORN_BUSY_NICE`` (5): how many nice steps lower a business's requests run while
+  another of its requests is in the worker, so another business's request gets a core first
+  (``saas_platform.gunicorn_fair.ThreadPriority``; fair pool only; off where the worker may not
+  raise a thread's priority back: needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20); 0: never
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from kernel import cpu_slots
-from saas_platform.gunicorn_fair import FairQueue, FairThreadPool, flow_of, running_places
+from saas_platform.gunicorn_fair import (
+    FairQueue,
+    FairThreadPool,
+    ThreadPriority,
+    busy_nice,
+    flow_of,
+    running_places,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,6 +188,129 @@ def test_pool_runs_submissions_hands_errors_to_the_future_and_shuts_down():
     assert queued.cancelled()
     assert all(b.result(timeout=5) for b in blockers)
     pool.shutdown(wait=True)
+
+
+# --- CPU priority: a business's requests beside its own run lower ---------------------------
+
+
+def test_a_request_taken_beside_another_of_its_business_is_marked_as_such():
+    queue = FairQueue(limit=3)
+    queue.put("a.test", "a0")
+    queue.put("a.test poll", "p0")
+    queue.put("b.test", "b0")
+    assert queue.get() == ("a.test", "a0")
+    assert queue.taken_beside_its_own() is False  # the business's first request here
+    assert queue.get() == ("a.test poll", "p0")
+    assert queue.taken_beside_its_own() is True  # a poll is the same business
+    assert queue.get() == ("b.test", "b0")
+    assert queue.taken_beside_its_own() is False  # another business, alone
+    queue.done("a.test")
+    queue.done("a.test poll")  # a.test has nothing left in the worker
+    queue.put("a.test", "a1")
+    assert queue.get() == ("a.test", "a1")
+    assert queue.taken_beside_its_own() is False
+    # Per thread: another thread's take does not change what this one took.
+    queue.put("a.test", "a2")
+    seen: list = []
+    other = threading.Thread(
+        target=lambda: seen.append((queue.get(), queue.taken_beside_its_own())), daemon=True
+    )
+    other.start()
+    other.join(5)
+    assert seen == [(("a.test", "a2"), True)]
+    assert queue.taken_beside_its_own() is False
+
+
+def _nice(tid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, tid)
+
+
+def _may_restore_priority() -> bool:
+    return ThreadPriority.available(1)
+
+
+def test_thread_priority_lowers_a_thread_for_its_request_and_restores_it():
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
+    priority = ThreadPriority(5)
+    assert priority.enabled
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list = []
+
+    def serve() -> None:
+        tid = threading.get_native_id()
+        priority.set(True)
+        seen.append(_nice(tid))
+        priority.set(True)  # unchanged: no call
+        seen.append(_nice(tid))
+        priority.set(False)
+        seen.append(_nice(tid))
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    thread.join(5)
+    assert seen == [base + 5, base + 5, base]
+    assert _nice(threading.get_native_id()) == base  # other threads keep theirs
+
+
+def test_thread_priority_does_nothing_where_it_may_not_restore_a_priority(monkeypatch):
+    """Lowering is always allowed, raising back is not (no CAP_SYS_NICE, RLIMIT_NICE 0): then
+    no thread is ever lowered, the probe's own thread included."""
+    real = os.setpriority
+    probed: list = []
+
+    def only_lower(which, who, value):
+        if value < os.getpriority(which, who):
+            raise PermissionError(1, "Operation not permitted")
+        probed.append((who, value))
+        return real(which, who, value)
+
+    monkeypatch.setattr(os, "setpriority", only_lower)
+    priority = ThreadPriority(5)
+    assert priority.enabled is False
+    assert probed and all(who != threading.get_native_id() for who, _ in probed)
+    before = _nice(threading.get_native_id())
+    priority.set(True)
+    assert _nice(threading.get_native_id()) == before
+    assert ThreadPriority(0).enabled is False  # off by setting: not even probed
+
+
+def test_pool_runs_a_business_second_request_at_a_lower_priority():
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = FairThreadPool(4, priority=ThreadPriority(5))
+    gate = threading.Event()
+
+    def held():
+        gate.wait(5)
+        return _nice(threading.get_native_id())
+
+    def now():
+        return _nice(threading.get_native_id())
+
+    first = pool.submit(held, flow="a.test")
+    time.sleep(0.05)
+    second = pool.submit(now, flow="a.test")
+    assert second.result(timeout=5) == base + 5  # a.test already had one in the worker
+    other = pool.submit(now, flow="b.test")
+    assert other.result(timeout=5) == base  # another business, alone
+    gate.set()
+    assert first.result(timeout=5) == base
+    time.sleep(0.05)  # the held request done: a.test alone again
+    assert pool.submit(now, flow="a.test").result(timeout=5) == base
+    pool.shutdown(wait=True)
+
+
+@pytest.mark.parametrize(
+    "env, lower", [(None, 5), ("0", 0), ("3", 3), ("40", 19), ("-2", 0), (" 7 ", 7)]
+)
+def test_busy_nice_setting(monkeypatch, env, lower):
+    if env is None:
+        monkeypatch.delenv("GUNICORN_BUSY_NICE", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_BUSY_NICE", env)
+    assert busy_nice() == lower
 
 
 # --- running places: fewer threads compute at once than wait -------------------------------
