@@ -43,6 +43,10 @@ takes one again, ahead of requests not started, before it goes on. The place kep
 businesses applies to running places too: one business runs on at most all places but one
 while another came lately.
 
+A request that finds another of its business already in the worker runs at a lower CPU priority
+(``ThreadPriority``, ``GUNICORN_BUSY_NICE``): a rush's threads give the cores to another
+business's request first, where the worker may raise a thread's priority back afterwards.
+
 A thread that finishes a request gives back its place and takes the next request in one step
 (``FairQueue.done_and_get``), so no other thread is woken while requests keep coming; a place
 freed otherwise wakes one waiting thread, a request resuming after a network wait first. Waking
@@ -331,10 +335,11 @@ class ThreadPriority:
 
     On a saturated machine another business's search spent most of its time waiting for a
     core, not for the GIL: measured in the opening benchmark (``/proc/thread-self/schedstat``
-    around each request), 3-3.5 ms at the median of its ~5 ms waiting runnable behind the rush's
-    threads, PostgreSQL and the rest, ~0.2 ms waiting on the GIL or the network. The kept place
-    gives it a thread and a running place at once; this gives it the core. A business
-    alone with one request at a time never runs lowered.
+    around each request), 3-5 ms at the median of its 5-9 ms runnable behind the rush's
+    threads, PostgreSQL and the rest, 0.2-0.6 ms waiting on the GIL or the network. The kept
+    place gives it a thread and a running place at once; this gives it the core (2-2.7 ms
+    waiting for one instead). A business alone with one request at a time never runs
+    lowered.
 
     Linux sets nice values per thread. Lowering one's priority is always allowed; raising it
     back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose: ``ulimits: nice: 20``;
