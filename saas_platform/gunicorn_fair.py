@@ -64,6 +64,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 
@@ -135,8 +136,14 @@ class FairQueue:
     # "lately" ends with no request to wake anyone).
     LOOK_AGAIN_SECONDS = 0.25
 
-    def __init__(self, limit: int | None = None, running: int | None = None) -> None:
+    def __init__(
+        self,
+        limit: int | None = None,
+        running: int | None = None,
+        idle: Callable[[], None] | None = None,
+    ) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
+        self._idle = idle  # called by a thread about to wait for a request
         self._running: dict[str, int] = {}  # requests taken (computing or waiting), by business
         self._seen: dict[str, float] = {}
         self._limit = limit
@@ -243,6 +250,8 @@ class FairQueue:
                     return flow, item
             # Nothing, or only flows at their limit: wait for a request or a thread
             # (and look again soon: "lately" moves on by itself).
+            if self._idle is not None:
+                self._idle()
             self._ready.wait(self.LOOK_AGAIN_SECONDS if self._flows else None)
 
     def _order(self) -> list[str]:
@@ -405,7 +414,13 @@ class FairThreadPool:
     ) -> None:
         places = None if running is None or running >= threads else max(running, 1)
         self.priority = priority
-        self.queue = FairQueue(limit=threads - 1 if threads > 1 else None, running=places)
+        self.queue = FairQueue(
+            limit=threads - 1 if threads > 1 else None,
+            running=places,
+            # A thread waits for its next request at the process's priority: the request that
+            # wakes it may be another business's, and it would wake lowered.
+            idle=partial(priority.set, False) if priority is not None else None,
+        )
         self._threads = [
             threading.Thread(target=self._run, name=f"fair-{i}", daemon=True)
             for i in range(threads)

@@ -302,6 +302,30 @@ def test_pool_runs_a_business_second_request_at_a_lower_priority():
     pool.shutdown(wait=True)
 
 
+def test_a_pool_thread_waits_for_its_next_request_at_the_process_priority():
+    """The request that wakes an idle thread may be another business's: it must not wake
+    lowered, waiting for a core behind the rush it was lowered for."""
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = FairThreadPool(4, priority=ThreadPriority(5))
+    gate = threading.Event()
+    first = pool.submit(gate.wait, 5, flow="a.test")
+    time.sleep(0.05)
+    second = pool.submit(
+        lambda: (threading.get_native_id(), _nice(threading.get_native_id())), flow="a.test"
+    )
+    tid, nice = second.result(timeout=5)
+    assert nice == base + 5  # beside a.test's first request
+    deadline = time.monotonic() + 5
+    while _nice(tid) != base and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _nice(tid) == base  # idle again: back at the process's priority
+    gate.set()
+    first.result(timeout=5)
+    pool.shutdown(wait=True)
+
+
 @pytest.mark.parametrize(
     "env, lower", [(None, 5), ("0", 0), ("3", 3), ("40", 19), ("-2", 0), (" 7 ", 7)]
 )
