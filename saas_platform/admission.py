@@ -99,7 +99,7 @@ def queued_at() -> float | None:
 
 def queued_for(request) -> float | None:
     """Seconds this request waited for a worker thread, or None when unknown."""
-    at = getattr(_local, "queued_at", None)
+    at = queued_at()
     _local.queued_at = None
     if at is not None:
         return max(0.0, time.monotonic() - at)

@@ -146,3 +146,32 @@ def test_opening_seconds_reads_a_runs_record(tmp_path, capsys):
     assert opening_seconds.slots(result, moments=(1, 3)) == [(1, 2, 1), (3, 1, 1)]
     opening_seconds.report(tmp_path)
     assert "1 s after the opening:    2 (1 not yet seen)" in capsys.readouterr().out
+
+
+def test_opening_splits_business_bs_waits_while_seats_are_sold(tmp_path, monkeypatch):
+    """B's searches between a second before the first checkout and the last, from the CPU
+    log's waits (queued, served, runnable, in microseconds after the path)."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "bench"))  # as the runners do
+    from tests.bench import opening as opening_bench
+
+    (tmp_path / "cpu-1.log").write_text(
+        "100.000 900 GET b.test /api/v1/offerings 100 2000 500\n"  # before the sale: left out
+        "109.500 1000 GET b.test /api/v1/offerings 200 3000 1000\n"
+        "110.000 9000 POST a.test /api/v1/checkout 50 20000 4000\n"
+        "110.200 120 GC - gen0\n"  # a collection's line
+        "110.500 2000 GET b.test /api/v1/offerings 400 5000 2500\n"
+        "111.000 1500 GET b.test /api/v1/offerings -1 4000 100\n"  # no queue stamp: left out
+        "111.000 1500 GET b.test /api/v1/offerings\n"  # an older log's line
+    )
+    (tmp_path / "cpu-2.log").write_text("112.000 9000 POST a.test /api/v1/checkout 50 20000 0\n")
+    waits = opening_bench._b_waits(tmp_path, "b.test")
+    assert waits["requests"] == 2
+    assert waits["thread"] == {"p50": 0.2, "p90": 0.4, "p99": 0.4}
+    assert waits["total"]["p99"] == 5.4 and waits["core"]["p50"] == 1.0
+    assert waits["cpu"]["p99"] == 2.0 and waits["rest"]["p99"] == 1.0  # 3.0 - 1.0 - 1.0
+    assert opening_bench._b_waits(tmp_path, "nobody.test")["requests"] == 0
+    (tmp_path / "cpu-2.log").unlink()
+    (tmp_path / "cpu-1.log").write_text("100.0 900 GET b.test /api/v1/offerings 1 2 3\n")
+    assert opening_bench._b_waits(tmp_path, "b.test") == {}  # no checkout: no sale to speak of
