@@ -143,7 +143,9 @@ class FairQueue:
         idle: Callable[[], None] | None = None,
     ) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
-        self._idle = idle  # called by a thread about to wait for a request
+        # Called by a thread about to wait for a request, with the queue's lock held: keep it
+        # to a call or two (the pool's: one setpriority, and only when the thread was lowered).
+        self._idle = idle
         self._running: dict[str, int] = {}  # requests taken (computing or waiting), by business
         self._seen: dict[str, float] = {}
         self._limit = limit
@@ -353,8 +355,9 @@ class ThreadPriority:
     Linux sets nice values per thread. Lowering one's priority is always allowed; raising it
     back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose: ``ulimits: nice: 20``;
     systemd: ``LimitNICE=20``). ``available`` tries both ways on a thread of its own once per
-    worker; where it may not restore a priority it does nothing (never leaves a thread
-    lowered for good)."""
+    worker; where it may not restore a priority it does nothing, so no thread is lowered that
+    could not be raised back. (Should the right be taken away later, the raise that fails
+    leaves that one thread lowered and turns the rest off: nothing else could raise it.)"""
 
     def __init__(self, lower: int) -> None:
         self.lower = lower
@@ -401,7 +404,7 @@ class ThreadPriority:
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), wanted)
         except OSError:
-            self.enabled = False  # taken away since the probe: stop trying
+            self.enabled = False  # the right was taken away since the probe: stop here
             return
         self._local.nice = wanted
 
