@@ -31,6 +31,7 @@ import time
 from datetime import date, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "bench-rush.bench.local"
@@ -133,6 +134,33 @@ def _pct(values: list[float], p: float) -> float:
     return values[k]
 
 
+class CpuLine(NamedTuple):
+    """A line of a worker's CPU log (``GUNICORN_CPU_LOG_DIR``, saas_platform/gunicorn_conf.py)."""
+
+    at: float  # answered (or the collection ended), epoch seconds
+    cpu: float  # the thread's CPU seconds
+    method: str  # "GC" on a garbage collection's line
+    host: str
+    path: str
+    # Microseconds it waited for a thread once queued (-1: unknown), from then to its answer,
+    # and of that runnable without a core; None on a collection's line or an older log's.
+    waits: tuple[int, int, int] | None
+
+
+def read_cpu_log(cpu_dir: Path) -> list[CpuLine]:
+    """Every line of the workers' CPU logs in ``cpu_dir``."""
+    out: list[CpuLine] = []
+    for path in sorted(cpu_dir.glob("cpu-*.log")):
+        for line in path.read_text().splitlines():
+            parts = line.split(" ")
+            if len(parts) < 5:
+                continue
+            waits = (int(parts[5]), int(parts[6]), int(parts[7])) if len(parts) >= 8 else None
+            at, cpu = float(parts[0]), int(parts[1]) / 1e6
+            out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits))
+    return out
+
+
 class Server:
     """gunicorn with the production config, on a free port, with an access log we can read."""
 
@@ -214,13 +242,7 @@ class Server:
     def cpu_lines(self, since: float) -> list[tuple[float, float, str, str, str]]:
         """(answered at, CPU seconds, method, host, path) of each request answered after
         ``since`` (epoch seconds), from the workers' CPU logs."""
-        out: list[tuple[float, float, str, str, str]] = []
-        for path in sorted(self.cpu_dir.glob("cpu-*.log")):
-            for line in path.read_text().splitlines():
-                parts = line.split(" ")  # a request's line has its waits after the path
-                if len(parts) >= 5 and float(parts[0]) >= since:
-                    out.append((float(parts[0]), int(parts[1]) / 1e6, parts[2], parts[3], parts[4]))
-        return out
+        return [line[:5] for line in read_cpu_log(self.cpu_dir) if line.at >= since]
 
     def log(self) -> list[tuple[int, float, str]]:
         """(status, server time in ms, path) per request since the last reset."""

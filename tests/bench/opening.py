@@ -486,17 +486,14 @@ def _b_waits(cpu_dir: Path, host_b: str) -> dict:
     core (runnable, not running: ``/proc/thread-self/schedstat``), computing (thread CPU), and
     the rest (the GIL, Redis, the socket). p50, p90 and p99 of each."""
     rows, checkouts = [], []
-    for path in sorted(cpu_dir.glob("cpu-*.log")):
-        for line in path.read_text().splitlines():
-            parts = line.split(" ")
-            if len(parts) < 8:
-                continue  # a garbage collection's line, or an older log
-            at = float(parts[0])
-            if parts[4].endswith("/checkout"):
-                checkouts.append(at)
-            if parts[3] == host_b and int(parts[5]) >= 0:
-                cpu, queued, served, runnable = (int(v) / 1000 for v in (parts[1], *parts[5:8]))
-                rows.append((at, queued, served, runnable, cpu))
+    for line in load.read_cpu_log(cpu_dir):
+        if line.waits is None:
+            continue  # a garbage collection's line, or an older log
+        if line.path.endswith("/checkout"):
+            checkouts.append(line.at)
+        queued, served, runnable = line.waits
+        if line.host == host_b and queued >= 0:
+            rows.append((line.at, queued / 1000, served / 1000, runnable / 1000, line.cpu * 1000))
     if not checkouts:
         return {}
     start, end = min(checkouts) - 1, max(checkouts)
