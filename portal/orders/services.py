@@ -37,6 +37,7 @@ from portal.enrollment.notifications import notify_family
 from portal.enrollment.pricing import Line, price_items, totals
 from portal.enrollment.services.cart import cart_refresh
 from portal.enrollment.services.seats import (
+    enrollment_confirmed,
     enrollments_confirm,
     expire_lapsed,
     lock_offerings,
@@ -75,15 +76,22 @@ def order_create(
     idempotency_key: str,
     expires_at: datetime | None,
     created_at: datetime | None = None,
+    confirmed_at: datetime | None = None,
 ) -> Order:
     """An order and its priced lines; its totals are the sums of the lines. The caller holds
-    the transaction (and whatever locks the lines' seats need)."""
+    the transaction (and whatever locks the lines' seats need). With ``confirmed_at`` the
+    order is written confirmed (a free checkout: nothing will ever be due), and the caller
+    finishes confirming it with ``order_confirmed``."""
     subtotal, discount, total = totals(lines)
     if total < 0:
         raise ValueError("an order's lines cannot sum below zero")
+    if confirmed_at is not None and total != 0:
+        raise ValueError("only an order with nothing to pay is written confirmed")
     order = Order.objects.create(
         family=family,
         kind=kind,
+        status=Order.Status.CONFIRMED if confirmed_at else Order.Status.AWAITING_PAYMENT,
+        confirmed_at=confirmed_at,
         currency=connection.tenant.currency,
         subtotal=subtotal,
         discount_total=discount,
@@ -256,6 +264,11 @@ def checkout(
             lines = price_items(
                 family=family, items=[(s, o, h.camp_days) for s, o, h in items], portal=portal
             )
+            # Nothing to pay and no certificate to draw (a free class): the order and its
+            # enrollments are written in their final status, not reserved and then confirmed
+            # (two UPDATEs, their history rows and audit entries fewer; docs/rush.md,
+            # "Seventeenth pass"). Otherwise they wait for their tenders or the payment.
+            free = not gift_certificate_code and totals(lines)[2] == 0
             order = order_create(
                 family=family,
                 kind=Order.Kind.REGISTRATION,
@@ -263,6 +276,7 @@ def checkout(
                 idempotency_key=key,
                 created_at=now,
                 expires_at=now + timedelta(minutes=portal.hold_timer_minutes),
+                confirmed_at=now if free else None,
             )
             today = timezone.localdate(now)
             reserved = []
@@ -270,12 +284,16 @@ def checkout(
                 hold.status = Hold.Status.CONVERTED
                 hold.ended_at = now
                 hold.save(update_fields=["status", "ended_at"])
+                status = Enrollment.Status.RESERVED
+                if free:
+                    pending = eligibility.needs_approval(family, offering, portal, now)
+                    status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
                 enrollment = Enrollment.objects.create(
                     family=family,
                     student=student,
                     offering=offering,
                     order=order,
-                    status=Enrollment.Status.RESERVED,
+                    status=status,
                     start_date=_first_attended(offering, portal, today, hold.camp_days),
                     camp_days=hold.camp_days,
                 )
@@ -286,6 +304,15 @@ def checkout(
             # known without reading them back.
             due = order.total
             drawn = credit = None
+            if free:
+                order_confirmed(
+                    order,
+                    portal=portal,
+                    now=now,
+                    summary=[enrollment_confirmed(e) for e in reserved],
+                    pending_any=any(e.status == Enrollment.Status.PENDING for e in reserved),
+                    tendered=False,
+                )
             if gift_certificate_code:
                 drawn = tenders.tender_gift_certificate(
                     order=order, code=gift_certificate_code, due=due
@@ -294,7 +321,7 @@ def checkout(
             if use_account_credit and due > 0:  # nothing due (a free class): no credit to take
                 credit = tenders.tender_account_credit(order=order, due=due)
                 due -= credit.amount if credit else 0
-            if due == 0:
+            if due == 0 and not free:
                 order_confirm_locked(
                     order,
                     portal=portal,
@@ -429,6 +456,24 @@ def order_confirm_locked(
     summary, pending_any = enrollments_confirm(
         order=order, portal=portal, now=now, reserved=reserved
     )
+    order_confirmed(
+        order, portal=portal, now=now, summary=summary, pending_any=pending_any, tendered=tendered
+    )
+
+
+def order_confirmed(
+    order: Order,
+    *,
+    portal,
+    now: datetime,
+    summary: list[str],
+    pending_any: bool,
+    tendered: bool,
+) -> None:
+    """What confirming an order does once its enrollments are confirmed (``summary`` and
+    ``pending_any`` as ``enrollments_confirm`` returns them): fees, the ledger, tenders,
+    certificates and passes, autopay, the order's own status (unless it was written
+    confirmed), the family's emails. The caller holds the order's and its offerings' locks."""
     # The lines are read once (under the locks): the fee charges, what the order bought and
     # the receipt come from the same rows.
     lines = list(order.lines.all())
@@ -457,9 +502,10 @@ def order_confirm_locked(
         ).update(status=AutopayCharge.Status.SUCCEEDED, next_attempt_at=None, last_error="")
     if order.kind == Order.Kind.BALANCE:
         _settle_open_invoices(order, portal, now)
-    order.status = Order.Status.CONFIRMED
-    order.confirmed_at = now
-    order.save(update_fields=["status", "confirmed_at"])
+    if order.status != Order.Status.CONFIRMED:
+        order.status = Order.Status.CONFIRMED
+        order.confirmed_at = now
+        order.save(update_fields=["status", "confirmed_at"])
     if order.total > 0:
         notify_family(order.family_id, "payment_receipt", _receipt_context(order, lines))
     if summary:

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from portal.accounts.models import Family
+from portal.activity.models import ActivityItem
+from portal.billing.models import LedgerEntry
 from portal.catalog.models import Offering
 from portal.config.services import portal_settings_update
 from portal.enrollment import services
@@ -14,6 +16,7 @@ from portal.enrollment.models import Enrollment, Hold, Order, RegistrationFeeCha
 from portal.enrollment.tasks import expire_due_task, hold_expire_task
 from portal.orders import services as orders
 from portal.orders.tasks import orders_expire_due_task
+from portal.privacy.models import AuditEntry
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
 from tests.helpers import assert_cross_tenant_denied, assert_error, client_for
 from tests.portal.enrollment_helpers import (
@@ -328,6 +331,38 @@ def test_a_free_checkout_confirms_at_once(family_a, django_capture_on_commit_cal
     assert enrollment.status == "active" and enrollment.start_date == offering.start_date
     assert seats(offering) == (1, 0)
     assert any(m.subject == "You're enrolled at Alpha Gymnastics" for m in mail.outbox)
+    # Written in their final status: one history row and one audit entry each, no update.
+    order = Order.objects.get()
+    assert order.confirmed_at is not None and order.confirmed_at == order.created_at
+    assert [e.pgh_label for e in enrollment.events.all()] == ["insert"]
+    assert [(e.pgh_label, e.status) for e in order.events.all()] == [("insert", "confirmed")]
+    audit = AuditEntry.objects.filter(
+        object_type__in=["portal_enrollment.enrollment", "portal_enrollment.order"]
+    )
+    assert sorted((a.object_type, a.action, a.fields["status"]) for a in audit) == [
+        ("portal_enrollment.enrollment", "create", "active"),
+        ("portal_enrollment.order", "create", "confirmed"),
+    ]
+    assert ActivityItem.objects.get(kind="enrollment").summary == "Mia: Open House (enrolled)"
+    assert LedgerEntry.objects.get(order=order).amount == 0
+    # Checking out the same cart again returns the same order.
+    again = family_a.client().post(f"{API}/checkout", {}, format="json")
+    assert again.json()["id"] == order.pk and Order.objects.count() == 1
+
+
+def test_a_free_checkout_of_a_request_class_is_pending_at_once(family_a):
+    portal_settings_update(
+        registration_mode="request", pending_requests_count_against_openings=True
+    )
+    offering = make_offering(tuition=0, capacity=2)
+    add(family_a, offering)
+    response = family_a.client().post(f"{API}/checkout", {}, format="json")
+    assert response.json()["status"] == "confirmed"
+    enrollment = Enrollment.objects.get()
+    assert enrollment.status == "pending"
+    assert [e.pgh_label for e in enrollment.events.all()] == ["insert"]
+    assert seats(offering) == (1, 0)  # counted, as the setting says
+    assert ActivityItem.objects.get().summary.endswith("(pending approval)")
 
 
 def test_a_paid_checkout_reserves_until_paid_then_enrolls(family_a):

@@ -301,6 +301,23 @@ def expire_due() -> int:
     return len(ids)
 
 
+def enrollment_confirmed(enrollment: Enrollment) -> str:
+    """An enrollment just confirmed (active, or pending when the business approves first):
+    its entry in the family's activity feed, and its line for the family's email."""
+    pending = enrollment.status == Enrollment.Status.PENDING
+    activity_record(
+        kind="enrollment",
+        family_id=enrollment.family_id,
+        summary=f"{enrollment.student.first_name}: {enrollment.offering.name}"
+        + (" (pending approval)" if pending else " (enrolled)"),
+        obj=enrollment,
+    )
+    return (
+        f"{enrollment.student.first_name}: {enrollment.offering.name} from "
+        f"{enrollment.start_date:%b %-d}" + (" (pending approval)" if pending else "")
+    )
+
+
 def enrollments_confirm(
     *, order: Order, portal, now: datetime, reserved: list[Enrollment] | None = None
 ) -> tuple[list[str], bool]:
@@ -322,17 +339,7 @@ def enrollments_confirm(
         enrollment.status = Enrollment.Status.PENDING if pending else Enrollment.Status.ACTIVE
         enrollment.save(update_fields=["status", "updated_at"])
         pending_any = pending_any or pending
-        activity_record(
-            kind="enrollment",
-            family_id=family.pk,
-            summary=f"{enrollment.student.first_name}: {enrollment.offering.name}"
-            + (" (pending approval)" if pending else " (enrolled)"),
-            obj=enrollment,
-        )
-        summary.append(
-            f"{enrollment.student.first_name}: {enrollment.offering.name} from "
-            f"{enrollment.start_date:%b %-d}" + (" (pending approval)" if pending else "")
-        )
+        summary.append(enrollment_confirmed(enrollment))
     if pending_any and not portal.pending_requests_count_against_openings:
         # Reserved seats that became pending requests no longer hold a seat.
         for offering in Offering.objects.filter(enrollments__order=order).distinct():

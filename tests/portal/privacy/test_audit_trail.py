@@ -214,7 +214,8 @@ def test_a_task_records_its_name(family_a):
 def test_staff_read_the_history_in_the_admin_and_cannot_change_it(in_tenant_a, family_a):
     from tests.helpers import client_for
 
-    enrollment = enroll(family_a.family, family_a.student, make_offering(tuition=0))
+    # A paid class: reserved at checkout, active once paid (a free one is written active).
+    enrollment = enroll(family_a.family, family_a.student, make_offering(tuition=12000))
     owner = make_actor(in_tenant_a, email="boss@alpha.test", staff=True, superuser=True)
     client = client_for(in_tenant_a)
     with tenant_context(in_tenant_a):

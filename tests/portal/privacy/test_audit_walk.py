@@ -605,6 +605,9 @@ SCENARIOS = {
             "portal.enrollment.services.cart.staff_hold_delete",
             "portal.enrollment.services.cart.hold_expire_if_due",
             "portal.orders.services.order_confirm",
+            # A free checkout (the "Team" class) writes its order and enrollment confirmed.
+            "portal.orders.services.order_confirmed",
+            "portal.enrollment.services.seats.enrollment_confirmed",
             "portal.enrollment.services.waitlist.waitlist_join",
             "portal.enrollment.services.waitlist.waitlist_accept",
             "portal.enrollment.services.waitlist.waitlist_decline",
