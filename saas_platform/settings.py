@@ -154,7 +154,9 @@ except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...).")
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend, remembering the connection's search_path across requests so a
+# request in the schema the connection is already in sends no SET (kernel/db_backend/base.py).
+DATABASES["default"]["ENGINE"] = "kernel.db_backend"
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 # A connection pool per process (Django's psycopg pool): at most DATABASE_POOL_MAX_SIZE
@@ -192,7 +194,8 @@ if DATABASE_PGBOUNCER:
 # never prepared (it binds on the client and leaves psycopg's prepare_threshold off).
 DATABASE_PREPARED_READS = not DATABASE_PGBOUNCER
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
-# Issue `SET search_path` only when the schema changes, not before every query.
+# Issue `SET search_path` only when the schema changes, not before every query (and, with
+# kernel.db_backend, not again on the next request in the same schema).
 TENANT_LIMIT_SET_CALLS = True
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
