@@ -175,3 +175,18 @@ def test_opening_splits_business_bs_waits_while_seats_are_sold(tmp_path, monkeyp
     (tmp_path / "cpu-2.log").unlink()
     (tmp_path / "cpu-1.log").write_text("100.0 900 GET b.test /api/v1/offerings 1 2 3\n")
     assert opening_bench._b_waits(tmp_path, "b.test") == {}  # no checkout: no sale to speak of
+
+
+def test_business_b_arrives_at_random_unless_told_lockstep(monkeypatch):
+    """The opening's business B: wrk's script by BENCH_OPENING_B_ARRIVALS (random by default,
+    lockstep as the passes before the seventeenth measured), and nothing else accepted."""
+    from tests.bench import load, opening
+
+    monkeypatch.delenv("BENCH_OPENING_B_ARRIVALS", raising=False)
+    assert opening._b_arrivals() == "random"
+    assert "math.random()" in load.RANDOM_PACE_LUA and "math.randomseed" in load.RANDOM_PACE_LUA
+    monkeypatch.setenv("BENCH_OPENING_B_ARRIVALS", "lockstep")
+    assert opening._b_arrivals() == "lockstep"
+    monkeypatch.setenv("BENCH_OPENING_B_ARRIVALS", "bursty")
+    with pytest.raises(ValueError):
+        opening._b_arrivals()

@@ -47,6 +47,17 @@ function delay()
 end
 """
 
+# The same mean gap, drawn at random for each request (exponential): the connections' requests
+# arrive as independent visitors' would (a Poisson stream overall), not in step. Seeded, so a
+# run's arrivals repeat.
+RANDOM_PACE_LUA = """
+local gap = tonumber(os.getenv("BENCH_GAP_MS"))
+math.randomseed(tonumber(os.getenv("BENCH_SEED") or "1"))
+function delay()
+  return math.floor(-gap * math.log(1 - math.random()))
+end
+"""
+
 # One thread = one connection = one family: add the class to the cart, then check out.
 CHECKOUT_LUA = """
 local families = {}

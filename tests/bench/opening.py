@@ -8,8 +8,10 @@ arrive within 10 s of the opening (half before it: the shuffled pre-queue; half 
 and go through join -> wait (polling at the cadence the server asks for) -> admitted -> hold ->
 checkout (nothing due) -> leave when every class they tried was full;
 tests/bench/opening_driver.py (asyncio + aiohttp, its own process) plays them. Meanwhile
-business B has ordinary traffic: class searches paced by wrk at ``BENCH_OPENING_CALM_RPS``
-(20/s), measured alone first (calm) and then during the opening. Before the opening, in the same
+business B has ordinary traffic: class searches by wrk at ``BENCH_OPENING_CALM_RPS`` (20/s),
+arriving at random as independent visitors' would (``BENCH_OPENING_B_ARRIVALS``: ``random``,
+or ``lockstep`` as before the seventeenth pass), measured alone first (calm) and then during
+the opening. Before the opening, in the same
 run and on the same server, wrk measures the trivial endpoint's throughput and the cached
 search's, for scale.
 
@@ -183,13 +185,25 @@ def _wrk(server: load.Server, host: str, path: str, seconds: int, **kwargs) -> d
         load.HOST = saved
 
 
+def _b_arrivals() -> str:
+    """How business B's searches arrive (``BENCH_OPENING_B_ARRIVALS``): ``random``, each of
+    wrk's four connections waiting an exponential gap (mean 200 ms at 20/s) before each
+    search, so the searches come as independent visitors' do; or ``lockstep``, the passes
+    before the seventeenth: every connection waiting exactly 200 ms after its answer, all four
+    started together, so the searches came four at once, five times a second."""
+    arrivals = os.environ.get("BENCH_OPENING_B_ARRIVALS", "random")
+    if arrivals not in ("random", "lockstep"):
+        raise ValueError("BENCH_OPENING_B_ARRIVALS must be random or lockstep")
+    return arrivals
+
+
 def _paced(server: load.Server, host: str, rps: float, stop: threading.Event, out: dict) -> None:
     """wrk at ``rps`` searches a second on ``host`` until ``stop``; its figures into ``out``."""
     connections = 4
     gap = max(int(connections * 1000 / rps), 1)
     fd, script = tempfile.mkstemp(suffix=".lua")
     with os.fdopen(fd, "w") as fh:
-        fh.write(load.PACE_LUA)
+        fh.write(load.RANDOM_PACE_LUA if _b_arrivals() == "random" else load.PACE_LUA)
     cmd = ["wrk", "-t1", f"-c{connections}", "-d600s", "--timeout", "10s", "--latency"]
     cmd += ["-H", f"Host: {host}", "-H", "X-Forwarded-Proto: https", "-s", script]
     cmd.append(server.url(SEARCH))
@@ -384,6 +398,7 @@ def run() -> dict:
         "calm": calm,
         "busy": busy,
         "calm_rps": calm_rps,
+        "b_arrivals": _b_arrivals(),
         "b_waits": b_waits,
         "poll_seconds": poll_seconds,
         "away_share": away_share,
@@ -708,7 +723,8 @@ def report(r: dict) -> None:
     calm, busy = r["calm"], r["busy"]
     ratio = busy.get("p99", float("nan")) / calm.get("p99", float("nan"))
     print(
-        f"  business B searches at {r['calm_rps']:.0f}/s: calm p99 {calm.get('p99', 0):6.1f} ms, "
+        f"  business B searches at {r['calm_rps']:.0f}/s ({r.get('b_arrivals', 'lockstep')} "
+        f"arrivals): calm p99 {calm.get('p99', 0):6.1f} ms, "
         f"during the opening p99 {busy.get('p99', 0):6.1f} ms = {ratio:.2f}x   (target <= 1.5x); "
         f"non-2xx {busy.get('non2xx', 0)}"
     )
