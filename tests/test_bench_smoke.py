@@ -180,13 +180,14 @@ def test_opening_splits_business_bs_waits_while_seats_are_sold(tmp_path, monkeyp
 def test_business_b_arrives_at_random_unless_told_lockstep(monkeypatch):
     """The opening's business B: wrk's script by BENCH_OPENING_B_ARRIVALS (random by default,
     lockstep as the passes before the seventeenth measured), and nothing else accepted."""
-    from tests.bench import load, opening
+    from tests.bench import load
+    from tests.bench import opening as opening_bench
 
     monkeypatch.delenv("BENCH_OPENING_B_ARRIVALS", raising=False)
-    assert opening._b_arrivals() == "random"
+    assert opening_bench._b_arrivals() == "random"
     assert "math.random()" in load.RANDOM_PACE_LUA and "math.randomseed" in load.RANDOM_PACE_LUA
     monkeypatch.setenv("BENCH_OPENING_B_ARRIVALS", "lockstep")
-    assert opening._b_arrivals() == "lockstep"
+    assert opening_bench._b_arrivals() == "lockstep"
     monkeypatch.setenv("BENCH_OPENING_B_ARRIVALS", "bursty")
     with pytest.raises(ValueError):
-        opening._b_arrivals()
+        opening_bench._b_arrivals()
