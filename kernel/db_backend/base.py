@@ -3,9 +3,10 @@
 django-tenants selects a tenant with ``SET search_path`` and, with ``TENANT_LIMIT_SET_CALLS``,
 skips it while the connection stays in that schema. But every ``set_tenant()`` forgets what
 the connection is in, and the routing middleware calls it twice a request (the public schema
-first, then the host's tenant), so every request on a persistent connection paid a round trip
-to set the same ``search_path`` again: one of the two statements of a waiting-room join, the
-one round trip of a cached class search.
+first, then the host's tenant), so every request that reads the database on a persistent
+connection paid a round trip to set the same ``search_path`` again: one of the two statements
+of a waiting-room join, one of a hold's 19. (A cached class search reads no table: it never
+sent one.)
 
 This wrapper keeps, beside django-tenants' flag, what was last set on the live connection
 (``_search_path_on_server``), and a ``set_tenant()`` asking for the same schemas keeps the
