@@ -21,7 +21,25 @@ schema clone and the backup restore skip pg_dump's ``SET`` lines.
 
 from __future__ import annotations
 
+import functools
+
 from django_tenants.postgresql_backend import base as tenants_base
+
+
+def _forgetting(method):
+    """``method`` of django-tenants' wrapper, with the remembered ``search_path`` forgotten
+    before and after it: a rollback (or a close) may get a cursor on the way, which would note
+    the flag django-tenants clears only once it is done."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        self._search_path_on_server = None
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._search_path_on_server = None
+
+    return wrapper
 
 
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
@@ -42,32 +60,8 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
             # Set (or found set) on the server; None when the SET failed.
             self._search_path_on_server = self.search_path_set_schemas
 
-    # Forgotten before and after: the rollbacks (and a close) may get a cursor on the way,
-    # which would note the flag django-tenants clears only once they are done.
-    def connect(self) -> None:
-        self._search_path_on_server = None
-        try:
-            super().connect()
-        finally:
-            self._search_path_on_server = None
-
-    def close(self) -> None:
-        self._search_path_on_server = None
-        try:
-            super().close()
-        finally:
-            self._search_path_on_server = None
-
-    def rollback(self) -> None:
-        self._search_path_on_server = None
-        try:
-            super().rollback()
-        finally:
-            self._search_path_on_server = None
-
-    def savepoint_rollback(self, sid) -> None:
-        self._search_path_on_server = None
-        try:
-            super().savepoint_rollback(sid)
-        finally:
-            self._search_path_on_server = None
+    # Wherever the server's search_path may have changed, or the connection is another one.
+    connect = _forgetting(tenants_base.DatabaseWrapper.connect)
+    close = _forgetting(tenants_base.DatabaseWrapper.close)
+    rollback = _forgetting(tenants_base.DatabaseWrapper.rollback)
+    savepoint_rollback = _forgetting(tenants_base.DatabaseWrapper.savepoint_rollback)
