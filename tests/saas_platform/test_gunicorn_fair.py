@@ -670,7 +670,11 @@ def _other_business_wait(worker_class: str) -> tuple[float, float, float]:
         # (from a thread pool, on a busy machine, some went out after them).
         sent = [_sent(port, "rush.test", "/api/v1/checkout") for _ in range(16)]
         rush = [pool.submit(_answered, conn, at) for conn, at in sent]
-        time.sleep(0.15)  # the rush is queued in the worker
+        # The rush is queued in the worker: a quarter of it answered (2 threads x 0.25 s), the
+        # rest waiting. 0.15 s was too short for gunicorn's own pool on a loaded machine: its
+        # main loop had not yet queued every rush request when the other arrived, so the other
+        # went ahead of some of them (1.15 s instead of > 1.2 in one CI run).
+        time.sleep(0.5)
         other = pool.submit(_get, port, "calm.test", "/api/v1/offerings")
         poll = pool.submit(_get, port, "rush.test", "/api/v1/openings/7/queue")
         waits = other.result(), poll.result()
