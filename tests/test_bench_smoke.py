@@ -5,6 +5,7 @@ Nothing here is a figure."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,9 @@ def test_business_b_arrives_at_random_unless_told_lockstep(monkeypatch):
     """The opening's business B: wrk's script by BENCH_OPENING_B_ARRIVALS (random by default,
     lockstep as the passes before the seventeenth measured), and nothing else accepted."""
     from tests.bench import load
+
+    # opening.py imports its siblings as top-level modules, as run.py and opening_ab.py run it.
+    monkeypatch.syspath_prepend(str(Path(load.__file__).parent))
     from tests.bench import opening as opening_bench
 
     monkeypatch.delenv("BENCH_OPENING_B_ARRIVALS", raising=False)
