@@ -145,8 +145,28 @@ def test_opening_seconds_reads_a_runs_record(tmp_path, capsys):
     # At 1 s both families let in hold a slot, one of them has seen its pass; at 3 s family 7
     # has finished and family 8 has still not seen its own.
     assert opening_seconds.slots(result, moments=(1, 3)) == [(1, 2, 1), (3, 1, 1)]
+    # Each worker's CPU log: a line a request (answered at, thread CPU µs, method, host, path,
+    # waits), a garbage collection's line without a request.
+    cpu = tmp_path / "cpu"
+    cpu.mkdir()
+    (cpu / "cpu-101.log").write_text(
+        f"{opens - 3:.3f} 900 GET b.example /api/v1/offerings 10 20 5\n"
+        f"{opens - 2:.3f} 300 GC - gen0\n"
+        f"{opens + 0.5:.3f} 1000 POST a.example /api/v1/openings/1/queue 10 20 5\n"
+        f"{opens + 1.7:.3f} 2000 GET b.example /api/v1/offerings 10 20 5\n"
+        f"{opens + 60:.3f} 900 GET b.example /api/v1/offerings 10 20 5\n"
+    )
+    (cpu / "cpu-102.log").write_text(f"{opens + 1.2:.3f} 9000 POST a.example /api/v1/cart 1 2 3\n")
+    assert opening_seconds.by_worker(cpu, opens, 5) == {
+        "101": {"b.example": [1, 1], "a.example": [0, 1]},
+        "102": {"a.example": [0, 1]},
+    }
     opening_seconds.report(tmp_path)
-    assert "1 s after the opening:    2 (1 not yet seen)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 s after the opening:    2 (1 not yet seen)" in out
+    # Until the last seat (1.7 s): worker 102 served business A once, business B never.
+    rows = [line.split() for line in out.splitlines()]
+    assert ["102", "0", "/", "1", "0", "/", "0"] in rows
 
 
 def test_opening_splits_business_bs_waits_while_seats_are_sold(tmp_path, monkeypatch):

@@ -13,6 +13,12 @@ Two tables (docs/benchmarks.md, "Eleventh pass"):
   (a checkout slot each, while the opening is paced by checkout), and how many of those had not
   yet seen their pass (the family's own clock: the answer that showed it). When most slots are
   held by families that do not know yet, the loop waits on the polls, not on the checkouts.
+- **By worker**: each gunicorn worker's requests by host (business), before the opening (the
+  throughput rounds, business B's calm minute, the pre-queue's joins) and from the opening to
+  the last seat, from its own CPU log (``cpu/cpu-<pid>.log``). A keep-alive connection stays
+  with the worker that accepted it, and a worker computes on one core at most: a business whose
+  connections were all accepted by one worker shows in one row (docs/benchmarks.md,
+  "Eighteenth pass").
 
 Asserts nothing.
 """
@@ -59,6 +65,24 @@ def slots(result: dict, moments=(1, 3, 5, 7, 9)) -> list[tuple[float, int, int]]
     return rows
 
 
+def by_worker(cpu_dir: Path, opens: float, until: float) -> dict[str, dict[str, list[int]]]:
+    """{worker pid: {host: [requests before the opening, requests from it to ``until``
+    seconds after]}} from the workers' CPU logs (a line a request: answered at, thread CPU,
+    method, host, path, ...; a garbage collection's line says ``GC`` for the method)."""
+    workers: dict[str, dict[str, list[int]]] = {}
+    for path in sorted(cpu_dir.glob("cpu-*.log")):
+        hosts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for line in path.read_text().splitlines():
+            parts = line.split(" ")
+            if len(parts) < 5 or parts[2] == "GC":
+                continue
+            at = float(parts[0]) - opens
+            if at <= until:
+                hosts[parts[3]][0 if at < 0 else 1] += 1
+        workers[path.stem.removeprefix("cpu-")] = dict(hosts)
+    return workers
+
+
 def report(workdir: Path) -> None:
     result = json.loads((workdir / "result.json").read_text())
     opens = result["opens_epoch"]
@@ -77,6 +101,15 @@ def report(workdir: Path) -> None:
     print("Checkout slots: let in and not finished (of which not yet seen their pass)")
     for t, held, unseen in slots(result):
         print(f"  {t:>3} s after the opening: {held:>4} ({unseen} not yet seen)")
+    workers = by_worker(workdir / "cpu", opens, finished[-1] if finished else until)
+    hosts = sorted({host for counts in workers.values() for host in counts})
+    print("By worker: requests before the opening / from it to the last seat, by host")
+    print("  worker " + "".join(f"{host[:30]:>32}" for host in hosts))
+    for pid, counts in workers.items():
+        cells = "".join(
+            f"{counts.get(h, [0, 0])[0]:>18} / {counts.get(h, [0, 0])[1]:>11}" for h in hosts
+        )
+        print(f"  {pid:>6} {cells}")
 
 
 if __name__ == "__main__":
