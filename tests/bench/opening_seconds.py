@@ -3,7 +3,7 @@ checkout slots were held. Reads a run's work folder (``workdir`` in its report);
 
     .venv/bin/python tests/bench/opening_seconds.py /tmp/bench-opening-XXXX
 
-Two tables (docs/benchmarks.md, "Eleventh pass"):
+Three tables (docs/benchmarks.md, "Eleventh pass" and "Eighteenth pass"):
 
 - **CPU by second**: for each second from the opening, each kind's requests and the thread CPU
   they took (the run's record of each request, ``cpu.by_kind`` in ``result.json``, from the
