@@ -158,18 +158,22 @@ class CpuLine(NamedTuple):
     waits: tuple[int, int, int] | None
 
 
+def read_cpu_file(path: Path) -> list[CpuLine]:
+    """Every line of one worker's CPU log (``cpu-<pid>.log``)."""
+    out: list[CpuLine] = []
+    for line in path.read_text().splitlines():
+        parts = line.split(" ")
+        if len(parts) < 5:
+            continue
+        waits = (int(parts[5]), int(parts[6]), int(parts[7])) if len(parts) >= 8 else None
+        at, cpu = float(parts[0]), int(parts[1]) / 1e6
+        out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits))
+    return out
+
+
 def read_cpu_log(cpu_dir: Path) -> list[CpuLine]:
     """Every line of the workers' CPU logs in ``cpu_dir``."""
-    out: list[CpuLine] = []
-    for path in sorted(cpu_dir.glob("cpu-*.log")):
-        for line in path.read_text().splitlines():
-            parts = line.split(" ")
-            if len(parts) < 5:
-                continue
-            waits = (int(parts[5]), int(parts[6]), int(parts[7])) if len(parts) >= 8 else None
-            at, cpu = float(parts[0]), int(parts[1]) / 1e6
-            out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits))
-    return out
+    return [line for path in sorted(cpu_dir.glob("cpu-*.log")) for line in read_cpu_file(path)]
 
 
 class Server:

@@ -30,6 +30,11 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+# The benchmarks' modules import each other as top-level modules (run by hand or by run.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import load
+
 KINDS = ("join", "poll", "search", "hold", "checkout", "leave", "B")
 
 
@@ -67,18 +72,15 @@ def slots(result: dict, moments=(1, 3, 5, 7, 9)) -> list[tuple[float, int, int]]
 
 def by_worker(cpu_dir: Path, opens: float, until: float) -> dict[str, dict[str, list[int]]]:
     """{worker pid: {host: [requests before the opening, requests from it to ``until``
-    seconds after]}} from the workers' CPU logs (a line a request: answered at, thread CPU,
-    method, host, path, ...; a garbage collection's line says ``GC`` for the method)."""
+    seconds after]}} from the workers' CPU logs (``load.read_cpu_file``; a garbage
+    collection's line is not a request)."""
     workers: dict[str, dict[str, list[int]]] = {}
     for path in sorted(cpu_dir.glob("cpu-*.log")):
         hosts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for line in path.read_text().splitlines():
-            parts = line.split(" ")
-            if len(parts) < 5 or parts[2] == "GC":
-                continue
-            at = float(parts[0]) - opens
-            if at <= until:
-                hosts[parts[3]][0 if at < 0 else 1] += 1
+        for line in load.read_cpu_file(path):
+            at = line.at - opens
+            if line.method != "GC" and at <= until:
+                hosts[line.host][0 if at < 0 else 1] += 1
         workers[path.stem.removeprefix("cpu-")] = dict(hosts)
     return workers
 
