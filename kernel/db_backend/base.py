@@ -17,11 +17,15 @@ made after it) and a failed ``SET``. Behind PgBouncer in transaction mode the cl
 ``search_path`` is PgBouncer's tracked value for that client (infra/pgbouncer/pgbouncer.ini),
 the same one remembered here. Nothing in the code sets ``search_path`` but this wrapper: the
 schema clone and the backup restore skip pg_dump's ``SET`` lines.
+
+It also makes Django's per-request health check (``CONN_HEALTH_CHECKS``) cost no round trip
+while the connection is plainly alive: see ``close_if_health_check_failed``.
 """
 
 from __future__ import annotations
 
 import functools
+import select
 
 from django_tenants.postgresql_backend import base as tenants_base
 
@@ -65,3 +69,43 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
     close = _forgetting(tenants_base.DatabaseWrapper.close)
     rollback = _forgetting(tenants_base.DatabaseWrapper.rollback)
     savepoint_rollback = _forgetting(tenants_base.DatabaseWrapper.savepoint_rollback)
+
+    def close_if_health_check_failed(self) -> None:
+        """Django's health check, sent only where the connection may be dead.
+
+        With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first statement of
+        every request on a persistent connection: a round trip, and a statement for PostgreSQL
+        to parse and run, on every request that reads the database (a waiting-room join is two
+        statements, one of them this). Between requests the connection is idle: psycopg has
+        read every answer up to PostgreSQL's "ready for query", so nothing more arrives on
+        its socket unless the server speaks unasked, and what a server says unasked to an
+        idle session is almost always that it is closing it (a restart, a failover, an
+        administrator's ``pg_terminate_backend``: an error message, then the socket closed).
+        So the socket is polled without waiting: nothing to read, the connection is kept as
+        it is; anything to read (or a connection psycopg already knows is closed or broken),
+        Django's own check runs and closes it if it fails. A peer that vanished without a
+        word (a cable cut) is no more found by ``SELECT 1``, which would wait for TCP to give
+        up. With the pool on, the pool checks its connections (Django skips this)."""
+        conn = self.connection
+        if (
+            conn is not None
+            and self.health_check_enabled
+            and not self.health_check_done  # type: ignore[has-type]
+            and not self.pool
+            and not _may_be_dead(conn)
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+
+
+def _may_be_dead(conn) -> bool:
+    """True unless psycopg's connection is open and nothing waits to be read on its socket."""
+    try:
+        if conn.closed or conn.broken:
+            return True
+        poller = select.poll()
+        poller.register(conn.pgconn.socket, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # no socket, or not one we can poll: let Django ask the server
+        return True
