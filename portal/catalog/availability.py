@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.queries import prepared_cursor
 from kernel.redis import redis_client as _redis
 from kernel.redis import redis_key
 
@@ -167,11 +168,23 @@ def availability_by_ids(ids: Iterable[int]) -> dict[int, Availability]:
         out = {}
     missing = [pk for pk in ids if pk not in out]
     if missing:
-        rows = Offering.objects.filter(pk__in=missing).values_list(
-            "pk", "capacity", "seats_taken", "waitlist_count"
-        )
-        out.update({pk: Availability(c, s, w) for pk, c, s, w in rows})
+        out.update({pk: Availability(c, s, w) for pk, c, s, w in _counters(missing)})
     return out
+
+
+_COUNTERS_SQL = (
+    'SELECT "id", "capacity", "seats_taken", "waitlist_count" '
+    f'FROM "{Offering._meta.db_table}" WHERE "id" = ANY(%s)'
+)
+
+
+def _counters(ids: list[int]) -> list[tuple[int, int, int, int]]:
+    """(id, capacity, seats taken, waitlist) of these offerings: a fixed statement prepared
+    once per connection (``kernel.queries.prepared_cursor``), as each hold and checkout writes
+    its class's counters back after commit."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_COUNTERS_SQL, [list(ids)])
+        return cursor.fetchall()
 
 
 def _write_committed(schema_tenant, ids: list[int]) -> None:
@@ -179,10 +192,7 @@ def _write_committed(schema_tenant, ids: list[int]) -> None:
 
     try:
         with tenant_context(schema_tenant):
-            rows = Offering.objects.filter(pk__in=ids).values_list(
-                "pk", "capacity", "seats_taken", "waitlist_count"
-            )
-            mapping = {str(pk): Availability(c, s, w).encode() for pk, c, s, w in rows}
+            mapping = {str(pk): Availability(c, s, w).encode() for pk, c, s, w in _counters(ids)}
             if mapping:
                 key, _, _ = _keys(schema_tenant.schema_name)
                 pipe = _redis().pipeline(transaction=False)
