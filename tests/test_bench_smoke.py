@@ -215,3 +215,34 @@ def test_business_b_arrives_at_random_unless_told_lockstep(monkeypatch):
     monkeypatch.setenv("BENCH_OPENING_B_ARRIVALS", "bursty")
     with pytest.raises(ValueError):
         opening_bench._b_arrivals()
+
+
+def test_a_server_without_the_access_log_reads_statuses_from_the_cpu_log(tmp_path, monkeypatch):
+    """The opening's server runs without gunicorn's access log, as production's default: its
+    (status, ms, path) come from the workers' CPU log (status last on each line), from the
+    last reset on; collection lines and an older log's lines carry none."""
+    from tests.bench import load
+
+    with pytest.raises(ValueError):
+        load.Server(tmp_path, access_log=False)  # no CPU log either: nowhere to read statuses
+    server = load.Server(tmp_path, cpu_log=True, access_log=False)
+    server.cpu_dir.mkdir()
+    (server.cpu_dir / "cpu-1.log").write_text(
+        "100.000 900 GET a.test /api/v1/offerings 10 2000 50 200\n"  # before the reset
+        "200.000 900 POST a.test /api/v1/checkout 10 31000 50 201\n"
+        "200.100 120 GC - gen0\n"
+        "200.200 900 GET a.test /api/v1/offerings 10 4000 50\n"  # an older log's line
+    )
+    (server.cpu_dir / "cpu-2.log").write_text(
+        "200.300 900 POST a.test /api/v1/cart/items 10 2500 50 503\n"
+        "200.400 900 POST a.test /api/v1/cart/items 10 2500 50 0\n"  # no answer begun
+    )
+    assert len(server.log()) == 4
+    monkeypatch.setattr(load.time, "time", lambda: 150.0)
+    server.reset_log()
+    assert sorted(server.log()) == [
+        (0, 2.5, "/api/v1/cart/items"),
+        (201, 31.0, "/api/v1/checkout"),
+        (503, 2.5, "/api/v1/cart/items"),
+    ]
+    assert load.read_cpu_file(server.cpu_dir / "cpu-1.log")[2].status is None  # the GC line

@@ -156,6 +156,8 @@ class CpuLine(NamedTuple):
     # Microseconds it waited for a thread once queued (-1: unknown), from then to its answer,
     # and of that runnable without a core; None on a collection's line or an older log's.
     waits: tuple[int, int, int] | None
+    # The answer's status (0: none begun); None on a collection's line or an older log's.
+    status: int | None = None
 
 
 def read_cpu_file(path: Path) -> list[CpuLine]:
@@ -166,8 +168,9 @@ def read_cpu_file(path: Path) -> list[CpuLine]:
         if len(parts) < 5:
             continue
         waits = (int(parts[5]), int(parts[6]), int(parts[7])) if len(parts) >= 8 else None
+        status = int(parts[8]) if len(parts) >= 9 else None
         at, cpu = float(parts[0]), int(parts[1]) / 1e6
-        out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits))
+        out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits, status))
     return out
 
 
@@ -177,12 +180,17 @@ def read_cpu_log(cpu_dir: Path) -> list[CpuLine]:
 
 
 class Server:
-    """gunicorn with the production config, on a free port, with an access log we can read."""
+    """gunicorn with the production config, on a free port, with an access log we can read
+    (or, with ``access_log=False``, as production runs by default: no access log; the
+    statuses and times come from the CPU log, which then must be on)."""
 
-    def __init__(self, workdir: Path, *, cpu_log: bool = False) -> None:
+    def __init__(self, workdir: Path, *, cpu_log: bool = False, access_log: bool = True) -> None:
+        if not (access_log or cpu_log):
+            raise ValueError("without the access log, the CPU log is where statuses are read")
         # BENCH_PORT: a fixed port (engineers sharing a machine each keep to their own).
         self.port = int(os.environ.get("BENCH_PORT") or 0) or _free_port()
-        self.access_log = workdir / "access.log"
+        self.access_log = workdir / "access.log" if access_log else None
+        self._log_since = 0.0  # without the access log: CPU-log lines answered after this
         self.error_log = workdir / "gunicorn.log"
         # Each worker's line per request with the CPU its thread spent on it
         # (GUNICORN_CPU_LOG_DIR, saas_platform/gunicorn_conf.py).
@@ -197,7 +205,7 @@ class Server:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "saas_platform.settings",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_ACCESS_LOG": str(self.access_log),
+            "GUNICORN_ACCESS_LOG": str(self.access_log) if self.access_log else "",
             "GUNICORN_ACCESS_LOG_FORMAT": "%(s)s %(D)s %(m)s %(U)s",
             # Workers are not recycled during a run unless the shell asks for production's
             # recycling (GUNICORN_MAX_REQUESTS=2000, say) to measure it.
@@ -251,7 +259,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def reset_log(self) -> None:
-        if self.access_log.exists():
+        if self.access_log is None:
+            self._log_since = time.time()
+        elif self.access_log.exists():
             self.access_log.write_text("")
 
     def cpu_lines(self, since: float) -> list[tuple[float, float, str, str, str]]:
@@ -261,6 +271,12 @@ class Server:
 
     def log(self) -> list[tuple[int, float, str]]:
         """(status, server time in ms, path) per request since the last reset."""
+        if self.access_log is None:
+            return [
+                (line.status, line.waits[1] / 1000, line.path)
+                for line in read_cpu_log(self.cpu_dir)
+                if line.at >= self._log_since and line.waits and line.status is not None
+            ]
         out = []
         if not self.access_log.exists():
             return out

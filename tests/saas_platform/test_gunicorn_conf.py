@@ -1,6 +1,7 @@
 """The production server config: workers from the CPU count, every value from the environment."""
 
 import runpy
+import threading
 import time
 from pathlib import Path
 
@@ -95,19 +96,35 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     admission.mark_queued(time.monotonic() - 0.05)
     conf["pre_request"](None, Req())
     time.sleep(0.02)
-    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    answer = type("Resp", (), {"status_code": 201})()
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, answer)
     assert admission.queued_at() is not None  # read, not taken
     admission.mark_queued(None)
     (log,) = tmp_path.glob("cpu-*.log")
     first, second = (line.split() for line in log.read_text().splitlines())
-    at, cpu_us, method, host, path, queued, served, runnable = first
+    at, cpu_us, method, host, path, queued, served, runnable, status = first
     assert float(at) > 0 and int(cpu_us) > 1000  # microseconds: well over a millisecond
     assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
     assert queued == "-1"  # no stamp: not queued by the worker
     assert int(served) >= int(cpu_us) and 0 <= int(runnable) <= int(served)
-    *_, queued, served, runnable = second
+    assert status == "0"  # no answer begun (gunicorn answers the error itself after the hook)
+    *_, queued, served, runnable, status = second
+    assert status == "201"
     assert 50_000 <= int(queued) < 5_000_000  # queued 50 ms before it began
     assert 20_000 <= int(served) < 5_000_000 and 0 <= int(runnable) <= int(served)
+    # Each thread reads its own scheduler counts, from a file it opened once.
+    counts: dict[str, int] = {}
+
+    def in_a_thread() -> None:
+        conf["pre_request"](None, Req())
+        counts["fd"] = conf["_cpu_log"].schedstat
+        conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, answer)
+
+    other = threading.Thread(target=in_a_thread)
+    other.start()
+    other.join()
+    assert counts["fd"] != conf["_cpu_log"].schedstat
+    assert conf["_runnable_ns"]() >= 0 and len(log.read_text().splitlines()) == 3
 
 
 def test_cpu_log_has_a_line_per_garbage_collection_taken_out_of_its_request(monkeypatch, tmp_path):
