@@ -28,6 +28,10 @@ can be overridden from the environment:
   another of its requests is in the worker, so another business's request gets a core first
   (``saas_platform.gunicorn_fair.ThreadPriority``; fair pool only; off where the worker may not
   raise a thread's priority back: needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20); 0: never
+- ``GUNICORN_BALANCED_ACCEPT`` (1): a worker holding more connections than a sibling leaves
+  a new connection to it for up to 20 ms (``saas_platform.gunicorn_fair.ConnectionBoard``),
+  so keep-alive connections spread over the workers instead of piling onto whichever woke
+  first; fair pool only; 0: off
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

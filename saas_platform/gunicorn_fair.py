@@ -52,15 +52,29 @@ A thread that finishes a request gives back its place and takes the next request
 freed otherwise wakes one waiting thread, a request resuming after a network wait first. Waking
 every idle thread each time cost ~0.1 ms of a worker's CPU a request (docs/rush.md, fourteenth
 pass).
+
+The workers share one listening socket, and a keep-alive connection stays with the worker that
+accepted it: whichever worker's main loop woke first took every connection waiting, so a load
+balancer's (or a benchmark's) few connections could all land on one worker of three while the
+others idled (docs/rush.md, eighteenth pass: a search round answered by one worker in 3 runs of
+17, another business's searches all on one worker in 10). So the workers share a small board
+(``ConnectionBoard``: each worker's pid and the connections it holds, in memory the master
+mapped before forking) and a worker that holds more connections than the least loaded of the
+others that are accepting leaves a new connection to them for a moment
+(``ConnectionBoard.DEFER_SECONDS``), then takes it anyway once it has waited
+``MAX_DEFER_SECONDS``: a sibling too busy to accept delays a connection by that much at most,
+never loses it (``GUNICORN_BALANCED_ACCEPT=0`` turns this off).
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import re
 import selectors
 import socket
+import struct
 import threading
 import time
 from collections import OrderedDict, deque
@@ -515,8 +529,134 @@ def busy_nice() -> int:
     return max(0, min(19, int(raw))) if raw else DEFAULT_BUSY_NICE
 
 
+class ConnectionBoard:
+    """Each worker's pid and how many connections it holds, in a page of memory shared by
+    the master and its workers (mapped before the workers fork), so a worker can leave a new
+    connection to a sibling holding fewer. Slots are handed out in the master, one per worker
+    as it is created (before its fork), a slot whose process is gone being free again. A slot's
+    count is -1 while its worker does not accept (shutting down, or at its connection limit).
+    Reads and writes are single aligned 32-bit words: never torn, at worst a moment stale."""
+
+    SLOTS = 64
+    DEFER_SECONDS = 0.002  # how long a worker leaves a connection to the others at a time
+    MAX_DEFER_SECONDS = 0.02  # and in all, before it takes the connection itself
+
+    def __init__(self) -> None:
+        self._page = mmap.mmap(-1, self.SLOTS * 8)  # anonymous and shared with forked children
+        self._deferring_since: float | None = None
+
+    def _slot(self, i: int) -> tuple[int, int]:
+        return struct.unpack_from("ii", self._page, i * 8)
+
+    def claim(self) -> int:
+        """In the master: a free slot for a worker about to be forked (its pid unknown yet,
+        the master's own pid stands in until the worker writes its own); -1 if none is free."""
+        for i in range(self.SLOTS):
+            pid, _ = self._slot(i)
+            if pid == 0 or not _alive(pid):
+                struct.pack_into("ii", self._page, i * 8, os.getpid(), -1)
+                return i
+        return -1
+
+    def publish(self, slot: int, connections: int) -> None:
+        """In a worker: its pid and the connections it holds (-1: it does not accept)."""
+        if slot >= 0:
+            struct.pack_into("ii", self._page, slot * 8, os.getpid(), connections)
+
+    def least_of_others(self, slot: int) -> int | None:
+        """The fewest connections held by another live worker that accepts; None if none."""
+        least = None
+        me, master = os.getpid(), os.getppid()
+        for i in range(self.SLOTS):
+            if i == slot:
+                continue
+            pid, held = self._slot(i)
+            if pid == 0 or held < 0 or pid in (me, master) or not _alive(pid):
+                continue
+            least = held if least is None else min(least, held)
+        return least
+
+    def should_defer(self, slot: int, held: int, now: float) -> bool:
+        """Whether a worker holding ``held`` connections leaves a waiting one to the others:
+        while another accepting worker holds fewer, for ``MAX_DEFER_SECONDS`` at most."""
+        least = self.least_of_others(slot) if slot >= 0 else None
+        if least is None or held <= least:
+            self._deferring_since = None
+            return False
+        if self._deferring_since is None:
+            self._deferring_since = now
+        if now - self._deferring_since >= self.MAX_DEFER_SECONDS:
+            self._deferring_since = None  # waited long enough: this worker takes it
+            return False
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process took the pid: not one of ours
+        return False
+    return True
+
+
+def balanced_accept() -> bool:
+    """``GUNICORN_BALANCED_ACCEPT`` (default on; 0 turns it off)."""
+    return os.environ.get("GUNICORN_BALANCED_ACCEPT", "1").strip() not in ("0", "false", "no")
+
+
+# Mapped in the master when gunicorn loads the worker class, so every worker shares it.
+BOARD = ConnectionBoard() if balanced_accept() else None
+
+
 class FairThreadWorker(ThreadWorker):
-    """gthread with the fair pool (``saas_platform/gunicorn_conf.py`` uses it)."""
+    """gthread with the fair pool (``saas_platform/gunicorn_conf.py`` uses it), accepting
+    connections in balance with its siblings (``ConnectionBoard``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # In the master, before the fork: this worker's slot on the board.
+        self.board = BOARD
+        self.board_slot = BOARD.claim() if BOARD is not None else -1
+        self._accept_after = 0.0  # deferring a new connection to the others until then
+
+    def set_accept_enabled(self, enabled):
+        if enabled and time.monotonic() < self._accept_after:
+            enabled = False  # leaving the waiting connection to a sibling a moment longer
+        super().set_accept_enabled(enabled)
+
+    def accept(self, listener):
+        board = self.board
+        if board is not None:
+            now = time.monotonic()
+            if board.should_defer(self.board_slot, self.nr_conns, now):
+                self._accept_after = now + board.DEFER_SECONDS
+                self.set_accept_enabled(False)
+                return
+        super().accept(listener)
+        if board is not None:
+            board.publish(self.board_slot, self._held())
+
+    def _held(self) -> int:
+        """The connections this worker holds, for its siblings; -1 when it takes no more
+        (stopping, or at its limit). A worker deferring to a sibling still counts: it would
+        take a connection if the sibling did not."""
+        if not self.alive or self.nr_conns >= self.worker_connections:
+            return -1
+        return self.nr_conns
+
+    def wait_for_and_dispatch_events(self, timeout):
+        board = self.board
+        if board is not None:
+            board.publish(self.board_slot, self._held())
+            if self._accept_after:
+                remaining = self._accept_after - time.monotonic()
+                if remaining > 0:
+                    timeout = min(timeout, remaining)
+                else:
+                    self._accept_after = 0.0
+        super().wait_for_and_dispatch_events(timeout)
 
     def get_thread_pool(self):
         lower = busy_nice()

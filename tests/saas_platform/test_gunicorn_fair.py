@@ -1,6 +1,7 @@
 """The fair thread pool of the production server (saas_platform/gunicorn_fair.py): queued
 requests are taken by business (Host) in turn, the waiting room's polls as a flow of their own,
-so one business saturating the workers cannot make another's requests wait behind it."""
+so one business saturating the workers cannot make another's requests wait behind it; and the
+workers accepting connections in balance (``ConnectionBoard``)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ import contextlib
 import http.client
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from kernel import cpu_slots
+from saas_platform import gunicorn_fair
 from saas_platform.gunicorn_fair import (
     FairQueue,
     FairThreadPool,
@@ -625,21 +629,24 @@ def _answered(conn: http.client.HTTPConnection, started: float) -> float:
 
 
 @contextlib.contextmanager
-def _gunicorn(app: str, *, threads: int, worker_class: str, running: str = ""):
-    """gunicorn with one worker serving ``app`` (a module's source) on a free port, once it
-    answers; ``running``: ``GUNICORN_RUNNING`` (the shell's own value never counts)."""
+def _gunicorn(
+    app: str, *, threads: int, worker_class: str, running: str = "", workers: int = 1, env=None
+):
+    """gunicorn with ``workers`` workers (one) serving ``app`` (a module's source) on a free
+    port, once it answers; ``running``: ``GUNICORN_RUNNING`` (the shell's own value never
+    counts); ``env``: more of the workers' environment."""
     folder = Path(tempfile.mkdtemp(prefix="fair-"))
     (folder / "testapp.py").write_text(app)
     port = _free_port()
     command = [sys.executable, "-m", "gunicorn", "testapp:app", "-b", f"127.0.0.1:{port}"]
-    command += ["-w", "1", "--threads", str(threads), "-k", worker_class]
+    command += ["-w", str(workers), "--threads", str(threads), "-k", worker_class]
     command += ["--pythonpath", str(folder)]
     proc = subprocess.Popen(
         command,
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": running},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": running, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 30
@@ -733,3 +740,137 @@ def test_gunicorn_runs_one_request_at_a_time_but_lets_all_threads_wait_on_the_ne
         network, computing = four("/net"), four("/cpu")
     assert network < 1.2, network  # together: ~0.4 s (one at a time would be 1.6 s)
     assert computing >= 1.5, computing  # one running place: 4 x 0.4 s
+
+
+# --- connections in balance between the workers ------------------------------------------------
+
+
+@pytest.fixture
+def board():
+    return gunicorn_fair.ConnectionBoard()
+
+
+@pytest.fixture
+def siblings():
+    """Two live processes standing in for sibling workers (their pids fill board slots)."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) for _ in range(2)
+    ]
+    yield [proc.pid for proc in procs]
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def _write(board, slot: int, pid: int, held: int) -> None:
+    struct.pack_into("ii", board._page, slot * 8, pid, held)
+
+
+def test_the_board_hands_out_free_slots_and_reuses_a_dead_workers(board, siblings):
+    first, second = board.claim(), board.claim()
+    assert (first, second) == (0, 1)
+    _write(board, 0, siblings[0], 3)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _write(board, 1, dead.pid, 5)
+    assert board.claim() == 1  # its worker is gone: the slot is free again
+    assert board.claim() == 2
+
+
+def test_a_worker_defers_to_the_least_loaded_live_accepting_sibling(board, siblings):
+    mine = board.claim()
+    _write(board, 1, siblings[0], 4)
+    _write(board, 2, siblings[1], 2)
+    assert board.least_of_others(mine) == 2
+    assert board.should_defer(mine, 3, now=100.0)  # 3 held, a sibling holds 2
+    assert not board.should_defer(mine, 2, now=100.001)  # as few as the least: takes it
+    _write(board, 2, siblings[1], -1)  # that sibling stopped accepting
+    assert board.least_of_others(mine) == 4
+    assert not board.should_defer(mine, 3, now=100.002)
+    board.publish(mine, 3)
+    assert board._slot(mine) == (os.getpid(), 3)
+    # A slot of a dead worker, or one claimed for a worker not forked yet (the master's pid,
+    # here this process's), is no sibling.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _write(board, 1, dead.pid, 0)
+    _write(board, 3, os.getpid(), 0)
+    assert board.least_of_others(mine) is None
+    assert not board.should_defer(mine, 50, now=100.003)
+
+
+def test_a_worker_takes_the_connection_itself_after_the_longest_deferral(board, siblings):
+    mine = board.claim()
+    _write(board, 1, siblings[0], 0)
+    limit = gunicorn_fair.ConnectionBoard.MAX_DEFER_SECONDS
+    assert board.should_defer(mine, 5, now=10.0)
+    assert board.should_defer(mine, 5, now=10.0 + limit / 2)
+    assert not board.should_defer(mine, 5, now=10.0 + limit + 0.001)  # waited long enough
+    assert board.should_defer(mine, 5, now=11.0)  # a new connection: a new deferral
+
+
+def test_balanced_accept_setting(monkeypatch):
+    monkeypatch.delenv("GUNICORN_BALANCED_ACCEPT", raising=False)
+    assert gunicorn_fair.balanced_accept()
+    monkeypatch.setenv("GUNICORN_BALANCED_ACCEPT", "0")
+    assert not gunicorn_fair.balanced_accept()
+
+
+PID_APP = """
+import os
+
+def app(environ, start_response):
+    body = str(os.getpid()).encode() if environ["PATH_INFO"] == "/pid" else b"ok"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _workers_of_a_burst(port: int, count: int) -> list[int]:
+    """``count`` connections opened at once (all waiting in the listening socket's queue
+    before any is accepted), then a request on each, all kept open until every answer is in:
+    the worker (pid) that took each."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.sendall(b"GET /pid HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        pids = []
+        for sock in socks:
+            answer = b""
+            while not answer.endswith(b"\r\n\r\n") or len(answer.split(b"\r\n\r\n")[1]) == 0:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+                head, _, body = answer.partition(b"\r\n\r\n")
+                length = [
+                    v
+                    for k, _, v in (h.partition(b":") for h in head.split(b"\r\n"))
+                    if k.lower() == b"content-length"
+                ]
+                if length and len(body) >= int(length[0]):
+                    break
+            pids.append(int(answer.partition(b"\r\n\r\n")[2]))
+        return pids
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+@pytest.mark.integration
+def test_three_workers_share_a_burst_of_connections():
+    """Twelve connections arriving at once: gthread's workers race for the listening socket
+    and one often takes most of them (with ``GUNICORN_BALANCED_ACCEPT=0`` given to the server
+    this test failed 5 runs of 5: [1, 1, 10], [1, 11], [2, 10]...); in balance, 4 each, give
+    or take the one a sibling too slow to accept within ``MAX_DEFER_SECONDS`` leaves behind."""
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    totals: Counter[int] = Counter()
+    with _gunicorn(PID_APP, threads=4, worker_class=fair, workers=3) as port:
+        time.sleep(0.5)  # every worker up (the first answer only says one is)
+        for _ in range(3):
+            pids = _workers_of_a_burst(port, 12)
+            counts = sorted(Counter(pids).values())
+            assert len(counts) == 3 and counts[0] >= 2, counts
+            totals.update(pids)
+            time.sleep(0.3)  # the connections closed on the workers' side too
+    assert min(totals.values()) >= 9, totals
