@@ -177,6 +177,7 @@ def post_worker_init(worker) -> None:
 
 cpu_log_dir = os.environ.get("GUNICORN_CPU_LOG_DIR", "").strip()
 if cpu_log_dir:
+    import collections
     import gc
     import threading
     import time
@@ -185,9 +186,19 @@ if cpu_log_dir:
     _cpu_log = threading.local()
     _cpu_files: dict[int, typing.TextIO] = {}
     _cpu_lock = threading.Lock()
+    # Lines of garbage collections, written with the next request's line: a collection may
+    # start inside ``_cpu_write`` itself (the file's write allocates), on a thread holding
+    # the lock, and a callback taking it again there would wait for itself for good, and every
+    # other thread of the worker behind it (a worker of the opening benchmark hung that way).
+    _gc_lines: collections.deque[str] = collections.deque()
 
     def _cpu_write(line: str) -> None:
         with _cpu_lock:
+            if _gc_lines:
+                collected = []
+                while _gc_lines:
+                    collected.append(_gc_lines.popleft())
+                line = "".join(collected) + line
             out = _cpu_files.get(os.getpid())
             if out is None:
                 out = open(  # noqa: SIM115 - one file per worker, written until it exits
@@ -252,7 +263,7 @@ if cpu_log_dir:
             return
         spent = time.thread_time() - started
         _cpu_log.gc = getattr(_cpu_log, "gc", 0.0) + spent
-        _cpu_write(f"{time.time():.3f} {int(spent * 1_000_000)} GC - gen{info['generation']}\n")
+        _gc_lines.append(f"{time.time():.3f} {int(spent * 1_000_000)} GC - gen{info['generation']}\n")
 
     def install_gc_log() -> None:
         """In a worker: its garbage collections in its CPU log (``post_worker_init``)."""

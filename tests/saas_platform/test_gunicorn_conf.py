@@ -201,3 +201,32 @@ def test_the_wsgi_module_loads_both_url_maps_before_the_workers_fork():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == views
+
+
+def test_a_collection_inside_the_logs_own_write_does_not_wait_for_itself(monkeypatch, tmp_path):
+    """A garbage collection may start while a thread holds the log's lock (the file's write
+    allocates); its line then waits for the next request's instead of taking the lock again,
+    which would hang the thread, and every thread of the worker behind it, for good."""
+    conf = load(monkeypatch, GUNICORN_CPU_LOG_DIR=str(tmp_path))
+
+    class Req:
+        method = "GET"
+        path = "/api/v1/offerings"
+
+    def collection_inside_a_write() -> None:
+        with conf["_cpu_lock"]:
+            conf["_gc_logged"]("start", {"generation": 0})
+            conf["_gc_logged"]("stop", {"generation": 0})
+            conf["_gc_logged"]("start", {"generation": 1})
+            conf["_gc_logged"]("stop", {"generation": 1})
+
+    thread = threading.Thread(target=collection_inside_a_write, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "the collection's line waited for the lock its thread held"
+    conf["pre_request"](None, Req())
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    (log,) = tmp_path.glob("cpu-*.log")
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [line[2:] for line in lines[:2]] == [["GC", "-", "gen0"], ["GC", "-", "gen1"]]
+    assert lines[2][2:5] == ["GET", "alpha.example.test", "/api/v1/offerings"]
