@@ -263,7 +263,8 @@ if cpu_log_dir:
             return
         spent = time.thread_time() - started
         _cpu_log.gc = getattr(_cpu_log, "gc", 0.0) + spent
-        _gc_lines.append(f"{time.time():.3f} {int(spent * 1_000_000)} GC - gen{info['generation']}\n")
+        generation = info["generation"]
+        _gc_lines.append(f"{time.time():.3f} {int(spent * 1_000_000)} GC - gen{generation}\n")
 
     def install_gc_log() -> None:
         """In a worker: its garbage collections in its CPU log (``post_worker_init``)."""
