@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -119,14 +119,25 @@ def _cached(ids: list[int]) -> dict[int, Availability]:
     """What Redis has for these offerings (reloading the tenant's copy first if it is this
     process's turn); offerings it lacks are left out. Raises if Redis is unreachable."""
     schema = connection.schema_name
+    pipe = _redis().pipeline(transaction=False)
+    _queue_read(pipe, schema, ids)
+    cached, is_fresh = pipe.execute()
+    return _from_replies(schema, ids, cached, is_fresh)
+
+
+def _queue_read(pipe, schema: str, ids: list[int]) -> None:
+    """The two commands of a read (the offerings' entries, whether the copy is fresh)."""
     _touched.add(schema)
-    key, fresh, lock = _keys(schema)
-    client = _redis()
-    pipe = client.pipeline(transaction=False)
+    key, fresh, _ = _keys(schema)
     pipe.hmget(key, [str(i) for i in ids])
     pipe.exists(fresh)
-    cached, is_fresh = pipe.execute()
+
+
+def _from_replies(schema: str, ids: list[int], cached: list, is_fresh) -> dict[int, Availability]:
+    """``_cached`` from the replies to ``_queue_read``'s commands."""
     if not is_fresh:
+        _, _, lock = _keys(schema)
+        client = _redis()
         if client.set(lock, "1", nx=True, ex=LOCK_TTL_SECONDS):
             reloaded = _reload(client, schema)
             found = {pk: reloaded[pk] for pk in ids if pk in reloaded}
@@ -166,6 +177,35 @@ def availability_by_ids(ids: Iterable[int]) -> dict[int, Availability]:
         Stats.fallbacks += 1
         _warn(type(exc).__name__)
         out = {}
+    return _with_missing(ids, out)
+
+
+def availability_read_queued(pipe, ids: list[int]) -> Callable[[list], dict[int, Availability]]:
+    """``availability_by_ids`` in a caller's Redis pipeline, so its read shares a round trip
+    (a warm search's page and its availability: ``portal.catalog.search_cache``). Queues two
+    commands on ``pipe`` (``ids`` must not be empty); the function returned takes their two
+    replies and gives what ``availability_by_ids(ids)`` would, the tenant's copy reloaded if
+    it is this process's turn, and the database's counters for offerings Redis lacks. The
+    read must be finished in the schema it was queued in."""
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    schema = connection.schema_name
+    _queue_read(pipe, schema, ids)
+
+    def finish(replies: list) -> dict[int, Availability]:
+        try:
+            cached, is_fresh = replies
+            out = _from_replies(schema, ids, cached, is_fresh)
+        except Exception as exc:
+            Stats.fallbacks += 1
+            _warn(type(exc).__name__)
+            out = {}
+        return _with_missing(ids, out)
+
+    return finish
+
+
+def _with_missing(ids: list[int], out: dict[int, Availability]) -> dict[int, Availability]:
+    """``out`` with the database's counters for the offerings it lacks."""
     missing = [pk for pk in ids if pk not in out]
     if missing:
         out.update({pk: Availability(c, s, w) for pk, c, s, w in _counters(missing)})

@@ -5,7 +5,8 @@ the tenant's schema, today's date and the request's host and full path, with the
 catalog generation it was built under, for ``PAGE_TTL_SECONDS``; a search reads the page and the
 current generation in one round trip, and a page of an older generation is built again.
 Availability is merged in at read time from ``portal.catalog.availability`` (seat changes never
-invalidate pages). Any change to what a page shows (an offering, its levels or instructors, a
+invalidate pages), read in that same round trip when this process knows the page's offerings
+from serving it before. Any change to what a page shows (an offering, its levels or instructors, a
 program, location, level, term, staff profile, or the portal settings) bumps the catalog
 generation at once and again after commit, so the next search builds a fresh page; the TTL
 bounds staleness if a change bypasses the model signals (a bulk ``update()``). Searches filtered
@@ -97,6 +98,9 @@ def render_json(data) -> bytes:
 class CachedPage:
     body: bytes  # the answer, each result's availability a placeholder
     built: dict[int, object]  # offering id -> the availability it had when built
+    # Its offerings' current availability, when read in the same round trip as the page
+    # (``page_get``); None: to be read.
+    seats: dict | None = None
 
     @property
     def ids(self) -> list[int]:
@@ -149,12 +153,19 @@ def page_template(page: dict) -> CachedPage:
 def page_get(request) -> tuple[CachedPage | None, PageSlot | None]:
     """(the cached page, or None; where to store a fresh one, or None for no cache). One round
     trip: the page, what it was built with (its catalog generation among it) and the tenant's
-    current generation; a page of an older generation is not used."""
+    current generation; a page of an older generation is not used. Where this process has
+    served the page before, the availability of the offerings it had then is read in the same
+    round trip (``availability_read_queued``) and comes with the page (``CachedPage.seats``)
+    if they are still its offerings."""
+    from .availability import availability_read_queued
+
     try:
         key = _page_key(request)
-        body, built, generation = _redis().mget(
-            key, f"{key}:built", f"{_prefix(connection.schema_name)}:generation"
-        )
+        pipe = _redis().pipeline(transaction=False)
+        pipe.mget(key, f"{key}:built", f"{_prefix(connection.schema_name)}:generation")
+        hint = _page_ids.get(key)
+        finish = availability_read_queued(pipe, hint) if hint else None
+        (body, built, generation), *seat_replies = pipe.execute()
     except Exception as exc:
         _warn(exc)
         return None, None
@@ -163,10 +174,26 @@ def page_get(request) -> tuple[CachedPage | None, PageSlot | None]:
         kept = json.loads(built)
         if kept.get("g") == slot.generation:
             Stats.hits += 1
-            page = CachedPage(body=body, built={int(k): v for k, v in kept["a"].items()})
-            return page, slot
+            shown = {int(k): v for k, v in kept["a"].items()}
+            ids = list(shown)
+            seats = finish(seat_replies) if finish is not None and hint == ids else None
+            if hint != ids:
+                _remember_ids(key, ids)
+            return CachedPage(body=body, built=shown, seats=seats), slot
     Stats.misses += 1
     return None, slot
+
+
+# The offerings of each page this process served (by page key), so its next read of the page
+# reads their availability in the same round trip. Bounded: emptied past ``_PAGE_IDS_MAX``.
+_page_ids: dict[str, list[int]] = {}
+_PAGE_IDS_MAX = 2048
+
+
+def _remember_ids(key: str, ids: list[int]) -> None:
+    if len(_page_ids) >= _PAGE_IDS_MAX:
+        _page_ids.clear()
+    _page_ids[key] = ids
 
 
 def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
@@ -183,6 +210,7 @@ def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
         pipe.set(slot.key, cached.body, ex=PAGE_TTL_SECONDS)
         pipe.set(f"{slot.key}:built", built, ex=PAGE_TTL_SECONDS)
         pipe.execute()
+        _remember_ids(slot.key, cached.ids)
     except Exception as exc:
         _warn(exc)
     return cached
@@ -213,3 +241,4 @@ def search_cache_clear_touched() -> None:
         except Exception as exc:
             _warn(exc)
     _touched.clear()
+    _page_ids.clear()

@@ -88,7 +88,7 @@ class OfferingListApi(CatalogApi):
         # Pages filtered on openings depend on seat counts: never cached.
         cached, slot = (None, None) if filters.has_openings is not None else page_get(request)
         if cached is not None:
-            seats = availability_by_ids(cached.ids)
+            seats = cached.seats if cached.seats is not None else availability_by_ids(cached.ids)
         else:
             qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
             paginator = Pagination()

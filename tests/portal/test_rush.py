@@ -362,11 +362,12 @@ def test_catalog_changes_retire_cached_pages(in_tenant_a):
     assert client.get(API).json()["results"] == []
 
 
-def test_a_warm_search_reads_its_page_and_the_generation_in_one_round_trip(
+def test_a_warm_search_reads_its_page_the_generation_and_its_seats_in_one_round_trip(
     in_tenant_a, monkeypatch
 ):
-    """The page, what it was built with and the tenant's catalog generation come in one
-    ``MGET``; a page built under an older generation (another process changed the catalog) is
+    """The page, what it was built with, the tenant's catalog generation and the page's
+    availability come in one pipeline (the process knows the page's offerings from building
+    it); a page built under an older generation (another process changed the catalog) is
     built again, and kept at the same key."""
     from portal.catalog import search_cache
 
@@ -382,12 +383,17 @@ def test_a_warm_search_reads_its_page_and_the_generation_in_one_round_trip(
 
         def __getattr__(self, name):
             calls.append(name)
-            return getattr(self._inner, name)
+            found = getattr(self._inner, name)
+            return (lambda *a, **k: Counting(found(*a, **k))) if name == "pipeline" else found
 
-    monkeypatch.setattr(search_cache, "_redis", lambda: Counting(real()))
+    for module in (search_cache, availability):
+        monkeypatch.setattr(module, "_redis", lambda: Counting(real()))
     hits, misses = search_cache.Stats.hits, search_cache.Stats.misses
+    seat_hits = availability.Stats.hits
     assert client.get(API).content == built.content
-    assert calls == ["mget"] and search_cache.Stats.hits == hits + 1
+    assert calls == ["pipeline", "mget", "hmget", "exists", "execute"], calls
+    assert search_cache.Stats.hits == hits + 1 and availability.Stats.hits == seat_hits + 1
+    calls.clear()
     keys = set(real().keys(f"{search_cache._prefix(connection.schema_name)}:page:*"))
     # Another process bumps the generation: the kept page is not used, and is replaced.
     real().incr(f"{search_cache._prefix(connection.schema_name)}:generation")
@@ -461,3 +467,24 @@ def test_cached_page_bytes_splice_availability_and_ignore_lookalike_content(fami
     assert page.render({7: {"status": "FULL"}}) == (
         b'{"count":1,"results":[{"id":7,"availability":{"status":"FULL"}}]}'
     )
+
+
+def test_a_page_whose_offerings_the_process_remembers_wrongly_reads_its_own_seats(family_a):
+    """The offerings remembered for a page only say what to read in the page's round trip:
+    a page whose offerings are not those (another process rebuilt it meanwhile) reads its own
+    offerings' availability as before, and the process remembers them from then on."""
+    from portal.catalog import search_cache
+
+    offering = make_offering(name="Hinted", capacity=4)
+    client = client_for(family_a.tenant)
+    assert _avail(client.get(API), "Hinted")["openings"] == 4
+    (key,) = [k for k, ids in search_cache._page_ids.items() if offering.pk in ids]
+    remembered = search_cache._page_ids[key]
+    search_cache._page_ids[key] = [offering.pk + 1000]
+    services.cart_add(
+        family=family_a.family, student_id=family_a.student.pk, offering_id=offering.pk
+    )
+    hits = search_cache.Stats.hits
+    assert _avail(client.get(API), "Hinted")["openings"] == 3
+    assert search_cache.Stats.hits == hits + 1  # the kept page, with its own offerings' seats
+    assert search_cache._page_ids[key] == remembered
