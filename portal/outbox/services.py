@@ -65,20 +65,18 @@ def _queue_for(task_name: str) -> str:
     return current_app.amqp.router.route({}, task_name)["queue"].name
 
 
-def outbox_publish(*, message_ids: list[int] | None = None, limit: int = 500) -> int:
-    """Hand pending messages (these ids, or every due one) to the broker; returns how many were
-    published. A broker error leaves the rest pending for the next relay run."""
+def outbox_publish(*, limit: int = 500) -> int:
+    """Hand every due message to the broker (the relay); returns how many were published. A
+    broker error leaves the rest pending for the next relay run."""
     now = timezone.now()
     redeliver = now - timedelta(seconds=settings.OUTBOX_REDELIVER_AFTER)
-    pending = OutboxMessage.objects.filter(done_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-    if message_ids is not None:
-        pending = pending.filter(pk__in=message_ids, sent_at__isnull=True)
-    else:
-        pending = pending.filter(
-            Q(sent_at__isnull=True)
-            | Q(sent_at__lt=redeliver, eta__isnull=True)
-            | Q(sent_at__lt=redeliver, eta__lt=redeliver)
-        )
+    pending = OutboxMessage.objects.filter(
+        Q(sent_at__isnull=True)
+        | Q(sent_at__lt=redeliver, eta__isnull=True)
+        | Q(sent_at__lt=redeliver, eta__lt=redeliver),
+        done_at__isnull=True,
+        attempts__lt=MAX_ATTEMPTS,
+    )
     return _publish(list(pending.order_by("created_at", "pk")[:limit]), now=now)
 
 
