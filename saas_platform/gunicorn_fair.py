@@ -583,7 +583,11 @@ class ConnectionBoard:
         if least is None or held <= least:
             self._deferring_since = None
             return False
-        if self._deferring_since is None:
+        if (
+            self._deferring_since is None
+            or now - self._deferring_since > 5 * self.MAX_DEFER_SECONDS
+        ):
+            # A new connection (a sibling took the one this worker last left to it).
             self._deferring_since = now
         if now - self._deferring_since >= self.MAX_DEFER_SECONDS:
             self._deferring_since = None  # waited long enough: this worker takes it

@@ -807,6 +807,10 @@ def test_a_worker_takes_the_connection_itself_after_the_longest_deferral(board, 
     assert board.should_defer(mine, 5, now=10.0 + limit / 2)
     assert not board.should_defer(mine, 5, now=10.0 + limit + 0.001)  # waited long enough
     assert board.should_defer(mine, 5, now=11.0)  # a new connection: a new deferral
+    # A sibling took the connection this worker left to it; the next one, a second later, is
+    # left to the others again, not taken at once for the old deferral's time.
+    assert board.should_defer(mine, 5, now=12.0)
+    assert board.should_defer(mine, 5, now=12.0 + limit / 2)
 
 
 def test_balanced_accept_setting(monkeypatch):
