@@ -15,6 +15,15 @@ from kernel.errors import ApplicationError
 from .models import Announcement
 
 
+def _in_this_era(value):
+    """An announcement's start or end between the years 2000 and 2100: a time in 1634 is a
+    typing error, and before 1900 the business's zone has offsets in seconds (local mean time),
+    which an answer's ISO 8601 time cannot carry."""
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise serializers.ValidationError("Enter a time between the years 2000 and 2100.")
+    return value
+
+
 class AnnouncementInput(serializers.Serializer):
     title = serializers.CharField(max_length=150)
     body = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
@@ -33,12 +42,14 @@ class AnnouncementInput(serializers.Serializer):
         allow_null=True,
         required=False,
         default=None,
+        validators=[_in_this_era],
         help_text="Without an offset: the business's time zone. Null: from now on.",
     )
     ends_at = serializers.DateTimeField(
         allow_null=True,
         required=False,
         default=None,
+        validators=[_in_this_era],
         help_text="Without an offset: the business's time zone. Null: until removed.",
     )
     is_published = serializers.BooleanField(default=True)
