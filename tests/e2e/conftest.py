@@ -112,7 +112,12 @@ def browser():
         )
     if not AXE_JS.exists():
         pytest.fail(f"{AXE_JS} is missing: run `npm ci` (make test does).")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # `expect(...)` retries until its timeout: a page reached by a click (a form posting back to
+    # its own URL, where `wait_for_url` returns at once) is read when it has arrived, not before.
+    # Same patience as the contexts' default timeout, for a loaded CI machine.
+    expect.set_options(timeout=15_000)
 
     # Playwright's sync API keeps an event loop in this thread; Django refuses ORM calls from a
     # thread with a running loop unless told it is safe (it is: the calls are plain sync code).

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from tests.e2e.data import catalog_create, next_monday
@@ -51,7 +52,7 @@ def save(page, e2e_tenant, path: str, axe, fill) -> None:
     axe.check(page, context=f"({path})")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(e2e_tenant(path))
-    assert page.get_by_text("Saved. Families see the change at once.").is_visible(), path
+    expect(page.get_by_text("Saved. Families see the change at once."), path).to_be_visible()
 
 
 def field(page, name: str):

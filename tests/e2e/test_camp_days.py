@@ -11,6 +11,7 @@ from datetime import time, timedelta
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from portal.enrollment.models import Enrollment
 from tests.e2e.data import next_monday
@@ -83,7 +84,7 @@ def test_a_family_picks_two_camp_days_and_checks_out(viewport, e2e_tenant, brows
         page.goto(e2e_tenant(f"/classes/{camp.pk}/"))
         page.get_by_role("heading", level=1, name="Summer Day Camp").wait_for()
         picker = page.get_by_role("group", name="Choose the days")
-        assert picker.is_visible()
+        expect(picker).to_be_visible()
         boxes = picker.get_by_role("checkbox")
         assert boxes.count() == 5
         assert boxes.nth(0).is_disabled()  # Monday is full

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.accounts.models import Family, Guardian, Student
@@ -97,9 +98,9 @@ def test_owner_and_coach_in_the_console(viewport, e2e_tenant, browser, axe, requ
     request.node._e2e_pages = [page]
     try:
         sign_in(page, e2e_tenant, e2e_tenant.tenant.owner_email, axe)
-        assert page.get_by_role("heading", name="Today's classes").is_visible()
-        assert page.get_by_text("Tumble Tots").is_visible()
-        assert page.get_by_text("Ninja Skills").is_visible()
+        expect(page.get_by_role("heading", name="Today's classes")).to_be_visible()
+        expect(page.get_by_text("Tumble Tots")).to_be_visible()
+        expect(page.get_by_text("Ninja Skills")).to_be_visible()
         assert page.locator(".c-tile__n").first.inner_text() == "2"
         axe.check(page, context="(dashboard)")
         shoot(page, f"console-dashboard-{width}.png")
@@ -112,12 +113,12 @@ def test_owner_and_coach_in_the_console(viewport, e2e_tenant, browser, axe, requ
         form.get_by_label("Note to the family").fill("Welcome to Ninja Skills!")
         form.get_by_role("button", name="Approve").click()
         page.wait_for_url(e2e_tenant("/console/enrollments/"))
-        assert page.get_by_text("Enrollment approved; the family is told.").is_visible()
+        expect(page.get_by_text("Enrollment approved; the family is told.")).to_be_visible()
         form = page.locator(f'form[action="/console/enrollments/{second.pk}/decide"]')
         form.get_by_role("button", name="Deny").click()
         page.wait_for_url(e2e_tenant("/console/enrollments/"))
-        assert page.get_by_text("Enrollment denied; nothing had been paid.").is_visible()
-        assert page.get_by_text("Nothing waits for approval.").is_visible()
+        expect(page.get_by_text("Enrollment denied; nothing had been paid.")).to_be_visible()
+        expect(page.get_by_text("Nothing waits for approval.")).to_be_visible()
         axe.check(page, context="(after decisions)")
         with tenant_context(e2e_tenant.tenant):
             statuses = {e.pk: e.status for e in Enrollment.objects.all()}
@@ -132,7 +133,7 @@ def test_owner_and_coach_in_the_console(viewport, e2e_tenant, browser, axe, requ
         page.get_by_label("Role", exact=True).select_option("front_desk")
         page.get_by_role("button", name="Send the invitation").click()
         page.wait_for_url(e2e_tenant("/console/staff/"))
-        assert page.get_by_text(f"desk{width}@kestrel.test is invited").is_visible()
+        expect(page.get_by_text(f"desk{width}@kestrel.test is invited")).to_be_visible()
         axe.check(page, context="(staff)")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         shoot(page, f"console-staff-{width}.png")
@@ -140,13 +141,13 @@ def test_owner_and_coach_in_the_console(viewport, e2e_tenant, browser, axe, requ
         page.wait_for_url(e2e_tenant("/console/login/"))
         # The coach: their own class only, no enrollments.
         sign_in(page, e2e_tenant, "coach@kestrel.test", axe)
-        assert page.get_by_text("Tumble Tots").is_visible()
+        expect(page.get_by_text("Tumble Tots")).to_be_visible()
         assert page.get_by_text("Ninja Skills").count() == 0
         assert page.get_by_role("link", name="Enrollments", exact=True).count() == 0
         axe.check(page, context="(coach dashboard)")
         shoot(page, f"console-coach-{width}.png")
         page.goto(e2e_tenant("/console/enrollments/"))
-        assert page.get_by_role("heading", name="Not for your role").is_visible()
+        expect(page.get_by_role("heading", name="Not for your role")).to_be_visible()
         axe.check(page, context="(refused)")
     finally:
         context.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.accounts.models import EmergencyContact, Family, Guardian, Student
@@ -138,9 +139,9 @@ def test_a_coach_takes_attendance_on_a_tablet(viewport, e2e_tenant, browser, axe
         shoot(page, f"console-attendance-dashboard-{width}.png")
         row.get_by_role("link", name="Not taken").click()
         page.wait_for_url(e2e_tenant(meeting))
-        assert page.get_by_text("0 of 3 marked").is_visible()
-        assert page.get_by_text("Peanut allergy (EpiPen in bag)").is_visible()
-        assert page.get_by_text("First class").is_visible()
+        expect(page.get_by_text("0 of 3 marked")).to_be_visible()
+        expect(page.get_by_text("Peanut allergy (EpiPen in bag)")).to_be_visible()
+        expect(page.get_by_text("First class")).to_be_visible()
         axe.check(page, context="(meeting)")
         no_sideways(page)
         # Tap: Mia present, Leo excused. The page updates in place (no navigation).
@@ -154,13 +155,13 @@ def test_a_coach_takes_attendance_on_a_tablet(viewport, e2e_tenant, browser, axe
         leo.get_by_role("button", name="Excused").click()
         page.get_by_text("A makeup token is issued to the family").wait_for()
         assert leo.get_by_role("button", name="Excused").get_attribute("aria-pressed") == "true"
-        assert page.get_by_text("2 of 3 marked").is_visible()
+        expect(page.get_by_text("2 of 3 marked")).to_be_visible()
         axe.check(page, context="(meeting, marked)")
         shoot(page, f"console-attendance-{width}.png")
         # Everyone else present: Ada.
         page.get_by_role("button", name="Mark everyone else present").click()
         page.wait_for_url(e2e_tenant(meeting))
-        assert page.get_by_text("3 of 3 marked").is_visible()
+        expect(page.get_by_text("3 of 3 marked")).to_be_visible()
         with tenant_context(e2e_tenant.tenant):
             marks = dict(Attendance.objects.values_list("student__first_name", "status"))
             token = MakeupToken.objects.get(student_id=kids["Leo"].pk)
@@ -171,7 +172,7 @@ def test_a_coach_takes_attendance_on_a_tablet(viewport, e2e_tenant, browser, axe
         page.goto(e2e_tenant("/console/"))
         assert "Taken" in page.locator("tr", has_text="Tumble Tots").inner_text()
         page.goto(e2e_tenant(f"/console/rosters/{tots.pk}/"))
-        assert page.get_by_text("attendance taken").first.is_visible()
+        expect(page.get_by_text("attendance taken").first).to_be_visible()
         axe.check(page, context="(class page)")
         no_sideways(page)
         shoot(page, f"console-roster-{width}.png")
@@ -192,8 +193,8 @@ def test_a_coach_takes_attendance_on_a_tablet(viewport, e2e_tenant, browser, axe
         # The owner reads the attendance report.
         sign_in(page, e2e_tenant, e2e_tenant.tenant.owner_email, axe)
         page.goto(e2e_tenant("/console/reports/attendance/"))
-        assert page.get_by_role("heading", name="Attendance by class").is_visible()
-        assert page.locator("tr", has_text="Tumble Tots").is_visible()
+        expect(page.get_by_role("heading", name="Attendance by class")).to_be_visible()
+        expect(page.locator("tr", has_text="Tumble Tots")).to_be_visible()
         axe.check(page, context="(attendance report)")
         no_sideways(page)
         shoot(page, f"console-attendance-report-{width}.png")
@@ -205,10 +206,10 @@ def test_a_coach_takes_attendance_on_a_tablet(viewport, e2e_tenant, browser, axe
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state("load")
         page.goto(e2e_tenant("/requests/"))
-        assert page.get_by_text("Leo: Gymnastics, valid until").is_visible()
+        expect(page.get_by_text("Leo: Gymnastics, valid until")).to_be_visible()
         axe.check(page, context="(family requests)")
         page.goto(e2e_tenant("/schedule/"))
-        assert page.get_by_text("excused").first.is_visible()
+        expect(page.get_by_text("excused").first).to_be_visible()
         axe.check(page, context="(family schedule)")
         shoot(page, f"family-schedule-attendance-{width}.png")
         assert errors == []

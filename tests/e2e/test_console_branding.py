@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from theming.models import ThemeVersion
@@ -81,7 +82,7 @@ def test_owner_brands_the_portal_from_the_console(viewport, e2e_tenant, browser,
         )
         form.get_by_role("button", name="Upload", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/settings/branding/"))
-        assert page.get_by_text("Logo uploaded to the draft.").is_visible()
+        expect(page.get_by_text("Logo uploaded to the draft.")).to_be_visible()
         assert page.evaluate("document.querySelector('.b-portal__logo').naturalWidth") == 480
 
         # A primary colour too light to read: the preview repaints and warns as it is typed.
@@ -92,20 +93,20 @@ def test_owner_brands_the_portal_from_the_console(viewport, e2e_tenant, browser,
         assert "Primary on background" in live.inner_text()
         page.get_by_role("button", name="Save the draft's colours").click()
         page.wait_for_url(e2e_tenant("/console/settings/branding/"))
-        assert page.locator(".b-failures").get_by_text("primary on background").is_visible()
+        expect(page.locator(".b-failures").get_by_text("primary on background")).to_be_visible()
         shoot(page, f"console-branding-contrast-{width}.png")
 
         # One click applies the suggestion; the draft now passes and is published.
         page.get_by_role("button", name="Apply the suggested colours").click()
         page.wait_for_url(e2e_tenant("/console/settings/branding/"))
-        assert page.locator("#contrast-ok").is_visible()
+        expect(page.locator("#contrast-ok")).to_be_visible()
         fixed = primary.input_value()
         assert fixed != "#fcd34d"
         axe.check(page, context="(fixed)")
         page.get_by_role("button", name="Publish the draft").click()
         page.wait_for_url(e2e_tenant("/console/settings/branding/"))
-        assert page.get_by_text("Version 2 is published").is_visible()
-        assert page.get_by_text("change on phones only with a new app build").is_visible()
+        expect(page.get_by_text("Version 2 is published")).to_be_visible()
+        expect(page.get_by_text("change on phones only with a new app build")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         axe.check(page, context="(published)")
         shoot(page, f"console-branding-{width}.png")
@@ -113,7 +114,7 @@ def test_owner_brands_the_portal_from_the_console(viewport, e2e_tenant, browser,
         # The family portal shows the new logo and colour.
         page.goto(e2e_tenant("/"))
         logo = page.locator("img.brand__logo")
-        assert logo.is_visible()
+        expect(logo).to_be_visible()
         assert page.evaluate("document.querySelector('img.brand__logo').naturalWidth") == 480
         # Its size is printed (recorded at publishing): the header keeps the logo's shape, no
         # layout shift while it loads.
@@ -128,7 +129,7 @@ def test_owner_brands_the_portal_from_the_console(viewport, e2e_tenant, browser,
         page.goto(e2e_tenant("/console/settings/branding/"))
         page.get_by_role("button", name="Publish version 1 again").click()
         page.wait_for_url(e2e_tenant("/console/settings/branding/"))
-        assert page.get_by_text("Version 1 is published again as version 3.").is_visible()
+        expect(page.get_by_text("Version 1 is published again as version 3.")).to_be_visible()
         axe.check(page, context="(rolled back)")
         with tenant_context(tenant):
             latest = ThemeVersion.objects.order_by("-number").first()

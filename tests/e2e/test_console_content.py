@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 from PIL import Image
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.catalog.models import StaffProfile
@@ -74,8 +75,8 @@ def test_the_owner_publishes_content_families_see(
         axe.check(page, context="(announcements)")
         form.get_by_role("button", name="Save the announcement").click()
         page.wait_for_url(e2e_tenant("/console/settings/announcements/"))
-        assert page.get_by_text("Announcement saved.", exact=False).is_visible()
-        assert page.get_by_text("Pool closed Saturday").first.is_visible()
+        expect(page.get_by_text("Announcement saved.", exact=False)).to_be_visible()
+        expect(page.get_by_text("Pool closed Saturday").first).to_be_visible()
         assert no_overflow(page)
         axe.check(page, context="(announcements, saved)")
         shoot(page, f"console-content-announcements-{width}.png")
@@ -94,13 +95,13 @@ def test_the_owner_publishes_content_families_see(
         card.get_by_label("Bio").fill("Ten years coaching beam and floor.")
         card.get_by_role("button", name="Save", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/settings/staff/"))
-        assert page.get_by_text("The staff page shows the change at once.").is_visible()
+        expect(page.get_by_text("The staff page shows the change at once.")).to_be_visible()
         card = page.locator("details.s-staff", has_text="Coach Rivera")
         card.locator("summary").click()
         card.get_by_label("Upload a photo").set_input_files(str(photo))
         card.get_by_role("button", name="Upload", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/settings/staff/"))
-        assert page.get_by_text("Photo saved.").is_visible()
+        expect(page.get_by_text("Photo saved.")).to_be_visible()
         page.locator("details.s-staff", has_text="Coach Rivera").locator("summary").click()
         assert no_overflow(page)
         axe.check(page, context="(staff page settings)")
@@ -126,21 +127,21 @@ def test_the_owner_publishes_content_families_see(
         page.wait_for_url(e2e_tenant("/console/login/"))
         page.goto(e2e_tenant("/"))
         banner = page.locator(".announcement-banner.announcement--warning")
-        assert banner.get_by_text("Warning:").is_visible()
-        assert banner.get_by_text("Pool closed Saturday").is_visible()
+        expect(banner.get_by_text("Warning:")).to_be_visible()
+        expect(banner.get_by_text("Pool closed Saturday")).to_be_visible()
         assert no_overflow(page)
         axe.check(page, context="(home with banner)")
         shoot(page, f"portal-announcement-{width}.png")
         page.goto(e2e_tenant("/classes/"))
-        assert page.get_by_text("Pool closed Saturday").is_visible()
+        expect(page.get_by_text("Pool closed Saturday")).to_be_visible()
         axe.check(page, context="(classes with banner)")
         config = page.evaluate("fetch('/api/v1/portal').then(r => r.json())")
         listed = [(a["title"], a["kind"], a["severity"]) for a in config["announcements"]]
         assert listed == [("Pool closed Saturday", "banner", "warning")]
         page.goto(e2e_tenant("/staff/"))
-        assert page.get_by_text("Ten years coaching beam and floor.").is_visible()
+        expect(page.get_by_text("Ten years coaching beam and floor.")).to_be_visible()
         portrait = page.get_by_role("img", name="Photo of Coach Rivera")
-        assert portrait.is_visible()
+        expect(portrait).to_be_visible()
         assert page.evaluate(
             "img => img.complete && img.naturalWidth > 0", portrait.element_handle()
         )

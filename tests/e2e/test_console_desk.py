@@ -15,6 +15,7 @@ import stripe
 from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.accounts.models import Family, Guardian, Student
@@ -152,19 +153,19 @@ def test_front_desk_enrolls_by_phone_and_the_owner_approves_and_refunds(
         form.get_by_label("Reference (cheque number…)").fill("Desk receipt 12")
         form.get_by_role("button", name="Enroll").click()
         page.wait_for_url(e2e_tenant(f"/console/families/{rivera.pk}/"))
-        assert page.get_by_text("Enrolled; 90.00 USD paid in cash.").is_visible()
-        assert page.get_by_text("enrolled at the desk by desk@kestrel.test").is_visible()
+        expect(page.get_by_text("Enrolled; 90.00 USD paid in cash.")).to_be_visible()
+        expect(page.get_by_text("enrolled at the desk by desk@kestrel.test")).to_be_visible()
         axe.check(page, context="(family after a desk enrollment)")
         no_sideways_scroll(page)
         shoot(page, f"console-desk-enroll-{width}.png")
         page.get_by_role("link", name="Activity", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/activity/"))
-        assert page.get_by_text("Kim: joined the waitlist of Ninja Skills").is_visible()
+        expect(page.get_by_text("Kim: joined the waitlist of Ninja Skills")).to_be_visible()
         page.get_by_role("button", name="Mark processed").first.click()
-        assert page.get_by_text("Marked processed.").is_visible()
+        expect(page.get_by_text("Marked processed.")).to_be_visible()
         page.get_by_label("Status").select_option("processed")
         page.get_by_role("button", name="Show").click()
-        assert page.get_by_text("by desk@kestrel.test").first.is_visible()
+        expect(page.get_by_text("by desk@kestrel.test").first).to_be_visible()
         axe.check(page, context="(activity)")
         no_sideways_scroll(page)
         shoot(page, f"console-activity-{width}.png")
@@ -173,7 +174,7 @@ def test_front_desk_enrolls_by_phone_and_the_owner_approves_and_refunds(
         axe.check(page, context="(waitlists)")
         page.get_by_role("link", name="Ninja Skills").click()
         page.wait_for_url(e2e_tenant(f"/console/waitlists/{data['ninja'].pk}/"))
-        assert page.get_by_text("Kim Chen").is_visible()
+        expect(page.get_by_text("Kim Chen")).to_be_visible()
         axe.check(page, context="(a class's waitlist)")
         no_sideways_scroll(page)
         shoot(page, f"console-waitlist-{width}.png")
@@ -182,8 +183,8 @@ def test_front_desk_enrolls_by_phone_and_the_owner_approves_and_refunds(
 
         # The owner: the dashboard, an approval, a partial refund, receivables and a CSV.
         sign_in(page, e2e_tenant, e2e_tenant.tenant.owner_email)
-        assert page.get_by_text("families with unsigned policies").is_visible()
-        assert page.get_by_role("heading", name="Fill rate by program").is_visible()
+        expect(page.get_by_text("families with unsigned policies")).to_be_visible()
+        expect(page.get_by_role("heading", name="Fill rate by program")).to_be_visible()
         axe.check(page, context="(owner's dashboard)")
         no_sideways_scroll(page)
         shoot(page, f"console-dashboard-month-{width}.png")
@@ -204,7 +205,7 @@ def test_front_desk_enrolls_by_phone_and_the_owner_approves_and_refunds(
         form = page.locator(f'form[action="/console/enrollments/{data["pending"].pk}/decide"]')
         form.get_by_role("button", name="Approve").click()
         page.wait_for_url(e2e_tenant("/console/enrollments/"))
-        assert page.get_by_text("Enrollment approved; the family is told.").is_visible()
+        expect(page.get_by_text("Enrollment approved; the family is told.")).to_be_visible()
         page.goto(e2e_tenant(f"/console/families/{data['park'].pk}/"))
         payment = data["payment"]
         form = page.locator(f'form[action$="/payments/{payment.pk}/refund"]')
@@ -212,7 +213,7 @@ def test_front_desk_enrolls_by_phone_and_the_owner_approves_and_refunds(
         form.get_by_label("Reason").fill("Missed two classes")
         form.get_by_role("button", name="Refund").click()
         page.wait_for_url(e2e_tenant(f"/console/families/{data['park'].pk}/"))
-        assert page.get_by_text("50.00 USD").first.is_visible()
+        expect(page.get_by_text("50.00 USD").first).to_be_visible()
         axe.check(page, context="(family after a refund)")
         page.get_by_role("link", name="Receivables", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/receivables/"))

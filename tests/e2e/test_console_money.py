@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.accounts.models import Family, Guardian, Student
@@ -104,7 +105,7 @@ def test_front_desk_takes_cash_and_the_owner_reads_the_money(
         page.get_by_role("button", name="Search").click()
         page.get_by_role("link", name="The Rivera family").click()
         page.wait_for_url(e2e_tenant(f"/console/families/{rivera.pk}/"))
-        assert page.get_by_text("120.00 USD").first.is_visible()
+        expect(page.get_by_text("120.00 USD").first).to_be_visible()
         assert page.get_by_role("button", name="Give credit").count() == 0  # not the desk's
         form = page.locator(f'form[action="/console/families/{rivera.pk}/payment"]')
         form.get_by_label("Amount (USD)").fill("25,50")  # a comma: refused, nothing changes
@@ -117,8 +118,8 @@ def test_front_desk_takes_cash_and_the_owner_reads_the_money(
         form.get_by_label("Reference (cheque number…)").fill("Desk receipt 88")
         form.get_by_role("button", name="Record payment").click()
         page.wait_for_url(e2e_tenant(f"/console/families/{rivera.pk}/"))
-        assert page.get_by_text("Payment recorded.").is_visible()
-        assert page.get_by_text("94.50 USD").first.is_visible()
+        expect(page.get_by_text("Payment recorded.")).to_be_visible()
+        expect(page.get_by_text("94.50 USD").first).to_be_visible()
         axe.check(page, context="(family, front desk)")
         no_sideways_scroll(page)
         shoot(page, f"console-family-{width}.png")
@@ -135,11 +136,11 @@ def test_front_desk_takes_cash_and_the_owner_reads_the_money(
         form.get_by_label("Amount (USD)").fill("5.00")
         form.get_by_label("Reason shown to the family").fill("Missed class")
         form.get_by_role("button", name="Give credit").click()
-        assert page.get_by_text("Credit given.").is_visible()
+        expect(page.get_by_text("Credit given.")).to_be_visible()
         page.get_by_role("link", name="Receivables", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/receivables/"))
-        assert page.get_by_role("link", name="The Rivera family").is_visible()
-        assert page.get_by_text("134.50 USD").first.is_visible()  # 94.50 + 40.00 owed
+        expect(page.get_by_role("link", name="The Rivera family")).to_be_visible()
+        expect(page.get_by_text("134.50 USD").first).to_be_visible()  # 94.50 + 40.00 owed
         axe.check(page, context="(receivables)")
         no_sideways_scroll(page)
         shoot(page, f"console-receivables-{width}.png")
@@ -150,14 +151,14 @@ def test_front_desk_takes_cash_and_the_owner_reads_the_money(
         shoot(page, f"console-reports-{width}.png")
         page.get_by_role("link", name="Autopay", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/autopay/"))
-        assert page.get_by_text("Your card was declined.").is_visible()
-        assert page.get_by_role("button", name="Charge the card now").is_visible()
+        expect(page.get_by_text("Your card was declined.")).to_be_visible()
+        expect(page.get_by_role("button", name="Charge the card now")).to_be_visible()
         axe.check(page, context="(autopay)")
         no_sideways_scroll(page)
         shoot(page, f"console-autopay-{width}.png")
         page.get_by_role("link", name="Payouts", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/payouts/"))
-        assert page.get_by_role("alert").is_visible()  # no Stripe account connected here
+        expect(page.get_by_role("alert")).to_be_visible()  # no Stripe account connected here
         axe.check(page, context="(payouts)")
         page.goto(e2e_tenant("/console/reports/revenue/"))
         with page.expect_download() as download:

@@ -87,24 +87,26 @@ def test_owner_watches_the_line_live_and_pauses_it(width, e2e_tenant, browser, a
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(e2e_tenant("/console/openings/"))
         section = page.locator(f'[data-wr-opening="{fall.pk}"]')
-        assert section.get_by_role("heading", name="Fall registration").is_visible()
+        expect(section.get_by_role("heading", name="Fall registration")).to_be_visible()
         assert section.locator('[data-wr-field="checking_out"]').inner_text() == "3"
         assert section.locator('[data-wr-field="waiting"]').inner_text() == "4"
         assert section.locator("[data-wr-state]").inner_text() == "Letting families in"
-        assert page.get_by_text("Not open yet", exact=True).is_visible()
+        expect(page.get_by_text("Not open yet", exact=True)).to_be_visible()
         # A family joins the line: the page shows it within a poll or two, without a reload.
         with tenant_context(e2e_tenant.tenant):
             waiting_room.queue_join(opening_id=fall.pk, family_id=99)
         connection.set_schema_to_public()
         expect(section.locator('[data-wr-field="waiting"]')).to_have_text("5", timeout=8_000)
-        assert page.locator("[data-wr-live]").is_visible()  # "Updated <time>"
+        expect(page.locator("[data-wr-live]")).to_be_visible()  # "Updated <time>"
         axe.check(page, context="(waiting rooms)")
         scroll = page.locator("html").evaluate("e => e.scrollWidth <= window.innerWidth + 1")
         assert scroll
         shoot(page, f"console-openings-{width}.png")
         section.get_by_role("button", name="Pause the line").click()
         page.wait_for_url(e2e_tenant("/console/openings/"))
-        assert page.get_by_text("Fall registration is paused: nobody new is let in.").is_visible()
+        expect(
+            page.get_by_text("Fall registration is paused: nobody new is let in.")
+        ).to_be_visible()
         assert section.locator("[data-wr-state]").inner_text() == "Paused"
         with tenant_context(e2e_tenant.tenant):
             assert RegistrationOpening.objects.get(pk=fall.pk).paused

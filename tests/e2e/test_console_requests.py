@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.billing.models import AutopayCharge, Payment
@@ -84,11 +85,11 @@ def test_an_owner_decides_requests_from_the_dashboard(viewport, e2e_tenant, brow
         axe.check(page, context="(dashboard)")
         tile.click()
         page.wait_for_url(e2e_tenant("/console/requests/"))
-        assert page.get_by_role("heading", name="Families' requests").is_visible()
+        expect(page.get_by_role("heading", name="Families' requests")).to_be_visible()
         page.get_by_label("Type").select_option("drop")
         page.get_by_role("button", name="Show").click()
         page.wait_for_url("**/console/requests/?**type=drop**")
-        assert page.get_by_text("Moving away").first.is_visible()
+        expect(page.get_by_text("Moving away").first).to_be_visible()
         page.get_by_label("Type").select_option("")
         page.get_by_role("button", name="Show").click()
         page.wait_for_url("**/console/requests/?**")
@@ -100,7 +101,7 @@ def test_an_owner_decides_requests_from_the_dashboard(viewport, e2e_tenant, brow
         drop = data["drop"]
         page.locator(f'a[href="/console/requests/{drop.pk}/"]').click()
         page.wait_for_url(e2e_tenant(f"/console/requests/{drop.pk}/"))
-        assert page.get_by_role("heading", name="Drop request for Mia").is_visible()
+        expect(page.get_by_role("heading", name="Drop request for Mia")).to_be_visible()
         page.get_by_role("button", name="Deny").click()
         page.get_by_role("alert").first.wait_for()
         assert (
@@ -114,7 +115,7 @@ def test_an_owner_decides_requests_from_the_dashboard(viewport, e2e_tenant, brow
         shoot(page, f"console-request-{width}.png")
         page.get_by_role("button", name="Deny").click()
         page.get_by_text("Request denied; the family is told why.").wait_for()
-        assert page.get_by_text(f"by {e2e_tenant.tenant.owner_email}").first.is_visible()
+        expect(page.get_by_text(f"by {e2e_tenant.tenant.owner_email}").first).to_be_visible()
         axe.check(page, context="(request denied)")
         no_sideways_scroll(page)
 
@@ -123,7 +124,7 @@ def test_an_owner_decides_requests_from_the_dashboard(viewport, e2e_tenant, brow
         page.goto(e2e_tenant(f"/console/requests/{absence.pk}/"))
         page.get_by_role("button", name="Approve").click()
         page.get_by_text("Request approved; the family is told.").wait_for()
-        assert page.get_by_text("issued, valid until").is_visible()
+        expect(page.get_by_text("issued, valid until")).to_be_visible()
         axe.check(page, context="(absence approved)")
 
         # The failed payments tile.
@@ -132,9 +133,9 @@ def test_an_owner_decides_requests_from_the_dashboard(viewport, e2e_tenant, brow
         assert page.get_by_role("link", name="requests to decide").inner_text().split()[0] == "4"
         page.get_by_role("link", name="failed payments (30 days)").click()
         page.wait_for_url(e2e_tenant("/console/payments/failed/"))
-        assert page.get_by_text("The Okafor family").is_visible()
-        assert page.get_by_text("95.00 USD").is_visible()
-        assert page.get_by_role("button", name="Charge the card now").is_visible()
+        expect(page.get_by_text("The Okafor family")).to_be_visible()
+        expect(page.get_by_text("95.00 USD")).to_be_visible()
+        expect(page.get_by_role("button", name="Charge the card now")).to_be_visible()
         axe.check(page, context="(failed payments)")
         no_sideways_scroll(page)
         shoot(page, f"console-payments-failed-{width}.png")

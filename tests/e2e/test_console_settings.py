@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.config.models import PortalSettings, SignupQuestion
@@ -49,7 +50,7 @@ def test_the_owner_shapes_the_portal_from_the_console(viewport, e2e_tenant, brow
         page.get_by_role("link", name="Settings", exact=True).click()
         page.wait_for_url(e2e_tenant("/console/settings/"))
         for group in ("Settings", "Staff", "Other settings"):
-            assert page.get_by_role("heading", name=group, exact=True, level=2).is_visible()
+            expect(page.get_by_role("heading", name=group, exact=True, level=2)).to_be_visible()
         axe.check(page, context="(settings index)")
         shoot(page, f"console-settings-{width}.png")
 
@@ -61,14 +62,14 @@ def test_the_owner_shapes_the_portal_from_the_console(viewport, e2e_tenant, brow
         axe.check(page, context="(display settings)")
         page.get_by_role("button", name="Save").click()
         page.wait_for_url(e2e_tenant("/console/settings/display/"))
-        assert page.get_by_text("Saved. Families see the change at once.").is_visible()
+        expect(page.get_by_text("Saved. Families see the change at once.")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         shoot(page, f"console-settings-display-{width}.png")
 
         # A bad value is refused beside its field and changes nothing.
         page.get_by_label("Class search filters").fill("age, colour")
         page.get_by_role("button", name="Save").click()
-        assert page.get_by_text("Unknown filter “colour”", exact=False).is_visible()
+        expect(page.get_by_text("Unknown filter “colour”", exact=False)).to_be_visible()
         axe.check(page, context="(display settings, refused)")
 
         # Settings: the checkout hold timer.
@@ -105,7 +106,7 @@ def test_the_owner_shapes_the_portal_from_the_console(viewport, e2e_tenant, brow
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(e2e_tenant("/console/login/"))
         page.goto(e2e_tenant("/"))
-        assert page.get_by_role("heading", name="Welcome to Kestrel, gymnasts!").is_visible()
+        expect(page.get_by_role("heading", name="Welcome to Kestrel, gymnasts!")).to_be_visible()
         axe.check(page, context="(home)")
         page.goto(e2e_tenant("/classes/"))
         summary = page.locator("summary", has_text="More filters")
@@ -116,7 +117,7 @@ def test_the_owner_shapes_the_portal_from_the_console(viewport, e2e_tenant, brow
         assert page.locator("#id_location").count() == 0
         axe.check(page, context="(classes)")
         page.goto(e2e_tenant("/signup/"))
-        assert page.get_by_label("Which school does your child attend?").is_visible()
+        expect(page.get_by_label("Which school does your child attend?")).to_be_visible()
         axe.check(page, context="(signup)")
         # ... and the apps' config.
         config = page.evaluate("fetch('/api/v1/portal').then(r => r.json())")

@@ -13,6 +13,7 @@ from datetime import time, timedelta
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from portal.config.models import PortalSettings
 from tests.e2e.console_settings import PASSWORD
@@ -97,7 +98,7 @@ def test_each_setting_edited_in_the_console_shows_on_the_portal_and_in_the_api(
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(e2e_tenant("/console/login/"))
         page.goto(e2e_tenant("/"))
-        assert page.get_by_text("Summer signups are open.").is_visible()  # welcome_message
+        expect(page.get_by_text("Summer signups are open.")).to_be_visible()  # welcome_message
         page.goto(e2e_tenant("/classes/"))
         listed = page.get_by_role("heading", level=3).all_inner_texts()
         assert "Tumble Tots Trial" in listed and "Splash Summer Camp" not in listed  # show_camps
@@ -106,18 +107,18 @@ def test_each_setting_edited_in_the_console_shows_on_the_portal_and_in_the_api(
         assert badges.count("OPEN") == 3 and not [b for b in badges if "opening" in b]
         axe.check(page, context="(classes)")
         page.goto(e2e_tenant(f"/classes/{offerings['free'].pk}/"))
-        assert page.get_by_text("Staff approve each request.").is_visible()  # registration_mode
+        expect(page.get_by_text("Staff approve each request.")).to_be_visible()  # registration_mode
         page.goto(e2e_tenant("/signup/"))
         referral = page.get_by_label("How did you hear about us?")  # referral_source_*
         assert referral.locator("option").all_text_contents()[-2:] == ["Friend", "Google"]
         page.goto(e2e_tenant("/staff/"))
-        assert page.get_by_text("Coach Rivera").first.is_visible()
+        expect(page.get_by_text("Coach Rivera").first).to_be_visible()
         assert page.get_by_text("Head coach.").count() == 0  # staff_bios_visible off
         page.goto(e2e_tenant("/store/"))
-        assert page.get_by_role("heading", name="Gift certificates").is_visible()
+        expect(page.get_by_role("heading", name="Gift certificates")).to_be_visible()
         amounts = page.locator("#id_amount option").all_text_contents()
         assert amounts[:2] == ["$30.00", "$60.00"]  # visitors may buy, at the set amounts
-        assert page.get_by_role("heading", name="Punch passes").is_visible()
+        expect(page.get_by_role("heading", name="Punch passes")).to_be_visible()
         axe.check(page, context="(store)")
 
         # ... and the apps' config carries every public one.
@@ -257,9 +258,9 @@ def test_the_other_settings_edited_in_the_console_close_what_they_close(
         page.goto(e2e_tenant("/classes/"))
         page.wait_for_load_state("load")
         assert "/login/" in page.url  # list_visible_when_logged_out off
-        assert page.get_by_text("Sign in to see the classes this business offers.").is_visible()
+        expect(page.get_by_text("Sign in to see the classes this business offers.")).to_be_visible()
         page.goto(e2e_tenant("/signup/"))
-        assert page.get_by_text("This business does not take new accounts online.").is_visible()
+        expect(page.get_by_text("This business does not take new accounts online.")).to_be_visible()
         axe.check(page, context="(signup closed)")
         config = page.evaluate("fetch('/api/v1/portal').then(r => r.json())")["settings"]
         assert {
@@ -313,7 +314,7 @@ def test_the_other_settings_edited_in_the_console_close_what_they_close(
         assert main.get_by_role("link", name="Report an absence", exact=False).count() >= 1
         assert main.get_by_role("link", name="Drop", exact=False).count() == 0  # drops off
         page.goto(e2e_tenant("/store/"))
-        assert page.get_by_text("Between $15.00 and $400.00.").is_visible()  # gift bounds
+        expect(page.get_by_text("Between $15.00 and $400.00.")).to_be_visible()  # gift bounds
         axe.check(page, context="(store, gift bounds)")
         page.get_by_role("button", name="Sign out").first.click()
         page.wait_for_load_state("load")
@@ -330,7 +331,7 @@ def test_the_other_settings_edited_in_the_console_close_what_they_close(
         )  # fmt: skip
         page.goto(e2e_tenant("/"))
         unavailable = "Our Customer Portal is currently unavailable"
-        assert page.get_by_role("heading", level=1, name=unavailable).is_visible()
+        expect(page.get_by_role("heading", level=1, name=unavailable)).to_be_visible()
         answer = page.evaluate(
             "fetch('/api/v1/portal').then(async r => [r.status, (await r.json()).code])"
         )

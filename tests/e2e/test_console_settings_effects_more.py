@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.errors import ApplicationError
 from tests.e2e.console_settings import PASSWORD, field, save, settings_data
@@ -177,8 +178,8 @@ def test_enrollment_rules_edited_in_the_console_refuse_or_hold_what_they_should(
     assert "Until " in _alert(page)
     assert _alert(page).endswith(", registration needs a priority keyword.")
     _add_to_cart(page, e2e_tenant, axe, swim.pk, keyword="earlybird")
-    assert page.get_by_text("Added to your cart.").is_visible()
-    assert page.locator("main").get_by_text("Guppies").first.is_visible()
+    expect(page.get_by_text("Added to your cart.")).to_be_visible()
+    expect(page.locator("main").get_by_text("Guppies").first).to_be_visible()
     _family_sign_out(page, e2e_tenant, axe)
 
     # The Okafor family: $40.00 is past due (the charge of 5 days ago; yesterday's is not yet).
@@ -186,13 +187,13 @@ def test_enrollment_rules_edited_in_the_console_refuse_or_hold_what_they_should(
     page.goto(e2e_tenant("/billing/"))
     axe.check(page, context="(billing, past due)")
     balance = page.locator("main dl.details").first
-    assert balance.locator("dt", has_text="Balance owed").is_visible()
+    expect(balance.locator("dt", has_text="Balance owed")).to_be_visible()
     assert "$65.00" in balance.inner_text()
     past_due = balance.locator("dt:has-text('Past due') + dd")
     assert past_due.inner_text() == "$40.00"  # past_due_after_days 3 (7 by default: none)
     # past_due_policy "request": the enrollment becomes a request for staff...
     _add_to_cart(page, e2e_tenant, axe, free.pk, keyword="EARLYBIRD")
-    assert page.get_by_text("Added to your cart.").is_visible()
+    expect(page.get_by_text("Added to your cart.")).to_be_visible()
     page.get_by_role("link", name="Check out").click()
     page.wait_for_url(e2e_tenant("/checkout/"))
     axe.check(page, context="(checkout)")
@@ -264,7 +265,7 @@ def test_autopay_retry_days_edited_in_the_console_set_the_next_try_staff_see(e2e
         page.wait_for_url(e2e_tenant("/console/autopay/"))
         after = timezone.now()
     axe.check(page, context="(autopay, retried)")
-    assert page.get_by_text("The card was not charged: The card was declined.").is_visible()
+    expect(page.get_by_text("The card was not charged: The card was declined.")).to_be_visible()
     shown = {
         f"next {date_format(timezone.localtime(t + timedelta(days=5), zone), 'j M')}"
         for t in (before, after)
@@ -354,11 +355,11 @@ def test_request_rules_edited_in_the_console_show_in_the_familys_requests(e2e_te
     day = report_absence(0)
     main = page.locator("main")
     # absences_auto_approve on: approved at once; absence_issues_makeup_token off: no token.
-    assert main.get_by_text(f"Absence reported for {day}.", exact=True).is_visible()
+    expect(main.get_by_text(f"Absence reported for {day}.", exact=True)).to_be_visible()
     assert main.get_by_text("A makeup token was added").count() == 0
     row = main.locator("tbody tr", has_text="Absence")
     assert row.locator(".badge").inner_text() == "Approved"
-    assert main.get_by_text("No makeup tokens right now.").is_visible()
+    expect(main.get_by_text("No makeup tokens right now.")).to_be_visible()
     assert main.get_by_role("link", name="Book a makeup").count() == 0
 
     # makeup_seats_per_class 1: Zoe's makeup fills Ninja Skills' first meeting; the next is
@@ -384,12 +385,14 @@ def test_request_rules_edited_in_the_console_show_in_the_familys_requests(e2e_te
     axe.check(page, context="(makeup refused)")
     with translation.override("en"):
         full = f"Ninja Skills has no makeup seats left on {date_format(first, 'MONTH_DAY_FORMAT')}."
-    assert page.get_by_text(full).first.is_visible()
+    expect(page.get_by_text(full).first).to_be_visible()
     page.locator("#id_meeting_date").select_option(second.isoformat())
     page.get_by_role("button", name="Book the makeup").click()
     page.wait_for_url(e2e_tenant("/requests/"))
     axe.check(page, context="(makeup booked)")
-    assert page.get_by_text(f"Makeup booked: Ninja Skills on {second.isoformat()}.").is_visible()
+    expect(
+        page.get_by_text(f"Makeup booked: Ninja Skills on {second.isoformat()}.")
+    ).to_be_visible()
 
     # one_transfer_per_enrollment on: an enrollment that came from a transfer stays put.
     transfer_to_ninja()
@@ -402,16 +405,16 @@ def test_request_rules_edited_in_the_console_show_in_the_familys_requests(e2e_te
     _family_sign_in(page, e2e_tenant, axe, "family@kestrel.test")
     day = report_absence(1)
     main = page.locator("main")
-    assert main.get_by_text(
-        f"Absence reported for {day}; the business will review it.", exact=True
-    ).is_visible()
+    expect(
+        main.get_by_text(f"Absence reported for {day}; the business will review it.", exact=True)
+    ).to_be_visible()
     rows = main.locator("tbody tr", has_text="Absence")
     assert sorted(rows.locator(".badge").all_inner_texts()) == ["Approved", "Pending"]
     transfer_to_ninja()
-    assert page.get_by_role("heading", name="Price preview").is_visible()
+    expect(page.get_by_role("heading", name="Price preview")).to_be_visible()
     page.get_by_role("button", name="Ask for this transfer").click()
     page.wait_for_url(e2e_tenant("/requests/"))
     axe.check(page, context="(requests, transfer asked)")
-    assert page.get_by_text("Your transfer request was sent to the business.").is_visible()
+    expect(page.get_by_text("Your transfer request was sent to the business.")).to_be_visible()
     _family_sign_out(page, e2e_tenant, axe)
     axe.assert_every_page_checked()

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.users.models import User
 from portal.accounts.models import Policy
@@ -81,8 +82,8 @@ def test_onboard_a_business_connect_publish_and_launch(
         shoot(page, f"platform-onboard-{width}.png")
         page.get_by_role("button", name="Onboard").click()
         page.wait_for_url(f"{root}/console/businesses/{slug}/")
-        assert page.get_by_text("is being set up").is_visible()
-        assert page.get_by_text("Not launched").first.is_visible()
+        expect(page.get_by_text("is being set up")).to_be_visible()
+        expect(page.get_by_text("Not launched").first).to_be_visible()
         axe.check(page, context="(business, unlaunched)")
         _no_sideways_scroll(page)
         shoot(page, f"platform-business-unlaunched-{width}.png")
@@ -92,7 +93,7 @@ def test_onboard_a_business_connect_publish_and_launch(
 
         # Launching now is refused: the checklist names what is missing.
         page.get_by_role("button", name="Launch the portal").click()
-        assert page.get_by_text("Finish the launch checklist first").is_visible()
+        expect(page.get_by_text("Finish the launch checklist first")).to_be_visible()
         axe.check(page, context="(launch refused)")
 
         # Families see "opening soon".
@@ -111,10 +112,10 @@ def test_onboard_a_business_connect_publish_and_launch(
         connection.set_schema_to_public()
 
         page.goto(f"{root}/console/businesses/{slug}/?fresh=1")
-        assert page.get_by_role("button", name="Launch the portal").is_visible()
+        expect(page.get_by_role("button", name="Launch the portal")).to_be_visible()
         page.get_by_role("button", name="Launch the portal").click()
         page.wait_for_url(f"{root}/console/businesses/{slug}/")
-        assert page.get_by_text("Launched: the portal is open to families.").is_visible()
+        expect(page.get_by_text("Launched: the portal is open to families.")).to_be_visible()
         axe.check(page, context="(launched)")
         _no_sideways_scroll(page)
         shoot(page, f"platform-business-launched-{width}.png")
@@ -127,7 +128,7 @@ def test_onboard_a_business_connect_publish_and_launch(
         assert family.get_by_text("Minnows").count() >= 0  # the home page opens
         family.close()
         page.goto(f"{root}/console/?q=heron")
-        assert page.get_by_role("link", name="Heron Swim Academy").is_visible()
+        expect(page.get_by_role("link", name="Heron Swim Academy")).to_be_visible()
         axe.check(page, context="(businesses, filtered)")
         shoot(page, f"platform-businesses-{width}.png")
     finally:
@@ -153,7 +154,7 @@ def _owner_connects_and_publishes(context, tenant, portal: str, axe) -> None:
         axe.check(page, context="(branding)")
         page.locator("#publish-button").click()
         page.wait_for_load_state("load")
-        assert page.get_by_text("is published").first.is_visible()
+        expect(page.get_by_text("is published").first).to_be_visible()
     else:
         from theming.services import theme_publish
 

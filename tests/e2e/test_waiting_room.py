@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from kernel.redis import redis_client
 from portal.catalog import waiting_room
@@ -294,8 +295,8 @@ def test_a_line_whose_classes_fill_up_says_so_live(e2e_tenant, browser, axe, req
             Offering.objects.filter(pk=offerings["free"].pk).update(seats_taken=F("capacity"))
             availability_clear()
         page.get_by_text(FULL[language]).wait_for()  # the page's own poll, no reload
-        assert page.get_by_text(TEXT[language]["place"]).is_visible()
-        assert page.get_by_role("button", name=TEXT[language]["leave"], exact=True).is_visible()
+        expect(page.get_by_text(TEXT[language]["place"])).to_be_visible()
+        expect(page.get_by_role("button", name=TEXT[language]["leave"], exact=True)).to_be_visible()
         axe.check(page, context="(every class full, 390 px)")
         _shots(page, f"all-full-{language}")
         axe.assert_every_page_checked()
