@@ -224,11 +224,14 @@ if cpu_log_dir:
     def pre_request(worker, req) -> None:
         from saas_platform.admission import queued_at
 
-        _cpu_log.started = time.thread_time()
-        _cpu_log.gc = 0.0
-        _cpu_log.queued_at = queued_at()
+        # The wall clock first and the thread's CPU clock last here, the other way round in
+        # post_request: the wall-clock window then holds the scheduler's and the CPU's, so a
+        # line never says a request waited for a core, or ran, longer than it took.
         _cpu_log.began = time.monotonic()
+        _cpu_log.queued_at = queued_at()
         _cpu_log.runnable = _runnable_ns()
+        _cpu_log.gc = 0.0
+        _cpu_log.started = time.thread_time()
 
     def post_request(worker, req, environ, resp) -> None:
         """One line per request: wall clock, CPU microseconds of the thread that served it
@@ -242,11 +245,11 @@ if cpu_log_dir:
         if started is None:
             return
         cpu = time.thread_time() - started - getattr(_cpu_log, "gc", 0.0)
+        runnable = (_runnable_ns() - _cpu_log.runnable) // 1000
+        served = int((time.monotonic() - _cpu_log.began) * 1_000_000)
         host = (environ.get("HTTP_HOST") or "").split(":")[0]
         began, queued_at = _cpu_log.began, _cpu_log.queued_at
         queued = int((began - queued_at) * 1_000_000) if queued_at is not None else -1
-        served = int((time.monotonic() - began) * 1_000_000)
-        runnable = (_runnable_ns() - _cpu_log.runnable) // 1000
         _cpu_write(
             f"{time.time():.3f} {int(cpu * 1_000_000)} {req.method} {host} {req.path}"
             f" {queued} {served} {runnable} {getattr(resp, 'status_code', None) or 0}\n"
