@@ -230,3 +230,36 @@ def test_a_collection_inside_the_logs_own_write_does_not_wait_for_itself(monkeyp
     lines = [line.split() for line in log.read_text().splitlines()]
     assert [line[2:] for line in lines[:2]] == [["GC", "-", "gen0"], ["GC", "-", "gen1"]]
     assert lines[2][2:5] == ["GET", "alpha.example.test", "/api/v1/offerings"]
+
+
+def test_cpu_log_reads_its_clocks_so_the_wall_clock_window_holds_the_others(monkeypatch, tmp_path):
+    """The wall clock first and the thread's CPU clock last before a request, the other way
+    round after it: the request's wall time then spans the time it ran and the time it waited
+    for a core, so a line never says it waited or ran longer than it took."""
+    import os
+
+    conf = load(monkeypatch, GUNICORN_CPU_LOG_DIR=str(tmp_path))
+    order: list[str] = []
+
+    def recorded(name, real):
+        def call(*args, **kwargs):
+            order.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(time, "monotonic", recorded("wall", time.monotonic))
+    monkeypatch.setattr(time, "thread_time", recorded("cpu", time.thread_time))
+    monkeypatch.setattr(os, "pread", recorded("scheduler", os.pread))
+
+    class Req:
+        method = "GET"
+        path = "/api/v1/offerings"
+
+    conf["pre_request"](None, Req())
+    before = [name for name in order if name in ("wall", "cpu", "scheduler")]
+    order.clear()
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    after = [name for name in order if name in ("wall", "cpu", "scheduler")]
+    assert before == ["wall", "scheduler", "cpu"]
+    assert after == ["cpu", "scheduler", "wall"]
