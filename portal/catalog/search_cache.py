@@ -37,6 +37,8 @@ from kernel.hosts import public_origin
 from kernel.redis import redis_client as _redis
 from kernel.redis import redis_key
 
+from .availability import availability_read_queued
+
 logger = logging.getLogger(__name__)
 
 PAGE_TTL_SECONDS = 60
@@ -157,8 +159,6 @@ def page_get(request) -> tuple[CachedPage | None, PageSlot | None]:
     served the page before, the availability of the offerings it had then is read in the same
     round trip (``availability_read_queued``) and comes with the page (``CachedPage.seats``)
     if they are still its offerings."""
-    from .availability import availability_read_queued
-
     try:
         key = _page_key(request)
         pipe = _redis().pipeline(transaction=False)
