@@ -31,10 +31,23 @@ SECRET_KEY = "test-secret-key"
 PUBLIC_BUCKET = "public-media"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports (each held until all are picked). Free when
+    picked, not reserved: weed binds them later, and another process may take one first."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+class _PortTaken(RuntimeError):
+    """A port picked for the server was taken by another process before weed bound it."""
 
 
 def weed_binary() -> str:
@@ -52,14 +65,14 @@ class S3Server:
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
 
-    def client(self):
+    def client(self, config: Config | None = None):
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name="us-east-1",
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            config=config or Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
     def stop(self) -> None:
@@ -72,7 +85,20 @@ class S3Server:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def s3_server_start(timeout: float = 60.0) -> S3Server:
+def s3_server_start(timeout: float = 60.0, attempts: int = 3) -> S3Server:
+    """SeaweedFS on free loopback ports, ready (a bucket written and read back). When a port it
+    was given was taken meanwhile (parallel test workers each start one), it starts again on
+    fresh ports, up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _s3_server_start_once(timeout)
+        except _PortTaken:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _s3_server_start_once(timeout: float) -> S3Server:
     data_dir = tempfile.mkdtemp(prefix="seaweedfs-test-")
     config = Path(data_dir) / "s3.json"
     config.write_text(
@@ -89,8 +115,9 @@ def s3_server_start(timeout: float = 60.0) -> S3Server:
             }
         )
     )
-    ports = {name: _free_port() for name in ("master", "volume", "filer", "s3")}
-    grpc = {name: _free_port() for name in ports}
+    picked = iter(_free_ports(8))
+    ports = {name: next(picked) for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: next(picked) for name in ports}
     args = [
         weed_binary(),
         "server",
@@ -125,11 +152,24 @@ def s3_server_start(timeout: float = 60.0) -> S3Server:
     deadline = time.monotonic() + timeout
     probe_bucket = "probe-" + uuid.uuid4().hex[:8]
     last_error: Exception | None = None
+    log_path = Path(data_dir) / "weed.log"
+    # Short timeouts while probing: a port another process holds may never answer.
+    probing = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"max_attempts": 1},
+    )
     while time.monotonic() < deadline:
+        if b"address already in use" in log_path.read_bytes():
+            # Another process took one of its ports (weed stops, or what answers is not it).
+            server.stop()
+            raise _PortTaken(f"a port of {ports} or {grpc} was taken before weed bound it")
         if process.poll() is not None:
             break
         try:
-            client = server.client()
+            client = server.client(config=probing)
             client.create_bucket(Bucket=probe_bucket)
             client.put_object(Bucket=probe_bucket, Key="ready", Body=b"ok")
             client.delete_object(Bucket=probe_bucket, Key="ready")
@@ -137,7 +177,7 @@ def s3_server_start(timeout: float = 60.0) -> S3Server:
         except Exception as exc:
             last_error = exc
             time.sleep(0.5)
-    tail = (Path(data_dir) / "weed.log").read_bytes()[-2000:].decode(errors="replace")
+    tail = log_path.read_bytes()[-2000:].decode(errors="replace")
     server.stop()
     raise RuntimeError(f"SeaweedFS did not start: {last_error!r}\n{tail}")
 

@@ -95,3 +95,38 @@ def test_reuse_db_builds_once_and_keeps_what_a_clean_run_left():
         with database._maintenance() as conn:
             for db in (f"test_{name}", f"test_{name}_prepared"):
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def test_the_s3_server_starts_again_on_fresh_ports_when_one_was_taken(monkeypatch):
+    """Ports are free when picked, not reserved: a parallel test worker's own server once took
+    one before weed bound it, and seven S3 tests errored. The server now starts again on fresh
+    ports; here the first ports include one this test holds."""
+    import socket
+
+    from tests import s3
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(1)
+    taken = held.getsockname()[1]
+    real = s3._free_ports
+    picks: list[list[int]] = []
+
+    def first_with_a_taken_port(count: int) -> list[int]:
+        ports = real(count)
+        if not picks:
+            ports[3] = taken  # the S3 API's port
+        picks.append(ports)
+        return ports
+
+    monkeypatch.setattr(s3, "_free_ports", first_with_a_taken_port)
+    try:
+        server = s3.s3_server_start()
+    finally:
+        held.close()
+    try:
+        assert len(picks) == 2  # started again, once
+        assert server.endpoint == f"http://127.0.0.1:{picks[1][3]}"
+        server.client().list_buckets()
+    finally:
+        server.stop()
