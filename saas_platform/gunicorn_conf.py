@@ -4,9 +4,9 @@ Used by the container image (infra/) and by the benchmarks (tests/bench/run.py).
 can be overridden from the environment:
 
 - ``GUNICORN_BIND`` (``0.0.0.0:$PORT``, port 8000 by default)
-- ``GUNICORN_WORKERS``: worker processes, default ``CPUs + 1`` with threads (``2 * CPUs + 1``
-  for sync workers; CPUs this process may run on, so a container's CPU set counts, not the
-  host's), at least 2
+- ``GUNICORN_WORKERS``: worker processes, default ``CPUs + 1`` with threads, and one more for
+  the quiet lane (``2 * CPUs + 1`` for sync workers; CPUs this process may run on, so a
+  container's CPU set counts, not the host's), at least 2
 - ``GUNICORN_THREADS``: threads per worker, default 4 (gthread workers: an idle keep-alive
   connection from a load balancer or a slow client waits in the worker's poller instead of
   pinning a whole process, which with sync workers stalled every worker in the benchmarks;
@@ -32,6 +32,11 @@ can be overridden from the environment:
   a new connection to it for up to 20 ms (``saas_platform.gunicorn_fair.ConnectionBoard``),
   so keep-alive connections spread over the workers instead of piling onto whichever woke
   first; fair pool only; 0: off
+- ``GUNICORN_QUIET_LANE`` (1): one worker more, which accepts no connection itself; a
+  worker busy with one business hands it another business's connection (its descriptor, over
+  a Unix socket, before any byte is read), so that business's requests do not share a
+  process, its GIL and its cores' turns with the rush (``saas_platform.gunicorn_fair.QuietLane``);
+  fair pool only; counted in ``GUNICORN_WORKERS`` when that is set; 0: off
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from
@@ -67,14 +72,25 @@ def default_workers(cpus: int | None = None, threads: int = 4) -> int:
     return max(cpus + 1 if threads > 1 else 2 * cpus + 1, 2)
 
 
+def quiet_lane_on(env, threads: int) -> bool:
+    """Whether the server has a quiet lane's worker (``GUNICORN_QUIET_LANE``, default on; the
+    fair pool's threaded workers only)."""
+    fair = env.get("GUNICORN_FAIR", "1").strip() != "0"
+    return fair and threads > 1 and env.get("GUNICORN_QUIET_LANE", "1").strip() != "0"
+
+
 wsgi_app = "saas_platform.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 threads = _int("GUNICORN_THREADS", 4)
-workers = _int("GUNICORN_WORKERS", default_workers(threads=threads))
 # gthread with a thread pool that takes turns between businesses (and the waiting room's polls)
 # when every thread is busy, so one business's rush cannot make another's requests wait behind
 # it (saas_platform/gunicorn_fair.py); GUNICORN_FAIR=0 for gunicorn's own FIFO pool.
 fair = os.environ.get("GUNICORN_FAIR", "1").strip() != "0"
+# One more worker, kept for the businesses not in a rush (saas_platform.gunicorn_fair.QuietLane):
+# it accepts nothing itself; the others hand it a quiet business's connection while another
+# business is busy in them. Counted in GUNICORN_WORKERS when that is set.
+quiet_lane = quiet_lane_on(os.environ, threads)
+workers = _int("GUNICORN_WORKERS", default_workers(threads=threads) + (1 if quiet_lane else 0))
 worker_class = (
     ("saas_platform.gunicorn_fair.FairThreadWorker" if fair else "gthread")
     if threads > 1
@@ -121,6 +137,15 @@ def pre_fork(server, worker) -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def on_reload(server) -> None:
+    """In the master, on ``HUP``, before it forks the new workers: the quiet lane's role goes
+    to one of them (the old lane worker stops with the other old workers)."""
+    from saas_platform import gunicorn_fair
+
+    if gunicorn_fair.LANE is not None:
+        gunicorn_fair.LANE.release()
 
 
 def post_fork(server, worker) -> None:

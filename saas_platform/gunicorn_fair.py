@@ -64,6 +64,11 @@ others that are accepting leaves a new connection to them for a moment
 (``ConnectionBoard.DEFER_SECONDS``), then takes it anyway once it has waited
 ``MAX_DEFER_SECONDS``: a sibling too busy to accept delays a connection by that much at most,
 never loses it (``GUNICORN_BALANCED_ACCEPT=0`` turns this off).
+
+One worker accepts nothing itself (``QuietLane``, ``GUNICORN_QUIET_LANE``): a worker that finds
+a request's business quiet while another is busy in it hands the connection over, before any
+byte is read, so another business's search does not share a process, and its GIL, with the
+rush.
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from kernel import cpu_slots
 
@@ -125,6 +130,10 @@ def flow_of(head: bytes) -> str:
     if _PASS.search(head):
         return f"{host} pass"
     return host
+
+
+# A business with this many requests taken or queued in a worker is busy there (``QuietLane``).
+BUSY = 2
 
 
 class FairQueue:
@@ -278,6 +287,21 @@ class FairQueue:
             return flows
         front = [flow for flow in flows if flow.endswith(FRONT_FLOW)]
         return front + [flow for flow in flows if not flow.endswith(FRONT_FLOW)] if front else flows
+
+    def busy_with_another(self, business: str) -> bool:
+        """Whether another business has ``BUSY`` requests or more taken or queued in this
+        worker while ``business`` has fewer: its request would share the worker (its GIL, its
+        running places) with another's rush (``QuietLane``)."""
+        with self._ready:
+            counts = dict(self._running)
+            for flow, queue in self._flows.items():
+                group = self.business(flow)
+                counts[group] = counts.get(group, 0) + len(queue)
+        if counts.get(business, 0) >= BUSY:
+            return False
+        # A request whose host is unknown ("": a kept-alive connection closing, TLS) is no
+        # business's rush.
+        return any(n >= BUSY for group, n in counts.items() if group not in (business, ""))
 
     def taken_beside_its_own(self) -> bool:
         """Whether the request this thread took last found another request of its business
@@ -485,18 +509,23 @@ class FairThreadPool:
                 thread.join()
 
 
+def _read_ahead(conn) -> bytes:
+    """Bytes of the connection's next request its parser already read from the socket."""
+    parser = getattr(conn, "parser", None)
+    if parser is None:
+        return b""
+    try:
+        return parser.unreader.buf.getvalue()
+    except AttributeError:
+        return b""
+
+
 def peek(conn) -> bytes | None:
     """The bytes of the request waiting on ``conn``, without consuming any; None when none
     have arrived yet."""
     if getattr(conn.cfg, "is_ssl", False):
         return b""
-    buffered = b""
-    parser = getattr(conn, "parser", None)
-    if parser is not None:  # a kept-alive connection may hold bytes read ahead
-        try:
-            buffered = parser.unreader.buf.getvalue()
-        except AttributeError:
-            buffered = b""
+    buffered = _read_ahead(conn)  # a kept-alive connection may hold bytes read ahead
     if len(buffered) >= PEEK_BYTES:
         return buffered
     try:
@@ -614,6 +643,114 @@ def balanced_accept() -> bool:
 BOARD = ConnectionBoard() if balanced_accept() else None
 
 
+class QuietLane:
+    """One worker kept for the businesses that are not in a rush: a connection whose request
+    belongs to a business that is quiet in the worker holding it, while another business is
+    busy there, is handed to that worker (its file descriptor, over a Unix socket), which
+    accepts nothing from the listening socket itself.
+
+    Inside one worker the fair pool gives another business's search a thread and a running
+    place at once, and ``ThreadPriority`` the core first; but it still shares the worker's GIL
+    with the rush's threads, and a priority the GIL does not know about stops there (docs/
+    rush.md, sixteenth pass: the rush's threads under ``SCHED_IDLE`` halved business B's wait
+    for a core and B's answers came no sooner, the time moved to the GIL). In a process of its
+    own, B's request has its own GIL, threads that all run and none lowered; the rush's
+    threads compete with it only for the cores.
+
+    The hand-over happens where the fair worker reads a request's first bytes with
+    ``MSG_PEEK`` (nothing consumed, so the lane's worker reads the request from the start),
+    only at a request's boundary with no bytes read ahead, and only while the lane's worker is
+    alive, taking connections and holding fewer than ``MAX_CONNECTIONS``; otherwise the
+    request is served where it is, as without the lane. A connection handed over stays in the
+    lane's worker for its next requests (a keep-alive client's connection is its own; behind
+    a proxy that sends many businesses' requests over one upstream connection, the others'
+    come along, served all the same). The socket pair and a few words of shared memory (the
+    lane worker's pid, the connections it holds, when the master gave it the role) are made in
+    the master before the workers fork; the master gives the role to the next worker it
+    creates whenever no live worker has it, so a lane worker recycled or killed is replaced
+    by the next one forked."""
+
+    MAX_CONNECTIONS = 64
+    # A role the master gave a worker not forked (or not started) since is free again after
+    # this long.
+    CLAIM_SECONDS = 30
+
+    def __init__(self) -> None:
+        self.sender, self.receiver = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sender.setblocking(False)
+        self.receiver.setblocking(False)
+        # The lane worker's pid, the connections it holds (-1: taking none), the role's token
+        # (a new one each time the role is given or taken back) and when it was given.
+        self._page = mmap.mmap(-1, 16)
+
+    def _read(self) -> tuple[int, int, int, int]:
+        return struct.unpack_from("iiii", self._page, 0)
+
+    def claim(self) -> int:
+        """In the master, for a worker about to be forked: the role's token if it is the lane's
+        worker (no live worker is; the master's own pid stands in until the worker writes its
+        own), else 0."""
+        pid, _held, token, claimed = self._read()
+        now = int(time.monotonic())
+        if pid and _alive(pid) and (pid != os.getpid() or now - claimed < self.CLAIM_SECONDS):
+            return 0
+        token = token % 2_000_000_000 + 1
+        struct.pack_into("iiii", self._page, 0, os.getpid(), -1, token, now)
+        return token
+
+    def release(self) -> None:
+        """In the master, reloading (``HUP``): the role goes to the first new worker it forks;
+        the old lane worker, stopping, writes no more (its token is no longer the role's)."""
+        _pid, _held, token, _claimed = self._read()
+        struct.pack_into("iiii", self._page, 0, 0, -1, token % 2_000_000_000 + 1, 0)
+
+    def publish(self, held: int, token: int) -> None:
+        """In the lane's worker: its pid and the connections it holds (-1: taking none), while
+        the role is still its own."""
+        _pid, _held, current, claimed = self._read()
+        if current == token:
+            struct.pack_into("iiii", self._page, 0, os.getpid(), held, token, claimed)
+
+    def open(self) -> bool:
+        """In another worker: whether the lane's worker takes a connection now."""
+        pid, held, _token, _claimed = self._read()
+        return (
+            pid > 0
+            and 0 <= held < self.MAX_CONNECTIONS
+            and pid not in (os.getpid(), os.getppid())
+            and _alive(pid)
+        )
+
+    def hand_over(self, sock: socket.socket) -> bool:
+        """Send the connection to the lane's worker; False (the caller keeps it) if the
+        socket pair's buffer is full."""
+        try:
+            socket.send_fds(self.sender, [b"c"], [sock.fileno()])
+        except OSError:
+            return False
+        return True
+
+    def received(self) -> list[socket.socket]:
+        """In the lane's worker: the connections handed over since it last looked."""
+        socks: list[socket.socket] = []
+        while True:
+            try:
+                _msg, fds, _flags, _addr = socket.recv_fds(self.receiver, 1, 1)
+            except OSError:  # BlockingIOError: none left
+                break
+            socks.extend(socket.socket(fileno=fd) for fd in fds)
+        return socks
+
+
+def quiet_lane() -> bool:
+    """``GUNICORN_QUIET_LANE`` (default on; 0 turns it off)."""
+    return os.environ.get("GUNICORN_QUIET_LANE", "1").strip() not in ("0", "false", "no")
+
+
+# Made in the master when gunicorn loads the worker class, before the workers fork.
+LANE = QuietLane() if quiet_lane() else None
+
+
 class FairThreadWorker(ThreadWorker):
     """gthread with the fair pool (``saas_platform/gunicorn_conf.py`` uses it), accepting
     connections in balance with its siblings (``ConnectionBoard``)."""
@@ -624,8 +761,16 @@ class FairThreadWorker(ThreadWorker):
         self.board = BOARD
         self.board_slot = BOARD.claim() if BOARD is not None else -1
         self._accept_after = 0.0  # deferring a new connection to the others until then
+        # The quiet lane's worker (``QuietLane``): given the role in the master, before the
+        # fork; a server of one worker has none (it must accept).
+        self.lane = LANE
+        self.lane_token = LANE.claim() if LANE is not None and self.cfg.workers >= 2 else 0
+        self.quiet = bool(self.lane_token)
+        self._lane_listening = False
 
     def set_accept_enabled(self, enabled):
+        if self.quiet:
+            return  # the lane's worker takes connections from its siblings only
         if enabled and time.monotonic() < self._accept_after:
             enabled = False  # leaving the waiting connection to a sibling a moment longer
         super().set_accept_enabled(enabled)
@@ -646,11 +791,13 @@ class FairThreadWorker(ThreadWorker):
         """The connections this worker holds, for its siblings; -1 when it takes no more
         (stopping, or at its limit). A worker deferring to a sibling still counts: it would
         take a connection if the sibling did not."""
-        if not self.alive or self.nr_conns >= self.worker_connections:
+        if self.quiet or not self.alive or self.nr_conns >= self.worker_connections:
             return -1
         return self.nr_conns
 
     def wait_for_and_dispatch_events(self, timeout):
+        if self.quiet:
+            self._lane_turn()
         board = self.board
         if board is not None:
             board.publish(self.board_slot, self._held())
@@ -662,7 +809,60 @@ class FairThreadWorker(ThreadWorker):
                     self._accept_after = 0.0
         super().wait_for_and_dispatch_events(timeout)
 
+    def _lane_turn(self) -> None:
+        """The lane's worker, each time round its loop: listening on the socket pair while it
+        is alive, not once it stops (a stopping worker takes no more), and saying how many
+        connections it holds."""
+        lane = self.lane
+        if lane is None:
+            return
+        taking = self.alive and self.nr_conns < min(self.worker_connections, lane.MAX_CONNECTIONS)
+        if taking and not self._lane_listening:
+            self.poller.register(lane.receiver, selectors.EVENT_READ, self._take_handed)
+            self._lane_listening = True
+        elif not self.alive and self._lane_listening:
+            self.poller.unregister(lane.receiver)
+            self._lane_listening = False
+        lane.publish(self.nr_conns if self.alive else -1, self.lane_token)
+
+    def _take_handed(self, _receiver) -> None:
+        """The connections a sibling handed over, each queued like one just accepted (its
+        request's bytes are waiting, unread)."""
+        lane = self.lane
+        if lane is None:
+            return
+        for sock in lane.received():
+            try:
+                client, server = sock.getpeername(), sock.getsockname()
+            except OSError:  # the client left meanwhile
+                sock.close()
+                continue
+            self.nr_conns += 1
+            self.enqueue_req(TConn(self.cfg, sock, client, server))
+        lane.publish(self.nr_conns if self.alive else -1, self.lane_token)
+
+    def _hands_over(self, conn, flow: str) -> bool:
+        """Hand ``conn`` to the quiet lane's worker, if its request's business is quiet here
+        while another is busy (``QuietLane``); whether it did (this worker no longer holds
+        it)."""
+        lane = self.lane
+        if lane is None or self.quiet or not flow or not self.alive or conn.is_http2:
+            return False
+        if _read_ahead(conn):
+            return False  # bytes this worker's parser already took would not go with it
+        queue = getattr(self.tpool, "queue", None)
+        if queue is None or not queue.busy_with_another(FairQueue.business(flow)):
+            return False
+        if not lane.open() or not lane.hand_over(conn.sock):
+            return False
+        self.nr_conns -= 1
+        conn.sock.close()  # this process's descriptor; the connection lives on in the lane's
+        return True
+
     def get_thread_pool(self):
+        if self.quiet:
+            # The businesses not in a rush: every thread runs, none lowered.
+            return FairThreadPool(self.cfg.threads)
         lower = busy_nice()
         return FairThreadPool(
             self.cfg.threads,
@@ -681,5 +881,8 @@ class FairThreadWorker(ThreadWorker):
                 conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn)
             )
             return
-        fs = self.tpool.submit(self.handle, conn, flow=flow_of(head or b""))
+        flow = flow_of(head or b"")
+        if self._hands_over(conn, flow):
+            return
+        fs = self.tpool.submit(self.handle, conn, flow=flow)
         fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))

@@ -199,6 +199,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.workers = 0
         self.threads = 0
+        self.quiet_lane = False
 
     def start(self) -> None:
         env = {
@@ -220,8 +221,10 @@ class Server:
         from saas_platform import gunicorn_conf
 
         self.threads = int(env.get("GUNICORN_THREADS") or 4)
+        lane = self.quiet_lane = gunicorn_conf.quiet_lane_on(env, self.threads)
         self.workers = int(
-            env.get("GUNICORN_WORKERS") or gunicorn_conf.default_workers(threads=self.threads)
+            env.get("GUNICORN_WORKERS")
+            or gunicorn_conf.default_workers(threads=self.threads) + (1 if lane else 0)
         )
         log = open(self.error_log, "ab")  # noqa: SIM115 - the server keeps writing to it
         self.proc = subprocess.Popen(

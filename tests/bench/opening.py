@@ -393,6 +393,7 @@ def run() -> dict:
     result_file = workdir / "result.json"  # everything the report reads, for a closer look
     out = {
         "workers": server.workers,
+        "quiet_lane": server.quiet_lane,
         "threads": server.threads,
         "families": families,
         "seats": CLASSES * seats_per_class,
@@ -637,7 +638,7 @@ def report(r: dict) -> None:
     print()
     print(
         f"Registration opening (gunicorn, saas_platform/gunicorn_conf.py: {r['workers']} workers "
-        f"x {r['threads']} threads, "
+        f"x {r['threads']} threads{' (one the quiet lane)' if r.get('quiet_lane') else ''}, "
         f"{'fair thread pool' if r.get('fair', True) else 'FIFO thread pool (GUNICORN_FAIR=0)'}"
         f", DEBUG off; {r['families']} families within 10 s of the "
         f"opening for {r['seats']} seats in {CLASSES} classes, polling "

@@ -24,7 +24,8 @@ def load(monkeypatch, **env) -> dict:
 def test_defaults_come_from_the_cpu_count(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     conf = load(monkeypatch)
-    assert conf["workers"] == 4  # 3 CPUs + 1, threaded workers
+    assert conf["workers"] == 5  # 3 CPUs + 1, threaded workers, and the quiet lane's
+    assert conf["quiet_lane"] is True
     assert conf["threads"] == 4
     assert load(monkeypatch, GUNICORN_THREADS="1")["workers"] == 7  # sync: 2 x 3 CPUs + 1
     assert conf["worker_class"] == "saas_platform.gunicorn_fair.FairThreadWorker"
@@ -75,6 +76,18 @@ def test_environment_overrides(monkeypatch):
     assert conf["accesslog"] == "-"
     assert load(monkeypatch, GUNICORN_BIND="127.0.0.1:1234")["bind"] == "127.0.0.1:1234"
     assert load(monkeypatch, GUNICORN_FAIR="0")["worker_class"] == "gthread"
+
+
+def test_the_quiet_lane_adds_a_worker_unless_off_or_the_workers_are_given(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert load(monkeypatch)["workers"] == 4  # 2 CPUs + 1, and the lane's
+    off = load(monkeypatch, GUNICORN_QUIET_LANE="0")
+    assert off["workers"] == 3 and off["quiet_lane"] is False
+    # Only the fair pool has a lane to hand connections to.
+    assert load(monkeypatch, GUNICORN_FAIR="0")["workers"] == 3
+    assert load(monkeypatch, GUNICORN_THREADS="1")["workers"] == 5  # sync: 2 x 2 CPUs + 1
+    # Given, the count includes it.
+    assert load(monkeypatch, GUNICORN_WORKERS="3")["workers"] == 3
 
 
 def test_cpu_log_is_off_unless_a_folder_is_given(monkeypatch):

@@ -1,7 +1,8 @@
 """The fair thread pool of the production server (saas_platform/gunicorn_fair.py): queued
 requests are taken by business (Host) in turn, the waiting room's polls as a flow of their own,
 so one business saturating the workers cannot make another's requests wait behind it; and the
-workers accepting connections in balance (``ConnectionBoard``)."""
+workers accepting connections in balance (``ConnectionBoard``); and a quiet business's
+connections handed to a worker of their own while another business is busy (``QuietLane``)."""
 
 from __future__ import annotations
 
@@ -646,7 +647,13 @@ def _gunicorn(
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_RUNNING": running, **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "GUNICORN_RUNNING": running,
+            "GUNICORN_QUIET_LANE": "0",  # every worker accepts, unless a test asks for the lane
+            **(env or {}),
+        },
     )
     try:
         deadline = time.monotonic() + 30
@@ -878,3 +885,260 @@ def test_three_workers_share_a_burst_of_connections():
             totals.update(pids)
             time.sleep(0.3)  # the connections closed on the workers' side too
     assert min(totals.values()) >= 9, totals
+
+
+# --- the quiet lane: a worker for the businesses not in a rush ---------------------------------
+
+
+def test_a_business_is_handed_over_only_while_another_is_busy_and_it_is_not():
+    queue = FairQueue(limit=3)
+    assert not queue.busy_with_another("b.test")  # nothing here
+    queue.put("a.test", 1)
+    assert not queue.busy_with_another("b.test")  # one request is not a rush
+    queue.put("a.test poll", 2)  # its polls count for its business
+    assert queue.busy_with_another("b.test")
+    assert not queue.busy_with_another("a.test")  # never the busy business itself
+    queue.get()  # taken or queued, the same
+    assert queue.busy_with_another("b.test")
+    queue.put("b.test", 3)
+    assert queue.busy_with_another("b.test")  # b has one: still quiet here
+    queue.put("b.test", 4)
+    assert not queue.busy_with_another("b.test")  # two businesses busy: each stays
+    # Connections whose host is unknown (closing kept-alive ones, whose EOF is read as a
+    # request) are nobody's rush.
+    unknown = FairQueue(limit=3)
+    for item in range(3):
+        unknown.put("", item)
+    assert not unknown.busy_with_another("b.test")
+
+
+@pytest.fixture
+def lane():
+    lane = gunicorn_fair.QuietLane()
+    yield lane
+    lane.sender.close()
+    lane.receiver.close()
+
+
+def _lane_write(lane, pid: int, held: int, claimed: int = 0) -> None:
+    token = lane._read()[2]
+    struct.pack_into("iiii", lane._page, 0, pid, held, token, claimed)
+
+
+def test_the_master_gives_the_lane_role_to_one_live_worker_at_a_time(lane, siblings):
+    assert lane.claim()  # none yet: this worker (the master's pid stands in until it starts)
+    assert not lane.claim()  # claimed a moment ago, not started yet
+    _lane_write(lane, siblings[0], 3)  # the lane's worker started
+    assert not lane.claim()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _lane_write(lane, dead.pid, 3)  # it died: the next worker forked takes the role
+    assert lane.claim()
+    # A claim whose worker never started is free again after CLAIM_SECONDS.
+    _lane_write(lane, os.getpid(), -1, int(time.monotonic()) - lane.CLAIM_SECONDS - 1)
+    assert lane.claim()
+
+
+def test_a_reload_gives_the_role_to_a_new_worker_and_silences_the_old(lane, siblings):
+    old = lane.claim()
+    lane.publish(2, old)  # the lane worker (this process stands in) says what it holds
+    assert lane._read()[:2] == (os.getpid(), 2)
+    assert not lane.claim()  # alive: nobody else gets the role
+    lane.release()  # HUP
+    new = lane.claim()
+    assert new and new != old  # the first new worker forked takes it
+    _lane_write(lane, siblings[0], 0)  # and starts
+    lane.publish(5, old)  # the old one, stopping, no longer writes
+    assert lane._read()[:2] == (siblings[0], 0)
+    lane.publish(1, new)
+    assert lane._read()[1] == 1
+
+
+def test_a_worker_hands_over_only_to_a_live_lane_worker_taking_connections(lane, siblings):
+    assert not lane.open()  # no lane worker
+    _lane_write(lane, siblings[0], 0)
+    assert lane.open()
+    _lane_write(lane, siblings[0], lane.MAX_CONNECTIONS - 1)
+    assert lane.open()
+    _lane_write(lane, siblings[0], lane.MAX_CONNECTIONS)  # full
+    assert not lane.open()
+    _lane_write(lane, siblings[0], -1)  # stopping
+    assert not lane.open()
+    _lane_write(lane, os.getpid(), 0)  # itself
+    assert not lane.open()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _lane_write(lane, dead.pid, 0)
+    assert not lane.open()
+
+
+def test_a_connection_handed_over_arrives_with_its_bytes_unread(lane):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    client.sendall(b"GET / HTTP/1.1\r\nHost: b.test\r\n\r\n")
+    assert accepted.recv(64, socket.MSG_PEEK).startswith(b"GET /")  # read as the worker does
+    assert lane.hand_over(accepted)
+    accepted.close()  # the sending worker's descriptor: the connection lives on
+    [handed] = lane.received()
+    assert lane.received() == []
+    assert handed.getpeername() == client.getsockname()
+    handed.setblocking(True)
+    assert handed.recv(64).startswith(b"GET / HTTP/1.1")  # nothing was consumed
+    handed.sendall(b"answer")
+    assert client.recv(16) == b"answer"
+    for sock in (handed, client, server):
+        sock.close()
+
+
+def test_quiet_lane_setting(monkeypatch):
+    monkeypatch.delenv("GUNICORN_QUIET_LANE", raising=False)
+    assert gunicorn_fair.quiet_lane()
+    monkeypatch.setenv("GUNICORN_QUIET_LANE", "0")
+    assert not gunicorn_fair.quiet_lane()
+
+
+LANE_APP = """
+import os
+import time
+
+def app(environ, start_response):
+    if environ.get("HTTP_HOST", "").startswith("rush.test"):
+        time.sleep(0.5)  # the business in a rush: slow requests, many at once
+    body = str(os.getpid()).encode() if environ["PATH_INFO"] == "/pid" else b"ok"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _pid_of(conn: http.client.HTTPConnection, host: str) -> tuple[int, float]:
+    """A request on ``conn`` (kept open): the worker that answered it, and how long it took."""
+    started = time.monotonic()
+    conn.request("GET", "/pid", headers={"Host": host})
+    response = conn.getresponse()
+    assert response.status == 200
+    return int(response.read()), time.monotonic() - started
+
+
+def _new_pid_of(port: int, host: str) -> tuple[int, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        return _pid_of(conn, host)
+    finally:
+        conn.close()
+
+
+def _rush(port: int, count: int) -> list[tuple[http.client.HTTPConnection, float]]:
+    sent = []
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/pid", headers={"Host": "rush.test"})
+        sent.append((conn, time.monotonic()))
+    return sent
+
+
+def _rush_pids(sent) -> set[int]:
+    pids = set()
+    for conn, _at in sent:
+        response = conn.getresponse()
+        assert response.status == 200
+        pids.add(int(response.read()))
+        conn.close()
+    return pids
+
+
+def _lane_pid(port: int, regular: int) -> int:
+    """With one business busy in the regular worker, another business's new connection: handed
+    to the lane's worker, answered at once; the lane worker's pid."""
+    rush = _rush(port, 8)  # 8 x 0.5 s on 2 threads: ~2 s busy
+    time.sleep(0.3)
+    pid, took = _new_pid_of(port, "calm.test")
+    assert pid != regular
+    assert took < 0.8, took  # not behind the rush
+    assert _rush_pids(rush) == {regular}  # the rush stayed where it was
+    return pid
+
+
+@pytest.mark.integration
+def test_a_quiet_business_is_served_by_the_lane_worker_while_another_is_busy():
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
+        time.sleep(0.5)  # both workers up
+        # Calm: one worker accepts every connection, the other (the lane's) none.
+        calm = {_new_pid_of(port, "calm.test")[0] for _ in range(6)}
+        assert len(calm) == 1, calm
+        [regular] = calm
+        # A kept-alive connection opened while calm, in the regular worker...
+        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        assert _pid_of(kept, "calm.test")[0] == regular
+        lane_pid = _lane_pid(port, regular)
+        # ...is handed over at its next request while the rush is on, and stays there.
+        rush = _rush(port, 8)
+        time.sleep(0.3)
+        pid, took = _pid_of(kept, "calm.test")
+        assert pid == lane_pid and took < 0.8, (pid, took)
+        assert _pid_of(kept, "calm.test")[0] == lane_pid
+        kept.close()
+        _rush_pids(rush)
+        time.sleep(0.2)
+        # Calm again: new connections stay in the regular worker.
+        assert _new_pid_of(port, "calm.test")[0] == regular
+
+
+@pytest.mark.integration
+def test_a_lane_worker_killed_is_replaced_by_the_next_worker_forked():
+    import signal
+
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
+        time.sleep(0.5)
+        regular = _new_pid_of(port, "calm.test")[0]
+        first = _lane_pid(port, regular)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while True:  # gunicorn forks a new worker; it takes the role
+            time.sleep(0.5)
+            try:
+                second = _lane_pid(port, regular)
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+        assert second != first
+        assert _new_pid_of(port, "calm.test")[0] == regular
+
+
+@pytest.mark.integration
+def test_after_a_reload_one_of_the_new_workers_is_the_lane():
+    import signal
+
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
+    folder = Path(tempfile.mkdtemp(prefix="fair-"))
+    (folder / "gunicorn_conf.py").write_text(
+        "from saas_platform.gunicorn_conf import on_reload  # noqa: F401\n"
+    )
+    lane_on["GUNICORN_CMD_ARGS"] += f" -c {folder / 'gunicorn_conf.py'}"
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
+        time.sleep(0.5)
+        regular = _new_pid_of(port, "calm.test")[0]
+        old_lane = _lane_pid(port, regular)
+        master = int(Path(f"/proc/{regular}/stat").read_text().split()[3])
+        os.kill(master, signal.SIGHUP)  # new workers forked, the old ones stopped
+        deadline = time.monotonic() + 20
+        while True:
+            time.sleep(0.5)
+            new_regular = _new_pid_of(port, "calm.test")[0]
+            if new_regular not in (regular, old_lane):
+                try:
+                    new_lane = _lane_pid(port, new_regular)
+                    break
+                except AssertionError:
+                    pass
+            if time.monotonic() > deadline:
+                raise AssertionError("no lane among the new workers")
+        assert new_lane not in (regular, old_lane, new_regular)
