@@ -68,7 +68,8 @@ never loses it (``GUNICORN_BALANCED_ACCEPT=0`` turns this off).
 One worker accepts nothing itself (``QuietLane``, ``GUNICORN_QUIET_LANE``): a worker that finds
 a request's business quiet while another is busy in it hands the connection over, before any
 byte is read, so another business's search does not share a process, and its GIL, with the
-rush.
+rush; that worker runs a few nice steps above the others where it may
+(``GUNICORN_LANE_PRIORITY``), so the search gets a core first too.
 """
 
 from __future__ import annotations
@@ -391,11 +392,12 @@ class ThreadPriority:
     lowered.
 
     Linux sets nice values per thread. Lowering one's priority is always allowed; raising it
-    back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose: ``ulimits: nice: 20``;
-    systemd: ``LimitNICE=20``). ``available`` tries both ways on a thread of its own once per
-    worker; where it may not restore a priority it does nothing, so no thread is lowered that
-    could not be raised back. (Should the right be taken away later, the raise that fails
-    leaves that one thread lowered and turns the rest off: nothing else could raise it.)"""
+    back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose sets 25, for the quiet lane's
+    raised worker too: ``ulimits: nice: 25``; systemd: ``LimitNICE=25``). ``available``
+    tries both ways on a thread of its own once per worker; where it may not restore a
+    priority it does nothing, so no thread is lowered that could not be raised back. (Should
+    the right be taken away later, the raise that fails leaves that one thread lowered and
+    turns the rest off: nothing else could raise it.)"""
 
     def __init__(self, lower: int) -> None:
         self.lower = lower
@@ -742,6 +744,38 @@ class QuietLane:
         return socks
 
 
+DEFAULT_LANE_PRIORITY = 5
+
+
+def lane_priority() -> int:
+    """``GUNICORN_LANE_PRIORITY`` (default 5): how many nice steps above the other workers the
+    quiet lane's worker runs, where it may (0: at theirs)."""
+    raw = os.environ.get("GUNICORN_LANE_PRIORITY", "").strip()
+    return max(0, min(20, int(raw))) if raw else DEFAULT_LANE_PRIORITY
+
+
+def raise_priority(steps: int) -> int:
+    """Raise this thread (and the threads it starts next) ``steps`` nice steps, if allowed:
+    ``CAP_SYS_NICE``, or ``RLIMIT_NICE`` >= 20 + the steps above nice 0 (the soft limit is
+    raised to the hard one first, if that is what it takes). The steps it raised: ``steps``,
+    or 0 where it may not (the priority is left as it was)."""
+    import resource
+
+    if steps <= 0:
+        return 0
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    wanted = 20 - (base - steps)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NICE)
+    if soft < wanted and (hard == resource.RLIM_INFINITY or hard >= wanted):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NICE, (wanted, hard))
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, base - steps)
+    except OSError:
+        return 0
+    return steps
+
+
 def quiet_lane() -> bool:
     """``GUNICORN_QUIET_LANE`` (default on; 0 turns it off)."""
     return os.environ.get("GUNICORN_QUIET_LANE", "1").strip() not in ("0", "false", "no")
@@ -809,6 +843,12 @@ class FairThreadWorker(ThreadWorker):
                     self._accept_after = 0.0
         super().wait_for_and_dispatch_events(timeout)
 
+    def init_process(self):
+        if self.quiet:
+            # Before the pool's threads start: they take the main thread's priority.
+            self.lane_raised = raise_priority(lane_priority())
+        super().init_process()
+
     def _lane_turn(self) -> None:
         """The lane's worker, each time round its loop: listening on the socket pair while it
         is alive, not once it stops (a stopping worker takes no more), and saying how many
@@ -861,8 +901,12 @@ class FairThreadWorker(ThreadWorker):
 
     def get_thread_pool(self):
         if self.quiet:
-            # The businesses not in a rush: every thread runs, none lowered.
-            return FairThreadPool(self.cfg.threads)
+            # The businesses not in a rush: every thread runs; raised above the other workers
+            # where allowed, a business's second request at once back at their priority.
+            raised = getattr(self, "lane_raised", 0)
+            return FairThreadPool(
+                self.cfg.threads, priority=ThreadPriority(raised) if raised else None
+            )
         lower = busy_nice()
         return FairThreadPool(
             self.cfg.threads,

@@ -1142,3 +1142,70 @@ def test_after_a_reload_one_of_the_new_workers_is_the_lane():
             if time.monotonic() > deadline:
                 raise AssertionError("no lane among the new workers")
         assert new_lane not in (regular, old_lane, new_regular)
+
+
+def test_lane_priority_setting(monkeypatch):
+    monkeypatch.delenv("GUNICORN_LANE_PRIORITY", raising=False)
+    assert gunicorn_fair.lane_priority() == 5
+    monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "0")
+    assert gunicorn_fair.lane_priority() == 0
+    monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "99")
+    assert gunicorn_fair.lane_priority() == 20
+
+
+def _in_a_thread(fn):
+    """``fn()`` on a thread of its own (Linux sets priorities per thread): its result and the
+    thread's nice value before and after."""
+    out: list = []
+
+    def run() -> None:
+        tid = threading.get_native_id()
+        before = _nice(tid)
+        result = fn()
+        out.append((result, before, _nice(tid)))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(5)
+    return out[0]
+
+
+def test_the_lane_worker_raises_its_priority_where_it_may():
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority (CAP_SYS_NICE)")
+    raised, before, after = _in_a_thread(lambda: gunicorn_fair.raise_priority(2))
+    assert raised == 2 and after == before - 2
+    assert _in_a_thread(lambda: gunicorn_fair.raise_priority(0)) == (0, before, before)
+
+
+def test_the_lane_worker_stays_at_its_priority_where_it_may_not(monkeypatch):
+    def refused(which, who, value):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "setpriority", refused)
+    raised, before, after = _in_a_thread(lambda: gunicorn_fair.raise_priority(5))
+    assert raised == 0 and after == before
+
+
+def _thread_nices(pid: int) -> list[int]:
+    return sorted(_nice(int(tid)) for tid in os.listdir(f"/proc/{pid}/task"))
+
+
+@pytest.mark.integration
+def test_the_lane_worker_runs_above_the_others_where_it_may():
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority (CAP_SYS_NICE)")
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    env = {
+        "GUNICORN_QUIET_LANE": "1",
+        "GUNICORN_LANE_PRIORITY": "3",
+        "GUNICORN_BUSY_NICE": "0",
+        "GUNICORN_CMD_ARGS": "--keep-alive 30",
+    }
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=env) as port:
+        time.sleep(0.5)
+        regular = _new_pid_of(port, "calm.test")[0]
+        lane = _lane_pid(port, regular)
+        master = _nice(int(Path(f"/proc/{regular}/stat").read_text().split()[3]))
+        assert set(_thread_nices(regular)) == {master}
+        assert set(_thread_nices(lane)) == {master - 3}  # its main loop and its pool
