@@ -667,10 +667,11 @@ class QuietLane:
     lane's worker for its next requests (a keep-alive client's connection is its own; behind
     a proxy that sends many businesses' requests over one upstream connection, the others'
     come along, served all the same). The socket pair and a few words of shared memory (the
-    lane worker's pid, the connections it holds, when the master gave it the role) are made in
-    the master before the workers fork; the master gives the role to the next worker it
-    creates whenever no live worker has it, so a lane worker recycled or killed is replaced
-    by the next one forked."""
+    lane worker's pid, the connections it holds, the role's token and when the master gave
+    it) are made in the master before the workers fork; the master gives the role to the next
+    worker it creates whenever no live worker has it, so a lane worker recycled or killed is
+    replaced by the next one forked. A lane worker left with no sibling that accepts accepts
+    connections itself meanwhile."""
 
     MAX_CONNECTIONS = 64
     # A role the master gave a worker not forked (or not started) since is free again after
@@ -801,10 +802,14 @@ class FairThreadWorker(ThreadWorker):
         self.lane_token = LANE.claim() if LANE is not None and self.cfg.workers >= 2 else 0
         self.quiet = bool(self.lane_token)
         self._lane_listening = False
+        self._alone_since: float | None = None
 
     def set_accept_enabled(self, enabled):
         if self.quiet:
-            return  # the lane's worker takes connections from its siblings only
+            # The lane's worker takes connections from its siblings only, unless none is left
+            # to accept them (the workers cut to one with TTOU, the others gone): then it
+            # accepts, until one is back.
+            enabled = enabled and self._alone()
         if enabled and time.monotonic() < self._accept_after:
             enabled = False  # leaving the waiting connection to a sibling a moment longer
         super().set_accept_enabled(enabled)
@@ -820,6 +825,23 @@ class FairThreadWorker(ThreadWorker):
         super().accept(listener)
         if board is not None:
             board.publish(self.board_slot, self._held())
+
+    # How long the lane's worker must have seen no sibling accepting before it accepts itself
+    # (its siblings, forked with it, publish within milliseconds of starting).
+    ALONE_SECONDS = 2.0
+
+    def _alone(self) -> bool:
+        """Whether no live sibling has accepted connections for ``ALONE_SECONDS`` (as the
+        board says; without the board, ``GUNICORN_BALANCED_ACCEPT=0``, the lane's worker cannot
+        tell and never accepts)."""
+        board = self.board
+        if board is None or board.least_of_others(self.board_slot) is not None:
+            self._alone_since = None
+            return False
+        now = time.monotonic()
+        if self._alone_since is None:
+            self._alone_since = now
+        return now - self._alone_since >= self.ALONE_SECONDS
 
     def _held(self) -> int:
         """The connections this worker holds, for its siblings; -1 when it takes no more
@@ -864,6 +886,9 @@ class FairThreadWorker(ThreadWorker):
             self.poller.unregister(lane.receiver)
             self._lane_listening = False
         lane.publish(self.nr_conns if self.alive else -1, self.lane_token)
+        # Accepting itself only while no sibling does (gthread's loop asks only when its own
+        # limit changes).
+        self.set_accept_enabled(self.alive and self.nr_conns < self.worker_connections)
 
     def _take_handed(self, _receiver) -> None:
         """The connections a sibling handed over, each queued like one just accepted (its

@@ -1209,3 +1209,46 @@ def test_the_lane_worker_runs_above_the_others_where_it_may():
         master = _nice(int(Path(f"/proc/{regular}/stat").read_text().split()[3]))
         assert set(_thread_nices(regular)) == {master}
         assert set(_thread_nices(lane)) == {master - 3}  # its main loop and its pool
+
+
+@pytest.mark.integration
+def test_a_lane_worker_left_alone_accepts_connections_itself():
+    """The lane's worker accepts nothing while a sibling does; cut to one worker (TTOU kills
+    the oldest: the regular one, once the lane's worker was replaced), it accepts itself."""
+    import signal
+
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
+        time.sleep(0.5)
+        regular = _new_pid_of(port, "calm.test")[0]
+        master = int(Path(f"/proc/{regular}/stat").read_text().split()[3])
+        os.kill(_lane_pid(port, regular), signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while True:  # the replacement, forked last, is the lane's worker
+            time.sleep(0.5)
+            try:
+                lane = _lane_pid(port, regular)
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+        os.kill(master, signal.SIGTTOU)  # one worker: the oldest, the regular one, goes
+        deadline = time.monotonic() + 20
+        while _alive(regular):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        # Within ALONE_SECONDS and a turn of its loop; the connection waits in the backlog.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        try:
+            assert _pid_of(conn, "calm.test")[0] == lane
+        finally:
+            conn.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
