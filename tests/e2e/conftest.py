@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.e2e.watch import watch
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -201,15 +203,7 @@ def _new_page(request, browser, axe, viewport):
             else None
         ),
     )
-    log = request.node.__dict__.setdefault("_e2e_console", [])
-    page.on("console", lambda msg: log.append(f"console.{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda exc: log.append(f"page error: {exc}"))
-    page.on(
-        "response",
-        lambda r: log.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-    )
-    page.on("requestfailed", lambda req: log.append(f"request failed: {req.url} {req.failure}"))
-    request.node._e2e_pages = [*getattr(request.node, "_e2e_pages", []), page]
+    watch(request, page)
     return context, page
 
 

@@ -29,6 +29,7 @@ from portal.enrollment.models import Enrollment, WaitlistEntry
 from portal.requests.models import Request
 from saas_platform.app_web import serve, web_export
 from tenants.models import Tenant
+from tests.e2e.watch import watch
 from tests.localstripe import KEY
 from tests.portal.enrollment_helpers import accept_policies, make_family, make_offering
 
@@ -124,6 +125,7 @@ def saved_card(tenant, email: str, stripe_url: str) -> None:
 
 
 def test_the_family_journey_in_the_app(
+    request,
     browser,
     e2e_tenant,
     app_server,
@@ -167,6 +169,7 @@ def test_the_family_journey_in_the_app(
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         context.set_default_timeout(30_000)
         page = context.new_page()
+        watch(request, page)  # its screenshot and console in a failure's report
         try:
             # 1. Find the business in the platform directory.
             find_business(page, app_server, shot_name="1-directory")
@@ -318,15 +321,18 @@ def test_the_family_journey_in_the_app(
                 assert WaitlistEntry.objects.get(family=mine.family).status == "accepted"
             connection.set_schema_to_public()
         finally:
-            context.close()
+            request.addfinalizer(context.close)  # after a failure's screenshot
 
 
 @pytest.mark.parametrize("width", [390, 768, 1280])
-def test_the_app_at_phone_tablet_and_desktop_widths(browser, e2e_tenant, app_server, width):
+def test_the_app_at_phone_tablet_and_desktop_widths(
+    request, browser, e2e_tenant, app_server, width
+):
     """The directory and the business's sign-in screen, as a family sees them at each width."""
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-MX")
     context.set_default_timeout(30_000)
     page = context.new_page()
+    watch(request, page)  # its screenshot and console in a failure's report
     try:
         page.goto(app_server)
         page.get_by_label("Nombre o código de la escuela").fill("Kestrel")
@@ -337,12 +343,12 @@ def test_the_app_at_phone_tablet_and_desktop_widths(browser, e2e_tenant, app_ser
         assert box["x"] >= 0 and box["x"] + box["width"] <= width  # nothing off-screen
         shot(page, f"signin-es-{width}")
     finally:
-        context.close()
+        request.addfinalizer(context.close)  # after a failure's screenshot
 
 
 @pytest.mark.parametrize("width", [390, 768, 1280])
 def test_the_app_says_at_once_when_every_class_of_an_opening_is_full(
-    browser, e2e_tenant, app_server, width
+    request, browser, e2e_tenant, app_server, width
 ):
     """A family waiting in an opening's line when its last seat goes: the app's next poll
     tells it (it keeps its place in case a seat opens up, and may leave), no estimate shown."""
@@ -373,6 +379,7 @@ def test_the_app_says_at_once_when_every_class_of_an_opening_is_full(
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
     context.set_default_timeout(30_000)
     page = context.new_page()
+    watch(request, page)  # its screenshot and console in a failure's report
     try:
         find_business(page, app_server)
         page.get_by_label("Email").filter(visible=True).fill(email)
@@ -398,4 +405,4 @@ def test_the_app_says_at_once_when_every_class_of_an_opening_is_full(
         with tenant_context(tenant):
             waiting_room.queue_clear(opening=opening)
         connection.set_schema_to_public()
-        context.close()
+        request.addfinalizer(context.close)  # after a failure's screenshot
