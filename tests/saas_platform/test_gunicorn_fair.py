@@ -820,11 +820,18 @@ def test_a_worker_takes_the_connection_itself_after_the_longest_deferral(board, 
     assert board.should_defer(mine, 5, now=12.0 + limit / 2)
 
 
-def test_balanced_accept_setting(monkeypatch):
-    monkeypatch.delenv("GUNICORN_BALANCED_ACCEPT", raising=False)
-    assert gunicorn_fair.balanced_accept()
-    monkeypatch.setenv("GUNICORN_BALANCED_ACCEPT", "0")
-    assert not gunicorn_fair.balanced_accept()
+@pytest.mark.parametrize(
+    "name, read",
+    [
+        ("GUNICORN_BALANCED_ACCEPT", gunicorn_fair.balanced_accept),
+        ("GUNICORN_QUIET_LANE", gunicorn_fair.quiet_lane),
+    ],
+)
+def test_settings_on_unless_turned_off(monkeypatch, name, read):
+    monkeypatch.delenv(name, raising=False)
+    assert read()
+    monkeypatch.setenv(name, "0")
+    assert not read()
 
 
 PID_APP = """
@@ -991,13 +998,6 @@ def test_a_connection_handed_over_arrives_with_its_bytes_unread(lane):
     assert client.recv(16) == b"answer"
     for sock in (handed, client, server):
         sock.close()
-
-
-def test_quiet_lane_setting(monkeypatch):
-    monkeypatch.delenv("GUNICORN_QUIET_LANE", raising=False)
-    assert gunicorn_fair.quiet_lane()
-    monkeypatch.setenv("GUNICORN_QUIET_LANE", "0")
-    assert not gunicorn_fair.quiet_lane()
 
 
 LANE_APP = """
