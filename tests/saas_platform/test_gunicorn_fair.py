@@ -1061,12 +1061,35 @@ def _lane_pid(port: int, regular: int) -> int:
     return pid
 
 
+@contextlib.contextmanager
+def _lane_server(config: Path | None = None, **env: str):
+    """gunicorn with a regular worker and the quiet lane's (2 threads each, connections kept
+    alive 30 s), once both are up; ``config``: a gunicorn config file; ``env``: more of the
+    workers' environment."""
+    args = "--keep-alive 30" + (f" -c {config}" if config else "")
+    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
+    env = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": args, **env}
+    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=env) as port:
+        time.sleep(0.5)  # both workers up (the first answer only says one is)
+        yield port
+
+
+def _replaced_lane_pid(port: int, regular: int) -> int:
+    """The lane worker's pid once gunicorn has forked the worker that took the role (within
+    20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        time.sleep(0.5)
+        try:
+            return _lane_pid(port, regular)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
 @pytest.mark.integration
 def test_a_quiet_business_is_served_by_the_lane_worker_while_another_is_busy():
-    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
-    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
-    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
-        time.sleep(0.5)  # both workers up
+    with _lane_server() as port:
         # Calm: one worker accepts every connection, the other (the lane's) none.
         calm = {_new_pid_of(port, "calm.test")[0] for _ in range(6)}
         assert len(calm) == 1, calm
@@ -1092,22 +1115,11 @@ def test_a_quiet_business_is_served_by_the_lane_worker_while_another_is_busy():
 def test_a_lane_worker_killed_is_replaced_by_the_next_worker_forked():
     import signal
 
-    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
-    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
-    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
-        time.sleep(0.5)
+    with _lane_server() as port:
         regular = _new_pid_of(port, "calm.test")[0]
         first = _lane_pid(port, regular)
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 20
-        while True:  # gunicorn forks a new worker; it takes the role
-            time.sleep(0.5)
-            try:
-                second = _lane_pid(port, regular)
-                break
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
+        second = _replaced_lane_pid(port, regular)  # gunicorn forks a new worker for the role
         assert second != first
         assert _new_pid_of(port, "calm.test")[0] == regular
 
@@ -1116,15 +1128,11 @@ def test_a_lane_worker_killed_is_replaced_by_the_next_worker_forked():
 def test_after_a_reload_one_of_the_new_workers_is_the_lane():
     import signal
 
-    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
-    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
     folder = Path(tempfile.mkdtemp(prefix="fair-"))
     (folder / "gunicorn_conf.py").write_text(
         "from saas_platform.gunicorn_conf import on_reload  # noqa: F401\n"
     )
-    lane_on["GUNICORN_CMD_ARGS"] += f" -c {folder / 'gunicorn_conf.py'}"
-    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
-        time.sleep(0.5)
+    with _lane_server(config=folder / "gunicorn_conf.py") as port:
         regular = _new_pid_of(port, "calm.test")[0]
         old_lane = _lane_pid(port, regular)
         master = int(Path(f"/proc/{regular}/stat").read_text().split()[3])
@@ -1195,15 +1203,7 @@ def _thread_nices(pid: int) -> list[int]:
 def test_the_lane_worker_runs_above_the_others_where_it_may():
     if not _may_restore_priority():
         pytest.skip("this process may not raise a thread's priority (CAP_SYS_NICE)")
-    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
-    env = {
-        "GUNICORN_QUIET_LANE": "1",
-        "GUNICORN_LANE_PRIORITY": "3",
-        "GUNICORN_BUSY_NICE": "0",
-        "GUNICORN_CMD_ARGS": "--keep-alive 30",
-    }
-    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=env) as port:
-        time.sleep(0.5)
+    with _lane_server(GUNICORN_LANE_PRIORITY="3", GUNICORN_BUSY_NICE="0") as port:
         regular = _new_pid_of(port, "calm.test")[0]
         lane = _lane_pid(port, regular)
         master = _nice(int(Path(f"/proc/{regular}/stat").read_text().split()[3]))
@@ -1217,22 +1217,11 @@ def test_a_lane_worker_left_alone_accepts_connections_itself():
     the oldest: the regular one, once the lane's worker was replaced), it accepts itself."""
     import signal
 
-    fair = "saas_platform.gunicorn_fair.FairThreadWorker"
-    lane_on = {"GUNICORN_QUIET_LANE": "1", "GUNICORN_CMD_ARGS": "--keep-alive 30"}
-    with _gunicorn(LANE_APP, threads=2, worker_class=fair, workers=2, env=lane_on) as port:
-        time.sleep(0.5)
+    with _lane_server() as port:
         regular = _new_pid_of(port, "calm.test")[0]
         master = int(Path(f"/proc/{regular}/stat").read_text().split()[3])
         os.kill(_lane_pid(port, regular), signal.SIGKILL)
-        deadline = time.monotonic() + 20
-        while True:  # the replacement, forked last, is the lane's worker
-            time.sleep(0.5)
-            try:
-                lane = _lane_pid(port, regular)
-                break
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
+        lane = _replaced_lane_pid(port, regular)  # the replacement, forked last
         os.kill(master, signal.SIGTTOU)  # one worker: the oldest, the regular one, goes
         deadline = time.monotonic() + 20
         while _alive(regular):
