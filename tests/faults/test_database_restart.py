@@ -11,6 +11,8 @@ when the connection is killed, so only reads are made."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -29,7 +31,16 @@ def terminate_backend_of_this_process() -> int:
     params.pop("prepare_threshold", None)
     with psycopg.connect(**params, autocommit=True) as killer:
         killed = killer.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
-    assert killed
+        assert killed
+        # pg_terminate_backend only signals the backend: it returns before the backend has
+        # told its client and closed the socket. A restart is over before the next request
+        # comes; here the next request came first once (a clean clone under load: the socket
+        # still quiet, the request's first statement met the dying backend, a 500). So wait
+        # until the backend is gone, as every client of a restarted server finds it.
+        deadline = time.monotonic() + 10
+        while killer.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+            assert time.monotonic() < deadline, f"backend {pid} still there 10 s after its end"
+            time.sleep(0.01)
     return pid
 
 
