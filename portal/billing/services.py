@@ -45,29 +45,48 @@ REFUND_RESUME_AFTER = timedelta(minutes=5)
 
 
 def ledger_post(
-    *, family_id, kind, description, amount, currency, source_key, order=None, payment=None
+    *,
+    family_id,
+    kind,
+    description,
+    amount,
+    currency,
+    source_key,
+    order=None,
+    payment=None,
+    new_source=False,
 ) -> LedgerEntry:
-    """One ledger entry, once per ``source_key`` (a second call returns the first entry)."""
+    """One ledger entry, once per ``source_key`` (a second call returns the first entry).
+    ``new_source``: the caller made the source in this transaction, so it can have no entry
+    yet and the insert needs no savepoint to survive a duplicate (two round trips fewer; a
+    duplicate would still be refused by the unique key, failing the transaction)."""
+    fields = {
+        "family_id": family_id,
+        "kind": kind,
+        "description": description[:255],
+        "amount": amount,
+        "currency": currency,
+        "source_key": source_key,
+        "order": order,
+        "payment": payment,
+    }
+    if new_source:
+        return LedgerEntry.objects.create(**fields)
     try:
         with transaction.atomic():
-            return LedgerEntry.objects.create(
-                family_id=family_id,
-                kind=kind,
-                description=description[:255],
-                amount=amount,
-                currency=currency,
-                source_key=source_key,
-                order=order,
-                payment=payment,
-            )
+            return LedgerEntry.objects.create(**fields)
     except IntegrityError:
         return LedgerEntry.objects.get(source_key=source_key)  # already recorded
 
 
-def ledger_record_order(*, order: Order, lines: list[OrderLine] | None = None) -> None:
+def ledger_record_order(
+    *, order: Order, lines: list[OrderLine] | None = None, new_order: bool = False
+) -> None:
     """The order's charges and discounts, one entry per line (idempotent). Lines that are not
     charges (a balance payment) are skipped. Tenders are recorded by ``portal.orders``.
-    ``lines``: the order's lines when the caller has just read them (not read again)."""
+    ``lines``: the order's lines when the caller has just read them (not read again);
+    ``new_order``: the order was made in this transaction and not recorded yet (each entry is
+    inserted without a savepoint, ``ledger_post``)."""
     if lines is None:
         lines = list(order.lines.exclude(kind__in=OrderLine.NOT_CHARGED))
     for line in lines:
@@ -81,6 +100,7 @@ def ledger_record_order(*, order: Order, lines: list[OrderLine] | None = None) -
             currency=order.currency,
             source_key=f"orderline:{line.pk}",
             order=order,
+            new_source=new_order,
         )
 
 

@@ -312,6 +312,7 @@ def checkout(
                     summary=[enrollment_confirmed(e) for e in reserved],
                     pending_any=any(e.status == Enrollment.Status.PENDING for e in reserved),
                     tendered=False,
+                    new_order=True,
                 )
             if gift_certificate_code:
                 drawn = tenders.tender_gift_certificate(
@@ -451,13 +452,20 @@ def order_confirm_locked(
 ) -> None:
     """Confirm an order the caller has locked (with its offerings' locks, taken first).
     A caller that has just made the order may say what it knows instead of having it read
-    again: ``reserved``, its reserved enrollments (with their offerings and students loaded),
-    and ``tendered=False`` when it put no tender on it."""
+    again: ``reserved``, its reserved enrollments (with their offerings and students loaded;
+    the order is then new, with nothing in the ledger yet), and ``tendered=False`` when it put
+    no tender on it."""
     summary, pending_any = enrollments_confirm(
         order=order, portal=portal, now=now, reserved=reserved
     )
     order_confirmed(
-        order, portal=portal, now=now, summary=summary, pending_any=pending_any, tendered=tendered
+        order,
+        portal=portal,
+        now=now,
+        summary=summary,
+        pending_any=pending_any,
+        tendered=tendered,
+        new_order=reserved is not None,
     )
 
 
@@ -469,11 +477,14 @@ def order_confirmed(
     summary: list[str],
     pending_any: bool,
     tendered: bool,
+    new_order: bool = False,
 ) -> None:
     """What confirming an order does once its enrollments are confirmed (``summary`` and
     ``pending_any`` as ``enrollments_confirm`` returns them): fees, the ledger, tenders,
     certificates and passes, autopay, the order's own status (unless it was written
-    confirmed), the family's emails. The caller holds the order's and its offerings' locks."""
+    confirmed), the family's emails. The caller holds the order's and its offerings' locks.
+    ``new_order``: the caller made the order in this transaction (its lines have no ledger
+    entries yet)."""
     # The lines are read once (under the locks): the fee charges, what the order bought and
     # the receipt come from the same rows.
     lines = list(order.lines.all())
@@ -487,8 +498,9 @@ def order_confirmed(
             registration_year=line.registration_year,
             defaults={"order": order},
         )
-    # Idempotent: an invoice's charges are already there.
-    ledger_record_order(order=order, lines=lines)
+    # Idempotent: an invoice's charges are already there (an order made in this transaction
+    # has none: recorded without a savepoint each).
+    ledger_record_order(order=order, lines=lines, new_order=new_order)
     if tendered:
         tenders.tenders_consume(order=order)
     # Certificates and passes only come with their own lines (portal.store.purchases).

@@ -304,8 +304,43 @@ def test_free_orders_still_reach_the_ledger(connected):
     enrollment.cart_add(
         family=connected.family, student_id=connected.student.pk, offering_id=offering.pk
     )
-    orders.checkout(family=connected.family)
+    order = orders.checkout(family=connected.family)
     assert list(LedgerEntry.objects.values_list("kind", "amount")) == [("charge", 0)]
+    # Recorded in the checkout's transaction without a savepoint of its own (the order is new):
+    # the same entry and audit record as the idempotent path makes, and recording the order
+    # again (a webhook, a retried task) still adds nothing.
+    from portal.billing.services import ledger_record_order
+    from portal.privacy.models import AuditEntry
+
+    entry = LedgerEntry.objects.get()
+    assert entry.order_id == order.pk and entry.source_key.startswith("orderline:")
+    assert AuditEntry.objects.filter(
+        object_type=LedgerEntry._meta.label_lower, object_id=str(entry.pk)
+    ).exists()
+    ledger_record_order(order=order)
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_a_ledger_entry_said_new_is_still_refused_twice(connected):
+    """``new_source`` skips the savepoint, not the unique key: a caller wrong about its source
+    being new fails its transaction instead of recording the charge twice."""
+    from django.db import IntegrityError, transaction
+
+    from portal.billing.services import ledger_post
+
+    entry = {
+        "family_id": connected.family.pk,
+        "kind": LedgerEntry.Kind.CHARGE,
+        "description": "Tuition",
+        "amount": 1000,
+        "currency": "usd",
+        "source_key": "orderline:test-1",
+    }
+    first = ledger_post(**entry, new_source=True)
+    assert ledger_post(**entry) == first  # the idempotent path returns the first entry
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ledger_post(**entry, new_source=True)
+    assert LedgerEntry.objects.count() == 1
 
 
 @pytest.mark.parametrize(
