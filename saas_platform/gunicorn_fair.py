@@ -378,6 +378,19 @@ class FairQueue:
             return sum(len(queue) for queue in self._flows.values())
 
 
+def allow_nice(nice: int) -> None:
+    """Let this process set a thread's nice value as high as ``nice`` (lower is higher
+    priority): raise the soft ``RLIMIT_NICE`` to the 20 - ``nice`` that takes, if the hard limit
+    allows it. Does nothing otherwise (``CAP_SYS_NICE`` needs no limit)."""
+    import resource
+
+    wanted = 20 - nice
+    soft, hard = resource.getrlimit(resource.RLIMIT_NICE)
+    if soft < wanted and (hard == resource.RLIM_INFINITY or hard >= wanted):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NICE, (wanted, hard))
+
+
 class ThreadPriority:
     """A pool thread's CPU priority, request by request: a business's request that finds
     another of the same business already in the worker runs ``lower`` nice steps below the
@@ -409,13 +422,7 @@ class ThreadPriority:
     def available(lower: int) -> bool:
         """Whether a thread of this process may lower its priority and raise it back (raising
         the soft ``RLIMIT_NICE`` up to its hard limit first, if that is what it takes)."""
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NICE)
-        wanted = 20 - os.getpriority(os.PRIO_PROCESS, 0)
-        if soft < wanted and (hard == resource.RLIM_INFINITY or hard >= wanted):
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_NICE, (wanted, hard))
+        allow_nice(os.getpriority(os.PRIO_PROCESS, 0))
         result: list[bool] = []
 
         def probe() -> None:
@@ -760,16 +767,10 @@ def raise_priority(steps: int) -> int:
     ``CAP_SYS_NICE``, or ``RLIMIT_NICE`` >= 20 + the steps above nice 0 (the soft limit is
     raised to the hard one first, if that is what it takes). The steps it raised: ``steps``,
     or 0 where it may not (the priority is left as it was)."""
-    import resource
-
     if steps <= 0:
         return 0
     base = os.getpriority(os.PRIO_PROCESS, 0)
-    wanted = 20 - (base - steps)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NICE)
-    if soft < wanted and (hard == resource.RLIM_INFINITY or hard >= wanted):
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NICE, (wanted, hard))
+    allow_nice(base - steps)
     try:
         os.setpriority(os.PRIO_PROCESS, 0, base - steps)
     except OSError:
