@@ -37,9 +37,10 @@ can be overridden from the environment:
   a Unix socket, before any byte is read), so that business's requests do not share a
   process, its GIL and its cores' turns with the rush (``saas_platform.gunicorn_fair.QuietLane``);
   fair pool only; counted in ``GUNICORN_WORKERS`` when that is set; 0: off
-- ``GUNICORN_LANE_PRIORITY`` (5): how many nice steps above the other workers the quiet lane's
-  worker runs (a business's second request there at theirs), where it may: ``CAP_SYS_NICE`` or
-  ``RLIMIT_NICE`` >= 20 + steps; otherwise at their priority; 0: never
+- ``GUNICORN_LANE_PRIORITY`` (15): how many nice steps above the other workers the quiet lane's
+  worker runs (a business's second request there at theirs), as far as it may: ``CAP_SYS_NICE``
+  or ``RLIMIT_NICE`` >= 20 + steps (fewer steps with a lower limit); otherwise at their
+  priority; 0: never
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

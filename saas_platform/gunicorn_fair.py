@@ -405,8 +405,8 @@ class ThreadPriority:
     lowered.
 
     Linux sets nice values per thread. Lowering one's priority is always allowed; raising it
-    back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose sets 25, for the quiet lane's
-    raised worker too: ``ulimits: nice: 25``; systemd: ``LimitNICE=25``). ``available``
+    back needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 (compose sets 35, for the quiet lane's
+    raised worker too: ``ulimits: nice: 35``; systemd: ``LimitNICE=35``). ``available``
     tries both ways on a thread of its own once per worker; where it may not restore a
     priority it does nothing, so no thread is lowered that could not be raised back. (Should
     the right be taken away later, the raise that fails leaves that one thread lowered and
@@ -752,30 +752,33 @@ class QuietLane:
         return socks
 
 
-DEFAULT_LANE_PRIORITY = 5
+DEFAULT_LANE_PRIORITY = 15
 
 
 def lane_priority() -> int:
-    """``GUNICORN_LANE_PRIORITY`` (default 5): how many nice steps above the other workers the
+    """``GUNICORN_LANE_PRIORITY`` (default 15): how many nice steps above the other workers the
     quiet lane's worker runs, where it may (0: at theirs)."""
     raw = os.environ.get("GUNICORN_LANE_PRIORITY", "").strip()
     return max(0, min(20, int(raw))) if raw else DEFAULT_LANE_PRIORITY
 
 
 def raise_priority(steps: int) -> int:
-    """Raise this thread (and the threads it starts next) ``steps`` nice steps, if allowed:
-    ``CAP_SYS_NICE``, or ``RLIMIT_NICE`` >= 20 + the steps above nice 0 (the soft limit is
-    raised to the hard one first, if that is what it takes). The steps it raised: ``steps``,
-    or 0 where it may not (the priority is left as it was)."""
+    """Raise this thread (and the threads it starts next) up to ``steps`` nice steps, as far as
+    allowed: ``CAP_SYS_NICE``, or ``RLIMIT_NICE`` >= 20 + the steps above nice 0 (the soft
+    limit is raised to the hard one first, if that is what it takes). The steps it raised:
+    ``steps``, fewer where only fewer are allowed (a limit set for an earlier, smaller
+    default still gives that much), 0 where none is (the priority is left as it was)."""
     if steps <= 0:
         return 0
     base = os.getpriority(os.PRIO_PROCESS, 0)
     allow_nice(base - steps)
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, base - steps)
-    except OSError:
-        return 0
-    return steps
+    for raised in range(steps, 0, -1):
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, base - raised)
+        except OSError:
+            continue
+        return raised
+    return 0
 
 
 def quiet_lane() -> bool:

@@ -1154,7 +1154,7 @@ def test_after_a_reload_one_of_the_new_workers_is_the_lane():
 
 def test_lane_priority_setting(monkeypatch):
     monkeypatch.delenv("GUNICORN_LANE_PRIORITY", raising=False)
-    assert gunicorn_fair.lane_priority() == 5
+    assert gunicorn_fair.lane_priority() == 15
     monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "0")
     assert gunicorn_fair.lane_priority() == 0
     monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "99")
@@ -1193,6 +1193,29 @@ def test_the_lane_worker_stays_at_its_priority_where_it_may_not(monkeypatch):
     monkeypatch.setattr(os, "setpriority", refused)
     raised, before, after = _in_a_thread(lambda: gunicorn_fair.raise_priority(5))
     assert raised == 0 and after == before
+
+
+def test_the_lane_worker_raises_as_far_as_it_may(monkeypatch):
+    """A limit that allows fewer steps than asked (``RLIMIT_NICE`` 25, set for the earlier
+    default of 5) still raises the lane that far, rather than leaving it at theirs."""
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority (CAP_SYS_NICE)")
+    real = os.setpriority
+    floors: list[int] = []
+
+    def limited(which, who, value):
+        floor = floors[0]
+        if value < floor:
+            raise PermissionError(1, "Operation not permitted")
+        real(which, who, value)
+
+    def raise_limited():
+        floors.append(os.getpriority(os.PRIO_PROCESS, 0) - 5)
+        return gunicorn_fair.raise_priority(15)
+
+    monkeypatch.setattr(os, "setpriority", limited)
+    raised, before, after = _in_a_thread(raise_limited)
+    assert raised == 5 and after == before - 5
 
 
 def _thread_nices(pid: int) -> list[int]:
