@@ -777,7 +777,8 @@ def raise_priority(steps: int) -> int:
             os.setpriority(os.PRIO_PROCESS, 0, base - raised)
         except OSError:
             continue
-        return raised
+        # What it became: Linux stops at -20 without a word (a master started raised already).
+        return base - os.getpriority(os.PRIO_PROCESS, 0)
     return 0
 
 

@@ -1218,6 +1218,20 @@ def test_the_lane_worker_raises_as_far_as_it_may(monkeypatch):
     assert raised == 5 and after == before - 5
 
 
+def test_the_lane_worker_says_how_far_it_rose_at_the_top(monkeypatch):
+    """Linux stops at nice -20 without an error: the steps it says it raised are the steps it
+    did, so the lane's second request goes back to the others' priority, not below it."""
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority (CAP_SYS_NICE)")
+
+    def near_the_top():
+        os.setpriority(os.PRIO_PROCESS, 0, -17)
+        return gunicorn_fair.raise_priority(15)
+
+    raised, _before, after = _in_a_thread(near_the_top)
+    assert after == -20 and raised == 3
+
+
 def _thread_nices(pid: int) -> list[int]:
     return sorted(_nice(int(tid)) for tid in os.listdir(f"/proc/{pid}/task"))
 
