@@ -1218,7 +1218,7 @@ def test_the_lane_worker_raises_as_far_as_it_may(monkeypatch):
     assert raised == 5 and after == before - 5
 
 
-def test_the_lane_worker_says_how_far_it_rose_at_the_top(monkeypatch):
+def test_the_lane_worker_says_how_far_it_rose_at_the_top():
     """Linux stops at nice -20 without an error: the steps it says it raised are the steps it
     did, so the lane's second request goes back to the others' priority, not below it."""
     if not _may_restore_priority():
