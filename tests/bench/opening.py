@@ -7,7 +7,7 @@ checkout can take them" (the closed loop, 100 families checking out at once). 3,
 arrive within 10 s of the opening (half before it: the shuffled pre-queue; half after: in order)
 and go through join -> wait (polling at the cadence the server asks for) -> admitted -> hold ->
 checkout (nothing due) -> leave when every class they tried was full;
-tests/bench/opening_driver.py (asyncio + aiohttp, its own process) plays them. Meanwhile
+tests/bench/opening_driver.py (asyncio + aiohttp on uvloop, its own process) plays them. Meanwhile
 business B has ordinary traffic: class searches by wrk at ``BENCH_OPENING_CALM_RPS`` (20/s),
 arriving at random as independent visitors' would (``BENCH_OPENING_B_ARRIVALS``: ``random``,
 or ``lockstep`` as before the seventeenth pass), measured alone first (calm) and then during
@@ -29,7 +29,8 @@ for 40 seats); ``BENCH_OPENING_MAX_SECONDS`` (150) bounds the part after the ope
 ``BENCH_OPENING_POLL_SECONDS`` (0: as the server says) overrides the families' poll interval;
 ``BENCH_OPENING_SLOTS`` (100) is the opening's checkout slots; ``BENCH_OPENING_AWAY_SHARE`` (0)
 of the families ask only every ``BENCH_OPENING_AWAY_SECONDS`` (30) after the opening, as a
-hidden tab or an app in the background would.
+hidden tab or an app in the background would; ``BENCH_OPENING_LOOP`` (``uvloop``) is the
+families' event loop (``asyncio``: the standard library's, as before the twenty-fourth pass).
 """
 
 from __future__ import annotations
@@ -293,6 +294,8 @@ def run() -> dict:
     # of what a slot held by an absent family costs the line; the targets are at 0).
     away_share = float(os.environ.get("BENCH_OPENING_AWAY_SHARE", "0"))
     away_seconds = float(os.environ.get("BENCH_OPENING_AWAY_SECONDS", "30"))
+    # The families' event loop (tests/bench/opening_driver.py): uvloop, or asyncio's.
+    loop = os.environ.get("BENCH_OPENING_LOOP", "uvloop")
 
     sys.stderr.write(f"  opening: building {families} families, {CLASSES} classes…\n")
     data = build(families=families, seats_per_class=seats_per_class)
@@ -364,6 +367,8 @@ def run() -> dict:
                 str(away_share),
                 "--away-seconds",
                 str(away_seconds),
+                "--loop",
+                loop,
                 "--out",
                 str(out_file),
             ],
@@ -424,6 +429,7 @@ def run() -> dict:
         "workdir": str(workdir),
         "opens_epoch": opens_epoch,
         "fair": os.environ.get("GUNICORN_FAIR", "1").strip() != "0",
+        "loop": loop,
     }
     result_file.write_text(json.dumps(out))
     return out
@@ -642,7 +648,7 @@ def report(r: dict) -> None:
         f"{'fair thread pool' if r.get('fair', True) else 'FIFO thread pool (GUNICORN_FAIR=0)'}"
         f", DEBUG off; {r['families']} families within 10 s of the "
         f"opening for {r['seats']} seats in {CLASSES} classes, polling "
-        f"{_cadence(r)}; asyncio/aiohttp driver)"
+        f"{_cadence(r)}; aiohttp driver on {r.get('loop', 'asyncio')})"
     )
     print(f"  outcomes                              {outcomes}")
     if registered:

@@ -1,6 +1,9 @@
 """The families of the opening-minute benchmark (tests/bench/opening.py), as a load generator in
 its own process: asyncio and aiohttp, one coroutine per family, sharing a bounded pool of
-keep-alive connections to gunicorn on 127.0.0.1.
+keep-alive connections to gunicorn on 127.0.0.1. The event loop is uvloop's (``--loop asyncio``
+for the standard library's): the driver shares the machine's two cores with the server, and on
+libuv it took 0.20 of a core during the sale against 0.22-0.23 (docs/benchmarks.md, issue 21,
+"Twenty-fourth pass").
 
 Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around the opening):
 
@@ -285,8 +288,19 @@ if __name__ == "__main__":
     )
     parser.add_argument("--away-share", type=float, default=0.0)
     parser.add_argument("--away-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="the event loop: uvloop (libuv, less of the machine's CPU a request) or asyncio's",
+    )
     parser.add_argument("--out", required=True)
     ns = parser.parse_args()
-    result = asyncio.run(main(ns))
+    if ns.loop == "uvloop":
+        import uvloop
+
+        result = uvloop.run(main(ns))
+    else:
+        result = asyncio.run(main(ns))
     with open(ns.out, "w") as fh:
         json.dump(result, fh)
