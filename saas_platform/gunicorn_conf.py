@@ -28,6 +28,10 @@ can be overridden from the environment:
   another of its requests is in the worker, so another business's request gets a core first
   (``saas_platform.gunicorn_fair.ThreadPriority``; fair pool only; off where the worker may not
   raise a thread's priority back: needs ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20); 0: never
+- ``GUNICORN_PASS_TURNS`` (8): how many of a business's turns in a row go to its families the
+  waiting room has let in (requests carrying a pass: their class list, holds and checkouts)
+  before its joins and polls get one, so a registration opening sells its seats first (fair
+  pool only; the front of the line's polls still go first); 0: every flow its own turn
 - ``GUNICORN_BALANCED_ACCEPT`` (1): a worker holding more connections than a sibling leaves
   a new connection to it for up to 20 ms (``saas_platform.gunicorn_fair.ConnectionBoard``),
   so keep-alive connections spread over the workers instead of piling onto whichever woke

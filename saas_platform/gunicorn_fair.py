@@ -20,11 +20,17 @@ behind thousands of polls from further back nor behind a round of every other fl
 whose prefix was added by hand fails its signature and gets a 400); and the requests of families
 the line has let in (carrying a waiting-room pass: the apps' ``X-Waiting-Room-Pass`` header or
 the web's ``wr_pass`` cookie: their class list, holds and checkouts) are another, so they do not
-wait behind the thousands of families joining the line at the opening minute. Only the pass's
-presence is read here (a forged one buys a turn among the business's own flows, nothing more:
-the application checks the pass itself). A connection just accepted waits in gthread's poller
-until its first bytes arrive (instead of in a thread), so its flow is known when it is queued;
-one whose bytes cannot be read (TLS terminated here) is the flow ``""``.
+wait behind the thousands of families joining the line at the opening minute; more than that,
+a business's turn goes to its pass flow while it has requests queued, up to ``pass_turns``
+(``GUNICORN_PASS_TURNS``, 8) of the business's turns in a row before its joins or polls get
+one: the seats of an opening are sold first, and the line's joins and polls, which families
+repeat as often as they are answered, take what is left (docs/rush.md, twenty-fourth pass).
+Another business's turns come as often as before: a turn given to the passes counts as the
+flow's whose turn it was. Only the pass's presence is read here (a forged one buys its
+business's own turns, nothing more: the application checks the pass itself). A connection
+just accepted waits in gthread's poller until its first bytes arrive (instead of in a thread),
+so its flow is known when it is queued; one whose bytes cannot be read (TLS terminated here) is
+the flow ``""``.
 
 Only when the threads are all busy is there a queue to take turns in: an idle server serves
 requests in arrival order, as before. The share is by requests, not by CPU: a flow of costly
@@ -116,6 +122,8 @@ _FRONT = re.compile(
 
 
 FRONT_FLOW = " front"  # a host's front-of-the-line polls: "<host> front"
+# Requests of a host's families the line has let in: "<host> pass".
+PASS_FLOW = " pass"  # noqa: S105 - a flow's name, not a password
 
 
 def flow_of(head: bytes) -> str:
@@ -129,7 +137,7 @@ def flow_of(head: bytes) -> str:
     if _POLL.match(head):
         return f"{host}{FRONT_FLOW}" if _FRONT.search(head) else f"{host} poll"
     if _PASS.search(head):
-        return f"{host} pass"
+        return f"{host}{PASS_FLOW}"
     return host
 
 
@@ -165,8 +173,14 @@ class FairQueue:
         limit: int | None = None,
         running: int | None = None,
         idle: Callable[[], None] | None = None,
+        pass_turns: int = 0,
     ) -> None:
         self._flows: OrderedDict[str, deque] = OrderedDict()
+        # A business's turn goes to its families holding a waiting-room pass (``PASS_FLOW``)
+        # while they have requests queued, up to this many of its turns in a row; then one
+        # turn to the flow whose turn it was (its joins, its polls). 0: every flow its own turn.
+        self._pass_turns = pass_turns
+        self._pass_streak: dict[str, int] = {}  # by business: its turns given to its passes
         # Called by a thread about to wait for a request, with the queue's lock held: keep it
         # to a call or two (the pool's: one setpriority, and only when the thread was lowered).
         self._idle = idle
@@ -258,6 +272,7 @@ class FairQueue:
             now = time.monotonic()
             for flow in self._order() if self._place_free() else ():
                 if self._eligible(flow, now):
+                    flow = self._turn_of(flow)
                     queue = self._flows[flow]
                     item = queue.popleft()
                     if queue:
@@ -279,6 +294,24 @@ class FairQueue:
             if self._idle is not None:
                 self._idle()
             self._ready.wait(self.LOOK_AGAIN_SECONDS if self._flows else None)
+
+    def _turn_of(self, flow: str) -> str:
+        """The flow that takes ``flow``'s turn (the caller holds the lock): its business's
+        pass flow, when that has requests queued and has not had ``pass_turns`` of the
+        business's turns in a row; then ``flow`` itself, which had waited its turn. A turn
+        given to the passes still counts as ``flow``'s: it waits for every other flow again,
+        so another business's turn comes as often as before."""
+        if not self._pass_turns or flow.endswith((PASS_FLOW, FRONT_FLOW)):
+            return flow  # its own turn (the streak counts the turns taken from the others)
+        group = self.business(flow)
+        passes = group + PASS_FLOW
+        streak = self._pass_streak.get(group, 0)
+        if passes not in self._flows or streak >= self._pass_turns:
+            self._pass_streak.pop(group, None)
+            return flow
+        self._pass_streak[group] = streak + 1
+        self._flows.move_to_end(flow)
+        return passes
 
     def _order(self) -> list[str]:
         """The flows in the order this turn looks at them: the front of a waiting room's line
@@ -460,7 +493,11 @@ class FairThreadPool:
     """What gthread needs of its pool (``submit``, ``shutdown``), over a ``FairQueue``."""
 
     def __init__(
-        self, threads: int, running: int | None = None, priority: ThreadPriority | None = None
+        self,
+        threads: int,
+        running: int | None = None,
+        priority: ThreadPriority | None = None,
+        pass_turns: int = 0,
     ) -> None:
         places = None if running is None or running >= threads else max(running, 1)
         self.priority = priority
@@ -470,6 +507,7 @@ class FairThreadPool:
             # A thread waits for its next request at the process's priority: the request that
             # wakes it may be another business's, and it would wake lowered.
             idle=partial(priority.set, False) if priority is not None else None,
+            pass_turns=pass_turns,
         )
         self._threads = [
             threading.Thread(target=self._run, name=f"fair-{i}", daemon=True)
@@ -565,6 +603,17 @@ def busy_nice() -> int:
     in the worker (``GUNICORN_BUSY_NICE``, default 5; 0: never)."""
     raw = os.environ.get("GUNICORN_BUSY_NICE", "").strip()
     return max(0, min(19, int(raw))) if raw else DEFAULT_BUSY_NICE
+
+
+DEFAULT_PASS_TURNS = 8
+
+
+def pass_turns() -> int:
+    """How many of a business's turns in a row go to its families holding a waiting-room
+    pass before its other flows (joins, polls) get one (``GUNICORN_PASS_TURNS``, default 8;
+    0: every flow its own turn, as before the twenty-fourth pass)."""
+    raw = os.environ.get("GUNICORN_PASS_TURNS", "").strip()
+    return max(0, int(raw)) if raw else DEFAULT_PASS_TURNS
 
 
 class ConnectionBoard:
@@ -942,6 +991,7 @@ class FairThreadWorker(ThreadWorker):
             self.cfg.threads,
             running=running_places(self.cfg.threads),
             priority=ThreadPriority(lower) if lower else None,
+            pass_turns=pass_turns(),
         )
 
     def enqueue_req(self, conn):

@@ -285,7 +285,10 @@ def run() -> dict:
     calm_rps = float(os.environ.get("BENCH_OPENING_CALM_RPS", "20"))
     calm_seconds = float(os.environ.get("BENCH_OPENING_CALM_SECONDS", "15"))
     scale_seconds = int(os.environ.get("BENCH_OPENING_SCALE_SECONDS", "5"))
-    connections = int(os.environ.get("BENCH_OPENING_CONNECTIONS", "400"))
+    # A connection per family, as each family's browser or app has and as Caddy or an ingress in
+    # front of gunicorn opens upstream (no shared pool queues a request before the server sees
+    # it); 400 shared ones until the twenty-fourth pass.
+    connections = int(os.environ.get("BENCH_OPENING_CONNECTIONS") or families)
     # 0: the families poll as the server says (by place in line); a figure here shows what the line
     # would do with polls that far apart (a diagnostic: the targets are at 2 s).
     poll_seconds = float(os.environ.get("BENCH_OPENING_POLL_SECONDS", "0"))

@@ -1,9 +1,9 @@
 """The families of the opening-minute benchmark (tests/bench/opening.py), as a load generator in
-its own process: asyncio and aiohttp, one coroutine per family, sharing a bounded pool of
-keep-alive connections to gunicorn on 127.0.0.1. The event loop is uvloop's (``--loop asyncio``
-for the standard library's): the driver shares the machine's two cores with the server, and on
-libuv it took 0.20 of a core during the sale against 0.22-0.23 (docs/benchmarks.md, issue 21,
-"Twenty-fourth pass").
+its own process: asyncio and aiohttp, one coroutine per family, over a pool of keep-alive
+connections to gunicorn on 127.0.0.1 (``--connections``). The event loop is uvloop's
+(``--loop asyncio`` for the standard library's): the driver shares the machine's two cores
+with the server, and on libuv it took 0.20 of a core during the sale against 0.22-0.23
+(docs/benchmarks.md, issue 21, "Twenty-fourth pass").
 
 Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around the opening):
 
@@ -26,9 +26,11 @@ Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around
    next family; or, still in line, when an answer says every class is full (``all_full``: the
    line lets nobody in then, and offers to leave), as a parent told so would.
 
-Every request after the join goes out on the family's own schedule; the connections
-(``--connections``) are shared as a browser's would not be, so the figures are the server's
-under this many concurrent requests, not 3,000 open sockets.
+Every request after the join goes out on the family's own schedule. opening.py asks for a
+connection per family (as each family's browser has, and as Caddy or an ingress in front of
+gunicorn opens upstream), so every request waiting is waiting in the server, where its flow
+decides its turn; with fewer (``--connections``, 400 until the twenty-fourth pass) requests
+also wait in the driver's pool, first come first served, before the server sees them.
 
 Writes one JSON document: per family its arrival, join and admission times (seconds since the
 opening, client clock), the gaps between status answers while waiting, its outcome and when it

@@ -30,6 +30,7 @@ from saas_platform.gunicorn_fair import (
     ThreadPriority,
     busy_nice,
     flow_of,
+    pass_turns,
     running_places,
 )
 
@@ -106,6 +107,68 @@ def test_the_front_lane_goes_first_but_at_most_four_turns_in_a_row():
         "f0", "f1", "f2", "f3", "checkout", "f4", "f5", "f6", "f7", "search", "f8", "f9",
     ]  # fmt: skip
     assert FairQueue.FRONT_TURNS == 4
+
+
+def test_a_business_turn_goes_to_its_families_with_a_pass_first():
+    """In a rush, a business's turns go first to the families its line has let in (their
+    class list, holds and checkouts), at most ``pass_turns`` in a row before its joins or polls
+    get one; another business's turns come as often as they would without it."""
+    queue = FairQueue(pass_turns=2)
+    for i in range(4):
+        queue.put("a.test", f"join{i}")
+    for i in range(3):
+        queue.put("a.test poll", f"poll{i}")
+    for i in range(6):
+        queue.put("a.test pass", f"hold{i}")
+    queue.put("b.test", "b0")
+    queue.put("b.test", "b1")
+    taken = [queue.get()[1] for _ in range(len(queue))]
+    assert taken == [
+        "hold0", "hold1", "b0", "join0", "hold2", "b1", "hold3", "poll0", "hold4", "hold5",
+        "join1", "poll1", "join2", "poll2", "join3",
+    ]  # fmt: skip
+    # Each flow its own turn (pass_turns 0, the pool's default): b's second request comes
+    # later, the holds wait behind the joins and polls.
+    queue = FairQueue()
+    for i in range(4):
+        queue.put("a.test", f"join{i}")
+    for i in range(3):
+        queue.put("a.test poll", f"poll{i}")
+    for i in range(6):
+        queue.put("a.test pass", f"hold{i}")
+    queue.put("b.test", "b0")
+    queue.put("b.test", "b1")
+    taken_in_turn = [queue.get()[1] for _ in range(len(queue))]
+    assert taken_in_turn[:8] == ["join0", "poll0", "hold0", "b0", "join1", "poll1", "hold1", "b1"]
+    assert taken.index("b1") <= taken_in_turn.index("b1")
+
+
+def test_the_front_of_the_line_still_goes_before_the_passes():
+    queue = FairQueue(pass_turns=8)
+    queue.put("a.test", "join")
+    queue.put("a.test pass", "hold")
+    queue.put("a.test front", "front poll")
+    queue.put("a.test poll", "poll")
+    # The hold took the joins' turn: the polls' comes next, then the joins' again.
+    assert [queue.get()[1] for _ in range(4)] == ["front poll", "hold", "poll", "join"]
+
+
+def test_a_business_without_a_pass_queued_takes_its_turns_as_before():
+    queue = FairQueue(pass_turns=8)
+    for i in range(2):
+        queue.put("a.test", f"join{i}")
+        queue.put("a.test poll", f"poll{i}")
+    queue.put("b.test pass", "b's hold")  # another business's pass takes only b's turns
+    assert [queue.get()[1] for _ in range(5)] == ["join0", "poll0", "b's hold", "join1", "poll1"]
+
+
+@pytest.mark.parametrize("env, turns", [(None, 8), ("0", 0), ("3", 3), ("-1", 0), (" 12 ", 12)])
+def test_pass_turns_setting(monkeypatch, env, turns):
+    if env is None:
+        monkeypatch.delenv("GUNICORN_PASS_TURNS", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_PASS_TURNS", env)
+    assert pass_turns() == turns
 
 
 def test_queue_takes_the_flows_in_turn_fifo_within_each():
@@ -712,6 +775,67 @@ def test_another_business_is_served_while_one_saturates_the_worker():
     assert fifo_other > 1.2, fifo_other
     assert fifo_poll > 1.2, fifo_poll
     assert fifo_other > 2 * other
+
+
+PASS_APP = """
+import time
+
+def app(environ, start_response):
+    body = b"ok"  # the readiness check's
+    if environ.get("HTTP_HOST", "").startswith("rush.test"):
+        time.sleep(0.3)  # every request of the rush takes a while
+        body = environ["PATH_INFO"].encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _answer_order(turns: str) -> list[str]:
+    """One worker of one thread: a join of the rushing business taken at once, then five more
+    joins and five of its families' holds (with a waiting-room pass) queued behind it; the
+    order the eleven answers came in (by path)."""
+    with _gunicorn(
+        PASS_APP,
+        threads=1,
+        worker_class="saas_platform.gunicorn_fair.FairThreadWorker",
+        env={"GUNICORN_PASS_TURNS": turns},
+    ) as port:
+        sent = []
+        for i, path in enumerate(["/join0"] + [f"/join{i}" for i in range(1, 6)]):
+            if i == 1:
+                time.sleep(0.15)  # the first is taken; the rest queue behind it
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("POST", path, headers={"Host": "rush.test"})
+            sent.append(conn)
+        for i in range(5):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            headers = {"Host": "rush.test", "X-Waiting-Room-Pass": "p"}
+            conn.request("POST", f"/hold{i}", headers=headers)
+            sent.append(conn)
+        answered: list[tuple[float, str]] = []
+
+        def read(conn: http.client.HTTPConnection) -> None:
+            body = conn.getresponse().read().decode()
+            answered.append((time.monotonic(), body))
+            conn.close()
+
+        with ThreadPoolExecutor(len(sent)) as pool:
+            list(pool.map(read, sent))
+    return [path.strip("/") for _, path in sorted(answered)]
+
+
+@pytest.mark.integration
+def test_the_families_let_in_go_before_their_business_joins_and_polls():
+    # GUNICORN_PASS_TURNS unset: 8 of the business's turns in a row go to the holds.
+    assert _answer_order("") == [
+        "join0", "hold0", "hold1", "hold2", "hold3", "hold4",
+        "join1", "join2", "join3", "join4", "join5",
+    ]  # fmt: skip
+    # 0: each flow its own turn, the holds and the joins alternate.
+    assert _answer_order("0") == [
+        "join0", "join1", "hold0", "join2", "hold1", "join3", "hold2", "join4", "hold3",
+        "join5", "hold4",
+    ]  # fmt: skip
 
 
 PLACES_APP = """
