@@ -378,6 +378,7 @@ class FairQueue:
         for stale in [g for g, seen in self._seen.items() if now - seen > 60]:
             if stale not in self._running:
                 del self._seen[stale]
+                self._pass_streak.pop(stale, None)
 
     def _wake_one(self) -> None:
         """A place or a thread came free: wake the one thread that should take it, a request

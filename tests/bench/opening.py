@@ -433,6 +433,7 @@ def run() -> dict:
         "opens_epoch": opens_epoch,
         "fair": os.environ.get("GUNICORN_FAIR", "1").strip() != "0",
         "loop": loop,
+        "connections": connections,
     }
     result_file.write_text(json.dumps(out))
     return out
@@ -651,7 +652,8 @@ def report(r: dict) -> None:
         f"{'fair thread pool' if r.get('fair', True) else 'FIFO thread pool (GUNICORN_FAIR=0)'}"
         f", DEBUG off; {r['families']} families within 10 s of the "
         f"opening for {r['seats']} seats in {CLASSES} classes, polling "
-        f"{_cadence(r)}; aiohttp driver on {r.get('loop', 'asyncio')})"
+        f"{_cadence(r)}; aiohttp driver on {r.get('loop', 'asyncio')}, "
+        f"{r.get('connections', 400)} connections)"
     )
     print(f"  outcomes                              {outcomes}")
     if registered:
