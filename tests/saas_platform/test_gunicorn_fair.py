@@ -109,11 +109,9 @@ def test_the_front_lane_goes_first_but_at_most_four_turns_in_a_row():
     assert FairQueue.FRONT_TURNS == 4
 
 
-def test_a_business_turn_goes_to_its_families_with_a_pass_first():
-    """In a rush, a business's turns go first to the families its line has let in (their
-    class list, holds and checkouts), at most ``pass_turns`` in a row before its joins or polls
-    get one; another business's turns come as often as they would without it."""
-    queue = FairQueue(pass_turns=2)
+def _rush_taken(queue: FairQueue) -> list[str]:
+    """A rushing business's 4 joins, 3 polls and 6 holds of families let in, and another
+    business's 2 searches, queued in that order; the order ``queue`` takes them in."""
     for i in range(4):
         queue.put("a.test", f"join{i}")
     for i in range(3):
@@ -122,23 +120,21 @@ def test_a_business_turn_goes_to_its_families_with_a_pass_first():
         queue.put("a.test pass", f"hold{i}")
     queue.put("b.test", "b0")
     queue.put("b.test", "b1")
-    taken = [queue.get()[1] for _ in range(len(queue))]
+    return [queue.get()[1] for _ in range(len(queue))]
+
+
+def test_a_business_turn_goes_to_its_families_with_a_pass_first():
+    """In a rush, a business's turns go first to the families its line has let in (their
+    class list, holds and checkouts), at most ``pass_turns`` in a row before its joins or polls
+    get one; another business's turns come as often as they would without it."""
+    taken = _rush_taken(FairQueue(pass_turns=2))
     assert taken == [
         "hold0", "hold1", "b0", "join0", "hold2", "b1", "hold3", "poll0", "hold4", "hold5",
         "join1", "poll1", "join2", "poll2", "join3",
     ]  # fmt: skip
     # Each flow its own turn (pass_turns 0, the pool's default): b's second request comes
     # later, the holds wait behind the joins and polls.
-    queue = FairQueue()
-    for i in range(4):
-        queue.put("a.test", f"join{i}")
-    for i in range(3):
-        queue.put("a.test poll", f"poll{i}")
-    for i in range(6):
-        queue.put("a.test pass", f"hold{i}")
-    queue.put("b.test", "b0")
-    queue.put("b.test", "b1")
-    taken_in_turn = [queue.get()[1] for _ in range(len(queue))]
+    taken_in_turn = _rush_taken(FairQueue())
     assert taken_in_turn[:8] == ["join0", "poll0", "hold0", "b0", "join1", "poll1", "hold1", "b1"]
     assert taken.index("b1") <= taken_in_turn.index("b1")
 
