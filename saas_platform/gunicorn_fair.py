@@ -588,11 +588,20 @@ def peek(conn) -> bytes | None:
 DEFAULT_RUNNING = 2
 
 
+def int_setting(name: str, default: int, *, low: int | None = 0, high: int | None = None) -> int:
+    """The integer in the environment variable ``name`` (spaces around it ignored), ``default``
+    when it is unset or empty, held within ``low`` and ``high`` (None: no bound)."""
+    raw = os.environ.get(name, "").strip()
+    value = int(raw) if raw else default
+    if low is not None:
+        value = max(low, value)
+    return value if high is None else min(high, value)
+
+
 def running_places(threads: int) -> int | None:
     """How many of a worker's threads run at once (``GUNICORN_RUNNING``, default 2; 0: all of
     them); None when that is every thread."""
-    raw = os.environ.get("GUNICORN_RUNNING", "").strip()
-    places = int(raw) if raw else DEFAULT_RUNNING
+    places = int_setting("GUNICORN_RUNNING", DEFAULT_RUNNING, low=None)
     return None if places <= 0 or places >= threads else places
 
 
@@ -602,8 +611,7 @@ DEFAULT_BUSY_NICE = 5
 def busy_nice() -> int:
     """How many nice steps lower a business's requests run while another of its requests is
     in the worker (``GUNICORN_BUSY_NICE``, default 5; 0: never)."""
-    raw = os.environ.get("GUNICORN_BUSY_NICE", "").strip()
-    return max(0, min(19, int(raw))) if raw else DEFAULT_BUSY_NICE
+    return int_setting("GUNICORN_BUSY_NICE", DEFAULT_BUSY_NICE, high=19)
 
 
 DEFAULT_PASS_TURNS = 8
@@ -613,8 +621,7 @@ def pass_turns() -> int:
     """How many of a business's turns in a row go to its families holding a waiting-room
     pass before its other flows (joins, polls) get one (``GUNICORN_PASS_TURNS``, default 8;
     0: every flow its own turn, as before the twenty-fourth pass)."""
-    raw = os.environ.get("GUNICORN_PASS_TURNS", "").strip()
-    return max(0, int(raw)) if raw else DEFAULT_PASS_TURNS
+    return int_setting("GUNICORN_PASS_TURNS", DEFAULT_PASS_TURNS)
 
 
 class ConnectionBoard:
@@ -808,8 +815,7 @@ DEFAULT_LANE_PRIORITY = 15
 def lane_priority() -> int:
     """``GUNICORN_LANE_PRIORITY`` (default 15): how many nice steps above the other workers the
     quiet lane's worker runs, where it may (0: at theirs)."""
-    raw = os.environ.get("GUNICORN_LANE_PRIORITY", "").strip()
-    return max(0, min(20, int(raw))) if raw else DEFAULT_LANE_PRIORITY
+    return int_setting("GUNICORN_LANE_PRIORITY", DEFAULT_LANE_PRIORITY, high=20)
 
 
 def raise_priority(steps: int) -> int:

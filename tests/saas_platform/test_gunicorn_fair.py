@@ -158,15 +158,6 @@ def test_a_business_without_a_pass_queued_takes_its_turns_as_before():
     assert [queue.get()[1] for _ in range(5)] == ["join0", "poll0", "b's hold", "join1", "poll1"]
 
 
-@pytest.mark.parametrize("env, turns", [(None, 8), ("0", 0), ("3", 3), ("-1", 0), (" 12 ", 12)])
-def test_pass_turns_setting(monkeypatch, env, turns):
-    if env is None:
-        monkeypatch.delenv("GUNICORN_PASS_TURNS", raising=False)
-    else:
-        monkeypatch.setenv("GUNICORN_PASS_TURNS", env)
-    assert pass_turns() == turns
-
-
 def test_queue_takes_the_flows_in_turn_fifo_within_each():
     queue = FairQueue()
     for i in range(5):
@@ -388,17 +379,6 @@ def test_a_pool_thread_waits_for_its_next_request_at_the_process_priority():
     gate.set()
     first.result(timeout=5)
     pool.shutdown(wait=True)
-
-
-@pytest.mark.parametrize(
-    "env, lower", [(None, 5), ("0", 0), ("3", 3), ("40", 19), ("-2", 0), (" 7 ", 7)]
-)
-def test_busy_nice_setting(monkeypatch, env, lower):
-    if env is None:
-        monkeypatch.delenv("GUNICORN_BUSY_NICE", raising=False)
-    else:
-        monkeypatch.setenv("GUNICORN_BUSY_NICE", env)
-    assert busy_nice() == lower
 
 
 # --- running places: fewer threads compute at once than wait -------------------------------
@@ -629,21 +609,48 @@ def test_outside_the_pool_waiting_on_the_network_does_nothing():
     assert calls == ["release", "take", "release", "take"]
 
 
+# --- the worker's integer settings: unset, set, held within their bounds ---------------------
+
+
 @pytest.mark.parametrize(
-    ("env", "threads", "places"),
+    ("read", "name", "env", "value"),
     [
-        ("", 4, 2),
-        ("", 2, None),
-        ("3", 4, 3),
-        ("4", 4, None),
-        ("9", 4, None),
-        ("0", 4, None),
-        ("1", 2, 1),
+        (pass_turns, "GUNICORN_PASS_TURNS", None, 8),
+        (pass_turns, "GUNICORN_PASS_TURNS", "", 8),
+        (pass_turns, "GUNICORN_PASS_TURNS", "0", 0),
+        (pass_turns, "GUNICORN_PASS_TURNS", " 12 ", 12),
+        (pass_turns, "GUNICORN_PASS_TURNS", "-1", 0),
+        (busy_nice, "GUNICORN_BUSY_NICE", None, 5),
+        (busy_nice, "GUNICORN_BUSY_NICE", "3", 3),
+        (busy_nice, "GUNICORN_BUSY_NICE", "40", 19),
+        (busy_nice, "GUNICORN_BUSY_NICE", "-2", 0),
+        (gunicorn_fair.lane_priority, "GUNICORN_LANE_PRIORITY", None, 15),
+        (gunicorn_fair.lane_priority, "GUNICORN_LANE_PRIORITY", "0", 0),
+        (gunicorn_fair.lane_priority, "GUNICORN_LANE_PRIORITY", "99", 20),
+        (lambda: running_places(4), "GUNICORN_RUNNING", None, 2),
+        (lambda: running_places(4), "GUNICORN_RUNNING", "", 2),
+        (lambda: running_places(2), "GUNICORN_RUNNING", "", None),
+        (lambda: running_places(4), "GUNICORN_RUNNING", "3", 3),
+        (lambda: running_places(4), "GUNICORN_RUNNING", "4", None),  # every thread
+        (lambda: running_places(4), "GUNICORN_RUNNING", "9", None),
+        (lambda: running_places(4), "GUNICORN_RUNNING", "0", None),
+        (lambda: running_places(4), "GUNICORN_RUNNING", "-3", None),
+        (lambda: running_places(2), "GUNICORN_RUNNING", "1", 1),
     ],
 )
-def test_running_places_setting(monkeypatch, env, threads, places):
-    monkeypatch.setenv("GUNICORN_RUNNING", env)
-    assert running_places(threads) == places
+def test_integer_settings(monkeypatch, read, name, env, value):
+    if env is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, env)
+    assert read() == value
+
+
+@pytest.mark.parametrize("env", ["eight", "1.5"])
+def test_an_integer_setting_that_is_not_one_is_refused(monkeypatch, env):
+    monkeypatch.setenv("GUNICORN_PASS_TURNS", env)
+    with pytest.raises(ValueError):
+        pass_turns()
 
 
 # --- the worker in gunicorn ----------------------------------------------------------------
@@ -1270,15 +1277,6 @@ def test_after_a_reload_one_of_the_new_workers_is_the_lane():
             if time.monotonic() > deadline:
                 raise AssertionError("no lane among the new workers")
         assert new_lane not in (regular, old_lane, new_regular)
-
-
-def test_lane_priority_setting(monkeypatch):
-    monkeypatch.delenv("GUNICORN_LANE_PRIORITY", raising=False)
-    assert gunicorn_fair.lane_priority() == 15
-    monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "0")
-    assert gunicorn_fair.lane_priority() == 0
-    monkeypatch.setenv("GUNICORN_LANE_PRIORITY", "99")
-    assert gunicorn_fair.lane_priority() == 20
 
 
 def _in_a_thread(fn):
