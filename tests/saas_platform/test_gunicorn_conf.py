@@ -184,19 +184,41 @@ def test_workers_by_cpus_and_threads(monkeypatch):
 
 
 @pytest.mark.integration  # a whole Django process in a subprocess (~4 s)
-def test_the_wsgi_module_loads_both_url_maps_before_the_workers_fork():
-    """gunicorn preloads saas_platform.wsgi in its master: the views come with it, so no
-    worker spends its first request importing them."""
+def test_the_wsgi_module_does_a_workers_first_request_work_before_the_workers_fork():
+    """gunicorn preloads saas_platform.wsgi in its master: the views, redis-py, every route's
+    regular expression and the models' reverse relations come with it, so no worker spends its
+    first request (with every thread of the worker waiting on the GIL) working them out."""
     import json
     import os
     import subprocess
     import sys
 
     views = ["portal_web.views", "portal_api.urls", "portal_console.urls", "tenants.views"]
-    script = (
-        "import json, sys; import saas_platform.wsgi; "
-        f"print(json.dumps([m for m in {views!r} if m in sys.modules]))"
-    )
+    script = f"""
+import json, sys
+import saas_platform.wsgi
+from django.apps import apps
+from django.conf import settings
+from django.urls import get_resolver
+from redis import utils
+
+def routes(resolver):
+    for entry in resolver.url_patterns:
+        yield entry.pattern
+        if hasattr(entry, "url_patterns"):
+            yield from routes(entry)
+
+patterns = [p for conf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF)
+            for p in routes(get_resolver(conf))]
+print(json.dumps({{
+    "views": [m for m in {views!r} if m in sys.modules],
+    "redis": "django.core.cache.backends.redis" in sys.modules and "redis" in sys.modules,
+    "lib_version_cached": utils.get_lib_version.cache_info().currsize,
+    "routes": len(patterns),
+    "routes_compiled": sum("regex" in vars(p) or bool(p._regex_dict) for p in patterns),
+    "relations": all("_relation_tree" in vars(m._meta) for m in apps.get_models()),
+}}))
+"""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "saas_platform.settings",
@@ -213,7 +235,13 @@ def test_the_wsgi_module_loads_both_url_maps_before_the_workers_fork():
         cwd=CONF.parents[1],
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == views
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["views"] == views
+    assert loaded["redis"] is True
+    assert loaded["lib_version_cached"] == 1
+    assert loaded["routes"] > 100
+    assert loaded["routes_compiled"] == loaded["routes"]
+    assert loaded["relations"] is True
 
 
 def test_a_collection_inside_the_logs_own_write_does_not_wait_for_itself(monkeypatch, tmp_path):
