@@ -37,4 +37,4 @@ for _urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):
 import_module("django.core.cache.backends.redis")
 import_module("redis.utils").get_lib_version()
 # The models' reverse relations, which Django works out on the first query that needs them.
-apps.get_models()[0]._meta._relation_tree  # noqa: B018 - works out every model's at once
+apps.get_models()[0]._meta.related_objects  # noqa: B018 - works out every model's relations
