@@ -22,7 +22,9 @@ under their share are admitted, so one business's rush cannot starve another's p
 
 Never shed: anything but GET/HEAD (a write is work already under way), the cart, checkout,
 orders and payments, the waiting room itself, sign-in, staff and admin pages, static files,
-health checks, and any request carrying a waiting-room pass. Shed web pages get the branded
+health checks, and any request carrying a live waiting-room pass of its business (the
+signature checked, only when the request would be shed otherwise: a forged or lapsed pass, or
+another business's, is shed like any request). Shed web pages get the branded
 waiting room (``ADMISSION_WEB_RESPONSE``, a callable of the web delivery) and the API gets
 ``429`` + ``Retry-After`` + ``{"code": "server_busy"}``.
 
@@ -41,6 +43,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -275,9 +278,21 @@ def floor_reset_touched() -> None:
 def sheddable(request) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
-    if request.path.startswith(NEVER_SHED):
-        return False
-    return not (PASS_COOKIE in request.COOKIES or PASS_HEADER in request.META)
+    return not request.path.startswith(NEVER_SHED)
+
+
+def holds_live_pass(request, schema: str) -> bool:
+    """A family the line let in (the apps' header or the web's cookie, a live pass of this
+    business): never shed. Checked only when the request would be shed otherwise (and before
+    the floor's Redis call, which a family let in must not use up), so a pass's signature costs
+    nothing while the server keeps up."""
+    from portal.catalog.waiting_room import pass_live
+
+    now = timezone.now()
+    return any(
+        pass_live(token, schema=schema, now=now)
+        for token in (request.META.get(PASS_HEADER, ""), request.COOKIES.get(PASS_COOKIE, ""))
+    )
 
 
 def retry_after() -> int:
@@ -324,6 +339,7 @@ class AdmissionControlMiddleware:
             and sheddable(request)
             and controller.is_overloaded()
             and controller.over_share(schema)
+            and not holds_live_pass(request, schema)
             and not self._within_floor(request, schema)
         ):
             controller.shed += 1

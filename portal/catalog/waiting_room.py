@@ -562,6 +562,25 @@ def openings_in_effect(offering_ids, now: datetime) -> list[OpeningConfig]:
     return sorted(found, key=lambda config: (config.opens_at, config.id))
 
 
+def pass_live(token: str, *, schema: str, now: datetime) -> bool:
+    """Whether ``token`` is a pass this platform signed for a family of ``schema`` that has not
+    lapsed: what admission control checks before it spares a request from shedding (the pass's
+    signature only: no Redis, no query). ``require_pass`` checks the rest (the family, the
+    opening, the pass still the family's current one) before a hold or checkout."""
+    if not token:
+        return False
+    try:
+        data = signing.loads(token, salt=PASS_SALT)
+    except signing.BadSignature:
+        return False
+    return (
+        isinstance(data, dict)
+        and data.get("s") == schema
+        and isinstance(data.get("x"), int)
+        and data["x"] > _now_ms(now)
+    )
+
+
 def require_pass(*, offering_ids, family_id: int, token: str, now: datetime) -> list[OpeningConfig]:
     """Refuse (``waiting_room_pass_required``, 403) a cart add or checkout of an offering in an
     opening in effect, unless ``token`` is a live pass of this family for that opening.

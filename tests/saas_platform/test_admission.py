@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.core import signing
 from django.db import connection
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from portal.catalog import waiting_room
 from portal.config.services import portal_settings_update
 from saas_platform import admission
 from saas_platform.admission import Controller, controller
@@ -162,7 +164,6 @@ def test_overloaded_the_widget_json_keeps_cors(tenant_a):
         ("get", "/cart/", {}),
         ("get", "/healthz", {}),
         ("post", "/api/v1/offerings", {}),  # a write is work under way: never shed
-        ("get", API, {"HTTP_X_WAITING_ROOM_PASS": "anything"}),
     ],
 )
 def test_never_shed(tenant_a, method, path, extra):
@@ -172,12 +173,40 @@ def test_never_shed(tenant_a, method, path, extra):
     assert response.status_code != 429, (path, response.status_code)
 
 
-def test_pass_cookie_is_never_shed(tenant_a):
-    assert _send(tenant_a, 20) == [200] * 20
+def _pass(schema: str, seconds: int = 600) -> str:
+    """A waiting-room pass as the line signs it, lapsing in ``seconds``."""
+    expiry = int((time.time() + seconds) * 1000)
+    return signing.dumps({"s": schema, "o": 1, "f": 1, "x": expiry}, salt=waiting_room.PASS_SALT)
+
+
+def _shed_beyond_the_floor(tenant) -> None:
+    """Overloaded, and the portal's floor (10 a minute) used up: its next search is shed."""
+    _floor(tenant)
+    assert _send(tenant, 5) == [200] * 5
     _overload()
-    client = client_for(tenant_a)
-    client.cookies[admission.PASS_COOKIE] = "x"
-    assert client.get(API).status_code == 200
+    assert _send(tenant, 11) == [200] * 10 + [429]
+
+
+def test_a_family_with_a_live_pass_is_never_shed(tenant_a):
+    _shed_beyond_the_floor(tenant_a)
+    live = _pass(tenant_a.schema_name)
+    assert client_for(tenant_a).get(API, HTTP_X_WAITING_ROOM_PASS=live).status_code == 200
+    web = client_for(tenant_a)
+    web.cookies[admission.PASS_COOKIE] = live
+    assert web.get(API).status_code == 200
+    assert _send(tenant_a, 1) == [429]  # still shed without it
+
+
+def test_a_forged_lapsed_or_other_business_pass_is_shed_like_any_request(tenant_a, tenant_b):
+    _shed_beyond_the_floor(tenant_a)
+    forged = _pass(tenant_a.schema_name)[:-2] + "xx"
+    for token in ("anything", forged, _pass(tenant_a.schema_name, -1), _pass(tenant_b.schema_name)):
+        response = client_for(tenant_a).get(API, HTTP_X_WAITING_ROOM_PASS=token)
+        assert response.status_code == 429, token
+        assert response.json()["code"] == "server_busy"
+        cookie = client_for(tenant_a)
+        cookie.cookies[admission.PASS_COOKIE] = token
+        assert cookie.get(API).status_code == 429, token
 
 
 def test_redis_down_sheds_over_share_without_error(tenant_a, monkeypatch, caplog):
