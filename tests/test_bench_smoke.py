@@ -283,7 +283,10 @@ class StandIn:
 
     async def offerings(self, request: web.Request) -> web.Response:
         self.calls.append(("GET", "offerings", request.headers["X-Waiting-Room-Pass"]))
-        return web.json_response({"results": [{"id": 7, "availability": {"status": "OPEN"}}]})
+        response = web.json_response({"results": [{"id": 7, "availability": {"status": "OPEN"}}]})
+        # Gzipped (the driver asks for it, as aiohttp does) and so sent in chunks.
+        response.enable_compression(web.ContentCoding.gzip)
+        return response
 
     async def hold(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -320,8 +323,10 @@ class StandIn:
         return port, stop
 
 
-@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
-def test_the_driver_plays_families_to_the_end_on_each_loop(tmp_path, loop):
+@pytest.mark.parametrize(
+    ("loop", "client"), [("uvloop", "raw"), ("asyncio", "raw"), ("uvloop", "aiohttp")]
+)
+def test_the_driver_plays_families_to_the_end_on_each_loop(tmp_path, loop, client):
     stand_in = StandIn()
     port, stop = stand_in.serve()
     families = tmp_path / "families.txt"
@@ -350,6 +355,8 @@ def test_the_driver_plays_families_to_the_end_on_each_loop(tmp_path, loop):
                 "1",
                 "--loop",
                 loop,
+                "--client",
+                client,
                 "--out",
                 str(out),
             ],
@@ -370,4 +377,53 @@ def test_the_driver_plays_families_to_the_end_on_each_loop(tmp_path, loop):
     assert stand_in.polls == {"fam-one": 1, "fam-two": 1}
     # Once let in, each request carries the pass the line handed over.
     assert ("POST", "checkout", "pass-fam-one") in stand_in.calls
+    assert ("POST", "hold", '{"offering": 7, "student": 1}') in stand_in.calls
     assert result["errors"] == []
+
+
+def _answer_of(*pieces: bytes):
+    """What the raw client's protocol makes of an answer arriving in these pieces."""
+    driver = _load_driver()
+    protocol = driver._Answer()
+    answers = []
+    for piece in pieces:
+        protocol.buffer += piece
+        answers.append(protocol.parse())
+    return answers, protocol
+
+
+def _load_driver():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("opening_driver", DRIVER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_raw_client_reads_an_answer_only_once_all_of_it_is_in():
+    head = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
+    answers, protocol = _answer_of(head[:20], head[20:] + b'{"id"', b": 1}HTTP/1.1 2")
+    assert answers == [None, None, (201, b'{"id": 1}', False)]
+    assert bytes(protocol.buffer) == b"HTTP/1.1 2"  # the next answer's start is kept
+
+
+def test_the_raw_client_reads_chunked_gzipped_and_closing_answers():
+    import gzip
+
+    body = gzip.compress(b'{"results": []}')
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n"
+        b"Connection: close\r\n\r\n"
+        + f"{5:x}\r\n".encode()
+        + body[:5]
+        + b"\r\n"
+        + f"{len(body) - 5:x};ext=1\r\n".encode()
+        + body[5:]
+        + b"\r\n0\r\n\r\n"
+    )
+    answers, protocol = _answer_of(chunked[:-3], chunked[-3:])
+    assert answers == [None, (200, b'{"results": []}', True)]
+    assert protocol.buffer == bytearray()
+    no_body = b"HTTP/1.1 204 No Content\r\nVary: Cookie\r\n\r\n"
+    assert _answer_of(no_body)[0] == [(204, b"", False)]

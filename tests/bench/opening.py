@@ -7,7 +7,7 @@ checkout can take them" (the closed loop, 100 families checking out at once). 3,
 arrive within 10 s of the opening (half before it: the shuffled pre-queue; half after: in order)
 and go through join -> wait (polling at the cadence the server asks for) -> admitted -> hold ->
 checkout (nothing due) -> leave when every class they tried was full;
-tests/bench/opening_driver.py (asyncio + aiohttp on uvloop, its own process) plays them. Meanwhile
+tests/bench/opening_driver.py (asyncio on uvloop, its own process) plays them. Meanwhile
 business B has ordinary traffic: class searches by wrk at ``BENCH_OPENING_CALM_RPS`` (20/s),
 arriving at random as independent visitors' would (``BENCH_OPENING_B_ARRIVALS``: ``random``,
 or ``lockstep`` as before the seventeenth pass), measured alone first (calm) and then during
@@ -30,7 +30,10 @@ for 40 seats); ``BENCH_OPENING_MAX_SECONDS`` (150) bounds the part after the ope
 ``BENCH_OPENING_SLOTS`` (100) is the opening's checkout slots; ``BENCH_OPENING_AWAY_SHARE`` (0)
 of the families ask only every ``BENCH_OPENING_AWAY_SECONDS`` (30) after the opening, as a
 hidden tab or an app in the background would; ``BENCH_OPENING_LOOP`` (``uvloop``) is the
-families' event loop (``asyncio``: the standard library's, as before the twenty-fourth pass).
+families' event loop (``asyncio``: the standard library's, as before the twenty-fourth pass);
+``BENCH_OPENING_CLIENT`` (``raw``: each family's connection, HTTP/1.1 written and read by hand) is
+the families' HTTP client (``aiohttp``, as before the twenty-fifth pass; always with fewer
+``BENCH_OPENING_CONNECTIONS`` than families).
 """
 
 from __future__ import annotations
@@ -299,6 +302,11 @@ def run() -> dict:
     away_seconds = float(os.environ.get("BENCH_OPENING_AWAY_SECONDS", "30"))
     # The families' event loop (tests/bench/opening_driver.py): uvloop, or asyncio's.
     loop = os.environ.get("BENCH_OPENING_LOOP", "uvloop")
+    # Its HTTP client: ``raw`` (HTTP/1.1 by hand on each family's connection, a fraction of
+    # aiohttp's CPU a request, taken from the two cores the server has) or ``aiohttp``.
+    client = os.environ.get("BENCH_OPENING_CLIENT", "raw")
+    if client == "raw" and connections < families:
+        client = "aiohttp"  # only a shared pool has fewer connections than families
 
     sys.stderr.write(f"  opening: building {families} families, {CLASSES} classes…\n")
     data = build(families=families, seats_per_class=seats_per_class)
@@ -372,6 +380,8 @@ def run() -> dict:
                 str(away_seconds),
                 "--loop",
                 loop,
+                "--client",
+                client,
                 "--out",
                 str(out_file),
             ],
@@ -433,6 +443,7 @@ def run() -> dict:
         "opens_epoch": opens_epoch,
         "fair": os.environ.get("GUNICORN_FAIR", "1").strip() != "0",
         "loop": loop,
+        "client": client,
         "connections": connections,
     }
     result_file.write_text(json.dumps(out))
@@ -652,7 +663,7 @@ def report(r: dict) -> None:
         f"{'fair thread pool' if r.get('fair', True) else 'FIFO thread pool (GUNICORN_FAIR=0)'}"
         f", DEBUG off; {r['families']} families within 10 s of the "
         f"opening for {r['seats']} seats in {CLASSES} classes, polling "
-        f"{_cadence(r)}; aiohttp driver on {r.get('loop', 'asyncio')}, "
+        f"{_cadence(r)}; {r.get('client', 'aiohttp')} driver on {r.get('loop', 'asyncio')}, "
         f"{r.get('connections', 400)} connections)"
     )
     print(f"  outcomes                              {outcomes}")

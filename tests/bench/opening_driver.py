@@ -44,6 +44,7 @@ import asyncio
 import json
 import random
 import time
+import zlib
 from collections import Counter, defaultdict
 
 import aiohttp
@@ -60,25 +61,189 @@ class Recorder:
         self.statuses[kind][str(status)] += 1
 
 
+class DriverError(Exception):
+    """A request that got no answer: the connection failed or closed, or 60 s passed."""
+
+
+ANSWER_TIMEOUT = 60.0  # seconds for a whole request and its answer, as aiohttp's total timeout
+KEEPALIVE_SECONDS = 3.0  # an idle connection is closed before gunicorn's 5 s keep-alive does
+# What aiohttp sends with every request (``--client aiohttp``), so the server does the same work
+# for either client (the answers gzipped where they are large enough).
+DEFAULT_HEADERS = b"Accept: */*\r\nAccept-Encoding: gzip, deflate\r\nUser-Agent: opening-driver\r\n"
+
+
+class _Answer(asyncio.Protocol):
+    """One keep-alive connection's side of HTTP/1.1: the bytes in, one answer at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future | None = None
+        self.closed = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.waiter is not None and not self.waiter.done():
+            answer = self.parse()
+            if answer is not None:
+                self.waiter.set_result(answer)
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(DriverError(f"connection closed: {exc!r}"))
+
+    def parse(self) -> tuple[int, bytes, bool] | None:
+        """(status, body, server closes) once the whole answer is in the buffer, else None."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, close, chunked, encoding = 0, False, False, ""
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection":
+                close = value == "close"
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value
+            elif name == "content-encoding":
+                encoding = value
+        start = end + 4
+        if chunked:
+            body, consumed = _dechunk(self.buffer, start)
+            if body is None:
+                return None
+        else:
+            if len(self.buffer) < start + length:
+                return None
+            body, consumed = bytes(self.buffer[start : start + length]), start + length
+        del self.buffer[:consumed]
+        if encoding == "gzip":
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            body = zlib.decompress(body)
+        return status, body, close
+
+
+def _dechunk(buffer: bytearray, at: int) -> tuple[bytes | None, int]:
+    """A chunked body from ``at``: (body, where it ends), or (None, 0) until all of it is in."""
+    parts = []
+    while True:
+        line_end = buffer.find(b"\r\n", at)
+        if line_end < 0:
+            return None, 0
+        size = int(bytes(buffer[at:line_end]).split(b";")[0], 16)
+        at = line_end + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n", at)
+            return (b"".join(parts), trailer_end + 2) if trailer_end >= 0 else (None, 0)
+        if len(buffer) < at + size + 2:
+            return None, 0
+        parts.append(bytes(buffer[at : at + size]))
+        at += size + 2
+
+
+class RawConnection:
+    """A family's own keep-alive connection, HTTP/1.1 written and read by hand over the event
+    loop's transport (``--client raw``, the default): the same requests as aiohttp sends, for
+    a fraction of the driver's CPU, which it takes from the two cores the server has."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.protocol: _Answer | None = None
+        self.idle_since = 0.0
+
+    async def request(
+        self, method: str, path: str, headers: dict, body: dict | None
+    ) -> tuple[int, bytes]:
+        loop = asyncio.get_running_loop()
+        protocol = self.protocol
+        if protocol is None or protocol.closed or loop.time() - self.idle_since > KEEPALIVE_SECONDS:
+            if protocol is not None and protocol.transport is not None:
+                protocol.transport.close()
+            try:
+                _, protocol = await loop.create_connection(_Answer, "127.0.0.1", self.port)
+            except OSError as exc:
+                self.protocol = None
+                raise DriverError(f"connect: {exc!r}") from exc
+            self.protocol = protocol
+        head = [f"{method} {path} HTTP/1.1\r\n".encode()]
+        head += [f"{name}: {value}\r\n".encode() for name, value in headers.items()]
+        head.append(DEFAULT_HEADERS)
+        payload = b""
+        if body is not None:
+            payload = json.dumps(body).encode()
+            head.append(
+                f"Content-Length: {len(payload)}\r\nContent-Type: application/json\r\n".encode()
+            )
+        head.append(b"\r\n")
+        waiter = protocol.waiter = loop.create_future()
+        timer = loop.call_later(ANSWER_TIMEOUT, _time_out, waiter)
+        protocol.transport.write(b"".join(head) + payload)
+        try:
+            status, raw, close = await waiter
+        except DriverError:
+            self.protocol = None
+            raise
+        finally:
+            timer.cancel()
+            protocol.waiter = None
+        self.idle_since = loop.time()
+        if close:
+            protocol.transport.close()
+            self.protocol = None
+        return status, raw
+
+
+def _time_out(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(DriverError(f"no answer within {ANSWER_TIMEOUT:.0f} s"))
+
+
+class AiohttpConnection:
+    """aiohttp's session and its connection pool (``--client aiohttp``; and with fewer
+    ``--connections`` than families, which only a shared pool can do)."""
+
+    def __init__(self, session: aiohttp.ClientSession, port: int) -> None:
+        self.session = session
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def request(
+        self, method: str, path: str, headers: dict, body: dict | None
+    ) -> tuple[int, bytes]:
+        try:
+            async with self.session.request(
+                method, self.base + path, headers=headers, json=body
+            ) as response:
+                return response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DriverError(repr(exc)) from exc
+
+
 async def call(
-    session: aiohttp.ClientSession,
+    conn: RawConnection | AiohttpConnection,
     rec: Recorder,
     kind: str,
     method: str,
-    url: str,
+    path: str,
     *,
     headers: dict,
     body: dict | None = None,
 ) -> tuple[int, dict]:
     started = time.monotonic()
     try:
-        async with session.request(method, url, headers=headers, json=body) as response:
-            raw = await response.read()
-            status = response.status
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        status, raw = await conn.request(method, path, headers, body)
+    except DriverError as exc:
         rec.add(kind, 0, time.monotonic() - started)
         if len(rec.errors) < 20:
-            rec.errors.append(f"{kind}: {exc!r}")
+            rec.errors.append(f"{kind}: {exc}")
         return 0, {}
     rec.add(kind, status, time.monotonic() - started)
     if status >= 500 and len(rec.errors) < 20:
@@ -94,7 +259,7 @@ def answer_cadence(body: dict) -> float:
 
 
 async def family(
-    session: aiohttp.ClientSession,
+    conn: RawConnection | AiohttpConnection,
     rec: Recorder,
     args: argparse.Namespace,
     opens_at: float,
@@ -104,10 +269,9 @@ async def family(
     arrival: float,
     rng: random.Random,
 ) -> dict:
-    base = f"http://127.0.0.1:{args.port}"
     common = {"Host": args.host, "X-Forwarded-Proto": "https"}
     auth = {**common, "Authorization": f"Bearer {token}"}
-    queue_url = f"{base}/api/v1/openings/{args.opening}/queue"
+    queue_url = f"/api/v1/openings/{args.opening}/queue"
     out: dict = {"arrival": arrival, "family": family_id}
     # Away (``--away-share``): after the opening this family asks only every
     # ``--away-seconds``, as a hidden browser tab or an app in the background would.
@@ -115,7 +279,7 @@ async def family(
     if away:
         out["away"] = True
     await asyncio.sleep(max(0.0, opens_at + arrival - time.time()))
-    status, body = await call(session, rec, "join", "POST", queue_url, headers=auth)
+    status, body = await call(conn, rec, "join", "POST", queue_url, headers=auth)
     out["joined"] = time.time() - opens_at
     if status != 200:
         out["outcome"] = f"join_{status}"
@@ -140,7 +304,7 @@ async def family(
         if body.get("all_full"):
             # Every class is full: the line says so and offers to leave, and this family does
             # (its place would only matter if a seat opened up).
-            await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+            await call(conn, rec, "leave", "DELETE", queue_url, headers=poll_headers)
             out["outcome"] = "full_in_line"
             out["finished"] = time.time() - opens_at
             out["gaps"] = gaps
@@ -154,7 +318,7 @@ async def family(
         lane = (
             "poll front" if poll_headers["X-Waiting-Room-Ticket"].startswith("front:") else "poll"
         )
-        status, answer = await call(session, rec, lane, "GET", queue_url, headers=poll_headers)
+        status, answer = await call(conn, rec, lane, "GET", queue_url, headers=poll_headers)
         now = time.time()
         if status == 200:
             if answer.get("ticket"):  # into or out of the front of the line, as the app does
@@ -179,11 +343,11 @@ async def family(
     # With the pass, as the app and the web page send it on every request once admitted:
     # admission control never sheds a family the line let in.
     status, page = await call(
-        session,
+        conn,
         rec,
         "search",
         "GET",
-        f"{base}/api/v1/offerings?page_size=50",
+        "/api/v1/offerings?page_size=50",
         headers=pass_headers,
     )
     open_now = [
@@ -195,11 +359,11 @@ async def family(
     for offering in open_now[: args.tries]:
         for _attempt in range(4):  # `busy` (503, the seat lock waited 3 s) says retry
             status, answer = await call(
-                session,
+                conn,
                 rec,
                 "hold",
                 "POST",
-                f"{base}/api/v1/cart/items",
+                "/api/v1/cart/items",
                 headers=pass_headers,
                 body={"offering": offering, "student": student},
             )
@@ -210,26 +374,26 @@ async def family(
             break
         if answer.get("code") not in ("offering_full",):
             out["outcome"] = f"hold_{status}_{answer.get('code', '')}"
-            await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+            await call(conn, rec, "leave", "DELETE", queue_url, headers=poll_headers)
             return out
     else:
         out["outcome"] = "full"
         out["finished"] = time.time() - opens_at
-        await call(session, rec, "leave", "DELETE", queue_url, headers=poll_headers)
+        await call(conn, rec, "leave", "DELETE", queue_url, headers=poll_headers)
         return out
     status, order = await call(
-        session, rec, "checkout", "POST", f"{base}/api/v1/checkout", headers=pass_headers, body={}
+        conn, rec, "checkout", "POST", "/api/v1/checkout", headers=pass_headers, body={}
     )
     if status not in (200, 201):
         out["outcome"] = f"checkout_{status}_{order.get('code', '')}"
         return out
     if order.get("amount_due") not in (None, 0, "0", "0.00") and args.saved_method:
         status, _ = await call(
-            session,
+            conn,
             rec,
             "pay",
             "POST",
-            f"{base}/api/v1/orders/{order['id']}/pay",
+            f"/api/v1/orders/{order['id']}/pay",
             headers=auth,
             body={"saved_method": args.saved_method},
         )
@@ -250,17 +414,29 @@ async def main(args: argparse.Namespace) -> dict:
     arrivals = [-half + args.arrive_seconds * i / max(n - 1, 1) for i in range(n)]
     rng.shuffle(arrivals)
     rec = Recorder()
-    # Idle connections are closed by the client before gunicorn's 5 s keep-alive closes them,
-    # so a request is never sent on a connection the server is closing.
-    connector = aiohttp.TCPConnector(limit=args.connections, keepalive_timeout=3)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+    def play(conn, row, arrival):
+        return family(conn, rec, args, args.opens_at, row[0], int(row[1]), row[2], arrival, rng)
+
+    if args.client == "raw" and args.connections >= n:
         results = await asyncio.gather(
             *(
-                family(session, rec, args, args.opens_at, row[0], int(row[1]), row[2], arrival, rng)
+                play(RawConnection(args.port), row, arrival)
                 for row, arrival in zip(families, arrivals, strict=True)
             )
         )
+    else:
+        # Idle connections are closed by the client before gunicorn's 5 s keep-alive closes
+        # them, so a request is never sent on a connection the server is closing.
+        connector = aiohttp.TCPConnector(
+            limit=args.connections, keepalive_timeout=KEEPALIVE_SECONDS
+        )
+        timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            conn = AiohttpConnection(session, args.port)
+            results = await asyncio.gather(
+                *(play(conn, row, arrival) for row, arrival in zip(families, arrivals, strict=True))
+            )
     return {
         "families": results,
         "latency": rec.latency,
@@ -295,6 +471,13 @@ if __name__ == "__main__":
         choices=("uvloop", "asyncio"),
         default="uvloop",
         help="the event loop: uvloop (libuv, less of the machine's CPU a request) or asyncio's",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("raw", "aiohttp"),
+        default="raw",
+        help="raw: each family's own connection, HTTP/1.1 by hand (less of the machine's CPU a "
+        "request); aiohttp: its session and pool (always, with fewer --connections than families)",
     )
     parser.add_argument("--out", required=True)
     ns = parser.parse_args()
