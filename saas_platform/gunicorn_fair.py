@@ -588,7 +588,7 @@ def peek(conn) -> bytes | None:
 DEFAULT_RUNNING = 2
 
 
-def int_setting(name: str, default: int, *, low: int | None = 0, high: int | None = None) -> int:
+def env_int(name: str, default: int, *, low: int | None = 0, high: int | None = None) -> int:
     """The integer in the environment variable ``name`` (spaces around it ignored), ``default``
     when it is unset or empty, held within ``low`` and ``high`` (None: no bound)."""
     raw = os.environ.get(name, "").strip()
@@ -601,7 +601,7 @@ def int_setting(name: str, default: int, *, low: int | None = 0, high: int | Non
 def running_places(threads: int) -> int | None:
     """How many of a worker's threads run at once (``GUNICORN_RUNNING``, default 2; 0: all of
     them); None when that is every thread."""
-    places = int_setting("GUNICORN_RUNNING", DEFAULT_RUNNING, low=None)
+    places = env_int("GUNICORN_RUNNING", DEFAULT_RUNNING, low=None)
     return None if places <= 0 or places >= threads else places
 
 
@@ -611,7 +611,7 @@ DEFAULT_BUSY_NICE = 5
 def busy_nice() -> int:
     """How many nice steps lower a business's requests run while another of its requests is
     in the worker (``GUNICORN_BUSY_NICE``, default 5; 0: never)."""
-    return int_setting("GUNICORN_BUSY_NICE", DEFAULT_BUSY_NICE, high=19)
+    return env_int("GUNICORN_BUSY_NICE", DEFAULT_BUSY_NICE, high=19)
 
 
 DEFAULT_PASS_TURNS = 8
@@ -621,7 +621,7 @@ def pass_turns() -> int:
     """How many of a business's turns in a row go to its families holding a waiting-room
     pass before its other flows (joins, polls) get one (``GUNICORN_PASS_TURNS``, default 8;
     0: every flow its own turn, as before the twenty-fourth pass)."""
-    return int_setting("GUNICORN_PASS_TURNS", DEFAULT_PASS_TURNS)
+    return env_int("GUNICORN_PASS_TURNS", DEFAULT_PASS_TURNS)
 
 
 class ConnectionBoard:
@@ -815,7 +815,7 @@ DEFAULT_LANE_PRIORITY = 15
 def lane_priority() -> int:
     """``GUNICORN_LANE_PRIORITY`` (default 15): how many nice steps above the other workers the
     quiet lane's worker runs, where it may (0: at theirs)."""
-    return int_setting("GUNICORN_LANE_PRIORITY", DEFAULT_LANE_PRIORITY, high=20)
+    return env_int("GUNICORN_LANE_PRIORITY", DEFAULT_LANE_PRIORITY, high=20)
 
 
 def raise_priority(steps: int) -> int:
