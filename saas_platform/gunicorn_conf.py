@@ -45,6 +45,9 @@ can be overridden from the environment:
   worker runs (a business's second request there at theirs), as far as it may: ``CAP_SYS_NICE``
   or ``RLIMIT_NICE`` >= 20 + steps (fewer steps with a lower limit); otherwise at their
   priority; 0: never
+- ``GUNICORN_LANE_REALTIME`` (1): the quiet lane's threads in the real-time round-robin policy
+  (priority 1), a business's second request there in the normal one, where it may:
+  ``CAP_SYS_NICE`` or ``RLIMIT_RTPRIO`` >= 1; otherwise the nice steps alone; 0: off
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

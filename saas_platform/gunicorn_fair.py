@@ -75,7 +75,8 @@ One worker accepts nothing itself (``QuietLane``, ``GUNICORN_QUIET_LANE``): a wo
 a request's business quiet while another is busy in it hands the connection over, before any
 byte is read, so another business's search does not share a process, and its GIL, with the
 rush; that worker runs a few nice steps above the others where it may
-(``GUNICORN_LANE_PRIORITY``), so the search gets a core first too.
+(``GUNICORN_LANE_PRIORITY``), and its threads in the real-time round-robin policy
+(``GUNICORN_LANE_REALTIME``), so the search gets a core first too.
 """
 
 from __future__ import annotations
@@ -444,18 +445,24 @@ class ThreadPriority:
     tries both ways on a thread of its own once per worker; where it may not restore a
     priority it does nothing, so no thread is lowered that could not be raised back. (Should
     the right be taken away later, the raise that fails leaves that one thread lowered and
-    turns the rest off: nothing else could raise it.)"""
+    turns the rest off: nothing else could raise it.)
 
-    def __init__(self, lower: int) -> None:
+    ``realtime`` (the quiet lane's, ``GUNICORN_LANE_REALTIME``): the threads run in the
+    real-time round-robin policy, which the nice value does not lower, so a lowered request
+    also leaves it for the normal policy and takes it again after."""
+
+    def __init__(self, lower: int, *, realtime: bool = False) -> None:
         self.lower = lower
+        self.realtime = realtime
         self.base = os.getpriority(os.PRIO_PROCESS, 0)
         self._local = threading.local()
-        self.enabled = lower > 0 and self.available(lower)
+        self.enabled = (lower > 0 or realtime) and self.available(lower, realtime=realtime)
 
     @staticmethod
-    def available(lower: int) -> bool:
+    def available(lower: int, *, realtime: bool = False) -> bool:
         """Whether a thread of this process may lower its priority and raise it back (raising
-        the soft ``RLIMIT_NICE`` up to its hard limit first, if that is what it takes)."""
+        the soft ``RLIMIT_NICE`` up to its hard limit first, if that is what it takes);
+        ``realtime``: and leave the real-time policy and take it again."""
         allow_nice(os.getpriority(os.PRIO_PROCESS, 0))
         result: list[bool] = []
 
@@ -467,8 +474,8 @@ class ThreadPriority:
                 os.setpriority(os.PRIO_PROCESS, tid, base)
             except OSError:
                 result.append(False)
-            else:
-                result.append(True)
+                return
+            result.append(not realtime or (realtime_set(False, tid) and realtime_set(True, tid)))
 
         thread = threading.Thread(target=probe, name="priority-probe", daemon=True)
         thread.start()
@@ -476,18 +483,20 @@ class ThreadPriority:
         return bool(result and result[0])
 
     def set(self, lowered: bool) -> None:
-        """This thread's priority for the request it is about to serve."""
-        if not self.enabled:
+        """This thread's priority for the request it is about to serve (``realtime``: a
+        lowered request also leaves the real-time policy for the others' one)."""
+        if not self.enabled or getattr(self._local, "lowered", False) == lowered:
             return
-        wanted = self.base + self.lower if lowered else self.base
-        if getattr(self._local, "nice", self.base) == wanted:
-            return
+        tid = threading.get_native_id()
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), wanted)
+            os.setpriority(os.PRIO_PROCESS, tid, self.base + self.lower if lowered else self.base)
         except OSError:
             self.enabled = False  # the right was taken away since the probe: stop here
             return
-        self._local.nice = wanted
+        if self.realtime and not realtime_set(not lowered, tid):
+            self.enabled = False
+            return
+        self._local.lowered = lowered
 
 
 class FairThreadPool:
@@ -838,6 +847,39 @@ def raise_priority(steps: int) -> int:
     return 0
 
 
+REALTIME_PRIORITY = 1  # the lowest real-time priority: above every thread of the others' policy
+
+
+def lane_realtime() -> bool:
+    """``GUNICORN_LANE_REALTIME`` (default on; 0 turns it off): the quiet lane's worker runs
+    its threads in the real-time round-robin policy, where it may."""
+    return os.environ.get("GUNICORN_LANE_REALTIME", "1").strip() not in ("0", "false", "no")
+
+
+def realtime_set(on: bool, tid: int = 0) -> bool:
+    """Put the thread ``tid`` (0: this one; the threads it starts next inherit it) in the
+    real-time round-robin policy at ``REALTIME_PRIORITY``, or back in the normal one. Taking
+    it needs ``CAP_SYS_NICE`` or an ``RLIMIT_RTPRIO`` of 1 or more (the soft limit is raised to
+    the hard one first, if that is what it takes); leaving it is always allowed. Whether it
+    did."""
+    import resource
+
+    try:
+        if on:
+            soft, hard = resource.getrlimit(resource.RLIMIT_RTPRIO)
+            if soft < REALTIME_PRIORITY and (
+                hard == resource.RLIM_INFINITY or hard >= REALTIME_PRIORITY
+            ):
+                with contextlib.suppress(ValueError, OSError):
+                    resource.setrlimit(resource.RLIMIT_RTPRIO, (REALTIME_PRIORITY, hard))
+            os.sched_setscheduler(tid, os.SCHED_RR, os.sched_param(REALTIME_PRIORITY))
+        else:
+            os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+    except (OSError, AttributeError):  # not allowed; or not Linux
+        return False
+    return True
+
+
 def quiet_lane() -> bool:
     """``GUNICORN_QUIET_LANE`` (default on; 0 turns it off)."""
     return os.environ.get("GUNICORN_QUIET_LANE", "1").strip() not in ("0", "false", "no")
@@ -928,8 +970,10 @@ class FairThreadWorker(ThreadWorker):
 
     def init_process(self):
         if self.quiet:
-            # Before the pool's threads start: they take the main thread's priority.
+            # Before the pool's threads start: they take the main thread's priority (and its
+            # scheduling policy).
             self.lane_raised = raise_priority(lane_priority())
+            self.lane_realtime = lane_realtime() and realtime_set(True)
         super().init_process()
 
     def _lane_turn(self) -> None:
@@ -990,8 +1034,10 @@ class FairThreadWorker(ThreadWorker):
             # The businesses not in a rush: every thread runs; raised above the other workers
             # where allowed, a business's second request at once back at their priority.
             raised = getattr(self, "lane_raised", 0)
+            realtime = getattr(self, "lane_realtime", False)
             return FairThreadPool(
-                self.cfg.threads, priority=ThreadPriority(raised) if raised else None
+                self.cfg.threads,
+                priority=ThreadPriority(raised, realtime=realtime) if raised or realtime else None,
             )
         lower = busy_nice()
         return FairThreadPool(

@@ -308,6 +308,85 @@ def test_thread_priority_lowers_a_thread_for_its_request_and_restores_it():
     assert _nice(threading.get_native_id()) == base  # other threads keep theirs
 
 
+def _may_run_realtime() -> bool:
+    return ThreadPriority.available(0, realtime=True)
+
+
+def _policy(tid: int) -> int:
+    return os.sched_getscheduler(tid)
+
+
+def test_a_thread_takes_the_realtime_policy_and_leaves_it():
+    if not _may_run_realtime():
+        pytest.skip("this process may not take the real-time policy (CAP_SYS_NICE, RLIMIT_RTPRIO)")
+    seen: list = []
+
+    def run() -> None:
+        tid = threading.get_native_id()
+        seen.append(gunicorn_fair.realtime_set(True))
+        seen.append((_policy(tid), os.sched_getparam(tid).sched_priority))
+        seen.append(gunicorn_fair.realtime_set(False))
+        seen.append(_policy(tid))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(5)
+    assert seen == [True, (os.SCHED_RR, 1), True, os.SCHED_OTHER]
+    assert _policy(threading.get_native_id()) == os.SCHED_OTHER  # other threads keep theirs
+
+
+def test_a_thread_refused_the_realtime_policy_stays_as_it_was(monkeypatch):
+    def refused(tid, policy, param):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refused)
+    assert gunicorn_fair.realtime_set(True) is False
+    assert _policy(0) == os.SCHED_OTHER
+    # Nor is a lane's priority real-time then: its requests keep the nice steps alone.
+    assert ThreadPriority(3, realtime=True).enabled is False
+
+
+def test_in_the_realtime_lane_a_business_second_request_leaves_the_policy():
+    """The quiet lane's threads run real-time; a business's request that finds another of its
+    own in the lane runs in the normal policy, at the others' nice value, and the next request
+    is real-time again."""
+    if not _may_run_realtime() or not _may_restore_priority():
+        pytest.skip("this process may not take the real-time policy (CAP_SYS_NICE, RLIMIT_RTPRIO)")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list = []
+
+    def serve() -> None:
+        tid = threading.get_native_id()
+        assert gunicorn_fair.realtime_set(True)  # as the lane's main thread leaves its threads
+        priority = ThreadPriority(3, realtime=True)
+        assert priority.enabled
+        for lowered in (False, True, True, False):
+            priority.set(lowered)
+            seen.append((_policy(tid), _nice(tid)))
+        gunicorn_fair.realtime_set(False)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    thread.join(5)
+    assert seen == [
+        (os.SCHED_RR, base),
+        (os.SCHED_OTHER, base + 3),
+        (os.SCHED_OTHER, base + 3),
+        (os.SCHED_RR, base),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "on"), [(None, True), ("1", True), ("0", False), ("no", False), (" false ", False)]
+)
+def test_lane_realtime_setting(monkeypatch, env, on):
+    if env is None:
+        monkeypatch.delenv("GUNICORN_LANE_REALTIME", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_LANE_REALTIME", env)
+    assert gunicorn_fair.lane_realtime() is on
+
+
 def test_thread_priority_does_nothing_where_it_may_not_restore_a_priority(monkeypatch):
     """Lowering is always allowed, raising back is not (no CAP_SYS_NICE, RLIMIT_NICE 0): then
     no thread is ever lowered, the probe's own thread included."""
@@ -1364,6 +1443,24 @@ def test_the_lane_worker_runs_above_the_others_where_it_may():
         master = _nice(int(Path(f"/proc/{regular}/stat").read_text().split()[3]))
         assert set(_thread_nices(regular)) == {master}
         assert set(_thread_nices(lane)) == {master - 3}  # its main loop and its pool
+
+
+def _thread_policies(pid: int) -> set[int]:
+    return {_policy(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("env", "lane_policy"), [("1", os.SCHED_RR), ("0", os.SCHED_OTHER)])
+def test_the_lane_worker_runs_realtime_where_it_may(env, lane_policy):
+    """Its main loop and every thread of its pool in the real-time policy (off with
+    ``GUNICORN_LANE_REALTIME=0``); the other workers in the normal one."""
+    if not _may_run_realtime():
+        pytest.skip("this process may not take the real-time policy (CAP_SYS_NICE, RLIMIT_RTPRIO)")
+    with _lane_server(GUNICORN_LANE_REALTIME=env) as port:
+        regular = _new_pid_of(port, "calm.test")[0]
+        lane = _lane_pid(port, regular)
+        assert _thread_policies(regular) == {os.SCHED_OTHER}
+        assert _thread_policies(lane) == {lane_policy}
 
 
 @pytest.mark.integration
