@@ -562,23 +562,31 @@ def openings_in_effect(offering_ids, now: datetime) -> list[OpeningConfig]:
     return sorted(found, key=lambda config: (config.opens_at, config.id))
 
 
+def _live_pass_data(token: str, *, schema: str, now: datetime) -> dict | None:
+    """What the pass ``token`` says, if this platform signed it for a family of ``schema`` and
+    it has not lapsed; None otherwise."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=PASS_SALT)
+    except signing.BadSignature:
+        return None
+    if (
+        isinstance(data, dict)
+        and data.get("s") == schema
+        and isinstance(data.get("x"), int)
+        and data["x"] > _now_ms(now)
+    ):
+        return data
+    return None
+
+
 def pass_live(token: str, *, schema: str, now: datetime) -> bool:
     """Whether ``token`` is a pass this platform signed for a family of ``schema`` that has not
     lapsed: what admission control checks before it spares a request from shedding (the pass's
     signature only: no Redis, no query). ``require_pass`` checks the rest (the family, the
     opening, the pass still the family's current one) before a hold or checkout."""
-    if not token:
-        return False
-    try:
-        data = signing.loads(token, salt=PASS_SALT)
-    except signing.BadSignature:
-        return False
-    return (
-        isinstance(data, dict)
-        and data.get("s") == schema
-        and isinstance(data.get("x"), int)
-        and data["x"] > _now_ms(now)
-    )
+    return _live_pass_data(token, schema=schema, now=now) is not None
 
 
 def require_pass(*, offering_ids, family_id: int, token: str, now: datetime) -> list[OpeningConfig]:
@@ -588,22 +596,14 @@ def require_pass(*, offering_ids, family_id: int, token: str, now: datetime) -> 
     openings = openings_in_effect(offering_ids, now)
     if not openings:
         return []
-    data = None
-    if token:
-        try:
-            data = signing.loads(token, salt=PASS_SALT)
-        except signing.BadSignature:
-            data = None
+    data = _live_pass_data(token, schema=connection.schema_name, now=now)
     for opening in openings:
-        ok = (
-            isinstance(data, dict)
-            and data.get("s") == connection.schema_name
-            and data.get("o") == opening.id
-            and data.get("f") == family_id
-            and isinstance(data.get("x"), int)
-            and data["x"] > _now_ms(now)
-        )
-        if not ok or not _pass_current(opening, family_id, data["x"]):
+        if (
+            data is None
+            or data.get("o") != opening.id
+            or data.get("f") != family_id
+            or not _pass_current(opening, family_id, data["x"])
+        ):
             raise pass_required_error(opening, now)
     return openings
 
