@@ -1,9 +1,11 @@
 """The families of the opening-minute benchmark (tests/bench/opening.py), as a load generator in
-its own process: asyncio and aiohttp, one coroutine per family, over a pool of keep-alive
-connections to gunicorn on 127.0.0.1 (``--connections``). The event loop is uvloop's
-(``--loop asyncio`` for the standard library's): the driver shares the machine's two cores
-with the server, and on libuv it took 0.20 of a core during the sale against 0.22-0.23
-(docs/benchmarks.md, issue 21, "Twenty-fourth pass").
+its own process: asyncio, one coroutine per family, each on its own keep-alive connection to
+gunicorn on 127.0.0.1, HTTP/1.1 written and read by hand (``--client raw``, ``RawConnection``);
+``--client aiohttp``, or fewer ``--connections`` than families, shares aiohttp's pool of that
+many instead. The driver shares the machine's two cores with the server: the hand-written
+client took 0.11 of a core during the sale against aiohttp's 0.19-0.20 (twenty-fifth pass), and
+on uvloop's event loop (``--loop asyncio`` for the standard library's) aiohttp took 0.20
+against 0.22-0.23 (docs/benchmarks.md, issue 21, "Twenty-fourth pass").
 
 Each family, at its arrival time (spread evenly over ``--arrive-seconds`` around the opening):
 
