@@ -269,10 +269,12 @@ class StandIn:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.polls: dict[str, int] = {}
+        self.agents: set[str] = set()  # which client the driver used
 
     async def queue(self, request: web.Request) -> web.Response:
         ticket = request.headers.get("X-Waiting-Room-Ticket", "")
         self.calls.append((request.method, "queue", ticket or request.headers["Authorization"]))
+        self.agents.add(request.headers.get("User-Agent", ""))
         if request.method == "POST":
             family = request.headers["Authorization"].removeprefix("Bearer ")
             return web.json_response({"state": "waiting", "ticket": family, "poll_seconds": 1})
@@ -379,6 +381,9 @@ def test_the_driver_plays_families_to_the_end_on_each_loop(tmp_path, loop, clien
     assert ("POST", "checkout", "pass-fam-one") in stand_in.calls
     assert ("POST", "hold", '{"offering": 7, "student": 1}') in stand_in.calls
     assert result["errors"] == []
+    # The client asked for, not the other one in its place.
+    agent = "opening-driver" if client == "raw" else "aiohttp"
+    assert stand_in.agents and all(agent in sent for sent in stand_in.agents), stand_in.agents
 
 
 def _answer_of(*pieces: bytes):
