@@ -42,12 +42,17 @@ can be overridden from the environment:
   process, its GIL and its cores' turns with the rush (``saas_platform.gunicorn_fair.QuietLane``);
   fair pool only; counted in ``GUNICORN_WORKERS`` when that is set; 0: off
 - ``GUNICORN_LANE_PRIORITY`` (15): how many nice steps above the other workers the quiet lane's
-  worker runs (a business's second request there at theirs), as far as it may: ``CAP_SYS_NICE``
-  or ``RLIMIT_NICE`` >= 20 + steps (fewer steps with a lower limit); otherwise at their
-  priority; 0: never
+  worker runs (a business past its share's second request at once there at theirs), as far as
+  it may: ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` >= 20 + steps (fewer steps with a lower limit);
+  otherwise at their priority; 0: never
 - ``GUNICORN_LANE_REALTIME`` (1): the quiet lane's threads in the real-time round-robin policy
-  (priority 1), a business's second request there in the normal one, where it may:
-  ``CAP_SYS_NICE`` or ``RLIMIT_RTPRIO`` >= 1; otherwise the nice steps alone; 0: off
+  (priority 1), a business's second request at once there in the normal one once the business
+  is past its share (below), where it may: ``CAP_SYS_NICE`` or ``RLIMIT_RTPRIO`` >= 1; otherwise
+  the nice steps alone; 0: off
+- ``GUNICORN_LANE_QUIET_SHARE`` (25): the percentage of a core a business's requests in the quiet
+  lane may take and all still run raised there, however many at once
+  (``saas_platform.gunicorn_fair.QuietShare``); 0: a business's second request at once always
+  at the others' priority
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

@@ -76,7 +76,9 @@ a request's business quiet while another is busy in it hands the connection over
 byte is read, so another business's search does not share a process, and its GIL, with the
 rush; that worker runs a few nice steps above the others where it may
 (``GUNICORN_LANE_PRIORITY``), and its threads in the real-time round-robin policy
-(``GUNICORN_LANE_REALTIME``), so the search gets a core first too.
+(``GUNICORN_LANE_REALTIME``), so the search gets a core first too, however many of a business's
+requests come at once while it stays within its share of a core (``QuietShare``,
+``GUNICORN_LANE_QUIET_SHARE``).
 """
 
 from __future__ import annotations
@@ -499,6 +501,58 @@ class ThreadPriority:
         self._local.lowered = lowered
 
 
+class QuietShare:
+    """Which businesses are quiet in the quiet lane, by the CPU their requests there took: a
+    leaky bucket per business that each request fills with its thread's CPU seconds and that
+    drains at ``share`` of a core; a business is quiet while its bucket holds no more than
+    ``BURST`` seconds. A quiet business's requests all run raised in the lane, however many
+    come at once; a business past its share (a rush that found its way into the lane behind a
+    proxy's shared connection, say) gets one raised request at a time until its bucket drains.
+
+    Taking only the first of a business's requests at a time raised (the rule before) lowered
+    a quiet business's second request whenever two came together: 4 % of business B's searches
+    in the opening benchmark, its slowest four among them, each waiting 4.7-12.4 ms for a core
+    behind the rush (docs/rush.md, "The quiet lane"). B takes ~6 % of a core; a business needs
+    four times that before it is lowered, and a burst above the share is bounded by ``BURST``."""
+
+    BURST = 0.05  # seconds of CPU above the share before a business is lowered
+    MAX_BUSINESSES = 1024  # drained buckets are dropped past this many
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # business -> (level, when)
+
+    def _level(self, business: str, now: float) -> float:
+        level, when = self._buckets.get(business, (0.0, now))
+        return max(0.0, level - (now - when) * self.share)
+
+    def quiet(self, business: str, now: float | None = None) -> bool:
+        """Whether ``business`` is within its share now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._level(business, now) <= self.BURST
+
+    def spend(self, business: str, cpu: float, now: float | None = None) -> None:
+        """A request of ``business`` took ``cpu`` seconds of its thread's CPU."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._buckets) >= self.MAX_BUSINESSES and business not in self._buckets:
+                for other in [b for b in self._buckets if self._level(b, now) == 0.0]:
+                    del self._buckets[other]
+            self._buckets[business] = (self._level(business, now) + cpu, now)
+
+
+DEFAULT_LANE_QUIET_SHARE = 25
+
+
+def lane_quiet_share() -> float:
+    """``GUNICORN_LANE_QUIET_SHARE`` (default 25): the percentage of a core a business's
+    requests in the quiet lane may take and still all run raised there (``QuietShare``); 0:
+    only a business's first request at a time runs raised."""
+    return env_int("GUNICORN_LANE_QUIET_SHARE", DEFAULT_LANE_QUIET_SHARE, high=100) / 100
+
+
 class FairThreadPool:
     """What gthread needs of its pool (``submit``, ``shutdown``), over a ``FairQueue``."""
 
@@ -508,9 +562,13 @@ class FairThreadPool:
         running: int | None = None,
         priority: ThreadPriority | None = None,
         pass_turns: int = 0,
+        quiet_share: QuietShare | None = None,
     ) -> None:
         places = None if running is None or running >= threads else max(running, 1)
         self.priority = priority
+        # The quiet lane's: a business's requests beside its own run lowered only past its
+        # share (None: always, as in the other workers).
+        self.quiet_share = quiet_share if priority is not None else None
         self.queue = FairQueue(
             limit=threads - 1 if threads > 1 else None,
             running=places,
@@ -537,17 +595,24 @@ class FairThreadPool:
             flow, (future, fn, args) = taken
             try:
                 if future.set_running_or_notify_cancel():
+                    quiet, business = self.quiet_share, FairQueue.business(flow)
                     if self.priority is not None:
-                        self.priority.set(self.queue.taken_beside_its_own())
+                        lowered = self.queue.taken_beside_its_own()
+                        if lowered and quiet is not None:
+                            lowered = not quiet.quiet(business)
+                        self.priority.set(lowered)
                     cpu_slots.bind(
                         partial(self.queue.pause, flow), partial(self.queue.resume, flow)
                     )
+                    started = time.thread_time() if quiet is not None else 0.0
                     try:
                         result = fn(*args)
                     except BaseException as exc:  # to the future, as ThreadPoolExecutor does
                         future.set_exception(exc)
                     else:
                         future.set_result(result)
+                    if quiet is not None:
+                        quiet.spend(business, time.thread_time() - started)
             except BaseException:
                 cpu_slots.unbind()
                 self.queue.done(flow)
@@ -1032,12 +1097,15 @@ class FairThreadWorker(ThreadWorker):
     def get_thread_pool(self):
         if self.quiet:
             # The businesses not in a rush: every thread runs; raised above the other workers
-            # where allowed, a business's second request at once back at their priority.
+            # where allowed, a business's second request at once back at their priority once
+            # the business is past its share of a core (``QuietShare``).
             raised = getattr(self, "lane_raised", 0)
             realtime = getattr(self, "lane_realtime", False)
+            share = lane_quiet_share()
             return FairThreadPool(
                 self.cfg.threads,
                 priority=ThreadPriority(raised, realtime=realtime) if raised or realtime else None,
+                quiet_share=QuietShare(share) if share > 0 else None,
             )
         lower = busy_nice()
         return FairThreadPool(

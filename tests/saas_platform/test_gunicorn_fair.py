@@ -27,6 +27,7 @@ from saas_platform import gunicorn_fair
 from saas_platform.gunicorn_fair import (
     FairQueue,
     FairThreadPool,
+    QuietShare,
     ThreadPriority,
     busy_nice,
     flow_of,
@@ -455,6 +456,114 @@ def test_a_pool_thread_waits_for_its_next_request_at_the_process_priority():
     while _nice(tid) != base and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _nice(tid) == base  # idle again: back at the process's priority
+    gate.set()
+    first.result(timeout=5)
+    pool.shutdown(wait=True)
+
+
+# --- the quiet lane: a business within its share of a core runs raised, however many at once
+
+
+def test_quiet_share_fills_with_cpu_and_drains_at_the_share():
+    share = QuietShare(0.25)
+    assert share.quiet("a.test", now=100.0)  # never seen: quiet
+    share.spend("a.test", 0.04, now=100.0)
+    assert share.quiet("a.test", now=100.0)  # 40 ms: within the burst
+    share.spend("a.test", 0.02, now=100.0)
+    assert not share.quiet("a.test", now=100.0)  # 60 ms: past it
+    assert share.quiet("b.test", now=100.0)  # by business
+    # Drains at a quarter of a core: 12.5 ms gone after 50 ms.
+    assert share.quiet("a.test", now=100.05)  # 47.5 ms
+    share.spend("a.test", 0.0525, now=100.05)  # 100 ms
+    assert not share.quiet("a.test", now=100.2)  # 62.5 ms
+    assert share.quiet("a.test", now=100.25)  # 47.5 ms
+    assert share.quiet("a.test", now=200.0)
+    # A business at 20 searches a second of 3 ms each (business B) stays quiet for good;
+    # one computing a whole core does not.
+    steady, busy = QuietShare(0.25), QuietShare(0.25)
+    for tick in range(200):
+        now = 100.0 + tick * 0.05
+        steady.spend("b.test", 0.003, now=now)
+        busy.spend("rush.test", 0.05, now=now)
+    assert steady.quiet("b.test", now=now)
+    assert not busy.quiet("rush.test", now=now)
+
+
+def test_quiet_share_drops_drained_businesses_past_its_bound(monkeypatch):
+    monkeypatch.setattr(QuietShare, "MAX_BUSINESSES", 3)
+    share = QuietShare(0.25)
+    share.spend("a.test", 0.001, now=1.0)
+    share.spend("b.test", 1.0, now=1.0)
+    share.spend("c.test", 0.001, now=1.0)
+    share.spend("d.test", 0.001, now=2.0)  # a.test and c.test drained by then: dropped
+    assert set(share._buckets) == {"b.test", "d.test"}
+    assert not share.quiet("b.test", now=2.0)  # one still past its share is kept
+
+
+@pytest.mark.parametrize(
+    ("env", "share"),
+    [(None, 0.25), ("", 0.25), ("25", 0.25), ("50", 0.5), ("0", 0.0), ("-5", 0.0), ("150", 1.0)],
+)
+def test_lane_quiet_share_setting(monkeypatch, env, share):
+    if env is None:
+        monkeypatch.delenv("GUNICORN_LANE_QUIET_SHARE", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_LANE_QUIET_SHARE", env)
+    assert gunicorn_fair.lane_quiet_share() == share
+
+
+def _burn(seconds: float) -> None:
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_in_the_lane_a_quiet_business_second_request_runs_raised_and_a_busy_one_lowered():
+    """With a ``QuietShare`` (the quiet lane's pool), a request that finds another of its
+    business running is lowered only once the business is past its share of a core, which the
+    pool measures from its requests' own CPU."""
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    share = QuietShare(0.25)
+    pool = FairThreadPool(4, priority=ThreadPriority(5), quiet_share=share)
+    gate = threading.Event()
+
+    def held():
+        gate.wait(5)
+        return _nice(threading.get_native_id())
+
+    def now():
+        return _nice(threading.get_native_id())
+
+    first = pool.submit(held, flow="a.test")
+    time.sleep(0.05)
+    assert pool.submit(now, flow="a.test").result(timeout=5) == base  # quiet: raised too
+    # b.test computes 0.2 s of CPU: past its share, its second request at once is lowered,
+    # its first still raised.
+    pool.submit(_burn, 0.2, flow="b.test").result(timeout=5)
+    assert not share.quiet("b.test")
+    assert share.quiet("a.test")
+    held_b = pool.submit(held, flow="b.test")
+    time.sleep(0.05)
+    assert pool.submit(now, flow="b.test").result(timeout=5) == base + 5
+    gate.set()
+    assert first.result(timeout=5) == base
+    assert held_b.result(timeout=5) == base
+    pool.shutdown(wait=True)
+
+
+def test_without_a_quiet_share_every_second_request_is_lowered_in_the_lane_too():
+    """``GUNICORN_LANE_QUIET_SHARE=0``: the rule before it, one raised request a business."""
+    if not _may_restore_priority():
+        pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = FairThreadPool(4, priority=ThreadPriority(5), quiet_share=None)
+    gate = threading.Event()
+    first = pool.submit(gate.wait, 5, flow="a.test")
+    time.sleep(0.05)
+    second = pool.submit(lambda: _nice(threading.get_native_id()), flow="a.test")
+    assert second.result(timeout=5) == base + 5
     gate.set()
     first.result(timeout=5)
     pool.shutdown(wait=True)
@@ -1045,6 +1154,9 @@ import os
 
 def app(environ, start_response):
     body = str(os.getpid()).encode() if environ["PATH_INFO"] == "/pid" else b"ok"
+    if environ["PATH_INFO"] == "/policy":  # the thread's scheduling policy, mid-request
+        time.sleep(0.3)
+        body = str(os.sched_getscheduler(0)).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 """
@@ -1214,6 +1326,9 @@ def app(environ, start_response):
     if environ.get("HTTP_HOST", "").startswith("rush.test"):
         time.sleep(0.5)  # the business in a rush: slow requests, many at once
     body = str(os.getpid()).encode() if environ["PATH_INFO"] == "/pid" else b"ok"
+    if environ["PATH_INFO"] == "/policy":  # the thread's scheduling policy, mid-request
+        time.sleep(0.3)
+        body = str(os.sched_getscheduler(0)).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 """
@@ -1461,6 +1576,35 @@ def test_the_lane_worker_runs_realtime_where_it_may(env, lane_policy):
         lane = _lane_pid(port, regular)
         assert _thread_policies(regular) == {os.SCHED_OTHER}
         assert _thread_policies(lane) == {lane_policy}
+
+
+@pytest.mark.parametrize(
+    ("share", "policies"),
+    [(None, [os.SCHED_RR, os.SCHED_RR]), ("0", [os.SCHED_OTHER, os.SCHED_RR])],
+)
+@pytest.mark.integration
+def test_a_quiet_business_two_requests_at_once_both_run_realtime_in_the_lane(share, policies):
+    """Two requests of a quiet business at once in the lane: both in the real-time policy
+    (``QuietShare``); with ``GUNICORN_LANE_QUIET_SHARE=0``, the second in the normal one."""
+    if not _may_run_realtime():
+        pytest.skip("this process may not take the real-time policy (CAP_SYS_NICE, RLIMIT_RTPRIO)")
+    env = {} if share is None else {"GUNICORN_LANE_QUIET_SHARE": share}
+    with _lane_server(**env) as port:
+        regular = _new_pid_of(port, "calm.test")[0]
+        lane = _lane_pid(port, regular)
+        rush = _rush(port, 8)
+        time.sleep(0.3)
+        kept = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(2)]
+        try:
+            assert [_pid_of(conn, "calm.test")[0] for conn in kept] == [lane, lane]
+            for conn in kept:
+                conn.request("GET", "/policy", headers={"Host": "calm.test"})
+            answers = [conn.getresponse() for conn in kept]
+            assert sorted(int(answer.read()) for answer in answers) == sorted(policies)
+        finally:
+            for conn in kept:
+                conn.close()
+        _rush_pids(rush)
 
 
 @pytest.mark.integration
