@@ -53,6 +53,8 @@ can be overridden from the environment:
   lane may take and all still run raised there, however many at once
   (``saas_platform.gunicorn_fair.QuietShare``); 0: a business's second request at once always
   at the others' priority
+- ``GUNICORN_LANE_WARM_UP`` (1): the quiet lane's worker serves itself one class search once it
+  starts (``saas_platform.warmup``); 0: off
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from
@@ -212,6 +214,14 @@ def post_worker_init(worker) -> None:
     install_queue_stamps(worker)
     # The API tokens' last uses written by a thread of the worker's own, not by requests.
     flusher_start()
+    if getattr(worker, "quiet", False):
+        # The quiet lane's worker: idle until a rush hands it a connection, it serves itself
+        # its first request now (saas_platform.warmup).
+        from saas_platform.gunicorn_fair import lane_warm_up
+        from saas_platform.warmup import warm_up_in_background
+
+        if lane_warm_up():
+            warm_up_in_background(worker.wsgi)
     if cpu_log_dir:
         install_gc_log()
 

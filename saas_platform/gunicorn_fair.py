@@ -78,7 +78,8 @@ rush; that worker runs a few nice steps above the others where it may
 (``GUNICORN_LANE_PRIORITY``), and its threads in the real-time round-robin policy
 (``GUNICORN_LANE_REALTIME``), so the search gets a core first too, however many of a business's
 requests come at once while it stays within its share of a core (``QuietShare``,
-``GUNICORN_LANE_QUIET_SHARE``).
+``GUNICORN_LANE_QUIET_SHARE``); once started, it serves itself its first request
+(``saas_platform.warmup``), so a rush's first quiet search does not pay for the process's.
 """
 
 from __future__ import annotations
@@ -943,6 +944,12 @@ def realtime_set(on: bool, tid: int = 0) -> bool:
     except (OSError, AttributeError):  # not allowed; or not Linux
         return False
     return True
+
+
+def lane_warm_up() -> bool:
+    """``GUNICORN_LANE_WARM_UP`` (default on; 0 turns it off): the quiet lane's worker serves
+    itself one class search once it starts (``saas_platform.warmup``)."""
+    return os.environ.get("GUNICORN_LANE_WARM_UP", "1").strip() not in ("0", "false", "no")
 
 
 def quiet_lane() -> bool:

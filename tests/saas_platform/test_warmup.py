@@ -1,0 +1,180 @@
+"""The quiet lane's worker serves itself its first request (``saas_platform.warmup``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from saas_platform import gunicorn_conf, gunicorn_fair, warmup
+from saas_platform.wsgi import application
+from tenants import routing
+from tenants.models import Domain, Tenant
+
+
+def _first_launched_host() -> str:
+    """What ``warm_up_host`` should say, worked out the long way round."""
+    tenants = sorted(
+        (t for t in Tenant.objects.all() if t.status == Tenant.Status.ACTIVE and t.is_launched),
+        key=lambda t: t.pk,
+    )
+    for tenant in tenants:
+        for domain in Domain.objects.filter(tenant=tenant):
+            if domain.is_primary and domain.verified_at is not None:
+                return domain.domain
+    raise AssertionError("no launched business in the test database")
+
+
+def test_warm_up_host_is_the_first_added_launched_business_primary_domain(tenant_a, tenant_b):
+    Tenant.objects.filter(pk__in=[tenant_a.pk, tenant_b.pk]).update(launched_at=timezone.now())
+    host = warmup.warm_up_host()
+    assert host == _first_launched_host()
+    first = Domain.objects.get(domain=host).tenant
+    # Not launched, suspended, or a primary domain not verified: the next business.
+    for change in (
+        {"launched_at": None},
+        {"status": Tenant.Status.SUSPENDED},
+    ):
+        Tenant.objects.filter(pk=first.pk).update(**change)
+        assert warmup.warm_up_host() not in (None, host)
+        assert warmup.warm_up_host() == _first_launched_host()
+        Tenant.objects.filter(pk=first.pk).update(
+            launched_at=timezone.now(), status=Tenant.Status.ACTIVE
+        )
+    Domain.objects.filter(tenant=first).update(verified_at=None)
+    assert warmup.warm_up_host() == _first_launched_host() != host
+    assert connection.schema_name == "public"
+
+
+def test_warm_up_host_is_none_without_a_launched_business(db):
+    Tenant.objects.update(launched_at=None)
+    assert warmup.warm_up_host() is None
+
+
+@pytest.fixture
+def in_test_transaction(monkeypatch):
+    """The application called directly in the test's transaction: without the handler's
+    closing of old connections (as Django's test client does), and with the warm-up's closing
+    of this thread's connections recorded instead of done (the test's transaction lives on it)."""
+    from django.core import signals
+    from django.db import close_old_connections, connections
+
+    closed: list = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
+    signals.request_started.disconnect(close_old_connections)
+    try:
+        yield closed
+    finally:
+        signals.request_started.connect(close_old_connections)
+
+
+def test_warm_up_serves_a_class_search_through_the_whole_application(
+    tenant_a, monkeypatch, in_test_transaction
+):
+    """The business's route is looked up (so the routing, the search and its caches ran in
+    this process), the answer is the search's, and the thread's connections are closed."""
+    Tenant.objects.filter(pk=tenant_a.pk).update(launched_at=timezone.now())
+    monkeypatch.setattr(warmup, "warm_up_host", lambda: tenant_a.primary_host)
+    routing.router.clear()
+    before = routing.router.lookups
+    assert warmup.warm_up(application) == 200
+    assert in_test_transaction == [True]
+    assert routing.router.lookups == before + 1
+    assert routing.router.resolve(tenant_a.primary_host) == tenant_a
+    assert routing.router.lookups == before + 1  # kept: the next request looks up nothing
+
+
+def test_warm_up_environ_is_an_anonymous_https_get():
+    environ = warmup.warm_up_environ("alpha.example.test")
+    assert environ["REQUEST_METHOD"] == "GET"
+    assert environ["PATH_INFO"] == warmup.WARM_UP_PATH == "/api/v1/offerings"
+    assert environ["HTTP_HOST"] == environ["SERVER_NAME"] == "alpha.example.test"
+    assert environ["wsgi.url_scheme"] == "https"
+    assert not any(key in environ for key in ("HTTP_AUTHORIZATION", "HTTP_COOKIE"))
+    assert environ["wsgi.input"].read() == b""
+
+
+def test_warm_up_without_a_business_serves_nothing(monkeypatch, caplog, in_test_transaction):
+    called: list = []
+    monkeypatch.setattr(warmup, "warm_up_host", lambda: None)
+    with caplog.at_level(logging.INFO, logger="saas_platform.warmup"):
+        assert warmup.warm_up(lambda *a: called.append(a)) is None
+    assert called == []
+    assert "no launched business" in caplog.text
+
+
+@pytest.mark.parametrize("failing", ["host", "application", "answer"])
+def test_warm_up_that_fails_logs_it_and_raises_nothing(
+    monkeypatch, caplog, failing, in_test_transaction
+):
+    def broken(*args):
+        raise RuntimeError("Redis is away")
+
+    def failing_answer(environ, start_response):
+        start_response("200 OK", [])
+        yield b"["
+        raise RuntimeError("Redis is away")
+
+    if failing == "host":
+        monkeypatch.setattr(warmup, "warm_up_host", broken)
+        app = application
+    else:
+        monkeypatch.setattr(warmup, "warm_up_host", lambda: "alpha.example.test")
+        app = broken if failing == "application" else failing_answer
+    with caplog.at_level(logging.WARNING, logger="saas_platform.warmup"):
+        assert warmup.warm_up(app) is None
+    assert "warm-up: not done (RuntimeError: Redis is away)" in caplog.text
+    assert in_test_transaction == [True]
+
+
+@pytest.mark.parametrize(
+    ("env", "on"), [(None, True), ("1", True), ("0", False), ("no", False), (" false ", False)]
+)
+def test_lane_warm_up_setting(monkeypatch, env, on):
+    if env is None:
+        monkeypatch.delenv("GUNICORN_LANE_WARM_UP", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_LANE_WARM_UP", env)
+    assert gunicorn_fair.lane_warm_up() is on
+
+
+class _Worker:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.wsgi = object()
+
+
+@pytest.mark.parametrize(
+    ("quiet", "env", "warmed"), [(True, None, True), (True, "0", False), (False, None, False)]
+)
+def test_only_the_lane_worker_warms_up_after_it_starts(monkeypatch, quiet, env, warmed):
+    """``post_worker_init``: the quiet lane's worker starts its warm-up (unless the setting
+    says no); a regular worker, whose first request comes at once, does not."""
+    started: list = []
+    monkeypatch.setattr(gunicorn_conf, "install_queue_stamps", lambda worker: None)
+    monkeypatch.setattr("kernel.api.token_use.flusher_start", lambda: None)
+    monkeypatch.setattr(warmup, "warm_up_in_background", started.append)
+    if env is None:
+        monkeypatch.delenv("GUNICORN_LANE_WARM_UP", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_LANE_WARM_UP", env)
+    worker = _Worker(quiet)
+    gunicorn_conf.post_worker_init(worker)
+    assert started == ([worker.wsgi] if warmed else [])
+
+
+def test_warm_up_runs_in_a_thread_of_its_own_in_the_normal_policy(monkeypatch):
+    import os
+
+    seen: list = []
+
+    def record(app):
+        seen.append((threading.current_thread().name, os.sched_getscheduler(0), app))
+
+    monkeypatch.setattr(warmup, "warm_up", record)
+    app = object()
+    warmup.warm_up_in_background(app).join(5)
+    assert seen == [("warm-up", os.SCHED_OTHER, app)]
