@@ -71,7 +71,6 @@ def warm_up_environ(host: str, path: str = WARM_UP_PATH) -> dict:
         "SERVER_NAME": host,
         "SERVER_PORT": "443",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": host,
         "HTTP_ACCEPT": "application/json",
         "HTTP_X_FORWARDED_PROTO": "https",
