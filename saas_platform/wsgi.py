@@ -6,8 +6,12 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from kernel.after_response import AfterResponse
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas_platform.settings")
-application = get_wsgi_application()
+# Work a request defers until its answer is sent (kernel.after_response): a search that finds
+# the seat availability copy stale answers from it and reloads it after.
+application = AfterResponse(get_wsgi_application())
 
 # What a worker would otherwise do on its first requests is done here once: gunicorn loads this
 # module in its master (``preload_app``), so its workers fork with it done, after every start

@@ -25,11 +25,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel import after_response
 from kernel.queries import prepared_cursor
 from kernel.redis import redis_client as _redis
 from kernel.redis import redis_key
@@ -92,11 +94,12 @@ class Stats:
     hits = 0
     stale = 0
     reloads = 0
+    reloads_deferred = 0  # left until the answer was sent (``kernel.after_response``)
     fallbacks = 0
 
 
-def _reload(client, schema: str) -> dict[int, Availability]:
-    rows = Offering.objects.published().filter(end_date__gte=timezone.localdate())
+def _reload(client, schema: str, today=None) -> dict[int, Availability]:
+    rows = Offering.objects.published().filter(end_date__gte=today or timezone.localdate())
     values = {
         pk: Availability(capacity, seats, waitlist)
         for pk, capacity, seats, waitlist in rows.values_list(
@@ -113,6 +116,15 @@ def _reload(client, schema: str) -> dict[int, Availability]:
     pipe.execute()
     Stats.reloads += 1
     return values
+
+
+def _reload_after(schema: str, today) -> None:
+    """``_reload`` once a search's answer is sent (``kernel.after_response``), in the schema
+    and for the day of the search that found the copy stale."""
+    from django_tenants.utils import schema_context
+
+    with schema_context(schema):
+        _reload(_redis(), schema, today)
 
 
 def _cached(ids: list[int]) -> dict[int, Availability]:
@@ -139,6 +151,15 @@ def _from_replies(schema: str, ids: list[int], cached: list, is_fresh) -> dict[i
         _, _, lock = _keys(schema)
         client = _redis()
         if client.set(lock, "1", nx=True, ex=LOCK_TTL_SECONDS):
+            # In a request: answered from the stale copy, like every other search meanwhile,
+            # and reloaded once the answer is sent; elsewhere reloaded now.
+            if after_response.serving():
+                after_response.defer(partial(_reload_after, schema, timezone.localdate()))
+                Stats.reloads_deferred += 1
+                Stats.stale += 1
+                return {
+                    pk: Availability.decode(raw) for pk, raw in zip(ids, cached, strict=True) if raw
+                }
             reloaded = _reload(client, schema)
             found = {pk: reloaded[pk] for pk in ids if pk in reloaded}
             missing = [pk for pk, raw in zip(ids, cached, strict=True) if pk not in found and raw]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from kernel.after_response import AfterResponse
 from kernel.process_cache import tenant_config
 from portal.catalog import availability
 from portal.catalog.availability import Availability, availability_for
@@ -79,6 +80,38 @@ def test_one_process_reloads_while_the_others_read_the_stale_copy(in_tenant_a):
     assert availability.Stats.reloads == reloads + 1
     assert client.exists(fresh) and not client.exists(lock)
     assert client.ttl(fresh) <= 5
+
+
+def test_a_search_being_served_answers_from_the_stale_copy_and_reloads_once_answered(
+    in_tenant_a, monkeypatch
+):
+    """In a request (``kernel.after_response``), the search that takes the reload's turn
+    answers from the stale copy like the others and reloads once its answer is sent."""
+    # The thread's connections are given back after the work, as at a request's end: not the
+    # test's own, which holds its transaction.
+    monkeypatch.setattr("django.db.close_old_connections", lambda: None)
+    offering = make_offering(name="Vault", capacity=6)
+    key, fresh, lock = availability._keys(connection.schema_name)
+    client = _redis()
+    client.hset(key, str(offering.pk), Availability(6, 5, 2).encode())  # the stale copy
+    client.delete(fresh, lock)
+    reloads, deferred = availability.Stats.reloads, availability.Stats.reloads_deferred
+    seen: list = []
+
+    def app(environ, start_response):
+        seen.append(availability.availability_by_ids([offering.pk])[offering.pk])
+        seen.append((availability.Stats.reloads, client.exists(fresh), client.exists(lock)))
+        return [b"ok"]
+
+    answer = AfterResponse(app)({}, lambda *a: None)
+    assert seen == [Availability(6, 5, 2), (reloads, 0, 1)]  # stale, its turn taken, not reloaded
+    assert b"".join(answer) == b"ok"
+    answer.close()
+    assert availability.Stats.reloads == reloads + 1
+    assert availability.Stats.reloads_deferred == deferred + 1
+    assert client.exists(fresh) and not client.exists(lock)
+    assert availability.availability_by_ids([offering.pk])[offering.pk] == Availability(6, 0, 0)
+    assert connection.schema_name == in_tenant_a.schema_name
 
 
 def test_search_does_not_lock_rows(in_tenant_a):
