@@ -14,9 +14,7 @@ ones; medians printed.
 
 from __future__ import annotations
 
-import io
 import statistics
-import sys
 import time
 
 import pytest
@@ -24,6 +22,7 @@ from django.core import signals
 from django.db import close_old_connections, connection
 
 from portal.catalog import availability
+from saas_platform.warmup import warm_up_environ
 from saas_platform.wsgi import application
 from tests.factories import OfferingFactory
 
@@ -32,34 +31,15 @@ pytestmark = pytest.mark.django_db
 ROUNDS = 40
 
 
-def _environ(host: str) -> dict:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/api/v1/offerings",
-        "QUERY_STRING": "",
-        "SERVER_NAME": host,
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "HTTP_X_FORWARDED_PROTO": "https",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-
-
 def _stale_search(app, host: str, fresh: str) -> tuple[float, float]:
     """(ms until the answer was sent, ms until the call was done) of one search that finds
     the copy stale."""
     availability._redis().delete(fresh)
     statuses: list[str] = []
     started = time.perf_counter()
-    answer = app(_environ(host), lambda status, headers, exc_info=None: statuses.append(status))
+    answer = app(
+        warm_up_environ(host), lambda status, headers, exc_info=None: statuses.append(status)
+    )
     body = b"".join(answer)
     answered = time.perf_counter()
     getattr(answer, "close", lambda: None)()
