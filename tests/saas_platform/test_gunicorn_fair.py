@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -410,19 +411,24 @@ def test_thread_priority_does_nothing_where_it_may_not_restore_a_priority(monkey
     assert ThreadPriority(0).enabled is False  # off by setting: not even probed
 
 
+def _nice_now() -> int:
+    """The nice value of the pool thread running this."""
+    return _nice(threading.get_native_id())
+
+
+def _nice_after(gate: threading.Event) -> int:
+    """A request held until ``gate`` is set; then its thread's nice value."""
+    gate.wait(5)
+    return _nice_now()
+
+
 def test_pool_runs_a_business_second_request_at_a_lower_priority():
     if not _may_restore_priority():
         pytest.skip("this process may not raise a thread's priority back (CAP_SYS_NICE)")
     base = os.getpriority(os.PRIO_PROCESS, 0)
     pool = FairThreadPool(4, priority=ThreadPriority(5))
     gate = threading.Event()
-
-    def held():
-        gate.wait(5)
-        return _nice(threading.get_native_id())
-
-    def now():
-        return _nice(threading.get_native_id())
+    held, now = partial(_nice_after, gate), _nice_now
 
     first = pool.submit(held, flow="a.test")
     time.sleep(0.05)
@@ -528,13 +534,7 @@ def test_in_the_lane_a_quiet_business_second_request_runs_raised_and_a_busy_one_
     share = QuietShare(0.25)
     pool = FairThreadPool(4, priority=ThreadPriority(5), quiet_share=share)
     gate = threading.Event()
-
-    def held():
-        gate.wait(5)
-        return _nice(threading.get_native_id())
-
-    def now():
-        return _nice(threading.get_native_id())
+    held, now = partial(_nice_after, gate), _nice_now
 
     first = pool.submit(held, flow="a.test")
     time.sleep(0.05)
@@ -562,7 +562,7 @@ def test_without_a_quiet_share_every_second_request_is_lowered_in_the_lane_too()
     gate = threading.Event()
     first = pool.submit(gate.wait, 5, flow="a.test")
     time.sleep(0.05)
-    second = pool.submit(lambda: _nice(threading.get_native_id()), flow="a.test")
+    second = pool.submit(_nice_now, flow="a.test")
     assert second.result(timeout=5) == base + 5
     gate.set()
     first.result(timeout=5)
