@@ -512,7 +512,7 @@ class QuietShare:
 
     Taking only the first of a business's requests at a time raised (the rule before) lowered
     a quiet business's second request whenever two came together: 4 % of business B's searches
-    in the opening benchmark, its slowest four among them, each waiting 4.7-12.4 ms for a core
+    in the opening benchmark, its slowest four among them, each waiting 8.1-12.4 ms for a core
     behind the rush (docs/rush.md, "The quiet lane"). B takes ~6 % of a core; a business needs
     four times that before it is lowered, and a burst above the share is bounded by ``BURST``."""
 
