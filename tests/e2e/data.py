@@ -19,7 +19,14 @@ def business_today(tenant) -> date:
 
 
 def next_monday(after_days: int = 8):
-    day = timezone.localdate() + timedelta(days=after_days)
+    """The first Monday ``after_days`` or more days after today where the business is (the
+    tenant the connection is in; the active zone's today outside one). Counted from UTC's
+    today instead, a class starting on it fell outside the business's "next two weeks" for the
+    hours each Monday when UTC is a day ahead of the business (the home page's next classes
+    were empty, 00:00-05:00 UTC in New York)."""
+    tenant = getattr(connection, "tenant", None)
+    today = business_today(tenant) if getattr(tenant, "timezone", None) else timezone.localdate()
+    day = today + timedelta(days=after_days)
     return day + timedelta(days=(0 - day.weekday()) % 7)
 
 
