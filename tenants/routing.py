@@ -52,6 +52,11 @@ class HostRouter:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            # The next request reads the generation again and keeps it: an entry cached after
+            # this must not be dropped for a change made before it (a test's first request
+            # after a clear, then a second over a second later, looked its tenant up twice).
+            self._generation = None
+            self._generation_checked_at = 0.0
 
     def _check_generation(self, now: float) -> None:
         if now - self._generation_checked_at < GENERATION_CHECK_SECONDS:

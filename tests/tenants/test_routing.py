@@ -125,6 +125,29 @@ def test_other_processes_see_changes_through_the_generation_counter(tenant_a, mo
     assert router.resolve(tenant_a.primary_host) is None
 
 
+def test_a_cleared_router_keeps_the_generation_it_reads_next(tenant_a, monkeypatch):
+    """After ``clear`` the next request reads the generation and keeps it: a generation bumped
+    before the clear (a change this process has already applied by clearing) empties nothing
+    a second later. The router used to keep the generation it knew before the clear, so an
+    entry cached just after it was dropped at the next check (a test's warm request looked its
+    tenant up again when the two requests were over a second apart)."""
+    generation = [3]
+    monkeypatch.setattr(routing, "_read_generation", lambda: generation[0])
+    router = routing.HostRouter()
+    router.resolve(tenant_a.primary_host)  # knows generation 3
+    generation[0] = 4  # a change: invalidate() clears here, then bumps the counter
+    router.clear()
+    assert router.resolve(tenant_a.primary_host) == tenant_a
+    lookups = router.lookups
+    router._generation_checked_at -= routing.GENERATION_CHECK_SECONDS + 1  # a second later
+    assert router.resolve(tenant_a.primary_host) == tenant_a
+    assert router.lookups == lookups
+    generation[0] = 5  # a change made after: still seen
+    router._generation_checked_at -= routing.GENERATION_CHECK_SECONDS + 1
+    router.resolve(tenant_a.primary_host)
+    assert router.lookups == lookups + 1
+
+
 def test_routing_survives_redis_being_down(tenant_a, monkeypatch):
     def down():
         raise ConnectionError("redis is down")
