@@ -150,21 +150,18 @@ def _from_replies(schema: str, ids: list[int], cached: list, is_fresh) -> dict[i
     if not is_fresh:
         _, _, lock = _keys(schema)
         client = _redis()
-        if client.set(lock, "1", nx=True, ex=LOCK_TTL_SECONDS):
-            # In a request: answered from the stale copy, like every other search meanwhile,
-            # and reloaded once the answer is sent; elsewhere reloaded now.
-            if after_response.serving():
-                after_response.defer(partial(_reload_after, schema, timezone.localdate()))
-                Stats.reloads_deferred += 1
-                Stats.stale += 1
-                return {
-                    pk: Availability.decode(raw) for pk, raw in zip(ids, cached, strict=True) if raw
-                }
+        took_turn = client.set(lock, "1", nx=True, ex=LOCK_TTL_SECONDS)
+        if took_turn and not after_response.serving():
             reloaded = _reload(client, schema)
             found = {pk: reloaded[pk] for pk in ids if pk in reloaded}
             missing = [pk for pk, raw in zip(ids, cached, strict=True) if pk not in found and raw]
             found.update({pk: Availability.decode(cached[ids.index(pk)]) for pk in missing})
             return found
+        if took_turn:
+            # In a request: answered from the stale copy, like every other search meanwhile,
+            # and reloaded once the answer is sent (outside one, reloaded now, above).
+            after_response.defer(partial(_reload_after, schema, timezone.localdate()))
+            Stats.reloads_deferred += 1
         Stats.stale += 1
     else:
         Stats.hits += 1
