@@ -673,6 +673,12 @@ def env_int(name: str, default: int, *, low: int | None = 0, high: int | None = 
     return value if high is None else min(high, value)
 
 
+def env_on(name: str) -> bool:
+    """An on/off setting that is on unless the environment variable ``name`` says ``0``,
+    ``false`` or ``no`` (spaces around it ignored)."""
+    return os.environ.get(name, "1").strip() not in ("0", "false", "no")
+
+
 def running_places(threads: int) -> int | None:
     """How many of a worker's threads run at once (``GUNICORN_RUNNING``, default 2; 0: all of
     them); None when that is every thread."""
@@ -777,7 +783,7 @@ def _alive(pid: int) -> bool:
 
 def balanced_accept() -> bool:
     """``GUNICORN_BALANCED_ACCEPT`` (default on; 0 turns it off)."""
-    return os.environ.get("GUNICORN_BALANCED_ACCEPT", "1").strip() not in ("0", "false", "no")
+    return env_on("GUNICORN_BALANCED_ACCEPT")
 
 
 # Mapped in the master when gunicorn loads the worker class, so every worker shares it.
@@ -919,7 +925,7 @@ REALTIME_PRIORITY = 1  # the lowest real-time priority: above every thread of th
 def lane_realtime() -> bool:
     """``GUNICORN_LANE_REALTIME`` (default on; 0 turns it off): the quiet lane's worker runs
     its threads in the real-time round-robin policy, where it may."""
-    return os.environ.get("GUNICORN_LANE_REALTIME", "1").strip() not in ("0", "false", "no")
+    return env_on("GUNICORN_LANE_REALTIME")
 
 
 def realtime_set(on: bool, tid: int = 0) -> bool:
@@ -949,12 +955,12 @@ def realtime_set(on: bool, tid: int = 0) -> bool:
 def lane_warm_up() -> bool:
     """``GUNICORN_LANE_WARM_UP`` (default on; 0 turns it off): the quiet lane's worker serves
     itself one class search once it starts (``saas_platform.warmup``)."""
-    return os.environ.get("GUNICORN_LANE_WARM_UP", "1").strip() not in ("0", "false", "no")
+    return env_on("GUNICORN_LANE_WARM_UP")
 
 
 def quiet_lane() -> bool:
     """``GUNICORN_QUIET_LANE`` (default on; 0 turns it off)."""
-    return os.environ.get("GUNICORN_QUIET_LANE", "1").strip() not in ("0", "false", "no")
+    return env_on("GUNICORN_QUIET_LANE")
 
 
 # Made in the master when gunicorn loads the worker class, before the workers fork.

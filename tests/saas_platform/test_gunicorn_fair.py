@@ -378,17 +378,6 @@ def test_in_the_realtime_lane_a_business_second_request_leaves_the_policy():
     ]
 
 
-@pytest.mark.parametrize(
-    ("env", "on"), [(None, True), ("1", True), ("0", False), ("no", False), (" false ", False)]
-)
-def test_lane_realtime_setting(monkeypatch, env, on):
-    if env is None:
-        monkeypatch.delenv("GUNICORN_LANE_REALTIME", raising=False)
-    else:
-        monkeypatch.setenv("GUNICORN_LANE_REALTIME", env)
-    assert gunicorn_fair.lane_realtime() is on
-
-
 def test_thread_priority_does_nothing_where_it_may_not_restore_a_priority(monkeypatch):
     """Lowering is always allowed, raising back is not (no CAP_SYS_NICE, RLIMIT_NICE 0): then
     no thread is ever lowered, the probe's own thread included."""
@@ -1140,13 +1129,19 @@ def test_a_worker_takes_the_connection_itself_after_the_longest_deferral(board, 
     [
         ("GUNICORN_BALANCED_ACCEPT", gunicorn_fair.balanced_accept),
         ("GUNICORN_QUIET_LANE", gunicorn_fair.quiet_lane),
+        ("GUNICORN_LANE_REALTIME", gunicorn_fair.lane_realtime),
+        ("GUNICORN_LANE_WARM_UP", gunicorn_fair.lane_warm_up),
     ],
 )
-def test_settings_on_unless_turned_off(monkeypatch, name, read):
-    monkeypatch.delenv(name, raising=False)
-    assert read()
-    monkeypatch.setenv(name, "0")
-    assert not read()
+@pytest.mark.parametrize(
+    ("env", "on"), [(None, True), ("1", True), ("0", False), ("no", False), (" false ", False)]
+)
+def test_settings_on_unless_turned_off(monkeypatch, name, read, env, on):
+    if env is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, env)
+    assert read() is on
 
 
 PID_APP = """

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from saas_platform import gunicorn_conf, gunicorn_fair, warmup
+from saas_platform import gunicorn_conf, warmup
 from saas_platform.wsgi import application
 from tenants import routing
 from tenants.models import Domain, Tenant
@@ -128,17 +128,6 @@ def test_warm_up_that_fails_logs_it_and_raises_nothing(
         assert warmup.warm_up(app) is None
     assert "warm-up: not done (RuntimeError: Redis is away)" in caplog.text
     assert in_test_transaction == [True]
-
-
-@pytest.mark.parametrize(
-    ("env", "on"), [(None, True), ("1", True), ("0", False), ("no", False), (" false ", False)]
-)
-def test_lane_warm_up_setting(monkeypatch, env, on):
-    if env is None:
-        monkeypatch.delenv("GUNICORN_LANE_WARM_UP", raising=False)
-    else:
-        monkeypatch.setenv("GUNICORN_LANE_WARM_UP", env)
-    assert gunicorn_fair.lane_warm_up() is on
 
 
 class _Worker:
