@@ -171,6 +171,29 @@ def committed(django_db_setup, django_db_blocker):
         User.objects.exclude(pk__in=users_before).delete()
 
 
+@pytest.fixture
+def in_test_transaction(monkeypatch):
+    """The production WSGI application (``saas_platform.wsgi``) called directly in the test's
+    transaction: without the handler's closing of old connections when a request starts and
+    ends (as Django's test client does) nor ``kernel.after_response``'s after its deferred
+    work, and with the warm-up's closing of this thread's connections recorded instead of
+    done (the test's transaction lives on them)."""
+    import django.db
+    from django.core import signals
+    from django.db import close_old_connections, connections
+
+    closed: list = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
+    monkeypatch.setattr(django.db, "close_old_connections", lambda: None)
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield closed
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_and_fresh_routes():
     routing.router.clear()

@@ -13,6 +13,12 @@ bounds staleness if a change bypasses the model signals (a bulk ``update()``). S
 on openings (``has_openings``) are never cached: they depend on seat counts. Redis unreachable:
 pages are built from the database every time.
 
+A page is built again before it expires, after a search's answer: the first search served
+through ``kernel.after_response`` that reads a page in the last ``REFRESH_WITHIN_SECONDS`` of
+its life takes the page's refresh turn (``CachedPage.refresh``), answers from it, and rebuilds
+it once its answer is sent. A page searched at least that often is never built while a family
+waits; one searched less often expires and is built by the next search, as before.
+
 A page is kept as the JSON bytes of the answer with each result's availability replaced by a
 placeholder (``"availability":"@@av:<id>@@"``), beside the availability each result had when it
 was built. A warm search splices the current availability (a few bytes per result) into those
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel import after_response
 from kernel.hosts import public_origin
 from kernel.redis import redis_client as _redis
 from kernel.redis import redis_key
@@ -42,6 +49,11 @@ from .availability import availability_read_queued
 logger = logging.getLogger(__name__)
 
 PAGE_TTL_SECONDS = 60
+# A page read this close to its end is rebuilt after the answer by the search that read it.
+REFRESH_WITHIN_SECONDS = 15
+# How long a process, and then every process, leaves a page's refresh to the search that took
+# its turn (a rebuild that failed is left to the page's expiry).
+REFRESH_TURN_SECONDS = 10
 _last_warning = 0.0
 _touched: set[str] = set()  # schemas this process cached pages for (test clean-up)
 
@@ -49,6 +61,7 @@ _touched: set[str] = set()  # schemas this process cached pages for (test clean-
 class Stats:
     hits = 0
     misses = 0
+    refreshes = 0  # pages whose refresh turn a search took (rebuilt after its answer)
 
 
 def _prefix(schema: str) -> str:
@@ -103,6 +116,8 @@ class CachedPage:
     # Its offerings' current availability, when read in the same round trip as the page
     # (``page_get``); None: to be read.
     seats: dict | None = None
+    # This search took the page's refresh turn: build it again once the answer is sent.
+    refresh: bool = False
 
     @property
     def ids(self) -> list[int]:
@@ -179,7 +194,8 @@ def page_get(request) -> tuple[CachedPage | None, PageSlot | None]:
             seats = finish(seat_replies) if finish is not None and hint == ids else None
             if hint != ids:
                 _remember_ids(key, ids)
-            return CachedPage(body=body, built=shown, seats=seats), slot
+            refresh = _near_its_end(kept.get("t")) and _take_refresh_turn(key)
+            return CachedPage(body=body, built=shown, seats=seats, refresh=refresh), slot
     Stats.misses += 1
     return None, slot
 
@@ -196,6 +212,41 @@ def _remember_ids(key: str, ids: list[int]) -> None:
     _page_ids[key] = ids
 
 
+def _near_its_end(built_at) -> bool:
+    """Whether a page built at ``built_at`` (epoch seconds; None for a page kept before the
+    time was) is within ``REFRESH_WITHIN_SECONDS`` of its end."""
+    if not isinstance(built_at, int | float):
+        return False
+    return time.time() - built_at >= PAGE_TTL_SECONDS - REFRESH_WITHIN_SECONDS
+
+
+# Pages this process took (or tried to take) the refresh turn of, by key: monotonic time.
+_refresh_tried: dict[str, float] = {}
+
+
+def _take_refresh_turn(key: str) -> bool:
+    """Whether this search rebuilds the page after its answer: only a search being served
+    through ``kernel.after_response`` (elsewhere the rebuild would be the caller's own wait),
+    at most one try a page per process every ``REFRESH_TURN_SECONDS``, and then the one
+    process whose ``SET NX`` wins."""
+    if not after_response.serving():
+        return False
+    now = time.monotonic()
+    if now - _refresh_tried.get(key, float("-inf")) < REFRESH_TURN_SECONDS:
+        return False
+    if len(_refresh_tried) >= _PAGE_IDS_MAX:
+        _refresh_tried.clear()
+    _refresh_tried[key] = now
+    try:
+        taken = bool(_redis().set(f"{key}:refresh", "1", nx=True, ex=REFRESH_TURN_SECONDS))
+    except Exception as exc:
+        _warn(exc)
+        return False
+    if taken:
+        Stats.refreshes += 1
+    return taken
+
+
 def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
     """The page as bytes with availability slots; stored at ``slot`` (None: not stored) with the
     generation it was read under (a change since makes the next search build it again)."""
@@ -203,12 +254,13 @@ def page_put(slot: PageSlot | None, page: dict) -> CachedPage:
     if slot is None:
         return cached
     try:
-        built = json.dumps({"g": slot.generation, "a": cached.built})
+        built = json.dumps({"g": slot.generation, "a": cached.built, "t": time.time()})
         # Both keys at once (MULTI): two processes storing the same page under different
         # generations must not leave one's body beside the other's generation.
         pipe = _redis().pipeline(transaction=True)
         pipe.set(slot.key, cached.body, ex=PAGE_TTL_SECONDS)
         pipe.set(f"{slot.key}:built", built, ex=PAGE_TTL_SECONDS)
+        pipe.delete(f"{slot.key}:refresh")  # a new page: its own turn when near its end
         pipe.execute()
         _remember_ids(slot.key, cached.ids)
     except Exception as exc:
@@ -242,3 +294,4 @@ def search_cache_clear_touched() -> None:
             _warn(exc)
     _touched.clear()
     _page_ids.clear()
+    _refresh_tried.clear()

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import connection
 from django.http import HttpResponse
+from django.utils import timezone, translation
+from django_tenants.utils import tenant_context
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from kernel import after_response
 from kernel.api.pagination import Pagination
 from kernel.errors import ApplicationError
 from portal.catalog.availability import availability_by_ids, availability_for
@@ -89,22 +96,50 @@ class OfferingListApi(CatalogApi):
         cached, slot = (None, None) if filters.has_openings is not None else page_get(request)
         if cached is not None:
             seats = cached.seats if cached.seats is not None else availability_by_ids(cached.ids)
+            if cached.refresh:
+                after_response.defer(partial(self._refresh, request, filters, slot, **_scope()))
         else:
-            qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
-            paginator = Pagination()
-            page = paginator.paginate_queryset(qs, request, view=self)
-            context = {"portal": self.portal, "currency": self.tenant.currency}
-            data = {
-                "count": paginator.page.paginator.count,
-                "next": paginator.get_next_link(),
-                "previous": paginator.get_previous_link(),
-                "results": OfferingOutput(page, many=True, context=context).data,
-            }
-            cached = page_put(slot, data)
+            cached, page = self._build(request, filters, slot)
             seats = availability_for(page)
         # The page's bytes as built (or kept), today's availability spliced in.
         current = {oid: availability(None, self.portal, s) for oid, s in seats.items()}
         return HttpResponse(cached.render(current), content_type="application/json")
+
+    def _build(self, request, filters, slot):
+        """The page of results (availability slots included), stored at ``slot``; and the
+        page's offerings."""
+        qs = offering_search(filters=filters, visible_kinds=self.portal.shown_kinds())
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        context = {"portal": self.portal, "currency": self.tenant.currency}
+        data = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": OfferingOutput(page, many=True, context=context).data,
+        }
+        return page_put(slot, data), page
+
+    def _refresh(self, request, filters, slot, *, tenant, zone, language) -> None:
+        """Build a kept page again once the search that read it near its end has answered
+        (``search_cache.REFRESH_WITHIN_SECONDS``), in that search's business, time zone and
+        language. A page number past the end now (offerings gone without a catalog change)
+        is left to expire."""
+        with tenant_context(tenant), timezone.override(zone), translation.override(language):
+            try:
+                self._build(request, filters, slot)
+            except NotFound:
+                return
+
+
+def _scope() -> dict:
+    """What a page is built in besides the request: the business, its time zone, the
+    language."""
+    return {
+        "tenant": connection.tenant,
+        "zone": timezone.get_current_timezone(),
+        "language": translation.get_language(),
+    }
 
 
 class FilterOptionOutput(serializers.Serializer):

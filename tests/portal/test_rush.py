@@ -1,6 +1,9 @@
 """Registration-day rush: the Redis availability cache and per-process caches of routing,
 settings and theme (issue 9). Admission control: tests/saas_platform/test_admission.py."""
 
+import json
+import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -521,3 +524,188 @@ def test_a_page_whose_offerings_the_process_remembers_wrongly_reads_its_own_seat
     assert _avail(client.get(API), "Hinted")["openings"] == 3
     assert search_cache.Stats.hits == hits + 1  # the kept page, with its own offerings' seats
     assert search_cache._page_ids[key] == remembered
+
+
+# --- search pages built again before they expire ---------------------------------------------
+
+
+def _serve(host: str, path: str = API, **headers):
+    """A GET through the production WSGI application (``saas_platform.wsgi``, with
+    ``kernel.after_response``): its status, its body, and the answer, not yet closed."""
+    from saas_platform.warmup import warm_up_environ
+    from saas_platform.wsgi import application
+
+    path, _, query = path.partition("?")
+    environ = warm_up_environ(host, path) | {"QUERY_STRING": query} | headers
+    statuses: list[str] = []
+    answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    return statuses[0], b"".join(answer), answer
+
+
+def _kept_page():
+    """The search page kept for the current tenant under its current catalog generation
+    (earlier tests' pages are of older ones): its key and what it was built with."""
+    from portal.catalog import search_cache
+
+    prefix = search_cache._prefix(connection.schema_name)
+    generation = (_redis().get(f"{prefix}:generation") or b"0").decode()
+    kept = {}
+    for raw in _redis().keys(f"{prefix}:page:*:built"):
+        built = json.loads(_redis().get(raw) or "{}")
+        if built.get("g") == generation:
+            kept[raw.decode().removesuffix(":built")] = built
+    ((key, built),) = kept.items()
+    return key, built
+
+
+def _age_kept_page(seconds: float) -> tuple[str, dict]:
+    key, built = _kept_page()
+    built["t"] -= seconds
+    _redis().set(f"{key}:built", json.dumps(built), keepttl=True)
+    return key, built
+
+
+def _names(body: bytes) -> list[str]:
+    return [item["name"] for item in json.loads(body)["results"]]
+
+
+def test_a_page_near_its_end_is_built_again_after_the_answer_of_the_search_that_read_it(
+    in_tenant_a, in_test_transaction
+):
+    """The first search served through ``kernel.after_response`` that reads a page in its last
+    ``REFRESH_WITHIN_SECONDS`` answers from it and builds it again once its answer is closed:
+    a page searched often is never built while a family waits, and a change the catalog's
+    signals did not see (a bulk ``update()``) still shows within the page's minute."""
+    from portal.catalog import search_cache
+
+    offering = make_offering(name="Beam")
+    host = in_tenant_a.primary_host
+    status, built, answer = _serve(host)
+    answer.close()
+    assert status.startswith("200") and _names(built) == ["Beam"]
+    key, before = _age_kept_page(
+        search_cache.PAGE_TTL_SECONDS - search_cache.REFRESH_WITHIN_SECONDS
+    )
+    Offering.objects.filter(pk=offering.pk).update(name="Balance beam")
+    refreshes, hits = search_cache.Stats.refreshes, search_cache.Stats.hits
+
+    status, body, answer = _serve(host)
+    assert status.startswith("200") and body == built  # answered from the kept page
+    assert search_cache.Stats.hits == hits + 1
+    assert search_cache.Stats.refreshes == refreshes + 1
+    assert _kept_page()[1]["t"] == before["t"]  # not built again yet
+    answer.close()
+    _, after = _kept_page()
+    assert after["t"] >= before["t"] + search_cache.PAGE_TTL_SECONDS - 15
+    assert _redis().ttl(key) > search_cache.PAGE_TTL_SECONDS - 5
+
+    _, body, answer = _serve(host)
+    answer.close()
+    assert _names(body) == ["Balance beam"]
+    assert search_cache.Stats.refreshes == refreshes + 1  # a young page: no second turn
+    # Byte for byte the page a search builds from nothing.
+    _redis().delete(key, f"{key}:built")
+    misses = search_cache.Stats.misses
+    _, fresh, answer = _serve(host)
+    answer.close()
+    assert search_cache.Stats.misses == misses + 1
+    assert fresh == body
+    assert connection.schema_name == in_tenant_a.schema_name
+
+
+def test_a_page_is_built_again_in_its_searchs_business_zone_and_language(
+    in_tenant_a, in_test_transaction, monkeypatch
+):
+    """The rebuild runs after the request has ended (its tenant, zone and language no longer
+    active in the thread): it builds in the ones the search ran in."""
+    from django.utils import timezone as tz
+    from django.utils import translation
+
+    from portal.catalog import search_cache
+    from portal_api.views.catalog import OfferingListApi
+    from tenants import routing
+
+    type(in_tenant_a).objects.filter(pk=in_tenant_a.pk).update(timezone="Asia/Tokyo")
+    routing.router.clear()
+    make_offering(name="Rings")
+    host = in_tenant_a.primary_host
+    _serve(host)[2].close()
+    _age_kept_page(search_cache.PAGE_TTL_SECONDS)
+    seen: list = []
+    build = OfferingListApi._build
+
+    def recording(self, request, filters, slot):
+        seen.append(
+            (connection.schema_name, str(tz.get_current_timezone()), translation.get_language())
+        )
+        return build(self, request, filters, slot)
+
+    monkeypatch.setattr(OfferingListApi, "_build", recording)
+    answer = _serve(host, HTTP_ACCEPT_LANGUAGE="es")[2]
+    assert seen == []
+    connection.set_schema_to_public()
+    with tz.override("UTC"), translation.override("en"):
+        answer.close()
+    assert seen == [(in_tenant_a.schema_name, "Asia/Tokyo", "es")]
+    assert connection.schema_name == "public"  # the thread's own, as it was left
+
+
+def test_one_search_takes_a_pages_refresh_turn(in_tenant_a, in_test_transaction):
+    """Of the searches that read a page near its end, one builds it again: this process tries
+    once (no second Redis call), and another process finds the turn taken."""
+    from portal.catalog import search_cache
+
+    make_offering(name="Floor")
+    host = in_tenant_a.primary_host
+    _serve(host)[2].close()
+    key, _ = _age_kept_page(search_cache.PAGE_TTL_SECONDS - 1)
+    refreshes = search_cache.Stats.refreshes
+    first = _serve(host)[2]
+    second = _serve(host)[2]  # the same process, before the first has answered
+    search_cache._refresh_tried.clear()  # as another process
+    third = _serve(host)[2]
+    assert search_cache.Stats.refreshes == refreshes + 1
+    assert 0 < _redis().ttl(f"{key}:refresh") <= search_cache.REFRESH_TURN_SECONDS
+    for answer in (second, third):
+        answer.close()
+    assert _kept_page()[1]["t"] < time.time() - 30  # only the turn's taker builds it
+    first.close()
+    assert _kept_page()[1]["t"] > time.time() - 5
+
+
+def test_a_search_outside_a_served_request_takes_no_refresh_turn(in_tenant_a):
+    """Django's test client (or a task calling the view) does not go through
+    ``kernel.after_response``: a rebuild would be its own wait, so the page expires as before."""
+    from portal.catalog import search_cache
+
+    make_offering(name="Vault")
+    client = client_for(in_tenant_a)
+    built = client.get(API).content
+    key, before = _age_kept_page(search_cache.PAGE_TTL_SECONDS - 1)
+    refreshes = search_cache.Stats.refreshes
+    assert client.get(API).content == built
+    assert search_cache.Stats.refreshes == refreshes
+    assert not _redis().exists(f"{key}:refresh")
+    assert _kept_page()[1]["t"] == before["t"]
+
+
+def test_a_page_past_the_end_now_is_left_to_expire(in_tenant_a, in_test_transaction, caplog):
+    """A page number that no longer exists when the page is built again (offerings gone by a
+    bulk update, which retires no page) is not an error: the kept page expires as before."""
+    from portal.catalog import search_cache
+
+    make_offering(name="Bars")
+    gone = make_offering(name="Trampoline")
+    host = in_tenant_a.primary_host
+    path = f"{API}?page=2&page_size=1"
+    status, built, answer = _serve(host, path)
+    answer.close()
+    assert status.startswith("200") and len(_names(built)) == 1
+    _, before = _age_kept_page(search_cache.PAGE_TTL_SECONDS - 1)
+    Offering.objects.filter(pk=gone.pk).update(status=Offering.Status.DRAFT)
+    with caplog.at_level(logging.WARNING):
+        status, body, answer = _serve(host, path)
+        answer.close()
+    assert status.startswith("200") and body == built
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert _kept_page()[1]["t"] == before["t"]

@@ -54,23 +54,6 @@ def test_warm_up_host_is_none_without_a_launched_business(db):
     assert warmup.warm_up_host() is None
 
 
-@pytest.fixture
-def in_test_transaction(monkeypatch):
-    """The application called directly in the test's transaction: without the handler's
-    closing of old connections (as Django's test client does), and with the warm-up's closing
-    of this thread's connections recorded instead of done (the test's transaction lives on it)."""
-    from django.core import signals
-    from django.db import close_old_connections, connections
-
-    closed: list = []
-    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
-    signals.request_started.disconnect(close_old_connections)
-    try:
-        yield closed
-    finally:
-        signals.request_started.connect(close_old_connections)
-
-
 def test_warm_up_serves_a_class_search_through_the_whole_application(
     tenant_a, monkeypatch, in_test_transaction
 ):
