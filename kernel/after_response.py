@@ -48,6 +48,18 @@ def defer(fn: Callable[[], object]) -> bool:
     return True
 
 
+# Called in the thread once an answer that left work behind is sent, before the work runs.
+_answered: list[Callable[[], None]] = []
+
+
+def on_answered(hook: Callable[[], None]) -> None:
+    """Call ``hook`` (once registered, however often asked) in the serving thread each time
+    an answer that deferred work has been sent and closed, before that work runs: the CPU log
+    (``GUNICORN_CPU_LOG_DIR``) ends the request's figures there, as its client had its answer."""
+    if hook not in _answered:
+        _answered.append(hook)
+
+
 def _run(pending: list[Callable[[], object]]) -> None:
     from django.db import close_old_connections
 
@@ -80,6 +92,11 @@ class _Closing:
         finally:
             pending, self._pending = self._pending, []
             if pending:
+                for hook in _answered:
+                    try:
+                        hook()
+                    except Exception:
+                        logger.exception("after the response: %r failed", hook)
                 _run(pending)
 
 

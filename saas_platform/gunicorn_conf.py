@@ -58,9 +58,11 @@ can be overridden from the environment:
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from
-  then to its answer and, of that, how long its thread waited for a core; and a line per
-  garbage collection (``GC - genN``, its CPU taken out of the request that ran it), for the
-  benchmarks' "where the CPU goes" tables and business B's waits
+  then to its answer and, of that, how long its thread waited for a core, the answer's status,
+  and how long the thread then spent on work the request left until its answer was sent
+  (``kernel.after_response``; the other figures end with the answer); and a line per garbage
+  collection (``GC - genN``, its CPU taken out of the request that ran it), for the benchmarks'
+  "where the CPU goes" tables and business B's waits
 """
 
 from __future__ import annotations
@@ -272,8 +274,25 @@ if cpu_log_dir:
         except (OSError, IndexError, ValueError):
             return 0
 
+    def _ending() -> tuple[float, int, float, float]:
+        """The request's clocks where its figures end: the thread's CPU clock first and the
+        wall clock last (``pre_request`` reads them the other way round), and the collections'
+        CPU so far."""
+        cpu = time.thread_time()
+        runnable = _runnable_ns()
+        return time.monotonic(), runnable, cpu, getattr(_cpu_log, "gc", 0.0)
+
+    def _answered() -> None:
+        """An answer that left work behind is sent (``kernel.after_response``): the request's
+        figures end here; the work after is the line's last figure."""
+        _cpu_log.answered = _ending()
+
     def pre_request(worker, req) -> None:
+        from kernel.after_response import on_answered
         from saas_platform.admission import queued_at
+
+        on_answered(_answered)
+        _cpu_log.answered = None
 
         # The wall clock first and the thread's CPU clock last here, the other way round in
         # post_request: the wall-clock window then holds the scheduler's and the CPU's, so a
@@ -291,19 +310,25 @@ if cpu_log_dir:
         for a thread once queued (-1: unknown), from then to its answer, and of that how long
         its thread waited for a core (runnable, not running); then the answer's status (0: no
         answer begun, as when gunicorn itself answers an error after this hook), so a
-        benchmark can count statuses without gunicorn's access log."""
+        benchmark can count statuses without gunicorn's access log; then the microseconds
+        the thread spent, once the answer was sent, on work the request left until then
+        (``kernel.after_response``; 0: none), which the figures before leave out."""
         started = getattr(_cpu_log, "started", None)
         if started is None:
             return
-        cpu = time.thread_time() - started - getattr(_cpu_log, "gc", 0.0)
-        runnable = (_runnable_ns() - _cpu_log.runnable) // 1000
-        served = int((time.monotonic() - _cpu_log.began) * 1_000_000)
+        answered = getattr(_cpu_log, "answered", None)
+        ended, runnable_ns, cpu_now, collected = answered or _ending()
+        now = time.monotonic() if answered else ended
+        cpu = cpu_now - started - collected
+        runnable = (runnable_ns - _cpu_log.runnable) // 1000
+        served = int((ended - _cpu_log.began) * 1_000_000)
+        after = int((now - ended) * 1_000_000)
         host = (environ.get("HTTP_HOST") or "").split(":")[0]
         began, queued_at = _cpu_log.began, _cpu_log.queued_at
         queued = int((began - queued_at) * 1_000_000) if queued_at is not None else -1
         _cpu_write(
             f"{time.time():.3f} {int(cpu * 1_000_000)} {req.method} {host} {req.path}"
-            f" {queued} {served} {runnable} {getattr(resp, 'status_code', None) or 0}\n"
+            f" {queued} {served} {runnable} {getattr(resp, 'status_code', None) or 0} {after}\n"
         )
 
     def _gc_logged(phase: str, info: dict) -> None:

@@ -158,6 +158,9 @@ class CpuLine(NamedTuple):
     waits: tuple[int, int, int] | None
     # The answer's status (0: none begun); None on a collection's line or an older log's.
     status: int | None = None
+    # Microseconds the thread spent after the answer on work the request deferred
+    # (``kernel.after_response``), left out of ``cpu`` and ``waits``; None: an older log's.
+    after: int | None = None
 
 
 def read_cpu_file(path: Path) -> list[CpuLine]:
@@ -169,8 +172,9 @@ def read_cpu_file(path: Path) -> list[CpuLine]:
             continue
         waits = (int(parts[5]), int(parts[6]), int(parts[7])) if len(parts) >= 8 else None
         status = int(parts[8]) if len(parts) >= 9 else None
+        after = int(parts[9]) if len(parts) >= 10 else None
         at, cpu = float(parts[0]), int(parts[1]) / 1e6
-        out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits, status))
+        out.append(CpuLine(at, cpu, parts[2], parts[3], parts[4], waits, status, after))
     return out
 
 

@@ -132,3 +132,38 @@ def test_connections_that_cannot_be_given_back_are_logged_not_raised(monkeypatch
     with caplog.at_level(logging.ERROR, logger="kernel.after_response"):
         assert _serve(AfterResponse(app)) == [b"ok"]
     assert "the connections not given back" in caplog.text
+
+
+def test_an_answer_that_left_work_tells_its_hooks_before_the_work_runs(
+    connections_given_back, monkeypatch, caplog
+):
+    """``on_answered`` hooks (the CPU log's) run once the answer is closed and before its
+    deferred work, once per answer however often registered; not for an answer that left
+    nothing; a failing hook is logged and the work still runs."""
+    monkeypatch.setattr(after_response, "_answered", [])
+    log: list = []
+
+    def hook() -> None:
+        log.append("hook")
+
+    def failing() -> None:
+        raise RuntimeError("hook")
+
+    for _ in range(2):
+        after_response.on_answered(hook)
+
+    def app(environ, start_response):
+        after_response.defer(lambda: log.append("work"))
+        return _Answer(log)
+
+    _serve(AfterResponse(app))
+    assert log == ["sent", "closed", "hook", "work"]
+    log.clear()
+    _serve(AfterResponse(lambda environ, start_response: _Answer(log)))
+    assert log == ["sent", "closed"]  # nothing deferred: no hook
+    log.clear()
+    after_response.on_answered(failing)
+    with caplog.at_level(logging.ERROR, logger="kernel.after_response"):
+        _serve(AfterResponse(app))
+    assert log == ["sent", "closed", "hook", "work"]
+    assert any("failed" in r.getMessage() for r in caplog.records)

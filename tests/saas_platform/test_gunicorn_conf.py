@@ -115,13 +115,14 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     admission.mark_queued(None)
     (log,) = tmp_path.glob("cpu-*.log")
     first, second = (line.split() for line in log.read_text().splitlines())
-    at, cpu_us, method, host, path, queued, served, runnable, status = first
+    at, cpu_us, method, host, path, queued, served, runnable, status, after = first
     assert float(at) > 0 and int(cpu_us) > 1000  # microseconds: well over a millisecond
     assert (method, host, path) == ("POST", "alpha.example.test", "/api/v1/checkout")
     assert queued == "-1"  # no stamp: not queued by the worker
     assert int(served) >= int(cpu_us) and 0 <= int(runnable) <= int(served)
     assert status == "0"  # no answer begun (gunicorn answers the error itself after the hook)
-    *_, queued, served, runnable, status = second
+    assert after == "0"  # nothing deferred
+    *_, queued, served, runnable, status, after = second
     assert status == "201"
     assert 50_000 <= int(queued) < 5_000_000  # queued 50 ms before it began
     assert 20_000 <= int(served) < 5_000_000 and 0 <= int(runnable) <= int(served)
@@ -138,6 +139,52 @@ def test_cpu_log_writes_a_line_per_request_with_its_thread_cpu(monkeypatch, tmp_
     other.join()
     assert counts["fd"] != conf["_cpu_log"].schedstat
     assert conf["_runnable_ns"]() >= 0 and len(log.read_text().splitlines()) == 3
+
+
+def test_cpu_log_ends_a_request_with_its_answer_and_counts_its_deferred_work_apart(
+    monkeypatch, tmp_path
+):
+    """A request that left work until its answer was sent (``kernel.after_response``): its
+    CPU and its time to the answer stop when the answer is closed (its client has it); the
+    work after is the line's last figure."""
+    from kernel import after_response
+
+    conf = load(monkeypatch, GUNICORN_CPU_LOG_DIR=str(tmp_path))
+    monkeypatch.setattr(after_response, "_answered", [])
+    monkeypatch.setattr("django.db.close_old_connections", lambda: None)
+
+    class Req:
+        method = "GET"
+        path = "/api/v1/offerings"
+
+    def upkeep() -> None:
+        sum(i * i for i in range(300_000))  # CPU on this thread, after the answer
+        time.sleep(0.05)
+
+    def app(environ, start_response):
+        after_response.defer(upkeep)
+        return [b"ok"]
+
+    answer = type("Resp", (), {"status_code": 200})()
+    for _ in range(2):  # the hook is registered once
+        conf["pre_request"](None, Req())
+        served = after_response.AfterResponse(app)({}, lambda *a: None)
+        assert b"".join(served) == b"ok"
+        served.close()
+        conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, answer)
+    assert after_response._answered == [conf["_answered"]]
+    # A request that deferred nothing, after: nothing of the last one's is left over.
+    conf["pre_request"](None, Req())
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, answer)
+    (log,) = tmp_path.glob("cpu-*.log")
+    lines = [line.split() for line in log.read_text().splitlines()]
+    for line in lines[:2]:
+        _, cpu_us, *_, served_us, runnable, status, after = line
+        assert status == "200"
+        assert int(after) >= 50_000  # the deferred work's time, sleep included
+        assert int(served_us) < 50_000 and int(cpu_us) < 10_000  # without it
+        assert 0 <= int(runnable) <= int(served_us)
+    assert lines[2][-1] == "0" and int(lines[2][6]) < 50_000
 
 
 def test_cpu_log_has_a_line_per_garbage_collection_taken_out_of_its_request(monkeypatch, tmp_path):
@@ -304,3 +351,10 @@ def test_cpu_log_reads_its_clocks_so_the_wall_clock_window_holds_the_others(monk
     after = [name for name in order if name in ("wall", "cpu", "scheduler")]
     assert before == ["wall", "scheduler", "cpu"]
     assert after == ["cpu", "scheduler", "wall"]
+    # An answer that left work behind ends the request's figures the same way.
+    conf["pre_request"](None, Req())
+    order.clear()
+    conf["_answered"]()
+    answered = [name for name in order if name in ("wall", "cpu", "scheduler")]
+    conf["post_request"](None, Req(), {"HTTP_HOST": "alpha.example.test"}, None)
+    assert answered == ["cpu", "scheduler", "wall"]
