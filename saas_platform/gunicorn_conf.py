@@ -54,7 +54,8 @@ can be overridden from the environment:
   (``saas_platform.gunicorn_fair.QuietShare``); 0: a business's second request at once always
   at the others' priority
 - ``GUNICORN_LANE_WARM_UP`` (1): the quiet lane's worker serves itself one class search once it
-  starts (``saas_platform.warmup``); 0: off
+  starts and reads the next businesses' routing entries and portal settings
+  (``saas_platform.warmup``); 0: off
 - ``GUNICORN_CPU_LOG_DIR`` (empty: off): a folder where each worker writes a line per request
   with the CPU its thread spent on it (``time.thread_time``: Python and C code, not the time
   waiting for PostgreSQL or Redis), how long it waited for a thread once queued, how long from

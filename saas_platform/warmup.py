@@ -14,15 +14,24 @@ opening (42-56 ms of CPU and 60-93 ms in all, against ~3 ms of CPU at the median
 docs/benchmarks.md, issue 21, "Twenty-sixth pass"). So the lane's worker, once started, serves
 itself one class search of a business (``GUNICORN_LANE_WARM_UP``, default on;
 ``gunicorn_fair.lane_warm_up``): in a thread of its own, in the normal scheduling policy,
-through the whole WSGI application as gunicorn would call it, the answer read and dropped. What
-is per business (its routing entry, its portal settings) is still paid by each business's first
-request; what is per process is paid here.
+through the whole WSGI application as gunicorn would call it, the answer read and dropped.
 
-Which business: the first added of the active, launched ones, by its verified primary domain
-(``warm_up_host``). None (a platform with no business yet), a database or Redis that
+What is per business is then read for the next businesses (``WARM_UP_BUSINESSES`` in all): its
+routing entry and its portal settings, the two reads of a business's first search in a process
+(a search whose page is in the search cache needs nothing else, and then no database
+connection). Without them the first search of each business in the lane took 10-15 ms of CPU
+and 26-53 ms in all, at the start of every rush, where a warm one takes ~3-4 (in the benchmark,
+business B's two slowest searches of the opening; docs/benchmarks.md, issue 21,
+"Twenty-seventh pass"); each costs the warm-up ~2-5 ms, once per lane worker started. A
+platform with more businesses than that has the rest read by each one's first request, as
+before.
+
+Which businesses: the first added of the active, launched ones, by their verified primary
+domains (``warm_up_hosts``). None (a platform with no business yet), a database or Redis that
 cannot be reached, or any error: nothing is served, a line is logged, the worker goes on as
-before. The request is an ordinary anonymous search: it reads, writes nothing, and may put the
-business's first page of classes into the search cache, as any search would.
+before; a business whose reads fail is counted in one line and the next is read. The request is
+an ordinary anonymous search: it reads, writes nothing, and may put the business's first page
+of classes into the search cache, as any search would.
 """
 
 from __future__ import annotations
@@ -37,17 +46,20 @@ from collections.abc import Callable
 logger = logging.getLogger(__name__)
 
 WARM_UP_PATH = "/api/v1/offerings"
+# Businesses whose routing entry and portal settings the warm-up reads (the first one's search
+# served in full): ~2-5 ms of CPU each, once per lane worker started.
+WARM_UP_BUSINESSES = 50
 
 
-def warm_up_host() -> str | None:
-    """The verified primary domain of the first added business of those active and launched;
-    None if there is none."""
+def warm_up_hosts(limit: int = WARM_UP_BUSINESSES) -> list[str]:
+    """The verified primary domains of the first ``limit`` added businesses of those active
+    and launched, the first added first."""
     from django.db import connection
 
     from tenants.models import Domain, Tenant
 
     connection.set_schema_to_public()
-    return (
+    return list(
         Domain.objects.filter(
             is_primary=True,
             verified_at__isnull=False,
@@ -55,9 +67,37 @@ def warm_up_host() -> str | None:
             tenant__launched_at__isnull=False,
         )
         .order_by("tenant_id")
-        .values_list("domain", flat=True)
-        .first()
+        .values_list("domain", flat=True)[:limit]
     )
+
+
+def warm_businesses(hosts: list[str]) -> int:
+    """Read each business's routing entry and portal settings into this process's caches, as
+    its first request would; how many were read. A business whose reads fail is skipped (one
+    line logged for all of them); the connection is left in the public schema."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from portal.config.selectors import portal_settings_get
+    from tenants.routing import router
+
+    read, failed = 0, []
+    for host in hosts:
+        try:
+            tenant = router.resolve(host)
+            if tenant is None:
+                continue
+            connection.set_tenant(tenant)
+            with timezone.override(tenant.zone):
+                portal_settings_get()
+            read += 1
+        except Exception as exc:
+            failed.append(f"{host} ({type(exc).__name__}: {exc})")
+        finally:
+            connection.set_schema_to_public()
+    if failed:
+        logger.warning("warm-up: %d businesses not read: %s", len(failed), "; ".join(failed))
+    return read
 
 
 def warm_up_environ(host: str, path: str = WARM_UP_PATH) -> dict:
@@ -86,16 +126,18 @@ def warm_up_environ(host: str, path: str = WARM_UP_PATH) -> dict:
 
 
 def warm_up(application: Callable) -> int | None:
-    """Serve ``application`` one class search of ``warm_up_host``'s business, in this thread;
-    its status code (None: no business to ask for, or an error, logged). This thread's
-    database connection is closed after (given back to the pool)."""
+    """Serve ``application`` one class search of the first of ``warm_up_hosts``, in this
+    thread, then read the others' routing entries and portal settings (``warm_businesses``);
+    the search's status code (None: no business to ask for, or an error, logged). This
+    thread's database connection is closed after (given back to the pool)."""
     from django.db import connections
 
     try:
-        host = warm_up_host()
-        if host is None:
+        hosts = warm_up_hosts()
+        if not hosts:
             logger.info("warm-up: no launched business to search yet; skipped")
             return None
+        host = hosts[0]
         statuses: list[str] = []
 
         def start_response(status, headers, exc_info=None):
@@ -110,6 +152,7 @@ def warm_up(application: Callable) -> int | None:
             close = getattr(answer, "close", None)
             if close is not None:
                 close()
+        warm_businesses(hosts[1:])
         return int(statuses[0].split(" ", 1)[0]) if statuses else None
     except Exception as exc:
         logger.warning("warm-up: not done (%s: %s)", type(exc).__name__, exc)

@@ -16,7 +16,7 @@ from tenants.models import Domain, Tenant
 
 
 def _first_launched_host() -> str:
-    """What ``warm_up_host`` should say, worked out the long way round."""
+    """The first of ``warm_up_hosts``, worked out the long way round."""
     tenants = sorted(
         (t for t in Tenant.objects.all() if t.status == Tenant.Status.ACTIVE and t.is_launched),
         key=lambda t: t.pk,
@@ -28,46 +28,87 @@ def _first_launched_host() -> str:
     raise AssertionError("no launched business in the test database")
 
 
-def test_warm_up_host_is_the_first_added_launched_business_primary_domain(tenant_a, tenant_b):
+def test_warm_up_hosts_are_the_launched_businesses_first_added_first(tenant_a, tenant_b):
     Tenant.objects.filter(pk__in=[tenant_a.pk, tenant_b.pk]).update(launched_at=timezone.now())
-    host = warmup.warm_up_host()
-    assert host == _first_launched_host()
-    first = Domain.objects.get(domain=host).tenant
-    # Not launched, suspended, or a primary domain not verified: the next business.
+    hosts = warmup.warm_up_hosts()
+    assert hosts[0] == _first_launched_host()
+    assert {tenant_a.primary_host, tenant_b.primary_host} <= set(hosts)
+    assert len(hosts) == len(set(hosts)) <= warmup.WARM_UP_BUSINESSES
+    assert warmup.warm_up_hosts(1) == [hosts[0]]
+    first = Domain.objects.get(domain=hosts[0]).tenant
+    # Not launched, suspended, or a primary domain not verified: left out.
     for change in (
         {"launched_at": None},
         {"status": Tenant.Status.SUSPENDED},
     ):
         Tenant.objects.filter(pk=first.pk).update(**change)
-        assert warmup.warm_up_host() not in (None, host)
-        assert warmup.warm_up_host() == _first_launched_host()
+        assert hosts[0] not in warmup.warm_up_hosts()
+        assert warmup.warm_up_hosts()[0] == _first_launched_host()
         Tenant.objects.filter(pk=first.pk).update(
             launched_at=timezone.now(), status=Tenant.Status.ACTIVE
         )
     Domain.objects.filter(tenant=first).update(verified_at=None)
-    assert warmup.warm_up_host() == _first_launched_host() != host
+    assert hosts[0] not in warmup.warm_up_hosts()
+    assert warmup.warm_up_hosts()[0] == _first_launched_host()
     assert connection.schema_name == "public"
 
 
-def test_warm_up_host_is_none_without_a_launched_business(db):
+def test_warm_up_hosts_are_none_without_a_launched_business(db):
     Tenant.objects.update(launched_at=None)
-    assert warmup.warm_up_host() is None
+    assert warmup.warm_up_hosts() == []
 
 
-def test_warm_up_serves_a_class_search_through_the_whole_application(
-    tenant_a, monkeypatch, in_test_transaction
+def test_warm_up_serves_a_class_search_and_reads_the_next_businesses(
+    tenant_a, tenant_b, monkeypatch, in_test_transaction
 ):
-    """The business's route is looked up (so the routing, the search and its caches ran in
-    this process), the answer is the search's, and the thread's connections are closed."""
-    Tenant.objects.filter(pk=tenant_a.pk).update(launched_at=timezone.now())
-    monkeypatch.setattr(warmup, "warm_up_host", lambda: tenant_a.primary_host)
+    """The first business's search goes through the whole application (its route looked up,
+    so the routing, the search and its caches ran in this process); the next business's route
+    and portal settings are read, so its first search reads neither; the thread's connections
+    are closed."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kernel.process_cache import tenant_config
+    from portal.config.selectors import portal_settings_get
+
+    Tenant.objects.filter(pk__in=[tenant_a.pk, tenant_b.pk]).update(launched_at=timezone.now())
+    hosts = [tenant_a.primary_host, tenant_b.primary_host]
+    monkeypatch.setattr(warmup, "warm_up_hosts", lambda: hosts)
     routing.router.clear()
+    tenant_config.clear()
     before = routing.router.lookups
     assert warmup.warm_up(application) == 200
     assert in_test_transaction == [True]
-    assert routing.router.lookups == before + 1
+    assert routing.router.lookups == before + 2
+    assert connection.schema_name == "public"
     assert routing.router.resolve(tenant_a.primary_host) == tenant_a
-    assert routing.router.lookups == before + 1  # kept: the next request looks up nothing
+    assert routing.router.resolve(tenant_b.primary_host) == tenant_b
+    assert routing.router.lookups == before + 2  # kept: the next requests look up nothing
+    connection.set_tenant(tenant_b)
+    with CaptureQueriesContext(connection) as ctx:
+        assert portal_settings_get() is not None
+    assert ctx.captured_queries == []  # kept too
+
+
+def test_warm_businesses_skips_a_business_it_cannot_read_and_reads_the_rest(
+    tenant_a, tenant_b, monkeypatch, caplog
+):
+    from portal.config import selectors
+
+    routing.router.clear()
+    real = selectors.portal_settings_get
+
+    def failing_for_a():
+        if connection.schema_name == tenant_a.schema_name:
+            raise RuntimeError("Redis is away")
+        return real()
+
+    monkeypatch.setattr(selectors, "portal_settings_get", failing_for_a)
+    hosts = [tenant_a.primary_host, "unknown.example.test", tenant_b.primary_host]
+    with caplog.at_level(logging.WARNING, logger="saas_platform.warmup"):
+        assert warmup.warm_businesses(hosts) == 1  # b; no business at the unknown host
+    assert "1 businesses not read" in caplog.text and tenant_a.primary_host in caplog.text
+    assert connection.schema_name == "public"
+    assert warmup.warm_businesses([]) == 0
 
 
 def test_warm_up_environ_is_an_anonymous_https_get():
@@ -82,7 +123,7 @@ def test_warm_up_environ_is_an_anonymous_https_get():
 
 def test_warm_up_without_a_business_serves_nothing(monkeypatch, caplog, in_test_transaction):
     called: list = []
-    monkeypatch.setattr(warmup, "warm_up_host", lambda: None)
+    monkeypatch.setattr(warmup, "warm_up_hosts", lambda: [])
     with caplog.at_level(logging.INFO, logger="saas_platform.warmup"):
         assert warmup.warm_up(lambda *a: called.append(a)) is None
     assert called == []
@@ -102,10 +143,10 @@ def test_warm_up_that_fails_logs_it_and_raises_nothing(
         raise RuntimeError("Redis is away")
 
     if failing == "host":
-        monkeypatch.setattr(warmup, "warm_up_host", broken)
+        monkeypatch.setattr(warmup, "warm_up_hosts", broken)
         app = application
     else:
-        monkeypatch.setattr(warmup, "warm_up_host", lambda: "alpha.example.test")
+        monkeypatch.setattr(warmup, "warm_up_hosts", lambda: ["alpha.example.test"])
         app = broken if failing == "application" else failing_answer
     with caplog.at_level(logging.WARNING, logger="saas_platform.warmup"):
         assert warmup.warm_up(app) is None
