@@ -159,7 +159,9 @@ def opening_join(request, opening_id: int):
     except ApplicationError as exc:
         return error_page(request, exc)
     response = redirect("portal-waiting-room", opening_id=opening_id)
-    ticket = waiting_room.ticket_for(config, request.guardian.family_id, front=result.front)
+    ticket = waiting_room.ticket_for(
+        config, request.guardian.family_id, front=result.front, due=result.due
+    )
     _set_ticket(response, opening_id, ticket)
     return _with_pass(response, result)
 

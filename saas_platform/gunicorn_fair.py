@@ -85,6 +85,8 @@ requests come at once while it stays within its share of a core (``QuietShare``,
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import mmap
 import os
 import re
@@ -125,6 +127,25 @@ _FRONT = re.compile(
 )
 
 
+# A due ticket (portal.catalog.waiting_room.DUE_PREFIX): when its family is due to be let in.
+_DUE = re.compile(
+    rb"\r\n(?:x-waiting-room-ticket[ \t]*:[ \t]*due(\d{1,12}):"
+    rb"|cookie[ \t]*:[^\r\n]*\bwr_ticket_\d{1,9}=due(\d{1,12}):)",
+    re.IGNORECASE,
+)
+
+
+def poll_due(head: bytes) -> float | None:
+    """When the family polling is due to be let in (epoch seconds), from its due ticket in the
+    request's first bytes; None without one. Read unsigned: a forged one orders a poll the
+    application then refuses (``invalid_ticket``)."""
+    found = _DUE.search(head)
+    if found is None:
+        return None
+    return float(found[1] or found[2])
+
+
+POLL_FLOW = " poll"  # a host's other waiting-room polls: "<host> poll", answered by due time
 FRONT_FLOW = " front"  # a host's front-of-the-line polls: "<host> front"
 # Requests of a host's families the line has let in: "<host> pass".
 PASS_FLOW = " pass"  # noqa: S105 - a flow's name, not a password
@@ -139,7 +160,7 @@ def flow_of(head: bytes) -> str:
         return ""
     host = found[1].strip().lower().decode("latin-1")
     if _POLL.match(head):
-        return f"{host}{FRONT_FLOW}" if _FRONT.search(head) else f"{host} poll"
+        return f"{host}{FRONT_FLOW}" if _FRONT.search(head) else f"{host}{POLL_FLOW}"
     if _PASS.search(head):
         return f"{host}{PASS_FLOW}"
     return host
@@ -149,8 +170,39 @@ def flow_of(head: bytes) -> str:
 BUSY = 2
 
 
+class DueQueue:
+    """A poll flow's queue (``POLL_FLOW``): the requests in order of when their families are
+    due to be let in (``poll_due``), then as they came; a poll without a due time is due when
+    it came. The families about to be let in are answered first, however many polls from
+    further back came before theirs: while seats are sold a business's polls wait their turns
+    behind its passes' holds and checkouts, ~10 s for the last in line in the opening
+    benchmark. The deque's interface, as far as ``FairQueue`` uses it."""
+
+    __slots__ = ("_heap", "_order")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, object]] = []
+        self._order = itertools.count()
+
+    def push(self, item, due: float | None) -> None:
+        heapq.heappush(self._heap, (time.time() if due is None else due, next(self._order), item))
+
+    def append(self, item) -> None:
+        self.push(item, None)
+
+    def popleft(self):
+        return heapq.heappop(self._heap)[2]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def __iter__(self):
+        return (item for _, _, item in sorted(self._heap))
+
+
 class FairQueue:
-    """Per-flow FIFO queues served in turn. Thread-safe; ``get`` blocks.
+    """Per-flow FIFO queues served in turn (a poll flow by due time, ``DueQueue``).
+    Thread-safe; ``get`` blocks.
 
     With ``limit`` (threads - 1 in the pool), one business (a host: its flow and its polls'
     together) never runs on more than ``limit`` threads at once while another business has been
@@ -179,7 +231,7 @@ class FairQueue:
         idle: Callable[[], None] | None = None,
         pass_turns: int = 0,
     ) -> None:
-        self._flows: OrderedDict[str, deque] = OrderedDict()
+        self._flows: OrderedDict[str, deque | DueQueue] = OrderedDict()
         # A business's turn goes to its families holding a waiting-room pass (``PASS_FLOW``)
         # while they have requests queued, up to this many of its turns in a row; then one
         # turn to the flow whose turn it was (its joins, its polls). 0: every flow its own turn.
@@ -209,12 +261,16 @@ class FairQueue:
         self._resumable = threading.Condition(lock)
         self._closed = False
 
-    def put(self, flow: str, item) -> None:
+    def put(self, flow: str, item, due: float | None = None) -> None:
+        """Queue ``item`` in ``flow``; ``due``: a poll's due time (``DueQueue``)."""
         with self._ready:
             queue = self._flows.get(flow)
             if queue is None:
-                queue = self._flows[flow] = deque()
-            queue.append(item)
+                queue = self._flows[flow] = DueQueue() if flow.endswith(POLL_FLOW) else deque()
+            if isinstance(queue, DueQueue):
+                queue.push(item, due)
+            else:
+                queue.append(item)
             self._seen[self.business(flow)] = time.monotonic()
             self._ready.notify()
 
@@ -585,9 +641,9 @@ class FairThreadPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn, *args, flow: str = "") -> Future:
+    def submit(self, fn, *args, flow: str = "", due: float | None = None) -> Future:
         future: Future = Future()
-        self.queue.put(flow, (future, fn, args))
+        self.queue.put(flow, (future, fn, args), due)
         return future
 
     def _run(self) -> None:
@@ -1142,5 +1198,6 @@ class FairThreadWorker(ThreadWorker):
         flow = flow_of(head or b"")
         if self._hands_over(conn, flow):
             return
-        fs = self.tpool.submit(self.handle, conn, flow=flow)
+        due = poll_due(head) if head and flow.endswith(POLL_FLOW) else None
+        fs = self.tpool.submit(self.handle, conn, flow=flow, due=due)
         fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -95,6 +96,10 @@ class QueueStatus:
     poll_seconds: int = 2  # when to ask again (``poll_seconds_for``)
     # About to be let in: its polls go ahead of the rest of the line (``FRONT_WAIT_SECONDS``).
     front: bool = False
+    # Further back: when the estimate (or, before the opening, the line at its fastest) lets
+    # the family in, epoch seconds; its ticket says so (``ticket_for(due=...)``), and the fair
+    # worker answers the polls of the families due soonest first.
+    due: int | None = None
     # Waiting (or paused) while every class of the opening is full (``opening_full``): the
     # family keeps its place in case a seat opens up (a hold lapses, a payment fails), and is
     # told so at once instead of when its turn comes.
@@ -424,33 +429,65 @@ def _opened(config: OpeningConfig, now: datetime) -> bool:
 # added to a ticket by hand), readable from the request's bytes before anything is decoded.
 FRONT_PREFIX = "front:"
 FRONT_SALT = TICKET_SALT + ".front"
+# A due ticket: ``due<epoch seconds>:`` and the plain ticket, signed together: when the family
+# is due to be let in (``QueueStatus.due``), read from the request's bytes by the fair worker,
+# which answers a business's polls in that order instead of as they came (twenty-seventh pass:
+# a plain poll waited ~10 s behind the others while seats were sold, so a family let in
+# meanwhile learnt it 6-9 s late, its checkout slot idle). A new one goes with an answer when
+# the estimate moved by ``DUE_STEP_SECONDS`` or more.
+DUE_PREFIX = "due"
+DUE_SALT = TICKET_SALT + ".due"
+DUE_STEP_SECONDS = 2
+_DUE = re.compile(r"due(\d{1,12}):")
 
 
-def ticket_for(config: OpeningConfig, family_id: int, *, front: bool = False) -> str:
+def ticket_for(
+    config: OpeningConfig, family_id: int, *, front: bool = False, due: int | None = None
+) -> str:
     """The family's signed poll ticket; ``front``: the front of the line's
-    (``FRONT_WAIT_SECONDS``)."""
+    (``FRONT_WAIT_SECONDS``); ``due``: further back, when it is due to be let in (epoch
+    seconds)."""
     plain = signing.dumps({"s": config.schema, "o": config.id, "f": family_id}, salt=TICKET_SALT)
-    if not front:
-        return plain
-    return signing.Signer(salt=FRONT_SALT).sign(FRONT_PREFIX + plain)
+    if front:
+        return signing.Signer(salt=FRONT_SALT).sign(FRONT_PREFIX + plain)
+    if due is not None:
+        return signing.Signer(salt=DUE_SALT).sign(f"{DUE_PREFIX}{int(due)}:{plain}")
+    return plain
 
 
 def is_front_ticket(ticket: str) -> bool:
     return ticket.startswith(FRONT_PREFIX)
 
 
+def ticket_due(ticket: str) -> int | None:
+    """When a due ticket says its family is due (its signature is checked where it is used,
+    ``family_from_ticket``); None for any other ticket."""
+    found = _DUE.match(ticket)
+    return int(found[1]) if found else None
+
+
 def ticket_update(config: OpeningConfig, family_id: int, ticket: str, result: QueueStatus) -> str:
     """The ticket the family should poll with from now on when its place moved into or out of
-    the front of the line (the answer carries it); "" when the one it sent is still right."""
-    if result.front == is_front_ticket(ticket):
+    the front of the line, or its due time by ``DUE_STEP_SECONDS`` or more (the answer carries
+    it); "" when the one it sent is still right."""
+    front, due = is_front_ticket(ticket), ticket_due(ticket)
+    if result.front:
+        still = front
+    elif result.due is not None:
+        still = due is not None and abs(due - result.due) < DUE_STEP_SECONDS
+    else:
+        still = not front and due is None
+    if still:
         return ""
-    return ticket_for(config, family_id, front=result.front)
+    return ticket_for(config, family_id, front=result.front, due=result.due)
 
 
 def family_from_ticket(config: OpeningConfig, ticket: str) -> int | None:
     try:
         if is_front_ticket(ticket):
             ticket = signing.Signer(salt=FRONT_SALT).unsign(ticket)[len(FRONT_PREFIX) :]
+        elif (found := _DUE.match(ticket)) is not None:
+            ticket = signing.Signer(salt=DUE_SALT).unsign(ticket)[found.end() :]
         data = signing.loads(ticket, salt=TICKET_SALT)
     except signing.BadSignature:
         return None
@@ -779,6 +816,7 @@ def _status_from(
                 "before_opening", seconds_to_open=to_open, opening_stagger=stagger
             ),
             front=stagger == 0,  # let in at the opening itself
+            due=config.opens_ms // 1000 + stagger if stagger else None,
         )
     if rank is None:
         if pre is not None:  # the shuffle has not run yet (another process's tick)
@@ -787,6 +825,8 @@ def _status_from(
     rate = _rate_from(config, now, admitted_since)
     wait = math.ceil((rank + 1) / rate) if rate > 0 else None
     state = "paused" if paused else "waiting"
+    front = state == "waiting" and not full and wait is not None and wait <= FRONT_WAIT_SECONDS
+    due = now_ms // 1000 + wait if state == "waiting" and not (full or front) and wait else None
     return QueueStatus(
         state=state,
         position=rank + 1,
@@ -794,7 +834,8 @@ def _status_from(
         # Nobody is let in while every class is full: no estimate to give.
         estimated_wait_seconds=None if full else wait,
         poll_seconds=poll_seconds_for(state, estimated_wait=wait, all_full=full),
-        front=state == "waiting" and not full and wait is not None and wait <= FRONT_WAIT_SECONDS,
+        front=front,
+        due=due,
         all_full=full,
     )
 

@@ -33,6 +33,7 @@ from saas_platform.gunicorn_fair import (
     busy_nice,
     flow_of,
     pass_turns,
+    poll_due,
     running_places,
 )
 
@@ -94,6 +95,42 @@ def test_polls_with_a_front_ticket_are_a_lane_of_their_own():
         queue.put("a.test poll", f"p{i}")
     queue.put("a.test front", "front")
     assert [queue.get()[1] for _ in range(2)] == ["front", "p0"]
+
+
+def test_a_business_polls_are_answered_by_when_their_families_are_due():
+    """A due ticket (``waiting_room.DUE_PREFIX``) says when its family is due to be let in:
+    a business's polls are answered in that order, not as they came, so the families about to
+    be let in are not answered behind the polls of the whole line; a poll without one is due
+    when it came; other flows stay first come, first served."""
+    api = b"GET /api/v1/openings/12/queue HTTP/1.1\r\nHost: a.test\r\n"
+    web = b"GET /waiting-room/3/status.json HTTP/1.1\r\nHost: a.test\r\n"
+    assert poll_due(api + b"X-Waiting-Room-Ticket: due1796610000:eyJ4:a:b\r\n\r\n") == 1796610000
+    assert poll_due(api + b"x-waiting-room-ticket:due5:e\r\n\r\n") == 5
+    assert poll_due(web + b"Cookie: lang=es; wr_ticket_3=due42:eyJ4:a:b\r\n\r\n") == 42
+    assert poll_due(api + b"X-Waiting-Room-Ticket: eyJ4:abc\r\n\r\n") is None
+    assert poll_due(api + b"X-Waiting-Room-Ticket: front:eyJ4:abc\r\n\r\n") is None
+    assert poll_due(api + b"X-Other: due5:e\r\n\r\n") is None
+    assert poll_due(web + b"Cookie: wr_ticket_3=dueX:e\r\n\r\n") is None
+    assert flow_of(api + b"X-Waiting-Room-Ticket: due5:eyJ4:a\r\n\r\n") == "a.test poll"
+
+    queue = FairQueue()
+    now = time.time()
+    queue.put("a.test poll", "far", due=now + 60)
+    queue.put("a.test poll", "no ticket yet")  # due when it came
+    queue.put("a.test poll", "near", due=now + 2)
+    queue.put("a.test poll", "let in already", due=now - 1)
+    queue.put("a.test poll", "near too", due=now + 2)
+    queue.put("a.test", "join")
+    queue.put("a.test", "join 2", due=now - 100)  # not a poll: first come, first served
+    assert len(queue) == 7
+    taken = [queue.get()[1] for _ in range(7)]
+    assert [t for t in taken if not t.startswith("join")] == [
+        "let in already", "no ticket yet", "near", "near too", "far",
+    ]  # fmt: skip
+    assert [t for t in taken if t.startswith("join")] == ["join", "join 2"]
+    for i in range(3):
+        queue.put("a.test poll", f"p{i}", due=now + 10 - i)
+    assert sorted(queue.drain()) == ["p0", "p1", "p2"] and len(queue) == 0
 
 
 def test_the_front_lane_goes_first_but_at_most_four_turns_in_a_row():
