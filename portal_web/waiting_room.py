@@ -160,7 +160,7 @@ def opening_join(request, opening_id: int):
         return error_page(request, exc)
     response = redirect("portal-waiting-room", opening_id=opening_id)
     ticket = waiting_room.ticket_for(
-        config, request.guardian.family_id, front=result.front, due=result.due
+        config, request.guardian.family_id, front=result.front, order=result.order
     )
     _set_ticket(response, opening_id, ticket)
     return _with_pass(response, result)

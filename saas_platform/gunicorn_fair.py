@@ -127,25 +127,25 @@ _FRONT = re.compile(
 )
 
 
-# A due ticket (portal.catalog.waiting_room.DUE_PREFIX): when its family is due to be let in.
-_DUE = re.compile(
-    rb"\r\n(?:x-waiting-room-ticket[ \t]*:[ \t]*due(\d{1,12}):"
-    rb"|cookie[ \t]*:[^\r\n]*\bwr_ticket_\d{1,9}=due(\d{1,12}):)",
+# A line ticket (portal.catalog.waiting_room.ORDER_PREFIX): its family's order in the line.
+_ORDER = re.compile(
+    rb"\r\n(?:x-waiting-room-ticket[ \t]*:[ \t]*line(\d{1,15}):"
+    rb"|cookie[ \t]*:[^\r\n]*\bwr_ticket_\d{1,9}=line(\d{1,15}):)",
     re.IGNORECASE,
 )
 
 
-def poll_due(head: bytes) -> float | None:
-    """When the family polling is due to be let in (epoch seconds), from its due ticket in the
-    request's first bytes; None without one. Read unsigned: a forged one orders a poll the
-    application then refuses (``invalid_ticket``)."""
-    found = _DUE.search(head)
+def poll_order(head: bytes) -> int | None:
+    """The polling family's order in the line, from its line ticket in the request's first
+    bytes; None without one. Read unsigned: a forged one orders a poll the application then
+    refuses (``invalid_ticket``)."""
+    found = _ORDER.search(head)
     if found is None:
         return None
-    return float(found[1] or found[2])
+    return int(found[1] or found[2])
 
 
-POLL_FLOW = " poll"  # a host's other waiting-room polls: "<host> poll", answered by due time
+POLL_FLOW = " poll"  # a host's other waiting-room polls: "<host> poll", in the line's order
 FRONT_FLOW = " front"  # a host's front-of-the-line polls: "<host> front"
 # Requests of a host's families the line has let in: "<host> pass".
 PASS_FLOW = " pass"  # noqa: S105 - a flow's name, not a password
@@ -170,22 +170,23 @@ def flow_of(head: bytes) -> str:
 BUSY = 2
 
 
-class DueQueue:
-    """A poll flow's queue (``POLL_FLOW``): the requests in order of when their families are
-    due to be let in (``poll_due``), then as they came; a poll without a due time is due when
-    it came. The families about to be let in are answered first, however many polls from
-    further back came before theirs: while seats are sold a business's polls wait their turns
-    behind its passes' holds and checkouts, ~10 s for the last in line in the opening
-    benchmark. The deque's interface, as far as ``FairQueue`` uses it."""
+class LineQueue:
+    """A poll flow's queue (``POLL_FLOW``): the requests in their families' order in the line
+    (``poll_order``), then as they came; a poll without one (a family let in, not in line, or
+    an older ticket) goes first, as it came. The families next in line, or let in since they
+    asked, are answered first, however many polls from further back came before theirs: while
+    seats are sold a business's polls wait their turns behind its passes' holds and checkouts,
+    ~10 s for the last in line in the opening benchmark. The deque's interface, as far as
+    ``FairQueue`` uses it."""
 
     __slots__ = ("_heap", "_order")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, object]] = []
+        self._heap: list[tuple[int, int, object]] = []
         self._order = itertools.count()
 
-    def push(self, item, due: float | None) -> None:
-        heapq.heappush(self._heap, (time.time() if due is None else due, next(self._order), item))
+    def push(self, item, order: int | None) -> None:
+        heapq.heappush(self._heap, (-1 if order is None else order, next(self._order), item))
 
     def append(self, item) -> None:
         self.push(item, None)
@@ -201,7 +202,7 @@ class DueQueue:
 
 
 class FairQueue:
-    """Per-flow FIFO queues served in turn (a poll flow by due time, ``DueQueue``).
+    """Per-flow FIFO queues served in turn (a poll flow in the line's order, ``LineQueue``).
     Thread-safe; ``get`` blocks.
 
     With ``limit`` (threads - 1 in the pool), one business (a host: its flow and its polls'
@@ -231,7 +232,7 @@ class FairQueue:
         idle: Callable[[], None] | None = None,
         pass_turns: int = 0,
     ) -> None:
-        self._flows: OrderedDict[str, deque | DueQueue] = OrderedDict()
+        self._flows: OrderedDict[str, deque | LineQueue] = OrderedDict()
         # A business's turn goes to its families holding a waiting-room pass (``PASS_FLOW``)
         # while they have requests queued, up to this many of its turns in a row; then one
         # turn to the flow whose turn it was (its joins, its polls). 0: every flow its own turn.
@@ -261,14 +262,14 @@ class FairQueue:
         self._resumable = threading.Condition(lock)
         self._closed = False
 
-    def put(self, flow: str, item, due: float | None = None) -> None:
-        """Queue ``item`` in ``flow``; ``due``: a poll's due time (``DueQueue``)."""
+    def put(self, flow: str, item, order: int | None = None) -> None:
+        """Queue ``item`` in ``flow``; ``order``: a poll's order in the line (``LineQueue``)."""
         with self._ready:
             queue = self._flows.get(flow)
             if queue is None:
-                queue = self._flows[flow] = DueQueue() if flow.endswith(POLL_FLOW) else deque()
-            if isinstance(queue, DueQueue):
-                queue.push(item, due)
+                queue = self._flows[flow] = LineQueue() if flow.endswith(POLL_FLOW) else deque()
+            if isinstance(queue, LineQueue):
+                queue.push(item, order)
             else:
                 queue.append(item)
             self._seen[self.business(flow)] = time.monotonic()
@@ -641,9 +642,9 @@ class FairThreadPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn, *args, flow: str = "", due: float | None = None) -> Future:
+    def submit(self, fn, *args, flow: str = "", order: int | None = None) -> Future:
         future: Future = Future()
-        self.queue.put(flow, (future, fn, args), due)
+        self.queue.put(flow, (future, fn, args), order)
         return future
 
     def _run(self) -> None:
@@ -1198,6 +1199,6 @@ class FairThreadWorker(ThreadWorker):
         flow = flow_of(head or b"")
         if self._hands_over(conn, flow):
             return
-        due = poll_due(head) if head and flow.endswith(POLL_FLOW) else None
-        fs = self.tpool.submit(self.handle, conn, flow=flow, due=due)
+        order = poll_order(head) if head and flow.endswith(POLL_FLOW) else None
+        fs = self.tpool.submit(self.handle, conn, flow=flow, order=order)
         fs.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))

@@ -96,10 +96,11 @@ class QueueStatus:
     poll_seconds: int = 2  # when to ask again (``poll_seconds_for``)
     # About to be let in: its polls go ahead of the rest of the line (``FRONT_WAIT_SECONDS``).
     front: bool = False
-    # Further back: when the estimate (or, before the opening, the line at its fastest) lets
-    # the family in, epoch seconds; its ticket says so (``ticket_for(due=...)``), and the fair
-    # worker answers the polls of the families due soonest first.
-    due: int | None = None
+    # Further back (in line or in the pre-queue): the family's order in the line, which never
+    # changes while it waits (its score: the shuffle's for the pre-queue, arrival after), as
+    # an integer (``order_of``); its ticket says so (``ticket_for(order=...)``), and the fair
+    # worker answers a business's polls in that order.
+    order: int | None = None
     # Waiting (or paused) while every class of the opening is full (``opening_full``): the
     # family keeps its place in case a seat opens up (a hold lapses, a payment fails), and is
     # told so at once instead of when its turn comes.
@@ -317,8 +318,9 @@ _ADVANCE_STEP = _ADVANCE_STEP.replace("PICKUP_MS", str(int(PICKUP_SECONDS * 1000
 _ADVANCE = _ADVANCE_STEP + "return advance()\n"
 
 # A family's status in one round trip: the admission step, then this family's pass expiry,
-# place in line, place in the pre-queue, the pause flag and the admissions since ARGV[8] (the
-# rate's window). KEYS as ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A
+# place in line, place in the pre-queue, the pause flag, the admissions since ARGV[8] (the
+# rate's window) and its score in the line or the pre-queue (its order, ``order_of``). KEYS as
+# ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A
 # missing value comes back as None (Lua false).
 _STATUS_READ = """
 advance()
@@ -338,6 +340,7 @@ return {
   redis.call('ZRANK', KEYS[1], fam),
   redis.call('EXISTS', KEYS[11]),
   redis.call('ZCOUNT', KEYS[8], ARGV[8], '+inf'),
+  redis.call('ZSCORE', KEYS[2], fam) or redis.call('ZSCORE', KEYS[1], fam),
 }
 """
 _STATUS = _ADVANCE_STEP + _STATUS_READ
@@ -429,29 +432,37 @@ def _opened(config: OpeningConfig, now: datetime) -> bool:
 # added to a ticket by hand), readable from the request's bytes before anything is decoded.
 FRONT_PREFIX = "front:"
 FRONT_SALT = TICKET_SALT + ".front"
-# A due ticket: ``due<epoch seconds>:`` and the plain ticket, signed together: when the family
-# is due to be let in (``QueueStatus.due``), read from the request's bytes by the fair worker,
-# which answers a business's polls in that order instead of as they came (twenty-seventh pass:
-# a plain poll waited ~10 s behind the others while seats were sold, so a family let in
-# meanwhile learnt it 6-9 s late, its checkout slot idle). A new one goes with an answer when
-# the estimate moved by ``DUE_STEP_SECONDS`` or more.
-DUE_PREFIX = "due"
-DUE_SALT = TICKET_SALT + ".due"
-DUE_STEP_SECONDS = 2
-_DUE = re.compile(r"due(\d{1,12}):")
+# A line ticket: ``line<order>:`` and the plain ticket, signed together: the family's order in
+# the line (``QueueStatus.order``), read from the request's bytes by the fair worker, which
+# answers a business's polls in that order instead of as they came (twenty-seventh pass: a
+# plain poll waited ~10 s behind the others while seats were sold, so a family let in
+# meanwhile learnt it 6-9 s late, its checkout slot idle). The order never changes while the
+# family waits, so the ticket is given once, with the join or the first answer that has it.
+ORDER_PREFIX = "line"
+ORDER_SALT = TICKET_SALT + ".line"
+_ORDER = re.compile(r"line(\d{1,15}):")
+# The line's scores (the shuffle's in [0, 1), then 2, 3, ... for later arrivals) as integers.
+ORDER_SCALE = 1_000_000
+
+
+def order_of(score) -> int | None:
+    """A family's order in the line from its score in the line's sorted set (Redis's reply:
+    bytes or a number); None without one."""
+    if score is None or score is False:
+        return None
+    return int(float(score) * ORDER_SCALE)
 
 
 def ticket_for(
-    config: OpeningConfig, family_id: int, *, front: bool = False, due: int | None = None
+    config: OpeningConfig, family_id: int, *, front: bool = False, order: int | None = None
 ) -> str:
     """The family's signed poll ticket; ``front``: the front of the line's
-    (``FRONT_WAIT_SECONDS``); ``due``: further back, when it is due to be let in (epoch
-    seconds)."""
+    (``FRONT_WAIT_SECONDS``); ``order``: further back, its order in the line (``order_of``)."""
     plain = signing.dumps({"s": config.schema, "o": config.id, "f": family_id}, salt=TICKET_SALT)
     if front:
         return signing.Signer(salt=FRONT_SALT).sign(FRONT_PREFIX + plain)
-    if due is not None:
-        return signing.Signer(salt=DUE_SALT).sign(f"{DUE_PREFIX}{int(due)}:{plain}")
+    if order is not None:
+        return signing.Signer(salt=ORDER_SALT).sign(f"{ORDER_PREFIX}{int(order)}:{plain}")
     return plain
 
 
@@ -459,35 +470,35 @@ def is_front_ticket(ticket: str) -> bool:
     return ticket.startswith(FRONT_PREFIX)
 
 
-def ticket_due(ticket: str) -> int | None:
-    """When a due ticket says its family is due (its signature is checked where it is used,
+def ticket_order(ticket: str) -> int | None:
+    """The order a line ticket says (its signature is checked where it is used,
     ``family_from_ticket``); None for any other ticket."""
-    found = _DUE.match(ticket)
+    found = _ORDER.match(ticket)
     return int(found[1]) if found else None
 
 
 def ticket_update(config: OpeningConfig, family_id: int, ticket: str, result: QueueStatus) -> str:
     """The ticket the family should poll with from now on when its place moved into or out of
-    the front of the line, or its due time by ``DUE_STEP_SECONDS`` or more (the answer carries
-    it); "" when the one it sent is still right."""
-    front, due = is_front_ticket(ticket), ticket_due(ticket)
+    the front of the line, or its order in the line is not the one its ticket says (the answer
+    carries it); "" when the one it sent is still right."""
+    front, order = is_front_ticket(ticket), ticket_order(ticket)
     if result.front:
         still = front
-    elif result.due is not None:
-        still = due is not None and abs(due - result.due) < DUE_STEP_SECONDS
+    elif result.order is not None:
+        still = order == result.order
     else:
-        still = not front and due is None
+        still = not front and order is None
     if still:
         return ""
-    return ticket_for(config, family_id, front=result.front, due=result.due)
+    return ticket_for(config, family_id, front=result.front, order=result.order)
 
 
 def family_from_ticket(config: OpeningConfig, ticket: str) -> int | None:
     try:
         if is_front_ticket(ticket):
             ticket = signing.Signer(salt=FRONT_SALT).unsign(ticket)[len(FRONT_PREFIX) :]
-        elif (found := _DUE.match(ticket)) is not None:
-            ticket = signing.Signer(salt=DUE_SALT).unsign(ticket)[found.end() :]
+        elif (found := _ORDER.match(ticket)) is not None:
+            ticket = signing.Signer(salt=ORDER_SALT).unsign(ticket)[found.end() :]
         data = signing.loads(ticket, salt=TICKET_SALT)
     except signing.BadSignature:
         return None
@@ -787,7 +798,7 @@ def _status_from(
 ) -> QueueStatus:
     """The family's status from what ``_STATUS`` (or ``_JOIN``) read; ``full``: every class of
     the opening is full (``opening_full``), so the line waits and says so."""
-    expiry, rank, pre, paused, admitted_since = read
+    expiry, rank, pre, paused, admitted_since, score = read
     now_ms = _now_ms(now)
     if expiry is not None:
         expiry = int(float(expiry))
@@ -816,7 +827,7 @@ def _status_from(
                 "before_opening", seconds_to_open=to_open, opening_stagger=stagger
             ),
             front=stagger == 0,  # let in at the opening itself
-            due=config.opens_ms // 1000 + stagger if stagger else None,
+            order=None if stagger == 0 else order_of(score),
         )
     if rank is None:
         if pre is not None:  # the shuffle has not run yet (another process's tick)
@@ -826,7 +837,6 @@ def _status_from(
     wait = math.ceil((rank + 1) / rate) if rate > 0 else None
     state = "paused" if paused else "waiting"
     front = state == "waiting" and not full and wait is not None and wait <= FRONT_WAIT_SECONDS
-    due = now_ms // 1000 + wait if state == "waiting" and not (full or front) and wait else None
     return QueueStatus(
         state=state,
         position=rank + 1,
@@ -835,7 +845,7 @@ def _status_from(
         estimated_wait_seconds=None if full else wait,
         poll_seconds=poll_seconds_for(state, estimated_wait=wait, all_full=full),
         front=front,
-        due=due,
+        order=None if front else order_of(score),
         all_full=full,
     )
 

@@ -69,9 +69,9 @@ class QueueOutput(serializers.Serializer):
     ticket = serializers.CharField(
         required=False,
         help_text="Send it as `X-Waiting-Room-Ticket` when polling. A poll's answer carries a "
-        "new one when your place moves into or out of the front of the line, or when the "
-        "estimate of when you are let in moves: poll with that one from then on (the front's "
-        "polls are answered ahead of the rest of the line, the others' by when they are due).",
+        "new one when your place moves into or out of the front of the line (or, once, with "
+        "your order in the line): poll with that one from then on (the front's polls are "
+        "answered ahead of the rest of the line, the others' in the line's order).",
     )
     poll_seconds = serializers.IntegerField(
         help_text="Ask again in this many seconds: every second near the front of the line, "
@@ -163,7 +163,10 @@ def queue_join_by_token(request: HttpRequest, opening_id: int) -> HttpResponse |
     try:
         result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
         ticket = waiting_room.ticket_for(
-            waiting_room.opening_config(opening_id), family_id, front=result.front, due=result.due
+            waiting_room.opening_config(opening_id),
+            family_id,
+            front=result.front,
+            order=result.order,
         )
     except ApplicationError as exc:
         return _refused(exc)
@@ -253,7 +256,10 @@ class OpeningQueueApi(PortalApi):
         family_id = request.guardian.family_id
         result = waiting_room.queue_join(opening_id=opening_id, family_id=family_id)
         ticket = waiting_room.ticket_for(
-            waiting_room.opening_config(opening_id), family_id, front=result.front, due=result.due
+            waiting_room.opening_config(opening_id),
+            family_id,
+            front=result.front,
+            order=result.order,
         )
         return Response(queue_body(result, ticket), status=status.HTTP_200_OK)
 

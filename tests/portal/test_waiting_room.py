@@ -573,10 +573,10 @@ def test_the_front_of_the_line_polls_with_a_front_ticket(family_a):
     assert waiting_room.family_from_ticket(config, front[:-1] + "x") is None
     assert waiting_room.ticket_update(config, second, plain, near) == front
     assert waiting_room.ticket_update(config, second, front, near) == ""
-    # Further back: a due ticket (below), instead of the front one.
-    due = waiting_room.ticket_for(config, last, due=far.due)
-    assert waiting_room.ticket_update(config, last, front, far) == due
-    assert waiting_room.ticket_update(config, last, due, far) == ""
+    # Further back: a line ticket (below), instead of the front one.
+    line = waiting_room.ticket_for(config, last, order=far.order)
+    assert waiting_room.ticket_update(config, last, front, far) == line
+    assert waiting_room.ticket_update(config, last, line, far) == ""
 
     # Through the API (the fast path answers a poll by ticket): the poll that finds the family
     # at the front hands it the front ticket; a poll with it needs nothing new.
@@ -590,80 +590,90 @@ def test_the_front_of_the_line_polls_with_a_front_ticket(family_a):
     assert waiting_room.family_from_ticket(config, body["ticket"]) == second
     body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=front).json()
     assert body["state"] == "waiting" and "ticket" not in body
-    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=due).json()
+    body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=line).json()
     assert body["state"] == "waiting" and "ticket" not in body
     assert_error(api.get(url, HTTP_X_WAITING_ROOM_TICKET="front:" + plain), 400, "invalid_ticket")
     # A family joining at the back of this line gets the plain ticket.
     joined = family_a.client().post(url).json()
     assert joined["state"] == "waiting" and joined["position"] >= 15
-    assert waiting_room.ticket_due(joined["ticket"]) is not None
+    assert waiting_room.ticket_order(joined["ticket"]) is not None
 
 
-def test_a_family_further_back_polls_with_a_due_ticket(family_a):
-    """Behind the front, a waiting family's ticket says when the estimate lets it in (epoch
-    seconds, signed with the ticket): the fair gunicorn worker answers a business's polls in
-    that order. A new one comes with an answer only when the estimate moved by
-    ``DUE_STEP_SECONDS`` or more; a due prefix added or changed by hand fails the signature;
-    let in, the family gets the plain ticket back."""
+def test_a_family_further_back_polls_with_its_order_in_the_line(family_a):
+    """Behind the front, a waiting family's ticket says its order in the line (its score,
+    which never changes while it waits; signed with the ticket): the fair gunicorn worker
+    answers a business's polls in that order. It comes once; an order added or changed by hand
+    fails the signature; let in, the family gets the plain ticket back."""
     opening = make_opening([make_offering()], admit_per_minute=60)
     opened = opening.opens_at + timedelta(seconds=1)
     for family in range(9_200_001, 9_200_021):
         waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=opened)
     config = waiting_room.opening_config(opening.pk)
     far = waiting_room.queue_status(opening_id=opening.pk, family_id=9_200_020, now=opened)
+    behind = waiting_room.queue_status(opening_id=opening.pk, family_id=9_200_010, now=opened)
     near = waiting_room.queue_status(opening_id=opening.pk, family_id=9_200_002, now=opened)
     assert far.state == "waiting" and not far.front
-    assert far.due == int(opened.timestamp()) + far.estimated_wait_seconds
-    assert near.front and near.due is None  # the front has its own ticket
+    # Later arrivals: 2, 3, ... in the line (1 + the arrival count), scaled.
+    assert far.order == 21 * waiting_room.ORDER_SCALE
+    assert behind.order == 11 * waiting_room.ORDER_SCALE < far.order
+    assert near.front and near.order is None  # the front has its own ticket
+    later = opened + timedelta(seconds=5)  # the line moved: the order did not
+    moved_on = waiting_room.queue_status(opening_id=opening.pk, family_id=9_200_020, now=later)
+    assert moved_on.order == far.order
 
     family = 9_200_020
     plain = waiting_room.ticket_for(config, family)
-    due = waiting_room.ticket_for(config, family, due=far.due)
-    assert due.startswith(f"{waiting_room.DUE_PREFIX}{far.due}:")
-    assert waiting_room.ticket_due(due) == far.due and waiting_room.ticket_due(plain) is None
-    assert waiting_room.family_from_ticket(config, due) == family
-    assert waiting_room.family_from_ticket(config, f"due{far.due}:" + plain) is None
-    assert waiting_room.family_from_ticket(config, due.replace("due", "due1", 1)) is None
-    assert waiting_room.ticket_update(config, family, plain, far) == due
-    moved = replace(far, due=far.due + waiting_room.DUE_STEP_SECONDS - 1)
-    assert waiting_room.ticket_update(config, family, due, moved) == ""
-    moved = replace(far, due=far.due + waiting_room.DUE_STEP_SECONDS)
-    assert waiting_room.ticket_due(waiting_room.ticket_update(config, family, due, moved)) == (
-        far.due + waiting_room.DUE_STEP_SECONDS
-    )
+    line = waiting_room.ticket_for(config, family, order=far.order)
+    assert line.startswith(f"{waiting_room.ORDER_PREFIX}{far.order}:")
+    assert waiting_room.ticket_order(line) == far.order
+    assert waiting_room.ticket_order(plain) is None
+    assert waiting_room.family_from_ticket(config, line) == family
+    assert waiting_room.family_from_ticket(config, f"line{far.order}:" + plain) is None
+    assert waiting_room.family_from_ticket(config, line.replace("line", "line1", 1)) is None
+    assert waiting_room.ticket_update(config, family, plain, far) == line
+    assert waiting_room.ticket_update(config, family, line, far) == ""
+    other = replace(far, order=far.order + 1)
+    changed = waiting_room.ticket_update(config, family, line, other)
+    assert waiting_room.ticket_order(changed) == far.order + 1
     let_in = waiting_room.QueueStatus(state="admitted")
-    assert waiting_room.ticket_update(config, family, due, let_in) == plain  # the plain one
+    assert waiting_room.ticket_update(config, family, line, let_in) == plain  # the plain one
     assert waiting_room.ticket_update(config, family, plain, let_in) == ""
 
-    # Through the API's fast path: the plain ticket's poll gets the due ticket, and a poll with
-    # it needs nothing new while the estimate holds; a forged one is refused.
+    # Through the API's fast path: the plain ticket's poll gets the line ticket, and a poll
+    # with it needs nothing new; a forged one is refused.
     api = client_for(family_a.tenant)
     url = f"/api/v1/openings/{opening.pk}/queue"
     body = api.get(url, HTTP_X_WAITING_ROOM_TICKET=plain).json()
-    assert body["state"] == "waiting" and waiting_room.ticket_due(body["ticket"]) is not None
+    assert body["state"] == "waiting" and waiting_room.ticket_order(body["ticket"]) == far.order
     assert waiting_room.family_from_ticket(config, body["ticket"]) == family
     again = api.get(url, HTTP_X_WAITING_ROOM_TICKET=body["ticket"]).json()
     assert again["state"] == "waiting" and "ticket" not in again
-    forged = f"due{far.due}:" + plain
+    forged = f"line{far.order}:" + plain
     assert_error(api.get(url, HTTP_X_WAITING_ROOM_TICKET=forged), 400, "invalid_ticket")
 
 
-def test_before_the_opening_the_families_let_in_later_are_due_at_their_stagger(in_tenant_a):
-    """Before the opening, a family the opening does not let in at once is due when the line
-    could reach it at the fastest (``opening_stagger_for``), the moment it is asked to poll."""
+def test_before_the_opening_a_family_keeps_its_shuffled_order_into_the_line(in_tenant_a):
+    """Before the opening, a family the opening does not let in at once polls with its order in
+    the pre-queue: its shuffled score, the one it keeps in the line after the opening."""
     opening = make_opening([make_offering()], opens_in=5, checkout_slots=10)
     before = opening.opens_at - timedelta(seconds=3)
     for family in range(1, 31):
         waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
-    answers = [
-        waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
+    answers = {
+        family: waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
         for family in range(1, 31)
-    ]
-    opens = int(opening.opens_at.timestamp())
-    assert all(a.due is None for a in answers if a.front)
-    later = [a for a in answers if not a.front]
-    assert len(later) == 20 and all(a.due is not None and a.due > opens for a in later)
-    assert all(a.due - opens == a.poll_seconds - 3 for a in later)
+    }
+    assert all(a.order is None for a in answers.values() if a.front)
+    later = {f: a for f, a in answers.items() if not a.front}
+    assert len(later) == 20
+    assert all(0 <= a.order < waiting_room.ORDER_SCALE for a in later.values())
+    # By order, the families in the order the shuffle put them (the stagger grows with it).
+    ranked = sorted(later.values(), key=lambda a: a.order)
+    assert [a.poll_seconds for a in ranked] == sorted(a.poll_seconds for a in ranked)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family, before_opening in later.items():
+        status = waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=opened)
+        assert status.order == before_opening.order or status.front
 
 
 def test_a_line_whose_classes_are_all_full_says_so_and_polls_slowly(family_a):

@@ -33,7 +33,7 @@ from saas_platform.gunicorn_fair import (
     busy_nice,
     flow_of,
     pass_turns,
-    poll_due,
+    poll_order,
     running_places,
 )
 
@@ -97,39 +97,39 @@ def test_polls_with_a_front_ticket_are_a_lane_of_their_own():
     assert [queue.get()[1] for _ in range(2)] == ["front", "p0"]
 
 
-def test_a_business_polls_are_answered_by_when_their_families_are_due():
-    """A due ticket (``waiting_room.DUE_PREFIX``) says when its family is due to be let in:
-    a business's polls are answered in that order, not as they came, so the families about to
-    be let in are not answered behind the polls of the whole line; a poll without one is due
-    when it came; other flows stay first come, first served."""
+def test_a_business_polls_are_answered_in_the_line_order():
+    """A line ticket (``waiting_room.ORDER_PREFIX``) says its family's order in the line: a
+    business's polls are answered in that order, not as they came, so the families next in
+    line (or let in since they asked) are not answered behind the polls of the whole line; a
+    poll without one goes first, as it came; other flows stay first come, first served."""
     api = b"GET /api/v1/openings/12/queue HTTP/1.1\r\nHost: a.test\r\n"
     web = b"GET /waiting-room/3/status.json HTTP/1.1\r\nHost: a.test\r\n"
-    assert poll_due(api + b"X-Waiting-Room-Ticket: due1796610000:eyJ4:a:b\r\n\r\n") == 1796610000
-    assert poll_due(api + b"x-waiting-room-ticket:due5:e\r\n\r\n") == 5
-    assert poll_due(web + b"Cookie: lang=es; wr_ticket_3=due42:eyJ4:a:b\r\n\r\n") == 42
-    assert poll_due(api + b"X-Waiting-Room-Ticket: eyJ4:abc\r\n\r\n") is None
-    assert poll_due(api + b"X-Waiting-Room-Ticket: front:eyJ4:abc\r\n\r\n") is None
-    assert poll_due(api + b"X-Other: due5:e\r\n\r\n") is None
-    assert poll_due(web + b"Cookie: wr_ticket_3=dueX:e\r\n\r\n") is None
-    assert flow_of(api + b"X-Waiting-Room-Ticket: due5:eyJ4:a\r\n\r\n") == "a.test poll"
+    assert poll_order(api + b"X-Waiting-Room-Ticket: line2000000:eyJ4:a:b\r\n\r\n") == 2000000
+    assert poll_order(api + b"x-waiting-room-ticket:line5:e\r\n\r\n") == 5
+    assert poll_order(web + b"Cookie: lang=es; wr_ticket_3=line42:eyJ4:a:b\r\n\r\n") == 42
+    assert poll_order(api + b"X-Waiting-Room-Ticket: eyJ4:abc\r\n\r\n") is None
+    assert poll_order(api + b"X-Waiting-Room-Ticket: front:eyJ4:abc\r\n\r\n") is None
+    assert poll_order(api + b"X-Other: line5:e\r\n\r\n") is None
+    assert poll_order(web + b"Cookie: wr_ticket_3=lineX:e\r\n\r\n") is None
+    assert flow_of(api + b"X-Waiting-Room-Ticket: line5:eyJ4:a\r\n\r\n") == "a.test poll"
 
     queue = FairQueue()
-    now = time.time()
-    queue.put("a.test poll", "far", due=now + 60)
-    queue.put("a.test poll", "no ticket yet")  # due when it came
-    queue.put("a.test poll", "near", due=now + 2)
-    queue.put("a.test poll", "let in already", due=now - 1)
-    queue.put("a.test poll", "near too", due=now + 2)
+    queue.put("a.test poll", "last", order=3_000_000)
+    queue.put("a.test poll", "let in, asking for its pass")  # no order: first
+    queue.put("a.test poll", "next", order=812_345)
+    queue.put("a.test poll", "first of the shuffle", order=1_234)
+    queue.put("a.test poll", "not in line either")
     queue.put("a.test", "join")
-    queue.put("a.test", "join 2", due=now - 100)  # not a poll: first come, first served
+    queue.put("a.test", "join 2", order=1)  # not a poll: first come, first served
     assert len(queue) == 7
     taken = [queue.get()[1] for _ in range(7)]
     assert [t for t in taken if not t.startswith("join")] == [
-        "let in already", "no ticket yet", "near", "near too", "far",
+        "let in, asking for its pass", "not in line either", "first of the shuffle", "next",
+        "last",
     ]  # fmt: skip
     assert [t for t in taken if t.startswith("join")] == ["join", "join 2"]
     for i in range(3):
-        queue.put("a.test poll", f"p{i}", due=now + 10 - i)
+        queue.put("a.test poll", f"p{i}", order=10 - i)
     assert sorted(queue.drain()) == ["p0", "p1", "p2"] and len(queue) == 0
 
 
@@ -1053,6 +1053,37 @@ def test_the_families_let_in_go_before_their_business_joins_and_polls():
         "join0", "join1", "hold0", "join2", "hold1", "join3", "hold2", "join4", "hold3",
         "join5", "hold4",
     ]  # fmt: skip
+
+
+@pytest.mark.integration
+@pytest.mark.integration
+def test_gunicorn_answers_a_business_polls_in_the_line_order():
+    """One worker of one thread: a poll taken at once, then four queued behind it, sent with
+    line tickets far back and near the front and one without (first): answered in that order."""
+    with _gunicorn(
+        PASS_APP, threads=1, worker_class="saas_platform.gunicorn_fair.FairThreadWorker"
+    ) as port:
+        orders = [None, 3_000_000, 900_000, None, 12_000]
+        sent = []
+        for opening, order in enumerate(orders, start=1):
+            if opening == 2:
+                time.sleep(0.15)  # the first is taken; the rest queue behind it
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            headers = {"Host": "rush.test"}
+            if order is not None:
+                headers["X-Waiting-Room-Ticket"] = f"line{order}:eyJ4:a:b"
+            conn.request("GET", f"/api/v1/openings/{opening}/queue", headers=headers)
+            sent.append(conn)
+        answered: list[tuple[float, str]] = []
+
+        def read(conn: http.client.HTTPConnection) -> None:
+            body = conn.getresponse().read().decode()
+            answered.append((time.monotonic(), body.split("/")[4]))
+            conn.close()
+
+        with ThreadPoolExecutor(len(sent)) as pool:
+            list(pool.map(read, sent))
+    assert [opening for _, opening in sorted(answered)] == ["1", "4", "5", "3", "2"]
 
 
 PLACES_APP = """

@@ -4115,7 +4115,7 @@ export interface components {
             pass_token: string;
             /** Format: date-time */
             pass_expires_at: string | null;
-            /** @description Send it as `X-Waiting-Room-Ticket` when polling. A poll's answer carries a new one when your place moves into or out of the front of the line, or when the estimate of when you are let in moves: poll with that one from then on (the front's polls are answered ahead of the rest of the line, the others' by when they are due). */
+            /** @description Send it as `X-Waiting-Room-Ticket` when polling. A poll's answer carries a new one when your place moves into or out of the front of the line (or, once, with your order in the line): poll with that one from then on (the front's polls are answered ahead of the rest of the line, the others' in the line's order). */
             ticket?: string;
             /** @description Ask again in this many seconds: every second near the front of the line, less often further back (up to 20 s), 10 s while every class is full, 30 s once admitted. */
             poll_seconds: number;

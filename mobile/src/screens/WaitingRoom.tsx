@@ -120,7 +120,7 @@ function OpeningQueue({ opening, retry }: { opening: number; retry: () => void }
             );
         if (stopped) return;
         // The join's ticket, or a new one when the place moves into or out of the front of the
-        // line or when the family is due to be let in moves (its polls' order in the server).
+        // line (or, once, with the family's order in the line: its polls' order in the server).
         if (answer.ticket) ticket.current = answer.ticket;
         state.current = answer.state;
         setQueue(answer);
