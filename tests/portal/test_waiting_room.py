@@ -510,6 +510,16 @@ def test_in_the_openings_first_seconds_the_estimate_assumes_a_quick_checkout(in_
     assert waiting_room._rate_from(config, later, 0) == 10 / (10 * 60)
 
 
+def _pre_queue(opening, count: int, now) -> dict:
+    """Families 1 to ``count`` join before the opening at ``now``: each one's answer then."""
+    for family in range(1, count + 1):
+        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=now)
+    return {
+        family: waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=now)
+        for family in range(1, count + 1)
+    }
+
+
 def test_the_pre_queue_does_not_all_ask_at_the_opening(in_tenant_a):
     """Before the opening the shuffle already decides each family's place (its random score):
     a family the line can reach at once asks right at the opening, one further back only when
@@ -526,12 +536,7 @@ def test_the_pre_queue_does_not_all_ask_at_the_opening(in_tenant_a):
     fixed = replace(config, admit_per_minute=120)  # 2 a second, a burst of 4
     assert [stagger(fixed, place) for place in (1, 4, 5, 24)] == [0, 0, 0, 10]
     before = opening.opens_at - timedelta(seconds=3)
-    for family in range(1, 41):
-        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
-    answers = {
-        family: waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
-        for family in range(1, 41)
-    }
+    answers = _pre_queue(opening, 40, before)
     assert {a.state for a in answers.values()} == {"before_opening"}
     asks = sorted(a.poll_seconds for a in answers.values())
     assert asks == [3] * 10 + [4] * 10 + [5] * 10 + [6] * 10  # by place: 10 slots a second
@@ -652,30 +657,6 @@ def test_a_family_further_back_polls_with_its_order_in_the_line(family_a):
     assert_error(api.get(url, HTTP_X_WAITING_ROOM_TICKET=forged), 400, "invalid_ticket")
 
 
-def test_before_the_opening_a_family_keeps_its_shuffled_order_into_the_line(in_tenant_a):
-    """Before the opening, a family the opening does not let in at once polls with its order in
-    the pre-queue: its shuffled score, the one it keeps in the line after the opening."""
-    opening = make_opening([make_offering()], opens_in=5, checkout_slots=10)
-    before = opening.opens_at - timedelta(seconds=3)
-    for family in range(1, 31):
-        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
-    answers = {
-        family: waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
-        for family in range(1, 31)
-    }
-    assert all(a.order is None for a in answers.values() if a.front)
-    later = {f: a for f, a in answers.items() if not a.front}
-    assert len(later) == 20
-    assert all(0 <= a.order < waiting_room.ORDER_SCALE for a in later.values())
-    # By order, the families in the order the shuffle put them (the stagger grows with it).
-    ranked = sorted(later.values(), key=lambda a: a.order)
-    assert [a.poll_seconds for a in ranked] == sorted(a.poll_seconds for a in ranked)
-    opened = opening.opens_at + timedelta(seconds=1)
-    for family, before_opening in later.items():
-        status = waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=opened)
-        assert status.order == before_opening.order or status.front
-
-
 def test_a_line_whose_classes_are_all_full_says_so_and_polls_slowly(family_a):
     """While every class of the opening is full (holds count: a family checking out holds its
     seat), a family in line is told so at once, keeps its place (a seat may open up), is asked
@@ -751,14 +732,23 @@ def test_a_family_joining_at_the_front_gets_the_front_ticket_at_once(family_a):
 
 
 def test_before_the_opening_the_families_let_in_at_once_are_the_front(in_tenant_a):
+    """The shuffle's first ``checkout_slots`` are the front; every other family polls with its
+    order in the pre-queue (its shuffled score), the one it keeps in the line after the
+    opening."""
     opening = make_opening([make_offering()], opens_in=5, checkout_slots=10)
     before = opening.opens_at - timedelta(seconds=3)
-    for family in range(1, 31):
-        waiting_room.queue_join(opening_id=opening.pk, family_id=family, now=before)
-    answers = [
-        waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=before)
-        for family in range(1, 31)
-    ]
+    answers = _pre_queue(opening, 30, before)
     # The shuffle's first ten (the checkout slots) are let in at the opening itself.
-    assert sum(a.front for a in answers) == 10
-    assert {a.poll_seconds for a in answers if a.front} == {3}
+    assert sum(a.front for a in answers.values()) == 10
+    assert {a.poll_seconds for a in answers.values() if a.front} == {3}
+    assert all(a.order is None for a in answers.values() if a.front)
+    later = {f: a for f, a in answers.items() if not a.front}
+    assert len(later) == 20
+    assert all(0 <= a.order < waiting_room.ORDER_SCALE for a in later.values())
+    # By order, the families in the order the shuffle put them (the stagger grows with it).
+    ranked = sorted(later.values(), key=lambda a: a.order)
+    assert [a.poll_seconds for a in ranked] == sorted(a.poll_seconds for a in ranked)
+    opened = opening.opens_at + timedelta(seconds=1)
+    for family, before_opening in later.items():
+        status = waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=opened)
+        assert status.order == before_opening.order or status.front
