@@ -188,9 +188,6 @@ class LineQueue:
     def push(self, item, order: int | None) -> None:
         heapq.heappush(self._heap, (-1 if order is None else order, next(self._order), item))
 
-    def append(self, item) -> None:
-        self.push(item, None)
-
     def popleft(self):
         return heapq.heappop(self._heap)[2]
 

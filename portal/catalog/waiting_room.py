@@ -320,8 +320,8 @@ _ADVANCE = _ADVANCE_STEP + "return advance()\n"
 # A family's status in one round trip: the admission step, then this family's pass expiry,
 # place in line, place in the pre-queue, the pause flag, the admissions since ARGV[8] (the
 # rate's window) and its score in the line or the pre-queue (its order, ``order_of``). KEYS as
-# ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A
-# missing value comes back as None (Lua false).
+# ``_ADVANCE``; ARGV as ``_ADVANCE``, then family, rate_since_ms. A missing value comes back as
+# None (Lua false).
 _STATUS_READ = """
 advance()
 local fam = ARGV[7]
