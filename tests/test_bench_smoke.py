@@ -168,9 +168,15 @@ def test_opening_seconds_reads_a_runs_record(tmp_path, capsys):
         "101": {"b.example": [1, 1], "a.example": [0, 1]},
         "102": {"a.example": [0, 1]},
     }
+    # Family 7 let in 0.6 s after the opening saw its pass 0.2 s later, family 8 2.6 s later;
+    # none was let in at the opening itself.
+    seen = opening_seconds.pass_seen(result)
+    assert seen["at the opening"] == [] and [round(v, 2) for v in seen["after it"]] == [0.2, 2.6]
+    assert opening_seconds.percentiles([float(v) for v in range(10)]) == [1, 2, 5, 7, 9]
     opening_seconds.report(tmp_path)
     out = capsys.readouterr().out
     assert "1 s after the opening:    2 (1 not yet seen)" in out
+    assert "let in after it" in out and "0.20 / 0.20 / 2.60 / 2.60 / 2.60" in out
     # Until the last seat (1.7 s): worker 102 served business A once, business B never.
     rows = [line.split() for line in out.splitlines()]
     assert ["102", "0", "/", "1", "0", "/", "0"] in rows

@@ -19,6 +19,10 @@ Three tables (docs/benchmarks.md, "Eleventh pass" and "Eighteenth pass"):
   with the worker that accepted it, and a worker computes on one core at most: a business whose
   connections were all accepted by one worker shows in one row (docs/benchmarks.md,
   "Eighteenth pass").
+- **Pass seen**: how long after the line let each family in it saw its pass (the queue's
+  ``admitted_at`` against the answer that showed it), for the families let in at the opening
+  itself and for those let in after it, at p10, p25, p50, p75 and p90 (docs/benchmarks.md,
+  "Twenty-seventh pass").
 
 Asserts nothing.
 """
@@ -70,6 +74,30 @@ def slots(result: dict, moments=(1, 3, 5, 7, 9)) -> list[tuple[float, int, int]]
     return rows
 
 
+AT_THE_OPENING = 0.5  # let in within this many seconds of the opening: at the opening itself
+PERCENTILES = (10, 25, 50, 75, 90)
+
+
+def pass_seen(result: dict) -> dict[str, list[float]]:
+    """{"at the opening" | "after it": sorted seconds from each family's admission (the queue's
+    clock) to the answer that showed it its pass (the driver's, the same machine's)}."""
+    opens = result["opens_epoch"]
+    admitted_at = result["fairness"].get("admitted_at", {})
+    seen: dict[str, list[float]] = {"at the opening": [], "after it": []}
+    for family in result["driver"]["families"]:
+        at = admitted_at.get(str(family.get("family")))
+        if at is None or "admitted" not in family:
+            continue
+        group = "at the opening" if at - opens < AT_THE_OPENING else "after it"
+        seen[group].append(max(0.0, opens + family["admitted"] - at))
+    return {group: sorted(values) for group, values in seen.items()}
+
+
+def percentiles(values: list[float]) -> list[float]:
+    """``PERCENTILES`` of sorted ``values`` (nearest rank, rounded down)."""
+    return [values[min(len(values) - 1, len(values) * p // 100)] for p in PERCENTILES]
+
+
 def by_worker(cpu_dir: Path, opens: float, until: float) -> dict[str, dict[str, list[int]]]:
     """{worker pid: {host: [requests before the opening, requests from it to ``until``
     seconds after]}} from the workers' CPU logs (``load.read_cpu_file``; a garbage
@@ -112,6 +140,10 @@ def report(workdir: Path) -> None:
             f"{counts.get(h, [0, 0])[0]:>18} / {counts.get(h, [0, 0])[1]:>11}" for h in hosts
         )
         print(f"  {pid:>6} {cells}")
+    print("Pass seen after admission, s: " + " / ".join(f"p{p}" for p in PERCENTILES))
+    for group, values in pass_seen(result).items():
+        shown = " / ".join(f"{v:.2f}" for v in percentiles(values)) if values else "-"
+        print(f"  let in {group:<14} {len(values):>5} families: {shown}")
 
 
 if __name__ == "__main__":
