@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.bench import checkout_cpu, search_cpu, waiting_room_cpu
+from tests.bench import checkout_cpu, first_search, search_cpu, waiting_room_cpu
 from tests.bench.waiting_room_cpu import opening  # noqa: F401  (the measure's fixture)
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,13 @@ def test_search_cpu_runs(in_tenant_a, monkeypatch, capsys):
     search_cpu.test_print_search_cpu(in_tenant_a)
     out = capsys.readouterr().out
     assert "Warm search CPU" in out and "trivial / search CPU" in out and "function calls" in out
+
+
+def test_first_search_runs(tenant_a, tenant_b, in_test_transaction, monkeypatch, capsys):
+    monkeypatch.setattr(first_search, "ROUNDS", 1)
+    first_search.test_print_first_search(tenant_a, tenant_b, in_test_transaction)
+    out = capsys.readouterr().out
+    assert "first class search" in out and "read beforehand by warm_businesses" in out
 
 
 def test_opening_ab_reads_variants_and_summarises_runs():
