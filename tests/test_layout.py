@@ -1,6 +1,7 @@
 """The test tree's own rules: tests/ mirrors the packages, and no test module imports from
 another test module or a conftest (shared code lives in tests/helpers.py or a helper module
-beside the tests that use it; shared setup is a fixture)."""
+beside the tests that use it; shared setup is a fixture), and no module reads the tenant's
+calendar day when it is imported."""
 
 from __future__ import annotations
 
@@ -47,6 +48,26 @@ def test_modules_import_no_test_module_or_conftest():
                 f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
                 for module in modules
                 if module.startswith("tests.") and _is_test_module(module)
+            ]
+    assert offenders == []
+
+
+def test_no_module_reads_the_tenants_day_on_import():
+    """A day read at import is stale for a test that runs after midnight in the tenant's zone:
+    a suite started at 23:50 in New York compared a token's expiry, counted by the code from the
+    new day, with the old one (CI of 2026-12-07). Tests call `tenant_today()` when they run."""
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            offenders += [
+                f"{path.relative_to(ROOT)}:{node.lineno}"
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "tenant_today"
             ]
     assert offenders == []
 

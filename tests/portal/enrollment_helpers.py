@@ -10,11 +10,10 @@ from portal.orders import services as orders
 from tests.factories import GuardianFactory, OfferingFactory, StudentFactory
 from tests.helpers import tenant_today
 
-TODAY = tenant_today()  # the portal's "today" in requests and tasks
-
 
 def next_weekday(weekday: int, after_days: int = 7) -> date:
-    day = TODAY + timedelta(days=after_days)
+    today = tenant_today()
+    day = today + timedelta(days=after_days)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 

@@ -11,7 +11,8 @@ from portal.enrollment.models import Enrollment
 from portal.requests import services
 from portal.requests.models import Request
 from tests.factories import ProgramFactory
-from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday
+from tests.helpers import tenant_today
+from tests.portal.enrollment_helpers import enroll, make_family, make_offering, next_weekday
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Pending:
 def pending_requests(email: str = "asks@alpha.test", first_name: str = "Mia") -> Pending:
     """Three pending requests of one family (absence, drop, transfer), each with the inbox
     item the family's action wrote. Call inside the tenant's schema."""
+    today = tenant_today()
     portal_settings_update(absences_auto_approve=False, drop_notice_days=0)
     program = ProgramFactory(name=f"Gymnastics {email}")
     offering = make_offering(name="Rec Gym Mon", program=program, start_date=next_weekday(0, 1))
@@ -48,7 +50,7 @@ def pending_requests(email: str = "asks@alpha.test", first_name: str = "Mia") ->
     drop = services.drop_request(
         family=family,
         enrollment_id=other_enrollment.pk,
-        effective_date=TODAY + timedelta(days=14),
+        effective_date=today + timedelta(days=14),
         reason="Moving away",
     )
     transfer = services.transfer_request(

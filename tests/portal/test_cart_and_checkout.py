@@ -18,9 +18,8 @@ from portal.orders import services as orders
 from portal.orders.tasks import orders_expire_due_task
 from portal.privacy.models import AuditEntry
 from tests.factories import LevelFactory, ProgramFactory, StudentFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error, client_for
+from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, tenant_today
 from tests.portal.enrollment_helpers import (
-    TODAY,
     make_family,
     make_offering,
     next_weekday,
@@ -162,6 +161,7 @@ def test_age_is_taken_on_the_start_date(family_a):
 
 
 def test_registration_window(family_a):
+    today = tenant_today()
     now = timezone.now()
     assert_error(
         add(family_a, make_offering(registration_opens_at=now + timedelta(days=1))),
@@ -173,7 +173,7 @@ def test_registration_window(family_a):
         409,
         "registration_closed",
     )
-    started = make_offering(start_date=TODAY - timedelta(days=14), weekdays=[0, 1, 2, 3, 4, 5, 6])
+    started = make_offering(start_date=today - timedelta(days=14), weekdays=[0, 1, 2, 3, 4, 5, 6])
     portal_settings_update(enrollment_cutoff_minutes_after_start=30)
     assert_error(add(family_a, started), 409, "registration_closed")
     portal_settings_update(enrollment_cutoff_minutes_after_start=None)
@@ -181,6 +181,7 @@ def test_registration_window(family_a):
 
 
 def test_priority_window_for_returning_families_and_keywords(family_a):
+    today = tenant_today()
     now = timezone.now()
     portal_settings_update(
         priority_registration_starts_at=now - timedelta(hours=1),
@@ -197,10 +198,10 @@ def test_priority_window_for_returning_families_and_keywords(family_a):
         family=family_a.family,
         student=family_a.student,
         offering=make_offering(
-            start_date=TODAY - timedelta(days=200), end_date=TODAY - timedelta(days=100)
+            start_date=today - timedelta(days=200), end_date=today - timedelta(days=100)
         ),
         status="dropped",
-        start_date=TODAY - timedelta(days=200),
+        start_date=today - timedelta(days=200),
     )
     other = make_offering(weekdays=[4], start_date=next_weekday(4))
     assert add(family_a, other).status_code == 201  # returning now

@@ -21,7 +21,6 @@ from tests.helpers import assert_error, client_for, tenant_today
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/offerings"
-TODAY = tenant_today()
 
 
 def names(response) -> list[str]:
@@ -32,6 +31,7 @@ def names(response) -> list[str]:
 @pytest.fixture
 def catalog(in_tenant_a):
     """A small catalog in tenant A."""
+    today = tenant_today()
     gym, swim = ProgramFactory(name="Gymnastics"), ProgramFactory(name="Swim")
     north, south = LocationFactory(name="North Gym"), LocationFactory(name="South Pool")
     beginner = LevelFactory(program=gym, name="Beginner", position=1)
@@ -40,8 +40,8 @@ def catalog(in_tenant_a):
     other_coach = StaffFactory(display_name="Coach Lee")
     # A Friday one to two weeks ahead: the one-day event's weekday is its date's, and the
     # day filters below (Saturday, Wednesday) must not find it whatever day the suite runs.
-    soon = TODAY + timedelta(days=7 + (4 - TODAY.weekday()) % 7)
-    monday = TODAY + timedelta(days=7 - TODAY.weekday() + 7)  # a Monday one to two weeks out
+    soon = today + timedelta(days=7 + (4 - today.weekday()) % 7)
+    monday = today + timedelta(days=7 - today.weekday() + 7)  # a Monday one to two weeks out
     items = {
         "tots": OfferingFactory(
             name="Tiny Tumblers",
@@ -109,8 +109,8 @@ def catalog(in_tenant_a):
         "past": OfferingFactory(
             name="Last Spring",
             program=gym,
-            start_date=TODAY - timedelta(days=90),
-            end_date=TODAY - timedelta(days=10),
+            start_date=today - timedelta(days=90),
+            end_date=today - timedelta(days=10),
         ),
         "draft": OfferingFactory(name="Secret Draft", program=gym, status="draft"),
     }
@@ -204,8 +204,9 @@ def test_search_filters_by_ids(catalog):
 
 
 def test_date_range_includes_past_offerings_when_asked(catalog):
-    start = (TODAY - timedelta(days=60)).isoformat()
-    end = (TODAY - timedelta(days=30)).isoformat()
+    today = tenant_today()
+    start = (today - timedelta(days=60)).isoformat()
+    end = (today - timedelta(days=30)).isoformat()
     assert names(search(catalog, f"?from={start}&to={end}")) == ["Last Spring"]
 
 

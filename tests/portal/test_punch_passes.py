@@ -14,8 +14,14 @@ from portal.orders import services as orders
 from portal.store.models import PunchPass, PunchPassProduct, PunchRedemption
 from portal.store.selectors import punch_pass_targets
 from tests.factories import ProgramFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering
+from tests.helpers import (
+    assert_cross_tenant_denied,
+    assert_error,
+    client_for,
+    make_actor,
+    tenant_today,
+)
+from tests.portal.enrollment_helpers import make_family, make_offering
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -35,6 +41,7 @@ def product(**kwargs) -> PunchPassProduct:
 
 
 def active_pass(actor, **kwargs) -> PunchPass:
+    today = tenant_today()
     kind = kwargs.pop("product", None) or product()
     defaults = dict(
         product=kind,
@@ -42,7 +49,7 @@ def active_pass(actor, **kwargs) -> PunchPass:
         visits_total=kind.visits,
         visits_left=kind.visits,
         status=PunchPass.Status.ACTIVE,
-        expires_on=TODAY + timedelta(days=kind.valid_days),
+        expires_on=today + timedelta(days=kind.valid_days),
     )
     defaults.update(kwargs)
     return PunchPass.objects.create(**defaults)
@@ -123,6 +130,7 @@ def test_anyone_sees_the_active_products(punch_on):
 
 
 def test_a_free_pass_is_confirmed_and_active_at_once(punch_on):
+    today = tenant_today()
     kind = product(price=0, valid_days=30)
     response = buy(punch_on, {"product": kind.pk})
     assert response.status_code == 201, response.content
@@ -130,11 +138,12 @@ def test_a_free_pass_is_confirmed_and_active_at_once(punch_on):
     assert (order["status"], order["total"]) == ("confirmed", 0)
     punch = PunchPass.objects.get()
     assert (punch.status, punch.visits_left, punch.visits_total) == ("active", 10, 10)
-    assert punch.expires_on == TODAY + timedelta(days=30)
+    assert punch.expires_on == today + timedelta(days=30)
     assert punch.family == punch_on.family and punch.student is None
 
 
 def test_a_paid_pass_waits_for_payment_then_activates_with_its_expiry(punch_on):
+    today = tenant_today()
     kind = product(price=15000, valid_days=60)
     response = buy(punch_on, {"product": kind.pk})
     assert response.status_code == 201, response.content
@@ -155,7 +164,7 @@ def test_a_paid_pass_waits_for_payment_then_activates_with_its_expiry(punch_on):
     orders.order_confirm(order_id=order["id"])
     punch.refresh_from_db()
     assert punch.status == "active"
-    assert punch.expires_on == TODAY + timedelta(days=60)
+    assert punch.expires_on == today + timedelta(days=60)
     assert punch.activated_at is not None
     ledger = punch_on.client().get(f"{API}/ledger?period=all").json()
     assert [(e["kind"], e["amount"]) for e in ledger["entries"]] == [("charge", 15000)]
@@ -242,13 +251,14 @@ def test_a_visit_books_a_single_day_enrollment(punch_on):
 
 
 def test_the_seat_of_a_visit_is_freed_once_the_day_has_passed(punch_on):
+    today = tenant_today()
     punch = active_pass(punch_on)
     offering = make_offering(capacity=1)
     assert redeem(punch_on, punch, offering).status_code == 201
     offering.refresh_from_db()
     assert offering.seats_taken == 1
     # The day goes by: the sweep drops the single-day enrollment and frees its seat.
-    Enrollment.objects.update(end_date=TODAY - timedelta(days=1))
+    Enrollment.objects.update(end_date=today - timedelta(days=1))
     expire_due_task()
     offering.refresh_from_db()
     assert offering.seats_taken == 0
@@ -282,7 +292,8 @@ def test_a_one_student_pass_is_for_that_student_only(punch_on):
 
 
 def _expired(actor, offering):
-    return active_pass(actor, expires_on=TODAY - timedelta(days=1)), offering, None
+    today = tenant_today()
+    return active_pass(actor, expires_on=today - timedelta(days=1)), offering, None
 
 
 def _expires_before_meeting(actor, offering):
@@ -314,7 +325,8 @@ def _not_a_meeting_day(actor, offering):
 
 
 def _past_meeting(actor, offering):
-    start = TODAY - timedelta(days=14)
+    today = tenant_today()
+    start = today - timedelta(days=14)
     Offering.objects.filter(pk=offering.pk).update(
         start_date=start, weekdays=[start.weekday()], end_date=start + timedelta(weeks=10)
     )
@@ -391,6 +403,7 @@ def test_a_full_class_refuses_the_visit(punch_on):
 
 
 def test_the_last_seat_goes_to_a_visit_and_then_the_class_is_full(punch_on):
+    today = tenant_today()
     offering = make_offering(capacity=1)
     first = active_pass(punch_on)
     assert redeem(punch_on, first, offering).status_code == 201
@@ -406,7 +419,7 @@ def test_the_last_seat_goes_to_a_visit_and_then_the_class_is_full(punch_on):
         visits_total=10,
         visits_left=10,
         status="active",
-        expires_on=TODAY + timedelta(days=30),
+        expires_on=today + timedelta(days=30),
     )
     response = client_for(punch_on.tenant, token=token).post(
         f"{API}/store/punch-passes/{theirs.pk}/redeem",

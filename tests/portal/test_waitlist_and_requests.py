@@ -15,8 +15,14 @@ from portal.enrollment.models import Enrollment, Hold, WaitlistEntry
 from portal.enrollment.tasks import expire_due_task
 from portal.requests.models import MakeupToken, Request
 from tests.factories import LevelFactory, ProgramFactory
-from tests.helpers import assert_cross_tenant_denied, assert_error, client_for, make_actor
-from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday
+from tests.helpers import (
+    assert_cross_tenant_denied,
+    assert_error,
+    client_for,
+    make_actor,
+    tenant_today,
+)
+from tests.portal.enrollment_helpers import enroll, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -127,6 +133,7 @@ def test_a_lapsed_offer_goes_to_the_next_family_and_expiry_runs_twice_safely(fam
 
 
 def test_ineligible_families_are_skipped_and_staff_order_counts(family_a):
+    today = tenant_today()
     offering = make_offering(capacity=1, min_age=5)
     holder, kid = make_family("first@alpha.test")
     hold = services.cart_add(family=holder, student_id=kid.pk, offering_id=offering.pk)
@@ -135,7 +142,7 @@ def test_ineligible_families_are_skipped_and_staff_order_counts(family_a):
     join(family_a, offering)
     # Staff move the later family to the front; then the front family's student becomes too young.
     WaitlistEntry.objects.filter(family=family_a.family).update(priority=1)
-    late_kid.date_of_birth = TODAY - timedelta(days=365)
+    late_kid.date_of_birth = today - timedelta(days=365)
     late_kid.save()
     WaitlistEntry.objects.filter(family=late).update(priority=0)
     services.cart_remove(family=holder, hold_id=hold.pk)
@@ -179,6 +186,7 @@ def post_request(actor, **body):
 
 
 def test_absence_auto_approved_issues_a_makeup_token(enrolled, django_capture_on_commit_callbacks):
+    today = tenant_today()
     actor, enrollment = enrolled
     day = enrollment.offering.meetings()[1]
     with django_capture_on_commit_callbacks(execute=True):
@@ -187,7 +195,7 @@ def test_absence_auto_approved_issues_a_makeup_token(enrolled, django_capture_on
     body = response.json()
     assert body["status"] == "approved" and body["makeup_token_issued"]
     token = MakeupToken.objects.get()
-    assert token.expires_on == TODAY + timedelta(days=60)
+    assert token.expires_on == today + timedelta(days=60)
     assert any("absence request" in m.subject and "approved" in m.subject for m in mail.outbox)
     assert_error(
         post_request(actor, type="absence", enrollment=enrollment.pk, meeting_date=day),
@@ -275,6 +283,7 @@ def test_absence_pending_when_staff_review_and_staff_decide(
 
 
 def test_makeup_redeems_a_token_within_the_cap(enrolled):
+    today = tenant_today()
     actor, enrollment = enrolled
     portal_settings_update(makeup_seats_per_class=1)
     post_request(
@@ -309,7 +318,7 @@ def test_makeup_redeems_a_token_within_the_cap(enrolled):
         student=actor.student,
         program=other.program,
         kind="class",
-        expires_on=TODAY + timedelta(days=30),
+        expires_on=today + timedelta(days=30),
     )
     assert_error(
         post_request(
@@ -332,7 +341,7 @@ def test_makeup_redeems_a_token_within_the_cap(enrolled):
         409,
         "makeup_not_eligible",
     )
-    MakeupToken.objects.filter(pk=second.pk).update(expires_on=TODAY - timedelta(days=1))
+    MakeupToken.objects.filter(pk=second.pk).update(expires_on=today - timedelta(days=1))
     assert_error(
         post_request(
             actor,
@@ -435,8 +444,9 @@ def test_transfer_rules(enrolled, tenant_b):
 
 
 def test_drop_rules_and_seat_freed_after_the_effective_date(enrolled, in_tenant_a):
+    today = tenant_today()
     actor, enrollment = enrolled
-    soon = TODAY + timedelta(days=3)
+    soon = today + timedelta(days=3)
     assert_error(
         post_request(
             actor, type="drop", enrollment=enrollment.pk, effective_date=soon, reason="Moving"
@@ -444,7 +454,7 @@ def test_drop_rules_and_seat_freed_after_the_effective_date(enrolled, in_tenant_
         400,
         "drop_too_soon",
     )
-    later = TODAY + timedelta(days=10)
+    later = today + timedelta(days=10)
     assert_error(
         post_request(actor, type="drop", enrollment=enrollment.pk, effective_date=later),
         400,
@@ -467,7 +477,7 @@ def test_drop_rules_and_seat_freed_after_the_effective_date(enrolled, in_tenant_
     )
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.end_date) == ("active", later)
-    Enrollment.objects.filter(pk=enrollment.pk).update(end_date=TODAY - timedelta(days=1))
+    Enrollment.objects.filter(pk=enrollment.pk).update(end_date=today - timedelta(days=1))
     expire_due_task()
     expire_due_task()
     enrollment.refresh_from_db()
@@ -476,12 +486,13 @@ def test_drop_rules_and_seat_freed_after_the_effective_date(enrolled, in_tenant_
 
 
 def test_cancel_a_pending_request(enrolled):
+    today = tenant_today()
     actor, enrollment = enrolled
     req = post_request(
         actor,
         type="drop",
         enrollment=enrollment.pk,
-        effective_date=TODAY + timedelta(days=10),
+        effective_date=today + timedelta(days=10),
         reason="Busy",
     ).json()
     cancelled = actor.client().post(f"{API}/requests/{req['id']}/cancel")
@@ -493,6 +504,7 @@ def test_cancel_a_pending_request(enrolled):
 
 
 def test_another_familys_enrollment_and_requests_are_not_found(enrolled):
+    today = tenant_today()
     actor, enrollment = enrolled
     other, _kid = make_family("other@alpha.test")
     with tenant_context(actor.tenant):
@@ -503,7 +515,7 @@ def test_another_familys_enrollment_and_requests_are_not_found(enrolled):
         {
             "type": "drop",
             "enrollment": enrollment.pk,
-            "effective_date": str(TODAY + timedelta(days=10)),
+            "effective_date": str(today + timedelta(days=10)),
             "reason": "x",
         },
         format="json",
@@ -513,7 +525,7 @@ def test_another_familys_enrollment_and_requests_are_not_found(enrolled):
         actor,
         type="drop",
         enrollment=enrollment.pk,
-        effective_date=TODAY + timedelta(days=10),
+        effective_date=today + timedelta(days=10),
         reason="Busy",
     ).json()
     assert_error(client.post(f"{API}/requests/{req['id']}/cancel"), 404, "request_not_found")
@@ -617,12 +629,13 @@ def test_staff_reorder_the_waitlist_in_the_admin(family_a, staff_admin):
 
 
 def test_staff_decide_requests_in_the_admin(enrolled, staff_admin):
+    today = tenant_today()
     actor, enrollment = enrolled
     req = post_request(
         actor,
         type="drop",
         enrollment=enrollment.pk,
-        effective_date=TODAY + timedelta(days=10),
+        effective_date=today + timedelta(days=10),
         reason="Moving",
     ).json()
     assert (

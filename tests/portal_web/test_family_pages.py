@@ -17,7 +17,8 @@ from portal.config.services import portal_settings_update
 from portal.requests.models import MakeupToken, Request
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct
 from tests.factories import ProgramFactory, StaffFactory
-from tests.portal.enrollment_helpers import TODAY, enroll, make_family, make_offering, next_weekday
+from tests.helpers import tenant_today
+from tests.portal.enrollment_helpers import enroll, make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -119,33 +120,35 @@ def test_transfer_preview_and_request(enrolled):
 
 
 def test_drop_rules_rerender(enrolled):
+    today = tenant_today()
     actor, enrollment = enrolled
     client = web(actor)
     too_soon = client.post(
-        f"/requests/drop/{enrollment.pk}/", {"effective_date": TODAY, "reason": "Moving"}
+        f"/requests/drop/{enrollment.pk}/", {"effective_date": today, "reason": "Moving"}
     )
     assert too_soon.status_code == 400 and b"at the earliest" in too_soon.content
     no_reason = client.post(
-        f"/requests/drop/{enrollment.pk}/", {"effective_date": TODAY + timedelta(days=10)}
+        f"/requests/drop/{enrollment.pk}/", {"effective_date": today + timedelta(days=10)}
     )
     assert no_reason.status_code == 400 and b"Please tell us why" in no_reason.content
     assert not Request.objects.exists()
     ok = client.post(
         f"/requests/drop/{enrollment.pk}/",
-        {"effective_date": TODAY + timedelta(days=10), "reason": "Moving"},
+        {"effective_date": today + timedelta(days=10), "reason": "Moving"},
     )
     assert ok.status_code == 302
     assert Request.objects.get().type == "drop"
 
 
 def test_makeup_booking(enrolled):
+    today = tenant_today()
     actor, enrollment = enrolled
     token = MakeupToken.objects.create(
         family=actor.family,
         student=actor.student,
         program=enrollment.offering.program,
         kind="class",
-        expires_on=TODAY + timedelta(days=60),
+        expires_on=today + timedelta(days=60),
     )
     other = make_offering(
         name="Rec Gym Friday",
@@ -180,6 +183,7 @@ def test_session_of_one_tenant_means_nothing_on_another(enrolled, tenant_b):
 
 
 def test_billing_page_ledger_statement_and_errors(family_a):
+    today = tenant_today()
     LedgerEntry.objects.create(
         family=family_a.family,
         kind="charge",
@@ -191,13 +195,13 @@ def test_billing_page_ledger_statement_and_errors(family_a):
     page = client.get("/billing/")
     assert page.status_code == 200
     assert b"Tuition: Rec Gym" in page.content and b"$120.00" in page.content
-    pdf = client.get("/billing/statement/", {"from": TODAY - timedelta(days=5), "to": TODAY})
+    pdf = client.get("/billing/statement/", {"from": today - timedelta(days=5), "to": today})
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    bad = client.get("/billing/statement/", {"from": "yesterday", "to": TODAY})
+    bad = client.get("/billing/statement/", {"from": "yesterday", "to": today})
     assert bad.status_code == 400
     assert "“yesterday” is not a date; use YYYY-MM-DD.".encode() in bad.content
-    backwards = client.get("/billing/statement/", {"from": TODAY, "to": TODAY - timedelta(1)})
+    backwards = client.get("/billing/statement/", {"from": today, "to": today - timedelta(1)})
     assert backwards.status_code == 400 and b"start first" in backwards.content
 
 

@@ -11,7 +11,8 @@ from portal.enrollment.selectors import (
     waitlist_entry_offering_id,
 )
 from tests.factories import LevelFactory, StudentFactory
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering
+from tests.helpers import tenant_today
+from tests.portal.enrollment_helpers import make_family, make_offering
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,11 @@ def test_active_students_come_with_their_levels(in_tenant_a, django_assert_num_q
 
 
 def test_ids_behind_an_enrollment_and_a_waitlist_entry(in_tenant_a):
+    today = tenant_today()
     family, kid = make_family("desk@alpha.test")
     offering = make_offering()
     enrollment = Enrollment.objects.create(
-        family=family, student=kid, offering=offering, status="dropped", start_date=TODAY
+        family=family, student=kid, offering=offering, status="dropped", start_date=today
     )
     entry = WaitlistEntry.objects.create(
         family=family, student=kid, offering=offering, priority=1, status=WaitlistEntry.Status.LEFT

@@ -19,8 +19,8 @@ from portal.requests.models import MakeupToken
 from portal.requests.services import makeup_tokens_expire
 from tenants.schema_clone import schema_clone
 from tenants.services import tenant_provision
-from tests.helpers import make_actor
-from tests.portal.enrollment_helpers import TODAY, enroll, make_offering
+from tests.helpers import make_actor, tenant_today
+from tests.portal.enrollment_helpers import enroll, make_offering
 
 EXPECTED = {
     "portal_attendance.Attendance",
@@ -99,6 +99,7 @@ def test_the_session_tenants_and_a_fresh_clone_have_every_trigger(tenant_a):
 
 @pytest.mark.integration
 def test_a_tenant_provisioned_from_the_spare_pool_records_changes(committed):
+    today = tenant_today()
     committed.append("auditpool")
     tenant = tenant_provision(slug="auditpool", name="Audit Pool", owner_email="o@ap.test").tenant
     connection.set_schema_to_public()
@@ -113,7 +114,7 @@ def test_a_tenant_provisioned_from_the_spare_pool_records_changes(committed):
             student=student,
             program=ProgramFactory(),
             kind="class",
-            expires_on=TODAY,
+            expires_on=today,
         )
         MakeupToken.objects.filter(pk=token.pk).update(status="expired")
         events = token.events.order_by("pgh_id")
@@ -135,22 +136,24 @@ def test_an_audit_batch_refuses_to_run_outside_a_transaction(committed):
 
 @pytest.mark.django_db
 def test_a_queryset_update_is_recorded(family_a):
+    today = tenant_today()
     enrollment = enroll(family_a.family, family_a.student, make_offering(tuition=0))
-    Enrollment.objects.filter(pk=enrollment.pk).update(status="dropped", end_date=TODAY)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="dropped", end_date=today)
     last = enrollment.events.order_by("-pgh_id").first()
-    assert (last.pgh_label, last.status, last.end_date) == ("update", "dropped", TODAY)
+    assert (last.pgh_label, last.status, last.end_date) == ("update", "dropped", today)
     assert not hasattr(last, "staff_note")  # personal text is never copied
 
 
 @pytest.mark.django_db
 def test_a_service_update_in_bulk_is_recorded(family_a):
+    today = tenant_today()
     program = make_offering().program
     token = MakeupToken.objects.create(
         family=family_a.family,
         student=family_a.student,
         program=program,
         kind="class",
-        expires_on=TODAY - timezone.timedelta(days=1),
+        expires_on=today - timezone.timedelta(days=1),
     )
     assert makeup_tokens_expire() == 1
     assert [e.pgh_label for e in token.events.order_by("pgh_id")] == ["insert", "update"]
@@ -158,10 +161,11 @@ def test_a_service_update_in_bulk_is_recorded(family_a):
 
 @pytest.mark.django_db
 def test_the_history_is_append_only(family_a):
+    today = tenant_today()
     program = make_offering().program
     token = MakeupToken.objects.create(
         family=family_a.family, student=family_a.student, program=program, kind="class",
-        expires_on=TODAY,
+        expires_on=today,
     )  # fmt: skip
     event = token.events.get()
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -195,12 +199,13 @@ def test_a_request_records_who_acted(family_a):
 
 @pytest.mark.django_db
 def test_a_task_records_its_name(family_a):
+    today = tenant_today()
     from portal.requests.tasks import expire_makeup_tokens_task
 
     program = make_offering().program
     token = MakeupToken.objects.create(
         family=family_a.family, student=family_a.student, program=program, kind="class",
-        expires_on=TODAY - timezone.timedelta(days=1),
+        expires_on=today - timezone.timedelta(days=1),
     )  # fmt: skip
     expire_makeup_tokens_task.apply()
     event = token.events.order_by("-pgh_id").first()

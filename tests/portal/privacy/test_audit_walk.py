@@ -50,8 +50,9 @@ from portal.store import services as store
 from portal.store.models import GiftCertificate, PunchPass, PunchPassProduct, PunchRedemption
 from tenants.models import Tenant
 from tests.factories import ProgramFactory
+from tests.helpers import tenant_today
 from tests.portal.billing_helpers import STRIPE, intent
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering, next_weekday
+from tests.portal.enrollment_helpers import make_family, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 
@@ -271,6 +272,7 @@ def open_attempt_cancelled(actor, watch):
 
 
 def orders_lapse(actor, watch):
+    today = tenant_today()
     gift = store.gift_certificate_issue(
         amount=5000, recipient_name="Mia", recipient_email="m@alpha.test"
     )
@@ -286,7 +288,7 @@ def orders_lapse(actor, watch):
     third = orders.checkout(family=family3)
     orders.order_confirm(order_id=third.pk)
     ended = Enrollment.objects.get(order=third)
-    Enrollment.objects.filter(pk=ended.pk).update(end_date=TODAY - timedelta(days=1))
+    Enrollment.objects.filter(pk=ended.pk).update(end_date=today - timedelta(days=1))
     Order.objects.filter(pk__in=[order.pk, second.pk]).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
@@ -377,6 +379,7 @@ def seats_and_waitlists(actor, watch):
 
 
 def family_requests(actor, watch):
+    today = tenant_today()
     program = ProgramFactory(name="Gymnastics")
     offering = make_offering(
         name="Rec Gym", program=program, tuition=10000, start_date=next_weekday(0, 1)
@@ -401,7 +404,7 @@ def family_requests(actor, watch):
         )  # fmt: skip
         drop = requests.drop_request(
             family=actor.family, enrollment_id=enrollment.pk,
-            effective_date=TODAY + timedelta(days=30), reason="Moving",
+            effective_date=today + timedelta(days=30), reason="Moving",
         )  # fmt: skip
         requests.request_cancel(family=actor.family, request_id=drop.pk)
         transfer = requests.transfer_request(
@@ -410,19 +413,20 @@ def family_requests(actor, watch):
         requests.request_decide(request_id=transfer.pk, approve=True, note="Welcome")
         MakeupToken.objects.create(
             family=actor.family, student=actor.student, program=program, kind="class",
-            expires_on=TODAY - timedelta(days=1),
+            expires_on=today - timedelta(days=1),
         )  # fmt: skip
         requests.makeup_tokens_expire()  # a QuerySet.update()
     assert Order.objects.filter(kind="adjustment").exists()
 
 
 def attendance_marks(actor, watch):
+    today = tenant_today()
     from kernel.users.models import User
     from portal.attendance import services as attendance
     from portal.catalog.models import StaffProfile
 
-    start = TODAY - timedelta(days=14)
-    offering = make_offering(name="Rec Gym", start_date=start, weekdays=[TODAY.weekday()])
+    start = today - timedelta(days=14)
+    offering = make_offering(name="Rec Gym", start_date=start, weekdays=[today.weekday()])
     Enrollment.objects.create(
         family=actor.family,
         student=actor.student,
@@ -438,13 +442,13 @@ def attendance_marks(actor, watch):
         for status in ("excused", "present"):  # a token issued, then revoked
             attendance.attendance_mark(
                 offering_id=offering.pk,
-                meeting_date=TODAY - timedelta(days=7),
+                meeting_date=today - timedelta(days=7),
                 student_id=actor.student.pk,
                 status=status,
                 by=coach,
             )
         attendance.attendance_mark_all_present(
-            offering_id=offering.pk, meeting_date=TODAY, by=coach
+            offering_id=offering.pk, meeting_date=today, by=coach
         )
 
 
@@ -493,7 +497,8 @@ def staff_postings(actor, watch):
 
 
 def monthly_autopay(actor, watch):
-    day = TODAY.replace(day=min(TODAY.day, 28))
+    today = tenant_today()
+    day = today.replace(day=min(today.day, 28))
     portal_settings_update(billing_day=day.day)
     start = day.replace(day=1) - timedelta(days=20)
     offering = make_offering(

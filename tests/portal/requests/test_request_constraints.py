@@ -16,8 +16,8 @@ from django.db.models.query import QuerySet
 from portal.config.services import portal_settings_update
 from portal.requests.models import MakeupToken, Request
 from tests.factories import ProgramFactory
-from tests.helpers import assert_error, signed_in
-from tests.portal.enrollment_helpers import TODAY, enroll, make_offering, next_weekday
+from tests.helpers import assert_error, signed_in, tenant_today
+from tests.portal.enrollment_helpers import enroll, make_offering, next_weekday
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -72,8 +72,9 @@ def test_a_second_absence_past_the_check_is_refused_and_issues_no_token(enrolled
 
 
 def test_a_second_drop_past_the_check_is_refused(enrolled, check_missed):
+    today = tenant_today()
     actor, enrollment, _ = enrolled
-    later = TODAY + timedelta(days=20)
+    later = today + timedelta(days=20)
     body = dict(type="drop", enrollment=enrollment.pk, effective_date=later, reason="Moving")
     assert post(actor, **body).status_code == 201
     assert_error(post(actor, **body), 409, "drop_already_requested")
@@ -116,8 +117,9 @@ def test_without_the_setting_a_second_pending_transfer_is_refused_by_the_check(e
 
 
 def test_a_cancelled_or_denied_request_does_not_block_a_new_one(enrolled):
+    today = tenant_today()
     actor, enrollment, _ = enrolled
-    later = TODAY + timedelta(days=20)
+    later = today + timedelta(days=20)
     body = dict(type="drop", enrollment=enrollment.pk, effective_date=later, reason="Moving")
     first = post(actor, **body).json()
     assert actor.client().post(f"{API}/requests/{first['id']}/cancel").status_code == 200
@@ -126,6 +128,7 @@ def test_a_cancelled_or_denied_request_does_not_block_a_new_one(enrolled):
 
 
 def test_the_database_refuses_duplicates_whoever_writes_them(enrolled):
+    today = tenant_today()
     _, enrollment, _ = enrolled
     day = enrollment.offering.meetings()[1]
     fields = dict(
@@ -134,9 +137,9 @@ def test_the_database_refuses_duplicates_whoever_writes_them(enrolled):
     Request.objects.create(type="absence", meeting_date=day, status="approved", **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         Request.objects.create(type="absence", meeting_date=day, **fields)
-    Request.objects.create(type="drop", effective_date=TODAY, **fields)
+    Request.objects.create(type="drop", effective_date=today, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Request.objects.create(type="drop", effective_date=TODAY, **fields)
+        Request.objects.create(type="drop", effective_date=today, **fields)
 
 
 BEFORE = [("portal_requests", "0002_initial")]
@@ -147,6 +150,7 @@ BEFORE = [("portal_requests", "0002_initial")]
 # tests of the fast loop, and about a migration that ran once; `make test` and CI run it.
 @pytest.mark.integration
 def test_the_migration_cancels_duplicates_and_their_unused_tokens(enrolled):
+    today = tenant_today()
     _, enrollment, _ = enrolled
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
@@ -167,7 +171,7 @@ def test_the_migration_cancels_duplicates_and_their_unused_tokens(enrolled):
             student_id=enrollment.student_id,
             program_id=enrollment.offering.program_id,
             kind="class",
-            expires_on=TODAY + timedelta(days=60),
+            expires_on=today + timedelta(days=60),
         )
 
     pending = OldRequest.objects.create(type="absence", meeting_date=day, **fields)
@@ -184,7 +188,7 @@ def test_the_migration_cancels_duplicates_and_their_unused_tokens(enrolled):
         type="absence", meeting_date=day, status="approved", issued_token=used, **fields
     )
     alone = OldRequest.objects.create(type="absence", meeting_date=other_day, **fields)
-    drops = [OldRequest.objects.create(type="drop", effective_date=TODAY, **fields) for _ in "ab"]
+    drops = [OldRequest.objects.create(type="drop", effective_date=today, **fields) for _ in "ab"]
     transfers = [
         OldRequest.objects.create(type="transfer", target_offering_id=enrollment.offering_id,
                                   **fields)

@@ -10,18 +10,20 @@ from portal.catalog.models import Offering
 from portal.enrollment.models import Enrollment
 from portal.requests.models import Request
 from portal.requests.selectors import request_pending_list, transfer_targets
-from tests.portal.enrollment_helpers import TODAY, make_family, make_offering
+from tests.helpers import tenant_today
+from tests.portal.enrollment_helpers import make_family, make_offering
 
 pytestmark = pytest.mark.django_db
 
 
 def _request(family, student, status, minutes_ago):
+    today = tenant_today()
     return Request.objects.create(
         type=Request.Type.ABSENCE,
         status=status,
         family=family,
         student=student,
-        meeting_date=TODAY,
+        meeting_date=today,
         created_at=timezone.now() - timedelta(minutes=minutes_ago),
     )
 
@@ -41,14 +43,15 @@ def test_pending_requests_newest_first_and_only_the_familys(in_tenant_a):
 def test_transfer_targets_leave_out_the_current_class_and_what_the_student_cannot_take(
     in_tenant_a,
 ):
-    family, kid = make_family("transfer@alpha.test", born=TODAY.replace(year=TODAY.year - 8))
+    today = tenant_today()
+    family, kid = make_family("transfer@alpha.test", born=today.replace(year=today.year - 8))
     current, fits = make_offering(name="Current"), make_offering(name="Fits")
     too_old = make_offering(name="Teens", min_age=13, max_age=17)
     camp = make_offering(name="Camp", kind="camp")
     full = make_offering(name="Full", capacity=2)
     Offering.objects.filter(pk=full.pk).update(seats_taken=2)
     enrollment = Enrollment.objects.create(
-        family=family, student=kid, offering=current, status="active", start_date=TODAY
+        family=family, student=kid, offering=current, status="active", start_date=today
     )
     targets = transfer_targets(enrollment=enrollment, visible_kinds=["class"])
     assert fits in targets

@@ -20,8 +20,7 @@ from portal.enrollment.models import Enrollment, Order
 from portal.privacy.models import AuditEntry
 from portal.requests import selectors, services
 from portal.requests.models import MakeupToken, Request
-from tests.helpers import make_actor
-from tests.portal.enrollment_helpers import TODAY
+from tests.helpers import make_actor, tenant_today
 from tests.portal.request_helpers import pending_requests
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +54,7 @@ def desk(in_tenant_a):
 def test_approving_each_type_does_what_the_request_asks(
     in_tenant_a, desk, django_capture_on_commit_callbacks
 ):
+    today = tenant_today()
     asks = pending_requests()
     with django_capture_on_commit_callbacks(execute=True):
         absence = services.request_decide(
@@ -65,7 +65,7 @@ def test_approving_each_type_does_what_the_request_asks(
     assert any("absence request" in m.subject and "approved" in m.subject for m in mail.outbox)
     assert any("Feel better" in m.body for m in mail.outbox)
     drop = services.request_decide(request_id=asks.drop.pk, approve=True, by=desk)
-    assert Enrollment.objects.get(pk=asks.other_enrollment.pk).end_date == TODAY + timedelta(14)
+    assert Enrollment.objects.get(pk=asks.other_enrollment.pk).end_date == today + timedelta(14)
     transfer = services.request_decide(request_id=asks.transfer.pk, approve=True, by=desk)
     assert Enrollment.objects.get(pk=asks.enrollment.pk).status == "transferred"
     assert Enrollment.objects.get(offering=asks.target, status="active").student == asks.student
@@ -210,6 +210,7 @@ def test_an_absence_approved_by_the_rule_lands_in_the_inbox(in_tenant_a):
 
 
 def test_staff_lists_filter_by_status_type_class_and_day(in_tenant_a, desk):
+    today = tenant_today()
     asks = pending_requests()
     others = pending_requests("other@alpha.test", first_name="Leo")
     Request.objects.filter(pk=others.absence.pk).update(created_at=others.absence.created_at
@@ -233,7 +234,7 @@ def test_staff_lists_filter_by_status_type_class_and_day(in_tenant_a, desk):
     # The business's day (its time zone), as the filter counts it.
     old_day = timezone.localdate(others.absence.created_at - timedelta(days=10)).isoformat()
     assert ids(since=old_day, until=old_day) == [others.absence.pk]
-    assert others.absence.pk not in ids(since=TODAY.isoformat())
+    assert others.absence.pk not in ids(since=today.isoformat())
     for filters, field in (
         ({"status": "maybe"}, "status"),
         ({"type": "refund"}, "type"),
