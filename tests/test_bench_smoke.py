@@ -445,3 +445,101 @@ def test_the_raw_client_reads_chunked_gzipped_and_closing_answers():
     assert protocol.buffer == bytearray()
     no_body = b"HTTP/1.1 204 No Content\r\nVary: Cookie\r\n\r\n"
     assert _answer_of(no_body)[0] == [(204, b"", False)]
+
+
+# --- the machine-stall probe (tests/bench/stall_probe.py) and what the opening reads of it --
+
+
+def test_the_stall_probe_counts_late_wake_ups_only():
+    from tests.bench import stall_probe
+
+    now = [0.0]
+    lateness = iter([0.0001, 0.005, 0.0039, 0.020])
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds + next(lateness)
+
+    wakeups, stalls = stall_probe.watch(
+        0.002,
+        0.004,
+        lambda: now[0] > 0.030,
+        cpu=1,
+        sleep=sleep,
+        clock=lambda: now[0],
+        wall=lambda: now[0] + 1000.0,
+    )
+    assert wakeups == 4
+    # Due at 4.1 ms and 17.0 ms (epoch = monotonic + 1000 s), 5 and 20 ms late; 3.9 ms is not.
+    assert [(s.cpu, round(s.start - 1000, 4), round(s.ms, 3)) for s in stalls] == [
+        (1, 0.0041, 5.0),
+        (1, 0.017, 20.0),
+    ]
+
+
+def test_the_stall_probe_runs_until_told_and_writes_what_it_saw(tmp_path):
+    import os
+    import signal
+
+    from tests.bench import stall_probe
+
+    out = tmp_path / "stalls-0.txt"
+    script = Path(stall_probe.__file__)
+    cpu = min(os.sched_getaffinity(0))
+    proc = subprocess.Popen([sys.executable, str(script), "--cpu", str(cpu), "--out", str(out)])
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    probe = stall_probe.read(out)
+    assert probe.policy in {"fifo", "nice", "none"} and probe.cpu == cpu and probe.wakeups > 10
+    assert all(stall.ms >= 4 for stall in probe.stalls)
+    again = tmp_path / "again.txt"
+    stall = stall_probe.Stall(cpu, 5.5, 7.25)
+    stall_probe.write(again, probe._replace(stalls=[stall]), 0.002, 0.004)
+    assert stall_probe.read(again).stalls == [stall]
+    assert again.read_text().startswith(f"policy {probe.policy} cpu {cpu} wakeups ")
+
+
+def test_the_opening_takes_the_machines_stalls_out_of_business_bs_searches(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "bench"))  # as the runners do
+    from tests.bench import opening as opening_bench
+
+    # Two cores' stalls overlap from 100.010 to 100.015: counted once.
+    stalls = [(100.000, 15.0), (100.010, 10.0), (200.0, 5.0)]
+    assert opening_bench._stalled_ms(100.005, 30.0, stalls) == pytest.approx(15.0)
+    assert opening_bench._stalled_ms(100.100, 30.0, stalls) == 0.0
+    assert opening_bench._stalled_ms(99.990, 5.0, stalls) == 0.0
+
+    (tmp_path / "cpu-1.log").write_text(
+        # at cpu method host path queued_us served_us runnable_us: B's two searches in the calm
+        # window, two in the opening's, one between them left out; A's and an unstamped one too.
+        "10.010 900 GET b.test /api/v1/offerings 1000 4000 0\n"
+        "10.500 900 GET b.test /api/v1/offerings 0 6000 0\n"
+        "15.000 900 GET b.test /api/v1/offerings 0 99000 0\n"
+        "20.050 900 GET b.test /api/v1/offerings 0 40000 0\n"
+        "21.000 900 GET b.test /api/v1/offerings 0 8000 0\n"
+        "21.000 900 GET a.test /api/v1/offerings 0 50000 0\n"
+        "21.000 900 GET b.test /api/v1/offerings -1 50000 0\n"
+    )
+    windows = {"calm": (10.0, 11.0), "opening": (20.0, 22.0)}
+    b = opening_bench._b_server(tmp_path, "b.test", windows)
+    assert [[round(at, 3), ms] for at, ms in b] == [
+        [10.005, 5.0],
+        [10.494, 6.0],
+        [20.01, 40.0],
+        [20.992, 8.0],
+    ]
+    result = {
+        "windows": windows,
+        "b_server": b,
+        "steal_s": {"calm": 0.0, "opening": 0.3},
+        # The opening's slow search (20.010-20.050) waited out a 30 ms stall of core 1.
+        "stalls": {"policy": ["fifo"], "wakeups": 1000, "cores": 2, "list": [[1, 20.015, 30.0]]},
+    }
+    figures = opening_bench.stall_figures(result)
+    calm, busy = figures["calm"], figures["opening"]
+    assert (calm["stalls"], calm["b_requests"], busy["stalls"], busy["b_requests"]) == (0, 2, 1, 2)
+    assert busy["stalled_ms"] == busy["longest_ms"] == 30.0 and busy["steal_s"] == 0.3
+    assert busy["b_p99_unstalled_ms"] == pytest.approx(10.0)  # 40 - 30, now above 8
+    assert figures["b_ratio"] == pytest.approx(40.0 / 6.0)
+    assert figures["b_ratio_unstalled"] == pytest.approx(10.0 / 6.0)
+    assert opening_bench.stall_figures({**result, "stalls": None}) == {}

@@ -19,7 +19,10 @@ Reports registrations per minute end to end, time to admission p50/p99, the posi
 spacing, fairness (Spearman's rank correlation between each family's place in the line after the
 shuffle and its admission order, from the queue's own record), oversold seats (checked in the
 database), 5xx (the workers' CPU log and the driver), B's p99 during the opening against calm,
-and the trivial endpoint's throughput.
+and the trivial endpoint's throughput. A probe on each core (tests/bench/stall_probe.py, from the
+calm phase to the opening's end; ``BENCH_OPENING_STALL_PROBE=0`` leaves it out) finds the moments
+a core stopped for everything on it; the report shows business B's server-side p99 with and
+without those moments.
 
 The server runs as production does by default, without gunicorn's access log (which cost the
 sale ~3 % of the workers' CPU): each request's status is in the workers' CPU log beside its CPU.
@@ -55,6 +58,7 @@ from datetime import time as clock
 from pathlib import Path
 
 import load
+import stall_probe
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = 20
@@ -239,6 +243,114 @@ def _calm_phase(server: load.Server, host: str, rps: float, seconds: float) -> d
     return out
 
 
+class _StallProbes:
+    """tests/bench/stall_probe.py on each core this process may use, from ``start`` to
+    ``stop`` (``BENCH_OPENING_STALL_PROBE=0``: none)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.procs: list[tuple[subprocess.Popen, Path]] = []
+        self.enabled = os.environ.get("BENCH_OPENING_STALL_PROBE", "1").strip() != "0"
+
+    def start(self) -> None:
+        if not self.enabled:
+            return
+        script = str(Path(__file__).with_name("stall_probe.py"))
+        for cpu in sorted(os.sched_getaffinity(0)):
+            out = self.workdir / f"stalls-{cpu}.txt"
+            proc = subprocess.Popen([sys.executable, script, "--cpu", str(cpu), "--out", str(out)])
+            self.procs.append((proc, out))
+
+    def stop(self) -> dict:
+        """What the probes saw: their policy, wake-ups and stalls ([cpu, epoch, ms] each)."""
+        for proc, _ in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        probes = []
+        for proc, out in self.procs:
+            proc.wait(timeout=30)
+            probes.append(stall_probe.read(out))
+        self.procs = []
+        return {
+            "policy": sorted({probe.policy for probe in probes}),
+            "wakeups": sum(probe.wakeups for probe in probes),
+            "cores": len(probes),
+            "list": [list(stall) for probe in probes for stall in probe.stalls],
+        }
+
+
+def _steal_seconds() -> float:
+    """The machine's steal time so far (Linux /proc/stat: the hypervisor ran another guest
+    while a core of this one had work), in seconds summed over the cores."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+def _b_server(cpu_dir: Path, host_b: str, windows: dict) -> list[list[float]]:
+    """Business B's requests answered within one of ``windows``, as the server saw them
+    (the workers' CPU logs): [epoch seconds queued, milliseconds from then to the answer]."""
+    out = []
+    for line in load.read_cpu_log(cpu_dir):
+        if line.host != host_b or line.waits is None or line.waits[0] < 0:
+            continue
+        ms = (line.waits[0] + line.waits[1]) / 1000
+        if any(lo <= line.at <= hi for lo, hi in windows.values()):
+            out.append([line.at - ms / 1000, ms])
+    return out
+
+
+def _stalled_ms(start: float, ms: float, stalls: list[tuple[float, float]]) -> float:
+    """Milliseconds of [start, start + ms] covered by ``stalls`` ((epoch, ms) pairs, sorted by
+    start; on any core, overlaps counted once)."""
+    end, covered, reach = start + ms / 1000, 0.0, start
+    for at, length in stalls:
+        if at >= end:
+            break
+        lo, hi = max(at, reach), min(at + length / 1000, end)
+        if hi > lo:
+            covered += hi - lo
+            reach = hi
+    return covered * 1000
+
+
+def stall_figures(r: dict) -> dict:
+    """Per window (``calm``, ``opening``): the probes' stalls (how many, their milliseconds, the
+    longest), the steal seconds /proc/stat counted, and business B's server-side requests: p99,
+    p99 with each request's stalled milliseconds taken out, and how many of those slower than
+    the p99 a stall touched. Then B's server-side ratios to calm. Empty without probes."""
+    probes, windows = r.get("stalls"), r.get("windows")
+    if not probes or not windows:
+        return {}
+    stalls = sorted((at, ms) for _cpu, at, ms in probes["list"])
+    out: dict = {}
+    for name, (lo, hi) in windows.items():
+        inside = [(at, ms) for at, ms in stalls if lo <= at <= hi]
+        requests = [(at, ms) for at, ms in r.get("b_server", []) if lo <= at + ms / 1000 <= hi]
+        plain = [ms for _, ms in requests]
+        touched = [_stalled_ms(at, ms, stalls) for at, ms in requests]
+        p99 = _p(plain, 99) if plain else math.nan
+        out[name] = {
+            "seconds": hi - lo,
+            "stalls": len(inside),
+            "stalled_ms": sum(ms for _, ms in inside),
+            "longest_ms": max((ms for _, ms in inside), default=0.0),
+            "steal_s": r.get("steal_s", {}).get(name, math.nan),
+            "b_requests": len(plain),
+            "b_p99_ms": p99,
+            "b_p99_unstalled_ms": _p([ms - t for ms, t in zip(plain, touched, strict=True)], 99)
+            if plain
+            else math.nan,
+            "b_slowest": sum(1 for ms in plain if ms > p99),
+            "b_slowest_stalled": sum(
+                1 for ms, t in zip(plain, touched, strict=True) if ms > p99 and t > 0
+            ),
+        }
+    if "calm" in out and "opening" in out:
+        calm, busy = out["calm"], out["opening"]
+        out["b_ratio"] = busy["b_p99_ms"] / calm["b_p99_ms"]
+        out["b_ratio_unstalled"] = busy["b_p99_unstalled_ms"] / calm["b_p99_unstalled_ms"]
+    return out
+
+
 def _db_check(tenant, offerings: list[int]) -> dict:
     from django.db.models import Count, Q
     from django_tenants.utils import tenant_context
@@ -315,6 +427,7 @@ def run() -> dict:
     families_file = workdir / "families.txt"
     families_file.write_text("\n".join(data["families"]) + "\n")
     server = load.Server(workdir, cpu_log=True, access_log=False)
+    probes = _StallProbes(workdir)
     server.start()
     try:
         for host in (data["host_a"], data["host_b"]):
@@ -324,7 +437,12 @@ def run() -> dict:
         trivial = _wrk(server, data["host_a"], TRIVIAL, scale_seconds, connections=8)
         search = _wrk(server, data["host_b"], SEARCH, scale_seconds, connections=8)
         sys.stderr.write(f"  opening: business B calm, {calm_rps:.0f} searches/s…\n")
+        probes.start()
+        windows, steal = {}, {}
+        steal_before, calm_start = _steal_seconds(), time.time()
         calm = _calm_phase(server, data["host_b"], calm_rps, calm_seconds)
+        windows["calm"] = (calm_start, time.time())
+        steal["calm"] = _steal_seconds() - steal_before
         server.reset_log()
         from django.utils import timezone
 
@@ -341,6 +459,7 @@ def run() -> dict:
         pg_before = _postgres_cpu_seconds()
         driver_before = _children_cpu_seconds()
         wall_before = time.time()
+        steal_before = _steal_seconds()
         stop = threading.Event()
         busy: dict = {}
         b_thread = threading.Thread(
@@ -397,13 +516,19 @@ def run() -> dict:
         load_after = os.getloadavg()[0]
         stop.set()
         b_thread.join()
+        windows["opening"] = (wall_before, wall_before + wall)
+        steal["opening"] = _steal_seconds() - steal_before
+        stalls = probes.stop() if probes.enabled else None
         if driver.returncode != 0:
             raise RuntimeError(f"the driver failed: {driver.stderr[-2000:]}")
         result = json.loads(out_file.read_text())
         log = server.log()
         cpu_by_kind = _cpu_by_kind(server.cpu_lines(wall_before), data["host_b"])
         b_waits = _b_waits(server.cpu_dir, data["host_b"])
+        b_server = _b_server(server.cpu_dir, data["host_b"], windows)
     finally:
+        if probes.procs:
+            probes.stop()  # the run failed before its end: the probes go with it
         server.stop()
     db = _db_check(data["a"], data["offerings"])
     fair = _fairness(data["a"], opening_id)
@@ -422,6 +547,10 @@ def run() -> dict:
         "calm_rps": calm_rps,
         "b_arrivals": _b_arrivals(),
         "b_waits": b_waits,
+        "b_server": b_server,
+        "windows": windows,
+        "steal_s": steal,
+        "stalls": stalls,
         "poll_seconds": poll_seconds,
         "away_share": away_share,
         "away_seconds": away_seconds,
@@ -612,6 +741,7 @@ def headline(r: dict) -> dict:
     lat = r["driver"]["latency"]
     calm, busy, t, s = r["calm"], r["busy"], r["trivial"], r["search"]
     until = {kind: (n, sec) for kind, n, sec in _cpu_table(r["cpu"]["by_kind"], sold_out)}
+    stalled = stall_figures(r)
     return {
         "registered": len(registered),
         "span_s": span,
@@ -620,6 +750,10 @@ def headline(r: dict) -> dict:
         "seen_while_seats_p50_s": _p(_seen(r, admitted, sold_out), 50) if sold_out else math.nan,
         "latency_p50_ms": {k: _p([x * 1000 for x in v], 50) for k, v in lat.items() if v},
         "b_ratio": busy.get("p99", math.nan) / calm.get("p99", math.nan),
+        # Server side (the CPU logs), then with the machine's stalls taken out of each search.
+        "b_server_ratio": stalled.get("b_ratio", math.nan),
+        "b_unstalled_ratio": stalled.get("b_ratio_unstalled", math.nan),
+        "stalled_ms": stalled.get("opening", {}).get("stalled_ms", math.nan),
         "search_trivial": s["rps"] / t["rps"] if t["rps"] else math.nan,
         "trivial_rps": t["rps"],
         "oversold": r["db"]["oversold"],
@@ -769,6 +903,27 @@ def report(r: dict) -> None:
         print(
             f"    ... while seats were sold, {waits['requests']} searches, server side, "
             f"ms p50/p90/p99: {parts}"
+        )
+    stalled = stall_figures(r)
+    if stalled:
+        probes = r["stalls"]
+        print(
+            f"  the machine's stalls (a probe on each of {probes['cores']} cores, "
+            f"{'/'.join(probes['policy'])}, {probes['wakeups']:,} wake-ups; >= 4 ms late):"
+        )
+        for name in ("calm", "opening"):
+            w = stalled[name]
+            print(
+                f"    {name:<8} {w['stalls']:4d} in {w['seconds']:5.1f} s, "
+                f"{w['stalled_ms']:7.1f} ms in all, the longest {w['longest_ms']:5.1f} ms; "
+                f"steal {w['steal_s']:.2f} s; "
+                f"B server side p99 {w['b_p99_ms']:5.1f} ms, {w['b_p99_unstalled_ms']:5.1f} with "
+                f"the stalls taken out ({w['b_requests']} searches; of the {w['b_slowest']} "
+                f"slower than p99, {w['b_slowest_stalled']} stalled)"
+            )
+        print(
+            f"    B server side {stalled['b_ratio']:.2f}x calm; with the stalls taken out "
+            f"{stalled['b_ratio_unstalled']:.2f}x"
         )
     t, s = r["trivial"], r["search"]
     ratio_ts = s["rps"] / t["rps"] if t["rps"] else float("nan")
