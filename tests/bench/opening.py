@@ -314,9 +314,10 @@ def _stalled_ms(start: float, ms: float, stalls: list[tuple[float, float]]) -> f
 
 def stall_figures(r: dict) -> dict:
     """Per window (``calm``, ``opening``): the probes' stalls (how many, their milliseconds, the
-    longest), the steal seconds /proc/stat counted, and business B's server-side requests: p99,
-    p99 with each request's stalled milliseconds taken out, and how many of those slower than
-    the p99 a stall touched. Then B's server-side ratios to calm. Empty without probes."""
+    longest), the steal seconds /proc/stat counted, and business B's server-side requests queued
+    and answered in it: p99, p99 with each request's stalled milliseconds taken out, and how
+    many of those slower than the p99 a stall touched. Then B's server-side ratios to calm.
+    Empty without probes."""
     probes, windows = r.get("stalls"), r.get("windows")
     if not probes or not windows:
         return {}
@@ -324,7 +325,11 @@ def stall_figures(r: dict) -> dict:
     out: dict = {}
     for name, (lo, hi) in windows.items():
         inside = [(at, ms) for at, ms in stalls if lo <= at <= hi]
-        requests = [(at, ms) for at, ms in r.get("b_server", []) if lo <= at + ms / 1000 <= hi]
+        # Queued and answered inside the window: the calm one opens right after the
+        # throughput round, whose last searches are still being answered.
+        requests = [
+            (at, ms) for at, ms in r.get("b_server", []) if lo <= at and at + ms / 1000 <= hi
+        ]
         plain = [ms for _, ms in requests]
         touched = [_stalled_ms(at, ms, stalls) for at, ms in requests]
         p99 = _p(plain, 99) if plain else math.nan
