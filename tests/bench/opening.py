@@ -754,6 +754,7 @@ def headline(r: dict) -> dict:
         "seen_p50_s": _p(_seen(r, admitted), 50),
         "seen_while_seats_p50_s": _p(_seen(r, admitted, sold_out), 50) if sold_out else math.nan,
         "latency_p50_ms": {k: _p([x * 1000 for x in v], 50) for k, v in lat.items() if v},
+        "latency_p90_ms": {k: _p([x * 1000 for x in v], 90) for k, v in lat.items() if v},
         "b_ratio": busy.get("p99", math.nan) / calm.get("p99", math.nan),
         # Server side (the CPU logs), then with the machine's stalls taken out of each search.
         "b_server_ratio": stalled.get("b_ratio", math.nan),

@@ -38,6 +38,7 @@ COLUMNS = (
     ("reg/min", lambda h: h["per_minute"], "{:.0f}"),
     ("seen p50 s", lambda h: h["seen_while_seats_p50_s"], "{:.2f}"),
     ("join p50 ms", lambda h: h["latency_p50_ms"].get("join", float("nan")), "{:.0f}"),
+    ("join p90 ms", lambda h: h.get("latency_p90_ms", {}).get("join", float("nan")), "{:.0f}"),
     ("hold p50 ms", lambda h: h["latency_p50_ms"].get("hold", float("nan")), "{:.0f}"),
     ("checkout p50 ms", lambda h: h["latency_p50_ms"].get("checkout", float("nan")), "{:.0f}"),
     ("B p99 x calm", lambda h: h["b_ratio"], "{:.1f}"),
