@@ -211,7 +211,8 @@ def post_worker_init(worker) -> None:
     control (``saas_platform.admission``) knows how long it waited: the server's own measure of
     overload. gthread workers only (a sync worker has no queue of its own). The worker's thread
     that writes the API tokens' last uses starts (``kernel.api.token_use``). With the CPU log on,
-    the worker's garbage collections are logged too."""
+    the worker's garbage collections are logged too, and each request's figures end with its
+    answer (``install_answered_hook``)."""
     from kernel.api.token_use import flusher_start
 
     install_queue_stamps(worker)
@@ -227,6 +228,7 @@ def post_worker_init(worker) -> None:
             warm_up_in_background(worker.wsgi)
     if cpu_log_dir:
         install_gc_log()
+        install_answered_hook()
 
 
 cpu_log_dir = os.environ.get("GUNICORN_CPU_LOG_DIR", "").strip()
@@ -288,11 +290,16 @@ if cpu_log_dir:
         figures end here; the work after is the line's last figure."""
         _cpu_log.answered = _ending()
 
-    def pre_request(worker, req) -> None:
+    def install_answered_hook() -> None:
+        """In a worker: ``_answered`` called once each answer that deferred work is sent
+        (``post_worker_init``)."""
         from kernel.after_response import on_answered
-        from saas_platform.admission import queued_at
 
         on_answered(_answered)
+
+    def pre_request(worker, req) -> None:
+        from saas_platform.admission import queued_at
+
         _cpu_log.answered = None
 
         # The wall clock first and the thread's CPU clock last here, the other way round in

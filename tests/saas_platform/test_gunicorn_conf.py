@@ -166,7 +166,9 @@ def test_cpu_log_ends_a_request_with_its_answer_and_counts_its_deferred_work_apa
         return [b"ok"]
 
     answer = type("Resp", (), {"status_code": 200})()
-    for _ in range(2):  # the hook is registered once
+    for _ in range(2):  # the hook is registered once (post_worker_init, once per worker)
+        conf["install_answered_hook"]()
+    for _ in range(2):
         conf["pre_request"](None, Req())
         served = after_response.AfterResponse(app)({}, lambda *a: None)
         assert b"".join(served) == b"ok"
