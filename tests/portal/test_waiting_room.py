@@ -752,3 +752,28 @@ def test_before_the_opening_the_families_let_in_at_once_are_the_front(in_tenant_
     for family, before_opening in later.items():
         status = waiting_room.queue_status(opening_id=opening.pk, family_id=family, now=opened)
         assert status.order == before_opening.order or status.front
+
+
+def test_the_fair_worker_reads_the_tickets_the_waiting_room_signs(family_a):
+    """The fair gunicorn worker reads a poll ticket's front or line prefix from the request's
+    bytes before anything is decoded, with regular expressions of its own
+    (``saas_platform.gunicorn_fair``): held here to the tickets this module signs, in the apps'
+    header and in the web's cookie."""
+    from portal_web.waiting_room import TICKET_COOKIE
+    from saas_platform.gunicorn_fair import flow_of, poll_order
+
+    opening = make_opening([make_offering()])
+    config = waiting_room.opening_config(opening.pk)
+    tickets = {
+        "front": waiting_room.ticket_for(config, 7, front=True),
+        "line": waiting_room.ticket_for(config, 7, order=2_345_678),
+        "plain": waiting_room.ticket_for(config, 7),
+    }
+    api = f"GET /api/v1/openings/{opening.pk}/queue HTTP/1.1\r\nHost: a.test\r\n"
+    web = f"GET /waiting-room/{opening.pk}/status.json HTTP/1.1\r\nHost: a.test\r\n"
+    cookie = TICKET_COOKIE % opening.pk
+    for head in (api + "X-Waiting-Room-Ticket: {}\r\n\r\n", web + f"Cookie: {cookie}={{}}\r\n\r\n"):
+        read = {name: head.format(ticket).encode() for name, ticket in tickets.items()}
+        assert flow_of(read["front"]) == "a.test front" and poll_order(read["front"]) is None
+        assert flow_of(read["line"]) == "a.test poll" and poll_order(read["line"]) == 2_345_678
+        assert flow_of(read["plain"]) == "a.test poll" and poll_order(read["plain"]) is None
